@@ -1,0 +1,3 @@
+module github.com/cancelsync/cancelsync
+
+go 1.26.0
