@@ -1,8 +1,19 @@
 // Package config loads, expands, defaults and validates cancelsync's YAML
 // configuration. It knows nothing about HTTP or Redis.
+//
+// Parse (and Load, which reads a file) is the only way a file becomes a
+// Config: it expands ${VAR} references, rejects unknown keys, applies the
+// defaults and validates, reporting every problem at once as an *Error whose
+// lines each name the offending key. Secret values never appear in those
+// errors; log a Config through its LogValue method or Redacted.
 package config
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
 
 // Config is the whole file (CONTRACT §2).
 type Config struct {
@@ -50,8 +61,54 @@ type Retry struct {
 	MaxDelay    Duration `yaml:"max_delay"`
 }
 
+// Embedded reports whether the config asks for the in-process Redis
+// (redis_url empty or "embedded"), which is for trying cancelsync out only.
+func (c *Config) Embedded() bool {
+	return c.RedisURL == "" || c.RedisURL == "embedded"
+}
+
+// clone returns a deep copy, so defaults and redaction never write through to
+// the caller's slices.
+func (c *Config) clone() *Config {
+	cp := *c
+	cp.Adapters = make([]Adapter, len(c.Adapters))
+	for i, a := range c.Adapters {
+		a.Secrets = append([]string(nil), a.Secrets...)
+		cp.Adapters[i] = a
+	}
+	if c.Adapters == nil {
+		cp.Adapters = nil
+	}
+	return &cp
+}
+
 // Duration is a time.Duration written in Go syntax ("90s", "3h").
 type Duration time.Duration
 
 // D returns d as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// String formats d in Go syntax, e.g. "1h0m0s".
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalText writes d in Go syntax, so JSON, YAML and slog show "20s"
+// rather than a count of nanoseconds.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalYAML reads a Go duration string. Negative durations are rejected:
+// no setting in the file means anything by one. The error omits the key; the
+// loader adds it.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("must be a duration like 90s or 3h")
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (use Go syntax like 90s or 3h)", n.Value)
+	}
+	if v < 0 {
+		return fmt.Errorf("invalid duration %q: must not be negative", n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}

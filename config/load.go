@@ -1,0 +1,264 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads the YAML file at path and returns the config Parse makes of it,
+// expanding ${VAR} from the process environment. platforms names the known
+// platforms (from the adapter registry). A config that is wrong in any way
+// is an *Error listing every problem.
+func Load(path string, platforms []string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(data, platforms, os.LookupEnv)
+}
+
+// Parse turns YAML into a validated Config with defaults applied.
+//
+// Every "${NAME}" in a string value is replaced by getenv(NAME) (nil means
+// os.LookupEnv); an unset variable is a problem. Keys that Config does not
+// declare, values of the wrong type and duplicate keys are problems too, and
+// explicit zero values ("timeout: 0s") are validated rather than defaulted.
+// All problems are returned together as an *Error.
+func Parse(data []byte, platforms []string, getenv func(string) (string, bool)) (*Config, error) {
+	if getenv == nil {
+		getenv = os.LookupEnv
+	}
+	root, err := parseDocument(data)
+	if err != nil {
+		return nil, err
+	}
+
+	// The tree is walked by hand rather than with yaml's KnownFields decoder
+	// so that every problem carries its key path, all of them are reported
+	// at once, and a value from the environment is never quoted back.
+	d := decoder{getenv: getenv, given: map[string]bool{}}
+	var cfg Config
+	if root != nil {
+		d.decode(root, reflect.ValueOf(&cfg).Elem(), "")
+	}
+	cfg.applyDefaults(d.given)
+
+	ps := d.problems
+	for _, p := range cfg.validate(platforms) {
+		if !d.reported(p.Key) {
+			ps = append(ps, p)
+		}
+	}
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// parseDocument parses data as exactly one YAML document and returns its
+// root node, or nil for an empty file.
+func parseDocument(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, &Error{Problems: []Problem{{Message: err.Error()}}}
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, &Error{Problems: []Problem{{Message: err.Error()}}}
+	default:
+		return nil, &Error{Problems: []Problem{{Message: "the file must hold a single YAML document"}}}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, nil
+	}
+	return doc.Content[0], nil
+}
+
+// envRef matches the only expansion form supported: ${NAME}. "$NAME" and
+// other shell forms are left as written.
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// decoder fills a Config from a YAML node tree by reflection over the yaml
+// struct tags, recording problems instead of stopping at the first.
+type decoder struct {
+	getenv   func(string) (string, bool)
+	given    map[string]bool // keys of scalars written in the file
+	problems problems
+}
+
+// reported reports whether a problem was already recorded for key or for a
+// key that contains it, so validation does not repeat it in other words.
+func (d *decoder) reported(key string) bool {
+	for _, p := range d.problems {
+		if key == p.Key || strings.HasPrefix(key, p.Key+".") || strings.HasPrefix(key, p.Key+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return // "key:" or "key: ~" is the same as leaving the key out
+	}
+	switch {
+	case v.Type() == durationType:
+		d.decodeScalar(n, v, key)
+	case v.Kind() == reflect.Struct:
+		d.decodeStruct(n, v, key)
+	case v.Kind() == reflect.Slice:
+		d.decodeSlice(n, v, key)
+	default:
+		d.decodeScalar(n, v, key)
+	}
+}
+
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, key string) {
+	if n.Kind != yaml.MappingNode {
+		if key == "" {
+			d.problems.add("", "the file must be a YAML mapping of settings")
+			return
+		}
+		d.problems.add(key, "must be "+describe(v.Type()))
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			d.problems.add(key, "keys must be plain names")
+			continue
+		}
+		child := joinKey(key, k.Value)
+		if seen[k.Value] {
+			d.problems.add(child, "duplicate key")
+			continue
+		}
+		seen[k.Value] = true
+		f, ok := fieldByYAMLName(v.Type(), k.Value)
+		if !ok {
+			d.problems.add(child, "unknown key")
+			continue
+		}
+		d.decode(val, v.FieldByIndex(f.Index), child)
+	}
+}
+
+func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, key string) {
+	if n.Kind != yaml.SequenceNode {
+		d.problems.add(key, "must be "+describe(v.Type()))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", key, i))
+	}
+	v.Set(s)
+}
+
+func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, key string) {
+	if n.Kind != yaml.ScalarNode {
+		d.problems.add(key, "must be "+describe(v.Type()))
+		return
+	}
+	c := *n // expand into a copy: an aliased node may be decoded again
+	expanded := false
+	if n.ShortTag() == "!!str" && strings.Contains(n.Value, "${") {
+		value, ok := d.expand(n.Value, key)
+		if !ok {
+			return
+		}
+		c.Value, expanded = value, true
+		if v.Kind() != reflect.String {
+			// Let "${WORKERS}" become an integer: resolve the expanded
+			// text as if it had been written plain.
+			c.Tag, c.Style = "", 0
+		}
+	}
+	if err := c.Decode(v.Addr().Interface()); err != nil {
+		var te *yaml.TypeError
+		switch {
+		case errors.As(err, &te):
+			d.problems.add(key, "must be "+describe(v.Type()))
+		case expanded:
+			d.problems.add(key, "the value from the environment must be "+describe(v.Type()))
+		default:
+			d.problems.add(key, err.Error())
+		}
+		return
+	}
+	d.given[key] = true
+}
+
+// expand replaces each ${NAME} in s. It reports false, after recording a
+// problem for each unset variable, if any is unset.
+func (d *decoder) expand(s, key string) (string, bool) {
+	ok := true
+	out := envRef.ReplaceAllStringFunc(s, func(ref string) string {
+		name := ref[2 : len(ref)-1]
+		value, set := d.getenv(name)
+		if !set {
+			d.problems.add(key, fmt.Sprintf("environment variable %s is not set", name))
+			ok = false
+		}
+		return value
+	})
+	return out, ok
+}
+
+var durationType = reflect.TypeFor[Duration]()
+
+// describe names what a value of type t looks like in YAML, for messages.
+func describe(t reflect.Type) string {
+	switch {
+	case t == durationType:
+		return "a duration like 90s or 3h"
+	case t.Kind() == reflect.String:
+		return "a string"
+	case t.Kind() == reflect.Int, t.Kind() == reflect.Int64:
+		return "an integer"
+	case t.Kind() == reflect.Slice:
+		return "a list"
+	case t.Kind() == reflect.Struct:
+		return "a mapping"
+	default:
+		return "a " + t.Kind().String()
+	}
+}
+
+func fieldByYAMLName(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag == name && f.IsExported() {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+func joinKey(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
+}
+
+func adapterKey(i int) string { return fmt.Sprintf("adapters[%d]", i) }

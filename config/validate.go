@@ -1,0 +1,164 @@
+package config
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+var (
+	adapterID  = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	logFormats = []string{"json", "text"}
+)
+
+// Validate checks c as it stands (no defaults are applied) against the known
+// platform names and returns every problem as an *Error, or nil.
+func (c *Config) Validate(platforms []string) error {
+	return c.validate(platforms).err()
+}
+
+// validate never quotes admin_token, a secret, a token, a URL that may hold
+// a password, or a base_url (which may carry credentials).
+func (c *Config) validate(platforms []string) problems {
+	var ps problems
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
+		ps.add("listen", fmt.Sprintf("%q must be host:port, like 127.0.0.1:8080 or :8080", c.Listen))
+	}
+	if msg := checkRedisURL(c.RedisURL); msg != "" {
+		ps.add("redis_url", msg)
+	}
+	positive(&ps, "shutdown_timeout", c.ShutdownTimeout)
+	atLeastOne(&ps, "worker_concurrency", int64(c.WorkerConcurrency))
+	atLeastOne(&ps, "max_body_bytes", c.MaxBodyBytes)
+	positive(&ps, "dedup_window", c.DedupWindow)
+	positive(&ps, "order_wait", c.OrderWait)
+	positive(&ps, "timer_resolution", c.TimerResolution)
+	oneOf(&ps, "log_level", c.LogLevel, logLevels)
+	oneOf(&ps, "log_format", c.LogFormat, logFormats)
+
+	known := slices.Sorted(slices.Values(platforms))
+	firstIndex := map[string]int{}
+	for i, a := range c.Adapters {
+		key := adapterKey(i)
+		switch {
+		case a.ID == "":
+			ps.add(key+".id", "is required")
+		case !adapterID.MatchString(a.ID):
+			ps.add(key+".id", fmt.Sprintf("%q must be 1 to 64 characters of a-z, 0-9 and -", a.ID))
+		default:
+			if j, dup := firstIndex[a.ID]; dup {
+				ps.add(key+".id", fmt.Sprintf("duplicate id %q (also %s.id)", a.ID, adapterKey(j)))
+			} else {
+				firstIndex[a.ID] = i
+			}
+		}
+		c.Adapters[i].validate(&ps, key, known)
+	}
+	return ps
+}
+
+func (a *Adapter) validate(ps *problems, key string, known []string) {
+	switch {
+	case a.Platform == "":
+		ps.add(key+".platform", fmt.Sprintf("is required (one of %s)", strings.Join(known, ", ")))
+	case !slices.Contains(known, a.Platform):
+		ps.add(key+".platform", fmt.Sprintf("unknown platform %q (one of %s)", a.Platform, strings.Join(known, ", ")))
+	}
+
+	if len(a.Secrets) == 0 {
+		ps.add(key+".secrets", "at least one secret is required")
+	}
+	for j, s := range a.Secrets {
+		if !validSecret(s) {
+			ps.add(fmt.Sprintf("%s.secrets[%d]", key, j), `must be "whsec_" followed by base64`)
+		}
+	}
+
+	if msg := checkBaseURL(a.API.BaseURL); msg != "" {
+		ps.add(key+".api.base_url", msg)
+	}
+	positive(ps, key+".api.timeout", a.API.Timeout)
+
+	notNegative(ps, key+".policy.cancel_window", a.Policy.CancelWindow)
+	notNegative(ps, key+".policy.response_window", a.Policy.ResponseWindow)
+
+	atLeastOne(ps, key+".retry.max_attempts", int64(a.Retry.MaxAttempts))
+	positive(ps, key+".retry.base_delay", a.Retry.BaseDelay)
+	if a.Retry.BaseDelay > 0 && a.Retry.MaxDelay < a.Retry.BaseDelay {
+		ps.add(key+".retry.max_delay", fmt.Sprintf("must not be less than base_delay (%s)", a.Retry.BaseDelay))
+	}
+}
+
+// validSecret reports whether s is a Standard Webhooks secret: "whsec_" and
+// the standard base64 of a non-empty key.
+func validSecret(s string) bool {
+	b64, ok := strings.CutPrefix(s, "whsec_")
+	if !ok {
+		return false
+	}
+	key, err := base64.StdEncoding.DecodeString(b64)
+	return err == nil && len(key) > 0
+}
+
+func checkBaseURL(s string) string {
+	if s == "" {
+		return "is required"
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "must be an absolute http or https URL, like https://api.example.com"
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "must not have a query or fragment (paths are appended to it)"
+	}
+	return ""
+}
+
+func checkRedisURL(s string) string {
+	if s == "" || s == "embedded" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+		return `must be empty, "embedded", or a redis:// or rediss:// URL`
+	}
+	if u.Hostname() == "" {
+		return "must name a host, like redis://127.0.0.1:6379/0"
+	}
+	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
+		if n, err := strconv.Atoi(db); err != nil || n < 0 {
+			return "the database in the path must be a number, like /0"
+		}
+	}
+	return ""
+}
+
+func positive(ps *problems, key string, d Duration) {
+	if d <= 0 {
+		ps.add(key, "must be greater than 0")
+	}
+}
+
+func notNegative(ps *problems, key string, d Duration) {
+	if d < 0 {
+		ps.add(key, "must not be negative")
+	}
+}
+
+func atLeastOne(ps *problems, key string, n int64) {
+	if n < 1 {
+		ps.add(key, "must be at least 1")
+	}
+}
+
+func oneOf(ps *problems, key, value string, allowed []string) {
+	if !slices.Contains(allowed, value) {
+		ps.add(key, fmt.Sprintf("%q must be one of %s", value, strings.Join(allowed, ", ")))
+	}
+}
