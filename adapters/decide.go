@@ -85,7 +85,7 @@ func DecideResponse(rules Rules, o Order, r Request, c Cancellation) (Outcome, I
 // DecideWithdrawal decides the requester's withdrawal of request r.
 func DecideWithdrawal(r Request) (Outcome, Ignored) {
 	if !r.Open() {
-		return r.Outcome, NotPending
+		return r.Outcome, WithdrawnByOther
 	}
 	return Outcome{State: Withdrawn}, NotIgnored
 }

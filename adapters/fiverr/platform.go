@@ -1,0 +1,19 @@
+// Package fiverr is Fiverr: cancelling an order takes both sides, so either
+// one asks and the other has a response window to agree; a decline or
+// silence goes to Fiverr's customer support. It speaks the seed platforms'
+// Standard Webhooks and JSON payloads.
+package fiverr
+
+import (
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/seed"
+)
+
+// Platform is Fiverr, for the registry.
+var Platform = adapters.Platform{
+	Name:       "fiverr",
+	Rules:      Policy{},
+	Defaults:   Defaults(),
+	NewInbound: seed.NewInbound,
+	NewClient:  seed.NewClient,
+}

@@ -1,0 +1,26 @@
+// Package registry lists the platforms this build knows. A new platform is
+// one folder under adapters/ and one line here.
+package registry
+
+import (
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/aliexpress"
+	"github.com/cancelsync/cancelsync/adapters/fiverr"
+	"github.com/cancelsync/cancelsync/adapters/poshmark"
+	"github.com/cancelsync/cancelsync/adapters/selfservice"
+)
+
+// Default is every platform of this build, by name. It returns a new map
+// each call, so a caller may add to it without touching anyone else's.
+func Default() adapters.Registry {
+	r := adapters.Registry{}
+	for _, p := range []adapters.Platform{
+		selfservice.Platform,
+		poshmark.Platform,
+		aliexpress.Platform,
+		fiverr.Platform,
+	} {
+		r[p.Name] = p
+	}
+	return r
+}
