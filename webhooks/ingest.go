@@ -1,0 +1,226 @@
+package webhooks
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/jobs"
+)
+
+// ingest serves POST /webhooks/:adapter/{orders,cancellations}. The checks
+// run in the order of CONTRACT §3, cheapest and least trusting first:
+// adapter (404), media type (415), size (413), authenticity (401), payload
+// (400), enqueue (503). Nothing is decoded before it is authenticated, and
+// nothing is acknowledged before it is durable.
+type ingest struct {
+	o Options
+}
+
+// result is what the request log and metrics need from one ingest.
+type result struct {
+	adapter   string // metrics label: a configured id or unknownAdapter
+	webhookID string // set once verified
+	err       error  // an operational failure worth logging (never a client's fault)
+}
+
+func (in *ingest) handler(kind adapters.Kind) gin.HandlerFunc {
+	kindLabel := string(kind)
+	return func(c *gin.Context) {
+		start := time.Now()
+		res := in.serve(c, kind)
+		latency := time.Since(start)
+		status := c.Writer.Status()
+		in.o.Metrics.observe(res.adapter, kindLabel, status, latency)
+
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelWarn
+		}
+		log := in.o.Logger
+		if !log.Enabled(c.Request.Context(), level) {
+			return
+		}
+		attrs := []slog.Attr{
+			slog.String("adapter", truncate(c.Param("adapter"), 64)),
+			slog.String("kind", kindLabel),
+			slog.Int("status", status),
+			slog.String("webhook_id", res.webhookID),
+			slog.String("request_id", requestIDOf(c)),
+			slog.Duration("latency", latency),
+		}
+		if res.err != nil {
+			attrs = append(attrs, slog.String("error", res.err.Error()))
+		}
+		log.LogAttrs(c.Request.Context(), level, "webhook", attrs...)
+	}
+}
+
+func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
+	id := c.Param("adapter")
+	a, ok := in.o.Adapters[id]
+	if !ok {
+		writeProblem(c, http.StatusNotFound, probUnknownAdapter, "no adapter with this id")
+		return result{adapter: unknownAdapter}
+	}
+	res := result{adapter: id}
+	r := c.Request
+
+	if !isJSON(firstValue(r.Header, "Content-Type")) {
+		writeProblem(c, http.StatusUnsupportedMediaType, probMediaType, "content type must be application/json")
+		return res
+	}
+	// A declared length over the limit is refused before reading a byte.
+	if r.ContentLength > in.o.MaxBodyBytes {
+		writeTooLarge(c, in.o.MaxBodyBytes)
+		return res
+	}
+	body, err := readBody(c, in.o.MaxBodyBytes)
+	if err != nil {
+		if _, over := errors.AsType[*http.MaxBytesError](err); over {
+			writeTooLarge(c, in.o.MaxBodyBytes)
+			return res
+		}
+		writeProblemErrors(c, http.StatusBadRequest, probInvalidPayload, "the body could not be read",
+			[]adapters.FieldError{{Field: "", Message: "body could not be read"}})
+		return res
+	}
+
+	now := in.o.Now()
+	webhookID, err := a.Inbound.Verify(r.Header, body, now)
+	if err != nil {
+		// Say which of the two failed and nothing else.
+		reason, k := reasonSignature, probInvalidSignature
+		if errors.Is(err, adapters.ErrTimestamp) {
+			reason, k = reasonTimestamp, probInvalidTimestamp
+		}
+		in.o.Metrics.authFailure(id, reason)
+		writeProblem(c, http.StatusUnauthorized, k, "invalid "+reason)
+		return res
+	}
+	res.webhookID = webhookID
+
+	ev, err := a.Inbound.Decode(kind, r.Header, body)
+	if err != nil {
+		writeProblemErrors(c, http.StatusBadRequest, probInvalidPayload,
+			"the payload is not valid for this endpoint", fieldErrors(err))
+		return res
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), in.o.EnqueueTimeout)
+	dup, err := in.o.Enqueuer.Enqueue(ctx, jobs.Delivery{
+		AdapterID:  id,
+		WebhookID:  webhookID,
+		RequestID:  requestIDOf(c),
+		ReceivedAt: now,
+		Event:      ev,
+	})
+	cancel()
+	if err != nil {
+		res.err = err
+		c.Writer.Header()["Retry-After"] = retryAfter
+		writeProblem(c, http.StatusServiceUnavailable, probUnavailable, "the webhook could not be queued; nothing was accepted, retry later")
+		return res
+	}
+	if dup {
+		in.o.Metrics.duplicate(id)
+		writeJSON(c, http.StatusOK, ack(`{"status":"duplicate","webhook_id":`, webhookID))
+		return res
+	}
+	writeJSON(c, http.StatusAccepted, ack(`{"status":"queued","webhook_id":`, webhookID))
+	return res
+}
+
+var retryAfter = []string{"5"}
+
+func ack(prefix, webhookID string) []byte {
+	b := make([]byte, 0, len(prefix)+len(webhookID)+8)
+	b = append(b, prefix...)
+	b = appendJSONString(b, webhookID)
+	return append(b, '}')
+}
+
+func writeTooLarge(c *gin.Context, limit int64) {
+	// The sender may still be pushing the rest; don't keep the connection.
+	c.Writer.Header().Set("Connection", "close")
+	writeProblem(c, http.StatusRequestEntityTooLarge, probTooLarge, "the body is larger than the limit")
+}
+
+// fieldErrors lists what Decode rejected. A decoder error that names no
+// field is reported on the document root, field "" (as in JSON Pointer), so
+// a 400 always has at least one entry.
+func fieldErrors(err error) []adapters.FieldError {
+	if ve, ok := errors.AsType[*adapters.ValidationError](err); ok && len(ve.Errors) > 0 {
+		return ve.Errors
+	}
+	return []adapters.FieldError{{Field: "", Message: "malformed payload"}}
+}
+
+// bodyPool holds buffers for bodies of unknown length (chunked). The bytes
+// handed to the adapter are always a right-sized copy, so a pooled buffer
+// never escapes into an Event or a Delivery.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBuffer = 64 << 10
+
+// readBody reads the whole body once, at most limit bytes. With a declared
+// Content-Length (already checked against limit) it reads into a buffer of
+// exactly that size.
+func readBody(c *gin.Context, limit int64) ([]byte, error) {
+	r := c.Request
+	body := http.MaxBytesReader(c.Writer, r.Body, limit)
+	if n := r.ContentLength; n >= 0 {
+		b := make([]byte, n)
+		_, err := io.ReadFull(body, b)
+		return b, err
+	}
+	buf := bodyPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	_, err := buf.ReadFrom(body)
+	b := bytes.Clone(buf.Bytes())
+	if buf.Cap() <= maxPooledBuffer {
+		bodyPool.Put(buf)
+	}
+	return b, err
+}
+
+// isJSON accepts application/json and application/*+json, with any
+// parameters (charset=utf-8), case-insensitively.
+func isJSON(ct string) bool {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	const app = "application/"
+	if len(ct) <= len(app) || !strings.EqualFold(ct[:len(app)], app) {
+		return false
+	}
+	sub := ct[len(app):]
+	const suffix = "+json"
+	return strings.EqualFold(sub, "json") ||
+		(len(sub) > len(suffix) && strings.EqualFold(sub[len(sub)-len(suffix):], suffix))
+}
+
+// firstValue is Header.Get for a key already in canonical form.
+func firstValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,106 @@
+package webhooks
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestHealthz(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.ready.err = errRedisDown // liveness does not depend on Redis
+	resp, body := b.get(t, "/healthz", nil)
+	if resp.StatusCode != http.StatusOK || string(body) != `{"status":"ok"}` {
+		t.Errorf("healthz = %d %s", resp.StatusCode, body)
+	}
+	if resp.Header.Get("X-Request-Id") == "" {
+		t.Errorf("no X-Request-Id")
+	}
+}
+
+func TestReadyz(t *testing.T) {
+	t.Parallel()
+	t.Run("ready", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		resp, body := b.get(t, "/readyz", nil)
+		if resp.StatusCode != http.StatusOK || string(body) != `{"status":"ok"}` {
+			t.Errorf("readyz = %d %s", resp.StatusCode, body)
+		}
+	})
+	t.Run("redis down", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.ready.err = errors.New("dial tcp 10.0.0.7:6379: i/o timeout")
+		resp, body := b.get(t, "/readyz", nil)
+		wantProblem(t, resp, body, http.StatusServiceUnavailable, "unavailable")
+		if strings.Contains(string(body), "10.0.0.7") {
+			t.Errorf("readyz leaks the error: %s", body)
+		}
+	})
+}
+
+func TestMetricsEndpoint(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.post(t, webhook{body: orderBody})
+	resp, body := b.get(t, "/metrics", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("metrics = %d", resp.StatusCode)
+	}
+	for _, want := range []string{
+		`cancelsync_webhooks_received_total{adapter="acme-posh",kind="orders",status="202"} 1`,
+		`cancelsync_webhook_duration_seconds_count{kind="orders"} 1`,
+		`cancelsync_webhook_duplicates_total{adapter="acme-posh"} 0`,
+		`cancelsync_webhook_auth_failures_total{adapter="acme-posh",reason="signature"} 0`,
+		`cancelsync_webhook_auth_failures_total{adapter="acme-posh",reason="timestamp"} 0`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+
+	noGatherer := setup(t, func(o *Options) { o.Gatherer = nil })
+	resp, body = noGatherer.get(t, "/metrics", nil)
+	wantProblem(t, resp, body, http.StatusNotFound, "not-found")
+}
+
+func TestNilMetricsCountNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(o *Options) { o.Metrics = nil })
+	if resp, body := b.post(t, webhook{body: orderBody}); resp.StatusCode != http.StatusAccepted {
+		t.Errorf("status = %d; %s", resp.StatusCode, body)
+	}
+	if resp, body := b.post(t, webhook{body: orderBody, badSig: true}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("status = %d; %s", resp.StatusCode, body)
+	}
+}
+
+func TestUnknownRouteAndMethod(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, path := range []string{"/nope", "/webhooks/acme-posh/refunds", "/webhooks/acme-posh/orders/"} {
+		resp, body := b.post(t, webhook{path: path, body: orderBody})
+		wantProblem(t, resp, body, http.StatusNotFound, "not-found")
+	}
+	resp, body := b.get(t, "/webhooks/acme-posh/orders", nil)
+	wantProblem(t, resp, body, http.StatusMethodNotAllowed, "method-not-allowed")
+	if allow := resp.Header.Get("Allow"); allow != "POST" {
+		t.Errorf("Allow = %q, want POST", allow)
+	}
+	if n := len(b.enq.accepted()); n != 0 {
+		t.Errorf("accepted %d deliveries", n)
+	}
+}
+
+func TestNewRouterNeedsEnqueuer(t *testing.T) {
+	t.Parallel()
+	defer func() {
+		if recover() == nil {
+			t.Errorf("NewRouter without Enqueuer did not panic")
+		}
+	}()
+	NewRouter(Options{})
+}
