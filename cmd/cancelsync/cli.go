@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/cancelsync/cancelsync/adapters/registry"
+	"github.com/cancelsync/cancelsync/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+// Exit codes (CONTRACT §1).
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+const usage = `usage: cancelsync <command> [flags]
+
+commands:
+  serve                 HTTP ingest and job workers in one process
+  api                   HTTP ingest only
+  worker                job workers only
+  config check          load and validate the config
+  dlq list [--json]     show sync jobs that exhausted their retries
+  dlq replay [--all | ID...]
+                        re-run dead-lettered sync jobs
+  version               print the version
+
+flags (every command):
+  --config PATH         config file (default $CANCELSYNC_CONFIG, else cancelsync.yaml)
+  --log-format json|text
+  --log-level debug|info|warn|error
+`
+
+// errUsage marks a bad command line: exit 2.
+var errUsage = errors.New("usage")
+
+// command is one parsed command line.
+type command struct {
+	name      string // "serve", "config check", "dlq replay", ...
+	args      []string
+	config    string
+	logFormat string
+	logLevel  string
+	json      bool
+	all       bool
+}
+
+func parse(args []string, getenv func(string) string) (*command, error) {
+	if len(args) == 0 {
+		return nil, fmt.Errorf("%w: no command", errUsage)
+	}
+	cmd := &command{name: args[0]}
+	rest := args[1:]
+	switch cmd.name {
+	case "config", "dlq":
+		if len(rest) == 0 {
+			return nil, fmt.Errorf("%w: %s needs a subcommand", errUsage, cmd.name)
+		}
+		cmd.name += " " + rest[0]
+		rest = rest[1:]
+	}
+	switch cmd.name {
+	case "serve", "api", "worker", "config check", "dlq list", "dlq replay", "version":
+	case "help", "-h", "--help":
+		return &command{name: "help"}, nil
+	default:
+		return nil, fmt.Errorf("%w: unknown command %q", errUsage, cmd.name)
+	}
+	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&cmd.config, "config", "", "config file")
+	fs.StringVar(&cmd.logFormat, "log-format", "", "json or text")
+	fs.StringVar(&cmd.logLevel, "log-level", "", "debug, info, warn or error")
+	if cmd.name == "dlq list" {
+		fs.BoolVar(&cmd.json, "json", false, "one JSON object per line")
+	}
+	if cmd.name == "dlq replay" {
+		fs.BoolVar(&cmd.all, "all", false, "replay every entry")
+	}
+	if err := fs.Parse(rest); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	cmd.args = fs.Args()
+	switch {
+	case cmd.name == "dlq replay" && cmd.all == (len(cmd.args) > 0):
+		return nil, fmt.Errorf("%w: dlq replay takes --all or IDs", errUsage)
+	case cmd.name != "dlq replay" && len(cmd.args) > 0:
+		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, cmd.args[0])
+	}
+	if cmd.logFormat != "" && cmd.logFormat != "json" && cmd.logFormat != "text" {
+		return nil, fmt.Errorf("%w: --log-format must be json or text", errUsage)
+	}
+	if cmd.logLevel != "" {
+		var l slog.Level
+		if l.UnmarshalText([]byte(cmd.logLevel)) != nil {
+			return nil, fmt.Errorf("%w: --log-level must be debug, info, warn or error", errUsage)
+		}
+	}
+	if cmd.config == "" {
+		cmd.config = getenv("CANCELSYNC_CONFIG")
+	}
+	if cmd.config == "" {
+		cmd.config = "cancelsync.yaml"
+	}
+	return cmd, nil
+}
+
+// run executes one command line and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd, err := parse(args, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "cancelsync: %v\n\n%s", err, usage)
+		return exitUsage
+	}
+	switch cmd.name {
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "version":
+		fmt.Fprintf(stdout, "cancelsync %s\n", buildVersion())
+		return exitOK
+	}
+	platforms := registry.Default()
+	cfg, err := config.Load(cmd.config, platforms.Names())
+	if err != nil {
+		if cmd.name == "config check" {
+			fmt.Fprintf(stderr, "%s: %d problem(s):\n", cmd.config, problemCount(err))
+			fmt.Fprintln(stderr, indent(err.Error()))
+		} else {
+			fmt.Fprintf(stderr, "cancelsync: config %s:\n%s\n", cmd.config, indent(err.Error()))
+		}
+		return exitError
+	}
+	if cmd.logFormat != "" {
+		cfg.LogFormat = cmd.logFormat
+	}
+	if cmd.logLevel != "" {
+		cfg.LogLevel = cmd.logLevel
+	}
+	log := newLogger(cfg, stderr)
+	switch cmd.name {
+	case "config check":
+		fmt.Fprintf(stdout, "%s: ok (%d adapter(s))\n", cmd.config, len(cfg.Adapters))
+		return exitOK
+	case "dlq list", "dlq replay":
+		err = runDLQ(ctx, cmd, cfg, platforms, stdout)
+	default:
+		err = runService(ctx, cmd.name, cfg, platforms, log, stdout)
+	}
+	if err != nil {
+		log.Error("cancelsync: "+cmd.name+" failed", slog.String("error", err.Error()))
+		fmt.Fprintf(stderr, "cancelsync: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+func problemCount(err error) int {
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		return len(ce.Problems)
+	}
+	return 1
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// newLogger builds the process's logger from the config: JSON by default.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

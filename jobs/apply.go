@@ -1,0 +1,271 @@
+package jobs
+
+import (
+	"time"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+// Timer kinds.
+const (
+	timerDeadline  = "deadline"   // a pending request's respond_by
+	timerOrderWait = "order_wait" // a request waiting for its order's first snapshot
+)
+
+// timer is a scheduled re-check of one request.
+type timer struct {
+	Kind      string    `json:"k"`
+	RequestID string    `json:"q"`
+	At        time.Time `json:"at"`
+	// Rearm tells a re-armed timer's task id from the one that fired early.
+	Rearm int64 `json:"ra,omitempty"`
+}
+
+// effects are what a transition asks of the queue once it is stored.
+type effects struct {
+	sync   int64 // latest version to push, 0 for none
+	timers []timer
+}
+
+// transition applies one event to one order's document. It is pure: the
+// clock and the adapter's rules come in, the document and the effects go out.
+type transition struct {
+	doc       *orderDoc
+	orderID   string
+	adapter   *adapters.Adapter
+	orderWait time.Duration
+	now       time.Time
+	changed   bool
+	replay    bool // the delivery was applied before: re-issue what the document still needs
+	eff       effects
+}
+
+func (t *transition) note(ev adapters.EventType, webhookID string, state adapters.State, note string) {
+	t.doc.record(historyRec{At: t.now, Event: ev, State: state, Note: note, WebhookID: webhookID})
+	t.changed = true
+}
+
+// decide moves request r to out: a new version, a history entry, a sync and,
+// for a pending outcome, its deadline.
+func (t *transition) decide(r *storedRequest, out adapters.Outcome, ev adapters.EventType, webhookID string) {
+	r.setOutcome(out)
+	t.doc.Version++
+	r.Version = t.doc.Version
+	t.doc.Sync = syncState{State: syncPending, Version: r.Version, Acked: t.doc.Sync.Acked}
+	t.note(ev, webhookID, out.State, "")
+	t.eff.sync = r.Version
+	if out.State == adapters.PendingResponse && out.RespondBy != nil {
+		t.eff.timers = append(t.eff.timers, timer{Kind: timerDeadline, RequestID: r.ID, At: *out.RespondBy})
+	}
+}
+
+func (t *transition) otherPending(except *storedRequest) bool {
+	for i := range t.doc.Requests {
+		r := &t.doc.Requests[i]
+		if r != except && r.State == adapters.PendingResponse {
+			return true
+		}
+	}
+	return false
+}
+
+// applyDelivery applies one webhook. A delivery already in the history (a
+// re-run of its task) changes nothing.
+func (t *transition) applyDelivery(d Delivery) {
+	if t.doc.seen(d.WebhookID) {
+		t.replay = true
+		return
+	}
+	switch ev := d.Event; {
+	case ev.Order != nil:
+		t.applySnapshot(ev.Type, d.WebhookID, ev.Order)
+	case ev.Cancellation != nil:
+		t.applyCancellation(d, ev.Cancellation)
+	}
+}
+
+// statusRank orders statuses so that a snapshot never moves one backwards.
+var statusRank = map[adapters.OrderStatus]int{
+	adapters.StatusPlaced: 0, adapters.StatusPaid: 1, adapters.StatusShipped: 2,
+	adapters.StatusDelivered: 3, adapters.StatusCompleted: 4, adapters.StatusCancelled: 5,
+}
+
+func (t *transition) applySnapshot(ev adapters.EventType, webhookID string, o *adapters.Order) {
+	old := t.doc.Order
+	if old != nil && !o.UpdatedAt.After(old.UpdatedAt) {
+		t.note(ev, webhookID, "", string(adapters.SnapshotNotNewer))
+		return
+	}
+	next := &storedOrder{
+		Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
+		Total: o.Total, RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
+	}
+	note := ""
+	if old != nil && statusRank[o.Status] < statusRank[old.Status] {
+		next.Status = old.Status
+		note = "status " + string(o.Status) + " would go backwards from " + string(old.Status) + "; kept"
+	}
+	if next.ShippedAt == nil && old != nil {
+		next.ShippedAt = old.ShippedAt
+	}
+	t.doc.Order = next
+	if shipped(next) && t.hasCancelled() && t.doc.Conflict == "" {
+		t.doc.Conflict = "shipped_after_cancel"
+		note = joinNote(note, "shipped after the order's cancellation was decided; outcome unchanged")
+	}
+	t.note(ev, webhookID, "", note)
+
+	// Requests that waited for this order are decided now, oldest first.
+	for i := range t.doc.Requests {
+		r := &t.doc.Requests[i]
+		if r.State != adapters.AwaitingOrder {
+			continue
+		}
+		c := adapters.Cancellation{OrderID: t.orderID, RequestID: r.ID, Initiator: r.Initiator, Reason: r.Reason, OccurredAt: r.OccurredAt}
+		out := adapters.DecideRequest(t.adapter.Rules, t.adapter.Windows, next.domain(t.orderID), c, t.otherPending(r), t.now)
+		t.decide(r, out, adapters.CancellationRequested, "")
+	}
+}
+
+func shipped(o *storedOrder) bool {
+	return o.ShippedAt != nil || statusRank[o.Status] >= statusRank[adapters.StatusShipped] && o.Status != adapters.StatusCancelled
+}
+
+func (t *transition) hasCancelled() bool {
+	for i := range t.doc.Requests {
+		if t.doc.Requests[i].State == adapters.Cancelled {
+			return true
+		}
+	}
+	return false
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// maxRequests bounds how many decided requests an order keeps.
+const maxRequests = 20
+
+func (t *transition) applyCancellation(d Delivery, c *adapters.Cancellation) {
+	r := t.doc.request(c.RequestID)
+	switch c.Type {
+	case adapters.CancellationRequested:
+		if r != nil {
+			t.note(c.Type, d.WebhookID, "", string(adapters.DuplicateRequest))
+			return
+		}
+		t.doc.Requests = append(t.doc.Requests, storedRequest{
+			ID: c.RequestID, Initiator: c.Initiator, Reason: c.Reason, OccurredAt: c.OccurredAt, ArrivedAt: d.ReceivedAt,
+		})
+		t.trimRequests()
+		r = &t.doc.Requests[len(t.doc.Requests)-1]
+		if t.doc.Order == nil {
+			r.State = adapters.AwaitingOrder
+			t.note(c.Type, d.WebhookID, adapters.AwaitingOrder, "")
+			t.eff.timers = append(t.eff.timers, timer{Kind: timerOrderWait, RequestID: r.ID, At: d.ReceivedAt.Add(t.orderWait)})
+			return
+		}
+		out := adapters.DecideRequest(t.adapter.Rules, t.adapter.Windows, t.doc.Order.domain(t.orderID), *c, t.otherPending(r), t.now)
+		t.decide(r, out, c.Type, d.WebhookID)
+	case adapters.CancellationResponded:
+		if r == nil {
+			t.note(c.Type, d.WebhookID, "", string(adapters.UnknownRequest))
+			return
+		}
+		var o adapters.Order
+		if t.doc.Order != nil {
+			o = t.doc.Order.domain(t.orderID)
+		}
+		out, ignored := adapters.DecideResponse(t.adapter.Rules, o, r.domain(), *c)
+		if ignored != adapters.NotIgnored {
+			t.note(c.Type, d.WebhookID, "", string(ignored))
+			return
+		}
+		t.decide(r, out, c.Type, d.WebhookID)
+	case adapters.CancellationWithdrawn:
+		if r == nil {
+			t.note(c.Type, d.WebhookID, "", string(adapters.UnknownRequest))
+			return
+		}
+		out, ignored := adapters.DecideWithdrawal(r.domain())
+		if ignored != adapters.NotIgnored {
+			t.note(c.Type, d.WebhookID, "", string(ignored))
+			return
+		}
+		t.decide(r, out, c.Type, d.WebhookID)
+	}
+}
+
+// trimRequests drops the oldest decided requests beyond maxRequests.
+func (t *transition) trimRequests() {
+	for len(t.doc.Requests) > maxRequests {
+		i := 0
+		for i < len(t.doc.Requests)-1 && t.doc.Requests[i].Open() {
+			i++
+		}
+		t.doc.Requests = append(t.doc.Requests[:i], t.doc.Requests[i+1:]...)
+	}
+}
+
+// Timer events as they appear in the history.
+const (
+	eventDeadline  adapters.EventType = "deadline.reached"
+	eventOrderWait adapters.EventType = "order_wait.expired"
+)
+
+// applyTimer re-checks a request when its timer fires. A timer for a request
+// that has moved on changes nothing; one that fired early (clock skew
+// between machines) is set again.
+func (t *transition) applyTimer(tm timer) {
+	r := t.doc.request(tm.RequestID)
+	if r == nil {
+		return
+	}
+	switch tm.Kind {
+	case timerDeadline:
+		if r.State != adapters.PendingResponse || t.doc.Order == nil {
+			return
+		}
+		out, ok := adapters.DecideTimeout(t.adapter.Rules, t.doc.Order.domain(t.orderID), r.domain(), t.now)
+		if !ok {
+			t.eff.timers = append(t.eff.timers, timer{Kind: timerDeadline, RequestID: r.ID, At: *r.RespondBy, Rearm: t.now.UnixNano()})
+			return
+		}
+		t.decide(r, out, eventDeadline, "")
+	case timerOrderWait:
+		if r.State != adapters.AwaitingOrder {
+			return
+		}
+		if due := r.ArrivedAt.Add(t.orderWait); t.now.Before(due) {
+			t.eff.timers = append(t.eff.timers, timer{Kind: timerOrderWait, RequestID: r.ID, At: due, Rearm: t.now.UnixNano()})
+			return
+		}
+		t.decide(r, adapters.Deny(adapters.OrderUnknown), eventOrderWait, "")
+	}
+}
+
+// pendingEffects are the effects a stored document still needs: its unsynced
+// version and the timers of its open requests. A handler that finds its work
+// already applied (a crash between storing and enqueueing) re-issues them;
+// task ids make that a no-op when they are already queued.
+func pendingEffects(doc *orderDoc, orderWait time.Duration) effects {
+	var eff effects
+	if doc.Sync.State == syncPending && doc.Sync.Version > doc.Sync.Acked {
+		eff.sync = doc.Sync.Version
+	}
+	for _, r := range doc.Requests {
+		switch r.State {
+		case adapters.PendingResponse:
+			if r.RespondBy != nil {
+				eff.timers = append(eff.timers, timer{Kind: timerDeadline, RequestID: r.ID, At: *r.RespondBy})
+			}
+		case adapters.AwaitingOrder:
+			eff.timers = append(eff.timers, timer{Kind: timerOrderWait, RequestID: r.ID, At: r.ArrivedAt.Add(orderWait)})
+		}
+	}
+	return eff
+}

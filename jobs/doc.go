@@ -1,0 +1,144 @@
+package jobs
+
+import (
+	"time"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+// orderDoc is everything stored about one order of one adapter, kept as one
+// Redis value so that every change to it is one atomic compare-and-set.
+// Field names are short because there may be millions of these.
+type orderDoc struct {
+	Order    *storedOrder    `json:"o,omitempty"`
+	Requests []storedRequest `json:"r,omitempty"` // oldest first
+	Version  int64           `json:"v,omitempty"` // version of the latest cancellation state
+	Sync     syncState       `json:"s"`
+	Conflict string          `json:"c,omitempty"`
+	History  []historyRec    `json:"h,omitempty"`
+}
+
+// storedOrder is the part of a snapshot that decisions and the view need;
+// items and party ids are not kept.
+type storedOrder struct {
+	Status                adapters.OrderStatus `json:"st"`
+	PlacedAt              time.Time            `json:"pa"`
+	UpdatedAt             time.Time            `json:"ua"`
+	ShippedAt             *time.Time           `json:"sa,omitempty"`
+	Total                 adapters.Money       `json:"t"`
+	RequirementsSubmitted bool                 `json:"rs,omitempty"`
+	WorkDelivered         bool                 `json:"wd,omitempty"`
+}
+
+func (o *storedOrder) domain(id string) adapters.Order {
+	return adapters.Order{
+		ID: id, Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
+		Total: o.Total, RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
+	}
+}
+
+type storedRequest struct {
+	ID         string                `json:"id"`
+	Initiator  adapters.Party        `json:"i"`
+	Reason     string                `json:"re"`
+	OccurredAt time.Time             `json:"oa"`
+	ArrivedAt  time.Time             `json:"aa"`
+	State      adapters.State        `json:"st"`
+	Denial     adapters.DenialReason `json:"dr,omitempty"`
+	RespondBy  *time.Time            `json:"rb,omitempty"`
+	Refund     *adapters.Refund      `json:"rf,omitempty"`
+	SellerHit  bool                  `json:"ss,omitempty"`
+	Version    int64                 `json:"v,omitempty"` // version of its current state; 0 while awaiting_order
+}
+
+func (r *storedRequest) domain() adapters.Request {
+	return adapters.Request{
+		RequestID: r.ID, Initiator: r.Initiator, Reason: r.Reason, OccurredAt: r.OccurredAt,
+		Outcome: adapters.Outcome{State: r.State, DenialReason: r.Denial, RespondBy: r.RespondBy, Refund: r.Refund, AffectsSellerStats: r.SellerHit},
+	}
+}
+
+func (r *storedRequest) setOutcome(o adapters.Outcome) {
+	r.State, r.Denial, r.RespondBy, r.Refund, r.SellerHit = o.State, o.DenialReason, o.RespondBy, o.Refund, o.AffectsSellerStats
+}
+
+// update is what is pushed to the platform for this request's current state.
+func (r *storedRequest) update(orderID string) adapters.Update {
+	return adapters.Update{
+		OrderID: orderID, RequestID: r.ID, State: r.State, Version: r.Version, Reason: r.Reason,
+		DenialReason: r.Denial, RespondBy: r.RespondBy, Refund: r.Refund, AffectsSellerStats: r.SellerHit,
+	}
+}
+
+// Sync states shown on the read API.
+const (
+	syncPending = "pending"
+	syncSynced  = "synced"
+	syncFailed  = "failed"
+)
+
+// syncState tracks the push of the latest version; Acked is the highest
+// version the platform acknowledged, so an older one is never sent after it.
+type syncState struct {
+	State     string `json:"st,omitempty"`
+	Version   int64  `json:"v,omitempty"`
+	Attempts  int    `json:"n,omitempty"`
+	LastError string `json:"e,omitempty"`
+	Acked     int64  `json:"a,omitempty"`
+}
+
+type historyRec struct {
+	At        time.Time          `json:"at"`
+	Event     adapters.EventType `json:"ev"`
+	State     adapters.State     `json:"st,omitempty"`
+	Note      string             `json:"n,omitempty"`
+	WebhookID string             `json:"w,omitempty"`
+}
+
+// maxHistory bounds a busy order's document; the oldest entries go first.
+const maxHistory = 50
+
+func (d *orderDoc) request(id string) *storedRequest {
+	for i := range d.Requests {
+		if d.Requests[i].ID == id {
+			return &d.Requests[i]
+		}
+	}
+	return nil
+}
+
+// current is the open request if there is one, else the most recent.
+func (d *orderDoc) current() *storedRequest {
+	for i := range d.Requests {
+		if d.Requests[i].Open() {
+			return &d.Requests[i]
+		}
+	}
+	if n := len(d.Requests); n > 0 {
+		return &d.Requests[n-1]
+	}
+	return nil
+}
+
+func (r *storedRequest) Open() bool {
+	return r.State == adapters.PendingResponse || r.State == adapters.AwaitingOrder
+}
+
+func (d *orderDoc) seen(webhookID string) bool {
+	if webhookID == "" {
+		return false
+	}
+	for i := range d.History {
+		if d.History[i].WebhookID == webhookID {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *orderDoc) record(h historyRec) {
+	d.History = append(d.History, h)
+	if over := len(d.History) - maxHistory; over > 0 {
+		d.History = append(d.History[:0], d.History[over:]...)
+	}
+}

@@ -1,0 +1,119 @@
+package jobs
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+// ServerOptions configure the Asynq server that runs a Worker.
+type ServerOptions struct {
+	Concurrency     int
+	ShutdownTimeout time.Duration
+	// TimerResolution is how often due timers and retries are moved onto
+	// the queue (Asynq's DelayedTaskCheckInterval, default 5 s there).
+	TimerResolution time.Duration
+	Retries         map[string]Retry
+	Logger          *slog.Logger
+}
+
+// NewServer returns an Asynq server on rdb with cancelsync's queues, retry
+// policy and shutdown bound. Run it with server.Run/Start(worker.Handler()).
+func NewServer(rdb redis.UniversalClient, o ServerOptions) *asynq.Server {
+	policy := RetryPolicy{Retries: o.Retries}
+	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency: o.Concurrency,
+		// Syncs first: they finish what events started and free Redis.
+		Queues:                   map[string]int{QueueSync: 3, QueueEvents: 2},
+		RetryDelayFunc:           policy.Delay,
+		IsFailure:                func(err error) bool { return !errors.Is(err, errSyncBusy) },
+		ShutdownTimeout:          o.ShutdownTimeout,
+		DelayedTaskCheckInterval: o.TimerResolution,
+		// Asynq sleeps this long when every queue is empty (default 1 s),
+		// which would be the latency of the first webhook after a pause.
+		TaskCheckInterval: 25 * time.Millisecond,
+		Logger:            asynqLogger{o.Logger},
+		LogLevel:          asynq.WarnLevel,
+	})
+}
+
+// RetryPolicy decides how long a failed task waits before its next attempt.
+type RetryPolicy struct {
+	Retries map[string]Retry
+	// Rand returns a number in [0, n); default math/rand/v2.
+	Rand func(n int64) int64
+}
+
+// Delay is an asynq.RetryDelayFunc. A sync waits by exponential backoff with
+// full jitter between its adapter's base_delay and max_delay, or at least the
+// platform's Retry-After (capped at max_delay). Other tasks back off from 1 s
+// to 1 min.
+func (p RetryPolicy) Delay(n int, err error, t *asynq.Task) time.Duration {
+	if errors.Is(err, errSyncBusy) {
+		return 100 * time.Millisecond
+	}
+	r := Retry{BaseDelay: time.Second, MaxDelay: time.Minute}
+	var retryAfter time.Duration
+	if t.Type() == TypeSync {
+		var sp syncPayload
+		if json.Unmarshal(t.Payload(), &sp) == nil {
+			if cfg, ok := p.Retries[sp.AdapterID]; ok {
+				r = cfg
+			}
+		}
+		var se *adapters.SyncError
+		if errors.As(err, &se) {
+			retryAfter = se.RetryAfter
+		}
+	}
+	d := p.backoff(n, r)
+	if retryAfter > d {
+		d = min(retryAfter, r.MaxDelay)
+	}
+	return d
+}
+
+// backoff is base + rand[0, min(max, base·2^n) − base]: the ceiling doubles
+// with each retry (n counts from 0) and the wait never drops below base.
+func (p RetryPolicy) backoff(n int, r Retry) time.Duration {
+	base, ceil := r.BaseDelay, r.BaseDelay
+	for i := 0; i < n && ceil < r.MaxDelay; i++ {
+		ceil *= 2
+	}
+	ceil = min(ceil, r.MaxDelay)
+	if ceil <= base {
+		return base
+	}
+	rnd := p.Rand
+	if rnd == nil {
+		rnd = rand.Int64N
+	}
+	return base + time.Duration(rnd(int64(ceil-base)+1))
+}
+
+// asynqLogger sends Asynq's own log lines to slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) logger() *slog.Logger {
+	if a.l == nil {
+		return slog.Default()
+	}
+	return a.l.With(slog.String("component", "asynq"))
+}
+func (a asynqLogger) Debug(args ...any) { a.logger().Debug(sprint(args)) }
+func (a asynqLogger) Info(args ...any)  { a.logger().Info(sprint(args)) }
+func (a asynqLogger) Warn(args ...any)  { a.logger().Warn(sprint(args)) }
+func (a asynqLogger) Error(args ...any) { a.logger().Error(sprint(args)) }
+func (a asynqLogger) Fatal(args ...any) { a.logger().Error(sprint(args)) }
+
+func sprint(args []any) string {
+	return fmt.Sprint(args...)
+}

@@ -1,0 +1,211 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/registry"
+)
+
+// fakePlatform is a platform API as a real HTTP server on loopback. Each PUT
+// is recorded; script, when set, picks the answer for the n-th PUT (from 0).
+type fakePlatform struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	puts   []recordedPut
+	script func(n int, w http.ResponseWriter) bool // true: answered
+}
+
+type recordedPut struct {
+	Path           string
+	Auth           string
+	IdempotencyKey string
+	Update         adapters.Update
+	Raw            string
+	At             time.Time
+}
+
+func newFakePlatform(t *testing.T) *fakePlatform {
+	f := &fakePlatform{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		var u adapters.Update
+		_ = json.Unmarshal(raw, &u)
+		f.mu.Lock()
+		n := len(f.puts)
+		f.puts = append(f.puts, recordedPut{Path: r.URL.Path, Auth: r.Header.Get("Authorization"), IdempotencyKey: r.Header.Get("Idempotency-Key"), Update: u, Raw: string(raw), At: time.Now()})
+		script := f.script
+		f.mu.Unlock()
+		if script != nil && script(n, w) {
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakePlatform) setScript(s func(n int, w http.ResponseWriter) bool) {
+	f.mu.Lock()
+	f.script = s
+	f.mu.Unlock()
+}
+
+func (f *fakePlatform) received() []recordedPut {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]recordedPut(nil), f.puts...)
+}
+
+// bundle is a worker on miniredis with its collaborators.
+type bundle struct {
+	mr       *miniredis.Miniredis
+	rdb      *redis.Client
+	store    *Store
+	queue    *Queue
+	worker   *Worker
+	dlq      *DeadLetters
+	platform *fakePlatform
+	adapters map[string]*adapters.Adapter
+}
+
+type setupOpts struct {
+	orderWait time.Duration
+	windows   adapters.Windows
+	retry     Retry
+	noServer  bool
+}
+
+// setup builds one adapter per seed platform ("t-<platform>") that syncs to
+// one fake platform, and runs a worker server unless noServer.
+func setup(t *testing.T, o setupOpts) *bundle {
+	t.Helper()
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	b := &bundle{mr: mr, rdb: rdb, store: NewStore(rdb), platform: newFakePlatform(t), adapters: map[string]*adapters.Adapter{}}
+	if o.orderWait == 0 {
+		o.orderWait = time.Minute
+	}
+	if o.retry.MaxAttempts == 0 {
+		o.retry = Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
+	}
+	retries := map[string]Retry{}
+	for name, p := range registry.Default() {
+		ad, err := p.New(adapters.Settings{
+			ID: "t-" + name, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, Windows: o.windows,
+			API: adapters.API{BaseURL: b.platform.srv.URL, Token: "tok-" + name, Timeout: 2 * time.Second},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.adapters[ad.ID] = ad
+		retries[ad.ID] = o.retry
+	}
+	b.queue = NewQueue(rdb, time.Hour)
+	b.queue.SyncAttempts = func(id string) int { return retries[id].MaxAttempts }
+	b.worker = NewWorker(b.store, b.queue, WorkerOptions{Adapters: b.adapters, Retries: retries, OrderWait: o.orderWait, Logger: quiet})
+	b.dlq = NewDeadLetters(b.queue, b.store)
+	if !o.noServer {
+		srv := NewServer(rdb, ServerOptions{Concurrency: 8, ShutdownTimeout: 2 * time.Second, TimerResolution: 50 * time.Millisecond, Retries: retries, Logger: quiet})
+		if err := srv.Start(b.worker.Handler()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Shutdown)
+	}
+	return b
+}
+
+var quiet = slog.New(slog.DiscardHandler)
+
+var webhookSeq struct {
+	sync.Mutex
+	n int
+}
+
+func nextWebhookID() string {
+	webhookSeq.Lock()
+	defer webhookSeq.Unlock()
+	webhookSeq.n++
+	return fmt.Sprintf("msg_%d", webhookSeq.n)
+}
+
+func (b *bundle) deliver(t *testing.T, adapterID string, ev adapters.Event) string {
+	t.Helper()
+	id := nextWebhookID()
+	dup, err := b.queue.Enqueue(context.Background(), Delivery{AdapterID: adapterID, WebhookID: id, ReceivedAt: time.Now(), Event: ev})
+	if err != nil || dup {
+		t.Fatalf("enqueue: dup=%v err=%v", dup, err)
+	}
+	return id
+}
+
+var placed = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+
+func snapshot(orderID string, status adapters.OrderStatus, updated time.Time) adapters.Event {
+	o := &adapters.Order{ID: orderID, Status: status, PlacedAt: placed, UpdatedAt: updated, BuyerID: "b", SellerID: "s",
+		Total: adapters.Money{Amount: "42.50", Currency: "USD"}}
+	return adapters.Event{Type: adapters.OrderUpdated, Order: o}
+}
+
+func request(orderID, requestID string, who adapters.Party) adapters.Event {
+	return adapters.Event{Type: adapters.CancellationRequested, Cancellation: &adapters.Cancellation{
+		Type: adapters.CancellationRequested, OrderID: orderID, RequestID: requestID, Initiator: who,
+		Reason: "changed_mind", OccurredAt: time.Now().UTC().Truncate(time.Second),
+	}}
+}
+
+func respond(orderID, requestID string, who adapters.Party, d adapters.Decision) adapters.Event {
+	return adapters.Event{Type: adapters.CancellationResponded, Cancellation: &adapters.Cancellation{
+		Type: adapters.CancellationResponded, OrderID: orderID, RequestID: requestID, Responder: who, Decision: d,
+		OccurredAt: time.Now().UTC().Truncate(time.Second),
+	}}
+}
+
+// view reads the order's view.
+func (b *bundle) view(t *testing.T, adapterID, orderID string) *OrderView {
+	t.Helper()
+	v, err := b.store.OrderView(context.Background(), b.adapters[adapterID], orderID)
+	if err != nil {
+		t.Fatalf("view %s: %v", orderID, err)
+	}
+	return v
+}
+
+// eventually polls cond until it holds or 10 s pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (b *bundle) waitState(t *testing.T, adapterID, orderID string, state adapters.State, sync string) *OrderView {
+	t.Helper()
+	var v *OrderView
+	eventually(t, fmt.Sprintf("%s %s/%s", orderID, state, sync), func() bool {
+		got, err := b.store.OrderView(context.Background(), b.adapters[adapterID], orderID)
+		if err != nil || got.Cancellation == nil || got.Cancellation.State != state {
+			return false
+		}
+		v = got
+		return sync == "" || got.Sync != nil && got.Sync.State == sync
+	})
+	return v
+}

@@ -1,0 +1,359 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+func TestSelfserviceCancelsAndSyncs(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	b.deliver(t, "t-selfservice", snapshot("o-1", adapters.StatusPaid, placed))
+	b.deliver(t, "t-selfservice", request("o-1", "cr-1", adapters.Buyer))
+
+	v := b.waitState(t, "t-selfservice", "o-1", adapters.Cancelled, syncSynced)
+	if v.Cancellation.Version != 1 || v.Cancellation.Refund == nil || v.Cancellation.Refund.Method != adapters.OriginalPayment || v.Cancellation.Refund.Amount != "42.50" {
+		t.Fatalf("cancellation = %+v", v.Cancellation)
+	}
+	if v.Sync.Attempts != 1 || v.Sync.Version != 1 || v.Sync.LastError != nil {
+		t.Fatalf("sync = %+v", v.Sync)
+	}
+	puts := b.platform.received()
+	if len(puts) != 1 {
+		t.Fatalf("got %d PUTs, want 1", len(puts))
+	}
+	p := puts[0]
+	if p.Path != "/orders/o-1/cancellation" || p.Auth != "Bearer tok-selfservice" || p.IdempotencyKey != "t-selfservice:cr-1:1" {
+		t.Fatalf("PUT = %+v", p)
+	}
+	if p.Update.State != adapters.Cancelled || p.Update.Version != 1 || p.Update.Reason != "changed_mind" {
+		t.Fatalf("body = %s", p.Raw)
+	}
+}
+
+func TestRequestWaitsForItsOrder(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	b.deliver(t, "t-poshmark", request("o-2", "cr-2", adapters.Buyer))
+	v := b.waitState(t, "t-poshmark", "o-2", adapters.AwaitingOrder, "")
+	if v.Order != nil || v.Sync != nil {
+		t.Fatalf("awaiting view = %+v", v)
+	}
+	b.deliver(t, "t-poshmark", snapshot("o-2", adapters.StatusPaid, placed))
+	// Placed an hour before the request, within Poshmark's 3 h window.
+	v = b.waitState(t, "t-poshmark", "o-2", adapters.Cancelled, syncSynced)
+	if v.Cancellation.Version != 1 || v.Cancellation.Refund.Method != adapters.PlatformCredit || v.History[2].Event != adapters.CancellationRequested {
+		t.Fatalf("view = %+v", v)
+	}
+}
+
+func TestOrderWaitDeniesUnknownOrder(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{orderWait: 200 * time.Millisecond})
+	b.deliver(t, "t-selfservice", request("o-3", "cr-3", adapters.Buyer))
+	v := b.waitState(t, "t-selfservice", "o-3", adapters.Denied, syncSynced)
+	if v.Cancellation.DenialReason == nil || *v.Cancellation.DenialReason != adapters.OrderUnknown || v.Cancellation.Version != 1 {
+		t.Fatalf("cancellation = %+v", v.Cancellation)
+	}
+	// A snapshot arriving afterwards changes no decision.
+	b.deliver(t, "t-selfservice", snapshot("o-3", adapters.StatusPaid, placed))
+	eventually(t, "snapshot stored", func() bool { return b.view(t, "t-selfservice", "o-3").Order != nil })
+	if v := b.view(t, "t-selfservice", "o-3"); v.Cancellation.State != adapters.Denied || v.Cancellation.Version != 1 {
+		t.Fatalf("after late snapshot: %+v", v.Cancellation)
+	}
+}
+
+func TestAliexpressDeadlineAutoApproves(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{windows: adapters.Windows{ResponseWindow: 1500 * time.Millisecond}})
+	b.deliver(t, "t-aliexpress", snapshot("o-4", adapters.StatusPaid, placed))
+	b.deliver(t, "t-aliexpress", request("o-4", "cr-4", adapters.Buyer))
+	v := b.waitState(t, "t-aliexpress", "o-4", adapters.PendingResponse, syncSynced)
+	if v.Cancellation.RespondBy == nil || v.Cancellation.Version != 1 {
+		t.Fatalf("pending = %+v", v.Cancellation)
+	}
+	v = b.waitState(t, "t-aliexpress", "o-4", adapters.Cancelled, syncSynced)
+	if v.Cancellation.Version != 2 {
+		t.Fatalf("auto-approved = %+v", v.Cancellation)
+	}
+	puts := b.platform.received()
+	if len(puts) != 2 || puts[0].Update.Version != 1 || puts[1].Update.Version != 2 || puts[0].Update.RespondBy == nil {
+		t.Fatalf("PUTs = %+v", puts)
+	}
+}
+
+func TestFiverrDeclineEscalatesAndOwnSideIsIgnored(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	b.deliver(t, "t-fiverr", snapshot("o-5", adapters.StatusPaid, placed))
+	b.deliver(t, "t-fiverr", request("o-5", "cr-5", adapters.Seller))
+	b.waitState(t, "t-fiverr", "o-5", adapters.PendingResponse, syncSynced)
+	b.deliver(t, "t-fiverr", respond("o-5", "cr-5", adapters.Seller, adapters.Accept))
+	eventually(t, "own-side response recorded", func() bool { return len(b.view(t, "t-fiverr", "o-5").History) == 3 })
+	v := b.view(t, "t-fiverr", "o-5")
+	if v.Cancellation.State != adapters.PendingResponse || v.History[2].Note == nil || *v.History[2].Note != string(adapters.OwnSideResponse) {
+		t.Fatalf("after own-side response: %+v %+v", v.Cancellation, v.History)
+	}
+	b.deliver(t, "t-fiverr", respond("o-5", "cr-5", adapters.Buyer, adapters.Decline))
+	v = b.waitState(t, "t-fiverr", "o-5", adapters.Escalated, syncSynced)
+	if v.Cancellation.Version != 2 {
+		t.Fatalf("escalated = %+v", v.Cancellation)
+	}
+}
+
+func TestShippedAfterCancelIsAConflict(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	b.deliver(t, "t-selfservice", snapshot("o-6", adapters.StatusPaid, placed))
+	b.deliver(t, "t-selfservice", request("o-6", "cr-6", adapters.Buyer))
+	b.waitState(t, "t-selfservice", "o-6", adapters.Cancelled, syncSynced)
+	b.deliver(t, "t-selfservice", snapshot("o-6", adapters.StatusShipped, placed.Add(time.Minute)))
+	eventually(t, "conflict", func() bool { return b.view(t, "t-selfservice", "o-6").Conflict != nil })
+	v := b.view(t, "t-selfservice", "o-6")
+	if *v.Conflict != "shipped_after_cancel" || v.Cancellation.State != adapters.Cancelled || v.Cancellation.Version != 1 || v.Order.Status != adapters.StatusShipped {
+		t.Fatalf("view = %+v", v)
+	}
+	if n := len(b.platform.received()); n != 1 {
+		t.Fatalf("PUTs = %d, want 1", n)
+	}
+}
+
+// TestHandlersAreIdempotent runs each handler twice on the same task and
+// checks the second run changes nothing and queues nothing new.
+func TestHandlersAreIdempotent(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	ctx := context.Background()
+	run := func(ev adapters.Event, id string) {
+		d := Delivery{AdapterID: "t-aliexpress", WebhookID: id, ReceivedAt: time.Now(), Event: ev}
+		payload, _ := json.Marshal(d)
+		for range 2 {
+			if err := b.worker.handleEvent(ctx, asynq.NewTask(TypeEvent, payload)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	run(snapshot("o-7", adapters.StatusPaid, placed), "w1")
+	run(request("o-7", "cr-7", adapters.Buyer), "w2")
+	before, _ := b.rdb.Get(ctx, orderKey("t-aliexpress", "o-7")).Result()
+	run(request("o-7", "cr-7", adapters.Buyer), "w2")
+	after, _ := b.rdb.Get(ctx, orderKey("t-aliexpress", "o-7")).Result()
+	if before != after {
+		t.Fatalf("second run changed the order:\n%s\n%s", before, after)
+	}
+	v := b.view(t, "t-aliexpress", "o-7")
+	if v.Cancellation.Version != 1 || len(v.History) != 2 {
+		t.Fatalf("view = %+v", v)
+	}
+	ins := asynq.NewInspectorFromRedisClient(b.rdb)
+	pending, _ := ins.ListPendingTasks(QueueSync)
+	scheduled, _ := ins.ListScheduledTasks(QueueEvents)
+	if len(pending) != 1 || len(scheduled) != 1 {
+		t.Fatalf("queued %d syncs and %d timers, want 1 and 1", len(pending), len(scheduled))
+	}
+	// A sync run twice pushes once.
+	p, _ := json.Marshal(syncPayload{AdapterID: "t-aliexpress", OrderID: "o-7", RequestID: "cr-7", Version: 1})
+	for range 2 {
+		if err := b.worker.handleSync(ctx, asynq.NewTask(TypeSync, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(b.platform.received()); n != 1 {
+		t.Fatalf("PUTs = %d, want 1", n)
+	}
+}
+
+func TestEnqueueDeduplicatesRacingDeliveries(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	d := Delivery{AdapterID: "t-selfservice", WebhookID: "msg_race", ReceivedAt: time.Now(), Event: snapshot("o-8", adapters.StatusPaid, placed)}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	accepted, dups := 0, 0
+	for range 32 {
+		wg.Go(func() {
+			dup, err := b.queue.Enqueue(context.Background(), d)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				t.Error(err)
+			case dup:
+				dups++
+			default:
+				accepted++
+			}
+		})
+	}
+	wg.Wait()
+	if accepted != 1 || dups != 31 {
+		t.Fatalf("accepted %d, duplicates %d", accepted, dups)
+	}
+	// The remembered id outlives the task.
+	ins := asynq.NewInspectorFromRedisClient(b.rdb)
+	if err := ins.DeleteTask(QueueEvents, "event:t-selfservice:msg_race"); err != nil {
+		t.Fatal(err)
+	}
+	if dup, err := b.queue.Enqueue(context.Background(), d); err != nil || !dup {
+		t.Fatalf("after task deleted: dup=%v err=%v", dup, err)
+	}
+	// Another adapter may reuse the id.
+	d.AdapterID = "t-poshmark"
+	if dup, err := b.queue.Enqueue(context.Background(), d); err != nil || dup {
+		t.Fatalf("other adapter: dup=%v err=%v", dup, err)
+	}
+}
+
+func TestEnqueueFailsWhenRedisIsDown(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	b.mr.Close()
+	d := Delivery{AdapterID: "t-selfservice", WebhookID: "msg_down", ReceivedAt: time.Now(), Event: snapshot("o-9", adapters.StatusPaid, placed)}
+	if _, err := b.queue.Enqueue(context.Background(), d); err == nil {
+		t.Fatal("enqueue succeeded with Redis down")
+	}
+}
+
+func TestSyncRetriesThenSucceeds(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{retry: Retry{MaxAttempts: 5, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b.platform.setScript(func(n int, w http.ResponseWriter) bool {
+		if n < 2 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	b.deliver(t, "t-selfservice", snapshot("o-10", adapters.StatusPaid, placed))
+	b.deliver(t, "t-selfservice", request("o-10", "cr-10", adapters.Buyer))
+	v := b.waitState(t, "t-selfservice", "o-10", adapters.Cancelled, syncSynced)
+	if v.Sync.Attempts != 3 || len(b.platform.received()) != 3 {
+		t.Fatalf("sync = %+v after %d PUTs", v.Sync, len(b.platform.received()))
+	}
+}
+
+func TestPermanentFailureGoesToDeadLetterAndReplays(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	b.platform.setScript(func(n int, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":"nope"}`))
+		return true
+	})
+	b.deliver(t, "t-selfservice", snapshot("o-11", adapters.StatusPaid, placed))
+	b.deliver(t, "t-selfservice", request("o-11", "cr-11", adapters.Buyer))
+	v := b.waitState(t, "t-selfservice", "o-11", adapters.Cancelled, syncFailed)
+	if v.Sync.Attempts != 1 || v.Sync.LastError == nil {
+		t.Fatalf("sync = %+v", v.Sync)
+	}
+	ctx := context.Background()
+	var letters []DeadLetter
+	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(ctx); return len(letters) == 1 })
+	l := letters[0]
+	if l.Adapter != "t-selfservice" || l.OrderID != "o-11" || l.RequestID != "cr-11" || l.Version != 1 || l.Attempts != 1 || l.FailedAt.IsZero() {
+		t.Fatalf("dead letter = %+v", l)
+	}
+	b.platform.setScript(nil)
+	if _, err := b.dlq.Replay(ctx, []string{l.ID}); err != nil {
+		t.Fatal(err)
+	}
+	b.waitState(t, "t-selfservice", "o-11", adapters.Cancelled, syncSynced)
+	if letters, _ := b.dlq.List(ctx); len(letters) != 0 {
+		t.Fatalf("dead letter after replay = %+v", letters)
+	}
+}
+
+func TestExhaustedRetriesGoToDeadLetter(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{retry: Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b.platform.setScript(func(n int, w http.ResponseWriter) bool { w.WriteHeader(http.StatusBadGateway); return true })
+	b.deliver(t, "t-selfservice", snapshot("o-12", adapters.StatusPaid, placed))
+	b.deliver(t, "t-selfservice", request("o-12", "cr-12", adapters.Buyer))
+	v := b.waitState(t, "t-selfservice", "o-12", adapters.Cancelled, syncFailed)
+	if v.Sync.Attempts != 3 || len(b.platform.received()) != 3 {
+		t.Fatalf("sync = %+v after %d PUTs", v.Sync, len(b.platform.received()))
+	}
+	var letters []DeadLetter
+	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(context.Background()); return len(letters) == 1 })
+	if letters[0].Attempts != 3 {
+		t.Fatalf("dead letter = %+v", letters[0])
+	}
+}
+
+func TestOldVersionIsNeverSentAfterANewerAck(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	ctx := context.Background()
+	run := func(ev adapters.Event) {
+		payload, _ := json.Marshal(Delivery{AdapterID: "t-aliexpress", WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})
+		if err := b.worker.handleEvent(ctx, asynq.NewTask(TypeEvent, payload)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sync := func(v int64) {
+		p, _ := json.Marshal(syncPayload{AdapterID: "t-aliexpress", OrderID: "o-13", RequestID: "cr-13", Version: v})
+		if err := b.worker.handleSync(ctx, asynq.NewTask(TypeSync, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(snapshot("o-13", adapters.StatusPaid, placed))
+	run(request("o-13", "cr-13", adapters.Buyer))                   // v1 pending
+	run(respond("o-13", "cr-13", adapters.Seller, adapters.Accept)) // v2 cancelled
+	sync(2)
+	sync(1) // the retry of v1 arrives late
+	puts := b.platform.received()
+	if len(puts) != 1 || puts[0].Update.Version != 2 || puts[0].Update.State != adapters.Cancelled {
+		t.Fatalf("PUTs = %+v", puts)
+	}
+	if v := b.view(t, "t-aliexpress", "o-13"); v.Sync.State != syncSynced || v.Sync.Version != 2 {
+		t.Fatalf("sync = %+v", v.Sync)
+	}
+}
+
+func TestRetryPolicy(t *testing.T) {
+	t.Parallel()
+	r := Retry{MaxAttempts: 5, BaseDelay: time.Second, MaxDelay: 10 * time.Second}
+	p := RetryPolicy{Retries: map[string]Retry{"a": r}}
+	task := func() *asynq.Task {
+		b, _ := json.Marshal(syncPayload{AdapterID: "a", OrderID: "o", Version: 1})
+		return asynq.NewTask(TypeSync, b)
+	}()
+	for n := range 10 {
+		ceil := min(time.Second<<n, 10*time.Second)
+		for range 50 {
+			d := p.Delay(n, &adapters.SyncError{Status: 503, Retryable: true}, task)
+			if d < time.Second || d > ceil {
+				t.Fatalf("n=%d: delay %v outside [1s, %v]", n, d, ceil)
+			}
+		}
+	}
+	if d := p.Delay(0, &adapters.SyncError{Status: 429, Retryable: true, RetryAfter: 7 * time.Second}, task); d != 7*time.Second {
+		t.Fatalf("Retry-After 7s: delay %v", d)
+	}
+	if d := p.Delay(0, &adapters.SyncError{Status: 429, Retryable: true, RetryAfter: time.Hour}, task); d != 10*time.Second {
+		t.Fatalf("Retry-After capped: delay %v", d)
+	}
+	if d := p.Delay(3, errSyncBusy, task); d != 100*time.Millisecond {
+		t.Fatalf("busy: delay %v", d)
+	}
+	// Full jitter reaches both ends of the range.
+	lo := RetryPolicy{Retries: p.Retries, Rand: func(int64) int64 { return 0 }}
+	hi := RetryPolicy{Retries: p.Retries, Rand: func(n int64) int64 { return n - 1 }}
+	if d := lo.Delay(3, nil, task); d != time.Second {
+		t.Fatalf("lo = %v", d)
+	}
+	if d := hi.Delay(3, nil, task); d != 8*time.Second {
+		t.Fatalf("hi = %v", d)
+	}
+}
+
+var _ = strconv.Itoa
