@@ -7,13 +7,29 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 )
 
+// inbound pairs the signature check with the payload decoder; both are safe
+// for concurrent use.
+type inbound struct {
+	*verifier
+	*decoder
+}
+
+var (
+	_ adapters.Inbound = inbound{}
+	_ adapters.Client  = (*client)(nil)
+)
+
 // NewInbound verifies Standard Webhooks signatures with any of secrets
 // ("whsec_" + base64) and decodes the seed JSON payloads.
 func NewInbound(secrets []string) (adapters.Inbound, error) {
-	panic("TODO")
+	v, err := newVerifier(secrets)
+	if err != nil {
+		return nil, err
+	}
+	return inbound{verifier: v, decoder: newDecoder()}, nil
 }
 
 // NewClient pushes states with PUT {base_url}/orders/{order_id}/cancellation.
 func NewClient(api adapters.API) adapters.Client {
-	panic("TODO")
+	return newClient(api)
 }
