@@ -1,0 +1,389 @@
+// Package e2e drives the real cancelsync binary over real HTTP, on a real
+// redis-server, against fake platforms that are real HTTP servers on
+// loopback. Nothing here reaches past 127.0.0.1.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/internal/redistest"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "cancelsync-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "cancelsync")
+	build := exec.Command("go", "build", "-o", binary, "../cmd/cancelsync")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build cancelsync:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const (
+	secret     = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	adminToken = "e2e-admin-token-7f3a"
+)
+
+// platform is a fake platform API: a real HTTP server on loopback that
+// records every sync PUT and answers as its script says.
+type platform struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	puts   []put
+	answer func(n int, p put) int // status for the n-th PUT (from 0); nil: 200
+}
+
+type put struct {
+	OrderID        string
+	Auth           string
+	IdempotencyKey string
+	Body           map[string]any
+}
+
+func newPlatform(t *testing.T) *platform {
+	p := &platform{}
+	p.srv = httptest.NewUnstartedServer(p)
+	p.srv.Start()
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+// newPlatformOn starts the fake platform on a given address.
+func newPlatformOn(t *testing.T, addr string) *platform {
+	p := &platform{}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.srv = httptest.NewUnstartedServer(p)
+	p.srv.Listener.Close()
+	p.srv.Listener = ln
+	p.srv.Start()
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+func (p *platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	raw, _ := io.ReadAll(r.Body)
+	pu := put{OrderID: strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/orders/"), "/cancellation"),
+		Auth: r.Header.Get("Authorization"), IdempotencyKey: r.Header.Get("Idempotency-Key")}
+	_ = json.Unmarshal(raw, &pu.Body)
+	p.mu.Lock()
+	n := len(p.puts)
+	p.puts = append(p.puts, pu)
+	answer := p.answer
+	p.mu.Unlock()
+	status := http.StatusOK
+	if answer != nil {
+		status = answer(n, pu)
+	}
+	w.WriteHeader(status)
+}
+
+func (p *platform) received() []put {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]put(nil), p.puts...)
+}
+
+// syncedVersions lists the versions PUT for an order, in arrival order.
+func (p *platform) syncedVersions(orderID string) []int {
+	var vs []int
+	for _, pu := range p.received() {
+		if pu.OrderID == orderID {
+			vs = append(vs, int(pu.Body["version"].(float64)))
+		}
+	}
+	return vs
+}
+
+// service is one running cancelsync process.
+type service struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	url    string
+	config string
+	out    *syncBuffer
+	done   chan struct{}
+	code   int
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// adapterConf is one adapter of a test config.
+type adapterConf struct {
+	id, platform, baseURL string
+	extra                 string // more YAML lines for the adapter, indented 4
+}
+
+// writeConfig writes a config for the adapters on redisURL and returns its
+// path and listen address.
+func writeConfig(t *testing.T, redisURL string, ads []adapterConf, extra string) (path, listen string) {
+	t.Helper()
+	listen = freeAddr(t)
+	var b strings.Builder
+	fmt.Fprintf(&b, "listen: %q\nredis_url: %q\nadmin_token: %q\nshutdown_timeout: 10s\nworker_concurrency: 20\n", listen, redisURL, adminToken)
+	fmt.Fprintf(&b, "timer_resolution: 100ms\nlog_level: debug\n%s\nadapters:\n", extra)
+	for _, a := range ads {
+		fmt.Fprintf(&b, "  - id: %s\n    platform: %s\n    secrets: [%q]\n    api: {base_url: %q, token: \"tok-%s-secret\", timeout: 2s}\n",
+			a.id, a.platform, secret, a.baseURL, a.id)
+		if a.extra != "" {
+			b.WriteString(a.extra)
+		}
+	}
+	path = filepath.Join(t.TempDir(), "cancelsync.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, listen
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// start runs `cancelsync <mode> --config path` and waits until it is ready.
+func start(t *testing.T, mode, path, listen string) *service {
+	t.Helper()
+	s := &service{t: t, config: path, url: "http://" + listen, out: &syncBuffer{}, done: make(chan struct{})}
+	s.cmd = exec.Command(binary, mode, "--config", path)
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = s.cmd.Wait()
+		s.code = s.cmd.ProcessState.ExitCode()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		s.signal(syscall.SIGKILL)
+		<-s.done
+		if t.Failed() {
+			t.Logf("%s output:\n%s", mode, s.out.String())
+		}
+	})
+	if mode == "worker" {
+		return s
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(s.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return s
+		}
+		select {
+		case <-s.done:
+			t.Fatalf("%s exited with %d:\n%s", mode, s.code, s.out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not up:\n%s", mode, s.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (s *service) signal(sig os.Signal) {
+	if s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(sig)
+	}
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (s *service) stop() int {
+	s.t.Helper()
+	s.signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		s.t.Fatal("no exit within 30 s of SIGTERM")
+	}
+	return s.code
+}
+
+// post signs and posts a webhook.
+func (s *service) post(t *testing.T, adapter, kind, webhookID string, body any) (int, map[string]any) {
+	t.Helper()
+	raw, ok := body.([]byte)
+	if !ok {
+		raw, _ = json.Marshal(body)
+	}
+	sig, err := seed.Sign(secret, webhookID, time.Now(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/webhooks/"+adapter+"/"+kind, bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("webhook-id", webhookID)
+	req.Header.Set("webhook-timestamp", fmt.Sprint(time.Now().Unix()))
+	req.Header.Set("webhook-signature", sig)
+	return do(t, req)
+}
+
+func do(t *testing.T, req *http.Request) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// view reads the order's view; status 404 gives nil.
+func (s *service) view(t *testing.T, adapter, orderID string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.url+"/v1/adapters/"+adapter+"/orders/"+orderID, nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	code, v := do(t, req)
+	if code == http.StatusNotFound {
+		return nil
+	}
+	if code != http.StatusOK {
+		t.Fatalf("view %s/%s: %d %v", adapter, orderID, code, v)
+	}
+	return v
+}
+
+// waitFor polls the order's view until cond holds (30 s at most).
+func (s *service) waitFor(t *testing.T, adapter, orderID, what string, cond func(v map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v := s.view(t, adapter, orderID)
+		if v != nil && cond(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s/%s: timed out waiting for %s; last view %v", adapter, orderID, what, v)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stateIs holds when the order's cancellation is in state and its sync in syncState.
+func stateIs(state, syncState string) func(v map[string]any) bool {
+	return func(v map[string]any) bool {
+		c, _ := v["cancellation"].(map[string]any)
+		sy, _ := v["sync"].(map[string]any)
+		return c != nil && c["state"] == state && (syncState == "" || sy != nil && sy["state"] == syncState)
+	}
+}
+
+func field(v map[string]any, path ...string) any {
+	var cur any = v
+	for _, p := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[p]
+	}
+	return cur
+}
+
+// runCLI runs a one-shot command and returns its exit code and output.
+func runCLI(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = ctx
+	_ = cmd.Run()
+	return cmd.ProcessState.ExitCode(), out.String()
+}
+
+func startRedis(t *testing.T) *redistest.Server {
+	return redistest.Start(t, redistest.Options{AppendOnly: true})
+}
+
+// order and cancellation payloads (CONTRACT §3).
+func orderBody(id, status string, placed, updated time.Time, extra map[string]any) map[string]any {
+	data := map[string]any{
+		"order_id": id, "status": status, "placed_at": placed.UTC().Format(time.RFC3339), "updated_at": updated.UTC().Format(time.RFC3339),
+		"buyer_id": "b-17", "seller_id": "s-4", "total": map[string]any{"amount": "42.50", "currency": "USD"},
+		"items": []any{map[string]any{"sku": "JKT-M", "quantity": 1, "price": "42.50"}}, "shipped_at": nil,
+	}
+	for k, v := range extra {
+		data[k] = v
+	}
+	return map[string]any{"type": "order.updated", "data": data}
+}
+
+func requestBody(orderID, requestID, initiator string, at time.Time) map[string]any {
+	return map[string]any{"type": "cancellation.requested", "data": map[string]any{
+		"order_id": orderID, "request_id": requestID, "initiator": initiator, "reason": "changed_mind",
+		"comments": "Ordered the wrong size", "occurred_at": at.UTC().Format(time.RFC3339)}}
+}
+
+func responseBody(orderID, requestID, responder, decision string, at time.Time) map[string]any {
+	return map[string]any{"type": "cancellation.responded", "data": map[string]any{
+		"order_id": orderID, "request_id": requestID, "responder": responder, "decision": decision,
+		"occurred_at": at.UTC().Format(time.RFC3339)}}
+}
+
+var idSeq struct {
+	sync.Mutex
+	n int
+}
+
+func newID() string {
+	idSeq.Lock()
+	defer idSeq.Unlock()
+	idSeq.n++
+	return fmt.Sprintf("msg_e2e_%d_%d", time.Now().UnixNano(), idSeq.n)
+}
+
+func jsonBytes(v any) ([]byte, error) { return json.Marshal(v) }
