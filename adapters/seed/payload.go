@@ -39,17 +39,17 @@ type orderData struct {
 	WorkDelivered         bool       `json:"work_delivered"`
 }
 
-// The amount rule's parameter is where it finds the order's currency,
-// relative to orderData: item prices share the total's currency.
+// The amount rule checks a price against the order's currency: item prices
+// share the total's.
 type moneyData struct {
-	Amount   string `json:"amount" validate:"required,amount=Total.Currency"`
+	Amount   string `json:"amount" validate:"required,amount"`
 	Currency string `json:"currency" validate:"required,iso4217"`
 }
 
 type itemData struct {
 	SKU      string `json:"sku" validate:"required,max=128"`
 	Quantity *int   `json:"quantity" validate:"required,min=1"`
-	Price    string `json:"price" validate:"required,amount=Total.Currency"`
+	Price    string `json:"price" validate:"required,amount"`
 }
 
 // cancellationBody keeps data raw: which fields it must carry depends on
@@ -121,13 +121,13 @@ func mustRegister(v *validator.Validate, tag string, fn validator.Func) {
 }
 
 // currencyOf finds the order's currency for an amount rule; "" when the
-// total is missing.
+// total is missing. Amounts only occur in orders, so the validated value is
+// an *orderData.
 func currencyOf(fl validator.FieldLevel) string {
-	cur, kind, _, ok := fl.GetStructFieldOKAdvanced2(fl.Top(), fl.Param())
-	if !ok || kind != reflect.String {
-		return ""
+	if o, ok := fl.Top().Interface().(*orderData); ok && o.Total != nil {
+		return o.Total.Currency
 	}
-	return cur.String()
+	return ""
 }
 
 // Decode maps a verified body posted to kind into an Event. A body that
@@ -139,13 +139,26 @@ func (d *decoder) Decode(kind adapters.Kind, _ http.Header, body []byte) (adapte
 	if !utf8.Valid(body) {
 		return adapters.Event{}, invalid("body", "must be valid UTF-8")
 	}
+	var ev adapters.Event
+	var err error
 	switch kind {
 	case adapters.KindOrders:
-		return d.decodeOrder(body)
+		ev, err = d.decodeOrder(body)
 	case adapters.KindCancellations:
-		return d.decodeCancellation(body)
+		ev, err = d.decodeCancellation(body)
+	default:
+		return adapters.Event{}, fmt.Errorf("decode: unknown endpoint kind %q", kind)
 	}
-	return adapters.Event{}, fmt.Errorf("decode: unknown endpoint kind %q", kind)
+	// encoding/json keeps the last of repeated names; a body that reads two
+	// ways is refused (see duplicateKey). Only an otherwise valid body,
+	// known to be well-formed JSON by now, pays for this second pass.
+	if err == nil {
+		err = checkDuplicateKeys(body)
+	}
+	if err != nil {
+		return adapters.Event{}, err
+	}
+	return ev, nil
 }
 
 var (
@@ -153,13 +166,16 @@ var (
 	cancellationTypes = []adapters.EventType{adapters.CancellationRequested, adapters.CancellationResponded, adapters.CancellationWithdrawn}
 )
 
+// decodeOrder decodes a snapshot in one pass. json.Unmarshal refuses
+// anything after the top-level value, so trailing data is malformed JSON.
 func (d *decoder) decodeOrder(body []byte) (adapters.Event, error) {
 	var b orderBody
 	jsonErr := json.Unmarshal(body, &b)
 	if err := envelopeError(jsonErr, b.Type, orderTypes); err != nil {
 		return adapters.Event{}, err
 	}
-	if te := (*json.UnmarshalTypeError)(nil); errors.As(jsonErr, &te) {
+	var te *json.UnmarshalTypeError
+	if errors.As(jsonErr, &te) {
 		return adapters.Event{}, typeError(te, "", body)
 	}
 	if b.Data == nil {
@@ -181,7 +197,8 @@ func (d *decoder) decodeCancellation(body []byte) (adapters.Event, error) {
 	if err := envelopeError(jsonErr, b.Type, cancellationTypes); err != nil {
 		return adapters.Event{}, err
 	}
-	if te := (*json.UnmarshalTypeError)(nil); errors.As(jsonErr, &te) {
+	var te *json.UnmarshalTypeError
+	if errors.As(jsonErr, &te) {
 		return adapters.Event{}, typeError(te, "", body)
 	}
 	if len(b.Data) == 0 || string(b.Data) == "null" {

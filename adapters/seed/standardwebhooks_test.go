@@ -267,7 +267,9 @@ func TestNewInboundAcceptsUnpaddedSecret(t *testing.T) {
 	}
 }
 
-func BenchmarkVerify(b *testing.B) {
+// benchVerify is a two-secret adapter verifying an order snapshot whose
+// header carries one stale signature before the valid one.
+func benchVerify(b *testing.B) func() error {
 	in := newInbound(b, otherSecret, vectorSecret)
 	body := []byte(orderExample)
 	now := time.Now()
@@ -281,9 +283,26 @@ func BenchmarkVerify(b *testing.B) {
 	h.Set("webhook-signature", "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= "+sig)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
+	return func() error {
+		_, err := in.Verify(h, body, now)
+		return err
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	verify := benchVerify(b)
+	for b.Loop() {
+		if err := verify(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifyParallel(b *testing.B) {
+	verify := benchVerify(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := in.Verify(h, body, now); err != nil {
+			if err := verify(); err != nil {
 				b.Fatal(err)
 			}
 		}
