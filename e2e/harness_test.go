@@ -55,7 +55,7 @@ type platform struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
 	puts   []put
-	answer func(n int, p put) int // status for the n-th PUT (from 0); nil: 200
+	answer func(n int, p put, h http.Header) int // status for the n-th PUT (from 0), headers in h; nil: 200
 }
 
 type put struct {
@@ -100,7 +100,7 @@ func (p *platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Unlock()
 	status := http.StatusOK
 	if answer != nil {
-		status = answer(n, pu)
+		status = answer(n, pu, w.Header())
 	}
 	w.WriteHeader(status)
 }

@@ -105,7 +105,7 @@ func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []Dead
 			if doc.Sync.State != syncFailed {
 				return false
 			}
-			doc.Sync.State, doc.Sync.Attempts, doc.Sync.LastError = syncPending, 0, ""
+			doc.Sync.State, doc.Sync.Attempts, doc.Sync.LastError, doc.Sync.NextAt = syncPending, 0, "", time.Time{}
 			return true
 		}); err != nil {
 			return replayed, fmt.Errorf("replay %s: %w", l.ID, err)

@@ -85,6 +85,8 @@ type syncState struct {
 	Attempts  int    `json:"n,omitempty"`
 	LastError string `json:"e,omitempty"`
 	Acked     int64  `json:"a,omitempty"`
+	// NextAt is when the next attempt is due after a retryable failure.
+	NextAt time.Time `json:"na,omitzero"`
 }
 
 type historyRec struct {

@@ -60,23 +60,29 @@ func (p RetryPolicy) Delay(n int, err error, t *asynq.Task) time.Duration {
 	if errors.Is(err, errSyncBusy) {
 		return 100 * time.Millisecond
 	}
-	r := Retry{BaseDelay: time.Second, MaxDelay: time.Minute}
-	var retryAfter time.Duration
+	var chosen *retryIn
+	if errors.As(err, &chosen) {
+		return chosen.delay
+	}
 	if t.Type() == TypeSync {
 		var sp syncPayload
 		if json.Unmarshal(t.Payload(), &sp) == nil {
-			if cfg, ok := p.Retries[sp.AdapterID]; ok {
-				r = cfg
-			}
-		}
-		var se *adapters.SyncError
-		if errors.As(err, &se) {
-			retryAfter = se.RetryAfter
+			return p.forSync(sp.AdapterID, n, err)
 		}
 	}
+	return p.backoff(n, Retry{BaseDelay: time.Second, MaxDelay: time.Minute})
+}
+
+// forSync is the delay before retry n+1 of an adapter's sync that failed with err.
+func (p RetryPolicy) forSync(adapterID string, n int, err error) time.Duration {
+	r, ok := p.Retries[adapterID]
+	if !ok {
+		r = Retry{BaseDelay: time.Second, MaxDelay: time.Minute}
+	}
 	d := p.backoff(n, r)
-	if retryAfter > d {
-		d = min(retryAfter, r.MaxDelay)
+	var se *adapters.SyncError
+	if errors.As(err, &se) && se.RetryAfter > d {
+		d = min(se.RetryAfter, r.MaxDelay)
 	}
 	return d
 }

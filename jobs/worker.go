@@ -174,6 +174,15 @@ func (w *Worker) handleSync(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	// Asynq keeps retry times in whole seconds, so a retry may come up to a
+	// second before the backoff or Retry-After it was given; wait that out.
+	if early := doc.Sync.NextAt.Sub(w.now()); early > 0 && early <= maxEarlyWait {
+		select {
+		case <-time.After(early):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	// Every unacknowledged state, oldest version first, so the platform sees
 	// them in order; a state superseded by a newer one of the same request
 	// is not sent, and nothing at or below Acked is ever sent again.
@@ -216,7 +225,7 @@ func (w *Worker) syncAcked(ctx context.Context, ad *adapters.Adapter, orderID st
 		}
 		doc.Sync.Acked = version
 		if doc.Sync.Acked >= doc.Sync.Version {
-			doc.Sync.State, doc.Sync.Attempts, doc.Sync.LastError = syncSynced, attempt, ""
+			doc.Sync.State, doc.Sync.Attempts, doc.Sync.LastError, doc.Sync.NextAt = syncSynced, attempt, "", time.Time{}
 		}
 		return true
 	})
@@ -231,11 +240,16 @@ func (w *Worker) syncFailed(ctx context.Context, ad *adapters.Adapter, p syncPay
 	permanent := errors.As(pushErr, &se) && !se.Retryable
 	final := permanent || last
 	msg := pushErr.Error()
+	var delay time.Duration
+	if !final {
+		delay = RetryPolicy{Retries: w.retries}.forSync(p.AdapterID, attempt-1, pushErr)
+	}
+	nextAt := w.now().Add(delay)
 	if _, err := w.store.update(ctx, ad.ID, p.OrderID, func(doc *orderDoc) bool {
 		if doc.Sync.Acked >= version {
 			return false
 		}
-		doc.Sync.Attempts, doc.Sync.LastError = attempt, msg
+		doc.Sync.Attempts, doc.Sync.LastError, doc.Sync.NextAt = attempt, msg, nextAt
 		if final {
 			doc.Sync.State = syncFailed
 		}
@@ -249,5 +263,15 @@ func (w *Worker) syncFailed(ctx context.Context, ad *adapters.Adapter, p syncPay
 	if permanent {
 		return fmt.Errorf("%w (permanent: %w)", err, asynq.SkipRetry)
 	}
-	return err
+	return &retryIn{err: err, delay: delay}
 }
+
+// retryIn carries the delay a failed sync chose (and recorded as NextAt) to
+// the RetryDelayFunc, so both agree on when the next attempt is due.
+type retryIn struct {
+	err   error
+	delay time.Duration
+}
+
+func (r *retryIn) Error() string { return r.err.Error() }
+func (r *retryIn) Unwrap() error { return r.err }
