@@ -46,7 +46,7 @@ func TestMain(m *testing.M) {
 
 const (
 	secret     = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-	adminToken = "e2e-admin-token-7f3a"
+	adminToken = "dev-admin-token"
 )
 
 // platform is a fake platform API: a real HTTP server on loopback that
