@@ -102,8 +102,12 @@ type Cancellation struct {
 	Responder  Party     `json:"responder,omitempty"`
 }
 
-// Event is one decoded, validated webhook: exactly one of Order and
-// Cancellation is set.
+// Event is one decoded, validated webhook. At least one of Order and
+// Cancellation is set. Both may be: a platform whose cancellation is a status
+// change of the order (WooCommerce's order.updated to "cancelled", Shopify's
+// orders/cancelled topic) maps one delivery to the new snapshot plus the
+// request it implies; the workers apply the snapshot first, atomically with
+// the request.
 type Event struct {
 	Type         EventType     `json:"type"`
 	Order        *Order        `json:"order,omitempty"`
@@ -120,6 +124,7 @@ func (e Event) OrderID() string {
 	}
 	return ""
 }
+
 
 // State is where a cancellation request stands.
 type State string

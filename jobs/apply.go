@@ -76,11 +76,12 @@ func (t *transition) applyDelivery(d Delivery) {
 		t.replay = true
 		return
 	}
-	switch ev := d.Event; {
-	case ev.Order != nil:
+	// A delivery may carry both (see adapters.Event): snapshot first.
+	if ev := d.Event; ev.Order != nil {
 		t.applySnapshot(ev.Type, d.WebhookID, ev.Order)
-	case ev.Cancellation != nil:
-		t.applyCancellation(d, ev.Cancellation)
+	}
+	if c := d.Event.Cancellation; c != nil {
+		t.applyCancellation(d, c)
 	}
 }
 

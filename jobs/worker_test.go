@@ -357,3 +357,17 @@ func TestRetryPolicy(t *testing.T) {
 }
 
 var _ = strconv.Itoa
+
+// TestSnapshotAndRequestInOneDelivery covers platforms whose cancellation is
+// a status change of the order: one delivery carries both, applied in order.
+func TestSnapshotAndRequestInOneDelivery(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ev := snapshot("o-14", adapters.StatusPaid, placed)
+	ev.Cancellation = request("o-14", "cr-14", adapters.Merchant).Cancellation
+	b.deliver(t, "t-selfservice", ev)
+	v := b.waitState(t, "t-selfservice", "o-14", adapters.Cancelled, syncSynced)
+	if v.Cancellation.Version != 1 || len(v.History) != 2 || v.Order == nil {
+		t.Fatalf("view = %+v", v)
+	}
+}
