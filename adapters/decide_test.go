@@ -1,11 +1,11 @@
 package adapters_test
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/adapterstest"
 )
 
 // fakeRules is the smallest platform: every request that passes the shared
@@ -36,28 +36,21 @@ var (
 	windows  = adapters.Windows{ResponseWindow: 48 * time.Hour}
 	due      = askedAt.Add(48 * time.Hour)
 	escalate = adapters.Outcome{State: adapters.Escalated}
+	fx       = adapterstest.Fixture{
+		OrderID: "O-1", PlacedAt: placedAt, Total: adapters.Money{Amount: "10.00", Currency: "USD"},
+		RequestID: "r-1",
+	}
+	paid = fx.Order(adapters.StatusPaid)
 )
 
-func order(status adapters.OrderStatus) adapters.Order {
-	return adapters.Order{ID: "O-1", Status: status, PlacedAt: placedAt, UpdatedAt: placedAt, Total: adapters.Money{Amount: "10.00", Currency: "USD"}}
-}
-
+// pending is initiator's request, waiting for the other side until due.
 func pending(initiator adapters.Party) adapters.Request {
-	return adapters.Request{RequestID: "r-1", Initiator: initiator, OccurredAt: askedAt, Outcome: adapters.Pending(due)}
+	return fx.Stored(initiator, askedAt, adapters.Pending(due))
 }
 
+// stored is the buyer's request, standing at out.
 func stored(out adapters.Outcome) adapters.Request {
-	return adapters.Request{RequestID: "r-1", Initiator: adapters.Buyer, OccurredAt: askedAt, Outcome: out}
-}
-
-// wire shows an outcome as the sync payload would, so a failure reads plainly.
-func wire(t *testing.T, o adapters.Outcome) string {
-	t.Helper()
-	b, err := json.Marshal(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return fx.Stored(adapters.Buyer, askedAt, out)
 }
 
 // TestDecideRequestOrder pins the order of the shared checks: cancelled
@@ -93,9 +86,8 @@ func TestDecideRequestOrder(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 
-			c := adapters.Cancellation{Type: adapters.CancellationRequested, RequestID: "r-1", Initiator: adapters.Buyer, OccurredAt: askedAt}
-			got := adapters.DecideRequest(fakeRules{deliveredBlocks: tt.deliveredBlocks}, windows, order(tt.status), c, tt.otherOpen, askedAt)
-			if g, w := wire(t, got), wire(t, tt.want); g != w {
+			got := adapters.DecideRequest(fakeRules{deliveredBlocks: tt.deliveredBlocks}, windows, fx.Order(tt.status), fx.Request(adapters.Buyer, askedAt), tt.otherOpen, askedAt)
+			if g, w := adapterstest.Wire(t, got), adapterstest.Wire(t, tt.want); g != w {
 				t.Errorf("got %s\nwant %s", g, w)
 			}
 		})
@@ -107,116 +99,51 @@ func TestDecideRequestOrder(t *testing.T) {
 func TestDecideRequestLate(t *testing.T) {
 	t.Parallel()
 
-	tests := []struct {
-		name string
-		now  time.Time
-		want adapters.Outcome
-	}{
-		{name: "1ns before respond_by", now: due.Add(-1), want: adapters.Pending(due)},
-		{name: "at respond_by", now: due, want: escalate},
-		{name: "after respond_by", now: due.Add(time.Hour), want: escalate},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-
-			c := adapters.Cancellation{Type: adapters.CancellationRequested, RequestID: "r-1", Initiator: adapters.Buyer, OccurredAt: askedAt}
-			got := adapters.DecideRequest(fakeRules{deliveredBlocks: true}, windows, order(adapters.StatusPaid), c, false, tt.now)
-			if g, w := wire(t, got), wire(t, tt.want); g != w {
-				t.Errorf("got %s\nwant %s", g, w)
-			}
-		})
-	}
+	adapterstest.RunRequestCases(t, adapterstest.RequestSetup{Rules: fakeRules{deliveredBlocks: true}, Defaults: windows}, []adapterstest.RequestCase{
+		{Name: "1ns before respond_by", Order: paid, Request: fx.Request(adapters.Buyer, askedAt), Now: due.Add(-1), Want: adapters.Pending(due)},
+		{Name: "at respond_by", Order: paid, Request: fx.Request(adapters.Buyer, askedAt), Now: due, Want: escalate},
+		{Name: "after respond_by", Order: paid, Request: fx.Request(adapters.Buyer, askedAt), Now: due.Add(time.Hour), Want: escalate},
+	})
 }
 
 func TestDecideResponse(t *testing.T) {
 	t.Parallel()
 
-	cancelled := adapters.Cancel(order(adapters.StatusPaid), adapters.OriginalPayment)
-	tests := []struct {
-		name      string
-		request   adapters.Request
-		responder adapters.Party
-		decision  adapters.Decision
-		at        time.Time
-		want      adapters.Outcome
-		ignored   adapters.Ignored
-	}{
-		{name: "accept", request: pending(adapters.Buyer), responder: adapters.Seller, decision: adapters.Accept, at: askedAt, want: cancelled},
-		{name: "decline", request: pending(adapters.Seller), responder: adapters.Buyer, decision: adapters.Decline, at: askedAt, want: escalate},
-		{name: "exactly at respond_by", request: pending(adapters.Buyer), responder: adapters.Merchant, decision: adapters.Accept, at: due, want: cancelled},
-		{name: "1ns after respond_by", request: pending(adapters.Buyer), responder: adapters.Seller, decision: adapters.Accept, at: due.Add(1), want: adapters.Pending(due), ignored: adapters.ResponseTooLate},
-		{name: "own side: buyer", request: pending(adapters.Buyer), responder: adapters.Buyer, decision: adapters.Accept, at: askedAt, want: adapters.Pending(due), ignored: adapters.OwnSideResponse},
-		{name: "own side: merchant for seller", request: pending(adapters.Seller), responder: adapters.Merchant, decision: adapters.Accept, at: askedAt, want: adapters.Pending(due), ignored: adapters.OwnSideResponse},
-		{name: "own side wins over too late", request: pending(adapters.Buyer), responder: adapters.Buyer, decision: adapters.Accept, at: due.Add(time.Hour), want: adapters.Pending(due), ignored: adapters.OwnSideResponse},
-		{name: "not pending wins over own side", request: stored(escalate), responder: adapters.Buyer, decision: adapters.Accept, at: askedAt, want: escalate, ignored: adapters.NotPending},
-		{name: "awaiting its order", request: stored(adapters.Outcome{State: adapters.AwaitingOrder}), responder: adapters.Seller, decision: adapters.Accept, at: askedAt, want: adapters.Outcome{State: adapters.AwaitingOrder}, ignored: adapters.NotPending},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-
-			c := adapters.Cancellation{Type: adapters.CancellationResponded, RequestID: "r-1", Responder: tt.responder, Decision: tt.decision, OccurredAt: tt.at}
-			got, ignored := adapters.DecideResponse(fakeRules{}, order(adapters.StatusPaid), tt.request, c)
-			if ignored != tt.ignored || wire(t, got) != wire(t, tt.want) {
-				t.Errorf("got %s, %q\nwant %s, %q", wire(t, got), ignored, wire(t, tt.want), tt.ignored)
-			}
-		})
-	}
+	cancelled := fx.Cancelled(adapters.OriginalPayment)
+	adapterstest.RunResponseCases(t, fakeRules{}, []adapterstest.ResponseCase{
+		{Name: "accept", Order: paid, Request: pending(adapters.Buyer), Response: fx.Response(adapters.Seller, adapters.Accept, askedAt), Want: cancelled},
+		{Name: "decline", Order: paid, Request: pending(adapters.Seller), Response: fx.Response(adapters.Buyer, adapters.Decline, askedAt), Want: escalate},
+		{Name: "exactly at respond_by", Order: paid, Request: pending(adapters.Buyer), Response: fx.Response(adapters.Merchant, adapters.Accept, due), Want: cancelled},
+		{Name: "1ns after respond_by", Order: paid, Request: pending(adapters.Buyer), Response: fx.Response(adapters.Seller, adapters.Accept, due.Add(1)), Want: adapters.Pending(due), Ignored: adapters.ResponseTooLate},
+		{Name: "own side: buyer", Order: paid, Request: pending(adapters.Buyer), Response: fx.Response(adapters.Buyer, adapters.Accept, askedAt), Want: adapters.Pending(due), Ignored: adapters.OwnSideResponse},
+		{Name: "own side: merchant for seller", Order: paid, Request: pending(adapters.Seller), Response: fx.Response(adapters.Merchant, adapters.Accept, askedAt), Want: adapters.Pending(due), Ignored: adapters.OwnSideResponse},
+		{Name: "own side wins over too late", Order: paid, Request: pending(adapters.Buyer), Response: fx.Response(adapters.Buyer, adapters.Accept, due.Add(time.Hour)), Want: adapters.Pending(due), Ignored: adapters.OwnSideResponse},
+		{Name: "not pending wins over own side", Order: paid, Request: stored(escalate), Response: fx.Response(adapters.Buyer, adapters.Accept, askedAt), Want: escalate, Ignored: adapters.NotPending},
+		{Name: "awaiting its order", Order: paid, Request: stored(adapters.Outcome{State: adapters.AwaitingOrder}), Response: fx.Response(adapters.Seller, adapters.Accept, askedAt), Want: adapters.Outcome{State: adapters.AwaitingOrder}, Ignored: adapters.NotPending},
+	})
 }
 
 func TestDecideWithdrawal(t *testing.T) {
 	t.Parallel()
 
 	withdrawn := adapters.Outcome{State: adapters.Withdrawn}
-	tests := []struct {
-		name    string
-		request adapters.Request
-		want    adapters.Outcome
-		ignored adapters.Ignored
-	}{
-		{name: "awaiting its order", request: stored(adapters.Outcome{State: adapters.AwaitingOrder}), want: withdrawn},
-		{name: "pending", request: pending(adapters.Buyer), want: withdrawn},
-		{name: "escalated", request: stored(escalate), want: escalate, ignored: adapters.WithdrawnByOther},
-		{name: "denied", request: stored(adapters.Deny(adapters.RequestOpen)), want: adapters.Deny(adapters.RequestOpen), ignored: adapters.WithdrawnByOther},
-		{name: "withdrawn", request: stored(withdrawn), want: withdrawn, ignored: adapters.WithdrawnByOther},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-
-			got, ignored := adapters.DecideWithdrawal(tt.request)
-			if ignored != tt.ignored || wire(t, got) != wire(t, tt.want) {
-				t.Errorf("got %s, %q\nwant %s, %q", wire(t, got), ignored, wire(t, tt.want), tt.ignored)
-			}
-		})
-	}
+	adapterstest.RunWithdrawalCases(t, []adapterstest.WithdrawalCase{
+		{Name: "awaiting its order", Request: stored(adapters.Outcome{State: adapters.AwaitingOrder}), Want: withdrawn},
+		{Name: "pending", Request: pending(adapters.Buyer), Want: withdrawn},
+		{Name: "escalated", Request: stored(escalate), Want: escalate, Ignored: adapters.WithdrawnByOther},
+		{Name: "denied", Request: stored(adapters.Deny(adapters.RequestOpen)), Want: adapters.Deny(adapters.RequestOpen), Ignored: adapters.WithdrawnByOther},
+		{Name: "withdrawn", Request: stored(withdrawn), Want: withdrawn, Ignored: adapters.WithdrawnByOther},
+	})
 }
 
 func TestDecideTimeout(t *testing.T) {
 	t.Parallel()
 
-	tests := []struct {
-		name    string
-		request adapters.Request
-		now     time.Time
-		want    adapters.Outcome
-		ok      bool
-	}{
-		{name: "1ns before respond_by", request: pending(adapters.Buyer), now: due.Add(-1), want: adapters.Pending(due)},
-		{name: "at respond_by", request: pending(adapters.Buyer), now: due, want: escalate, ok: true},
-		{name: "not pending", request: stored(escalate), now: due.Add(time.Hour), want: escalate},
-		{name: "awaiting its order", request: stored(adapters.Outcome{State: adapters.AwaitingOrder}), now: due.Add(time.Hour), want: adapters.Outcome{State: adapters.AwaitingOrder}},
-		{name: "pending without respond_by", request: stored(adapters.Outcome{State: adapters.PendingResponse}), now: due.Add(time.Hour), want: adapters.Outcome{State: adapters.PendingResponse}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-
-			got, ok := adapters.DecideTimeout(fakeRules{}, order(adapters.StatusPaid), tt.request, tt.now)
-			if ok != tt.ok || wire(t, got) != wire(t, tt.want) {
-				t.Errorf("got %s, %v\nwant %s, %v", wire(t, got), ok, wire(t, tt.want), tt.ok)
-			}
-		})
-	}
+	adapterstest.RunTimeoutCases(t, fakeRules{}, []adapterstest.TimeoutCase{
+		{Name: "1ns before respond_by", Order: paid, Request: pending(adapters.Buyer), Now: due.Add(-1), Want: adapters.Pending(due)},
+		{Name: "at respond_by", Order: paid, Request: pending(adapters.Buyer), Now: due, Want: escalate, OK: true},
+		{Name: "not pending", Order: paid, Request: stored(escalate), Now: due.Add(time.Hour), Want: escalate},
+		{Name: "awaiting its order", Order: paid, Request: stored(adapters.Outcome{State: adapters.AwaitingOrder}), Now: due.Add(time.Hour), Want: adapters.Outcome{State: adapters.AwaitingOrder}},
+		{Name: "pending without respond_by", Order: paid, Request: stored(adapters.Outcome{State: adapters.PendingResponse}), Now: due.Add(time.Hour), Want: adapters.Outcome{State: adapters.PendingResponse}},
+	})
 }

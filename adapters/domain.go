@@ -125,7 +125,6 @@ func (e Event) OrderID() string {
 	return ""
 }
 
-
 // State is where a cancellation request stands.
 type State string
 

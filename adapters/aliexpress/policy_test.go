@@ -1,11 +1,11 @@
 package aliexpress_test
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/adapterstest"
 	"github.com/cancelsync/cancelsync/adapters/aliexpress"
 )
 
@@ -15,207 +15,109 @@ var (
 	placedAt = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	askedAt  = placedAt.Add(2 * time.Hour)
 	due      = askedAt.Add(48 * time.Hour) // respond_by under the defaults
-)
-
-func order(status adapters.OrderStatus) adapters.Order {
-	return adapters.Order{
-		ID: "AE-3007", Status: status, PlacedAt: placedAt, UpdatedAt: placedAt,
-		BuyerID: "b-17", SellerID: "s-4", Total: adapters.Money{Amount: "19.99", Currency: "EUR"},
+	fx       = adapterstest.Fixture{
+		OrderID: "AE-3007", BuyerID: "b-17", SellerID: "s-4", PlacedAt: placedAt,
+		Total:     adapters.Money{Amount: "19.99", Currency: "EUR"},
+		RequestID: "cr-7", Reason: "shipping_delay",
 	}
-}
-
-func request(initiator adapters.Party, at time.Time) adapters.Cancellation {
-	return adapters.Cancellation{
-		Type: adapters.CancellationRequested, OrderID: "AE-3007", RequestID: "cr-7",
-		Initiator: initiator, Reason: "shipping_delay", OccurredAt: at,
-	}
-}
-
-// pendingRequest is a buyer's request stored as waiting for the seller.
-func pendingRequest(initiator adapters.Party) adapters.Request {
-	return adapters.Request{RequestID: "cr-7", Initiator: initiator, Reason: "shipping_delay", OccurredAt: askedAt, Outcome: adapters.Pending(due)}
-}
-
-func response(responder adapters.Party, d adapters.Decision, at time.Time) adapters.Cancellation {
-	return adapters.Cancellation{Type: adapters.CancellationResponded, OrderID: "AE-3007", RequestID: "cr-7", OccurredAt: at, Decision: d, Responder: responder}
-}
-
-var (
-	cancelled = adapters.Outcome{State: adapters.Cancelled, Refund: &adapters.Refund{Method: adapters.OriginalPayment, Amount: "19.99", Currency: "EUR"}}
+	paid      = fx.Order(adapters.StatusPaid)
+	cancelled = fx.Cancelled(adapters.OriginalPayment)
 	escalated = adapters.Outcome{State: adapters.Escalated}
+	withdrawn = adapters.Outcome{State: adapters.Withdrawn}
+	awaiting  = adapters.Outcome{State: adapters.AwaitingOrder}
 )
 
-// wire shows an outcome as the sync payload would, so a failure reads plainly.
-func wire(t *testing.T, o adapters.Outcome) string {
-	t.Helper()
-	b, err := json.Marshal(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+// pendingRequest is initiator's request stored as waiting for the other side.
+func pendingRequest(initiator adapters.Party) adapters.Request {
+	return fx.Stored(initiator, askedAt, adapters.Pending(due))
 }
 
 func TestPlatform(t *testing.T) {
 	t.Parallel()
 
-	if aliexpress.Platform.Name != "aliexpress" {
-		t.Errorf("Name = %q", aliexpress.Platform.Name)
-	}
-	if want := (adapters.Windows{ResponseWindow: 48 * time.Hour}); defaults != want {
-		t.Errorf("Defaults = %+v, want %+v", defaults, want)
-	}
+	adapterstest.CheckPlatform(t, aliexpress.Platform, "aliexpress", adapters.Windows{ResponseWindow: 48 * time.Hour})
 }
 
 func TestRequest(t *testing.T) {
 	t.Parallel()
 
-	tests := []struct {
-		name      string
-		order     adapters.Order
-		initiator adapters.Party
-		at        time.Time
-		otherOpen bool
-		windows   *adapters.Windows // nil: the platform's defaults
-		now       time.Time         // zero: at, processed as it happened
-		want      adapters.Outcome
-	}{
-		{name: "buyer, placed", order: order(adapters.StatusPlaced), initiator: adapters.Buyer, at: askedAt, want: adapters.Pending(due)},
-		{name: "buyer, paid", order: order(adapters.StatusPaid), initiator: adapters.Buyer, at: askedAt, want: adapters.Pending(due)},
-		{name: "buyer has no cancel window", order: order(adapters.StatusPaid), initiator: adapters.Buyer, at: placedAt.Add(30 * 24 * time.Hour), want: adapters.Pending(placedAt.Add(32 * 24 * time.Hour))},
-		{name: "seller cancels at once", order: order(adapters.StatusPaid), initiator: adapters.Seller, at: askedAt, want: cancelled},
-		{name: "merchant is the seller", order: order(adapters.StatusPlaced), initiator: adapters.Merchant, at: askedAt, want: cancelled},
-
-		{name: "buyer, shipped", order: order(adapters.StatusShipped), initiator: adapters.Buyer, at: askedAt, want: adapters.Deny(adapters.AlreadyShipped)},
-		{name: "seller, shipped", order: order(adapters.StatusShipped), initiator: adapters.Seller, at: askedAt, want: adapters.Deny(adapters.AlreadyShipped)},
-		{name: "delivered", order: order(adapters.StatusDelivered), initiator: adapters.Buyer, at: askedAt, want: adapters.Deny(adapters.AlreadyDelivered)},
-		{name: "completed", order: order(adapters.StatusCompleted), initiator: adapters.Seller, at: askedAt, want: adapters.Deny(adapters.AlreadyDelivered)},
-		{name: "cancelled order", order: order(adapters.StatusCancelled), initiator: adapters.Buyer, at: askedAt, want: adapters.Deny(adapters.AlreadyCancelled)},
-		{name: "cancelled order with another open", order: order(adapters.StatusCancelled), initiator: adapters.Buyer, at: askedAt, otherOpen: true, want: adapters.Deny(adapters.AlreadyCancelled)},
-		{name: "another request open", order: order(adapters.StatusPaid), initiator: adapters.Buyer, at: askedAt, otherOpen: true, want: adapters.Deny(adapters.RequestOpen)},
-		{name: "another request open, seller", order: order(adapters.StatusPaid), initiator: adapters.Seller, at: askedAt, otherOpen: true, want: adapters.Deny(adapters.RequestOpen)},
-
-		{name: "processed 1ns before respond_by", order: order(adapters.StatusPaid), initiator: adapters.Buyer, at: askedAt, now: due.Add(-1), want: adapters.Pending(due)},
-		{name: "processed exactly at respond_by: auto-approved", order: order(adapters.StatusPaid), initiator: adapters.Buyer, at: askedAt, now: due, want: cancelled},
-		{name: "processed after respond_by: auto-approved", order: order(adapters.StatusPaid), initiator: adapters.Buyer, at: askedAt, now: due.Add(time.Hour), want: cancelled},
-		{name: "late, but shipped", order: order(adapters.StatusShipped), initiator: adapters.Buyer, at: askedAt, now: due.Add(time.Hour), want: adapters.Deny(adapters.AlreadyShipped)},
-
-		{name: "override 24h", order: order(adapters.StatusPaid), initiator: adapters.Buyer, at: askedAt, windows: &adapters.Windows{ResponseWindow: 24 * time.Hour}, want: adapters.Pending(askedAt.Add(24 * time.Hour))},
-		{name: "override 24h: timed out at 24h", order: order(adapters.StatusPaid), initiator: adapters.Buyer, at: askedAt, windows: &adapters.Windows{ResponseWindow: 24 * time.Hour}, now: askedAt.Add(24 * time.Hour), want: cancelled},
-		{name: "override 96h: still pending at 48h", order: order(adapters.StatusPaid), initiator: adapters.Buyer, at: askedAt, windows: &adapters.Windows{ResponseWindow: 96 * time.Hour}, now: due, want: adapters.Pending(askedAt.Add(96 * time.Hour))},
-		{name: "cancel window is not used", order: order(adapters.StatusPaid), initiator: adapters.Buyer, at: placedAt.Add(5 * time.Hour), windows: &adapters.Windows{CancelWindow: time.Hour, ResponseWindow: 48 * time.Hour}, want: adapters.Pending(placedAt.Add(53 * time.Hour))},
-		{name: "zero window falls back to 48h", order: order(adapters.StatusPaid), initiator: adapters.Buyer, at: askedAt, windows: &adapters.Windows{}, want: adapters.Pending(due)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-
-			w := defaults
-			if tt.windows != nil {
-				w = *tt.windows
-			}
-			now := tt.now
-			if now.IsZero() {
-				now = tt.at
-			}
-			got := adapters.DecideRequest(rules, w, tt.order, request(tt.initiator, tt.at), tt.otherOpen, now)
-			if g, wt := wire(t, got), wire(t, tt.want); g != wt {
-				t.Errorf("got %s\nwant %s", g, wt)
-			}
+	adapterstest.RunRequestCases(t, adapterstest.RequestSetup{
+		Rules: rules, Defaults: defaults,
+		Check: func(t *testing.T, got adapters.Outcome) {
 			if got.AffectsSellerStats {
 				t.Error("affects_seller_stats is true; AliExpress never sets it")
 			}
-		})
-	}
+		},
+	}, []adapterstest.RequestCase{
+		{Name: "buyer, placed", Order: fx.Order(adapters.StatusPlaced), Request: fx.Request(adapters.Buyer, askedAt), Want: adapters.Pending(due)},
+		{Name: "buyer, paid", Order: fx.Order(adapters.StatusPaid), Request: fx.Request(adapters.Buyer, askedAt), Want: adapters.Pending(due)},
+		{Name: "buyer has no cancel window", Order: fx.Order(adapters.StatusPaid), Request: fx.Request(adapters.Buyer, placedAt.Add(30*24*time.Hour)), Want: adapters.Pending(placedAt.Add(32 * 24 * time.Hour))},
+		{Name: "seller cancels at once", Order: fx.Order(adapters.StatusPaid), Request: fx.Request(adapters.Seller, askedAt), Want: cancelled},
+		{Name: "merchant is the seller", Order: fx.Order(adapters.StatusPlaced), Request: fx.Request(adapters.Merchant, askedAt), Want: cancelled},
+
+		{Name: "buyer, shipped", Order: fx.Order(adapters.StatusShipped), Request: fx.Request(adapters.Buyer, askedAt), Want: adapters.Deny(adapters.AlreadyShipped)},
+		{Name: "seller, shipped", Order: fx.Order(adapters.StatusShipped), Request: fx.Request(adapters.Seller, askedAt), Want: adapters.Deny(adapters.AlreadyShipped)},
+		{Name: "delivered", Order: fx.Order(adapters.StatusDelivered), Request: fx.Request(adapters.Buyer, askedAt), Want: adapters.Deny(adapters.AlreadyDelivered)},
+		{Name: "completed", Order: fx.Order(adapters.StatusCompleted), Request: fx.Request(adapters.Seller, askedAt), Want: adapters.Deny(adapters.AlreadyDelivered)},
+		{Name: "cancelled order", Order: fx.Order(adapters.StatusCancelled), Request: fx.Request(adapters.Buyer, askedAt), Want: adapters.Deny(adapters.AlreadyCancelled)},
+		{Name: "cancelled order with another open", Order: fx.Order(adapters.StatusCancelled), Request: fx.Request(adapters.Buyer, askedAt), OtherOpen: true, Want: adapters.Deny(adapters.AlreadyCancelled)},
+		{Name: "another request open", Order: fx.Order(adapters.StatusPaid), Request: fx.Request(adapters.Buyer, askedAt), OtherOpen: true, Want: adapters.Deny(adapters.RequestOpen)},
+		{Name: "another request open, seller", Order: fx.Order(adapters.StatusPaid), Request: fx.Request(adapters.Seller, askedAt), OtherOpen: true, Want: adapters.Deny(adapters.RequestOpen)},
+
+		{Name: "processed 1ns before respond_by", Order: fx.Order(adapters.StatusPaid), Request: fx.Request(adapters.Buyer, askedAt), Now: due.Add(-1), Want: adapters.Pending(due)},
+		{Name: "processed exactly at respond_by: auto-approved", Order: fx.Order(adapters.StatusPaid), Request: fx.Request(adapters.Buyer, askedAt), Now: due, Want: cancelled},
+		{Name: "processed after respond_by: auto-approved", Order: fx.Order(adapters.StatusPaid), Request: fx.Request(adapters.Buyer, askedAt), Now: due.Add(time.Hour), Want: cancelled},
+		{Name: "late, but shipped", Order: fx.Order(adapters.StatusShipped), Request: fx.Request(adapters.Buyer, askedAt), Now: due.Add(time.Hour), Want: adapters.Deny(adapters.AlreadyShipped)},
+
+		{Name: "override 24h", Order: fx.Order(adapters.StatusPaid), Request: fx.Request(adapters.Buyer, askedAt), Windows: &adapters.Windows{ResponseWindow: 24 * time.Hour}, Want: adapters.Pending(askedAt.Add(24 * time.Hour))},
+		{Name: "override 24h: timed out at 24h", Order: fx.Order(adapters.StatusPaid), Request: fx.Request(adapters.Buyer, askedAt), Windows: &adapters.Windows{ResponseWindow: 24 * time.Hour}, Now: askedAt.Add(24 * time.Hour), Want: cancelled},
+		{Name: "override 96h: still pending at 48h", Order: fx.Order(adapters.StatusPaid), Request: fx.Request(adapters.Buyer, askedAt), Windows: &adapters.Windows{ResponseWindow: 96 * time.Hour}, Now: due, Want: adapters.Pending(askedAt.Add(96 * time.Hour))},
+		{Name: "cancel window is not used", Order: fx.Order(adapters.StatusPaid), Request: fx.Request(adapters.Buyer, placedAt.Add(5*time.Hour)), Windows: &adapters.Windows{CancelWindow: time.Hour, ResponseWindow: 48 * time.Hour}, Want: adapters.Pending(placedAt.Add(53 * time.Hour))},
+		{Name: "zero window falls back to 48h", Order: fx.Order(adapters.StatusPaid), Request: fx.Request(adapters.Buyer, askedAt), Windows: &adapters.Windows{}, Want: adapters.Pending(due)},
+	})
 }
 
 func TestResponse(t *testing.T) {
 	t.Parallel()
 
 	soon := askedAt.Add(time.Hour)
-	tests := []struct {
-		name    string
-		request adapters.Request
-		resp    adapters.Cancellation
-		want    adapters.Outcome
-		ignored adapters.Ignored
-	}{
-		{name: "seller accepts", request: pendingRequest(adapters.Buyer), resp: response(adapters.Seller, adapters.Accept, soon), want: cancelled},
-		{name: "merchant accepts", request: pendingRequest(adapters.Buyer), resp: response(adapters.Merchant, adapters.Accept, soon), want: cancelled},
-		{name: "seller declines: dispute", request: pendingRequest(adapters.Buyer), resp: response(adapters.Seller, adapters.Decline, soon), want: escalated},
-		{name: "accepted exactly at respond_by", request: pendingRequest(adapters.Buyer), resp: response(adapters.Seller, adapters.Accept, due), want: cancelled},
-		{name: "declined exactly at respond_by", request: pendingRequest(adapters.Buyer), resp: response(adapters.Seller, adapters.Decline, due), want: escalated},
+	adapterstest.RunResponseCases(t, rules, []adapterstest.ResponseCase{
+		{Name: "seller accepts", Order: paid, Request: pendingRequest(adapters.Buyer), Response: fx.Response(adapters.Seller, adapters.Accept, soon), Want: cancelled},
+		{Name: "merchant accepts", Order: paid, Request: pendingRequest(adapters.Buyer), Response: fx.Response(adapters.Merchant, adapters.Accept, soon), Want: cancelled},
+		{Name: "seller declines: dispute", Order: paid, Request: pendingRequest(adapters.Buyer), Response: fx.Response(adapters.Seller, adapters.Decline, soon), Want: escalated},
+		{Name: "accepted exactly at respond_by", Order: paid, Request: pendingRequest(adapters.Buyer), Response: fx.Response(adapters.Seller, adapters.Accept, due), Want: cancelled},
+		{Name: "declined exactly at respond_by", Order: paid, Request: pendingRequest(adapters.Buyer), Response: fx.Response(adapters.Seller, adapters.Decline, due), Want: escalated},
 
-		{name: "1ns after respond_by", request: pendingRequest(adapters.Buyer), resp: response(adapters.Seller, adapters.Decline, due.Add(1)), want: adapters.Pending(due), ignored: adapters.ResponseTooLate},
-		{name: "buyer answers own request", request: pendingRequest(adapters.Buyer), resp: response(adapters.Buyer, adapters.Accept, soon), want: adapters.Pending(due), ignored: adapters.OwnSideResponse},
-		{name: "to a cancelled request", request: adapters.Request{RequestID: "cr-7", Initiator: adapters.Buyer, OccurredAt: askedAt, Outcome: cancelled}, resp: response(adapters.Seller, adapters.Decline, soon), want: cancelled, ignored: adapters.NotPending},
-		{name: "to an escalated request", request: adapters.Request{RequestID: "cr-7", Initiator: adapters.Buyer, OccurredAt: askedAt, Outcome: escalated}, resp: response(adapters.Seller, adapters.Accept, soon), want: escalated, ignored: adapters.NotPending},
-		{name: "to a withdrawn request", request: adapters.Request{RequestID: "cr-7", Initiator: adapters.Buyer, OccurredAt: askedAt, Outcome: adapters.Outcome{State: adapters.Withdrawn}}, resp: response(adapters.Seller, adapters.Accept, soon), want: adapters.Outcome{State: adapters.Withdrawn}, ignored: adapters.NotPending},
-		{name: "to a request awaiting its order", request: adapters.Request{RequestID: "cr-7", Initiator: adapters.Buyer, OccurredAt: askedAt, Outcome: adapters.Outcome{State: adapters.AwaitingOrder}}, resp: response(adapters.Seller, adapters.Accept, soon), want: adapters.Outcome{State: adapters.AwaitingOrder}, ignored: adapters.NotPending},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-
-			got, ignored := adapters.DecideResponse(rules, order(adapters.StatusPaid), tt.request, tt.resp)
-			if ignored != tt.ignored || wire(t, got) != wire(t, tt.want) {
-				t.Errorf("got %s, %q\nwant %s, %q", wire(t, got), ignored, wire(t, tt.want), tt.ignored)
-			}
-		})
-	}
+		{Name: "1ns after respond_by", Order: paid, Request: pendingRequest(adapters.Buyer), Response: fx.Response(adapters.Seller, adapters.Decline, due.Add(1)), Want: adapters.Pending(due), Ignored: adapters.ResponseTooLate},
+		{Name: "buyer answers own request", Order: paid, Request: pendingRequest(adapters.Buyer), Response: fx.Response(adapters.Buyer, adapters.Accept, soon), Want: adapters.Pending(due), Ignored: adapters.OwnSideResponse},
+		{Name: "to a cancelled request", Order: paid, Request: fx.Stored(adapters.Buyer, askedAt, cancelled), Response: fx.Response(adapters.Seller, adapters.Decline, soon), Want: cancelled, Ignored: adapters.NotPending},
+		{Name: "to an escalated request", Order: paid, Request: fx.Stored(adapters.Buyer, askedAt, escalated), Response: fx.Response(adapters.Seller, adapters.Accept, soon), Want: escalated, Ignored: adapters.NotPending},
+		{Name: "to a withdrawn request", Order: paid, Request: fx.Stored(adapters.Buyer, askedAt, withdrawn), Response: fx.Response(adapters.Seller, adapters.Accept, soon), Want: withdrawn, Ignored: adapters.NotPending},
+		{Name: "to a request awaiting its order", Order: paid, Request: fx.Stored(adapters.Buyer, askedAt, awaiting), Response: fx.Response(adapters.Seller, adapters.Accept, soon), Want: awaiting, Ignored: adapters.NotPending},
+	})
 }
 
 func TestTimeout(t *testing.T) {
 	t.Parallel()
 
-	tests := []struct {
-		name    string
-		request adapters.Request
-		now     time.Time
-		want    adapters.Outcome
-		ok      bool
-	}{
-		{name: "1ns before respond_by", request: pendingRequest(adapters.Buyer), now: due.Add(-1), want: adapters.Pending(due)},
-		{name: "at respond_by: auto-approved", request: pendingRequest(adapters.Buyer), now: due, want: cancelled, ok: true},
-		{name: "long after respond_by: auto-approved", request: pendingRequest(adapters.Buyer), now: due.Add(72 * time.Hour), want: cancelled, ok: true},
-		{name: "already escalated", request: adapters.Request{RequestID: "cr-7", Initiator: adapters.Buyer, OccurredAt: askedAt, Outcome: escalated}, now: due.Add(time.Hour), want: escalated},
-		{name: "already withdrawn", request: adapters.Request{RequestID: "cr-7", Initiator: adapters.Buyer, OccurredAt: askedAt, Outcome: adapters.Outcome{State: adapters.Withdrawn}}, now: due.Add(time.Hour), want: adapters.Outcome{State: adapters.Withdrawn}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-
-			got, ok := adapters.DecideTimeout(rules, order(adapters.StatusPaid), tt.request, tt.now)
-			if ok != tt.ok || wire(t, got) != wire(t, tt.want) {
-				t.Errorf("got %s, %v\nwant %s, %v", wire(t, got), ok, wire(t, tt.want), tt.ok)
-			}
-		})
-	}
+	adapterstest.RunTimeoutCases(t, rules, []adapterstest.TimeoutCase{
+		{Name: "1ns before respond_by", Order: paid, Request: pendingRequest(adapters.Buyer), Now: due.Add(-1), Want: adapters.Pending(due)},
+		{Name: "at respond_by: auto-approved", Order: paid, Request: pendingRequest(adapters.Buyer), Now: due, Want: cancelled, OK: true},
+		{Name: "long after respond_by: auto-approved", Order: paid, Request: pendingRequest(adapters.Buyer), Now: due.Add(72 * time.Hour), Want: cancelled, OK: true},
+		{Name: "already escalated", Order: paid, Request: fx.Stored(adapters.Buyer, askedAt, escalated), Now: due.Add(time.Hour), Want: escalated},
+		{Name: "already withdrawn", Order: paid, Request: fx.Stored(adapters.Buyer, askedAt, withdrawn), Now: due.Add(time.Hour), Want: withdrawn},
+	})
 }
 
 func TestWithdrawal(t *testing.T) {
 	t.Parallel()
 
-	tests := []struct {
-		name    string
-		state   adapters.Outcome
-		want    adapters.Outcome
-		ignored adapters.Ignored
-	}{
-		{name: "pending", state: adapters.Pending(due), want: adapters.Outcome{State: adapters.Withdrawn}},
-		{name: "awaiting its order", state: adapters.Outcome{State: adapters.AwaitingOrder}, want: adapters.Outcome{State: adapters.Withdrawn}},
-		{name: "cancelled", state: cancelled, want: cancelled, ignored: adapters.WithdrawnByOther},
-		{name: "escalated", state: escalated, want: escalated, ignored: adapters.WithdrawnByOther},
-		{name: "denied", state: adapters.Deny(adapters.AlreadyShipped), want: adapters.Deny(adapters.AlreadyShipped), ignored: adapters.WithdrawnByOther},
-		{name: "withdrawn", state: adapters.Outcome{State: adapters.Withdrawn}, want: adapters.Outcome{State: adapters.Withdrawn}, ignored: adapters.WithdrawnByOther},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-
-			got, ignored := adapters.DecideWithdrawal(adapters.Request{RequestID: "cr-7", Initiator: adapters.Buyer, OccurredAt: askedAt, Outcome: tt.state})
-			if ignored != tt.ignored || wire(t, got) != wire(t, tt.want) {
-				t.Errorf("got %s, %q; want %s, %q", wire(t, got), ignored, wire(t, tt.want), tt.ignored)
-			}
-		})
-	}
+	adapterstest.RunWithdrawalCases(t, []adapterstest.WithdrawalCase{
+		{Name: "pending", Request: pendingRequest(adapters.Buyer), Want: withdrawn},
+		{Name: "awaiting its order", Request: fx.Stored(adapters.Buyer, askedAt, awaiting), Want: withdrawn},
+		{Name: "cancelled", Request: fx.Stored(adapters.Buyer, askedAt, cancelled), Want: cancelled, Ignored: adapters.WithdrawnByOther},
+		{Name: "escalated", Request: fx.Stored(adapters.Buyer, askedAt, escalated), Want: escalated, Ignored: adapters.WithdrawnByOther},
+		{Name: "denied", Request: fx.Stored(adapters.Buyer, askedAt, adapters.Deny(adapters.AlreadyShipped)), Want: adapters.Deny(adapters.AlreadyShipped), Ignored: adapters.WithdrawnByOther},
+		{Name: "withdrawn", Request: fx.Stored(adapters.Buyer, askedAt, withdrawn), Want: withdrawn, Ignored: adapters.WithdrawnByOther},
+	})
 }
