@@ -10,6 +10,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -17,18 +18,20 @@ import (
 
 // Config is the whole file (CONTRACT §2).
 type Config struct {
-	Listen            string    `yaml:"listen"`
-	RedisURL          string    `yaml:"redis_url"` // "" or "embedded": in-process Redis
-	AdminToken        string    `yaml:"admin_token"`
-	ShutdownTimeout   Duration  `yaml:"shutdown_timeout"`
-	WorkerConcurrency int       `yaml:"worker_concurrency"`
-	MaxBodyBytes      int64     `yaml:"max_body_bytes"`
-	DedupWindow       Duration  `yaml:"dedup_window"`
-	OrderWait         Duration  `yaml:"order_wait"`
-	LogLevel          string    `yaml:"log_level"`        // extension: debug|info|warn|error, default info
-	LogFormat         string    `yaml:"log_format"`       // extension: json|text, default json
-	TimerResolution   Duration  `yaml:"timer_resolution"` // extension: how often due timers and retries are moved to the queue, default 1s
-	Adapters          []Adapter `yaml:"adapters"`
+	Listen                string    `yaml:"listen"`
+	RedisURL              string    `yaml:"redis_url"`               // "" or "embedded": in-process Redis; redis://, rediss:// or redis-sentinel://
+	RedisSentinelPassword string    `yaml:"redis_sentinel_password"` // extension: the Sentinels' own password, for redis-sentinel:// only
+	AdminToken            string    `yaml:"admin_token"`
+	ShutdownTimeout       Duration  `yaml:"shutdown_timeout"`
+	WorkerConcurrency     int       `yaml:"worker_concurrency"`
+	MaxBodyBytes          int64     `yaml:"max_body_bytes"`
+	DedupWindow           Duration  `yaml:"dedup_window"`
+	OrderWait             Duration  `yaml:"order_wait"`
+	LogLevel              string    `yaml:"log_level"`        // extension: debug|info|warn|error, default info
+	LogFormat             string    `yaml:"log_format"`       // extension: json|text, default json
+	TimerResolution       Duration  `yaml:"timer_resolution"` // extension: how often due timers and retries are moved to the queue, default 1s
+	MetricsListen         string    `yaml:"metrics_listen"`   // extension: extra host:port serving only /metrics, /healthz and /readyz (how a worker is scraped); default none
+	Adapters              []Adapter `yaml:"adapters"`
 }
 
 // Adapter is one platform account.
@@ -59,6 +62,11 @@ type Retry struct {
 	MaxAttempts int      `yaml:"max_attempts"`
 	BaseDelay   Duration `yaml:"base_delay"`
 	MaxDelay    Duration `yaml:"max_delay"`
+}
+
+// Sentinel reports whether redis_url names a master through Redis Sentinel.
+func (c *Config) Sentinel() bool {
+	return strings.HasPrefix(c.RedisURL, sentinelScheme+"://")
 }
 
 // Embedded reports whether the config asks for the in-process Redis

@@ -17,11 +17,13 @@ func mask(s string) string {
 }
 
 // Redacted returns a copy of c that is safe to print: admin_token, every
-// secret and api.token are masked and redis_url loses its password.
+// secret, api.token and redis_sentinel_password are masked and redis_url
+// loses its password.
 func (c *Config) Redacted() *Config {
 	r := c.clone()
 	r.AdminToken = mask(r.AdminToken)
 	r.RedisURL = RedactURL(r.RedisURL)
+	r.RedisSentinelPassword = mask(r.RedisSentinelPassword)
 	for i := range r.Adapters {
 		a := &r.Adapters[i]
 		for j := range a.Secrets {
@@ -58,6 +60,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("listen", c.Listen),
 		slog.String("redis_url", RedactURL(c.RedisURL)),
+		slog.String("redis_sentinel_password", mask(c.RedisSentinelPassword)),
 		slog.String("admin_token", mask(c.AdminToken)),
 		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
 		slog.Int("worker_concurrency", c.WorkerConcurrency),
@@ -67,6 +70,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel),
 		slog.String("log_format", c.LogFormat),
 		slog.String("timer_resolution", c.TimerResolution.String()),
+		slog.String("metrics_listen", c.MetricsListen),
 		slog.Attr{Key: "adapters", Value: slog.GroupValue(adapters...)},
 	)
 }

@@ -92,6 +92,9 @@ func TestPlatformStories(t *testing.T) {
 	t.Run("fiverr: seller asks after requirements, buyer accepts, seller stats hit", func(t *testing.T) {
 		accept("shop-fiverr", "orders", orderBody("F-1", "delivered", now.Add(-time.Hour), now,
 			map[string]any{"requirements_submitted": true, "work_delivered": true}))
+		// Workers take tasks in parallel: let the snapshot land first, so the
+		// history below has one entry per webhook.
+		s.waitFor(t, "shop-fiverr", "F-1", "order stored", func(v map[string]any) bool { return v["order"] != nil })
 		accept("shop-fiverr", "cancellations", requestBody("F-1", "cr-f1", "seller", now))
 		s.waitFor(t, "shop-fiverr", "F-1", "pending", stateIs("pending_response", "synced"))
 		// A response from the requester's own side is recorded and ignored.

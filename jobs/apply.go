@@ -25,6 +25,12 @@ type timer struct {
 type effects struct {
 	sync   int64 // latest version to push, 0 for none
 	timers []timer
+	// decided are the states this transition reached, one per new version,
+	// for the decisions metric.
+	decided []adapters.State
+	// requestID is the ingest request id of the delivery, carried into the
+	// sync task so that its log lines correlate with the webhook's.
+	requestID string
 }
 
 // transition applies one event to one order's document. It is pure: the
@@ -54,6 +60,7 @@ func (t *transition) decide(r *storedRequest, out adapters.Outcome, ev adapters.
 	t.doc.Sync = syncState{State: syncPending, Version: r.Version, Acked: t.doc.Sync.Acked}
 	t.note(ev, webhookID, out.State, "")
 	t.eff.sync = r.Version
+	t.eff.decided = append(t.eff.decided, out.State)
 	if out.State == adapters.PendingResponse && out.RespondBy != nil {
 		t.eff.timers = append(t.eff.timers, timer{Kind: timerDeadline, RequestID: r.ID, At: *out.RespondBy})
 	}

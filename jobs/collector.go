@@ -1,56 +1,44 @@
 package jobs
 
 import (
-	"errors"
+	"context"
+	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-var (
-	queueSizeDesc = prometheus.NewDesc("cancelsync_queue_tasks",
-		"Tasks in each queue by state (pending, active, scheduled, retry, archived).", []string{"queue", "state"}, nil)
-	deadLetterDesc = prometheus.NewDesc("cancelsync_dead_letter_size",
-		"Sync jobs in the dead letter (cancelsync dlq list).", nil, nil)
-)
+var deadLetterDesc = prometheus.NewDesc("cancelsync_dead_letter_size",
+	"Sync jobs in the dead letter (cancelsync dlq list): archived tasks of the cancelsync-sync queue.", nil, nil)
 
-// QueueCollector reports queue sizes and the dead letter's size from Redis
-// at scrape time, so every process of a fleet reports the same figures.
-type QueueCollector struct {
-	inspector *asynq.Inspector
+// DeadLetterCollector reports the dead letter's size from Redis at scrape
+// time, so every process of a fleet reports the same figure. Queue sizes
+// by state come from asynq's own collector (asynq_* series), which the
+// service registers beside it.
+type DeadLetterCollector struct {
+	letters *DeadLetters
+	timeout time.Duration
 }
 
-// NewQueueCollector reports on d's Redis.
-func NewQueueCollector(d *DeadLetters) *QueueCollector {
-	return &QueueCollector{inspector: d.inspector}
+// NewDeadLetterCollector reports on d's Redis.
+func NewDeadLetterCollector(d *DeadLetters) *DeadLetterCollector {
+	return &DeadLetterCollector{letters: d, timeout: 2 * time.Second}
 }
 
-var _ prometheus.Collector = (*QueueCollector)(nil)
+var _ prometheus.Collector = (*DeadLetterCollector)(nil)
 
 // Describe implements prometheus.Collector.
-func (c *QueueCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- queueSizeDesc
+func (c *DeadLetterCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- deadLetterDesc
 }
 
-// Collect implements prometheus.Collector. A queue not created yet counts as
-// empty; an unreachable Redis reports nothing rather than zeros.
-func (c *QueueCollector) Collect(ch chan<- prometheus.Metric) {
-	dead := 0
-	for _, q := range []string{QueueEvents, QueueSync} {
-		info, err := c.inspector.GetQueueInfo(q)
-		if errors.Is(err, asynq.ErrQueueNotFound) {
-			info, err = &asynq.QueueInfo{}, nil
-		}
-		if err != nil {
-			return
-		}
-		for state, n := range map[string]int{"pending": info.Pending, "active": info.Active, "scheduled": info.Scheduled, "retry": info.Retry, "archived": info.Archived} {
-			ch <- prometheus.MustNewConstMetric(queueSizeDesc, prometheus.GaugeValue, float64(n), q, state)
-		}
-		if q == QueueSync {
-			dead = info.Archived
-		}
+// Collect implements prometheus.Collector. An unreachable Redis reports
+// nothing rather than a zero that would look like an empty dead letter.
+func (c *DeadLetterCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	n, err := c.letters.Size(ctx)
+	if err != nil {
+		return
 	}
-	ch <- prometheus.MustNewConstMetric(deadLetterDesc, prometheus.GaugeValue, float64(dead))
+	ch <- prometheus.MustNewConstMetric(deadLetterDesc, prometheus.GaugeValue, float64(n))
 }

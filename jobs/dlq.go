@@ -74,8 +74,18 @@ func deadLetter(t *asynq.TaskInfo) DeadLetter {
 	_ = json.Unmarshal(t.Payload, &p)
 	return DeadLetter{
 		ID: t.ID, Adapter: p.AdapterID, OrderID: p.OrderID, RequestID: p.RequestID, Version: p.Version,
-		Attempts: t.Retried + 1, FailedAt: t.LastFailedAt.UTC(), LastError: t.LastErr,
+		Attempts: attemptsOf(p, t.Retried), FailedAt: t.LastFailedAt.UTC(), LastError: t.LastErr,
 	}
+}
+
+// attemptsOf counts the pushes behind a sync task that retried times: the
+// ones made before it was queued, and one per run unless it only carried a
+// failure to the dead letter.
+func attemptsOf(p syncPayload, retried int) int {
+	if p.Dead != "" {
+		return p.Prior + retried
+	}
+	return p.Prior + retried + 1
 }
 
 // Replay re-runs the given dead letters (all of them when ids is empty)

@@ -14,8 +14,100 @@ import (
 // unlockScript deletes the lock only if this holder still owns it.
 var unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
 
-// lockTTL bounds how long a crashed holder blocks the order's syncs.
-const lockTTL = 2 * time.Minute
+// renewScript extends the lock only if this holder still owns it.
+var renewScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return 0`)
+
+// lockTTL bounds how long a crashed holder blocks the order's syncs. It is
+// kept well under the ~60 s after which Asynq hands a killed worker's task
+// to another (ASYNQ.md), so that the recovered sync finds the lock free
+// instead of holding a worker in lockSync's wait until it expires; a live
+// holder renews it every lockTTL/3 for as long as it pushes, however long
+// api.timeout is. (It was a fixed 2 min: after a kill -9 every order whose
+// sync was in flight stalled for 2 min, and its recovered task occupied a
+// worker for the whole wait.)
+const lockTTL = 15 * time.Second
+
+// lockAndLoadScript takes the order's sync lock (KEYS[1]) and, when it got
+// it, returns the order's document (KEYS[2]) in the same round trip: {1,
+// doc}, {1} without a document, {0} when another holder has the lock. The
+// two keys share the order's hash tag, so this works on one shard.
+var lockAndLoadScript = redis.NewScript(`
+if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then
+  local d = redis.call("GET", KEYS[2])
+  if d then return {1, d} end
+  return {1}
+end
+return {0}
+`)
+
+func syncLockKey(adapterID, orderID string) string {
+	return "cancelsync:synclock:{" + adapterID + ":" + orderID + "}"
+}
+
+// syncLock is a held sync lock of one order, kept alive by renewLock until
+// unlock. A compare-and-set may release it on the way (casLock.release).
+type syncLock struct {
+	s        *Store
+	ctx      context.Context
+	key      string
+	token    string
+	stop     func() // stops renewing
+	released bool
+}
+
+// held wraps a lock just taken with token: it starts renewing it.
+func (s *Store) held(ctx context.Context, adapterID, orderID, token string) *syncLock {
+	key := syncLockKey(adapterID, orderID)
+	return &syncLock{s: s, ctx: ctx, key: key, token: token, stop: s.renewLock(ctx, key, token)}
+}
+
+// unlock releases the lock unless a store operation already did, with a
+// fresh context: the task's may be cancelled at shutdown, and a lock left
+// behind would stall the order for lockTTL.
+func (l *syncLock) unlock() {
+	l.stop()
+	if l.released {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(l.ctx), 5*time.Second)
+	defer cancel()
+	_ = unlockScript.Run(ctx, l.s.rdb, []string{l.key}, l.token).Err()
+}
+
+// lockAndLoad is lockSync that also reads the order's document once the
+// lock is held, in one round trip instead of two. With wait 0 it tries once.
+func (s *Store) lockAndLoad(ctx context.Context, adapterID, orderID string, wait time.Duration) (lock *syncLock, doc storedDoc, err error) {
+	key := syncLockKey(adapterID, orderID)
+	token := newLockToken()
+	deadline := time.Now().Add(wait)
+	for {
+		res, err := lockAndLoadScript.Run(ctx, s.rdb, []string{key, orderKey(adapterID, orderID)}, token, lockTTL.Milliseconds()).Slice()
+		if err != nil {
+			return nil, storedDoc{}, fmt.Errorf("lock sync %s/%s: %w", adapterID, orderID, err)
+		}
+		if n, _ := res[0].(int64); n == 1 {
+			if len(res) > 1 {
+				raw, _ := res[1].(string)
+				doc = storedDoc{raw: []byte(raw), present: true}
+			}
+			return s.held(ctx, adapterID, orderID, token), doc, nil
+		}
+		if !time.Now().Before(deadline) {
+			return nil, storedDoc{}, errSyncBusy
+		}
+		select {
+		case <-ctx.Done():
+			return nil, storedDoc{}, errors.Join(errSyncBusy, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func newLockToken() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
 
 // lockSync takes the order's sync lock so that two syncs of one order never
 // run at once, waiting up to wait for a running one to finish. It returns
@@ -32,7 +124,9 @@ func (s *Store) lockSync(ctx context.Context, adapterID, orderID string, wait ti
 			return nil, fmt.Errorf("lock sync %s/%s: %w", adapterID, orderID, err)
 		}
 		if ok {
+			stopRenewing := s.renewLock(ctx, key, token)
 			return func() {
+				stopRenewing()
 				// A fresh context: the task's may be cancelled at shutdown,
 				// and a lock left behind would stall the order for lockTTL.
 				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -48,5 +142,32 @@ func (s *Store) lockSync(ctx context.Context, adapterID, orderID string, wait ti
 			return nil, errors.Join(errSyncBusy, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+}
+
+// renewLock keeps the lock alive until the returned stop is called. A
+// renewal that fails (Redis down, lock lost) is not an error here: the push
+// it protects is idempotent by its Idempotency-Key, and the lock is only
+// there to keep one order's versions in sequence.
+func (s *Store) renewLock(ctx context.Context, key, token string) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(lockTTL / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				_ = renewScript.Run(rctx, s.rdb, []string{key}, token, lockTTL.Milliseconds()).Err()
+				cancel()
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
 	}
 }

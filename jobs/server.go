@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -25,24 +26,85 @@ type ServerOptions struct {
 	Logger          *slog.Logger
 }
 
-// NewServer returns an Asynq server on rdb with cancelsync's queues, retry
-// policy and shutdown bound. Run it with server.Run/Start(worker.Handler()).
-func NewServer(rdb redis.UniversalClient, o ServerOptions) *asynq.Server {
+// One Asynq server dequeues one task at a time, one Redis round trip each,
+// so on a loaded machine its dequeue loop, not the handlers, bounds the
+// tasks per second (ASYNQ.md: ~7,000/s idle, far fewer when the CPUs are
+// busy). So the events queue gets one server, with its own loop, per
+// workersPerDequeuer of its workers (at most maxDequeuers); the autopipe
+// hook sends their round trips together. Measured in BENCHMARKS.md: 3
+// loops instead of 1 bought a third more cancellations per second, 6 a
+// little more again.
+const (
+	workersPerDequeuer = 6
+	maxDequeuers       = 8
+)
+
+// Server runs a Worker's handler on cancelsync's queues: several Asynq
+// servers on the events queue and one on the sync queue, which after
+// inline syncs (Worker.syncInline) only carries retries and the occasional
+// sync of a busy order. Polling an empty queue costs a second round trip
+// per dequeue, which separate servers per queue never pay.
+type Server struct {
+	servers []*asynq.Server
+}
+
+// NewServer returns the servers on rdb with cancelsync's queues, retry policy
+// and shutdown bound, sharing o.Concurrency between them. Run it with
+// Start(worker.Handler()).
+func NewServer(rdb redis.UniversalClient, o ServerOptions) *Server {
 	policy := RetryPolicy{Retries: o.Retries}
-	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency: o.Concurrency,
-		// Syncs first: they finish what events started and free Redis.
-		Queues:                   map[string]int{QueueSync: 3, QueueEvents: 2},
-		RetryDelayFunc:           policy.Delay,
-		IsFailure:                func(err error) bool { return !errors.Is(err, errSyncBusy) },
-		ShutdownTimeout:          o.ShutdownTimeout,
-		DelayedTaskCheckInterval: o.TimerResolution,
-		// Asynq sleeps this long when every queue is empty (default 1 s),
-		// which would be the latency of the first webhook after a pause.
-		TaskCheckInterval: 25 * time.Millisecond,
-		Logger:            asynqLogger{o.Logger},
-		LogLevel:          asynq.WarnLevel,
-	})
+	conf := func(queue string, concurrency int) asynq.Config {
+		return asynq.Config{
+			Concurrency:              max(concurrency, 1),
+			Queues:                   map[string]int{queue: 1},
+			RetryDelayFunc:           policy.Delay,
+			IsFailure:                func(err error) bool { return !errors.Is(err, errSyncBusy) },
+			ShutdownTimeout:          o.ShutdownTimeout,
+			DelayedTaskCheckInterval: o.TimerResolution,
+			// Asynq sleeps this long when every queue is empty (default 1 s),
+			// which would be the latency of the first webhook after a pause.
+			TaskCheckInterval: 25 * time.Millisecond,
+			Logger:            asynqLogger{o.Logger},
+			LogLevel:          asynq.WarnLevel,
+		}
+	}
+	syncs := max(o.Concurrency/5, 1)
+	events := max(o.Concurrency-syncs, 1)
+	loops := min(max(events/workersPerDequeuer, 1), maxDequeuers)
+	srv := &Server{}
+	for i := range loops {
+		// The first servers take the remainder, so the shares add up.
+		n := events / loops
+		if i < events%loops {
+			n++
+		}
+		srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(QueueEvents, n)))
+	}
+	srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(QueueSync, syncs)))
+	return srv
+}
+
+// Start starts every server with h; on an error it stops those it started.
+func (s *Server) Start(h asynq.Handler) error {
+	for i, srv := range s.servers {
+		if err := srv.Start(h); err != nil {
+			for _, started := range s.servers[:i] {
+				started.Shutdown()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Shutdown stops every server side by side, each within ShutdownTimeout:
+// in-flight tasks finish or go back to their queue.
+func (s *Server) Shutdown() {
+	var wg sync.WaitGroup
+	for _, srv := range s.servers {
+		wg.Go(srv.Shutdown)
+	}
+	wg.Wait()
 }
 
 // RetryPolicy decides how long a failed task waits before its next attempt.

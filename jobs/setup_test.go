@@ -86,6 +86,8 @@ type setupOpts struct {
 	windows   adapters.Windows
 	retry     Retry
 	noServer  bool
+	// queueSyncs: every sync goes through its own task (WorkerOptions).
+	queueSyncs bool
 }
 
 // setup builds one adapter per seed platform ("t-<platform>") that syncs to
@@ -116,7 +118,7 @@ func setup(t *testing.T, o setupOpts) *bundle {
 	}
 	b.queue = NewQueue(rdb, time.Hour)
 	b.queue.SyncAttempts = func(id string) int { return retries[id].MaxAttempts }
-	b.worker = NewWorker(b.store, b.queue, WorkerOptions{Adapters: b.adapters, Retries: retries, OrderWait: o.orderWait, Logger: quiet})
+	b.worker = NewWorker(b.store, b.queue, WorkerOptions{Adapters: b.adapters, Retries: retries, OrderWait: o.orderWait, Logger: quiet, QueueSyncs: o.queueSyncs})
 	b.dlq = NewDeadLetters(b.queue, b.store)
 	if !o.noServer {
 		srv := NewServer(rdb, ServerOptions{Concurrency: 8, ShutdownTimeout: 2 * time.Second, TimerResolution: 50 * time.Millisecond, Retries: retries, Logger: quiet})

@@ -12,8 +12,8 @@ import (
 )
 
 // Store keeps one JSON document per (adapter, order) in Redis and changes it
-// only by optimistic transactions (WATCH/MULTI), so two events of one order
-// racing each other are applied one after the other, never interleaved.
+// only by compare-and-set, so two events of one order racing each other are
+// applied one after the other, never interleaved.
 type Store struct {
 	rdb redis.UniversalClient
 }
@@ -29,60 +29,156 @@ func orderKey(adapterID, orderID string) string {
 // changed the same order in between; past it the task fails and Asynq retries.
 const maxTxRetries = 100
 
+// casScript replaces the document at KEYS[1] with ARGV[3] only if it still
+// is what the caller read: absent when ARGV[1] is "0", else equal to
+// ARGV[2]. It returns 1 when it stored, and otherwise what is there now: 0
+// for nothing, or the current document, so the caller can decide again
+// without another read. One round trip where WATCH, GET and MULTI/SET/EXEC
+// took three; the whole document is compared, so no version field is needed
+// and no other writer can slip in between.
+//
+// Having stored, it takes ("take") or releases ("release") the order's sync
+// lock KEYS[2] with token ARGV[5] (for ARGV[6] ms) when ARGV[4] says so,
+// saving the lock its own round trip; 2 means stored and locked. Both keys
+// carry the order's hash tag.
+var casScript = redis.NewScript(`
+local cur = redis.call("GET", KEYS[1])
+if ARGV[1] == "0" then
+  if cur then return cur end
+elseif cur ~= ARGV[2] then
+  if cur then return cur end
+  return 0
+end
+redis.call("SET", KEYS[1], ARGV[3])
+if ARGV[4] == "take" then
+  if redis.call("SET", KEYS[2], ARGV[5], "NX", "PX", ARGV[6]) then return 2 end
+elseif ARGV[4] == "release" then
+  if redis.call("GET", KEYS[2]) == ARGV[5] then redis.call("DEL", KEYS[2]) end
+end
+return 1
+`)
+
+// casLock asks change to take or release the order's sync lock in the
+// round trip that stores the document.
+type casLock struct {
+	// take, asked after each run of fn, says whether to take the lock with
+	// token; taken reports that it was.
+	take  func() bool
+	token string
+	taken bool
+	// release is a held lock to give back with the store.
+	release *syncLock
+}
+
 // update loads the order's document, lets fn change it and stores it if fn
 // reports a change, atomically. fn may run more than once and must not have
 // side effects outside the document.
 func (s *Store) update(ctx context.Context, adapterID, orderID string, fn func(doc *orderDoc) bool) (*orderDoc, error) {
+	doc, _, err := s.change(ctx, adapterID, orderID, nil, nil, fn)
+	return doc, err
+}
+
+// storedDoc is a document as read from (or written to) Redis; present is
+// false for an order without one. doc, when set, is raw already decoded:
+// change starts from it instead of decoding raw again, and may modify it.
+type storedDoc struct {
+	raw     []byte
+	present bool
+	doc     *orderDoc
+}
+
+// change is update starting from a document the caller already read (known,
+// nil to read it first), which saves that read, and taking or releasing the
+// order's sync lock with the store when lk says so (nil: neither). It
+// returns the document as it is stored afterwards. A lock to release is
+// left alone when fn changes nothing.
+func (s *Store) change(ctx context.Context, adapterID, orderID string, known *storedDoc, lk *casLock, fn func(doc *orderDoc) bool) (*orderDoc, storedDoc, error) {
 	key := orderKey(adapterID, orderID)
-	var result *orderDoc
-	txf := func(tx *redis.Tx) error {
-		doc, err := loadDoc(ctx, tx, key)
-		if err != nil {
-			return err
+	var cur storedDoc
+	if known != nil {
+		cur = *known
+	} else {
+		raw, err := s.rdb.Get(ctx, key).Bytes()
+		switch {
+		case err == nil:
+			cur = storedDoc{raw: raw, present: true}
+		case !errors.Is(err, redis.Nil):
+			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
-		if !fn(doc) {
-			result = doc
-			return nil
-		}
-		raw, err := json.Marshal(doc)
-		if err != nil {
-			return err
-		}
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, key, raw, 0)
-			return nil
-		})
-		if err == nil {
-			result = doc
-		}
-		return err
 	}
 	for range maxTxRetries {
-		err := s.rdb.Watch(ctx, txf, key)
-		if errors.Is(err, redis.TxFailedErr) {
-			continue
+		doc, err := cur.doc, error(nil)
+		if doc == nil {
+			doc, err = decodeDoc(key, cur)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
+			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
-		return result, nil
+		if !fn(doc) {
+			return doc, cur, nil
+		}
+		next, err := json.Marshal(doc)
+		if err != nil {
+			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
+		}
+		expect := "0"
+		if cur.present {
+			expect = "1"
+		}
+		op, token := "", ""
+		switch {
+		case lk == nil:
+		case lk.release != nil:
+			op, token = "release", lk.release.token
+		case lk.take != nil && lk.take():
+			op, token = "take", lk.token
+		}
+		res, err := casScript.Run(ctx, s.rdb, []string{key, syncLockKey(adapterID, orderID)},
+			expect, cur.raw, next, op, token, lockTTL.Milliseconds()).Result()
+		if err != nil {
+			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
+		}
+		switch v := res.(type) {
+		case int64:
+			if v == 1 || v == 2 {
+				if lk != nil {
+					lk.taken = v == 2
+					if lk.release != nil {
+						lk.release.released = true
+					}
+				}
+				return doc, storedDoc{raw: next, present: true}, nil
+			}
+			cur = storedDoc{}
+		case string:
+			cur = storedDoc{raw: []byte(v), present: true}
+		default:
+			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: unexpected script reply %T", adapterID, orderID, res)
+		}
 	}
-	return nil, fmt.Errorf("update order %s/%s: too much contention", adapterID, orderID)
+	return nil, storedDoc{}, fmt.Errorf("update order %s/%s: too much contention", adapterID, orderID)
+}
+
+func decodeDoc(key string, d storedDoc) (*orderDoc, error) {
+	doc := &orderDoc{}
+	if !d.present {
+		return doc, nil
+	}
+	if err := json.Unmarshal(d.raw, doc); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", key, err)
+	}
+	return doc, nil
 }
 
 func loadDoc(ctx context.Context, c redis.Cmdable, key string) (*orderDoc, error) {
-	doc := &orderDoc{}
 	raw, err := c.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return doc, nil
+		return &orderDoc{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(raw, doc); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", key, err)
-	}
-	return doc, nil
+	return decodeDoc(key, storedDoc{raw: raw, present: true})
 }
 
 // load reads the order's document; a missing one is empty.

@@ -46,6 +46,17 @@ type syncPayload struct {
 	OrderID   string `json:"o"`
 	RequestID string `json:"q"`
 	Version   int64  `json:"v"`
+	// Origin is the ingest request id of the webhook that led to Version,
+	// for log correlation only; empty after a timer or a replay.
+	Origin string `json:"r,omitempty"`
+	// Prior counts the attempts made before this task: the event's task
+	// makes the first one itself (Worker.syncInline) and queues this task
+	// only when it failed.
+	Prior int `json:"n,omitempty"`
+	// Dead, when set, is why that first attempt failed for good: on its
+	// first run the task pushes nothing and goes straight to the dead
+	// letter (run again from there, it syncs like any other).
+	Dead string `json:"d,omitempty"`
 }
 
 // syncTaskID names the sync of one version; replays add a suffix.
@@ -138,16 +149,18 @@ func (q *Queue) enqueueTimer(ctx context.Context, adapterID, orderID string, tm 
 	return nil
 }
 
-// enqueueSync queues the push of an order's states up to version.
-func (q *Queue) enqueueSync(ctx context.Context, p syncPayload, taskID string) error {
+// enqueueSync queues the push of an order's states up to version, with the
+// attempts left after p.Prior; opts add to the task's options (ProcessIn).
+func (q *Queue) enqueueSync(ctx context.Context, p syncPayload, taskID string, opts ...asynq.Option) error {
 	payload, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
 	attempts := max(q.SyncAttempts(p.AdapterID), 1)
 	timeout := max(q.SyncTimeout(p.AdapterID)+30*time.Second, time.Minute)
-	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(TypeSync, payload),
-		asynq.Queue(QueueSync), asynq.TaskID(taskID), asynq.MaxRetry(attempts-1), asynq.Timeout(timeout))
+	opts = append(opts, asynq.Queue(QueueSync), asynq.TaskID(taskID),
+		asynq.MaxRetry(max(attempts-1-p.Prior, 0)), asynq.Timeout(timeout))
+	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(TypeSync, payload), opts...)
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("queue sync %s: %w", taskID, err)
 	}
@@ -162,7 +175,7 @@ func (q *Queue) issue(ctx context.Context, adapterID, orderID string, doc *order
 		}
 	}
 	if eff.sync > 0 {
-		p := syncPayload{AdapterID: adapterID, OrderID: orderID, Version: eff.sync}
+		p := syncPayload{AdapterID: adapterID, OrderID: orderID, Version: eff.sync, Origin: eff.requestID}
 		for _, r := range doc.Requests {
 			if r.Version == eff.sync {
 				p.RequestID = r.ID

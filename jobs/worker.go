@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -32,6 +33,9 @@ type Worker struct {
 	log       *slog.Logger
 	metrics   *Metrics
 	lockWait  time.Duration
+	// queueSyncs: see WorkerOptions.QueueSyncs.
+	queueSyncs bool
+	inspector  *asynq.Inspector
 }
 
 // WorkerOptions configure a Worker.
@@ -42,6 +46,10 @@ type WorkerOptions struct {
 	Now       func() time.Time // default time.Now
 	Logger    *slog.Logger     // default slog.Default()
 	Metrics   *Metrics         // nil: none
+	// QueueSyncs makes every sync a task of its own, as the sync queue's
+	// handler sees it, instead of trying the first attempt inside the task
+	// that decided the state (the default, see syncInline).
+	QueueSyncs bool
 }
 
 // NewWorker returns a worker that stores in store and queues follow-up tasks
@@ -49,13 +57,17 @@ type WorkerOptions struct {
 func NewWorker(store *Store, queue *Queue, o WorkerOptions) *Worker {
 	w := &Worker{
 		store: store, queue: queue, adapters: o.Adapters, retries: o.Retries, orderWait: o.OrderWait,
-		now: o.Now, log: o.Logger, metrics: o.Metrics, lockWait: 10 * time.Second,
+		now: o.Now, log: o.Logger, metrics: o.Metrics, lockWait: 10 * time.Second, queueSyncs: o.QueueSyncs,
+		inspector: asynq.NewInspectorFromRedisClient(queue.rdb),
 	}
 	if w.now == nil {
 		w.now = time.Now
 	}
 	if w.log == nil {
 		w.log = slog.Default()
+	}
+	for id := range o.Adapters {
+		w.metrics.initAdapter(id)
 	}
 	return w
 }
@@ -122,7 +134,10 @@ const maxEarlyWait = 3 * time.Second
 // died before queueing), the document's outstanding effects are queued again.
 func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, requestID string, apply func(*transition), attrs ...any) error {
 	var tr *transition
-	doc, err := w.store.update(ctx, ad.ID, orderID, func(doc *orderDoc) bool {
+	// A transition that decides a state takes the order's sync lock in the
+	// round trip that stores it, for the inline sync below.
+	lk := &casLock{token: newLockToken(), take: func() bool { return !w.queueSyncs && !tr.replay && tr.eff.sync > 0 }}
+	doc, stored, err := w.store.change(ctx, ad.ID, orderID, nil, lk, func(doc *orderDoc) bool {
 		tr = &transition{doc: doc, orderID: orderID, adapter: ad, orderWait: w.orderWait, now: w.now()}
 		apply(tr)
 		return tr.changed
@@ -134,18 +149,107 @@ func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, re
 	if tr.replay {
 		eff = pendingEffects(doc, w.orderWait)
 	}
-	if err := w.queue.issue(ctx, ad.ID, orderID, doc, eff); err != nil {
+	eff.requestID = requestID
+	queued := eff
+	if lk.taken {
+		// Otherwise another sync of the order holds the lock, and the sync
+		// task queued below takes over once it is free.
+		handled, err := w.syncInline(ctx, ad, orderID, doc, stored, eff, w.store.held(ctx, ad.ID, orderID, lk.token))
+		if err != nil {
+			return err
+		}
+		if handled {
+			queued.sync = 0
+		}
+	}
+	if err := w.queue.issue(ctx, ad.ID, orderID, doc, queued); err != nil {
 		return err
 	}
+	// Counted once the effects are queued: a task that dies before that
+	// runs again, finds its transition stored (replay) and counts nothing.
+	for _, s := range tr.eff.decided {
+		w.metrics.decided(ad, s)
+	}
 	if tr.changed {
-		log := w.log.With(attrs...)
-		if cur := doc.current(); cur != nil && eff.sync > 0 {
-			w.metrics.decided(ad, cur.State)
-			log = log.With(slog.String("state", string(cur.State)), slog.Int64("version", cur.Version))
+		attrs = append(attrs, slog.String("adapter", ad.ID), slog.String("order_id", orderID))
+		if eff.sync > 0 {
+			for _, r := range doc.Requests {
+				if r.Version == eff.sync {
+					attrs = append(attrs, slog.String("cancel_request_id", r.ID), slog.String("state", string(r.State)), slog.Int64("version", r.Version))
+				}
+			}
 		}
-		log.InfoContext(ctx, "applied", slog.String("adapter", ad.ID), slog.String("order_id", orderID), slog.String("request_id", requestID))
+		w.log.InfoContext(ctx, "applied", append(attrs, taskAttrs(ctx, requestID)...)...)
 	}
 	return nil
+}
+
+// taskAttrs are the correlation attributes of a job's log lines: the ingest
+// request id that started the chain (when there is one) and the Asynq task
+// id, which asynqmon shows.
+func taskAttrs(ctx context.Context, requestID string) []any {
+	attrs := make([]any, 0, 2)
+	if requestID != "" {
+		attrs = append(attrs, slog.String("request_id", requestID))
+	}
+	if id, ok := asynq.GetTaskID(ctx); ok {
+		attrs = append(attrs, slog.String("task_id", id))
+	}
+	return attrs
+}
+
+// syncInline makes the first attempt of a new state's sync from inside the
+// task that decided it, instead of queueing a sync task for it: on success
+// that saves a task (enqueue, dequeue, completion) and a lock/read/ack cycle
+// of round trips per decision, which is what bounds cancellations per
+// second (BENCHMARKS.md). It changes no guarantee: the event's task is still
+// active in Asynq until this returns, so a crash here re-runs it, finds the
+// transition stored (replay) and queues the sync task as before.
+//
+// The caller took the order's sync lock together with storing the decided
+// document (casLock); syncInline releases it. It reports handled when the
+// sync needs no more from the caller: every state was acknowledged, or the
+// failure was recorded on the order and the sync task that continues from
+// attempt 2 (after the backoff the failure chose) or carries it to the dead
+// letter is queued. When Redis fails it leaves the sync to the task.
+func (w *Worker) syncInline(ctx context.Context, ad *adapters.Adapter, orderID string, decided *orderDoc, stored storedDoc, eff effects, lock *syncLock) (handled bool, err error) {
+	defer lock.unlock()
+	// The lock was taken with the store, so the decided document is the
+	// stored one: nothing to read or decode again. The acknowledgement
+	// below may update its sync fields; the caller only reads its requests.
+	cur := stored
+	cur.doc = decided
+	p := syncPayload{AdapterID: ad.ID, OrderID: orderID, Version: eff.sync, Origin: eff.requestID}
+	for _, r := range decided.Requests {
+		if r.Version == eff.sync {
+			p.RequestID = r.ID
+		}
+	}
+	attempts := max(w.queue.SyncAttempts(ad.ID), 1)
+	err = w.push(ctx, ad, p, cur, lock, 1, attempts <= 1)
+	var retry *retryIn
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &retry) && attempts > 1:
+		p.Prior = 1
+		return true, w.queue.enqueueSync(ctx, p, syncTaskID(ad.ID, orderID, eff.sync), asynq.ProcessIn(retry.delay))
+	case errors.As(err, &retry), errors.Is(err, asynq.SkipRetry):
+		p.Prior = 1
+		p.Dead = strings.TrimSuffix(err.Error(), " (permanent: "+asynq.SkipRetry.Error()+")")
+		return true, w.queue.enqueueSync(ctx, p, syncTaskID(ad.ID, orderID, eff.sync))
+	}
+	// Redis failed while recording the outcome: the sync task starts over.
+	return false, nil
+}
+
+// ranBefore reports whether the running task failed in an earlier run, i.e.
+// it was archived and is being run again. On a Redis error it says no.
+func (w *Worker) ranBefore(ctx context.Context) bool {
+	id, _ := asynq.GetTaskID(ctx)
+	queue, _ := asynq.GetQueueName(ctx)
+	info, err := w.inspector.GetTaskInfo(queue, id)
+	return err == nil && !info.LastFailedAt.IsZero()
 }
 
 // errSyncBusy means another sync of the same order is running. It is not a
@@ -161,19 +265,27 @@ func (w *Worker) handleSync(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	unlock, err := w.store.lockSync(ctx, ad.ID, p.OrderID, w.lockWait)
+	if p.Dead != "" && !w.ranBefore(ctx) {
+		// The first attempt, made by the event's task, failed for good and
+		// is recorded on the order; this task only carries it to the dead
+		// letter. Run again from there by hand (asynqmon's Run), it has
+		// failed before and pushes for real like any sync.
+		return fmt.Errorf("%s (permanent: %w)", p.Dead, asynq.SkipRetry)
+	}
+	lock, cur, err := w.store.lockAndLoad(ctx, ad.ID, p.OrderID, w.lockWait)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer lock.unlock()
 
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	attempt := retried + 1
-	doc, err := w.store.load(ctx, ad.ID, p.OrderID)
+	attempt := p.Prior + retried + 1
+	doc, err := decodeDoc(orderKey(ad.ID, p.OrderID), cur)
 	if err != nil {
 		return err
 	}
+	cur.doc = doc
 	// Asynq keeps retry times in whole seconds, so a retry may come up to a
 	// second before the backoff or Retry-After it was given; wait that out.
 	if early := doc.Sync.NextAt.Sub(w.now()); early > 0 && early <= maxEarlyWait {
@@ -183,20 +295,46 @@ func (w *Worker) handleSync(ctx context.Context, t *asynq.Task) error {
 			return ctx.Err()
 		}
 	}
+	return w.push(ctx, ad, p, cur, lock, attempt, retried >= maxRetry)
+}
+
+// push sends the order's unacknowledged states to the platform and records
+// each acknowledgement; the caller holds the order's sync lock and read doc
+// (stored as cur) under it. attempt numbers this try, last says it is the
+// final one. A failed push is recorded on the order and returned as the
+// task's result (see syncFailed).
+func (w *Worker) push(ctx context.Context, ad *adapters.Adapter, p syncPayload, cur storedDoc, lock *syncLock, attempt int, last bool) error {
+	doc := cur.doc
+	if doc == nil {
+		var err error
+		if doc, err = decodeDoc(orderKey(ad.ID, p.OrderID), cur); err != nil {
+			return err
+		}
+	}
 	// Every unacknowledged state, oldest version first, so the platform sees
 	// them in order; a state superseded by a newer one of the same request
 	// is not sent, and nothing at or below Acked is ever sent again.
-	for _, u := range outstanding(doc, p.OrderID) {
+	ups := outstanding(doc, p.OrderID)
+	for i, u := range ups {
+		start := time.Now()
 		err := ad.Client.Push(ctx, adapters.IdempotencyKey(ad.ID, u), u)
-		w.metrics.syncAttempt(ad, err)
+		w.metrics.syncAttempt(ad, err, time.Since(start))
 		if err != nil {
-			return w.syncFailed(ctx, ad, p, u.Version, attempt, retried >= maxRetry, err)
+			return w.syncFailed(ctx, ad, p, u.Version, attempt, last, err)
 		}
-		if err := w.syncAcked(ctx, ad, p.OrderID, u.Version, attempt); err != nil {
+		// The last acknowledgement hands the lock back in the same round
+		// trip; the caller's unlock then has nothing left to do.
+		var release *syncLock
+		if i == len(ups)-1 {
+			release = lock
+		}
+		if cur, err = w.syncAcked(ctx, ad, p.OrderID, cur, release, u.Version, attempt); err != nil {
 			return err
 		}
-		w.log.InfoContext(ctx, "synced", slog.String("adapter", ad.ID), slog.String("order_id", p.OrderID),
-			slog.String("cancel_request_id", u.RequestID), slog.Int64("version", u.Version), slog.Int("attempt", attempt))
+		w.metrics.syncOutcome(ad, OutcomeSynced)
+		w.log.InfoContext(ctx, "synced", append([]any{slog.String("adapter", ad.ID), slog.String("order_id", p.OrderID),
+			slog.String("cancel_request_id", u.RequestID), slog.Int64("version", u.Version), slog.Int("attempt", attempt)},
+			taskAttrs(ctx, p.Origin)...)...)
 	}
 	return nil
 }
@@ -218,8 +356,16 @@ func outstanding(doc *orderDoc, orderID string) []adapters.Update {
 	return ups
 }
 
-func (w *Worker) syncAcked(ctx context.Context, ad *adapters.Adapter, orderID string, version int64, attempt int) error {
-	_, err := w.store.update(ctx, ad.ID, orderID, func(doc *orderDoc) bool {
+// syncAcked records that the platform acknowledged version. It starts from
+// cur, the document as last read or written under the sync lock, so that in
+// the usual case it costs one compare-and-set and no read; it returns the
+// document as stored afterwards.
+func (w *Worker) syncAcked(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, version int64, attempt int) (storedDoc, error) {
+	var lk *casLock
+	if release != nil {
+		lk = &casLock{release: release}
+	}
+	_, stored, err := w.store.change(ctx, ad.ID, orderID, &cur, lk, func(doc *orderDoc) bool {
 		if doc.Sync.Acked >= version {
 			return false
 		}
@@ -229,7 +375,7 @@ func (w *Worker) syncAcked(ctx context.Context, ad *adapters.Adapter, orderID st
 		}
 		return true
 	})
-	return err
+	return stored, err
 }
 
 // syncFailed records a failed push on the order and turns it into the
@@ -257,8 +403,14 @@ func (w *Worker) syncFailed(ctx context.Context, ad *adapters.Adapter, p syncPay
 	}); err != nil {
 		return err
 	}
-	w.log.WarnContext(ctx, "sync failed", slog.String("adapter", ad.ID), slog.String("order_id", p.OrderID),
-		slog.Int64("version", version), slog.Int("attempt", attempt), slog.Bool("final", final), slog.String("error", msg))
+	outcome := OutcomeRetried
+	if final {
+		outcome = OutcomeDeadLettered
+	}
+	w.metrics.syncOutcome(ad, outcome)
+	w.log.WarnContext(ctx, "sync failed", append([]any{slog.String("adapter", ad.ID), slog.String("order_id", p.OrderID),
+		slog.Int64("version", version), slog.Int("attempt", attempt), slog.Bool("final", final), slog.String("outcome", outcome),
+		slog.String("error", msg)}, taskAttrs(ctx, p.Origin)...)...)
 	err := fmt.Errorf("sync v%d: %w", version, pushErr)
 	if permanent {
 		return fmt.Errorf("%w (permanent: %w)", err, asynq.SkipRetry)

@@ -95,6 +95,12 @@ func TestFiverrDeclineEscalatesAndOwnSideIsIgnored(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
 	b.deliver(t, "t-fiverr", snapshot("o-5", adapters.StatusPaid, placed))
+	// Workers take tasks in parallel: let the snapshot land first, so the
+	// history below has one entry per webhook.
+	eventually(t, "snapshot stored", func() bool {
+		v, err := b.store.OrderView(context.Background(), b.adapters["t-fiverr"], "o-5")
+		return err == nil && v.Order != nil
+	})
 	b.deliver(t, "t-fiverr", request("o-5", "cr-5", adapters.Seller))
 	b.waitState(t, "t-fiverr", "o-5", adapters.PendingResponse, syncSynced)
 	b.deliver(t, "t-fiverr", respond("o-5", "cr-5", adapters.Seller, adapters.Accept))
@@ -131,7 +137,7 @@ func TestShippedAfterCancelIsAConflict(t *testing.T) {
 // checks the second run changes nothing and queues nothing new.
 func TestHandlersAreIdempotent(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{noServer: true})
+	b := setup(t, setupOpts{noServer: true, queueSyncs: true})
 	ctx := context.Background()
 	run := func(ev adapters.Event, id string) {
 		d := Delivery{AdapterID: "t-aliexpress", WebhookID: id, ReceivedAt: time.Now(), Event: ev}
@@ -291,7 +297,7 @@ func TestExhaustedRetriesGoToDeadLetter(t *testing.T) {
 
 func TestOldVersionIsNeverSentAfterANewerAck(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{noServer: true})
+	b := setup(t, setupOpts{noServer: true, queueSyncs: true})
 	ctx := context.Background()
 	run := func(ev adapters.Event) {
 		payload, _ := json.Marshal(Delivery{AdapterID: "t-aliexpress", WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})

@@ -42,20 +42,20 @@ func bearerMatches(auth string, want *[sha256.Size]byte) bool {
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 
-// adminPaths applies RequireAdmin to every path under /v1 and /admin,
-// including routes that Options.Extra mounts and paths that match no route,
-// so an unauthenticated caller learns nothing about what exists there.
+// adminPaths applies RequireAdmin to every path under /v1 and
+// requireAdminUI to every path under /admin, including routes that
+// Options.Extra mounts and paths that match no route, so an unauthenticated
+// caller learns nothing about what exists there.
 func adminPaths(token string) gin.HandlerFunc {
-	check := RequireAdmin(token)
+	api, ui := RequireAdmin(token), requireAdminUI(token)
 	return func(c *gin.Context) {
-		if isAdminPath(c.Request.URL.Path) {
-			check(c)
+		switch p := c.Request.URL.Path; {
+		case hasSegmentPrefix(p, "/v1"):
+			api(c)
+		case hasSegmentPrefix(p, "/admin"):
+			ui(c)
 		}
 	}
-}
-
-func isAdminPath(p string) bool {
-	return hasSegmentPrefix(p, "/v1") || hasSegmentPrefix(p, "/admin")
 }
 
 // hasSegmentPrefix reports whether p is prefix or lies below it.

@@ -145,9 +145,7 @@ func NewRouter(o Options) http.Handler {
 		r.GET("/v1/adapters/:adapter/orders/:order_id", rd.orderView)
 	}
 
-	r.GET("/healthz", func(c *gin.Context) {
-		writeJSON(c, http.StatusOK, []byte(`{"status":"ok"}`))
-	})
+	r.GET("/healthz", healthz)
 	r.GET("/readyz", readyz(o.Ready, o.Logger))
 	if o.Gatherer != nil {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))

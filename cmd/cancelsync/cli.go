@@ -41,6 +41,8 @@ flags (every command):
   --config PATH         config file (default $CANCELSYNC_CONFIG, else cancelsync.yaml)
   --log-format json|text
   --log-level debug|info|warn|error
+  --pprof ADDR          serve, api, worker: net/http/pprof on a loopback
+                        address such as 127.0.0.1:6060 (off by default)
 `
 
 // errUsage marks a bad command line: exit 2.
@@ -55,6 +57,7 @@ type command struct {
 	logLevel  string
 	json      bool
 	all       bool
+	pprof     string // serve, api, worker: loopback address for net/http/pprof, off when empty
 }
 
 func parse(args []string, getenv func(string) string) (*command, error) {
@@ -89,6 +92,10 @@ func parse(args []string, getenv func(string) string) (*command, error) {
 	if cmd.name == "dlq replay" {
 		fs.BoolVar(&cmd.all, "all", false, "replay every entry")
 	}
+	switch cmd.name {
+	case "serve", "api", "worker":
+		fs.StringVar(&cmd.pprof, "pprof", "", "serve net/http/pprof on this loopback address (off by default)")
+	}
 	if err := fs.Parse(rest); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -106,6 +113,11 @@ func parse(args []string, getenv func(string) string) (*command, error) {
 		var l slog.Level
 		if l.UnmarshalText([]byte(cmd.logLevel)) != nil {
 			return nil, fmt.Errorf("%w: --log-level must be debug, info, warn or error", errUsage)
+		}
+	}
+	if cmd.pprof != "" {
+		if err := checkPprofAddr(cmd.pprof); err != nil {
+			return nil, fmt.Errorf("%w: --pprof: %v", errUsage, err)
 		}
 	}
 	if cmd.config == "" {
@@ -157,6 +169,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "dlq list", "dlq replay":
 		err = runDLQ(ctx, cmd, cfg, platforms, stdout)
 	default:
+		if cmd.pprof != "" {
+			stop, perr := startPprof(cmd.pprof, log)
+			if perr != nil {
+				fmt.Fprintf(stderr, "cancelsync: %v\n", perr)
+				return exitError
+			}
+			defer stop()
+		}
 		err = runService(ctx, cmd.name, cfg, platforms, log, stdout)
 	}
 	if err != nil {

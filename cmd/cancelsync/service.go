@@ -12,34 +12,51 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
+	asynqmetrics "github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
+	"github.com/cancelsync/cancelsync/internal/autopipe"
+	"github.com/cancelsync/cancelsync/internal/redisconn"
 	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/webhooks"
 )
 
-// connect opens the configured Redis, or starts the embedded one.
-func connect(cfg *config.Config, log *slog.Logger) (redis.UniversalClient, func(), error) {
+// connect opens the configured Redis, or starts the embedded one. The
+// returned Opt makes further clients to the same Redis (asynqmon's).
+func connect(cfg *config.Config, log *slog.Logger) (redisconn.Opt, redis.UniversalClient, func(), error) {
+	redisconn.SetLogger(log)
 	if cfg.Embedded() {
 		mr := miniredis.NewMiniRedis()
 		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
-			return nil, nil, fmt.Errorf("start embedded redis: %w", err)
+			return redisconn.Opt{}, nil, nil, fmt.Errorf("start embedded redis: %w", err)
 		}
 		log.Warn("EMBEDDED REDIS: state and queued events live in this process's memory and are LOST when it stops; for trying cancelsync out only, set redis_url for real use",
 			slog.String("addr", mr.Addr()))
-		rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-		return rdb, func() { _ = rdb.Close(); mr.Close() }, nil
+		opt := redisconn.Addr(mr.Addr())
+		rdb := opt.Client()
+		return opt, rdb, func() { _ = rdb.Close(); mr.Close() }, nil
 	}
-	opt, err := redis.ParseURL(cfg.RedisURL)
+	opt, err := redisconn.Parse(cfg.RedisURL, cfg.RedisSentinelPassword)
 	if err != nil {
-		return nil, nil, fmt.Errorf("redis_url: %w", err)
+		return redisconn.Opt{}, nil, nil, err
 	}
-	rdb := redis.NewClient(opt)
-	return rdb, func() { _ = rdb.Close() }, nil
+	rdb, closeRDB := batched(opt)
+	return opt, rdb, closeRDB, nil
+}
+
+// batched is a client of opt whose concurrent commands share pipelines
+// (internal/autopipe): the ingest handlers' and workers' round trips to
+// Redis are most of the CPU a webhook costs (BENCHMARKS.md).
+func batched(opt redisconn.Opt) (redis.UniversalClient, func()) {
+	rdb, via := opt.Client(), opt.Client()
+	rdb.AddHook(autopipe.New(via))
+	return rdb, func() { _ = rdb.Close(); _ = via.Close() }
 }
 
 // buildAdapters configures every adapter of the config.
@@ -83,48 +100,73 @@ func runService(ctx context.Context, mode string, cfg *config.Config, platforms 
 	if cfg.Embedded() && mode != "serve" {
 		return fmt.Errorf("%s needs a shared Redis: set redis_url (the embedded one lives inside a single serve process)", mode)
 	}
+	// Libraries that log through the standard log package (asynq's metrics
+	// collector does) then write the same JSON or text as everything else.
+	slog.SetDefault(log)
 	ads, retries, err := buildAdapters(cfg, platforms)
 	if err != nil {
 		return err
 	}
-	rdb, closeRedis, err := connect(cfg, log)
+	redisOpt, rdb, closeRedis, err := connect(cfg, log)
 	if err != nil {
 		return err
 	}
 	defer closeRedis()
 
+	// Queue sizes come from asynq's own collector (asynq_* series, as
+	// asynqmon's graphs expect); the rest are cancelsync_* (docs/OPERATIONS.md).
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	store := jobs.NewStore(rdb)
 	queue := newQueue(rdb, cfg, retries)
-	reg.MustRegister(jobs.NewQueueCollector(jobs.NewDeadLetters(queue, store)))
+	reg.MustRegister(
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		asynqmetrics.NewQueueMetricsCollector(asynq.NewInspectorFromRedisClient(rdb)),
+		jobs.NewDeadLetterCollector(jobs.NewDeadLetters(queue, store)),
+	)
 
-	announce(log, mode, cfg, ads)
+	announce(log, mode, cfg, redisOpt)
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
-	var httpSrv *http.Server
-	if ingest {
-		ln, err := net.Listen("tcp", cfg.Listen)
-		if err != nil {
-			return fmt.Errorf("listen %s: %w", cfg.Listen, err)
-		}
-		httpSrv = &http.Server{
-			Handler: webhooks.NewRouter(webhooks.Options{
-				Adapters: ads, Enqueuer: queue, Views: jobs.Views{Store: store, Adapters: ads}, Ready: queue,
-				AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
-				Metrics: webhooks.NewMetrics(reg), Gatherer: reg,
-			}),
+	errc := make(chan error, 3)
+	var servers []*http.Server
+	serve := func(name string, ln net.Listener, h http.Handler) {
+		srv := &http.Server{
+			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       30 * time.Second,
 			WriteTimeout:      30 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 		}
-		fmt.Fprintf(stdout, "cancelsync %s listening on http://%s\n", mode, ln.Addr())
+		servers = append(servers, srv)
 		wg.Go(func() {
-			if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("http: %w", err)
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s: %w", name, err)
 			}
 		})
+	}
+	if cfg.MetricsListen != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			return fmt.Errorf("metrics_listen %s: %w", cfg.MetricsListen, err)
+		}
+		log.Info("metrics listening", slog.String("url", "http://"+ln.Addr().String()+"/metrics"))
+		serve("metrics", ln, webhooks.NewOpsRouter(queue, reg, log))
+	}
+	closeUI := func() error { return nil }
+	if ingest {
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+		}
+		var mountUI func(*gin.Engine)
+		mountUI, closeUI = webhooks.QueuesUI(redisOpt, false)
+		serve("http", ln, webhooks.NewRouter(webhooks.Options{
+			Adapters: ads, Enqueuer: queue, Views: jobs.Views{Store: store, Adapters: ads}, Ready: queue,
+			AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
+			Metrics: webhooks.NewMetrics(reg), Gatherer: reg, Extra: mountUI,
+		}))
+		// The one line on stdout, for people and scripts; everything else
+		// is a log record on stderr.
+		fmt.Fprintf(stdout, "cancelsync %s listening on http://%s\n", mode, ln.Addr())
 	}
 	var stopWorkers func()
 	if work {
@@ -143,7 +185,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, platforms 
 
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout.D()))
+		log.Info("shutting down", slog.String("timeout", cfg.ShutdownTimeout.String()))
 	case err = <-errc:
 		log.Error("stopping after error", slog.String("error", err.Error()))
 	}
@@ -151,13 +193,13 @@ func runService(ctx context.Context, mode string, cfg *config.Config, platforms 
 	// ingest stops accepting and finishes its requests; workers finish
 	// their tasks or hand them back to Redis for the next process.
 	var down sync.WaitGroup
-	if httpSrv != nil {
+	for _, srv := range servers {
 		down.Go(func() {
 			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.D())
 			defer cancel()
-			if err := httpSrv.Shutdown(sctx); err != nil {
+			if err := srv.Shutdown(sctx); err != nil {
 				log.Warn("http shutdown", slog.String("error", err.Error()))
-				_ = httpSrv.Close()
+				_ = srv.Close()
 			}
 		})
 	}
@@ -166,29 +208,60 @@ func runService(ctx context.Context, mode string, cfg *config.Config, platforms 
 	}
 	down.Wait()
 	wg.Wait()
+	_ = closeUI()
 	log.Info("stopped")
 	return err
 }
 
 // announce logs what the process runs: address, Redis, adapters, workers.
-func announce(log *slog.Logger, mode string, cfg *config.Config, ads map[string]*adapters.Adapter) {
-	redisMode := "embedded (in-process, not durable)"
-	if !cfg.Embedded() {
-		redisMode = config.RedactURL(cfg.RedisURL)
+// Nothing secret: the Redis URL loses its password, base URLs their
+// credentials, and no token or webhook secret is named.
+func announce(log *slog.Logger, mode string, cfg *config.Config, redisOpt redisconn.Opt) {
+	redisMode, redisAt := "url", config.RedactURL(cfg.RedisURL)
+	switch {
+	case cfg.Embedded():
+		redisMode, redisAt = "embedded", "in-process, not durable"
+	case redisOpt.Sentinel():
+		redisMode = "sentinel"
 	}
-	attrs := []any{slog.String("mode", mode), slog.String("version", buildVersion()), slog.String("redis", redisMode)}
+	attrs := []any{slog.String("mode", mode), slog.String("version", buildVersion()),
+		slog.String("redis_mode", redisMode), slog.String("redis", redisAt)}
+	base := baseURL(cfg.Listen)
 	if mode != "worker" {
-		attrs = append(attrs, slog.String("listen", cfg.Listen))
+		attrs = append(attrs, slog.String("listen", cfg.Listen), slog.String("metrics_url", base+"/metrics"),
+			slog.String("queues_ui", base+webhooks.QueuesUIPath))
+	}
+	switch {
+	case cfg.MetricsListen != "":
+		attrs = append(attrs, slog.String("metrics_listen", cfg.MetricsListen))
+	case mode == "worker":
+		attrs = append(attrs, slog.String("metrics_listen", "off: set metrics_listen to scrape this worker"))
 	}
 	if mode != "api" {
 		attrs = append(attrs, slog.Int("worker_concurrency", cfg.WorkerConcurrency))
 	}
 	log.Info("cancelsync starting", attrs...)
 	for _, a := range cfg.Adapters {
-		log.Info("adapter", slog.String("id", a.ID), slog.String("platform", a.Platform),
-			slog.String("orders_url", "http://"+cfg.Listen+"/webhooks/"+a.ID+"/orders"),
-			slog.String("cancellations_url", "http://"+cfg.Listen+"/webhooks/"+a.ID+"/cancellations"),
-			slog.String("sync_to", config.RedactURL(a.API.BaseURL)))
+		attrs := []any{slog.String("id", a.ID), slog.String("platform", a.Platform)}
+		if mode != "worker" {
+			attrs = append(attrs,
+				slog.String("orders_url", base+"/webhooks/"+a.ID+"/orders"),
+				slog.String("cancellations_url", base+"/webhooks/"+a.ID+"/cancellations"))
+		}
+		log.Info("adapter", append(attrs, slog.String("sync_to", config.RedactURL(a.API.BaseURL)))...)
 	}
-	_ = ads
+}
+
+// baseURL is how this process's listen address is reached from the same
+// machine: an unspecified host (":8080", "0.0.0.0:8080") becomes
+// localhost. Platforms need the public URL in front of it.
+func baseURL(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "http://" + listen
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,4 +115,69 @@ func freePort(t testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Sentinel is one redis-server running in Sentinel mode, watching a master.
+type Sentinel struct {
+	*Server
+	// Master is the name the master is monitored under.
+	Master string
+}
+
+// URL is a redis-sentinel:// URL for cancelsync's redis_url.
+func (s *Sentinel) URL() string {
+	return "redis-sentinel://" + s.Addr + "/0?master=" + s.Master
+}
+
+// StartSentinel runs a Sentinel that monitors master under the name
+// master with a quorum of one, so that it alone can fail over (in about
+// downAfter plus a second or two). It stops at cleanup.
+func StartSentinel(t testing.TB, master *Server, name string, downAfter time.Duration) *Sentinel {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("redis-server not found in CI: %v", err)
+		}
+		t.Skip("redis-server not installed; apt-get install redis-server")
+	}
+	s := &Server{t: t, dir: t.TempDir(), Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))}
+	host, port, _ := net.SplitHostPort(s.Addr)
+	mhost, mport, _ := net.SplitHostPort(master.Addr)
+	// Sentinel rewrites its config file, so it must be its own and writable.
+	conf := filepath.Join(s.dir, "sentinel.conf")
+	body := fmt.Sprintf("bind %s\nport %s\ndir %s\nsentinel monitor %s %s %s 1\n"+
+		"sentinel down-after-milliseconds %s %d\nsentinel failover-timeout %s 10000\n",
+		host, port, s.dir, name, mhost, mport, name, downAfter.Milliseconds(), name)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.args = []string{bin, conf, "--sentinel", "--loglevel", "warning"}
+	s.start()
+	t.Cleanup(s.Stop)
+	return &Sentinel{Server: s, Master: name}
+}
+
+// StartReplica runs a redis-server replicating master and waits until the
+// initial sync is done.
+func StartReplica(t testing.TB, master *Server) *Server {
+	t.Helper()
+	r := Start(t, Options{})
+	rdb := r.Client()
+	mhost, mport, _ := net.SplitHostPort(master.Addr)
+	ctx := context.Background()
+	if err := rdb.Do(ctx, "REPLICAOF", mhost, mport).Err(); err != nil {
+		t.Fatalf("REPLICAOF: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, _ := rdb.Info(ctx, "replication").Result()
+		if strings.Contains(info, "master_link_status:up") {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica %s did not sync with %s:\n%s", r.Addr, master.Addr, info)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

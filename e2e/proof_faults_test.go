@@ -1,0 +1,453 @@
+package e2e
+
+import (
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/cancelsync/cancelsync/jobs"
+)
+
+// proofAck records which webhook-ids were acknowledged (2xx).
+type proofAck struct {
+	mu  sync.Mutex
+	ids map[string]bool
+}
+
+func (a *proofAck) add(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ids == nil {
+		a.ids = map[string]bool{}
+	}
+	a.ids[id] = true
+}
+
+func (a *proofAck) has(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.ids[id]
+}
+
+func (a *proofAck) len() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.ids)
+}
+
+// proofEverQueued is the number of event tasks ever queued in Redis at
+// addr: those still there plus those processed.
+func proofEverQueued(t *testing.T, addr string) int {
+	t.Helper()
+	in := asynq.NewInspector(asynq.RedisClientOpt{Addr: addr})
+	defer in.Close()
+	q, err := in.GetQueueInfo(jobs.QueueEvents)
+	if err != nil {
+		t.Fatalf("queue info: %v", err)
+	}
+	return q.Size + q.ProcessedTotal
+}
+
+// proofQueued is the number of event tasks waiting to run or running
+// (pending, active or retrying) in Redis at addr; timers scheduled for later
+// (order_wait, respond_by) do not count.
+func proofQueued(t *testing.T, addr string) int {
+	t.Helper()
+	in := asynq.NewInspector(asynq.RedisClientOpt{Addr: addr})
+	defer in.Close()
+	q, err := in.GetQueueInfo(jobs.QueueEvents)
+	if err != nil {
+		t.Fatalf("queue info: %v", err)
+	}
+	return q.Pending + q.Active + q.Retry
+}
+
+// TestProofSIGTERMLosesNothingQueued: `api` accepts 200 orders' events (400
+// webhooks) and is stopped with SIGTERM while senders are still posting; every
+// 2xx it gave is a task in Redis. `serve` starts, is stopped with SIGTERM in
+// the middle of syncing to a slow platform, and starts again: every accepted
+// event is decided and synced, exactly one PUT per (order, version), and
+// both shutdowns exit 0. What api did not acknowledge the senders deliver
+// again to serve, as a platform retries.
+func TestProofSIGTERMLosesNothingQueued(t *testing.T) {
+	t.Parallel()
+	const adapter = "shop-self"
+	rs := startRedis(t)
+	p := newPlatform(t)
+	var slow atomic.Bool
+	slow.Store(true)
+	p.answer = func(int, put, http.Header) int {
+		if slow.Load() {
+			time.Sleep(150 * time.Millisecond)
+		}
+		return http.StatusOK
+	}
+	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{{id: adapter, platform: "selfservice", baseURL: p.srv.URL}}, "")
+
+	orders := proofOrderIDs("TERM", 200)
+	now := time.Now()
+	var events []proofEvent
+	for _, id := range orders {
+		snap, req := proofOrderEvents(adapter, id, now)
+		events = append(events, snap, req)
+	}
+
+	// 1. api only: accept, then SIGTERM while posting goes on.
+	api := start(t, "api", cfg, listen)
+	var acked proofAck
+	var refused atomic.Int64
+	var once sync.Once
+	terminate := func() { once.Do(func() { api.signal(syscall.SIGTERM) }) }
+	proofRun(8, events, func(ev proofEvent) {
+		status, _, _, err := proofSend(api.url, ev)
+		switch {
+		case err != nil:
+			refused.Add(1)
+		case status == http.StatusAccepted:
+			acked.add(ev.id)
+		default:
+			t.Errorf("api answered %d", status)
+		}
+		if acked.len() >= 250 {
+			terminate()
+		}
+	})
+	terminate()
+	if code := api.stop(); code != 0 {
+		t.Fatalf("api exited with %d after SIGTERM", code)
+	}
+	queued := proofQueued(t, rs.Addr)
+	t.Logf("api acknowledged %d of %d events before SIGTERM (%d refused during shutdown); %d tasks in Redis", acked.len(), len(events), refused.Load(), queued)
+	// Every 2xx is a task in Redis. (More tasks than 2xx would not lose
+	// anything: the sender re-sends and gets "duplicate".)
+	in := asynq.NewInspector(asynq.RedisClientOpt{Addr: rs.Addr})
+	defer in.Close()
+	for _, ev := range events {
+		if acked.has(ev.id) {
+			if _, err := in.GetTaskInfo(jobs.QueueEvents, "event:"+adapter+":"+ev.id); err != nil {
+				t.Errorf("%s acknowledged but not in Redis: %v", ev.id, err)
+			}
+		}
+	}
+	if queued != acked.len() {
+		t.Logf("%d events queued without their 2xx reaching the sender", queued-acked.len())
+	}
+
+	// 2. serve: drain the events, SIGTERM in the middle of syncing.
+	srv := start(t, "serve", cfg, listen)
+	deadline := time.Now().Add(30 * time.Second)
+	for len(p.received()) < 20 {
+		if time.Now().After(deadline) {
+			t.Fatal("serve synced nothing")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	began := time.Now()
+	if code := srv.stop(); code != 0 {
+		t.Fatalf("serve exited with %d after SIGTERM", code)
+	}
+	t.Logf("serve stopped %v after SIGTERM with %d PUTs done and %d events still queued",
+		time.Since(began).Round(time.Millisecond), len(p.received()), proofQueued(t, rs.Addr))
+
+	// 3. serve again: everything acknowledged is there, then the rest.
+	slow.Store(false)
+	srv = start(t, "serve", cfg, listen)
+	deadline = time.Now().Add(60 * time.Second)
+	for proofQueued(t, rs.Addr) > 0 {
+		if time.Now().After(deadline) {
+			q, _ := in.GetQueueInfo(jobs.QueueEvents)
+			t.Fatalf("the events queue did not drain: %+v", q)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for i, id := range orders {
+		v, err := proofView(srv.url, adapter, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap, req := events[2*i], events[2*i+1]
+		if acked.has(snap.id) && field(v, "order") == nil {
+			t.Errorf("%s: snapshot acknowledged by api but lost: %v", id, v)
+		}
+		if acked.has(req.id) && field(v, "cancellation") == nil {
+			t.Errorf("%s: cancellation acknowledged by api but lost: %v", id, v)
+		}
+	}
+	var resent []proofEvent
+	for _, ev := range events {
+		if !acked.has(ev.id) {
+			resent = append(resent, ev)
+		}
+	}
+	proofRun(8, resent, func(ev proofEvent) {
+		if _, err := proofDeliver(srv.url, ev, time.Now().Add(30*time.Second)); err != nil {
+			t.Errorf("re-send %s: %v", ev.id, err)
+		}
+	})
+	proofWaitAll(t, srv.url, adapter, orders, 60*time.Second, func(v map[string]any) bool { return proofSettled(v, "cancelled", 1) })
+	if resends := proofSyncLog(t, p.received(), adapter, proofEach(orders, 1)); resends != 0 {
+		t.Errorf("%d PUTs sent twice across a graceful shutdown", resends)
+	}
+	if code := srv.stop(); code != 0 {
+		t.Fatalf("serve exited with %d after SIGTERM", code)
+	}
+}
+
+// TestProofKill9LosesNothing: serve is killed with SIGKILL while it takes
+// webhooks and syncs them to a slow platform, Redis running with appendonly.
+// Senders keep posting and re-send what got no 2xx; serve is started again
+// at once. Every order is decided and synced; a version whose PUT was in
+// flight at the kill may reach the platform again, but only under the same
+// Idempotency-Key with the same body, so it takes effect once. Asynq only
+// hands a killed worker's tasks to another after their lease expires
+// (see ASYNQ.md): the test logs how long recovery took.
+func TestProofKill9LosesNothing(t *testing.T) {
+	t.Parallel()
+	const adapter = "shop-self"
+	rs := startRedis(t)
+	p := newPlatform(t)
+	p.answer = func(int, put, http.Header) int {
+		time.Sleep(100 * time.Millisecond)
+		return http.StatusOK
+	}
+	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{{id: adapter, platform: "selfservice", baseURL: p.srv.URL}}, "")
+	s := start(t, "serve", cfg, listen)
+
+	orders := proofOrderIDs("KILL", 200)
+	now := time.Now()
+	var events []proofEvent
+	for _, id := range orders {
+		snap, req := proofOrderEvents(adapter, id, now)
+		events = append(events, snap, req)
+	}
+	// The restarted process listens on the same address, so the senders
+	// just keep re-sending until they get a 2xx.
+	sending := make(chan struct{})
+	go func() {
+		defer close(sending)
+		proofRun(8, events, func(ev proofEvent) {
+			if _, err := proofDeliver(s.url, ev, time.Now().Add(60*time.Second)); err != nil {
+				t.Errorf("deliver %s: %v", ev.id, err)
+			}
+		})
+	}()
+
+	deadline := time.Now().Add(30 * time.Second)
+	for len(p.received()) < 30 {
+		if time.Now().After(deadline) {
+			t.Fatal("serve synced nothing")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.signal(syscall.SIGKILL)
+	<-s.done
+	killedAt := time.Now()
+	before := len(p.received())
+	restarted := start(t, "serve", cfg, listen)
+	t.Logf("killed serve with %d PUTs received, restarted in %v", before, time.Since(killedAt).Round(time.Millisecond))
+	<-sending
+
+	took := proofWaitAll(t, restarted.url, adapter, orders, 150*time.Second, func(v map[string]any) bool { return proofSettled(v, "cancelled", 1) })
+	t.Logf("every order synced %v after the kill (%v after the last delivery)", time.Since(killedAt).Round(time.Second), took.Round(time.Second))
+	time.Sleep(time.Second)
+	resends := proofSyncLog(t, p.received(), adapter, proofEach(orders, 1))
+	t.Logf("%d PUTs re-sent after the kill (same key and body)", resends)
+	if resends > 20 { // at most the worker_concurrency in flight at the kill
+		t.Errorf("%d re-sends: more than were in flight", resends)
+	}
+	if code := restarted.stop(); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM", code)
+	}
+}
+
+// TestProofRedisOutageUnderLoad: Redis is killed for 10 s while webhooks
+// arrive at a steady rate. During the outage ingest answers 503 with
+// Retry-After, never a 2xx; the process stays up; after Redis is back (from
+// its append-only file) everything acknowledged and everything the senders
+// re-delivered is decided and synced once.
+func TestProofRedisOutageUnderLoad(t *testing.T) {
+	t.Parallel()
+	const adapter = "shop-self"
+	rs := startRedis(t)
+	p := newPlatform(t)
+	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{{id: adapter, platform: "selfservice", baseURL: p.srv.URL}}, "")
+	s := start(t, "serve", cfg, listen)
+
+	orders := proofOrderIDs("REDIS", 150)
+	now := time.Now()
+	var events []proofEvent
+	for _, id := range orders {
+		snap, req := proofOrderEvents(adapter, id, now)
+		events = append(events, snap, req)
+	}
+
+	type outcome struct {
+		sent, got  time.Time
+		status     int
+		retryAfter bool
+		err        error
+	}
+	var mu sync.Mutex
+	var outcomes []outcome
+	// Steady load: one new event every 40 ms (25/s) for 12 s, each re-sent
+	// 250 ms after a 503 until it is acknowledged.
+	var senders sync.WaitGroup
+	feeding := make(chan struct{})
+	go func() {
+		defer close(feeding)
+		tick := time.NewTicker(40 * time.Millisecond)
+		defer tick.Stop()
+		for _, ev := range events {
+			<-tick.C
+			senders.Go(func() {
+				for time.Since(now) < 90*time.Second {
+					sent := time.Now()
+					status, hdr, _, err := proofSend(s.url, ev)
+					mu.Lock()
+					outcomes = append(outcomes, outcome{sent, time.Now(), status, hdr.Get("Retry-After") != "", err})
+					mu.Unlock()
+					if err == nil && status < 300 {
+						return
+					}
+					time.Sleep(250 * time.Millisecond)
+				}
+				t.Errorf("%s never acknowledged", ev.id)
+			})
+		}
+	}()
+	time.Sleep(3 * time.Second)
+	rs.Stop()
+	down := time.Now()
+	time.Sleep(10 * time.Second)
+	up := time.Now()
+	rs.Restart()
+	<-feeding
+	senders.Wait()
+
+	var during, served503 int
+	var slowest503 time.Duration
+	for _, o := range outcomes {
+		if o.err != nil {
+			t.Errorf("transport error: %v", o.err)
+			continue
+		}
+		if o.status != http.StatusAccepted && o.status != http.StatusOK && o.status != http.StatusServiceUnavailable {
+			t.Errorf("status %d", o.status)
+		}
+		if o.status == http.StatusServiceUnavailable {
+			served503++
+			slowest503 = max(slowest503, o.got.Sub(o.sent))
+			if !o.retryAfter {
+				t.Error("503 without Retry-After")
+			}
+		}
+		if o.sent.After(down) && o.got.Before(up) {
+			during++
+			if o.status != http.StatusServiceUnavailable {
+				t.Errorf("answered %d while Redis was down", o.status)
+			}
+		}
+	}
+	t.Logf("%d requests in all, %d of them sent and answered inside the 10 s outage, %d answered 503 (slowest in %v)",
+		len(outcomes), during, served503, slowest503.Round(time.Millisecond))
+	if during < 20 {
+		t.Errorf("only %d requests inside the outage", during)
+	}
+	// Ingest bounds an enqueue by 5 s; a sender that waited much longer
+	// would give up and retry anyway, so a slower answer is a hang.
+	if slowest503 > 10*time.Second {
+		t.Errorf("a 503 took %v", slowest503)
+	}
+	proofAlive(t, s)
+
+	took := proofWaitAll(t, s.url, adapter, orders, 150*time.Second, func(v map[string]any) bool { return proofSettled(v, "cancelled", 1) })
+	t.Logf("every order synced %v after the last acknowledgement (%v after Redis came back)", took.Round(time.Second), time.Since(up).Round(time.Second))
+	time.Sleep(time.Second)
+	if resends := proofSyncLog(t, p.received(), adapter, proofEach(orders, 1)); resends > 0 {
+		t.Logf("%d PUTs re-sent (same key and body)", resends)
+	}
+	proofAlive(t, s)
+	if resp, err := proofClient.Get(s.url + "/readyz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz after the outage: %v %v", resp, err)
+	}
+	if code := s.stop(); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM", code)
+	}
+}
+
+// TestProofPlatformOutage: the platform's API is down (connection refused)
+// for 30 s while orders get two cancellation states each: v1 the buyer's
+// request cancelled, then (after the platform's "cancelled" snapshot) v2 a
+// second request denied already_cancelled. Syncs retry with backoff (200 ms
+// to 2 s) and, once the platform is back, every version arrives exactly
+// once and in version order, and nothing is dead-lettered.
+func TestProofPlatformOutage(t *testing.T) {
+	t.Parallel()
+	const adapter = "shop-self"
+	const outage = 30 * time.Second
+	rs := startRedis(t)
+	p := newPlatform(t)
+	addr := p.srv.Listener.Addr().String()
+	retry := "    retry: {max_attempts: 100, base_delay: 200ms, max_delay: 2s}\n"
+	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{{id: adapter, platform: "selfservice", baseURL: p.srv.URL, extra: retry}}, "")
+	s := start(t, "serve", cfg, listen)
+
+	p.srv.Close()
+	downAt := time.Now()
+	orders := proofOrderIDs("PLAT", 60)
+	now := time.Now()
+	var first, cancelled, second []proofEvent
+	for _, id := range orders {
+		snap, req := proofOrderEvents(adapter, id, now)
+		first = append(first, snap, req)
+		body, _ := jsonBytes(orderBody(id, "cancelled", now.Add(-time.Hour), now, nil))
+		cancelled = append(cancelled, proofEvent{adapter, "orders", newID(), body})
+		body, _ = jsonBytes(requestBody(id, "cr2-"+id, "buyer", now.Add(time.Minute)))
+		second = append(second, proofEvent{adapter, "cancellations", newID(), body})
+	}
+	deliver := func(evs []proofEvent) {
+		proofRun(8, evs, func(ev proofEvent) {
+			if _, err := proofDeliver(s.url, ev, time.Now().Add(30*time.Second)); err != nil {
+				t.Errorf("deliver %s: %v", ev.id, err)
+			}
+		})
+	}
+	deliver(first)
+	proofWaitAll(t, s.url, adapter, orders, 20*time.Second, func(v map[string]any) bool {
+		return field(v, "cancellation", "state") == "cancelled"
+	})
+	deliver(cancelled)
+	proofWaitAll(t, s.url, adapter, orders, 20*time.Second, func(v map[string]any) bool {
+		return field(v, "order", "status") == "cancelled"
+	})
+	deliver(second)
+	proofWaitAll(t, s.url, adapter, orders, 20*time.Second, func(v map[string]any) bool {
+		return field(v, "cancellation", "denial_reason") == "already_cancelled" && field(v, "cancellation", "version") == float64(2)
+	})
+	// While down, every sync is pending and has been tried.
+	for _, id := range orders[:5] {
+		v, _ := proofView(s.url, adapter, id)
+		if field(v, "sync", "state") != "pending" {
+			t.Errorf("%s: sync %v while the platform is down", id, field(v, "sync"))
+		}
+	}
+	time.Sleep(time.Until(downAt.Add(outage)))
+	upAt := time.Now()
+	proofServeOn(t, p, addr)
+
+	took := proofWaitAll(t, s.url, adapter, orders, 60*time.Second, func(v map[string]any) bool { return proofSettled(v, "denied", 2) })
+	t.Logf("platform down %v; every order synced %v after it came back", upAt.Sub(downAt).Round(time.Second), took.Round(100*time.Millisecond))
+	time.Sleep(time.Second)
+	if resends := proofSyncLog(t, p.received(), adapter, proofEach(orders, 1, 2)); resends != 0 {
+		t.Errorf("%d PUTs sent twice", resends)
+	}
+	if code, out := runCLI(t, "dlq", "list", "--json", "--config", cfg); code != 0 || out != "" {
+		t.Errorf("dlq list: %d %q", code, out)
+	}
+	proofAlive(t, s)
+}

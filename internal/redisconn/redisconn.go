@@ -1,0 +1,142 @@
+// Package redisconn opens the Redis that cancelsync's redis_url names: one
+// server (redis:// or rediss://, with go-redis's URL options) or the master
+// that Redis Sentinel points at (redis-sentinel://). An Opt is also an
+// asynq.RedisConnOpt, so asynq's own tools (asynqmon) connect exactly the
+// way cancelsync does.
+package redisconn
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultSentinelPort is the port of a Sentinel listed without one.
+const DefaultSentinelPort = "26379"
+
+// Opt describes how to reach Redis. The zero Opt is not usable; get one
+// from Parse or Addr.
+type Opt struct {
+	single   *redis.Options
+	failover *redis.FailoverOptions
+}
+
+var _ asynq.RedisConnOpt = Opt{}
+
+// Parse reads a redis_url:
+//
+//	redis://[[user]:password@]host:port[/db][?go-redis options]
+//	rediss://...                                   the same over TLS
+//	redis-sentinel://[[user]:password@]host1[:port],host2[:port][/db]?master=NAME
+//
+// In a redis-sentinel:// URL the user and password are the master's (and
+// its replicas'); sentinelPassword, when not empty, authenticates to the
+// Sentinels themselves. Errors never quote the URL, which may hold a
+// password.
+func Parse(rawURL, sentinelPassword string) (Opt, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return Opt{}, errors.New("redis_url is not a URL")
+	}
+	if u.Scheme != "redis-sentinel" {
+		if sentinelPassword != "" {
+			return Opt{}, errors.New("a Sentinel password needs a redis-sentinel:// URL")
+		}
+		o, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return Opt{}, fmt.Errorf("redis_url: %s", redactErr(err, rawURL))
+		}
+		return Opt{single: o}, nil
+	}
+	f := &redis.FailoverOptions{MasterName: u.Query().Get("master"), SentinelPassword: sentinelPassword}
+	if f.MasterName == "" {
+		return Opt{}, errors.New("redis_url: a redis-sentinel:// URL needs ?master=NAME")
+	}
+	for k := range u.Query() {
+		if k != "master" {
+			return Opt{}, fmt.Errorf("redis_url: unknown query parameter %q", k)
+		}
+	}
+	if u.User != nil {
+		f.Username = u.User.Username()
+		f.Password, _ = u.User.Password()
+	}
+	if u.Host == "" {
+		return Opt{}, errors.New("redis_url: a redis-sentinel:// URL needs at least one Sentinel host")
+	}
+	for _, hp := range strings.Split(u.Host, ",") {
+		if _, _, err := net.SplitHostPort(hp); err != nil {
+			hp = net.JoinHostPort(hp, DefaultSentinelPort)
+		}
+		f.SentinelAddrs = append(f.SentinelAddrs, hp)
+	}
+	if db := strings.Trim(u.Path, "/"); db != "" {
+		if f.DB, err = strconv.Atoi(db); err != nil || f.DB < 0 {
+			return Opt{}, errors.New("redis_url: the database in the path must be a number")
+		}
+	}
+	return Opt{failover: f}, nil
+}
+
+// Addr reaches a single server without a password, such as the embedded one.
+func Addr(addr string) Opt {
+	return Opt{single: &redis.Options{Addr: addr}}
+}
+
+// Client returns a new client with its own connection pool; the caller
+// closes it. With Sentinel it follows the master across failovers.
+func (o Opt) Client() redis.UniversalClient {
+	switch {
+	case o.failover != nil:
+		f := *o.failover
+		f.SentinelAddrs = append([]string(nil), o.failover.SentinelAddrs...)
+		return redis.NewFailoverClient(&f)
+	case o.single != nil:
+		s := *o.single
+		return redis.NewClient(&s)
+	}
+	panic("redisconn: zero Opt")
+}
+
+// MakeRedisClient implements asynq.RedisConnOpt: a new client per call.
+func (o Opt) MakeRedisClient() any { return o.Client() }
+
+// Sentinel reports whether o finds its master through Sentinel.
+func (o Opt) Sentinel() bool { return o.failover != nil }
+
+// String describes o without any password, for logs: the address and
+// database, or the master name, Sentinels and database.
+func (o Opt) String() string {
+	switch {
+	case o.failover != nil:
+		return fmt.Sprintf("sentinel master %q via %s db %d", o.failover.MasterName,
+			strings.Join(o.failover.SentinelAddrs, ","), o.failover.DB)
+	case o.single != nil:
+		scheme := "redis"
+		if o.single.TLSConfig != nil {
+			scheme = "rediss"
+		}
+		return fmt.Sprintf("%s://%s/%d", scheme, o.single.Addr, o.single.DB)
+	}
+	return "none"
+}
+
+// redactErr drops the URL from a go-redis parse error, in case it quotes it.
+func redactErr(err error, rawURL string) string {
+	msg := err.Error()
+	if rawURL != "" && strings.Contains(msg, rawURL) {
+		return "invalid URL"
+	}
+	if u, perr := url.Parse(rawURL); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" && strings.Contains(msg, pw) {
+			return "invalid URL"
+		}
+	}
+	return msg
+}

@@ -1,0 +1,80 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/selfservice"
+	"github.com/cancelsync/cancelsync/internal/redistest"
+)
+
+// benchDoc is an order as stored after its snapshot, and a request for it.
+func benchDoc(b *testing.B) (raw []byte, ad *adapters.Adapter, d Delivery) {
+	b.Helper()
+	ad = &adapters.Adapter{ID: "bench-self", Platform: "selfservice", Rules: selfservice.Policy{}}
+	now := time.Now().UTC()
+	doc := &orderDoc{}
+	tr := &transition{doc: doc, orderID: "o-1", adapter: ad, orderWait: time.Minute, now: now}
+	tr.applyDelivery(Delivery{AdapterID: ad.ID, WebhookID: "w-snap", ReceivedAt: now, Event: snapshot("o-1", adapters.StatusPaid, placed)})
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return raw, ad, Delivery{AdapterID: ad.ID, WebhookID: "w-req", ReceivedAt: now, Event: request("o-1", "cr-1", adapters.Buyer)}
+}
+
+// BenchmarkTransition is the CPU of one event in the store, without Redis:
+// decode the stored document, apply a cancellation request to it (the
+// policy decision included) and encode it again.
+func BenchmarkTransition(b *testing.B) {
+	raw, ad, d := benchDoc(b)
+	now := time.Now()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		doc, err := decodeDoc("k", storedDoc{raw: raw, present: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		tr := &transition{doc: doc, orderID: "o-1", adapter: ad, orderWait: time.Minute, now: now}
+		tr.applyDelivery(d)
+		if !tr.changed || tr.eff.sync != 1 {
+			b.Fatal("not decided")
+		}
+		if _, err := json.Marshal(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStoreChange is one atomic transition through Store.change on a
+// real redis-server on loopback: read, decide, compare-and-set, two round
+// trips (it skips without redis-server).
+func BenchmarkStoreChange(b *testing.B) {
+	rdb := redistest.Start(b, redistest.Options{}).Client()
+	store := NewStore(rdb)
+	raw, ad, d := benchDoc(b)
+	ctx := context.Background()
+	now := time.Now()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		orderID := "o-" + strconv.Itoa(i)
+		i++
+		if err := rdb.Set(ctx, orderKey(ad.ID, orderID), raw, 0).Err(); err != nil {
+			b.Fatal(err)
+		}
+		_, _, err := store.change(ctx, ad.ID, orderID, nil, nil, func(doc *orderDoc) bool {
+			tr := &transition{doc: doc, orderID: orderID, adapter: ad, orderWait: time.Minute, now: now}
+			tr.applyDelivery(d)
+			return tr.changed
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

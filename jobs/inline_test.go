@@ -1,0 +1,103 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+// runEvent runs the event handler on one delivery the way Asynq would.
+func (b *bundle) runEvent(t *testing.T, adapterID, webhookID string, ev adapters.Event) {
+	t.Helper()
+	payload, _ := json.Marshal(Delivery{AdapterID: adapterID, WebhookID: webhookID, ReceivedAt: time.Now(), Event: ev})
+	if err := b.worker.handleEvent(context.Background(), asynq.NewTask(TypeEvent, payload)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInlineSyncPushesOnceAndQueuesNothing: the task that decides a state
+// pushes it itself; running that task again (Asynq's at-least-once) pushes
+// nothing more and queues no sync task.
+func TestInlineSyncPushesOnceAndQueuesNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	b.runEvent(t, "t-selfservice", "w1", snapshot("o-in1", adapters.StatusPaid, placed))
+	for range 2 {
+		b.runEvent(t, "t-selfservice", "w2", request("o-in1", "cr-in1", adapters.Buyer))
+	}
+	puts := b.platform.received()
+	if len(puts) != 1 || puts[0].Update.Version != 1 || puts[0].Update.State != adapters.Cancelled {
+		t.Fatalf("PUTs = %+v", puts)
+	}
+	if v := b.view(t, "t-selfservice", "o-in1"); v.Sync.State != syncSynced || v.Sync.Attempts != 1 {
+		t.Fatalf("sync = %+v", v.Sync)
+	}
+	ins := asynq.NewInspectorFromRedisClient(b.rdb)
+	if pending, _ := ins.ListPendingTasks(QueueSync); len(pending) != 0 {
+		t.Fatalf("queued %d sync tasks, want none", len(pending))
+	}
+	if n := b.rdb.Exists(context.Background(), syncLockKey("t-selfservice", "o-in1")).Val(); n != 0 {
+		t.Fatal("sync lock left behind")
+	}
+}
+
+// TestInlineSyncLeavesABusyOrderToTheTask: when another sync of the order
+// holds its lock, the deciding task does not wait for it; it queues the
+// sync task as without inline syncs, and that task pushes once the lock is
+// free.
+func TestInlineSyncLeavesABusyOrderToTheTask(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	ctx := context.Background()
+	b.runEvent(t, "t-selfservice", "w1", snapshot("o-in2", adapters.StatusPaid, placed))
+	lock := syncLockKey("t-selfservice", "o-in2")
+	if err := b.rdb.Set(ctx, lock, "someone-else", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	b.runEvent(t, "t-selfservice", "w2", request("o-in2", "cr-in2", adapters.Buyer))
+	if n := len(b.platform.received()); n != 0 {
+		t.Fatalf("pushed %d times while the order's sync lock was held", n)
+	}
+	ins := asynq.NewInspectorFromRedisClient(b.rdb)
+	pending, _ := ins.ListPendingTasks(QueueSync)
+	if len(pending) != 1 {
+		t.Fatalf("queued %d sync tasks, want 1", len(pending))
+	}
+	b.rdb.Del(ctx, lock)
+	if err := b.worker.handleSync(ctx, asynq.NewTask(TypeSync, pending[0].Payload)); err != nil {
+		t.Fatal(err)
+	}
+	if puts := b.platform.received(); len(puts) != 1 || puts[0].Update.Version != 1 {
+		t.Fatalf("PUTs = %+v", puts)
+	}
+}
+
+// TestInlineSyncFailureQueuesTheRest: a first attempt that fails is
+// recorded as attempt 1, and the sync task it queues carries on from
+// attempt 2 with one attempt fewer left.
+func TestInlineSyncFailureQueuesTheRest(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true, retry: Retry{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b.platform.setScript(func(n int, w http.ResponseWriter) bool { w.WriteHeader(http.StatusServiceUnavailable); return true })
+	b.runEvent(t, "t-selfservice", "w1", snapshot("o-in3", adapters.StatusPaid, placed))
+	b.runEvent(t, "t-selfservice", "w2", request("o-in3", "cr-in3", adapters.Buyer))
+	v := b.view(t, "t-selfservice", "o-in3")
+	if v.Sync.State != syncPending || v.Sync.Attempts != 1 || v.Sync.LastError == nil {
+		t.Fatalf("sync = %+v", v.Sync)
+	}
+	ins := asynq.NewInspectorFromRedisClient(b.rdb)
+	scheduled, _ := ins.ListScheduledTasks(QueueSync)
+	if len(scheduled) != 1 || scheduled[0].MaxRetry != 2 {
+		t.Fatalf("scheduled sync tasks = %+v, want one with 2 retries left", scheduled)
+	}
+	var p syncPayload
+	if err := json.Unmarshal(scheduled[0].Payload, &p); err != nil || p.Prior != 1 || p.Dead != "" || p.Version != 1 {
+		t.Fatalf("payload = %+v (%v)", p, err)
+	}
+}
