@@ -130,13 +130,25 @@ func (t *transition) applySnapshot(ev adapters.EventType, webhookID string, o *a
 			continue
 		}
 		c := adapters.Cancellation{OrderID: t.orderID, RequestID: r.ID, Initiator: r.Initiator, Reason: r.Reason, OccurredAt: r.OccurredAt}
-		out := adapters.DecideRequest(t.adapter.Rules, t.adapter.Windows, next.domain(t.orderID), c, t.otherPending(r), t.now)
+		out := adapters.DecideRequest(t.adapter.Rules, t.adapter.Windows, t.orderForRequest(), c, t.otherPending(r), t.now)
 		t.decide(r, out, adapters.CancellationRequested, "")
 	}
 }
 
 func shipped(o *storedOrder) bool {
 	return o.ShippedAt != nil || statusRank[o.Status] >= statusRank[adapters.StatusShipped] && o.Status != adapters.StatusCancelled
+}
+
+// orderForRequest is the order a new request is decided on. An order whose
+// cancellation we already decided counts as cancelled even before the
+// platform's own "cancelled" snapshot arrives, so that a second request is
+// denied already_cancelled instead of refunding the buyer twice.
+func (t *transition) orderForRequest() adapters.Order {
+	o := t.doc.Order.domain(t.orderID)
+	if t.hasCancelled() {
+		o.Status = adapters.StatusCancelled
+	}
+	return o
 }
 
 func (t *transition) hasCancelled() bool {
@@ -177,7 +189,7 @@ func (t *transition) applyCancellation(d Delivery, c *adapters.Cancellation) {
 			t.eff.timers = append(t.eff.timers, timer{Kind: timerOrderWait, RequestID: r.ID, At: d.ReceivedAt.Add(t.orderWait)})
 			return
 		}
-		out := adapters.DecideRequest(t.adapter.Rules, t.adapter.Windows, t.doc.Order.domain(t.orderID), *c, t.otherPending(r), t.now)
+		out := adapters.DecideRequest(t.adapter.Rules, t.adapter.Windows, t.orderForRequest(), *c, t.otherPending(r), t.now)
 		t.decide(r, out, c.Type, d.WebhookID)
 	case adapters.CancellationResponded:
 		if r == nil {

@@ -377,3 +377,26 @@ func TestSnapshotAndRequestInOneDelivery(t *testing.T) {
 		t.Fatalf("view = %+v", v)
 	}
 }
+
+// TestSecondRequestAfterCancelIsDenied: an order we cancelled counts as
+// cancelled before the platform's own snapshot says so — no second refund.
+func TestSecondRequestAfterCancelIsDenied(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	ctx := context.Background()
+	for i, ev := range []adapters.Event{
+		snapshot("o-15", adapters.StatusPaid, placed),
+		request("o-15", "cr-15a", adapters.Buyer),
+		request("o-15", "cr-15b", adapters.Merchant),
+	} {
+		payload, _ := json.Marshal(Delivery{AdapterID: "t-selfservice", WebhookID: "w15-" + strconv.Itoa(i), ReceivedAt: time.Now(), Event: ev})
+		if err := b.worker.handleEvent(ctx, asynq.NewTask(TypeEvent, payload)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := b.view(t, "t-selfservice", "o-15")
+	c := v.Cancellation
+	if c.RequestID != "cr-15b" || c.State != adapters.Denied || c.DenialReason == nil || *c.DenialReason != adapters.AlreadyCancelled || c.Version != 2 {
+		t.Fatalf("second request = %+v", c)
+	}
+}
