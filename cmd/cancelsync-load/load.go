@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -132,11 +133,10 @@ func (s *sender) post(ctx context.Context, kind, webhookID string, body []byte) 
 	if err != nil {
 		return 0, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/webhooks/"+s.adapter+"/"+kind, bytesReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/webhooks/"+s.adapter+"/"+kind, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
-	req.ContentLength = int64(len(body))
 	req.Header = http.Header{
 		"Content-Type":      {"application/json"},
 		"Webhook-Id":        {webhookID},
@@ -151,22 +151,6 @@ func (s *sender) post(ctx context.Context, kind, webhookID string, body []byte) 
 	_ = resp.Body.Close()
 	return resp.StatusCode, nil
 }
-
-type byteReader struct {
-	b []byte
-	i int
-}
-
-func (r *byteReader) Read(p []byte) (int, error) {
-	if r.i >= len(r.b) {
-		return 0, io.EOF
-	}
-	n := copy(p, r.b[r.i:])
-	r.i += n
-	return n, nil
-}
-
-func bytesReader(b []byte) io.Reader { return &byteReader{b: b} }
 
 // recorder collects one sender's latencies and statuses.
 type recorder struct {
