@@ -47,7 +47,8 @@ type transition struct {
 }
 
 func (t *transition) note(ev adapters.EventType, webhookID string, state adapters.State, note string) {
-	t.doc.record(historyRec{At: t.now, Event: ev, State: state, Note: note, WebhookID: webhookID})
+	// Milliseconds are plenty for a history and keep the document small.
+	t.doc.record(historyRec{At: t.now.Truncate(time.Millisecond), Event: ev, State: state, Note: note, WebhookID: webhookID})
 	t.changed = true
 }
 
@@ -55,6 +56,7 @@ func (t *transition) note(ev adapters.EventType, webhookID string, state adapter
 // for a pending outcome, its deadline.
 func (t *transition) decide(r *storedRequest, out adapters.Outcome, ev adapters.EventType, webhookID string) {
 	r.setOutcome(out)
+	r.ArrivedAt = time.Time{} // only order_wait needs it, and the request no longer waits
 	t.doc.Version++
 	r.Version = t.doc.Version
 	t.doc.Sync = syncState{State: syncPending, Version: r.Version, Acked: t.doc.Sync.Acked}
@@ -106,7 +108,7 @@ func (t *transition) applySnapshot(ev adapters.EventType, webhookID string, o *a
 	}
 	next := &storedOrder{
 		Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
-		Total: o.Total, RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
+		Total: money(o.Total), RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
 	}
 	note := ""
 	if old != nil && statusRank[o.Status] < statusRank[old.Status] {
@@ -179,7 +181,7 @@ func (t *transition) applyCancellation(d Delivery, c *adapters.Cancellation) {
 			return
 		}
 		t.doc.Requests = append(t.doc.Requests, storedRequest{
-			ID: c.RequestID, Initiator: c.Initiator, Reason: c.Reason, OccurredAt: c.OccurredAt, ArrivedAt: d.ReceivedAt,
+			ID: c.RequestID, Initiator: c.Initiator, Reason: c.Reason, OccurredAt: c.OccurredAt, ArrivedAt: d.ReceivedAt.Truncate(time.Millisecond),
 		})
 		t.trimRequests()
 		r = &t.doc.Requests[len(t.doc.Requests)-1]

@@ -202,12 +202,12 @@ func (s *Store) OrderView(ctx context.Context, ad *adapters.Adapter, orderID str
 func (d *orderDoc) view(ad *adapters.Adapter, orderID string) *OrderView {
 	v := &OrderView{Adapter: ad.ID, Platform: ad.Platform, OrderID: orderID, History: []HistoryEntry{}}
 	if o := d.Order; o != nil {
-		v.Order = &OrderSummary{Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt, Total: o.Total}
+		v.Order = &OrderSummary{Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt, Total: adapters.Money(o.Total)}
 	}
 	if r := d.current(); r != nil {
 		cv := &CancellationView{
 			RequestID: r.ID, State: r.State, Version: r.Version, Initiator: r.Initiator, Reason: r.Reason,
-			RespondBy: r.RespondBy, Refund: r.Refund, AffectsSellerStats: r.SellerHit,
+			RespondBy: r.RespondBy, Refund: (*adapters.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
 		}
 		if r.Denial != "" {
 			dr := r.Denial
