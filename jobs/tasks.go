@@ -116,7 +116,7 @@ func (q *Queue) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 	task := asynq.NewTask(TypeEvent, payload)
 	_, err = q.client.EnqueueContext(ctx, task,
 		asynq.Queue(QueueEvents), asynq.TaskID("event:"+d.AdapterID+":"+d.WebhookID),
-		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(time.Minute))
+		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(q.decisionTimeout(d.AdapterID)))
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return true, nil
 	}
@@ -128,6 +128,12 @@ func (q *Queue) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 	// so it must not turn an accepted event into an error.
 	_ = q.rdb.Set(ctx, key, "1", q.DedupWindow).Err()
 	return false, nil
+}
+
+// decisionTimeout bounds a task that decides: its transition plus the first
+// sync attempt it makes itself, so it must outlast the adapter's api.timeout.
+func (q *Queue) decisionTimeout(adapterID string) time.Duration {
+	return max(time.Minute, q.SyncTimeout(adapterID)+30*time.Second)
 }
 
 // enqueueTimer schedules a re-check of a request at tm.At.
@@ -142,7 +148,7 @@ func (q *Queue) enqueueTimer(ctx context.Context, adapterID, orderID string, tm 
 	}
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(TypeTimer, payload),
 		asynq.Queue(QueueEvents), asynq.TaskID(id), asynq.ProcessAt(tm.At),
-		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(time.Minute))
+		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(q.decisionTimeout(adapterID)))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("schedule %s timer of %s/%s: %w", tm.Kind, adapterID, orderID, err)
 	}
