@@ -122,6 +122,20 @@ func (d *orderDoc) request(id string) *storedRequest {
 	return nil
 }
 
+// atVersion is the request whose current state has version v, if any (v 0:
+// none; an older state of a request has been superseded).
+func (d *orderDoc) atVersion(v int64) *storedRequest {
+	if v == 0 {
+		return nil
+	}
+	for i := range d.Requests {
+		if d.Requests[i].Version == v {
+			return &d.Requests[i]
+		}
+	}
+	return nil
+}
+
 // current is the open request if there is one, else the most recent.
 func (d *orderDoc) current() *storedRequest {
 	for i := range d.Requests {

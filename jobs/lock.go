@@ -74,8 +74,10 @@ func (l *syncLock) unlock() {
 	_ = unlockScript.Run(ctx, l.s.rdb, []string{l.key}, l.token).Err()
 }
 
-// lockAndLoad is lockSync that also reads the order's document once the
-// lock is held, in one round trip instead of two. With wait 0 it tries once.
+// lockAndLoad takes the order's sync lock so that two syncs of one order
+// never run at once, waiting up to wait for a running one to finish (0: try
+// once), and reads the order's document in the same round trip. It returns
+// errSyncBusy when the wait runs out.
 func (s *Store) lockAndLoad(ctx context.Context, adapterID, orderID string, wait time.Duration) (lock *syncLock, doc storedDoc, err error) {
 	key := syncLockKey(adapterID, orderID)
 	token := newLockToken()
@@ -107,42 +109,6 @@ func newLockToken() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// lockSync takes the order's sync lock so that two syncs of one order never
-// run at once, waiting up to wait for a running one to finish. It returns
-// errSyncBusy when the wait runs out.
-func (s *Store) lockSync(ctx context.Context, adapterID, orderID string, wait time.Duration) (unlock func(), err error) {
-	key := "cancelsync:synclock:{" + adapterID + ":" + orderID + "}"
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	token := hex.EncodeToString(b)
-	deadline := time.Now().Add(wait)
-	for {
-		ok, err := s.rdb.SetNX(ctx, key, token, lockTTL).Result()
-		if err != nil {
-			return nil, fmt.Errorf("lock sync %s/%s: %w", adapterID, orderID, err)
-		}
-		if ok {
-			stopRenewing := s.renewLock(ctx, key, token)
-			return func() {
-				stopRenewing()
-				// A fresh context: the task's may be cancelled at shutdown,
-				// and a lock left behind would stall the order for lockTTL.
-				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				defer cancel()
-				_ = unlockScript.Run(ctx, s.rdb, []string{key}, token).Err()
-			}, nil
-		}
-		if time.Now().After(deadline) {
-			return nil, errSyncBusy
-		}
-		select {
-		case <-ctx.Done():
-			return nil, errors.Join(errSyncBusy, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // renewLock keeps the lock alive until the returned stop is called. A

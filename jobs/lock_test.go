@@ -19,9 +19,9 @@ func TestSyncLockIsRenewedWhileHeld(t *testing.T) {
 	rdb := srv.Client()
 	store := NewStore(rdb)
 	ctx := context.Background()
-	key := "cancelsync:synclock:{a:o1}"
+	key := syncLockKey("a", "o1")
 
-	unlock, err := store.lockSync(ctx, "a", "o1", 0)
+	lock, _, err := store.lockAndLoad(ctx, "a", "o1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,10 +29,10 @@ func TestSyncLockIsRenewedWhileHeld(t *testing.T) {
 	if ttl := rdb.PTTL(ctx, key).Val(); ttl < lockTTL-lockTTL/3 {
 		t.Fatalf("held lock not renewed: %v left", ttl)
 	}
-	if _, err := store.lockSync(ctx, "a", "o1", 50*time.Millisecond); !errors.Is(err, errSyncBusy) {
+	if _, _, err := store.lockAndLoad(ctx, "a", "o1", 50*time.Millisecond); !errors.Is(err, errSyncBusy) {
 		t.Fatalf("second holder: %v", err)
 	}
-	unlock()
+	lock.unlock()
 	if n := rdb.Exists(ctx, key).Val(); n != 0 {
 		t.Fatal("unlock left the key")
 	}

@@ -116,7 +116,7 @@ func (q *Queue) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 	task := asynq.NewTask(TypeEvent, payload)
 	_, err = q.client.EnqueueContext(ctx, task,
 		asynq.Queue(QueueEvents), asynq.TaskID("event:"+d.AdapterID+":"+d.WebhookID),
-		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(q.decisionTimeout(d.AdapterID)))
+		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(q.taskTimeout(d.AdapterID)))
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return true, nil
 	}
@@ -130,9 +130,10 @@ func (q *Queue) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 	return false, nil
 }
 
-// decisionTimeout bounds a task that decides: its transition plus the first
-// sync attempt it makes itself, so it must outlast the adapter's api.timeout.
-func (q *Queue) decisionTimeout(adapterID string) time.Duration {
+// taskTimeout bounds a task of the adapter's orders. Every kind may push to
+// the platform (a deciding task makes the first sync attempt itself), so it
+// must outlast the adapter's api.timeout.
+func (q *Queue) taskTimeout(adapterID string) time.Duration {
 	return max(time.Minute, q.SyncTimeout(adapterID)+30*time.Second)
 }
 
@@ -148,7 +149,7 @@ func (q *Queue) enqueueTimer(ctx context.Context, adapterID, orderID string, tm 
 	}
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(TypeTimer, payload),
 		asynq.Queue(QueueEvents), asynq.TaskID(id), asynq.ProcessAt(tm.At),
-		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(q.decisionTimeout(adapterID)))
+		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(q.taskTimeout(adapterID)))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("schedule %s timer of %s/%s: %w", tm.Kind, adapterID, orderID, err)
 	}
@@ -163,9 +164,8 @@ func (q *Queue) enqueueSync(ctx context.Context, p syncPayload, taskID string, o
 		return err
 	}
 	attempts := max(q.SyncAttempts(p.AdapterID), 1)
-	timeout := max(q.SyncTimeout(p.AdapterID)+30*time.Second, time.Minute)
 	opts = append(opts, asynq.Queue(QueueSync), asynq.TaskID(taskID),
-		asynq.MaxRetry(max(attempts-1-p.Prior, 0)), asynq.Timeout(timeout))
+		asynq.MaxRetry(max(attempts-1-p.Prior, 0)), asynq.Timeout(q.taskTimeout(p.AdapterID)))
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(TypeSync, payload), opts...)
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("queue sync %s: %w", taskID, err)
@@ -181,19 +181,20 @@ func (q *Queue) issue(ctx context.Context, adapterID, orderID string, doc *order
 		}
 	}
 	if eff.sync > 0 {
-		p := syncPayload{AdapterID: adapterID, OrderID: orderID, Version: eff.sync, Origin: eff.requestID}
-		for _, r := range doc.Requests {
-			if r.Version == eff.sync {
-				p.RequestID = r.ID
-			}
-		}
+		p := newSyncPayload(adapterID, orderID, doc, eff)
 		return q.enqueueSync(ctx, p, syncTaskID(adapterID, orderID, eff.sync))
 	}
 	return nil
 }
 
+// newSyncPayload is the sync of eff's version of the order.
+func newSyncPayload(adapterID, orderID string, doc *orderDoc, eff effects) syncPayload {
+	p := syncPayload{AdapterID: adapterID, OrderID: orderID, Version: eff.sync, Origin: eff.requestID}
+	if r := doc.atVersion(eff.sync); r != nil {
+		p.RequestID = r.ID
+	}
+	return p
+}
+
 // Ping reports whether Redis answers.
 func (q *Queue) Ping(ctx context.Context) error { return q.rdb.Ping(ctx).Err() }
-
-// Close releases the queue's Asynq client (not the shared Redis client).
-func (q *Queue) Close() error { return nil }

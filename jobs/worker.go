@@ -172,12 +172,8 @@ func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, re
 	}
 	if tr.changed {
 		attrs = append(attrs, slog.String("adapter", ad.ID), slog.String("order_id", orderID))
-		if eff.sync > 0 {
-			for _, r := range doc.Requests {
-				if r.Version == eff.sync {
-					attrs = append(attrs, slog.String("cancel_request_id", r.ID), slog.String("state", string(r.State)), slog.Int64("version", r.Version))
-				}
-			}
+		if r := doc.atVersion(eff.sync); r != nil {
+			attrs = append(attrs, slog.String("cancel_request_id", r.ID), slog.String("state", string(r.State)), slog.Int64("version", r.Version))
 		}
 		w.log.InfoContext(ctx, "applied", append(attrs, taskAttrs(ctx, requestID)...)...)
 	}
@@ -219,12 +215,7 @@ func (w *Worker) syncInline(ctx context.Context, ad *adapters.Adapter, orderID s
 	// below may update its sync fields; the caller only reads its requests.
 	cur := stored
 	cur.doc = decided
-	p := syncPayload{AdapterID: ad.ID, OrderID: orderID, Version: eff.sync, Origin: eff.requestID}
-	for _, r := range decided.Requests {
-		if r.Version == eff.sync {
-			p.RequestID = r.ID
-		}
-	}
+	p := newSyncPayload(ad.ID, orderID, decided, eff)
 	attempts := max(w.queue.SyncAttempts(ad.ID), 1)
 	err = w.push(ctx, ad, p, cur, lock, 1, attempts <= 1)
 	var retry *retryIn
