@@ -10,6 +10,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,13 +80,9 @@ func (c *Config) Embedded() bool {
 // the caller's slices.
 func (c *Config) clone() *Config {
 	cp := *c
-	cp.Adapters = make([]Adapter, len(c.Adapters))
-	for i, a := range c.Adapters {
-		a.Secrets = append([]string(nil), a.Secrets...)
-		cp.Adapters[i] = a
-	}
-	if c.Adapters == nil {
-		cp.Adapters = nil
+	cp.Adapters = slices.Clone(c.Adapters)
+	for i := range cp.Adapters {
+		cp.Adapters[i].Secrets = slices.Clone(cp.Adapters[i].Secrets)
 	}
 	return &cp
 }

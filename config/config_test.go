@@ -172,6 +172,16 @@ adapters:
 	}
 }
 
+// TestParseAcceptsUnpaddedSecret keeps config in step with the verifier,
+// which keys with unpadded base64 too.
+func TestParseAcceptsUnpaddedSecret(t *testing.T) {
+	t.Parallel()
+	unpadded := strings.Replace(minimal, testSecret, "whsec_c2VjcmV0IQ", 1) // "secret!" without its "=="
+	if _, err := Parse([]byte(unpadded), testPlatforms, noEnv); err != nil {
+		t.Errorf("Parse with an unpadded secret: %v", err)
+	}
+}
+
 func TestParseZeroAdapters(t *testing.T) {
 	t.Parallel()
 	for _, src := range []string{"", "\n", "listen: \":8080\"\n", "adapters: []\n", "adapters:\n"} {

@@ -106,13 +106,17 @@ func (a *Adapter) validate(ps *problems, key string, known []string) {
 }
 
 // validSecret reports whether s is a Standard Webhooks secret: "whsec_" and
-// the standard base64 of a non-empty key.
+// the standard base64, padded or not, of a non-empty key. It accepts what
+// the seed adapters' verifier (adapters/seed decodeSecret) can key with.
 func validSecret(s string) bool {
 	b64, ok := strings.CutPrefix(s, "whsec_")
 	if !ok {
 		return false
 	}
 	key, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		key, err = base64.RawStdEncoding.DecodeString(b64)
+	}
 	return err == nil && len(key) > 0
 }
 

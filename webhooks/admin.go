@@ -8,7 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 var probForbidden = problemKind{problemBase + "forbidden", "Forbidden"}
@@ -59,14 +58,6 @@ func NewOpsRouter(ready Pinger, g prometheus.Gatherer, log *slog.Logger) http.Ha
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, http.StatusNotFound, probNotFound, "no such route")
 	})
-	r.GET("/healthz", healthz)
-	r.GET("/readyz", readyz(o.Ready, o.Logger))
-	if g != nil {
-		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(g, promhttp.HandlerOpts{})))
-	}
+	mountProbes(r, o)
 	return r
-}
-
-func healthz(c *gin.Context) {
-	writeJSON(c, http.StatusOK, []byte(`{"status":"ok"}`))
 }

@@ -3,6 +3,7 @@ package webhooks
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -75,19 +76,19 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 	res := result{adapter: id}
 	r := c.Request
 
-	if !isJSON(firstValue(r.Header, "Content-Type")) {
+	if !isJSON(r.Header.Get("Content-Type")) {
 		writeProblem(c, http.StatusUnsupportedMediaType, probMediaType, "content type must be application/json")
 		return res
 	}
 	// A declared length over the limit is refused before reading a byte.
 	if r.ContentLength > in.o.MaxBodyBytes {
-		writeTooLarge(c, in.o.MaxBodyBytes)
+		writeTooLarge(c)
 		return res
 	}
 	body, err := readBody(c, in.o.MaxBodyBytes)
 	if err != nil {
 		if _, over := errors.AsType[*http.MaxBytesError](err); over {
-			writeTooLarge(c, in.o.MaxBodyBytes)
+			writeTooLarge(c)
 			return res
 		}
 		writeProblemErrors(c, http.StatusBadRequest, probInvalidPayload, "the body could not be read",
@@ -127,29 +128,36 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 	cancel()
 	if err != nil {
 		res.err = err
-		c.Writer.Header()["Retry-After"] = retryAfter
+		c.Writer.Header().Set("Retry-After", retryAfterSeconds)
 		writeProblem(c, http.StatusServiceUnavailable, probUnavailable, "the webhook could not be queued; nothing was accepted, retry later")
 		return res
 	}
 	if dup {
 		in.o.Metrics.duplicate(id)
-		writeJSON(c, http.StatusOK, ack(`{"status":"duplicate","webhook_id":`, webhookID))
+		writeJSON(c, http.StatusOK, ack("duplicate", webhookID))
 		return res
 	}
-	writeJSON(c, http.StatusAccepted, ack(`{"status":"queued","webhook_id":`, webhookID))
+	writeJSON(c, http.StatusAccepted, ack("queued", webhookID))
 	return res
 }
 
-var retryAfter = []string{"5"}
+// retryAfterSeconds is the Retry-After of a 503: long enough for a Redis
+// failover, short enough that senders do not back off for minutes.
+const retryAfterSeconds = "5"
 
-func ack(prefix, webhookID string) []byte {
-	b := make([]byte, 0, len(prefix)+len(webhookID)+8)
-	b = append(b, prefix...)
-	b = appendJSONString(b, webhookID)
-	return append(b, '}')
+// ack is the body of a 2xx answer (CONTRACT §3).
+func ack(status, webhookID string) []byte {
+	b, err := json.Marshal(struct {
+		Status    string `json:"status"`
+		WebhookID string `json:"webhook_id"`
+	}{status, webhookID})
+	if err != nil { // two strings: cannot happen
+		panic(err)
+	}
+	return b
 }
 
-func writeTooLarge(c *gin.Context, limit int64) {
+func writeTooLarge(c *gin.Context) {
 	// The sender may still be pushing the rest; don't keep the connection.
 	c.Writer.Header().Set("Connection", "close")
 	writeProblem(c, http.StatusRequestEntityTooLarge, probTooLarge, "the body is larger than the limit")
@@ -208,14 +216,6 @@ func isJSON(ct string) bool {
 	const suffix = "+json"
 	return strings.EqualFold(sub, "json") ||
 		(len(sub) > len(suffix) && strings.EqualFold(sub[len(sub)-len(suffix):], suffix))
-}
-
-// firstValue is Header.Get for a key already in canonical form.
-func firstValue(h http.Header, key string) string {
-	if v := h[key]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
 }
 
 func truncate(s string, n int) string {

@@ -2,7 +2,6 @@ package webhooks
 
 import (
 	"encoding/json"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -81,37 +80,4 @@ func writeJSON(c *gin.Context, status int, body []byte) {
 	c.Writer.WriteHeader(status)
 	_, _ = c.Writer.Write(body)
 	c.Abort()
-}
-
-// appendJSONString appends s as a JSON string. The acknowledgement bodies
-// are two fixed fields, so this saves encoding/json on the hot path.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }

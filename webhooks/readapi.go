@@ -86,7 +86,7 @@ func (rd *reader) orderView(c *gin.Context) {
 		rd.log.LogAttrs(c.Request.Context(), slog.LevelError, "order view",
 			slog.String("adapter", adapterID), slog.String("error", err.Error()),
 			slog.String("request_id", requestIDOf(c)))
-		c.Writer.Header().Set("Retry-After", "5")
+		c.Writer.Header().Set("Retry-After", retryAfterSeconds)
 		writeProblem(c, http.StatusServiceUnavailable, probUnavailable, "order store unavailable")
 		return
 	}

@@ -145,15 +145,25 @@ func NewRouter(o Options) http.Handler {
 		r.GET("/v1/adapters/:adapter/orders/:order_id", rd.orderView)
 	}
 
+	mountProbes(r, o)
+	if o.Extra != nil {
+		o.Extra(r)
+	}
+	return r
+}
+
+// mountProbes mounts /healthz, /readyz and, with a Gatherer, /metrics:
+// what the main router and the ops router share.
+func mountProbes(r *gin.Engine, o Options) {
 	r.GET("/healthz", healthz)
 	r.GET("/readyz", readyz(o.Ready, o.Logger))
 	if o.Gatherer != nil {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))
 	}
-	if o.Extra != nil {
-		o.Extra(r)
-	}
-	return r
+}
+
+func healthz(c *gin.Context) {
+	writeJSON(c, http.StatusOK, []byte(`{"status":"ok"}`))
 }
 
 func readyz(p Pinger, log *slog.Logger) gin.HandlerFunc {

@@ -65,6 +65,14 @@ func (p *platform) last(t *testing.T) recorded {
 	return p.requests[len(p.requests)-1]
 }
 
+// statusRetryAfter answers code with the Retry-After header v.
+func statusRetryAfter(code int, v string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", v)
+		w.WriteHeader(code)
+	}
+}
+
 func status(code int) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(code) }
 }
@@ -187,33 +195,23 @@ func TestPushStatuses(t *testing.T) {
 			want: &adapters.SyncError{Status: 500, Retryable: true, Msg: "Internal Server Error"}},
 		{name: "408", respond: status(http.StatusRequestTimeout),
 			want: &adapters.SyncError{Status: 408, Retryable: true, Msg: "Request Timeout"}},
-		{name: "429 with Retry-After seconds", respond: func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Retry-After", "7")
-			w.WriteHeader(http.StatusTooManyRequests)
-		}, want: &adapters.SyncError{Status: 429, Retryable: true, Msg: "Too Many Requests"},
+		{name: "429 with Retry-After seconds", respond: statusRetryAfter(http.StatusTooManyRequests, "7"),
+			want:       &adapters.SyncError{Status: 429, Retryable: true, Msg: "Too Many Requests"},
 			retryAfter: [2]time.Duration{7 * time.Second, 7 * time.Second}},
 		{name: "429 with Retry-After date", respond: func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Retry-After", time.Now().Add(2*time.Minute).UTC().Format(http.TimeFormat))
 			w.WriteHeader(http.StatusTooManyRequests)
 		}, want: &adapters.SyncError{Status: 429, Retryable: true, Msg: "Too Many Requests"},
 			retryAfter: [2]time.Duration{time.Minute + 55*time.Second, 2 * time.Minute}},
-		{name: "503 with Retry-After in the past", respond: func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}, want: &adapters.SyncError{Status: 503, Retryable: true, Msg: "Service Unavailable"}},
-		{name: "503 with malformed Retry-After", respond: func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Retry-After", "soon")
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}, want: &adapters.SyncError{Status: 503, Retryable: true, Msg: "Service Unavailable"}},
-		{name: "503 with an absurd Retry-After", respond: func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Retry-After", "99999999999999999999999")
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}, want: &adapters.SyncError{Status: 503, Retryable: true, Msg: "Service Unavailable"},
+		{name: "503 with Retry-After in the past", respond: statusRetryAfter(http.StatusServiceUnavailable, "Wed, 21 Oct 2015 07:28:00 GMT"),
+			want: &adapters.SyncError{Status: 503, Retryable: true, Msg: "Service Unavailable"}},
+		{name: "503 with malformed Retry-After", respond: statusRetryAfter(http.StatusServiceUnavailable, "soon"),
+			want: &adapters.SyncError{Status: 503, Retryable: true, Msg: "Service Unavailable"}},
+		{name: "503 with an absurd Retry-After", respond: statusRetryAfter(http.StatusServiceUnavailable, "99999999999999999999999"),
+			want:       &adapters.SyncError{Status: 503, Retryable: true, Msg: "Service Unavailable"},
 			retryAfter: [2]time.Duration{365 * 24 * time.Hour, 365 * 24 * time.Hour}},
-		{name: "503 with a negative Retry-After", respond: func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Retry-After", "-5")
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}, want: &adapters.SyncError{Status: 503, Retryable: true, Msg: "Service Unavailable"}},
+		{name: "503 with a negative Retry-After", respond: statusRetryAfter(http.StatusServiceUnavailable, "-5"),
+			want: &adapters.SyncError{Status: 503, Retryable: true, Msg: "Service Unavailable"}},
 		{name: "400 is permanent", respond: func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusBadRequest)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -109,7 +110,7 @@ func newDecoder() *decoder {
 	mustRegister(v, "ident", func(fl validator.FieldLevel) bool { return validIdent(fl.Field().String()) })
 	mustRegister(v, "rfc3339", func(fl validator.FieldLevel) bool { return validRFC3339(fl.Field().String()) })
 	mustRegister(v, "amount", func(fl validator.FieldLevel) bool {
-		return validAmount(fl.Field().String(), currencyOf(fl))
+		return validAmount(fl.Field().String(), currencyOf(fl.Top().Interface()))
 	})
 	return &decoder{validate: v}
 }
@@ -120,11 +121,10 @@ func mustRegister(v *validator.Validate, tag string, fn validator.Func) {
 	}
 }
 
-// currencyOf finds the order's currency for an amount rule; "" when the
-// total is missing. Amounts only occur in orders, so the validated value is
-// an *orderData.
-func currencyOf(fl validator.FieldLevel) string {
-	if o, ok := fl.Top().Interface().(*orderData); ok && o.Total != nil {
+// currencyOf finds the order's currency for an amount rule; "" when data
+// is not an order or has no total. Amounts only occur in orders.
+func currencyOf(data any) string {
+	if o, ok := data.(*orderData); ok && o.Total != nil {
 		return o.Total.Currency
 	}
 	return ""
@@ -171,108 +171,83 @@ var (
 func (d *decoder) decodeOrder(body []byte) (adapters.Event, error) {
 	var b orderBody
 	jsonErr := json.Unmarshal(body, &b)
-	if err := envelopeError(jsonErr, b.Type, orderTypes); err != nil {
+	if err := envelopeError(jsonErr, b.Type, orderTypes, body); err != nil {
 		return adapters.Event{}, err
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(jsonErr, &te) {
-		return adapters.Event{}, typeError(te, "", body)
 	}
 	if b.Data == nil {
 		return adapters.Event{}, invalid("data", "is required")
 	}
-	currency := ""
-	if b.Data.Total != nil {
-		currency = b.Data.Total.Currency
-	}
-	if err := d.check(b.Data, currency); err != nil {
+	if err := d.check(b.Data); err != nil {
 		return adapters.Event{}, err
 	}
 	return adapters.Event{Type: adapters.EventType(b.Type), Order: b.Data.order()}, nil
 }
 
+// cancellationData is what each cancellation type's data shape maps to.
+type cancellationData interface {
+	cancellation(adapters.EventType) *adapters.Cancellation
+}
+
 func (d *decoder) decodeCancellation(body []byte) (adapters.Event, error) {
 	var b cancellationBody
 	jsonErr := json.Unmarshal(body, &b)
-	if err := envelopeError(jsonErr, b.Type, cancellationTypes); err != nil {
+	if err := envelopeError(jsonErr, b.Type, cancellationTypes, body); err != nil {
 		return adapters.Event{}, err
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(jsonErr, &te) {
-		return adapters.Event{}, typeError(te, "", body)
 	}
 	if len(b.Data) == 0 || string(b.Data) == "null" {
 		return adapters.Event{}, invalid("data", "is required")
 	}
 	t := adapters.EventType(b.Type)
-	c := &adapters.Cancellation{Type: t}
-	var err error
+	var data cancellationData
 	switch t {
 	case adapters.CancellationRequested:
-		var data requestedData
-		if err = d.decodeData(b.Data, &data); err == nil {
-			c.OrderID, c.RequestID, c.OccurredAt = data.OrderID, data.RequestID, mustTime(data.OccurredAt)
-			c.Initiator, c.Reason, c.Comments = adapters.Party(data.Initiator), data.Reason, data.Comments
-		}
+		data = &requestedData{}
 	case adapters.CancellationResponded:
-		var data respondedData
-		if err = d.decodeData(b.Data, &data); err == nil {
-			c.OrderID, c.RequestID, c.OccurredAt = data.OrderID, data.RequestID, mustTime(data.OccurredAt)
-			c.Decision, c.Responder, c.Comments = adapters.Decision(data.Decision), adapters.Party(data.Responder), data.Comments
-		}
+		data = &respondedData{}
 	case adapters.CancellationWithdrawn:
-		var data withdrawnData
-		if err = d.decodeData(b.Data, &data); err == nil {
-			c.OrderID, c.RequestID, c.OccurredAt = data.OrderID, data.RequestID, mustTime(data.OccurredAt)
-		}
+		data = &withdrawnData{}
 	}
-	if err != nil {
+	if err := json.Unmarshal(b.Data, data); err != nil {
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			return adapters.Event{}, typeError(te, "data.", nil)
+		}
+		return adapters.Event{}, invalid("data", "must be a JSON object")
+	}
+	if err := d.check(data); err != nil {
 		return adapters.Event{}, err
 	}
-	return adapters.Event{Type: t, Cancellation: c}, nil
+	return adapters.Event{Type: t, Cancellation: data.cancellation(t)}, nil
 }
 
-// decodeData decodes and validates a cancellation's data object into dst.
-func (d *decoder) decodeData(raw json.RawMessage, dst any) error {
-	if err := json.Unmarshal(raw, dst); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return typeError(te, "data.", nil)
-		}
-		return invalid("data", "must be a JSON object")
+// envelopeError reports a body that is not JSON, whose type is not one the
+// endpoint takes, or with a value of the wrong JSON kind. A wrong type is
+// reported alone: checking the data against the rules of another event
+// would only add noise.
+func envelopeError(jsonErr error, typ string, allowed []adapters.EventType, body []byte) error {
+	te, isTypeErr := errors.AsType[*json.UnmarshalTypeError](jsonErr)
+	switch {
+	case jsonErr == nil:
+	case !isTypeErr:
+		return malformed(jsonErr)
+	case te.Field == "":
+		return invalid("body", "must be a JSON object")
+	case te.Field == "type":
+		return invalid("type", jsonTypeMessage(te))
 	}
-	return d.check(dst, "")
-}
-
-// envelopeError reports a body that is not JSON, or whose type is not one
-// the endpoint takes. A wrong type is reported alone: checking the data
-// against the rules of another event would only add noise.
-func envelopeError(jsonErr error, typ string, allowed []adapters.EventType) error {
-	if jsonErr != nil {
-		var te *json.UnmarshalTypeError
-		if !errors.As(jsonErr, &te) {
-			return malformed(jsonErr)
+	if !slices.Contains(allowed, adapters.EventType(typ)) {
+		if typ == "" {
+			return invalid("type", "is required")
 		}
-		if te.Field == "" {
-			return invalid("body", "must be a JSON object")
+		names := make([]string, len(allowed))
+		for i, t := range allowed {
+			names[i] = string(t)
 		}
-		if te.Field == "type" {
-			return invalid("type", jsonTypeMessage(te))
-		}
+		return invalid("type", "must be one of: "+strings.Join(names, " "))
 	}
-	for _, t := range allowed {
-		if typ == string(t) {
-			return nil
-		}
+	if isTypeErr {
+		return typeError(te, "", body)
 	}
-	if typ == "" {
-		return invalid("type", "is required")
-	}
-	names := make([]string, len(allowed))
-	for i, t := range allowed {
-		names[i] = string(t)
-	}
-	return invalid("type", "must be one of: "+strings.Join(names, " "))
+	return nil
 }
 
 // malformed describes a body that is not one JSON value.
@@ -349,9 +324,8 @@ func jsonTypeMessage(te *json.UnmarshalTypeError) string {
 }
 
 // check runs the field rules on data (a pointer to one of the data shapes)
-// and reports every broken rule, sorted by field. currency names the
-// order's currency in amount messages.
-func (d *decoder) check(data any, currency string) error {
+// and reports every broken rule, sorted by field.
+func (d *decoder) check(data any) error {
 	err := d.validate.Struct(data)
 	if err == nil {
 		return nil
@@ -360,6 +334,7 @@ func (d *decoder) check(data any, currency string) error {
 	if !errors.As(err, &fes) {
 		return fmt.Errorf("validate: %w", err)
 	}
+	currency := currencyOf(data) // for amount messages
 	ve := &adapters.ValidationError{Errors: make([]adapters.FieldError, 0, len(fes))}
 	for _, fe := range fes {
 		// The namespace starts with the Go type name ("orderData.total.amount");
@@ -485,6 +460,23 @@ func minorUnits(currency string) int {
 		return 4
 	}
 	return 2
+}
+
+// cancellation maps a validated request to the domain.
+func (d *requestedData) cancellation(t adapters.EventType) *adapters.Cancellation {
+	return &adapters.Cancellation{Type: t, OrderID: d.OrderID, RequestID: d.RequestID, OccurredAt: mustTime(d.OccurredAt),
+		Initiator: adapters.Party(d.Initiator), Reason: d.Reason, Comments: d.Comments}
+}
+
+// cancellation maps a validated response to the domain.
+func (d *respondedData) cancellation(t adapters.EventType) *adapters.Cancellation {
+	return &adapters.Cancellation{Type: t, OrderID: d.OrderID, RequestID: d.RequestID, OccurredAt: mustTime(d.OccurredAt),
+		Decision: adapters.Decision(d.Decision), Responder: adapters.Party(d.Responder), Comments: d.Comments}
+}
+
+// cancellation maps a validated withdrawal to the domain.
+func (d *withdrawnData) cancellation(t adapters.EventType) *adapters.Cancellation {
+	return &adapters.Cancellation{Type: t, OrderID: d.OrderID, RequestID: d.RequestID, OccurredAt: mustTime(d.OccurredAt)}
 }
 
 // order maps validated wire data to the domain.

@@ -100,7 +100,8 @@ func newVerifier(secrets []string) (*verifier, error) {
 }
 
 // decodeSecret returns the HMAC key of a "whsec_" + base64 secret. Padded
-// and unpadded standard base64 are both accepted.
+// and unpadded standard base64 are both accepted (config.validSecret
+// accepts the same).
 func decodeSecret(s string) ([]byte, error) {
 	enc, ok := strings.CutPrefix(s, secretPrefix)
 	if !ok {
@@ -155,9 +156,7 @@ func (v *verifier) Verify(h http.Header, body []byte, now time.Time) (string, er
 	defer v.pool.Put(s)
 	computed := false
 	for _, header := range sigs {
-		for rest := header; rest != ""; {
-			var entry string
-			entry, rest, _ = strings.Cut(rest, " ")
+		for entry := range strings.SplitSeq(header, " ") {
 			sig, ok := s.decode(entry)
 			if !ok {
 				continue
