@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -140,7 +139,10 @@ func checkRedisURL(s string) string {
 	}
 	u, err := url.Parse(s)
 	if err == nil && u.Scheme == sentinelScheme {
-		return checkSentinelURL(u)
+		if _, err := ParseSentinelURL(s); err != nil {
+			return err.Error()
+		}
+		return ""
 	}
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 		return `must be empty, "embedded", a redis:// or rediss:// URL, or a redis-sentinel:// URL`
@@ -148,48 +150,8 @@ func checkRedisURL(s string) string {
 	if u.Hostname() == "" {
 		return "must name a host, like redis://127.0.0.1:6379/0"
 	}
-	return checkDB(u.Path)
-}
-
-// sentinelScheme names a master through Redis Sentinel:
-// redis-sentinel://[[user]:password@]host1:26379,host2:26379[/db]?master=NAME.
-// The user and password are the master's; a port left out is 26379.
-const sentinelScheme = "redis-sentinel"
-
-func checkSentinelURL(u *url.URL) string {
-	const example = "redis-sentinel://host1:26379,host2:26379/0?master=mymaster"
-	if u.Host == "" {
-		return "must list the Sentinels' host:port, like " + example
-	}
-	for _, hp := range strings.Split(u.Host, ",") {
-		host, port, err := net.SplitHostPort(hp)
-		if err != nil { // no port: the default
-			host, port = hp, "26379"
-			if strings.ContainsAny(host, ":[]") {
-				host = ""
-			}
-		}
-		if n, err := strconv.Atoi(port); host == "" || err != nil || n < 1 || n > 65535 {
-			return "each Sentinel must be host or host:port (IPv6 literals: one Sentinel only, or use names), like " + example
-		}
-	}
-	q := u.Query()
-	if q.Get("master") == "" {
-		return "must name the master with ?master=NAME, like " + example
-	}
-	for k := range q {
-		if k != "master" {
-			return fmt.Sprintf("unknown query parameter %q (only master is supported)", k)
-		}
-	}
-	return checkDB(u.Path)
-}
-
-func checkDB(path string) string {
-	if db := strings.TrimPrefix(path, "/"); db != "" {
-		if n, err := strconv.Atoi(db); err != nil || n < 0 {
-			return "the database in the path must be a number, like /0"
-		}
+	if _, err := parseDB(u.Path); err != nil {
+		return err.Error()
 	}
 	return ""
 }

@@ -8,17 +8,14 @@ package redisconn
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
-)
 
-// DefaultSentinelPort is the port of a Sentinel listed without one.
-const DefaultSentinelPort = "26379"
+	"github.com/cancelsync/cancelsync/config"
+)
 
 // Opt describes how to reach Redis. The zero Opt is not usable; get one
 // from Parse or Addr.
@@ -54,32 +51,13 @@ func Parse(rawURL, sentinelPassword string) (Opt, error) {
 		}
 		return Opt{single: o}, nil
 	}
-	f := &redis.FailoverOptions{MasterName: u.Query().Get("master"), SentinelPassword: sentinelPassword}
-	if f.MasterName == "" {
-		return Opt{}, errors.New("redis_url: a redis-sentinel:// URL needs ?master=NAME")
+	su, err := config.ParseSentinelURL(rawURL)
+	if err != nil {
+		return Opt{}, fmt.Errorf("redis_url: %w", err)
 	}
-	for k := range u.Query() {
-		if k != "master" {
-			return Opt{}, fmt.Errorf("redis_url: unknown query parameter %q", k)
-		}
-	}
-	if u.User != nil {
-		f.Username = u.User.Username()
-		f.Password, _ = u.User.Password()
-	}
-	if u.Host == "" {
-		return Opt{}, errors.New("redis_url: a redis-sentinel:// URL needs at least one Sentinel host")
-	}
-	for _, hp := range strings.Split(u.Host, ",") {
-		if _, _, err := net.SplitHostPort(hp); err != nil {
-			hp = net.JoinHostPort(hp, DefaultSentinelPort)
-		}
-		f.SentinelAddrs = append(f.SentinelAddrs, hp)
-	}
-	if db := strings.Trim(u.Path, "/"); db != "" {
-		if f.DB, err = strconv.Atoi(db); err != nil || f.DB < 0 {
-			return Opt{}, errors.New("redis_url: the database in the path must be a number")
-		}
+	f := &redis.FailoverOptions{
+		MasterName: su.Master, SentinelAddrs: su.Addrs, SentinelPassword: sentinelPassword,
+		Username: su.Username, Password: su.Password, DB: su.DB,
 	}
 	return Opt{failover: f}, nil
 }
