@@ -5,7 +5,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,6 +49,21 @@ const (
 	adminToken = "dev-admin-token"
 )
 
+// poll calls cond every interval until it holds, and reports whether it
+// did before timeout.
+func poll(timeout, interval time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(interval)
+	}
+}
+
 // platform is a fake platform API: a real HTTP server on loopback that
 // records every sync PUT and answers as its script says.
 type platform struct {
@@ -67,8 +82,7 @@ type put struct {
 
 func newPlatform(t *testing.T) *platform {
 	p := &platform{}
-	p.srv = httptest.NewUnstartedServer(p)
-	p.srv.Start()
+	p.srv = httptest.NewServer(p)
 	t.Cleanup(p.srv.Close)
 	return p
 }
@@ -76,16 +90,33 @@ func newPlatform(t *testing.T) *platform {
 // newPlatformOn starts the fake platform on a given address.
 func newPlatformOn(t *testing.T, addr string) *platform {
 	p := &platform{}
-	ln, err := net.Listen("tcp", addr)
+	p.serveOn(t, addr)
+	return p
+}
+
+// serveOn (re)starts p on addr, e.g. after its server was closed to play an
+// outage.
+func (p *platform) serveOn(t *testing.T, addr string) {
+	t.Helper()
+	var ln net.Listener
+	var err error
+	for range 50 { // the port may just have been ours; retry a moment if it lingers
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.srv = httptest.NewUnstartedServer(p)
-	p.srv.Listener.Close()
-	p.srv.Listener = ln
-	p.srv.Start()
-	t.Cleanup(p.srv.Close)
-	return p
+	srv := httptest.NewUnstartedServer(p)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	p.mu.Lock()
+	p.srv = srv
+	p.mu.Unlock()
+	t.Cleanup(srv.Close)
 }
 
 func (p *platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -111,6 +142,14 @@ func (p *platform) received() []put {
 	return append([]put(nil), p.puts...)
 }
 
+// waitPuts waits until the platform has received n PUTs (30 s at most).
+func (p *platform) waitPuts(t *testing.T, n int) {
+	t.Helper()
+	if !poll(30*time.Second, 5*time.Millisecond, func() bool { return len(p.received()) >= n }) {
+		t.Fatalf("the platform received %d PUTs, want %d", len(p.received()), n)
+	}
+}
+
 // syncedVersions lists the versions PUT for an order, in arrival order.
 func (p *platform) syncedVersions(orderID string) []int {
 	var vs []int
@@ -125,6 +164,7 @@ func (p *platform) syncedVersions(orderID string) []int {
 // service is one running cancelsync process.
 type service struct {
 	t      *testing.T
+	mode   string
 	cmd    *exec.Cmd
 	url    string
 	config string
@@ -188,10 +228,47 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// rig is one test's Redis, fake platform and config.
+type rig struct {
+	rs          *redistest.Server
+	p           *platform
+	ads         []adapterConf // as written, every base_url filled in
+	cfg, listen string
+}
+
+// newRig starts Redis (append-only) and a fake platform that answers as
+// answer says (nil: 200), and writes a config of ads with extra at its top.
+// An adapter without a baseURL talks to the fake platform.
+func newRig(t *testing.T, answer func(n int, p put, h http.Header) int, extra string, ads ...adapterConf) *rig {
+	t.Helper()
+	r := &rig{rs: startRedis(t), p: newPlatform(t)}
+	r.p.answer = answer
+	for _, a := range ads {
+		if a.baseURL == "" {
+			a.baseURL = r.p.srv.URL
+		}
+		r.ads = append(r.ads, a)
+	}
+	r.cfg, r.listen = writeConfig(t, r.rs.URL(), r.ads, extra)
+	return r
+}
+
+// selfService is a rig of one selfservice adapter.
+func selfService(t *testing.T, id string, answer func(n int, p put, h http.Header) int, adapterExtra string) *rig {
+	t.Helper()
+	return newRig(t, answer, "", adapterConf{id: id, platform: "selfservice", extra: adapterExtra})
+}
+
+// serve starts `cancelsync serve` on the rig's config.
+func (r *rig) serve(t *testing.T) *service {
+	t.Helper()
+	return start(t, "serve", r.cfg, r.listen)
+}
+
 // start runs `cancelsync <mode> --config path` and waits until it is ready.
 func start(t *testing.T, mode, path, listen string) *service {
 	t.Helper()
-	s := &service{t: t, config: path, url: "http://" + listen, out: &syncBuffer{}, done: make(chan struct{})}
+	s := &service{t: t, mode: mode, config: path, url: "http://" + listen, out: &syncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(binary, mode, "--config", path)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
@@ -209,25 +286,33 @@ func start(t *testing.T, mode, path, listen string) *service {
 			t.Logf("%s output:\n%s", mode, s.out.String())
 		}
 	})
-	if mode == "worker" {
-		return s
+	if mode != "worker" {
+		s.waitUp(t, s.url+"/healthz", 0)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(s.url + "/healthz")
+	return s
+}
+
+// waitUp polls url until it answers want (0: anything), 20 s at most, and
+// fails the test if the process exits first.
+func (s *service) waitUp(t *testing.T, url string, want int) {
+	t.Helper()
+	up := poll(20*time.Second, 20*time.Millisecond, func() bool {
+		resp, err := http.Get(url)
 		if err == nil {
 			resp.Body.Close()
-			return s
+			if want == 0 || resp.StatusCode == want {
+				return true
+			}
 		}
 		select {
 		case <-s.done:
-			t.Fatalf("%s exited with %d:\n%s", mode, s.code, s.out.String())
+			t.Fatalf("%s exited with %d:\n%s", s.mode, s.code, s.out.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not up:\n%s", mode, s.out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+		return false
+	})
+	if !up {
+		t.Fatalf("%s not up:\n%s", url, s.out.String())
 	}
 }
 
@@ -249,6 +334,31 @@ func (s *service) stop() int {
 	return s.code
 }
 
+// stopClean sends SIGTERM and fails the test unless the process exits 0.
+func (s *service) stopClean(t *testing.T) {
+	t.Helper()
+	if code := s.stop(); code != 0 {
+		t.Fatalf("%s exited with %d after SIGTERM", s.mode, code)
+	}
+}
+
+// signedRequest is a webhook POST of body to url, signed at ts under id.
+func signedRequest(url, adapter, kind, id string, ts time.Time, body []byte) (*http.Request, error) {
+	sig, err := seed.Sign(secret, id, ts, body)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequest(http.MethodPost, url+"/webhooks/"+adapter+"/"+kind, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("webhook-id", id)
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
+	req.Header.Set("webhook-signature", sig)
+	return req, nil
+}
+
 // post signs and posts a webhook.
 func (s *service) post(t *testing.T, adapter, kind, webhookID string, body any) (int, map[string]any) {
 	t.Helper()
@@ -256,16 +366,28 @@ func (s *service) post(t *testing.T, adapter, kind, webhookID string, body any) 
 	if !ok {
 		raw, _ = json.Marshal(body)
 	}
-	sig, err := seed.Sign(secret, webhookID, time.Now(), raw)
+	req, err := signedRequest(s.url, adapter, kind, webhookID, time.Now(), raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, s.url+"/webhooks/"+adapter+"/"+kind, bytes.NewReader(raw))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("webhook-id", webhookID)
-	req.Header.Set("webhook-timestamp", fmt.Sprint(time.Now().Unix()))
-	req.Header.Set("webhook-signature", sig)
 	return do(t, req)
+}
+
+// accept posts a webhook under a new webhook-id and fails the test unless
+// it is accepted (202).
+func (s *service) accept(t *testing.T, adapter, kind string, body any) {
+	t.Helper()
+	if code, out := s.post(t, adapter, kind, newID(), body); code != http.StatusAccepted {
+		t.Fatalf("%s %s: %d %v", adapter, kind, code, out)
+	}
+}
+
+// acceptOrder posts a paid order's snapshot (placed an hour before now) and
+// a buyer's cancellation request for it, both accepted.
+func (s *service) acceptOrder(t *testing.T, adapter, orderID, requestID string, now time.Time) {
+	t.Helper()
+	s.accept(t, adapter, "orders", orderBody(orderID, "paid", now.Add(-time.Hour), now, nil))
+	s.accept(t, adapter, "cancellations", requestBody(orderID, requestID, "buyer", now))
 }
 
 func do(t *testing.T, req *http.Request) (int, map[string]any) {
@@ -280,12 +402,36 @@ func do(t *testing.T, req *http.Request) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
+// httpClient is a keep-alive client with a timeout, for many goroutines.
+var httpClient = &http.Client{
+	Timeout:   20 * time.Second,
+	Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second},
+}
+
+// getView reads an order's view from the service at url: the status, and
+// the body as JSON (an error only for a 200 that is not).
+func getView(url, adapter, orderID string) (int, map[string]any, error) {
+	req, _ := http.NewRequest(http.MethodGet, url+"/v1/adapters/"+adapter+"/orders/"+orderID, nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil && resp.StatusCode == http.StatusOK {
+		return resp.StatusCode, nil, err
+	}
+	return resp.StatusCode, v, nil
+}
+
 // view reads the order's view; status 404 gives nil.
 func (s *service) view(t *testing.T, adapter, orderID string) map[string]any {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.url+"/v1/adapters/"+adapter+"/orders/"+orderID, nil)
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	code, v := do(t, req)
+	code, v, err := getView(s.url, adapter, orderID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if code == http.StatusNotFound {
 		return nil
 	}
@@ -298,17 +444,14 @@ func (s *service) view(t *testing.T, adapter, orderID string) map[string]any {
 // waitFor polls the order's view until cond holds (30 s at most).
 func (s *service) waitFor(t *testing.T, adapter, orderID, what string, cond func(v map[string]any) bool) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		v := s.view(t, adapter, orderID)
-		if v != nil && cond(v) {
-			return v
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s/%s: timed out waiting for %s; last view %v", adapter, orderID, what, v)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var v map[string]any
+	if !poll(30*time.Second, 50*time.Millisecond, func() bool {
+		v = s.view(t, adapter, orderID)
+		return v != nil && cond(v)
+	}) {
+		t.Fatalf("%s/%s: timed out waiting for %s; last view %v", adapter, orderID, what, v)
 	}
+	return v
 }
 
 // stateIs holds when the order's cancellation is in state and its sync in syncState.
@@ -338,9 +481,6 @@ func runCLI(t *testing.T, args ...string) (int, string) {
 	cmd := exec.Command(binary, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_ = ctx
 	_ = cmd.Run()
 	return cmd.ProcessState.ExitCode(), out.String()
 }
@@ -387,3 +527,12 @@ func newID() string {
 }
 
 func jsonBytes(v any) ([]byte, error) { return json.Marshal(v) }
+
+func assertNoSecrets(t *testing.T, out string, extra ...string) {
+	t.Helper()
+	for _, s := range append([]string{secret, strings.TrimPrefix(secret, "whsec_")}, extra...) {
+		if strings.Contains(out, s) {
+			t.Fatalf("process output contains a secret (%d chars)", len(s))
+		}
+	}
+}

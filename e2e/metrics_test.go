@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/cancelsync/cancelsync/adapters/seed"
 )
 
 // opsScrape reads a Prometheus text page into series → value, keyed by the
@@ -51,16 +48,13 @@ func opsScrape(t *testing.T, url string) map[string]float64 {
 // opsWaitMetric polls url until series has value want (30 s at most).
 func opsWaitMetric(t *testing.T, url, series string, want float64) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		got, ok := opsScrape(t, url)[series]
-		if ok && got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s = %v (present %v), want %v", series, got, ok, want)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var got float64
+	var ok bool
+	if !poll(30*time.Second, 50*time.Millisecond, func() bool {
+		got, ok = opsScrape(t, url)[series]
+		return ok && got == want
+	}) {
+		t.Fatalf("%s = %v (present %v), want %v", series, got, ok, want)
 	}
 }
 
@@ -69,17 +63,13 @@ func opsWaitMetric(t *testing.T, url, series string, want float64) {
 func opsPost(t *testing.T, s *service, adapter, kind, webhookID, requestID string, ts time.Time, body any, sig string) int {
 	t.Helper()
 	raw, _ := json.Marshal(body)
-	if sig == "" {
-		var err error
-		if sig, err = seed.Sign(secret, webhookID, ts, raw); err != nil {
-			t.Fatal(err)
-		}
+	req, err := signedRequest(s.url, adapter, kind, webhookID, ts, raw)
+	if err != nil {
+		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, s.url+"/webhooks/"+adapter+"/"+kind, bytes.NewReader(raw))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("webhook-id", webhookID)
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
-	req.Header.Set("webhook-signature", sig)
+	if sig != "" {
+		req.Header.Set("webhook-signature", sig)
+	}
 	if requestID != "" {
 		req.Header.Set("X-Request-Id", requestID)
 	}
@@ -130,11 +120,9 @@ func opsLogLines(t *testing.T, out string) []map[string]any {
 // that one request id follows a webhook from ingest to its sync.
 func TestMetricsAndLogsAfterAScriptedRun(t *testing.T) {
 	t.Parallel()
-	rs := startRedis(t)
-	p := newPlatform(t)
 	var mu sync.Mutex
 	puts := map[string]int{}
-	p.answer = func(_ int, pu put, _ http.Header) int {
+	answer := func(_ int, pu put, _ http.Header) int {
 		mu.Lock()
 		defer mu.Unlock()
 		puts[pu.OrderID]++
@@ -147,11 +135,10 @@ func TestMetricsAndLogsAfterAScriptedRun(t *testing.T) {
 		return http.StatusOK
 	}
 	retry := "    retry: {max_attempts: 3, base_delay: 100ms, max_delay: 200ms}\n"
-	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{
-		{id: "acme-self", platform: "selfservice", baseURL: p.srv.URL, extra: retry},
-		{id: "acme-posh", platform: "poshmark", baseURL: p.srv.URL, extra: retry},
-	}, "")
-	s := start(t, "serve", cfg, listen)
+	s := newRig(t, answer, "",
+		adapterConf{id: "acme-self", platform: "selfservice", extra: retry},
+		adapterConf{id: "acme-posh", platform: "poshmark", extra: retry},
+	).serve(t)
 	metricsURL := s.url + "/metrics"
 	before := opsScrape(t, metricsURL)
 
@@ -277,9 +264,7 @@ func TestMetricsAndLogsAfterAScriptedRun(t *testing.T) {
 		}
 	}
 
-	if code := s.stop(); code != 0 {
-		t.Fatalf("exit code %d", code)
-	}
+	s.stopClean(t)
 	out := s.out.String()
 	assertNoSecrets(t, out, "tok-acme-self-secret", "tok-acme-posh-secret", adminToken)
 	for _, payload := range []string{"Ordered the wrong size", "JKT-M", "42.50", "b-17"} {

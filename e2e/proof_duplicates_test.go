@@ -17,21 +17,16 @@ import (
 func TestProofDuplicatesUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	const adapter = "shop-self"
-	rs := startRedis(t)
-	p := newPlatform(t)
-	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{{id: adapter, platform: "selfservice", baseURL: p.srv.URL}}, "")
-	s := start(t, "serve", cfg, listen)
+	r := selfService(t, adapter, nil, "")
+	p := r.p
+	s := r.serve(t)
 
-	orders := proofOrderIDs("DUP", 200)
-	now := time.Now()
+	orders, events := proofOrders(adapter, "DUP", 200, time.Now())
 	var deliveries []proofEvent
-	for _, id := range orders {
-		snap, req := proofOrderEvents(adapter, id, now)
-		for _, ev := range []proofEvent{snap, req} {
-			again := ev
-			again.id = newID() // the platform's own re-send: same event, new message
-			deliveries = append(deliveries, ev, ev, again)
-		}
+	for _, ev := range events {
+		again := ev
+		again.id = newID() // the platform's own re-send: same event, new message
+		deliveries = append(deliveries, ev, ev, again)
 	}
 	rand.Shuffle(len(deliveries), func(i, j int) { deliveries[i], deliveries[j] = deliveries[j], deliveries[i] })
 
@@ -69,7 +64,7 @@ func TestProofDuplicatesUnderConcurrency(t *testing.T) {
 		}
 	}
 
-	took := proofWaitAll(t, s.url, adapter, orders, 60*time.Second, func(v map[string]any) bool { return proofSettled(v, "cancelled", 1) })
+	took := proofWaitAll(t, s.url, adapter, orders, 60*time.Second, proofSettled("cancelled", 1))
 	t.Logf("all 200 orders decided and synced %v after the last delivery", took.Round(time.Millisecond))
 	// Anything a duplicate wrongly started would show up by now.
 	time.Sleep(time.Second)
@@ -84,7 +79,7 @@ func TestProofDuplicatesUnderConcurrency(t *testing.T) {
 				decided++
 			}
 		}
-		if decided != 1 || !proofSettled(v, "cancelled", 1) {
+		if decided != 1 || !proofSettled("cancelled", 1)(v) {
 			t.Errorf("%s decided %d times: %v", id, decided, v)
 		}
 	}

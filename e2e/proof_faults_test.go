@@ -40,33 +40,6 @@ func (a *proofAck) len() int {
 	return len(a.ids)
 }
 
-// proofEverQueued is the number of event tasks ever queued in Redis at
-// addr: those still there plus those processed.
-func proofEverQueued(t *testing.T, addr string) int {
-	t.Helper()
-	in := asynq.NewInspector(asynq.RedisClientOpt{Addr: addr})
-	defer in.Close()
-	q, err := in.GetQueueInfo(jobs.QueueEvents)
-	if err != nil {
-		t.Fatalf("queue info: %v", err)
-	}
-	return q.Size + q.ProcessedTotal
-}
-
-// proofQueued is the number of event tasks waiting to run or running
-// (pending, active or retrying) in Redis at addr; timers scheduled for later
-// (order_wait, respond_by) do not count.
-func proofQueued(t *testing.T, addr string) int {
-	t.Helper()
-	in := asynq.NewInspector(asynq.RedisClientOpt{Addr: addr})
-	defer in.Close()
-	q, err := in.GetQueueInfo(jobs.QueueEvents)
-	if err != nil {
-		t.Fatalf("queue info: %v", err)
-	}
-	return q.Pending + q.Active + q.Retry
-}
-
 // TestProofSIGTERMLosesNothingQueued: `api` accepts 200 orders' events (400
 // webhooks) and is stopped with SIGTERM while senders are still posting; every
 // 2xx it gave is a task in Redis. `serve` starts, is stopped with SIGTERM in
@@ -77,28 +50,19 @@ func proofQueued(t *testing.T, addr string) int {
 func TestProofSIGTERMLosesNothingQueued(t *testing.T) {
 	t.Parallel()
 	const adapter = "shop-self"
-	rs := startRedis(t)
-	p := newPlatform(t)
 	var slow atomic.Bool
 	slow.Store(true)
-	p.answer = func(int, put, http.Header) int {
+	r := selfService(t, adapter, func(int, put, http.Header) int {
 		if slow.Load() {
 			time.Sleep(150 * time.Millisecond)
 		}
 		return http.StatusOK
-	}
-	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{{id: adapter, platform: "selfservice", baseURL: p.srv.URL}}, "")
-
-	orders := proofOrderIDs("TERM", 200)
-	now := time.Now()
-	var events []proofEvent
-	for _, id := range orders {
-		snap, req := proofOrderEvents(adapter, id, now)
-		events = append(events, snap, req)
-	}
+	}, "")
+	rs, p := r.rs, r.p
+	orders, events := proofOrders(adapter, "TERM", 200, time.Now())
 
 	// 1. api only: accept, then SIGTERM while posting goes on.
-	api := start(t, "api", cfg, listen)
+	api := start(t, "api", r.cfg, r.listen)
 	var acked proofAck
 	var refused atomic.Int64
 	var once sync.Once
@@ -118,9 +82,7 @@ func TestProofSIGTERMLosesNothingQueued(t *testing.T) {
 		}
 	})
 	terminate()
-	if code := api.stop(); code != 0 {
-		t.Fatalf("api exited with %d after SIGTERM", code)
-	}
+	api.stopClean(t)
 	queued := proofQueued(t, rs.Addr)
 	t.Logf("api acknowledged %d of %d events before SIGTERM (%d refused during shutdown); %d tasks in Redis", acked.len(), len(events), refused.Load(), queued)
 	// Every 2xx is a task in Redis. (More tasks than 2xx would not lose
@@ -139,31 +101,18 @@ func TestProofSIGTERMLosesNothingQueued(t *testing.T) {
 	}
 
 	// 2. serve: drain the events, SIGTERM in the middle of syncing.
-	srv := start(t, "serve", cfg, listen)
-	deadline := time.Now().Add(30 * time.Second)
-	for len(p.received()) < 20 {
-		if time.Now().After(deadline) {
-			t.Fatal("serve synced nothing")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	srv := r.serve(t)
+	p.waitPuts(t, 20)
 	began := time.Now()
-	if code := srv.stop(); code != 0 {
-		t.Fatalf("serve exited with %d after SIGTERM", code)
-	}
+	srv.stopClean(t)
 	t.Logf("serve stopped %v after SIGTERM with %d PUTs done and %d events still queued",
 		time.Since(began).Round(time.Millisecond), len(p.received()), proofQueued(t, rs.Addr))
 
 	// 3. serve again: everything acknowledged is there, then the rest.
 	slow.Store(false)
-	srv = start(t, "serve", cfg, listen)
-	deadline = time.Now().Add(60 * time.Second)
-	for proofQueued(t, rs.Addr) > 0 {
-		if time.Now().After(deadline) {
-			q, _ := in.GetQueueInfo(jobs.QueueEvents)
-			t.Fatalf("the events queue did not drain: %+v", q)
-		}
-		time.Sleep(100 * time.Millisecond)
+	srv = r.serve(t)
+	if !poll(60*time.Second, 100*time.Millisecond, func() bool { return proofQueued(t, rs.Addr) == 0 }) {
+		t.Fatalf("the events queue did not drain: %+v", proofEventsQueue(t, rs.Addr))
 	}
 	for i, id := range orders {
 		v, err := proofView(srv.url, adapter, id)
@@ -184,18 +133,12 @@ func TestProofSIGTERMLosesNothingQueued(t *testing.T) {
 			resent = append(resent, ev)
 		}
 	}
-	proofRun(8, resent, func(ev proofEvent) {
-		if _, err := proofDeliver(srv.url, ev, time.Now().Add(30*time.Second)); err != nil {
-			t.Errorf("re-send %s: %v", ev.id, err)
-		}
-	})
-	proofWaitAll(t, srv.url, adapter, orders, 60*time.Second, func(v map[string]any) bool { return proofSettled(v, "cancelled", 1) })
+	proofDeliverAll(t, srv.url, resent, 30*time.Second, "re-send")
+	proofWaitAll(t, srv.url, adapter, orders, 60*time.Second, proofSettled("cancelled", 1))
 	if resends := proofSyncLog(t, p.received(), adapter, proofEach(orders, 1)); resends != 0 {
 		t.Errorf("%d PUTs sent twice across a graceful shutdown", resends)
 	}
-	if code := srv.stop(); code != 0 {
-		t.Fatalf("serve exited with %d after SIGTERM", code)
-	}
+	srv.stopClean(t)
 }
 
 // TestProofKill9LosesNothing: serve is killed with SIGKILL while it takes
@@ -209,50 +152,32 @@ func TestProofSIGTERMLosesNothingQueued(t *testing.T) {
 func TestProofKill9LosesNothing(t *testing.T) {
 	t.Parallel()
 	const adapter = "shop-self"
-	rs := startRedis(t)
-	p := newPlatform(t)
-	p.answer = func(int, put, http.Header) int {
+	r := selfService(t, adapter, func(int, put, http.Header) int {
 		time.Sleep(100 * time.Millisecond)
 		return http.StatusOK
-	}
-	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{{id: adapter, platform: "selfservice", baseURL: p.srv.URL}}, "")
-	s := start(t, "serve", cfg, listen)
+	}, "")
+	p := r.p
+	s := r.serve(t)
 
-	orders := proofOrderIDs("KILL", 200)
-	now := time.Now()
-	var events []proofEvent
-	for _, id := range orders {
-		snap, req := proofOrderEvents(adapter, id, now)
-		events = append(events, snap, req)
-	}
+	orders, events := proofOrders(adapter, "KILL", 200, time.Now())
 	// The restarted process listens on the same address, so the senders
 	// just keep re-sending until they get a 2xx.
 	sending := make(chan struct{})
 	go func() {
 		defer close(sending)
-		proofRun(8, events, func(ev proofEvent) {
-			if _, err := proofDeliver(s.url, ev, time.Now().Add(60*time.Second)); err != nil {
-				t.Errorf("deliver %s: %v", ev.id, err)
-			}
-		})
+		proofDeliverAll(t, s.url, events, 60*time.Second, "deliver")
 	}()
 
-	deadline := time.Now().Add(30 * time.Second)
-	for len(p.received()) < 30 {
-		if time.Now().After(deadline) {
-			t.Fatal("serve synced nothing")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	p.waitPuts(t, 30)
 	s.signal(syscall.SIGKILL)
 	<-s.done
 	killedAt := time.Now()
 	before := len(p.received())
-	restarted := start(t, "serve", cfg, listen)
+	restarted := r.serve(t)
 	t.Logf("killed serve with %d PUTs received, restarted in %v", before, time.Since(killedAt).Round(time.Millisecond))
 	<-sending
 
-	took := proofWaitAll(t, restarted.url, adapter, orders, 150*time.Second, func(v map[string]any) bool { return proofSettled(v, "cancelled", 1) })
+	took := proofWaitAll(t, restarted.url, adapter, orders, 150*time.Second, proofSettled("cancelled", 1))
 	t.Logf("every order synced %v after the kill (%v after the last delivery)", time.Since(killedAt).Round(time.Second), took.Round(time.Second))
 	time.Sleep(time.Second)
 	resends := proofSyncLog(t, p.received(), adapter, proofEach(orders, 1))
@@ -260,9 +185,7 @@ func TestProofKill9LosesNothing(t *testing.T) {
 	if resends > 20 { // at most the worker_concurrency in flight at the kill
 		t.Errorf("%d re-sends: more than were in flight", resends)
 	}
-	if code := restarted.stop(); code != 0 {
-		t.Fatalf("exit code %d after SIGTERM", code)
-	}
+	restarted.stopClean(t)
 }
 
 // TestProofRedisOutageUnderLoad: Redis is killed for 10 s while webhooks
@@ -273,18 +196,12 @@ func TestProofKill9LosesNothing(t *testing.T) {
 func TestProofRedisOutageUnderLoad(t *testing.T) {
 	t.Parallel()
 	const adapter = "shop-self"
-	rs := startRedis(t)
-	p := newPlatform(t)
-	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{{id: adapter, platform: "selfservice", baseURL: p.srv.URL}}, "")
-	s := start(t, "serve", cfg, listen)
+	r := selfService(t, adapter, nil, "")
+	rs, p := r.rs, r.p
+	s := r.serve(t)
 
-	orders := proofOrderIDs("REDIS", 150)
 	now := time.Now()
-	var events []proofEvent
-	for _, id := range orders {
-		snap, req := proofOrderEvents(adapter, id, now)
-		events = append(events, snap, req)
-	}
+	orders, events := proofOrders(adapter, "REDIS", 150, now)
 
 	type outcome struct {
 		sent, got  time.Time
@@ -365,19 +282,17 @@ func TestProofRedisOutageUnderLoad(t *testing.T) {
 	}
 	proofAlive(t, s)
 
-	took := proofWaitAll(t, s.url, adapter, orders, 150*time.Second, func(v map[string]any) bool { return proofSettled(v, "cancelled", 1) })
+	took := proofWaitAll(t, s.url, adapter, orders, 150*time.Second, proofSettled("cancelled", 1))
 	t.Logf("every order synced %v after the last acknowledgement (%v after Redis came back)", took.Round(time.Second), time.Since(up).Round(time.Second))
 	time.Sleep(time.Second)
 	if resends := proofSyncLog(t, p.received(), adapter, proofEach(orders, 1)); resends > 0 {
 		t.Logf("%d PUTs re-sent (same key and body)", resends)
 	}
 	proofAlive(t, s)
-	if resp, err := proofClient.Get(s.url + "/readyz"); err != nil || resp.StatusCode != http.StatusOK {
+	if resp, err := httpClient.Get(s.url + "/readyz"); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("readyz after the outage: %v %v", resp, err)
 	}
-	if code := s.stop(); code != 0 {
-		t.Fatalf("exit code %d after SIGTERM", code)
-	}
+	s.stopClean(t)
 }
 
 // TestProofPlatformOutage: the platform's API is down (connection refused)
@@ -390,33 +305,23 @@ func TestProofPlatformOutage(t *testing.T) {
 	t.Parallel()
 	const adapter = "shop-self"
 	const outage = 30 * time.Second
-	rs := startRedis(t)
-	p := newPlatform(t)
+	r := selfService(t, adapter, nil, "    retry: {max_attempts: 100, base_delay: 200ms, max_delay: 2s}\n")
+	p := r.p
 	addr := p.srv.Listener.Addr().String()
-	retry := "    retry: {max_attempts: 100, base_delay: 200ms, max_delay: 2s}\n"
-	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{{id: adapter, platform: "selfservice", baseURL: p.srv.URL, extra: retry}}, "")
-	s := start(t, "serve", cfg, listen)
+	s := r.serve(t)
 
 	p.srv.Close()
 	downAt := time.Now()
-	orders := proofOrderIDs("PLAT", 60)
 	now := time.Now()
-	var first, cancelled, second []proofEvent
+	orders, first := proofOrders(adapter, "PLAT", 60, now)
+	var cancelled, second []proofEvent
 	for _, id := range orders {
-		snap, req := proofOrderEvents(adapter, id, now)
-		first = append(first, snap, req)
 		body, _ := jsonBytes(orderBody(id, "cancelled", now.Add(-time.Hour), now, nil))
 		cancelled = append(cancelled, proofEvent{adapter, "orders", newID(), body})
 		body, _ = jsonBytes(requestBody(id, "cr2-"+id, "buyer", now.Add(time.Minute)))
 		second = append(second, proofEvent{adapter, "cancellations", newID(), body})
 	}
-	deliver := func(evs []proofEvent) {
-		proofRun(8, evs, func(ev proofEvent) {
-			if _, err := proofDeliver(s.url, ev, time.Now().Add(30*time.Second)); err != nil {
-				t.Errorf("deliver %s: %v", ev.id, err)
-			}
-		})
-	}
+	deliver := func(evs []proofEvent) { proofDeliverAll(t, s.url, evs, 30*time.Second, "deliver") }
 	deliver(first)
 	proofWaitAll(t, s.url, adapter, orders, 20*time.Second, func(v map[string]any) bool {
 		return field(v, "cancellation", "state") == "cancelled"
@@ -438,15 +343,15 @@ func TestProofPlatformOutage(t *testing.T) {
 	}
 	time.Sleep(time.Until(downAt.Add(outage)))
 	upAt := time.Now()
-	proofServeOn(t, p, addr)
+	p.serveOn(t, addr)
 
-	took := proofWaitAll(t, s.url, adapter, orders, 60*time.Second, func(v map[string]any) bool { return proofSettled(v, "denied", 2) })
+	took := proofWaitAll(t, s.url, adapter, orders, 60*time.Second, proofSettled("denied", 2))
 	t.Logf("platform down %v; every order synced %v after it came back", upAt.Sub(downAt).Round(time.Second), took.Round(100*time.Millisecond))
 	time.Sleep(time.Second)
 	if resends := proofSyncLog(t, p.received(), adapter, proofEach(orders, 1, 2)); resends != 0 {
 		t.Errorf("%d PUTs sent twice", resends)
 	}
-	if code, out := runCLI(t, "dlq", "list", "--json", "--config", cfg); code != 0 || out != "" {
+	if code, out := runCLI(t, "dlq", "list", "--json", "--config", r.cfg); code != 0 || out != "" {
 		t.Errorf("dlq list: %d %q", code, out)
 	}
 	proofAlive(t, s)

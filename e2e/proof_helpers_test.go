@@ -5,13 +5,10 @@ package e2e
 // off the test goroutine and keep going while the service is down.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -19,7 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/hibiken/asynq"
+
+	"github.com/cancelsync/cancelsync/jobs"
 )
 
 // proofEvent is one webhook as a platform would (re-)send it.
@@ -28,29 +27,14 @@ type proofEvent struct {
 	body              []byte
 }
 
-// proofClient is a keep-alive client with a timeout, for many goroutines.
-var proofClient = &http.Client{
-	Timeout:   20 * time.Second,
-	Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second},
-}
-
 // proofSend signs and posts ev once. err is a transport error (the process
 // is down or restarting): nothing was acknowledged.
 func proofSend(url string, ev proofEvent) (status int, hdr http.Header, body map[string]any, err error) {
-	now := time.Now()
-	sig, err := seed.Sign(secret, ev.id, now, ev.body)
+	req, err := signedRequest(url, ev.adapter, ev.kind, ev.id, time.Now(), ev.body)
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	req, err := http.NewRequest(http.MethodPost, url+"/webhooks/"+ev.adapter+"/"+ev.kind, bytes.NewReader(ev.body))
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("webhook-id", ev.id)
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set("webhook-signature", sig)
-	resp, err := proofClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return 0, nil, nil, err
 	}
@@ -81,6 +65,16 @@ func proofDeliver(url string, ev proofEvent, deadline time.Time) (status int, er
 	}
 }
 
+// proofDeliverAll delivers every event (proofDeliver) from 8 goroutines,
+// each within d, and reports each that was not acknowledged as what.
+func proofDeliverAll(t *testing.T, url string, evs []proofEvent, d time.Duration, what string) {
+	proofRun(8, evs, func(ev proofEvent) {
+		if _, err := proofDeliver(url, ev, time.Now().Add(d)); err != nil {
+			t.Errorf("%s %s: %v", what, ev.id, err)
+		}
+	})
+}
+
 // proofOrderEvents are the two webhooks of one order of the proofs: a paid
 // order's snapshot and a buyer's cancellation request, each under a fresh
 // webhook-id.
@@ -90,13 +84,16 @@ func proofOrderEvents(adapter, orderID string, now time.Time) (snapshot, request
 	return proofEvent{adapter, "orders", newID(), snap}, proofEvent{adapter, "cancellations", newID(), req}
 }
 
-// proofOrderIDs names n orders.
-func proofOrderIDs(prefix string, n int) []string {
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("%s-%03d", prefix, i)
+// proofOrders names n orders (prefix-000, …) and makes their events: for
+// order i, events[2i] is its snapshot and events[2i+1] its request
+// (proofOrderEvents).
+func proofOrders(adapter, prefix string, n int, now time.Time) (orders []string, events []proofEvent) {
+	for i := range n {
+		id := fmt.Sprintf("%s-%03d", prefix, i)
+		snap, req := proofOrderEvents(adapter, id, now)
+		orders, events = append(orders, id), append(events, snap, req)
 	}
-	return ids
+	return orders, events
 }
 
 // proofRun runs fn over every item from workers goroutines.
@@ -119,29 +116,26 @@ func proofRun[T any](workers int, items []T, fn func(T)) {
 
 // proofView reads an order's view; 404 gives nil and no error.
 func proofView(url, adapter, orderID string) (map[string]any, error) {
-	req, _ := http.NewRequest(http.MethodGet, url+"/v1/adapters/"+adapter+"/orders/"+orderID, nil)
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := proofClient.Do(req)
-	if err != nil {
+	code, v, err := getView(url, adapter, orderID)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
+	case code == http.StatusNotFound:
 		return nil, nil
+	case code != http.StatusOK:
+		return nil, fmt.Errorf("view %s: %d", orderID, code)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("view %s: %d", orderID, resp.StatusCode)
-	}
-	var v map[string]any
-	return v, json.NewDecoder(resp.Body).Decode(&v)
+	return v, nil
 }
 
 // proofSettled holds when the order's current cancellation is in state at
 // version and that version is synced.
-func proofSettled(v map[string]any, state string, version int) bool {
-	return field(v, "cancellation", "state") == state &&
-		field(v, "cancellation", "version") == float64(version) &&
-		field(v, "sync", "state") == "synced" && field(v, "sync", "version") == float64(version)
+func proofSettled(state string, version int) func(v map[string]any) bool {
+	return func(v map[string]any) bool {
+		return field(v, "cancellation", "state") == state &&
+			field(v, "cancellation", "version") == float64(version) &&
+			field(v, "sync", "state") == "synced" && field(v, "sync", "version") == float64(version)
+	}
 }
 
 // proofWaitAll polls the views of orders until cond holds for each, and
@@ -152,7 +146,7 @@ func proofWaitAll(t *testing.T, url, adapter string, orders []string, timeout ti
 	start := time.Now()
 	left := append([]string(nil), orders...)
 	var last map[string]any
-	for {
+	if !poll(timeout, 250*time.Millisecond, func() bool {
 		var still []string
 		for _, id := range left {
 			v, err := proofView(url, adapter, id)
@@ -162,14 +156,11 @@ func proofWaitAll(t *testing.T, url, adapter string, orders []string, timeout ti
 			}
 		}
 		left = still
-		if len(left) == 0 {
-			return time.Since(start)
-		}
-		if time.Since(start) > timeout {
-			t.Fatalf("after %v, %d of %d orders not there yet (first %s, its view %v)", timeout, len(left), len(orders), left[0], last)
-		}
-		time.Sleep(250 * time.Millisecond)
+		return len(left) == 0
+	}) {
+		t.Fatalf("after %v, %d of %d orders not there yet (first %s, its view %v)", timeout, len(left), len(orders), left[0], last)
 	}
+	return time.Since(start)
 }
 
 // proofSyncLog checks what the fake platform received: for every order, one
@@ -245,29 +236,33 @@ func proofEach(orders []string, versions ...int) map[string][]int {
 	return m
 }
 
-// proofServeOn (re)starts the fake platform p on addr, e.g. after its
-// server was closed to play an outage.
-func proofServeOn(t *testing.T, p *platform, addr string) {
+// proofEventsQueue is the events queue's info in Redis at addr.
+func proofEventsQueue(t *testing.T, addr string) *asynq.QueueInfo {
 	t.Helper()
-	var ln net.Listener
-	var err error
-	for range 50 { // the port was just ours; retry a moment if it lingers
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	in := asynq.NewInspector(asynq.RedisClientOpt{Addr: addr})
+	defer in.Close()
+	q, err := in.GetQueueInfo(jobs.QueueEvents)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("queue info: %v", err)
 	}
-	srv := httptest.NewUnstartedServer(p)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	p.mu.Lock()
-	p.srv = srv
-	p.mu.Unlock()
-	t.Cleanup(srv.Close)
+	return q
+}
+
+// proofEverQueued is the number of event tasks ever queued in Redis at
+// addr: those still there plus those processed.
+func proofEverQueued(t *testing.T, addr string) int {
+	t.Helper()
+	q := proofEventsQueue(t, addr)
+	return q.Size + q.ProcessedTotal
+}
+
+// proofQueued is the number of event tasks waiting to run or running
+// (pending, active or retrying) in Redis at addr; timers scheduled for later
+// (order_wait, respond_by) do not count.
+func proofQueued(t *testing.T, addr string) int {
+	t.Helper()
+	q := proofEventsQueue(t, addr)
+	return q.Pending + q.Active + q.Retry
 }
 
 // proofRSS is the resident set size of process pid, in bytes (Linux).
@@ -298,7 +293,7 @@ func proofAlive(t *testing.T, s *service) {
 		t.Fatalf("the process exited with %d", s.code)
 	default:
 	}
-	resp, err := proofClient.Get(s.url + "/healthz")
+	resp, err := httpClient.Get(s.url + "/healthz")
 	if err != nil {
 		t.Fatalf("healthz: %v", err)
 	}

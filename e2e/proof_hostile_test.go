@@ -192,7 +192,7 @@ func TestProofHostileInput(t *testing.T) {
 			body, h := variant(i)
 			req, _ := http.NewRequest(http.MethodPost, s.url+"/webhooks/shop-self/orders", bytes.NewReader(body))
 			req.Header = h
-			resp, err := proofClient.Do(req)
+			resp, err := httpClient.Do(req)
 			if err != nil {
 				return 0, err
 			}
@@ -259,7 +259,7 @@ func TestProofHostileInput(t *testing.T) {
 				}
 			}
 		}
-		proofWaitAll(t, s.url, "shop-self", orders[:2], 30*time.Second, func(v map[string]any) bool { return proofSettled(v, "cancelled", 1) })
+		proofWaitAll(t, s.url, "shop-self", orders[:2], 30*time.Second, proofSettled("cancelled", 1))
 		proofWaitAll(t, s.url, "shop-self", orders[2:], 30*time.Second, func(v map[string]any) bool { return field(v, "sync", "state") == "failed" })
 		var printed strings.Builder
 		for _, id := range orders {
@@ -270,7 +270,7 @@ func TestProofHostileInput(t *testing.T) {
 		for _, auth := range []string{"Bearer wrong", "Bearer " + adminToken + "x", "Basic " + adminToken, adminToken} {
 			req, _ := http.NewRequest(http.MethodGet, s.url+"/v1/adapters/shop-self/orders/HOST-A", nil)
 			req.Header.Set("Authorization", auth)
-			if resp, err := proofClient.Do(req); err == nil {
+			if resp, err := httpClient.Do(req); err == nil {
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				printed.Write(body)
@@ -279,7 +279,7 @@ func TestProofHostileInput(t *testing.T) {
 				}
 			}
 		}
-		if resp, err := proofClient.Get(s.url + "/metrics"); err == nil {
+		if resp, err := httpClient.Get(s.url + "/metrics"); err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			printed.Write(body)

@@ -16,25 +16,17 @@ import (
 // fixed.
 func TestQueuesUIInspectsAndRetriesADeadLetter(t *testing.T) {
 	t.Parallel()
-	rs := startRedis(t)
-	p := newPlatform(t)
 	var broken atomic.Bool
 	broken.Store(true)
-	p.answer = func(int, put, http.Header) int {
+	r := selfService(t, "acme-self", func(int, put, http.Header) int {
 		if broken.Load() {
 			return http.StatusUnprocessableEntity
 		}
 		return http.StatusOK
-	}
-	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{{id: "acme-self", platform: "selfservice", baseURL: p.srv.URL}}, "")
-	s := start(t, "serve", cfg, listen)
-	now := time.Now()
-	if code, _ := s.post(t, "acme-self", "orders", newID(), orderBody("Q-1", "paid", now.Add(-time.Hour), now, nil)); code != http.StatusAccepted {
-		t.Fatalf("order: %d", code)
-	}
-	if code, _ := s.post(t, "acme-self", "cancellations", newID(), requestBody("Q-1", "cr-q1", "buyer", now)); code != http.StatusAccepted {
-		t.Fatalf("cancellation: %d", code)
-	}
+	}, "")
+	p := r.p
+	s := r.serve(t)
+	s.acceptOrder(t, "acme-self", "Q-1", "cr-q1", time.Now())
 	s.waitFor(t, "acme-self", "Q-1", "sync failed", stateIs("cancelled", "failed"))
 	opsWaitMetric(t, s.url+"/metrics", "cancelsync_dead_letter_size", 1)
 
@@ -118,7 +110,7 @@ func TestQueuesUIInspectsAndRetriesADeadLetter(t *testing.T) {
 	if vs := p.syncedVersions("Q-1"); len(vs) != 2 || vs[0] != 1 || vs[1] != 1 {
 		t.Errorf("versions pushed %v, want [1 1]: the refused one and the retry", vs)
 	}
-	if code, out := runCLI(t, "dlq", "list", "--config", cfg); code != 0 || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+	if code, out := runCLI(t, "dlq", "list", "--config", r.cfg); code != 0 || strings.Count(strings.TrimSpace(out), "\n") != 0 {
 		t.Errorf("dlq list after the retry: %d\n%s", code, out)
 	}
 }

@@ -11,30 +11,6 @@ import (
 	"github.com/cancelsync/cancelsync/internal/redistest"
 )
 
-// opsWaitUp polls url until it answers 200 (20 s at most).
-func opsWaitUp(t *testing.T, s *service, url string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-s.done:
-			t.Fatalf("exited with %d:\n%s", s.code, s.out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not up:\n%s", url, s.out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // opsCount counts the log records of out with msg, and those by a key.
 func opsCount(t *testing.T, out, msg, key string) (n int, by map[string]int) {
 	t.Helper()
@@ -68,42 +44,33 @@ func opsSum(m map[string]float64, name, match string) (sum float64, found bool) 
 // exactly once per version.
 func TestScaleOutOneAPITwoWorkers(t *testing.T) {
 	t.Parallel()
-	rs := startRedis(t)
-	p := newPlatform(t)
 	// A platform that takes a moment keeps sync tasks in flight, so both
 	// workers are busy at once rather than one draining the queue alone.
-	p.answer = func(int, put, http.Header) int { time.Sleep(20 * time.Millisecond); return http.StatusOK }
-	ads := []adapterConf{
-		{id: "acme-self", platform: "selfservice", baseURL: p.srv.URL},
-		{id: "acme-posh", platform: "poshmark", baseURL: p.srv.URL},
-	}
-	apiCfg, listen := writeConfig(t, rs.URL(), ads, "")
+	r := newRig(t, func(int, put, http.Header) int { time.Sleep(20 * time.Millisecond); return http.StatusOK }, "",
+		adapterConf{id: "acme-self", platform: "selfservice"},
+		adapterConf{id: "acme-posh", platform: "poshmark"},
+	)
+	p := r.p
 	var workers []*service
 	var workerMetrics []string
 	for range 2 {
 		// Workers take no webhooks; metrics_listen is how they are scraped.
 		addr := freeAddr(t)
-		cfg, _ := writeConfig(t, rs.URL(), ads, fmt.Sprintf("metrics_listen: %q", addr))
+		cfg, _ := writeConfig(t, r.rs.URL(), r.ads, fmt.Sprintf("metrics_listen: %q", addr))
 		w := start(t, "worker", cfg, "")
-		opsWaitUp(t, w, "http://"+addr+"/readyz")
+		w.waitUp(t, "http://"+addr+"/readyz", http.StatusOK)
 		workers, workerMetrics = append(workers, w), append(workerMetrics, "http://"+addr+"/metrics")
 	}
-	api := start(t, "api", apiCfg, listen)
+	api := start(t, "api", r.cfg, r.listen)
 
 	const perAdapter = 30
 	now := time.Now()
-	placed := now.Add(-time.Hour)
 	var orders []string
 	for i := range perAdapter {
 		for _, ad := range []string{"acme-self", "acme-posh"} {
 			id := fmt.Sprintf("SO-%s-%02d", ad, i)
 			orders = append(orders, ad+"/"+id)
-			if code, body := api.post(t, ad, "orders", newID(), orderBody(id, "paid", placed, now, nil)); code != http.StatusAccepted {
-				t.Fatalf("order %s: %d %v", id, code, body)
-			}
-			if code, body := api.post(t, ad, "cancellations", newID(), requestBody(id, "cr-"+id, "buyer", now)); code != http.StatusAccepted {
-				t.Fatalf("cancellation %s: %d %v", id, code, body)
-			}
+			api.acceptOrder(t, ad, id, "cr-"+id, now)
 		}
 	}
 	for _, o := range orders {

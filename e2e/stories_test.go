@@ -10,34 +10,25 @@ import (
 // what the read API shows and what the platform received.
 func TestPlatformStories(t *testing.T) {
 	t.Parallel()
-	rs := startRedis(t)
-	p := newPlatform(t)
-	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{
-		{id: "shop-self", platform: "selfservice", baseURL: p.srv.URL},
-		{id: "shop-posh", platform: "poshmark", baseURL: p.srv.URL},
-		{id: "shop-ali", platform: "aliexpress", baseURL: p.srv.URL, extra: "    policy: {response_window: 2s}\n"},
-		{id: "shop-fiverr", platform: "fiverr", baseURL: p.srv.URL},
-	}, "order_wait: 1s")
-	s := start(t, "serve", cfg, listen)
+	r := newRig(t, nil, "order_wait: 1s",
+		adapterConf{id: "shop-self", platform: "selfservice"},
+		adapterConf{id: "shop-posh", platform: "poshmark"},
+		adapterConf{id: "shop-ali", platform: "aliexpress", extra: "    policy: {response_window: 2s}\n"},
+		adapterConf{id: "shop-fiverr", platform: "fiverr"},
+	)
+	p := r.p
+	s := r.serve(t)
 	now := time.Now().UTC().Truncate(time.Second)
 
-	accept := func(adapter, kind string, body map[string]any) {
-		t.Helper()
-		if code, out := s.post(t, adapter, kind, newID(), body); code != 202 {
-			t.Fatalf("%s %s: %d %v", adapter, kind, code, out)
-		}
-	}
-
 	t.Run("selfservice: buyer cancels an unshipped order at once", func(t *testing.T) {
-		accept("shop-self", "orders", orderBody("S-1", "paid", now.Add(-time.Hour), now, nil))
-		accept("shop-self", "cancellations", requestBody("S-1", "cr-s1", "buyer", now))
+		s.acceptOrder(t, "shop-self", "S-1", "cr-s1", now)
 		v := s.waitFor(t, "shop-self", "S-1", "cancelled+synced", stateIs("cancelled", "synced"))
 		if field(v, "cancellation", "refund", "method") != "original_payment" || field(v, "cancellation", "version") != 1.0 {
 			t.Fatalf("view %v", v)
 		}
 		// Shipped first: denied.
-		accept("shop-self", "orders", orderBody("S-2", "shipped", now.Add(-time.Hour), now, map[string]any{"shipped_at": now.Format(time.RFC3339)}))
-		accept("shop-self", "cancellations", requestBody("S-2", "cr-s2", "merchant", now))
+		s.accept(t, "shop-self", "orders", orderBody("S-2", "shipped", now.Add(-time.Hour), now, map[string]any{"shipped_at": now.Format(time.RFC3339)}))
+		s.accept(t, "shop-self", "cancellations", requestBody("S-2", "cr-s2", "merchant", now))
 		v = s.waitFor(t, "shop-self", "S-2", "denied", stateIs("denied", "synced"))
 		if field(v, "cancellation", "denial_reason") != "already_shipped" {
 			t.Fatalf("view %v", v)
@@ -45,21 +36,21 @@ func TestPlatformStories(t *testing.T) {
 	})
 
 	t.Run("poshmark: buyer within 3h gets credit, later is denied", func(t *testing.T) {
-		accept("shop-posh", "orders", orderBody("P-1", "paid", now.Add(-2*time.Hour), now, nil))
-		accept("shop-posh", "cancellations", requestBody("P-1", "cr-p1", "buyer", now))
+		s.accept(t, "shop-posh", "orders", orderBody("P-1", "paid", now.Add(-2*time.Hour), now, nil))
+		s.accept(t, "shop-posh", "cancellations", requestBody("P-1", "cr-p1", "buyer", now))
 		v := s.waitFor(t, "shop-posh", "P-1", "cancelled", stateIs("cancelled", "synced"))
 		if field(v, "cancellation", "refund", "method") != "platform_credit" || field(v, "cancellation", "refund", "amount") != "42.50" {
 			t.Fatalf("view %v", v)
 		}
-		accept("shop-posh", "orders", orderBody("P-2", "paid", now.Add(-4*time.Hour), now, nil))
-		accept("shop-posh", "cancellations", requestBody("P-2", "cr-p2", "buyer", now))
+		s.accept(t, "shop-posh", "orders", orderBody("P-2", "paid", now.Add(-4*time.Hour), now, nil))
+		s.accept(t, "shop-posh", "cancellations", requestBody("P-2", "cr-p2", "buyer", now))
 		v = s.waitFor(t, "shop-posh", "P-2", "denied", stateIs("denied", "synced"))
 		if field(v, "cancellation", "denial_reason") != "window_expired" {
 			t.Fatalf("view %v", v)
 		}
 		// The seller may cancel after the window, refunded to the original payment.
-		accept("shop-posh", "orders", orderBody("P-3", "paid", now.Add(-5*time.Hour), now, nil))
-		accept("shop-posh", "cancellations", requestBody("P-3", "cr-p3", "seller", now))
+		s.accept(t, "shop-posh", "orders", orderBody("P-3", "paid", now.Add(-5*time.Hour), now, nil))
+		s.accept(t, "shop-posh", "cancellations", requestBody("P-3", "cr-p3", "seller", now))
 		v = s.waitFor(t, "shop-posh", "P-3", "cancelled", stateIs("cancelled", "synced"))
 		if field(v, "cancellation", "refund", "method") != "original_payment" {
 			t.Fatalf("view %v", v)
@@ -67,18 +58,17 @@ func TestPlatformStories(t *testing.T) {
 	})
 
 	t.Run("aliexpress: buyer asks, seller declines, dispute; silence auto-approves", func(t *testing.T) {
-		accept("shop-ali", "orders", orderBody("A-1", "paid", now.Add(-time.Hour), now, nil))
-		accept("shop-ali", "cancellations", requestBody("A-1", "cr-a1", "buyer", now))
+		s.acceptOrder(t, "shop-ali", "A-1", "cr-a1", now)
 		v := s.waitFor(t, "shop-ali", "A-1", "pending", stateIs("pending_response", "synced"))
 		if field(v, "cancellation", "respond_by") == nil {
 			t.Fatalf("no respond_by: %v", v)
 		}
-		accept("shop-ali", "cancellations", responseBody("A-1", "cr-a1", "seller", "decline", now))
+		s.accept(t, "shop-ali", "cancellations", responseBody("A-1", "cr-a1", "seller", "decline", now))
 		s.waitFor(t, "shop-ali", "A-1", "escalated", stateIs("escalated", "synced"))
 
 		// Occurred just now with a 2 s response window: the deadline fires.
-		accept("shop-ali", "orders", orderBody("A-2", "paid", now.Add(-time.Hour), now, nil))
-		accept("shop-ali", "cancellations", requestBody("A-2", "cr-a2", "buyer", time.Now()))
+		s.accept(t, "shop-ali", "orders", orderBody("A-2", "paid", now.Add(-time.Hour), now, nil))
+		s.accept(t, "shop-ali", "cancellations", requestBody("A-2", "cr-a2", "buyer", time.Now()))
 		s.waitFor(t, "shop-ali", "A-2", "pending", stateIs("pending_response", ""))
 		v = s.waitFor(t, "shop-ali", "A-2", "auto-approved", stateIs("cancelled", "synced"))
 		if field(v, "cancellation", "version") != 2.0 {
@@ -90,17 +80,17 @@ func TestPlatformStories(t *testing.T) {
 	})
 
 	t.Run("fiverr: seller asks after requirements, buyer accepts, seller stats hit", func(t *testing.T) {
-		accept("shop-fiverr", "orders", orderBody("F-1", "delivered", now.Add(-time.Hour), now,
+		s.accept(t, "shop-fiverr", "orders", orderBody("F-1", "delivered", now.Add(-time.Hour), now,
 			map[string]any{"requirements_submitted": true, "work_delivered": true}))
 		// Workers take tasks in parallel: let the snapshot land first, so the
 		// history below has one entry per webhook.
 		s.waitFor(t, "shop-fiverr", "F-1", "order stored", func(v map[string]any) bool { return v["order"] != nil })
-		accept("shop-fiverr", "cancellations", requestBody("F-1", "cr-f1", "seller", now))
+		s.accept(t, "shop-fiverr", "cancellations", requestBody("F-1", "cr-f1", "seller", now))
 		s.waitFor(t, "shop-fiverr", "F-1", "pending", stateIs("pending_response", "synced"))
 		// A response from the requester's own side is recorded and ignored.
-		accept("shop-fiverr", "cancellations", responseBody("F-1", "cr-f1", "seller", "accept", now))
+		s.accept(t, "shop-fiverr", "cancellations", responseBody("F-1", "cr-f1", "seller", "accept", now))
 		s.waitFor(t, "shop-fiverr", "F-1", "own-side response recorded", func(v map[string]any) bool { return len(v["history"].([]any)) == 3 })
-		accept("shop-fiverr", "cancellations", responseBody("F-1", "cr-f1", "buyer", "accept", now))
+		s.accept(t, "shop-fiverr", "cancellations", responseBody("F-1", "cr-f1", "buyer", "accept", now))
 		v := s.waitFor(t, "shop-fiverr", "F-1", "cancelled", stateIs("cancelled", "synced"))
 		if field(v, "cancellation", "affects_seller_stats") != true || field(v, "cancellation", "version") != 2.0 {
 			t.Fatalf("view %v", v)
@@ -112,7 +102,7 @@ func TestPlatformStories(t *testing.T) {
 	})
 
 	t.Run("a request before its order waits, then is denied order_unknown", func(t *testing.T) {
-		accept("shop-self", "cancellations", requestBody("S-9", "cr-s9", "buyer", now))
+		s.accept(t, "shop-self", "cancellations", requestBody("S-9", "cr-s9", "buyer", now))
 		v := s.waitFor(t, "shop-self", "S-9", "awaiting", stateIs("awaiting_order", ""))
 		if v["order"] != nil || v["sync"] != nil {
 			t.Fatalf("awaiting view %v", v)
@@ -129,7 +119,5 @@ func TestPlatformStories(t *testing.T) {
 			t.Fatalf("PUT without auth or key: %+v", pu)
 		}
 	}
-	if code := s.stop(); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	s.stopClean(t)
 }

@@ -21,8 +21,7 @@ func TestUnreachablePlatformDeadLetterAndReplay(t *testing.T) {
 	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{{id: "down-self", platform: "selfservice", baseURL: "http://" + addr, extra: retry}}, "")
 	s := start(t, "serve", cfg, listen)
 	now := time.Now().UTC().Truncate(time.Second)
-	s.post(t, "down-self", "orders", newID(), orderBody("D-1", "paid", now.Add(-time.Hour), now, nil))
-	s.post(t, "down-self", "cancellations", newID(), requestBody("D-1", "cr-d1", "buyer", now))
+	s.acceptOrder(t, "down-self", "D-1", "cr-d1", now)
 
 	v := s.waitFor(t, "down-self", "D-1", "sync failed", stateIs("cancelled", "failed"))
 	if field(v, "sync", "attempts") != 3.0 || field(v, "sync", "last_error") == nil || field(v, "sync", "version") != 1.0 {
@@ -76,12 +75,10 @@ func TestUnreachablePlatformDeadLetterAndReplay(t *testing.T) {
 // with Retry-After, 503 twice then 200, and a permanent 400.
 func TestSyncRetriesAgainstScriptedPlatform(t *testing.T) {
 	t.Parallel()
-	rs := startRedis(t)
 	late := freeAddr(t) // refused until the platform starts here
-	p := newPlatform(t)
 	var mu sync.Mutex
 	attempts := map[string][]time.Time{}
-	p.answer = func(n int, pu put, h http.Header) int {
+	answer := func(n int, pu put, h http.Header) int {
 		mu.Lock()
 		defer mu.Unlock()
 		attempts[pu.OrderID] = append(attempts[pu.OrderID], time.Now())
@@ -103,18 +100,16 @@ func TestSyncRetriesAgainstScriptedPlatform(t *testing.T) {
 		return http.StatusOK
 	}
 	retry := "    retry: {max_attempts: 8, base_delay: 50ms, max_delay: 2s}\n"
-	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{
-		{id: "ok-self", platform: "selfservice", baseURL: p.srv.URL, extra: retry},
-		{id: "late-self", platform: "selfservice", baseURL: "http://" + late, extra: retry},
-	}, "")
-	s := start(t, "serve", cfg, listen)
+	r := newRig(t, answer, "",
+		adapterConf{id: "ok-self", platform: "selfservice", extra: retry},
+		adapterConf{id: "late-self", platform: "selfservice", baseURL: "http://" + late, extra: retry},
+	)
+	s := r.serve(t)
 	now := time.Now().UTC().Truncate(time.Second)
 	for _, id := range []string{"R-429", "R-503", "R-400"} {
-		s.post(t, "ok-self", "orders", newID(), orderBody(id, "paid", now.Add(-time.Hour), now, nil))
-		s.post(t, "ok-self", "cancellations", newID(), requestBody(id, "cr-"+id, "buyer", now))
+		s.acceptOrder(t, "ok-self", id, "cr-"+id, now)
 	}
-	s.post(t, "late-self", "orders", newID(), orderBody("R-late", "paid", now.Add(-time.Hour), now, nil))
-	s.post(t, "late-self", "cancellations", newID(), requestBody("R-late", "cr-late", "buyer", now))
+	s.acceptOrder(t, "late-self", "R-late", "cr-late", now)
 
 	v := s.waitFor(t, "ok-self", "R-503", "synced after two 503s", stateIs("cancelled", "synced"))
 	if field(v, "sync", "attempts") != 3.0 {
@@ -146,7 +141,7 @@ func TestSyncRetriesAgainstScriptedPlatform(t *testing.T) {
 	if vs := lp.syncedVersions("R-late"); len(vs) != 1 {
 		t.Fatalf("R-late PUTs %v", vs)
 	}
-	code, out := runCLI(t, "dlq", "list", "--config", cfg)
+	code, out := runCLI(t, "dlq", "list", "--config", r.cfg)
 	if code != 0 || !strings.Contains(out, "\tR-400\t") || strings.Count(out, "\n") != 2 {
 		t.Fatalf("dlq list: %d\n%s", code, out)
 	}
