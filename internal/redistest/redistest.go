@@ -37,13 +37,7 @@ type Options struct {
 // Start runs a redis-server for the test and stops it at cleanup.
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("redis-server not found in CI: %v", err)
-		}
-		t.Skip("redis-server not installed; apt-get install redis-server")
-	}
+	bin := lookRedis(t)
 	s := &Server{t: t, dir: t.TempDir(), Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))}
 	_, port, _ := net.SplitHostPort(s.Addr)
 	s.args = []string{"--bind", "127.0.0.1", "--port", port, "--dir", s.dir, "--save", "", "--protected-mode", "yes",
@@ -107,6 +101,20 @@ func (s *Server) Client() *redis.Client {
 	return rdb
 }
 
+// lookRedis finds redis-server: missing, it skips the test locally and
+// fails it under CI (CI=true), where .ci/run installs it.
+func lookRedis(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("redis-server not found in CI: %v", err)
+		}
+		t.Skip("redis-server not installed; apt-get install redis-server")
+	}
+	return bin
+}
+
 func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -134,13 +142,7 @@ func (s *Sentinel) URL() string {
 // downAfter plus a second or two). It stops at cleanup.
 func StartSentinel(t testing.TB, master *Server, name string, downAfter time.Duration) *Sentinel {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("redis-server not found in CI: %v", err)
-		}
-		t.Skip("redis-server not installed; apt-get install redis-server")
-	}
+	bin := lookRedis(t)
 	s := &Server{t: t, dir: t.TempDir(), Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))}
 	host, port, _ := net.SplitHostPort(s.Addr)
 	mhost, mport, _ := net.SplitHostPort(master.Addr)
