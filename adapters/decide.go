@@ -33,15 +33,8 @@ type Rules interface {
 // run first, in the contract's order, then the platform's rule; a pending
 // outcome whose respond_by has already passed at now times out at once.
 func DecideRequest(rules Rules, w Windows, o Order, c Cancellation, otherOpen bool, now time.Time) Outcome {
-	switch {
-	case o.Status == StatusCancelled:
-		return Deny(AlreadyCancelled)
-	case otherOpen:
-		return Deny(RequestOpen)
-	case o.Status == StatusCompleted, o.Status == StatusDelivered && rules.DeliveredBlocks():
-		return Deny(AlreadyDelivered)
-	case o.Status == StatusShipped:
-		return Deny(AlreadyShipped)
+	if out, denied := SharedChecks(rules, o, otherOpen); denied {
+		return out
 	}
 	out := rules.Request(o, c, w)
 	if out.State == PendingResponse && out.RespondBy != nil && !now.Before(*out.RespondBy) {
@@ -49,6 +42,27 @@ func DecideRequest(rules Rules, w Windows, o Order, c Cancellation, otherOpen bo
 		return rules.Timeout(o, r)
 	}
 	return out
+}
+
+// SharedChecks are the checks every platform makes, in the contract's order
+// (README.md, "Decisions"), before its own rule: at a new
+// request, at the counterparty's answer and at the deadline, so an order
+// that shipped while its request was pending is denied already_shipped when
+// the answer or the deadline comes. otherOpen reports whether another
+// request of the order is pending_response. denied is false when the
+// platform's rule decides.
+func SharedChecks(rules Rules, o Order, otherOpen bool) (out Outcome, denied bool) {
+	switch {
+	case o.Status == StatusCancelled:
+		return Deny(AlreadyCancelled), true
+	case otherOpen:
+		return Deny(RequestOpen), true
+	case o.Status == StatusCompleted, o.Status == StatusDelivered && rules.DeliveredBlocks():
+		return Deny(AlreadyDelivered), true
+	case o.Status == StatusShipped:
+		return Deny(AlreadyShipped), true
+	}
+	return Outcome{}, false
 }
 
 // Ignored explains why an event changed nothing; empty means it applies.
@@ -79,6 +93,9 @@ func DecideResponse(rules Rules, o Order, r Request, c Cancellation) (Outcome, I
 	if r.RespondBy != nil && c.OccurredAt.After(*r.RespondBy) {
 		return r.Outcome, ResponseTooLate
 	}
+	if out, denied := SharedChecks(rules, o, false); denied {
+		return out, NotIgnored
+	}
 	return rules.Respond(o, r, c.Decision), NotIgnored
 }
 
@@ -95,6 +112,9 @@ func DecideWithdrawal(r Request) (Outcome, Ignored) {
 func DecideTimeout(rules Rules, o Order, r Request, now time.Time) (out Outcome, ok bool) {
 	if r.State != PendingResponse || r.RespondBy == nil || now.Before(*r.RespondBy) {
 		return r.Outcome, false
+	}
+	if out, denied := SharedChecks(rules, o, false); denied {
+		return out, true
 	}
 	return rules.Timeout(o, r), true
 }

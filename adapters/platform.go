@@ -69,6 +69,9 @@ type Update struct {
 	RespondBy          *time.Time   `json:"respond_by"`
 	Refund             *Refund      `json:"refund"`
 	AffectsSellerStats bool         `json:"affects_seller_stats"`
+	// Initiator is who asked for the cancellation (Shopify maps buyer to
+	// CUSTOMER, merchant to OTHER); it is not part of the PUT body.
+	Initiator Party `json:"-"`
 }
 
 // IdempotencyKey identifies one state of one request, so the platform can
@@ -79,25 +82,25 @@ func IdempotencyKey(adapterID string, u Update) string {
 
 // Client pushes cancellation states back to a platform's API.
 type Client interface {
-	// Push sends u. A failure is a *SyncError saying whether to retry.
+	// Push sends u. nil: the platform has it. An error wrapping ErrNothingToSend: this
+	// platform takes no call for u's state (the order view's sync.state is "skipped").
+	// A *SyncError: the push failed; Retryable says whether to try again, after at least
+	// RetryAfter when that is set.
 	Push(ctx context.Context, idempotencyKey string, u Update) error
 }
 
-// SyncError is a failed push. Retryable failures (408, 429, 5xx, timeouts,
-// connection errors) are tried again; others are permanent.
+// ErrNothingToSend says a state has nothing to send on this platform (Shopify sends only
+// "cancelled"). It is an outcome, not a failure.
+var ErrNothingToSend = errors.New("nothing to send for this state on this platform")
+
+// SyncError is a failed push, in the platform's own words but no protocol's terms.
 type SyncError struct {
-	Status     int           // HTTP status, 0 when no response came back
 	Retryable  bool          // worth another attempt
-	RetryAfter time.Duration // the platform's Retry-After, 0 when absent
-	Msg        string        // what went wrong, never containing a secret
+	RetryAfter time.Duration // the platform asked to wait this long; 0 when it did not say
+	Msg        string        // what went wrong ("HTTP 503: Service Unavailable", Shopify's user error), never a secret
 }
 
-func (e *SyncError) Error() string {
-	if e.Status != 0 {
-		return fmt.Sprintf("HTTP %d: %s", e.Status, e.Msg)
-	}
-	return e.Msg
-}
+func (e *SyncError) Error() string { return e.Msg }
 
 // API is where and how an adapter syncs back.
 type API struct {

@@ -91,7 +91,7 @@ func TestProofSIGTERMLosesNothingQueued(t *testing.T) {
 	defer in.Close()
 	for _, ev := range events {
 		if acked.has(ev.id) {
-			if _, err := in.GetTaskInfo(jobs.QueueEvents, "event:"+adapter+":"+ev.id); err != nil {
+			if _, err := in.GetTaskInfo(jobs.QueueEvents, jobs.EventTaskID(adapter, ev.id)); err != nil {
 				t.Errorf("%s acknowledged but not in Redis: %v", ev.id, err)
 			}
 		}

@@ -59,7 +59,10 @@ func (t *transition) decide(r *storedRequest, out adapters.Outcome, ev adapters.
 	r.ArrivedAt = time.Time{} // only order_wait needs it, and the request no longer waits
 	t.doc.Version++
 	r.Version = t.doc.Version
-	t.doc.Sync = syncState{State: syncPending, Version: r.Version, Acked: t.doc.Sync.Acked}
+	r.Sync, r.Attempts, r.LastError, r.NextAt, r.Round = "", 0, "", time.Time{}, 0
+	if out.State == adapters.Cancelled && t.doc.CancelledBy == "" {
+		t.doc.CancelledBy = r.ID
+	}
 	t.note(ev, webhookID, out.State, "")
 	t.eff.sync = r.Version
 	t.eff.decided = append(t.eff.decided, out.State)
@@ -94,29 +97,34 @@ func (t *transition) applyDelivery(d Delivery) {
 	}
 }
 
-// statusRank orders statuses so that a snapshot never moves one backwards.
+// statusRank orders statuses by how far along an order is; two snapshots
+// with the same updated_at resolve to the further one.
 var statusRank = map[adapters.OrderStatus]int{
 	adapters.StatusPlaced: 0, adapters.StatusPaid: 1, adapters.StatusShipped: 2,
 	adapters.StatusDelivered: 3, adapters.StatusCompleted: 4, adapters.StatusCancelled: 5,
 }
 
+// applySnapshot stores a snapshot by its updated_at (README.md,
+// "Decisions where the contract is silent"): an older one is ignored; a newer one is applied as sent,
+// even when its status moves back (a shipment cancelled on the platform),
+// with a note; of two with the same updated_at the one further along wins,
+// whatever order they arrive in.
 func (t *transition) applySnapshot(ev adapters.EventType, webhookID string, o *adapters.Order) {
 	old := t.doc.Order
-	if old != nil && !o.UpdatedAt.After(old.UpdatedAt) {
-		t.note(ev, webhookID, "", string(adapters.SnapshotNotNewer))
-		return
+	if old != nil {
+		if o.UpdatedAt.Before(old.UpdatedAt) || o.UpdatedAt.Equal(old.UpdatedAt) && statusRank[o.Status] <= statusRank[old.Status] {
+			t.note(ev, webhookID, "", string(adapters.SnapshotNotNewer))
+			return
+		}
 	}
 	next := &storedOrder{
+		BuyerID: o.BuyerID, SellerID: o.SellerID,
 		Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
 		Total: money(o.Total), RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
 	}
 	note := ""
 	if old != nil && statusRank[o.Status] < statusRank[old.Status] {
-		next.Status = old.Status
-		note = "status " + string(o.Status) + " would go backwards from " + string(old.Status) + "; kept"
-	}
-	if next.ShippedAt == nil && old != nil {
-		next.ShippedAt = old.ShippedAt
+		note = "status moved back from " + string(old.Status) + " to " + string(o.Status)
 	}
 	t.doc.Order = next
 	if shipped(next) && t.hasCancelled() && t.doc.Conflict == "" {
@@ -154,6 +162,9 @@ func (t *transition) orderForRequest() adapters.Order {
 }
 
 func (t *transition) hasCancelled() bool {
+	if t.doc.CancelledBy != "" {
+		return true
+	}
 	for i := range t.doc.Requests {
 		if t.doc.Requests[i].State == adapters.Cancelled {
 			return true
@@ -169,9 +180,6 @@ func joinNote(a, b string) string {
 	return a + "; " + b
 }
 
-// maxRequests bounds how many decided requests an order keeps.
-const maxRequests = 20
-
 func (t *transition) applyCancellation(d Delivery, c *adapters.Cancellation) {
 	r := t.doc.request(c.RequestID)
 	switch c.Type {
@@ -183,7 +191,7 @@ func (t *transition) applyCancellation(d Delivery, c *adapters.Cancellation) {
 		t.doc.Requests = append(t.doc.Requests, storedRequest{
 			ID: c.RequestID, Initiator: c.Initiator, Reason: c.Reason, OccurredAt: c.OccurredAt, ArrivedAt: d.ReceivedAt.Truncate(time.Millisecond),
 		})
-		t.trimRequests()
+		t.doc.compact()
 		r = &t.doc.Requests[len(t.doc.Requests)-1]
 		if t.doc.Order == nil {
 			r.State = adapters.AwaitingOrder
@@ -219,17 +227,6 @@ func (t *transition) applyCancellation(d Delivery, c *adapters.Cancellation) {
 			return
 		}
 		t.decide(r, out, c.Type, d.WebhookID)
-	}
-}
-
-// trimRequests drops the oldest decided requests beyond maxRequests.
-func (t *transition) trimRequests() {
-	for len(t.doc.Requests) > maxRequests {
-		i := 0
-		for i < len(t.doc.Requests)-1 && t.doc.Requests[i].Open() {
-			i++
-		}
-		t.doc.Requests = append(t.doc.Requests[:i], t.doc.Requests[i+1:]...)
 	}
 }
 
@@ -276,10 +273,10 @@ func (t *transition) applyTimer(tm timer) {
 // task ids make that a no-op when they are already queued.
 func pendingEffects(doc *orderDoc, orderWait time.Duration) effects {
 	var eff effects
-	if doc.Sync.State == syncPending && doc.Sync.Version > doc.Sync.Acked {
-		eff.sync = doc.Sync.Version
-	}
 	for _, r := range doc.Requests {
+		if r.unsent(doc.Acked) {
+			eff.sync = max(eff.sync, r.Version)
+		}
 		switch r.State {
 		case adapters.PendingResponse:
 			if r.RespondBy != nil {

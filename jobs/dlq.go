@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -72,26 +70,24 @@ func (d *DeadLetters) Size(ctx context.Context) (int, error) {
 func deadLetter(t *asynq.TaskInfo) DeadLetter {
 	var p syncPayload
 	_ = json.Unmarshal(t.Payload, &p)
-	return DeadLetter{
+	l := DeadLetter{
 		ID: t.ID, Adapter: p.AdapterID, OrderID: p.OrderID, RequestID: p.RequestID, Version: p.Version,
-		Attempts: attemptsOf(p, t.Retried), FailedAt: t.LastFailedAt.UTC(), LastError: t.LastErr,
+		FailedAt: t.LastFailedAt.UTC(), LastError: t.LastErr,
 	}
-}
-
-// attemptsOf counts the pushes behind a sync task that retried times: the
-// ones made before it was queued, and one per run unless it only carried a
-// failure to the dead letter.
-func attemptsOf(p syncPayload, retried int) int {
-	if p.Dead != "" {
-		return p.Prior + retried
+	if d := p.Dead; d != nil {
+		l.Attempts, l.LastError, l.FailedAt = d.Attempts, d.Error, d.At
 	}
-	return p.Prior + retried + 1
+	return l
 }
 
 // Replay re-runs the given dead letters (all of them when ids is empty)
-// with their full max_attempts: each is queued afresh under a new task id,
-// then removed from the dead letter. A crash in between leaves both, and the
-// second run finds the version acknowledged and sends nothing.
+// with their full max_attempts: the version's sync record goes back to
+// pending under a new round, a sync of the order is queued, and the entry
+// leaves the dead letter. Only that version is made pending again: a
+// replay never re-sends another version that failed, and a version older
+// than one the platform acknowledged is not sent at all. A crash in
+// between leaves the entry, and a second replay finds the version already
+// pending or synced.
 func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []DeadLetter, err error) {
 	var letters []DeadLetter
 	if len(ids) == 0 {
@@ -108,19 +104,11 @@ func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []Dead
 		}
 	}
 	for _, l := range letters {
-		p := syncPayload{AdapterID: l.Adapter, OrderID: l.OrderID, RequestID: l.RequestID, Version: l.Version}
-		base, _, _ := strings.Cut(l.ID, ":replay:")
-		newID := base + ":replay:" + strconv.FormatInt(time.Now().UnixNano(), 36)
-		if _, err := d.store.update(ctx, l.Adapter, l.OrderID, func(doc *orderDoc) bool {
-			if doc.Sync.State != syncFailed {
-				return false
-			}
-			doc.Sync.State, doc.Sync.Attempts, doc.Sync.LastError, doc.Sync.NextAt = syncPending, 0, "", time.Time{}
-			return true
-		}); err != nil {
+		doc, err := revive(ctx, d.store, l.Adapter, l.OrderID, l.Version)
+		if err != nil {
 			return replayed, fmt.Errorf("replay %s: %w", l.ID, err)
 		}
-		if err := d.queue.enqueueSync(ctx, p, newID); err != nil {
+		if err := d.queue.queueNext(ctx, l.Adapter, l.OrderID, doc, ""); err != nil {
 			return replayed, fmt.Errorf("replay %s: %w", l.ID, err)
 		}
 		if err := d.inspector.DeleteTask(QueueSync, l.ID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {

@@ -11,16 +11,28 @@ import (
 // Field names are short because there may be millions of these.
 type orderDoc struct {
 	Order    *storedOrder    `json:"o,omitempty"`
-	Requests []storedRequest `json:"r,omitempty"` // oldest first
+	Requests []storedRequest `json:"r,omitempty"` // oldest first; see compact
 	Version  int64           `json:"v,omitempty"` // version of the latest cancellation state
-	Sync     syncState       `json:"s"`
-	Conflict string          `json:"c,omitempty"`
-	History  []historyRec    `json:"h,omitempty"`
+	// Acked is the highest version the platform acknowledged (or that had
+	// nothing to send on it): nothing at or below it is ever sent again.
+	Acked int64 `json:"a,omitempty"`
+	// CancelledBy is the request that cancelled the order. It outlives that
+	// request's compaction, so every later request is denied
+	// already_cancelled for ever.
+	CancelledBy string       `json:"cb,omitempty"`
+	Conflict    string       `json:"c,omitempty"`
+	History     []historyRec `json:"h,omitempty"`
+	// Legacy is the order-wide sync record of documents written before
+	// sync state was kept per version; decodeDoc folds it in.
+	Legacy *legacySync `json:"s,omitempty"`
 }
 
-// storedOrder is the part of a snapshot that decisions and the view need;
-// items and party ids are not kept.
+// storedOrder is the part of a snapshot that decisions and the view need,
+// and the parties (the storefront checks the buyer, the console counts
+// repeat cancellers); items are not kept.
 type storedOrder struct {
+	BuyerID               string               `json:"b,omitempty"`
+	SellerID              string               `json:"s,omitempty"`
 	Status                adapters.OrderStatus `json:"st"`
 	PlacedAt              time.Time            `json:"pa"`
 	UpdatedAt             time.Time            `json:"ua"`
@@ -32,7 +44,7 @@ type storedOrder struct {
 
 func (o *storedOrder) domain(id string) adapters.Order {
 	return adapters.Order{
-		ID: id, Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
+		ID: id, BuyerID: o.BuyerID, SellerID: o.SellerID, Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
 		Total: adapters.Money(o.Total), RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
 	}
 }
@@ -62,6 +74,15 @@ type storedRequest struct {
 	Refund     *refund               `json:"rf,omitempty"`
 	SellerHit  bool                  `json:"ss,omitempty"`
 	Version    int64                 `json:"v,omitempty"` // version of its current state; 0 while awaiting_order
+	// The sync record of Version (see syncer.go): its state (empty while
+	// pending), the attempts made, the last failure and when the next
+	// attempt is due. Round counts dead-letter replays, so that each
+	// replay's tasks get ids of their own.
+	Sync      string    `json:"y,omitempty"`
+	Attempts  int       `json:"n,omitempty"`
+	LastError string    `json:"e,omitempty"`
+	NextAt    time.Time `json:"na,omitzero"`
+	Round     int       `json:"rd,omitempty"`
 }
 
 func (r *storedRequest) domain() adapters.Request {
@@ -80,26 +101,71 @@ func (r *storedRequest) update(orderID string) adapters.Update {
 	return adapters.Update{
 		OrderID: orderID, RequestID: r.ID, State: r.State, Version: r.Version, Reason: r.Reason,
 		DenialReason: r.Denial, RespondBy: r.RespondBy, Refund: (*adapters.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
+		Initiator: r.Initiator,
 	}
 }
 
-// Sync states shown on the read API.
+// Sync states of a version, as the read API shows them. Pending is stored
+// as the empty string.
 const (
 	syncPending = "pending"
 	syncSynced  = "synced"
 	syncFailed  = "failed"
+	syncSkipped = "skipped"
 )
 
-// syncState tracks the push of the latest version; Acked is the highest
-// version the platform acknowledged, so an older one is never sent after it.
-type syncState struct {
+// syncState is r's sync state as the read API names it.
+func (r *storedRequest) syncState() string {
+	if r.Sync == "" {
+		return syncPending
+	}
+	return r.Sync
+}
+
+// unsent reports whether r's current state still has to go to the platform.
+func (r *storedRequest) unsent(acked int64) bool {
+	return r.Version > acked && r.Sync == "" && r.State != adapters.AwaitingOrder
+}
+
+// legacySync is the order-wide sync record of older documents.
+type legacySync struct {
 	State     string `json:"st,omitempty"`
 	Version   int64  `json:"v,omitempty"`
 	Attempts  int    `json:"n,omitempty"`
 	LastError string `json:"e,omitempty"`
 	Acked     int64  `json:"a,omitempty"`
-	// NextAt is when the next attempt is due after a retryable failure.
-	NextAt time.Time `json:"na,omitzero"`
+}
+
+// upgrade moves an older document's order-wide sync record onto its
+// requests: every version up to Acked was synced, the latest has the
+// record's state, the rest are pending.
+func (d *orderDoc) upgrade() {
+	l := d.Legacy
+	if l == nil {
+		return
+	}
+	d.Legacy = nil
+	d.Acked = max(d.Acked, l.Acked)
+	for i := range d.Requests {
+		r := &d.Requests[i]
+		switch {
+		case r.Version == 0 || r.Sync != "":
+		case r.Version <= d.Acked:
+			r.Sync = syncSynced
+		case r.Version == l.Version && l.State == syncFailed:
+			r.Sync, r.Attempts, r.LastError = syncFailed, l.Attempts, l.LastError
+		case r.Version == l.Version:
+			r.Attempts, r.LastError = l.Attempts, l.LastError
+		}
+		if r.Version == l.Version && r.Sync == syncSynced {
+			r.Attempts = l.Attempts
+		}
+	}
+	for i := range d.Requests {
+		if d.Requests[i].State == adapters.Cancelled && d.CancelledBy == "" {
+			d.CancelledBy = d.Requests[i].ID
+		}
+	}
 }
 
 type historyRec struct {
@@ -136,17 +202,89 @@ func (d *orderDoc) atVersion(v int64) *storedRequest {
 	return nil
 }
 
-// current is the open request if there is one, else the most recent.
-func (d *orderDoc) current() *storedRequest {
+// unsent lists the requests whose current state is still to be sent,
+// oldest version first.
+func (d *orderDoc) unsent() []*storedRequest {
+	var out []*storedRequest
+	for i := range d.Requests {
+		if d.Requests[i].unsent(d.Acked) {
+			out = append(out, &d.Requests[i])
+		}
+	}
+	for i := 1; i < len(out); i++ { // few entries: insertion sort
+		for j := i; j > 0 && out[j].Version < out[j-1].Version; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// nextUnsent is the oldest unsent version's request, nil when none.
+func (d *orderDoc) nextUnsent() *storedRequest {
+	var next *storedRequest
+	for i := range d.Requests {
+		if r := &d.Requests[i]; r.unsent(d.Acked) && (next == nil || r.Version < next.Version) {
+			next = r
+		}
+	}
+	return next
+}
+
+// latest is the request whose state changed last (the highest version).
+func (d *orderDoc) latest() *storedRequest {
+	return d.atVersion(d.Version)
+}
+
+// shown is the request the read API shows as the order's cancellation:
+// the open one; else the one that cancelled the order; else the one whose
+// state changed last.
+func (d *orderDoc) shown() *storedRequest {
 	for i := range d.Requests {
 		if d.Requests[i].Open() {
 			return &d.Requests[i]
 		}
 	}
+	if d.CancelledBy != "" {
+		if r := d.request(d.CancelledBy); r != nil {
+			return r
+		}
+	}
+	if r := d.latest(); r != nil {
+		return r
+	}
 	if n := len(d.Requests); n > 0 {
 		return &d.Requests[n-1]
 	}
 	return nil
+}
+
+// maxRequests is how many requests an order keeps before compact drops
+// closed, acknowledged ones.
+const maxRequests = 20
+
+// compact bounds the document of an order with many requests: past
+// maxRequests it drops, oldest first, requests that are closed and whose
+// state the platform acknowledged (synced or skipped), except the one that
+// cancelled the order and the latest. What decisions need of them stays:
+// CancelledBy, Version and Acked. An open request, or one whose state is
+// not yet acknowledged or is in the dead letter, is never dropped.
+func (d *orderDoc) compact() {
+	if len(d.Requests) <= maxRequests {
+		return
+	}
+	keep := d.Requests[:0]
+	over := len(d.Requests) - maxRequests
+	for _, r := range d.Requests {
+		droppable := !r.Open() && (r.Sync == syncSynced || r.Sync == syncSkipped) &&
+			r.ID != d.CancelledBy && r.Version != d.Version
+		if over > 0 && droppable {
+			over--
+			continue
+		}
+		keep = append(keep, r)
+	}
+	clear(d.Requests[len(keep):])
+	d.Requests = keep
 }
 
 func (r *storedRequest) Open() bool {

@@ -79,8 +79,8 @@ func TestInlineSyncLeavesABusyOrderToTheTask(t *testing.T) {
 }
 
 // TestInlineSyncFailureQueuesTheRest: a first attempt that fails is
-// recorded as attempt 1, and the sync task it queues carries on from
-// attempt 2 with one attempt fewer left.
+// recorded as attempt 1 on the order, and the sync task it schedules is
+// attempt 2 of that version.
 func TestInlineSyncFailureQueuesTheRest(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true, retry: Retry{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
@@ -93,11 +93,11 @@ func TestInlineSyncFailureQueuesTheRest(t *testing.T) {
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
 	scheduled, _ := ins.ListScheduledTasks(QueueSync)
-	if len(scheduled) != 1 || scheduled[0].MaxRetry != 2 {
-		t.Fatalf("scheduled sync tasks = %+v, want one with 2 retries left", scheduled)
+	if len(scheduled) != 1 || scheduled[0].ID != syncTaskID("t-selfservice", "o-in3", 1, 0, 2) {
+		t.Fatalf("scheduled sync tasks = %+v, want attempt 2 of v1", scheduled)
 	}
 	var p syncPayload
-	if err := json.Unmarshal(scheduled[0].Payload, &p); err != nil || p.Prior != 1 || p.Dead != "" || p.Version != 1 {
+	if err := json.Unmarshal(scheduled[0].Payload, &p); err != nil || p.Dead != nil || p.Version != 1 {
 		t.Fatalf("payload = %+v (%v)", p, err)
 	}
 }

@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,9 +11,9 @@ import (
 // Metrics are the workers' Prometheus series. A nil *Metrics records nothing.
 //
 //	cancelsync_decisions_total{adapter,platform,state}       cancellation states reached (one per version)
-//	cancelsync_sync_attempts_total{adapter,status_class}     PUTs to the platform: 2xx, 3xx, 4xx, 5xx, or error (no answer)
-//	cancelsync_sync_duration_seconds{adapter}                time of one PUT, answered or not
-//	cancelsync_sync_outcomes_total{adapter,outcome}          versions synced, failed attempts retried, syncs dead-lettered
+//	cancelsync_sync_attempts_total{adapter,outcome}          pushes to the platform by result: synced, skipped, retried, dead_lettered
+//	cancelsync_sync_duration_seconds{adapter}                time of one push, answered or not
+//	cancelsync_sync_outcomes_total{adapter,outcome}          the same results, kept under their former name
 //
 // Labels hold configured adapter ids, platform names and fixed words only;
 // never an order id, request id or anything from a payload.
@@ -25,17 +24,6 @@ type Metrics struct {
 	outcomes  *prometheus.CounterVec
 }
 
-// Sync outcomes, the values of cancelsync_sync_outcomes_total's outcome.
-const (
-	// OutcomeSynced counts versions the platform acknowledged.
-	OutcomeSynced = "synced"
-	// OutcomeRetried counts failed attempts that will be tried again.
-	OutcomeRetried = "retried"
-	// OutcomeDeadLettered counts syncs moved to the dead letter: a
-	// permanent error or the last of max_attempts.
-	OutcomeDeadLettered = "dead_lettered"
-)
-
 // NewMetrics registers the workers' series on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
@@ -45,8 +33,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"adapter", "platform", "state"}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cancelsync_sync_attempts_total",
-			Help: "PUTs of states to platforms, by adapter and status class (2xx, 3xx, 4xx, 5xx, or error when no answer came).",
-		}, []string{"adapter", "status_class"}),
+			Help: "Pushes of states to platforms, by adapter and result: synced, skipped (nothing to send on this platform), retried (failed, tried again), dead_lettered (failed for good).",
+		}, []string{"adapter", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "cancelsync_sync_duration_seconds",
 			Help:    "Time of one PUT to the platform, answered or not.",
@@ -54,7 +42,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"adapter"}),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cancelsync_sync_outcomes_total",
-			Help: "Sync results by adapter: synced (a version acknowledged), retried (a failed attempt to be tried again), dead_lettered (moved to cancelsync dlq).",
+			Help: "Sync results by adapter: synced (a version acknowledged), skipped (nothing to send on this platform), retried (a failed attempt to be tried again), dead_lettered (moved to cancelsync dlq).",
 		}, []string{"adapter", "outcome"}),
 	}
 	reg.MustRegister(m.decisions, m.attempts, m.duration, m.outcomes)
@@ -67,8 +55,9 @@ func (m *Metrics) initAdapter(id string) {
 	if m == nil {
 		return
 	}
-	for _, o := range []string{OutcomeSynced, OutcomeRetried, OutcomeDeadLettered} {
+	for _, o := range []string{OutcomeSynced, OutcomeSkipped, OutcomeRetried, OutcomeDeadLettered} {
 		m.outcomes.WithLabelValues(id, o)
+		m.attempts.WithLabelValues(id, o)
 	}
 }
 
@@ -79,29 +68,12 @@ func (m *Metrics) decided(ad *adapters.Adapter, s adapters.State) {
 	m.decisions.WithLabelValues(ad.ID, ad.Platform, string(s)).Inc()
 }
 
-func (m *Metrics) syncAttempt(ad *adapters.Adapter, err error, took time.Duration) {
+// syncAttempt counts one push by its result.
+func (m *Metrics) syncAttempt(ad *adapters.Adapter, outcome string, took time.Duration) {
 	if m == nil {
 		return
 	}
-	m.attempts.WithLabelValues(ad.ID, statusClass(err)).Inc()
-	m.duration.WithLabelValues(ad.ID).Observe(took.Seconds())
-}
-
-func (m *Metrics) syncOutcome(ad *adapters.Adapter, outcome string) {
-	if m == nil {
-		return
-	}
+	m.attempts.WithLabelValues(ad.ID, outcome).Inc()
 	m.outcomes.WithLabelValues(ad.ID, outcome).Inc()
-}
-
-// statusClass is the status_class label of a push's result.
-func statusClass(err error) string {
-	if err == nil {
-		return "2xx"
-	}
-	var se *adapters.SyncError
-	if errors.As(err, &se) && se.Status >= 100 && se.Status < 600 {
-		return [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}[se.Status/100-1]
-	}
-	return "error"
+	m.duration.WithLabelValues(ad.ID).Observe(took.Seconds())
 }

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,7 +59,7 @@ func NewServer(rdb redis.UniversalClient, o ServerOptions) *Server {
 			Concurrency:              max(concurrency, 1),
 			Queues:                   map[string]int{queue: 1},
 			RetryDelayFunc:           policy.Delay,
-			IsFailure:                func(err error) bool { return !errors.Is(err, errSyncBusy) },
+			ErrorHandler:             failureLog{o.Logger},
 			ShutdownTimeout:          o.ShutdownTimeout,
 			DelayedTaskCheckInterval: o.TimerResolution,
 			// Asynq sleeps this long when every queue is empty (default 1 s),
@@ -114,24 +115,10 @@ type RetryPolicy struct {
 	Rand func(n int64) int64
 }
 
-// Delay is an asynq.RetryDelayFunc. A sync waits by exponential backoff with
-// full jitter between its adapter's base_delay and max_delay, or at least the
-// platform's Retry-After (capped at max_delay). Other tasks back off from 1 s
-// to 1 min.
+// Delay is an asynq.RetryDelayFunc. A task fails only when Redis does (a
+// sync's push failures are recorded and scheduled by the Syncer), so every
+// task backs off from 1 s to 1 min.
 func (p RetryPolicy) Delay(n int, err error, t *asynq.Task) time.Duration {
-	if errors.Is(err, errSyncBusy) {
-		return 100 * time.Millisecond
-	}
-	var chosen *retryIn
-	if errors.As(err, &chosen) {
-		return chosen.delay
-	}
-	if t.Type() == TypeSync {
-		var sp syncPayload
-		if json.Unmarshal(t.Payload(), &sp) == nil {
-			return p.forSync(sp.AdapterID, n, err)
-		}
-	}
 	return p.backoff(n, Retry{BaseDelay: time.Second, MaxDelay: time.Minute})
 }
 
@@ -165,6 +152,28 @@ func (p RetryPolicy) backoff(n int, r Retry) time.Duration {
 		rnd = rand.Int64N
 	}
 	return base + time.Duration(rnd(int64(ceil-base)+1))
+}
+
+// failureLog is the servers' asynq.ErrorHandler: every failed run of a
+// task is logged with its id (as asynqmon shows it), type and adapter, and
+// whether Asynq retries it or archives it.
+type failureLog struct{ l *slog.Logger }
+
+func (f failureLog) HandleError(ctx context.Context, t *asynq.Task, err error) {
+	log := f.l
+	if log == nil {
+		log = slog.Default()
+	}
+	var p struct {
+		AdapterID string `json:"a"`
+	}
+	_ = json.Unmarshal(t.Payload(), &p)
+	id, _ := asynq.GetTaskID(ctx)
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	log.ErrorContext(ctx, "task failed", slog.String("task_id", id), slog.String("type", t.Type()),
+		slog.String("adapter", p.AdapterID), slog.Int("retried", retried), slog.Int("max_retry", maxRetry),
+		slog.Bool("archived", retried >= maxRetry || errors.Is(err, asynq.SkipRetry)), slog.String("error", err.Error()))
 }
 
 // asynqLogger sends Asynq's own log lines to slog.

@@ -167,6 +167,7 @@ func decodeDoc(key string, d storedDoc) (*orderDoc, error) {
 	if err := json.Unmarshal(d.raw, doc); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", key, err)
 	}
+	doc.upgrade()
 	return doc, nil
 }
 
@@ -200,25 +201,21 @@ func (s *Store) OrderView(ctx context.Context, ad *adapters.Adapter, orderID str
 }
 
 func (d *orderDoc) view(ad *adapters.Adapter, orderID string) *OrderView {
-	v := &OrderView{Adapter: ad.ID, Platform: ad.Platform, OrderID: orderID, History: []HistoryEntry{}}
+	v := &OrderView{Adapter: ad.ID, Platform: ad.Platform, OrderID: orderID, History: []HistoryEntry{}, Requests: []CancellationView{}}
 	if o := d.Order; o != nil {
 		v.Order = &OrderSummary{Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt, Total: adapters.Money(o.Total)}
 	}
-	if r := d.current(); r != nil {
-		cv := &CancellationView{
-			RequestID: r.ID, State: r.State, Version: r.Version, Initiator: r.Initiator, Reason: r.Reason,
-			RespondBy: r.RespondBy, Refund: (*adapters.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
-		}
-		if r.Denial != "" {
-			dr := r.Denial
-			cv.DenialReason = &dr
-		}
-		v.Cancellation = cv
+	if r := d.shown(); r != nil {
+		cv := r.view()
+		v.Cancellation = &cv
 	}
-	if d.Sync.Version > 0 {
-		sv := &SyncView{State: d.Sync.State, Attempts: d.Sync.Attempts, Version: d.Sync.Version}
-		if d.Sync.LastError != "" {
-			e := d.Sync.LastError
+	for i := len(d.Requests) - 1; i >= 0 && len(v.Requests) < maxViewRequests; i-- {
+		v.Requests = append(v.Requests, d.Requests[i].view())
+	}
+	if r := d.latest(); r != nil {
+		sv := &SyncView{State: r.syncState(), Attempts: r.Attempts, Version: r.Version}
+		if r.LastError != "" {
+			e := r.LastError
 			sv.LastError = &e
 		}
 		v.Sync = sv
@@ -240,6 +237,21 @@ func (d *orderDoc) view(ad *adapters.Adapter, orderID string) *OrderView {
 		v.History = append(v.History, e)
 	}
 	return v
+}
+
+// maxViewRequests bounds the view's requests list.
+const maxViewRequests = 50
+
+func (r *storedRequest) view() CancellationView {
+	cv := CancellationView{
+		RequestID: r.ID, State: r.State, Version: r.Version, Initiator: r.Initiator, Reason: r.Reason,
+		RespondBy: r.RespondBy, Refund: (*adapters.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
+	}
+	if r.Denial != "" {
+		dr := r.Denial
+		cv.DenialReason = &dr
+	}
+	return cv
 }
 
 // Views serves order views for a set of adapters.

@@ -2,10 +2,13 @@ package jobs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -39,8 +42,10 @@ type timerPayload struct {
 	timer
 }
 
-// syncPayload is a sync task's payload: push every unacknowledged state of
-// the order up to at least Version.
+// syncPayload is a sync task's payload: push the order's unsent versions,
+// oldest first. Version and RequestID name the version the task was queued
+// for (the one a dead letter is about); the order's document says what is
+// still to send.
 type syncPayload struct {
 	AdapterID string `json:"a"`
 	OrderID   string `json:"o"`
@@ -49,19 +54,49 @@ type syncPayload struct {
 	// Origin is the ingest request id of the webhook that led to Version,
 	// for log correlation only; empty after a timer or a replay.
 	Origin string `json:"r,omitempty"`
-	// Prior counts the attempts made before this task: the event's task
-	// makes the first one itself (Worker.syncInline) and queues this task
-	// only when it failed.
-	Prior int `json:"n,omitempty"`
-	// Dead, when set, is why that first attempt failed for good: on its
-	// first run the task pushes nothing and goes straight to the dead
-	// letter (run again from there, it syncs like any other).
-	Dead string `json:"d,omitempty"`
+	// Dead is set on a dead letter: what its version's sync record said
+	// when it was archived, for cancelsync dlq list.
+	Dead *deadInfo `json:"d,omitempty"`
 }
 
-// syncTaskID names the sync of one version; replays add a suffix.
-func syncTaskID(adapterID, orderID string, version int64) string {
-	return "sync:" + adapterID + ":" + orderID + ":" + strconv.FormatInt(version, 10)
+// deadInfo is the failure a dead letter records.
+type deadInfo struct {
+	Attempts int       `json:"n"`
+	Error    string    `json:"e"`
+	At       time.Time `json:"at"`
+}
+
+// TaskID names a task by its kind and the components that make it unique.
+// It is injective: the components are length-prefixed, so no two distinct
+// tuples give one id, whatever characters (":", ".", "-") the ids hold. It
+// begins with the kind and a hash of the components, before any "-",
+// because asynqmon cuts the ids it lists at the first "-"; what asynqmon
+// shows is then still distinct (docs/OPERATIONS.md).
+func TaskID(kind string, parts ...string) string {
+	var tail strings.Builder
+	for _, p := range parts {
+		tail.WriteString(strconv.Itoa(len(p)))
+		tail.WriteByte(':')
+		tail.WriteString(p)
+	}
+	sum := sha256.Sum256([]byte(tail.String()))
+	return kind + "." + hex.EncodeToString(sum[:8]) + "." + tail.String()
+}
+
+// EventTaskID is the task id of an adapter's webhook, which makes two
+// racing deliveries of one webhook-id collide in Asynq's enqueue.
+func EventTaskID(adapterID, webhookID string) string {
+	return TaskID("event", adapterID, webhookID)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// syncTaskID names attempt n of round round of version's sync: the retry a
+// failure schedules, or the first sync task of a version. Deterministic,
+// so that whoever queues it again (a replayed handler, a sync that finds
+// the retry not yet due) queues the same task.
+func syncTaskID(adapterID, orderID string, version int64, round, n int) string {
+	return TaskID("sync", adapterID, orderID, itoa(version), itoa(int64(round)), itoa(int64(n)))
 }
 
 // Queue puts tasks on Redis. It is safe for concurrent use.
@@ -115,7 +150,7 @@ func (q *Queue) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 	}
 	task := asynq.NewTask(TypeEvent, payload)
 	_, err = q.client.EnqueueContext(ctx, task,
-		asynq.Queue(QueueEvents), asynq.TaskID("event:"+d.AdapterID+":"+d.WebhookID),
+		asynq.Queue(QueueEvents), asynq.TaskID(EventTaskID(d.AdapterID, d.WebhookID)),
 		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(q.taskTimeout(d.AdapterID)))
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return true, nil
@@ -143,10 +178,7 @@ func (q *Queue) enqueueTimer(ctx context.Context, adapterID, orderID string, tm 
 	if err != nil {
 		return err
 	}
-	id := "timer:" + tm.Kind + ":" + adapterID + ":" + orderID + ":" + tm.RequestID + ":" + strconv.FormatInt(tm.At.UnixNano(), 10)
-	if tm.Rearm != 0 {
-		id += ":rearm:" + strconv.FormatInt(tm.Rearm, 10)
-	}
+	id := TaskID("timer", tm.Kind, adapterID, orderID, tm.RequestID, itoa(tm.At.UnixNano()), itoa(tm.Rearm))
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(TypeTimer, payload),
 		asynq.Queue(QueueEvents), asynq.TaskID(id), asynq.ProcessAt(tm.At),
 		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(q.taskTimeout(adapterID)))
@@ -156,16 +188,17 @@ func (q *Queue) enqueueTimer(ctx context.Context, adapterID, orderID string, tm 
 	return nil
 }
 
-// enqueueSync queues the push of an order's states up to version, with the
-// attempts left after p.Prior; opts add to the task's options (ProcessIn).
+// enqueueSync queues a sync task of the order; opts add to its options
+// (ProcessIn). A task of that id already queued is left as it is. Its
+// failures are Redis failures (push failures are recorded on the order and
+// scheduled by the Syncer), so it retries as long as an event's task.
 func (q *Queue) enqueueSync(ctx context.Context, p syncPayload, taskID string, opts ...asynq.Option) error {
 	payload, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	attempts := max(q.SyncAttempts(p.AdapterID), 1)
 	opts = append(opts, asynq.Queue(QueueSync), asynq.TaskID(taskID),
-		asynq.MaxRetry(max(attempts-1-p.Prior, 0)), asynq.Timeout(q.taskTimeout(p.AdapterID)))
+		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(q.taskTimeout(p.AdapterID)))
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(TypeSync, payload), opts...)
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("queue sync %s: %w", taskID, err)
@@ -181,19 +214,25 @@ func (q *Queue) issue(ctx context.Context, adapterID, orderID string, doc *order
 		}
 	}
 	if eff.sync > 0 {
-		p := newSyncPayload(adapterID, orderID, doc, eff)
-		return q.enqueueSync(ctx, p, syncTaskID(adapterID, orderID, eff.sync))
+		return q.queueNext(ctx, adapterID, orderID, doc, eff.requestID)
 	}
 	return nil
 }
 
-// newSyncPayload is the sync of eff's version of the order.
-func newSyncPayload(adapterID, orderID string, doc *orderDoc, eff effects) syncPayload {
-	p := syncPayload{AdapterID: adapterID, OrderID: orderID, Version: eff.sync, Origin: eff.requestID}
-	if r := doc.atVersion(eff.sync); r != nil {
-		p.RequestID = r.ID
+// queueNext queues the sync task that sends doc's oldest unsent version:
+// now, or when its retry is due. Its id is deterministic (syncTaskID), so
+// queueing it again is a no-op while it waits.
+func (q *Queue) queueNext(ctx context.Context, adapterID, orderID string, doc *orderDoc, origin string) error {
+	r := doc.nextUnsent()
+	if r == nil {
+		return nil
 	}
-	return p
+	p := syncPayload{AdapterID: adapterID, OrderID: orderID, RequestID: r.ID, Version: r.Version, Origin: origin}
+	var opts []asynq.Option
+	if !r.NextAt.IsZero() {
+		opts = append(opts, asynq.ProcessAt(r.NextAt))
+	}
+	return q.enqueueSync(ctx, p, syncTaskID(adapterID, orderID, r.Version, r.Round, r.Attempts+1), opts...)
 }
 
 // Ping reports whether Redis answers.

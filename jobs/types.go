@@ -34,6 +34,8 @@ type OrderView struct {
 	Sync         *SyncView         `json:"sync"`
 	Conflict     *string           `json:"conflict"`
 	History      []HistoryEntry    `json:"history"`
+	// Requests are the order's requests, newest first, at most 50.
+	Requests []CancellationView `json:"requests"`
 }
 
 // OrderSummary is the order part of the view.
@@ -60,7 +62,7 @@ type CancellationView struct {
 
 // SyncView says how far the latest state got to the platform.
 type SyncView struct {
-	State     string  `json:"state"` // pending | synced | failed
+	State     string  `json:"state"` // pending | synced | failed | skipped
 	Attempts  int     `json:"attempts"`
 	LastError *string `json:"last_error"`
 	Version   int64   `json:"version"`

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -22,20 +21,19 @@ type Retry struct {
 }
 
 // Worker runs the task handlers. Build it with NewWorker and serve its
-// Handler with an Asynq server (see NewServer).
+// Handler with an Asynq server (see NewServer). Events and timers are
+// applied here; everything about syncing back is the Syncer's.
 type Worker struct {
 	store     *Store
 	queue     *Queue
 	adapters  map[string]*adapters.Adapter
-	retries   map[string]Retry
 	orderWait time.Duration
 	now       func() time.Time
 	log       *slog.Logger
 	metrics   *Metrics
-	lockWait  time.Duration
+	syncer    *Syncer
 	// queueSyncs: see WorkerOptions.QueueSyncs.
 	queueSyncs bool
-	inspector  *asynq.Inspector
 }
 
 // WorkerOptions configure a Worker.
@@ -56,9 +54,8 @@ type WorkerOptions struct {
 // on queue.
 func NewWorker(store *Store, queue *Queue, o WorkerOptions) *Worker {
 	w := &Worker{
-		store: store, queue: queue, adapters: o.Adapters, retries: o.Retries, orderWait: o.OrderWait,
-		now: o.Now, log: o.Logger, metrics: o.Metrics, lockWait: 10 * time.Second, queueSyncs: o.QueueSyncs,
-		inspector: asynq.NewInspectorFromRedisClient(queue.rdb),
+		store: store, queue: queue, adapters: o.Adapters, orderWait: o.OrderWait,
+		now: o.Now, log: o.Logger, metrics: o.Metrics, queueSyncs: o.QueueSyncs,
 	}
 	if w.now == nil {
 		w.now = time.Now
@@ -66,6 +63,7 @@ func NewWorker(store *Store, queue *Queue, o WorkerOptions) *Worker {
 	if w.log == nil {
 		w.log = slog.Default()
 	}
+	w.syncer = newSyncer(store, queue, o.Retries, w.now, w.log, o.Metrics)
 	for id := range o.Adapters {
 		w.metrics.initAdapter(id)
 	}
@@ -153,12 +151,10 @@ func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, re
 	queued := eff
 	if lk.taken {
 		// Otherwise another sync of the order holds the lock, and the sync
-		// task queued below takes over once it is free.
-		handled, err := w.syncInline(ctx, ad, orderID, doc, stored, eff, w.store.held(ctx, ad.ID, orderID, lk.token))
-		if err != nil {
-			return err
-		}
-		if handled {
+		// task queued below takes over once it is free. When Redis fails
+		// during the inline sync, the task starts over from the document.
+		stored.doc = doc
+		if err := w.syncer.inline(ctx, ad, orderID, stored, w.store.held(ctx, ad.ID, orderID, lk.token), requestID); err == nil {
 			queued.sync = 0
 		}
 	}
@@ -172,7 +168,7 @@ func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, re
 	}
 	if tr.changed {
 		attrs = append(attrs, slog.String("adapter", ad.ID), slog.String("order_id", orderID))
-		if r := doc.atVersion(eff.sync); r != nil {
+		if r := doc.atVersion(tr.eff.sync); r != nil {
 			attrs = append(attrs, slog.String("cancel_request_id", r.ID), slog.String("state", string(r.State)), slog.Int64("version", r.Version))
 		}
 		w.log.InfoContext(ctx, "applied", append(attrs, taskAttrs(ctx, requestID)...)...)
@@ -194,227 +190,17 @@ func taskAttrs(ctx context.Context, requestID string) []any {
 	return attrs
 }
 
-// syncInline makes the first attempt of a new state's sync from inside the
-// task that decided it, instead of queueing a sync task for it: on success
-// that saves a task (enqueue, dequeue, completion) and a lock/read/ack cycle
-// of round trips per decision, which is what bounds cancellations per
-// second (BENCHMARKS.md). It changes no guarantee: the event's task is still
-// active in Asynq until this returns, so a crash here re-runs it, finds the
-// transition stored (replay) and queues the sync task as before.
-//
-// The caller took the order's sync lock together with storing the decided
-// document (casLock); syncInline releases it. It reports handled when the
-// sync needs no more from the caller: every state was acknowledged, or the
-// failure was recorded on the order and the sync task that continues from
-// attempt 2 (after the backoff the failure chose) or carries it to the dead
-// letter is queued. When Redis fails it leaves the sync to the task.
-func (w *Worker) syncInline(ctx context.Context, ad *adapters.Adapter, orderID string, decided *orderDoc, stored storedDoc, eff effects, lock *syncLock) (handled bool, err error) {
-	defer lock.unlock()
-	// The lock was taken with the store, so the decided document is the
-	// stored one: nothing to read or decode again. The acknowledgement
-	// below may update its sync fields; the caller only reads its requests.
-	cur := stored
-	cur.doc = decided
-	p := newSyncPayload(ad.ID, orderID, decided, eff)
-	attempts := max(w.queue.SyncAttempts(ad.ID), 1)
-	err = w.push(ctx, ad, p, cur, lock, 1, attempts <= 1)
-	var retry *retryIn
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.As(err, &retry) && attempts > 1:
-		p.Prior = 1
-		return true, w.queue.enqueueSync(ctx, p, syncTaskID(ad.ID, orderID, eff.sync), asynq.ProcessIn(retry.delay))
-	case errors.As(err, &retry), errors.Is(err, asynq.SkipRetry):
-		p.Prior = 1
-		p.Dead = strings.TrimSuffix(err.Error(), " (permanent: "+asynq.SkipRetry.Error()+")")
-		return true, w.queue.enqueueSync(ctx, p, syncTaskID(ad.ID, orderID, eff.sync))
-	}
-	// Redis failed while recording the outcome: the sync task starts over.
-	return false, nil
-}
-
-// ranBefore reports whether the running task failed in an earlier run, i.e.
-// it was archived and is being run again. On a Redis error it says no.
-func (w *Worker) ranBefore(ctx context.Context) bool {
-	id, _ := asynq.GetTaskID(ctx)
-	queue, _ := asynq.GetQueueName(ctx)
-	info, err := w.inspector.GetTaskInfo(queue, id)
-	return err == nil && !info.LastFailedAt.IsZero()
-}
-
-// errSyncBusy means another sync of the same order is running. It is not a
-// failure: Asynq retries it soon without counting an attempt.
-var errSyncBusy = errors.New("another sync of this order is running")
-
 func (w *Worker) handleSync(ctx context.Context, t *asynq.Task) error {
-	var p syncPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil {
-		return fmt.Errorf("decode sync task: %v: %w", err, asynq.SkipRetry)
+	p, err := decodeSync(t)
+	if err != nil {
+		return err
 	}
 	ad, err := w.adapter(p.AdapterID)
 	if err != nil {
 		return err
 	}
-	if p.Dead != "" && !w.ranBefore(ctx) {
-		// The first attempt, made by the event's task, failed for good and
-		// is recorded on the order; this task only carries it to the dead
-		// letter. Run again from there by hand (asynqmon's Run), it has
-		// failed before and pushes for real like any sync.
-		return fmt.Errorf("%s (permanent: %w)", p.Dead, asynq.SkipRetry)
-	}
-	lock, cur, err := w.store.lockAndLoad(ctx, ad.ID, p.OrderID, w.lockWait)
-	if err != nil {
-		return err
-	}
-	defer lock.unlock()
-
-	retried, _ := asynq.GetRetryCount(ctx)
-	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	attempt := p.Prior + retried + 1
-	doc, err := decodeDoc(orderKey(ad.ID, p.OrderID), cur)
-	if err != nil {
-		return err
-	}
-	cur.doc = doc
-	// Asynq keeps retry times in whole seconds, so a retry may come up to a
-	// second before the backoff or Retry-After it was given; wait that out.
-	if early := doc.Sync.NextAt.Sub(w.now()); early > 0 && early <= maxEarlyWait {
-		select {
-		case <-time.After(early):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return w.push(ctx, ad, p, cur, lock, attempt, retried >= maxRetry)
+	return w.syncer.handle(ctx, ad, p)
 }
 
-// push sends the order's unacknowledged states to the platform and records
-// each acknowledgement; the caller holds the order's sync lock and read doc
-// (stored as cur) under it. attempt numbers this try, last says it is the
-// final one. A failed push is recorded on the order and returned as the
-// task's result (see syncFailed).
-func (w *Worker) push(ctx context.Context, ad *adapters.Adapter, p syncPayload, cur storedDoc, lock *syncLock, attempt int, last bool) error {
-	doc := cur.doc
-	if doc == nil {
-		var err error
-		if doc, err = decodeDoc(orderKey(ad.ID, p.OrderID), cur); err != nil {
-			return err
-		}
-	}
-	// Every unacknowledged state, oldest version first, so the platform sees
-	// them in order; a state superseded by a newer one of the same request
-	// is not sent, and nothing at or below Acked is ever sent again.
-	ups := outstanding(doc, p.OrderID)
-	for i, u := range ups {
-		start := time.Now()
-		err := ad.Client.Push(ctx, adapters.IdempotencyKey(ad.ID, u), u)
-		w.metrics.syncAttempt(ad, err, time.Since(start))
-		if err != nil {
-			return w.syncFailed(ctx, ad, p, u.Version, attempt, last, err)
-		}
-		// The last acknowledgement hands the lock back in the same round
-		// trip; the caller's unlock then has nothing left to do.
-		var release *syncLock
-		if i == len(ups)-1 {
-			release = lock
-		}
-		if cur, err = w.syncAcked(ctx, ad, p.OrderID, cur, release, u.Version, attempt); err != nil {
-			return err
-		}
-		w.metrics.syncOutcome(ad, OutcomeSynced)
-		w.log.InfoContext(ctx, "synced", append([]any{slog.String("adapter", ad.ID), slog.String("order_id", p.OrderID),
-			slog.String("cancel_request_id", u.RequestID), slog.Int64("version", u.Version), slog.Int("attempt", attempt)},
-			taskAttrs(ctx, p.Origin)...)...)
-	}
-	return nil
-}
-
-// outstanding lists the current states not yet acknowledged, by version.
-func outstanding(doc *orderDoc, orderID string) []adapters.Update {
-	var ups []adapters.Update
-	for i := range doc.Requests {
-		r := &doc.Requests[i]
-		if r.Version > doc.Sync.Acked && r.State != adapters.AwaitingOrder {
-			ups = append(ups, r.update(orderID))
-		}
-	}
-	for i := 1; i < len(ups); i++ { // few entries: insertion sort
-		for j := i; j > 0 && ups[j].Version < ups[j-1].Version; j-- {
-			ups[j], ups[j-1] = ups[j-1], ups[j]
-		}
-	}
-	return ups
-}
-
-// syncAcked records that the platform acknowledged version. It starts from
-// cur, the document as last read or written under the sync lock, so that in
-// the usual case it costs one compare-and-set and no read; it returns the
-// document as stored afterwards.
-func (w *Worker) syncAcked(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, version int64, attempt int) (storedDoc, error) {
-	var lk *casLock
-	if release != nil {
-		lk = &casLock{release: release}
-	}
-	_, stored, err := w.store.change(ctx, ad.ID, orderID, &cur, lk, func(doc *orderDoc) bool {
-		if doc.Sync.Acked >= version {
-			return false
-		}
-		doc.Sync.Acked = version
-		if doc.Sync.Acked >= doc.Sync.Version {
-			doc.Sync.State, doc.Sync.Attempts, doc.Sync.LastError, doc.Sync.NextAt = syncSynced, attempt, "", time.Time{}
-		}
-		return true
-	})
-	return stored, err
-}
-
-// syncFailed records a failed push on the order and turns it into the
-// task's result: retried, or archived (the dead letter) when permanent or
-// out of attempts.
-func (w *Worker) syncFailed(ctx context.Context, ad *adapters.Adapter, p syncPayload, version int64, attempt int, last bool, pushErr error) error {
-	var se *adapters.SyncError
-	permanent := errors.As(pushErr, &se) && !se.Retryable
-	final := permanent || last
-	msg := pushErr.Error()
-	var delay time.Duration
-	if !final {
-		delay = RetryPolicy{Retries: w.retries}.forSync(p.AdapterID, attempt-1, pushErr)
-	}
-	nextAt := w.now().Add(delay)
-	if _, err := w.store.update(ctx, ad.ID, p.OrderID, func(doc *orderDoc) bool {
-		if doc.Sync.Acked >= version {
-			return false
-		}
-		doc.Sync.Attempts, doc.Sync.LastError, doc.Sync.NextAt = attempt, msg, nextAt
-		if final {
-			doc.Sync.State = syncFailed
-		}
-		return true
-	}); err != nil {
-		return err
-	}
-	outcome := OutcomeRetried
-	if final {
-		outcome = OutcomeDeadLettered
-	}
-	w.metrics.syncOutcome(ad, outcome)
-	w.log.WarnContext(ctx, "sync failed", append([]any{slog.String("adapter", ad.ID), slog.String("order_id", p.OrderID),
-		slog.Int64("version", version), slog.Int("attempt", attempt), slog.Bool("final", final), slog.String("outcome", outcome),
-		slog.String("error", msg)}, taskAttrs(ctx, p.Origin)...)...)
-	err := fmt.Errorf("sync v%d: %w", version, pushErr)
-	if permanent {
-		return fmt.Errorf("%w (permanent: %w)", err, asynq.SkipRetry)
-	}
-	return &retryIn{err: err, delay: delay}
-}
-
-// retryIn carries the delay a failed sync chose (and recorded as NextAt) to
-// the RetryDelayFunc, so both agree on when the next attempt is due.
-type retryIn struct {
-	err   error
-	delay time.Duration
-}
-
-func (r *retryIn) Error() string { return r.err.Error() }
-func (r *retryIn) Unwrap() error { return r.err }
+// errSyncBusy means another sync of the same order holds its lock.
+var errSyncBusy = errors.New("another sync of this order is running")

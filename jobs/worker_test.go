@@ -206,7 +206,7 @@ func TestEnqueueDeduplicatesRacingDeliveries(t *testing.T) {
 	}
 	// The remembered id outlives the task.
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
-	if err := ins.DeleteTask(QueueEvents, "event:t-selfservice:msg_race"); err != nil {
+	if err := ins.DeleteTask(QueueEvents, EventTaskID("t-selfservice", "msg_race")); err != nil {
 		t.Fatal(err)
 	}
 	if dup, err := b.queue.Enqueue(context.Background(), d); err != nil || !dup {
@@ -329,35 +329,28 @@ func TestRetryPolicy(t *testing.T) {
 	t.Parallel()
 	r := Retry{MaxAttempts: 5, BaseDelay: time.Second, MaxDelay: 10 * time.Second}
 	p := RetryPolicy{Retries: map[string]Retry{"a": r}}
-	task := func() *asynq.Task {
-		b, _ := json.Marshal(syncPayload{AdapterID: "a", OrderID: "o", Version: 1})
-		return asynq.NewTask(TypeSync, b)
-	}()
 	for n := range 10 {
 		ceil := min(time.Second<<n, 10*time.Second)
 		for range 50 {
-			d := p.Delay(n, &adapters.SyncError{Status: 503, Retryable: true}, task)
+			d := p.forSync("a", n, &adapters.SyncError{Retryable: true, Msg: "HTTP 503"})
 			if d < time.Second || d > ceil {
 				t.Fatalf("n=%d: delay %v outside [1s, %v]", n, d, ceil)
 			}
 		}
 	}
-	if d := p.Delay(0, &adapters.SyncError{Status: 429, Retryable: true, RetryAfter: 7 * time.Second}, task); d != 7*time.Second {
+	if d := p.forSync("a", 0, &adapters.SyncError{Retryable: true, RetryAfter: 7 * time.Second}); d != 7*time.Second {
 		t.Fatalf("Retry-After 7s: delay %v", d)
 	}
-	if d := p.Delay(0, &adapters.SyncError{Status: 429, Retryable: true, RetryAfter: time.Hour}, task); d != 10*time.Second {
+	if d := p.forSync("a", 0, &adapters.SyncError{Retryable: true, RetryAfter: time.Hour}); d != 10*time.Second {
 		t.Fatalf("Retry-After capped: delay %v", d)
-	}
-	if d := p.Delay(3, errSyncBusy, task); d != 100*time.Millisecond {
-		t.Fatalf("busy: delay %v", d)
 	}
 	// Full jitter reaches both ends of the range.
 	lo := RetryPolicy{Retries: p.Retries, Rand: func(int64) int64 { return 0 }}
 	hi := RetryPolicy{Retries: p.Retries, Rand: func(n int64) int64 { return n - 1 }}
-	if d := lo.Delay(3, nil, task); d != time.Second {
+	if d := lo.forSync("a", 3, nil); d != time.Second {
 		t.Fatalf("lo = %v", d)
 	}
-	if d := hi.Delay(3, nil, task); d != 8*time.Second {
+	if d := hi.forSync("a", 3, nil); d != 8*time.Second {
 		t.Fatalf("hi = %v", d)
 	}
 }
@@ -395,7 +388,10 @@ func TestSecondRequestAfterCancelIsDenied(t *testing.T) {
 		}
 	}
 	v := b.view(t, "t-selfservice", "o-15")
-	c := v.Cancellation
+	if v.Cancellation.RequestID != "cr-15a" || len(v.Requests) != 2 {
+		t.Fatalf("view shows %+v of %d requests, want the cancelling cr-15a", v.Cancellation, len(v.Requests))
+	}
+	c := v.Requests[0]
 	if c.RequestID != "cr-15b" || c.State != adapters.Denied || c.DenialReason == nil || *c.DenialReason != adapters.AlreadyCancelled || c.Version != 2 {
 		t.Fatalf("second request = %+v", c)
 	}

@@ -162,15 +162,15 @@ func (c *client) Push(ctx context.Context, idempotencyKey string, u adapters.Upd
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	msg := http.StatusText(resp.StatusCode)
-	if msg == "" {
-		msg = "unexpected status"
+	text := http.StatusText(resp.StatusCode)
+	if text == "" {
+		text = "unexpected status"
 	}
+	msg := "HTTP " + strconv.Itoa(resp.StatusCode) + ": " + text
 	if snippet := c.snippet(resp.Body); snippet != "" {
 		msg += ": " + snippet
 	}
 	return &adapters.SyncError{
-		Status:     resp.StatusCode,
 		Retryable:  retryableStatus(resp.StatusCode),
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
 		Msg:        msg,

@@ -355,9 +355,9 @@ func ruleMessage(fe validator.FieldError, currency string) string {
 	case "oneof":
 		return "must be one of: " + fe.Param()
 	case "ident":
-		return fmt.Sprintf("must be 1 to %d characters of A-Z a-z 0-9 . _ : -", maxIdentLen)
+		return fmt.Sprintf("must be 1 to %d characters of A-Z a-z 0-9 . _ : -, and not . or ..", maxIdentLen)
 	case "rfc3339":
-		return "must be an RFC 3339 date-time, like 2026-11-20T10:00:00Z"
+		return "must be an RFC 3339 date-time between 2000-01-01 and 2100-01-01, like 2026-11-20T10:00:00Z"
 	case "iso4217":
 		return "must be an ISO 4217 currency code, like USD"
 	case "amount":
@@ -387,9 +387,10 @@ func invalid(field, message string) *adapters.ValidationError {
 	return &adapters.ValidationError{Errors: []adapters.FieldError{{Field: field, Message: message}}}
 }
 
-// validIdent reports whether s is 1–128 characters of [A-Za-z0-9._:-].
+// validIdent reports whether s is 1–128 characters of [A-Za-z0-9._:-],
+// and not "." or "..", which a sync URL's path would read as dot segments.
 func validIdent(s string) bool {
-	if len(s) == 0 || len(s) > maxIdentLen {
+	if len(s) == 0 || len(s) > maxIdentLen || s == "." || s == ".." {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -402,9 +403,17 @@ func validIdent(s string) bool {
 	return true
 }
 
+// Times outside [minTime, maxTime) are refused at ingest: a far-future
+// time would be accepted and then fail in the workers for ever (its JSON
+// cannot be written back beyond year 9999, and no deadline that far is real).
+var (
+	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 func validRFC3339(s string) bool {
-	_, err := time.Parse(time.RFC3339, s)
-	return err == nil
+	t, err := time.Parse(time.RFC3339, s)
+	return err == nil && !t.Before(minTime) && t.Before(maxTime)
 }
 
 // mustTime parses a timestamp the rfc3339 rule already accepted.

@@ -1,0 +1,314 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+// Syncer owns the whole sync-back path: the order's sync lock, the push of
+// every unsent version to the platform (oldest first), its acknowledgement,
+// the failure record, the retry policy and the dead letter. The order's
+// document is the one record of sync state: each request carries the sync
+// record of its current version (state, attempts, last error, when the next
+// attempt is due), and the document the highest version acknowledged.
+// Asynq only runs the tasks: a sync task never fails because a push did
+// (that is recorded and scheduled here), only when Redis does.
+//
+// A push has one of four results:
+//   - synced: the platform has the version;
+//   - skipped: the platform takes no call for its state
+//     (adapters.ErrNothingToSend), which counts as acknowledged;
+//   - retry: a retryable failure with attempts left; a task of its own,
+//     named by (version, attempt), is scheduled after the backoff, and the
+//     order's later versions wait behind it so they reach the platform in
+//     order;
+//   - dead: a permanent failure (a *adapters.SyncError that is not
+//     Retryable) or the last of max_attempts; the version goes to the dead
+//     letter once, and the later versions are sent at once.
+//
+// A sync that finds the order's sync busy (another one running, or a
+// crashed one's lock not yet expired) has made no attempt: it queues itself
+// again under a new id (comeBack) and completes, so waiting never counts
+// as an attempt and never reaches the dead letter.
+type Syncer struct {
+	store     *Store
+	queue     *Queue
+	retries   map[string]Retry
+	now       func() time.Time
+	log       *slog.Logger
+	metrics   *Metrics
+	lockWait  time.Duration
+	inspector *asynq.Inspector
+}
+
+// Push results, also the outcome label of cancelsync_sync_attempts_total.
+const (
+	OutcomeSynced       = "synced"
+	OutcomeSkipped      = "skipped"
+	OutcomeRetried      = "retried"
+	OutcomeDeadLettered = "dead_lettered"
+)
+
+// busyAgain is how soon a sync that found the order's sync busy runs again.
+const busyAgain = time.Second
+
+// deadHold is how far ahead a dead letter is scheduled before it is
+// archived; it never runs unless a crash came between the two.
+const deadHold = 30 * 24 * time.Hour
+
+func newSyncer(store *Store, queue *Queue, retries map[string]Retry, now func() time.Time, log *slog.Logger, m *Metrics) *Syncer {
+	return &Syncer{
+		store: store, queue: queue, retries: retries, now: now, log: log, metrics: m,
+		lockWait: 2 * time.Second, inspector: asynq.NewInspectorFromRedisClient(queue.rdb),
+	}
+}
+
+// handle runs a sync task.
+func (s *Syncer) handle(ctx context.Context, ad *adapters.Adapter, p syncPayload) error {
+	if p.Dead != nil {
+		// A dead letter run again (asynqmon's Run): its version gets a new
+		// round of attempts, as dlq replay gives it.
+		if _, err := revive(ctx, s.store, ad.ID, p.OrderID, p.Version); err != nil {
+			return err
+		}
+		p.Dead = nil
+	}
+	lock, cur, err := s.store.lockAndLoad(ctx, ad.ID, p.OrderID, s.lockWait)
+	if errors.Is(err, errSyncBusy) {
+		return s.comeBack(ctx, p)
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.unlock()
+	return s.run(ctx, ad, p.OrderID, cur, lock, p.Origin)
+}
+
+// comeBack is the "busy, come back" outcome: the task queues its own
+// continuation under a new id and completes. No push was made, so no
+// attempt is counted, and Asynq never sees a failure.
+func (s *Syncer) comeBack(ctx context.Context, p syncPayload) error {
+	id := TaskID("sync", p.AdapterID, p.OrderID, itoa(p.Version), "wait", newLockToken())
+	return s.queue.enqueueSync(ctx, p, id, asynq.ProcessIn(busyAgain))
+}
+
+// inline makes the first attempt of a new state's sync from inside the task
+// that decided it, holding the lock that task took with the store (see
+// Worker.transact): on success that saves a task and a lock/read cycle per
+// decision (BENCHMARKS.md). It returns an error only when Redis failed, and
+// the caller then queues the sync task.
+func (s *Syncer) inline(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, lock *syncLock, origin string) error {
+	defer lock.unlock()
+	return s.run(ctx, ad, orderID, cur, lock, origin)
+}
+
+// unsentUpdate is one version to send with what its sync record needs.
+type unsentUpdate struct {
+	u        adapters.Update
+	round    int
+	attempts int // made before this push
+}
+
+// run sends the order's unsent versions under its sync lock; cur is the
+// document read (or written) under the lock.
+func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, lock *syncLock, origin string) error {
+	doc := cur.doc
+	if doc == nil {
+		var err error
+		if doc, err = decodeDoc(orderKey(ad.ID, orderID), cur); err != nil {
+			return err
+		}
+		cur.doc = doc
+	}
+	var todo []unsentUpdate
+	for _, r := range doc.unsent() {
+		todo = append(todo, unsentUpdate{u: r.update(orderID), round: r.Round, attempts: r.Attempts})
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	// A retry is due at the oldest version's NextAt. Asynq keeps due times
+	// in whole seconds, so a retry may come up to a second early: wait that
+	// out. Much earlier (a sync queued for a later version, or one that came
+	// back from busy), the retry's own task is the one to send it: make sure
+	// it is queued and stop.
+	if first := doc.nextUnsent(); first != nil && !first.NextAt.IsZero() {
+		if early := first.NextAt.Sub(s.now()); early > maxEarlyWait {
+			return s.queue.queueNext(ctx, ad.ID, orderID, doc, origin)
+		} else if early > 0 {
+			select {
+			case <-time.After(early):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	maxAttempts := max(s.queue.SyncAttempts(ad.ID), 1)
+	for i, t := range todo {
+		var release *syncLock
+		if i == len(todo)-1 {
+			release = lock // the last record hands the lock back in its round trip
+		}
+		start := time.Now()
+		err := ad.Client.Push(ctx, adapters.IdempotencyKey(ad.ID, t.u), t.u)
+		took := time.Since(start)
+		attempt := t.attempts + 1
+		switch {
+		case err == nil || errors.Is(err, adapters.ErrNothingToSend):
+			outcome := OutcomeSynced
+			if err != nil {
+				outcome = OutcomeSkipped
+			}
+			s.metrics.syncAttempt(ad, outcome, took)
+			if cur, err = s.acked(ctx, ad, orderID, cur, release, t.u.Version, outcome); err != nil {
+				return err
+			}
+			s.log.InfoContext(ctx, outcome, append(s.attrs(ad, orderID, t.u, attempt), taskAttrs(ctx, origin)...)...)
+		case permanent(err) || attempt >= maxAttempts:
+			s.metrics.syncAttempt(ad, OutcomeDeadLettered, took)
+			s.logFailure(ctx, ad, orderID, t.u, attempt, OutcomeDeadLettered, err, origin)
+			// Archived before it is recorded: a crash in between pushes
+			// again and finds the dead letter already there (its id is the
+			// version's), so the version is dead-lettered once.
+			if err := s.deadLetter(ctx, ad, orderID, t, attempt, err.Error()); err != nil {
+				return err
+			}
+			if cur, err = s.failed(ctx, ad, orderID, cur, release, t.u.Version, err.Error(), time.Time{}); err != nil {
+				return err
+			}
+			// A dead version does not hold back the later ones.
+		default:
+			delay := RetryPolicy{Retries: s.retries}.forSync(ad.ID, attempt-1, err)
+			s.metrics.syncAttempt(ad, OutcomeRetried, took)
+			s.logFailure(ctx, ad, orderID, t.u, attempt, OutcomeRetried, err, origin, slog.Duration("retry_in", delay))
+			if cur, err = s.failed(ctx, ad, orderID, cur, release, t.u.Version, err.Error(), s.now().Add(delay)); err != nil {
+				return err
+			}
+			// Later versions wait behind this one, so that the platform
+			// sees them in order.
+			return s.queue.queueNext(ctx, ad.ID, orderID, cur.doc, origin)
+		}
+	}
+	return nil
+}
+
+// permanent reports whether a push failure will fail again however often
+// it is sent: a *adapters.SyncError that is not Retryable. Anything else
+// (a client that broke the Client contract) is retried.
+func permanent(err error) bool {
+	var se *adapters.SyncError
+	return errors.As(err, &se) && !se.Retryable
+}
+
+// acked records that version reached the platform (synced) or had nothing
+// to send (skipped). It starts from cur, the document as last read or
+// written under the sync lock, so that in the usual case it costs one
+// compare-and-set and no read; it returns the document as stored.
+func (s *Syncer) acked(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, version int64, outcome string) (storedDoc, error) {
+	return s.record(ctx, ad, orderID, cur, release, func(doc *orderDoc) bool {
+		changed := false
+		if doc.Acked < version {
+			doc.Acked, changed = version, true
+		}
+		// A request that moved on to a newer state meanwhile keeps that
+		// state's record; the acknowledgement still counts for Acked.
+		if r := doc.atVersion(version); r != nil && r.Sync == "" {
+			r.Sync, r.Attempts, r.LastError, r.NextAt = outcome, r.Attempts+1, "", time.Time{}
+			changed = true
+		}
+		doc.compact()
+		return changed
+	})
+}
+
+// failed records a failed push of version: with next set, the attempt
+// that will follow; zero, the version is dead.
+func (s *Syncer) failed(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, version int64, msg string, next time.Time) (storedDoc, error) {
+	return s.record(ctx, ad, orderID, cur, release, func(doc *orderDoc) bool {
+		r := doc.atVersion(version)
+		if r == nil || r.Sync != "" || version <= doc.Acked {
+			return false
+		}
+		r.Attempts, r.LastError, r.NextAt = r.Attempts+1, msg, next
+		if next.IsZero() {
+			r.Sync = syncFailed
+		}
+		return true
+	})
+}
+
+func (s *Syncer) record(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, fn func(*orderDoc) bool) (storedDoc, error) {
+	var lk *casLock
+	if release != nil {
+		lk = &casLock{release: release}
+	}
+	doc, stored, err := s.store.change(ctx, ad.ID, orderID, &cur, lk, fn)
+	if err != nil {
+		return storedDoc{}, err
+	}
+	stored.doc = doc
+	return stored, nil
+}
+
+// deadLetter puts the version's sync in the dead letter (Asynq's archive
+// of the sync queue): a sync task of the version, queued far ahead and
+// archived at once. Its id is the version's and round's, so it is there
+// once however often this runs. Replayed (dlq replay, asynqmon's Run), it
+// is an ordinary sync of the order.
+func (s *Syncer) deadLetter(ctx context.Context, ad *adapters.Adapter, orderID string, t unsentUpdate, attempts int, msg string) error {
+	p := syncPayload{AdapterID: ad.ID, OrderID: orderID, RequestID: t.u.RequestID, Version: t.u.Version,
+		Dead: &deadInfo{Attempts: attempts, Error: msg, At: s.now().UTC().Truncate(time.Millisecond)}}
+	id := TaskID("dead", ad.ID, orderID, itoa(t.u.Version), itoa(int64(t.round)))
+	if err := s.queue.enqueueSync(ctx, p, id, asynq.ProcessIn(deadHold)); err != nil {
+		return err
+	}
+	if err := s.inspector.ArchiveTask(QueueSync, id); err != nil {
+		if info, ierr := s.inspector.GetTaskInfo(QueueSync, id); ierr != nil || info.State != asynq.TaskStateArchived {
+			return fmt.Errorf("dead letter %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func (s *Syncer) attrs(ad *adapters.Adapter, orderID string, u adapters.Update, attempt int) []any {
+	return []any{slog.String("adapter", ad.ID), slog.String("order_id", orderID),
+		slog.String("cancel_request_id", u.RequestID), slog.Int64("version", u.Version), slog.Int("attempt", attempt)}
+}
+
+func (s *Syncer) logFailure(ctx context.Context, ad *adapters.Adapter, orderID string, u adapters.Update, attempt int, outcome string, err error, origin string, extra ...any) {
+	attrs := append(s.attrs(ad, orderID, u, attempt), slog.String("outcome", outcome), slog.String("error", err.Error()))
+	attrs = append(attrs, extra...)
+	s.log.WarnContext(ctx, "sync failed", append(attrs, taskAttrs(ctx, origin)...)...)
+}
+
+// revive makes a dead version pending again with a new round of
+// attempts; a version older than one the platform acknowledged stays as it
+// is, since it is never sent. It returns the stored document.
+func revive(ctx context.Context, store *Store, adapterID, orderID string, version int64) (*orderDoc, error) {
+	return store.update(ctx, adapterID, orderID, func(doc *orderDoc) bool {
+		r := doc.atVersion(version)
+		if r == nil || r.Sync != syncFailed || version <= doc.Acked {
+			return false
+		}
+		r.Sync, r.Attempts, r.LastError, r.NextAt = "", 0, "", time.Time{}
+		r.Round++
+		return true
+	})
+}
+
+// decodeSync reads a sync task's payload.
+func decodeSync(t *asynq.Task) (syncPayload, error) {
+	var p syncPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return p, fmt.Errorf("decode sync task: %v: %w", err, asynq.SkipRetry)
+	}
+	return p, nil
+}
