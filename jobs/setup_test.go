@@ -17,6 +17,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
+	"github.com/cancelsync/cancelsync/internal/redistest"
 )
 
 // fakePlatform is a platform API as a real HTTP server on loopback. Each PUT
@@ -26,6 +27,8 @@ type fakePlatform struct {
 	mu     sync.Mutex
 	puts   []recordedPut
 	script func(n int, w http.ResponseWriter) bool // true: answered
+	// byUpdate, when set, picks the answer by the update pushed.
+	byUpdate func(u adapters.Update, w http.ResponseWriter) bool
 }
 
 type recordedPut struct {
@@ -46,9 +49,12 @@ func newFakePlatform(t *testing.T) *fakePlatform {
 		f.mu.Lock()
 		n := len(f.puts)
 		f.puts = append(f.puts, recordedPut{Path: r.URL.Path, Auth: r.Header.Get("Authorization"), IdempotencyKey: r.Header.Get("Idempotency-Key"), Update: u, Raw: string(raw), At: time.Now()})
-		script := f.script
+		script, byUpdate := f.script, f.byUpdate
 		f.mu.Unlock()
 		if script != nil && script(n, w) {
+			return
+		}
+		if byUpdate != nil && byUpdate(u, w) {
 			return
 		}
 		w.WriteHeader(http.StatusOK)
@@ -60,6 +66,12 @@ func newFakePlatform(t *testing.T) *fakePlatform {
 func (f *fakePlatform) setScript(s func(n int, w http.ResponseWriter) bool) {
 	f.mu.Lock()
 	f.script = s
+	f.mu.Unlock()
+}
+
+func (f *fakePlatform) setScriptUpdate(s func(u adapters.Update, w http.ResponseWriter) bool) {
+	f.mu.Lock()
+	f.byUpdate = s
 	f.mu.Unlock()
 }
 
@@ -88,15 +100,23 @@ type setupOpts struct {
 	noServer  bool
 	// queueSyncs: every sync goes through its own task (WorkerOptions).
 	queueSyncs bool
+	// real runs on a real redis-server instead of miniredis.
+	real bool
 }
 
 // setup builds one adapter per seed platform ("t-<platform>") that syncs to
 // one fake platform, and runs a worker server unless noServer.
 func setup(t *testing.T, o setupOpts) *bundle {
 	t.Helper()
-	mr := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	t.Cleanup(func() { _ = rdb.Close() })
+	var mr *miniredis.Miniredis
+	var rdb *redis.Client
+	if o.real {
+		rdb = redistest.Start(t, redistest.Options{}).Client()
+	} else {
+		mr = miniredis.RunT(t)
+		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		t.Cleanup(func() { _ = rdb.Close() })
+	}
 	b := &bundle{mr: mr, rdb: rdb, store: NewStore(rdb), platform: newFakePlatform(t), adapters: map[string]*adapters.Adapter{}}
 	if o.orderWait == 0 {
 		o.orderWait = time.Minute

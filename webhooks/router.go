@@ -57,8 +57,8 @@ type Pinger interface {
 // Defaults applied by NewRouter to zero Options fields.
 const (
 	DefaultMaxBodyBytes   = 1 << 20
-	DefaultEnqueueTimeout = 5 * time.Second
-	readyTimeout          = 2 * time.Second
+	DefaultEnqueueTimeout = 3 * time.Second
+	readyTimeout          = 1500 * time.Millisecond
 )
 
 // Options configure the router. Adapters and Enqueuer are required.

@@ -19,6 +19,7 @@ package autopipe
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -33,19 +34,30 @@ func Batchable(name string) bool {
 	return false
 }
 
-// Hook batches the commands of the client it is added to.
+// Hook batches the commands of the client it is added to. Commands whose
+// context has a deadline (an ingest request's enqueue, a probe) gather in
+// one lane and those without (Asynq's background loops) in another, so
+// that a batch can honour its callers' deadlines: a deadline lane's batch
+// runs until the latest deadline among its commands, and a stalled Redis
+// fails it then instead of after the client's timeouts and retries. A
+// batch without deadlines is bounded by the client's read and write
+// timeouts.
 type Hook struct {
-	exec func(ctx context.Context, cmds []redis.Cmder) error
+	exec  func(ctx context.Context, cmds []redis.Cmder) error
+	lanes [2]lane // 0: no deadline, 1: with a deadline
+}
 
+type lane struct {
 	mu      sync.Mutex
 	open    *batch // gathering; nil when none
 	sending bool   // a batch is on the wire
 }
 
 type batch struct {
-	cmds []redis.Cmder
-	done chan struct{} // closed when every reply is in
-	lead chan struct{} // tells one waiter to send this batch
+	cmds     []redis.Cmder
+	deadline time.Time     // the latest of its commands' deadlines; zero in the no-deadline lane
+	done     chan struct{} // closed when every reply is in
+	lead     chan struct{} // tells one waiter to send this batch
 }
 
 // New returns a hook whose pipelines run on via, a client that must not
@@ -75,52 +87,68 @@ func (h *Hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		if !Batchable(cmd.Name()) {
 			return next(ctx, cmd)
 		}
-		return h.do(cmd)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		dl, ok := ctx.Deadline()
+		if ok {
+			return h.lanes[1].do(h, dl, cmd)
+		}
+		return h.lanes[0].do(h, time.Time{}, cmd)
 	}
 }
 
-func (h *Hook) do(cmd redis.Cmder) error {
-	h.mu.Lock()
-	b := h.open
+func (l *lane) do(h *Hook, deadline time.Time, cmd redis.Cmder) error {
+	l.mu.Lock()
+	b := l.open
 	if b == nil {
 		b = &batch{done: make(chan struct{}), lead: make(chan struct{}, 1)}
-		h.open = b
+		l.open = b
 	}
 	b.cmds = append(b.cmds, cmd)
-	if !h.sending {
-		h.sending, h.open = true, nil
-		h.mu.Unlock()
-		h.send(b)
+	if deadline.After(b.deadline) {
+		b.deadline = deadline
+	}
+	if !l.sending {
+		l.sending, l.open = true, nil
+		l.mu.Unlock()
+		l.send(h, b)
 		return cmd.Err()
 	}
-	h.mu.Unlock()
+	l.mu.Unlock()
 	select {
 	case <-b.done:
 	case <-b.lead:
-		h.send(b)
+		l.send(h, b)
 	}
 	return cmd.Err()
 }
 
 // send runs b, then hands the batch that gathered meanwhile to one of its
 // own callers, so that no caller waits for more than two batches.
-func (h *Hook) send(b *batch) {
-	// Each command's own context may end before or while its batch is on
-	// the wire; the batch must not fail the others with it. The client's
-	// read and write timeouts still bound it.
-	// go-redis sets every command's own reply or error, including a
+func (l *lane) send(h *Hook, b *batch) {
+	// The batch must not fail the others when one command's context ends
+	// first, so it runs until the latest deadline among them (none in the
+	// no-deadline lane, where the client's read and write timeouts bound
+	// it). go-redis sets every command's own reply or error, including a
 	// connection's failure on all of them; the batch's error adds nothing.
-	_ = h.exec(context.Background(), b.cmds)
+	ctx := context.Background()
+	if !b.deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, b.deadline)
+		defer cancel()
+	}
+	_ = h.exec(ctx, b.cmds)
 	close(b.done)
-	h.mu.Lock()
-	next := h.open
+	l.mu.Lock()
+	next := l.open
 	if next == nil {
-		h.sending = false
-		h.mu.Unlock()
+		l.sending = false
+		l.mu.Unlock()
 		return
 	}
-	h.open = nil
-	h.mu.Unlock()
+	l.open = nil
+	l.mu.Unlock()
 	next.lead <- struct{}{}
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -67,6 +68,12 @@ func Addr(addr string) Opt {
 	return Opt{single: &redis.Options{Addr: addr}}
 }
 
+// ioTimeout is the floor of every client's read and write timeouts: a
+// Redis that accepts connections but stops answering fails a command after
+// this long rather than hanging its caller (a caller's own deadline, such
+// as ingest's, may cut it shorter).
+const ioTimeout = 3 * time.Second
+
 // Client returns a new client with its own connection pool; the caller
 // closes it. With Sentinel it follows the master across failovers.
 func (o Opt) Client() redis.UniversalClient {
@@ -74,12 +81,22 @@ func (o Opt) Client() redis.UniversalClient {
 	case o.failover != nil:
 		f := *o.failover
 		f.SentinelAddrs = append([]string(nil), o.failover.SentinelAddrs...)
+		f.ReadTimeout, f.WriteTimeout = floorTimeout(f.ReadTimeout), floorTimeout(f.WriteTimeout)
 		return redis.NewFailoverClient(&f)
 	case o.single != nil:
 		s := *o.single
+		s.ReadTimeout, s.WriteTimeout = floorTimeout(s.ReadTimeout), floorTimeout(s.WriteTimeout)
 		return redis.NewClient(&s)
 	}
 	panic("redisconn: zero Opt")
+}
+
+// floorTimeout is d, or ioTimeout when d is unset (0) or "no timeout" (-1).
+func floorTimeout(d time.Duration) time.Duration {
+	if d <= 0 {
+		return ioTimeout
+	}
+	return d
 }
 
 // MakeRedisClient implements asynq.RedisConnOpt: a new client per call.
