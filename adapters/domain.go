@@ -149,6 +149,9 @@ const (
 	WindowExpired    DenialReason = "window_expired"
 	OrderUnknown     DenialReason = "order_unknown"
 	RequestOpen      DenialReason = "request_open"
+	// Declined: the counterparty declined on a platform without a dispute
+	// process (WooCommerce).
+	Declined DenialReason = "declined"
 )
 
 // RefundMethod is how the buyer is paid back.

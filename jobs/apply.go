@@ -107,7 +107,7 @@ func (t *transition) applySnapshot(ev adapters.EventType, webhookID string, o *a
 		return
 	}
 	next := &storedOrder{
-		Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
+		Status: o.Status, BuyerID: o.BuyerID, SellerID: o.SellerID, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
 		Total: money(o.Total), RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
 	}
 	note := ""

@@ -19,9 +19,11 @@ type orderDoc struct {
 }
 
 // storedOrder is the part of a snapshot that decisions and the view need;
-// items and party ids are not kept.
+// items are not kept.
 type storedOrder struct {
 	Status                adapters.OrderStatus `json:"st"`
+	BuyerID               string               `json:"b,omitempty"`
+	SellerID              string               `json:"s,omitempty"`
 	PlacedAt              time.Time            `json:"pa"`
 	UpdatedAt             time.Time            `json:"ua"`
 	ShippedAt             *time.Time           `json:"sa,omitempty"`
@@ -32,7 +34,7 @@ type storedOrder struct {
 
 func (o *storedOrder) domain(id string) adapters.Order {
 	return adapters.Order{
-		ID: id, Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
+		ID: id, Status: o.Status, BuyerID: o.BuyerID, SellerID: o.SellerID, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
 		Total: adapters.Money(o.Total), RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
 	}
 }
@@ -78,7 +80,7 @@ func (r *storedRequest) setOutcome(o adapters.Outcome) {
 // update is what is pushed to the platform for this request's current state.
 func (r *storedRequest) update(orderID string) adapters.Update {
 	return adapters.Update{
-		OrderID: orderID, RequestID: r.ID, State: r.State, Version: r.Version, Reason: r.Reason,
+		OrderID: orderID, RequestID: r.ID, State: r.State, Version: r.Version, Reason: r.Reason, Initiator: r.Initiator,
 		DenialReason: r.Denial, RespondBy: r.RespondBy, Refund: (*adapters.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
 	}
 }
@@ -88,6 +90,7 @@ const (
 	syncPending = "pending"
 	syncSynced  = "synced"
 	syncFailed  = "failed"
+	syncSkipped = "skipped" // the platform takes no call for the state
 )
 
 // syncState tracks the push of the latest version; Acked is the highest

@@ -12,9 +12,9 @@ import (
 // Metrics are the workers' Prometheus series. A nil *Metrics records nothing.
 //
 //	cancelsync_decisions_total{adapter,platform,state}       cancellation states reached (one per version)
-//	cancelsync_sync_attempts_total{adapter,status_class}     PUTs to the platform: 2xx, 3xx, 4xx, 5xx, or error (no answer)
-//	cancelsync_sync_duration_seconds{adapter}                time of one PUT, answered or not
-//	cancelsync_sync_outcomes_total{adapter,outcome}          versions synced, failed attempts retried, syncs dead-lettered
+//	cancelsync_sync_attempts_total{adapter,result}           pushes to the platform: ok, skipped, retryable or permanent
+//	cancelsync_sync_duration_seconds{adapter}                time of one push, answered or not
+//	cancelsync_sync_outcomes_total{adapter,outcome}          versions synced or skipped, failed attempts retried, syncs dead-lettered
 //
 // Labels hold configured adapter ids, platform names and fixed words only;
 // never an order id, request id or anything from a payload.
@@ -29,6 +29,9 @@ type Metrics struct {
 const (
 	// OutcomeSynced counts versions the platform acknowledged.
 	OutcomeSynced = "synced"
+	// OutcomeSkipped counts versions whose state the platform takes no
+	// call for (Shopify: every state but cancelled).
+	OutcomeSkipped = "skipped"
 	// OutcomeRetried counts failed attempts that will be tried again.
 	OutcomeRetried = "retried"
 	// OutcomeDeadLettered counts syncs moved to the dead letter: a
@@ -45,16 +48,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"adapter", "platform", "state"}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cancelsync_sync_attempts_total",
-			Help: "PUTs of states to platforms, by adapter and status class (2xx, 3xx, 4xx, 5xx, or error when no answer came).",
-		}, []string{"adapter", "status_class"}),
+			Help: "Pushes of states to platforms, by adapter and result (ok, skipped: nothing to send for the state, retryable, permanent).",
+		}, []string{"adapter", "result"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "cancelsync_sync_duration_seconds",
-			Help:    "Time of one PUT to the platform, answered or not.",
+			Help:    "Time of one push to the platform, answered or not.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"adapter"}),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cancelsync_sync_outcomes_total",
-			Help: "Sync results by adapter: synced (a version acknowledged), retried (a failed attempt to be tried again), dead_lettered (moved to cancelsync dlq).",
+			Help: "Sync results by adapter: synced (a version acknowledged), skipped (nothing to send for the state), retried (a failed attempt to be tried again), dead_lettered (moved to cancelsync dlq).",
 		}, []string{"adapter", "outcome"}),
 	}
 	reg.MustRegister(m.decisions, m.attempts, m.duration, m.outcomes)
@@ -67,7 +70,7 @@ func (m *Metrics) initAdapter(id string) {
 	if m == nil {
 		return
 	}
-	for _, o := range []string{OutcomeSynced, OutcomeRetried, OutcomeDeadLettered} {
+	for _, o := range []string{OutcomeSynced, OutcomeSkipped, OutcomeRetried, OutcomeDeadLettered} {
 		m.outcomes.WithLabelValues(id, o)
 	}
 }
@@ -83,7 +86,7 @@ func (m *Metrics) syncAttempt(ad *adapters.Adapter, err error, took time.Duratio
 	if m == nil {
 		return
 	}
-	m.attempts.WithLabelValues(ad.ID, statusClass(err)).Inc()
+	m.attempts.WithLabelValues(ad.ID, pushResult(err)).Inc()
 	m.duration.WithLabelValues(ad.ID).Observe(took.Seconds())
 }
 
@@ -94,14 +97,18 @@ func (m *Metrics) syncOutcome(ad *adapters.Adapter, outcome string) {
 	m.outcomes.WithLabelValues(ad.ID, outcome).Inc()
 }
 
-// statusClass is the status_class label of a push's result.
-func statusClass(err error) string {
+// pushResult is the result label of a push: an outcome, never a protocol's
+// status code.
+func pushResult(err error) string {
 	if err == nil {
-		return "2xx"
+		return "ok"
+	}
+	if errors.Is(err, adapters.ErrNothingToSend) {
+		return "skipped"
 	}
 	var se *adapters.SyncError
-	if errors.As(err, &se) && se.Status >= 100 && se.Status < 600 {
-		return [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}[se.Status/100-1]
+	if errors.As(err, &se) && !se.Retryable {
+		return "permanent"
 	}
-	return "error"
+	return "retryable"
 }

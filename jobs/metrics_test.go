@@ -148,10 +148,10 @@ func TestMetricsCountEveryDecisionAndSyncOutcome(t *testing.T) {
 		m.outcomes.WithLabelValues("m-self", OutcomeDeadLettered):              1,
 		m.outcomes.WithLabelValues("m-ali", OutcomeSynced):                     2, // versions 1 and 2
 		m.outcomes.WithLabelValues("m-ali", OutcomeRetried):                    0,
-		m.attempts.WithLabelValues("m-self", "2xx"):                            2,
-		m.attempts.WithLabelValues("m-self", "5xx"):                            1,
-		m.attempts.WithLabelValues("m-self", "4xx"):                            1,
-		m.attempts.WithLabelValues("m-ali", "2xx"):                             2,
+		m.attempts.WithLabelValues("m-self", "ok"):                             2,
+		m.attempts.WithLabelValues("m-self", "retryable"):                      1,
+		m.attempts.WithLabelValues("m-self", "permanent"):                      1,
+		m.attempts.WithLabelValues("m-ali", "ok"):                              2,
 	}
 	eventually(t, "every sync done", func() bool {
 		return testutil.ToFloat64(m.outcomes.WithLabelValues("m-self", OutcomeSynced)) == 2 &&

@@ -310,7 +310,9 @@ func (w *Worker) push(ctx context.Context, ad *adapters.Adapter, p syncPayload, 
 		start := time.Now()
 		err := ad.Client.Push(ctx, adapters.IdempotencyKey(ad.ID, u), u)
 		w.metrics.syncAttempt(ad, err, time.Since(start))
-		if err != nil {
+		// A state this platform takes no call for is acknowledged as skipped.
+		skipped := errors.Is(err, adapters.ErrNothingToSend)
+		if err != nil && !skipped {
 			return w.syncFailed(ctx, ad, p, u.Version, attempt, last, err)
 		}
 		// The last acknowledgement hands the lock back in the same round
@@ -319,10 +321,14 @@ func (w *Worker) push(ctx context.Context, ad *adapters.Adapter, p syncPayload, 
 		if i == len(ups)-1 {
 			release = lock
 		}
-		if cur, err = w.syncAcked(ctx, ad, p.OrderID, cur, release, u.Version, attempt); err != nil {
+		if cur, err = w.syncAcked(ctx, ad, p.OrderID, cur, release, u.Version, attempt, skipped); err != nil {
 			return err
 		}
-		w.metrics.syncOutcome(ad, OutcomeSynced)
+		outcome := OutcomeSynced
+		if skipped {
+			outcome = OutcomeSkipped
+		}
+		w.metrics.syncOutcome(ad, outcome)
 		w.log.InfoContext(ctx, "synced", append([]any{slog.String("adapter", ad.ID), slog.String("order_id", p.OrderID),
 			slog.String("cancel_request_id", u.RequestID), slog.Int64("version", u.Version), slog.Int("attempt", attempt)},
 			taskAttrs(ctx, p.Origin)...)...)
@@ -347,11 +353,16 @@ func outstanding(doc *orderDoc, orderID string) []adapters.Update {
 	return ups
 }
 
-// syncAcked records that the platform acknowledged version. It starts from
+// syncAcked records that the platform acknowledged version (skipped: it
+// takes no call for that state). It starts from
 // cur, the document as last read or written under the sync lock, so that in
 // the usual case it costs one compare-and-set and no read; it returns the
 // document as stored afterwards.
-func (w *Worker) syncAcked(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, version int64, attempt int) (storedDoc, error) {
+func (w *Worker) syncAcked(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, version int64, attempt int, skipped bool) (storedDoc, error) {
+	state := syncSynced
+	if skipped {
+		state = syncSkipped
+	}
 	var lk *casLock
 	if release != nil {
 		lk = &casLock{release: release}
@@ -362,7 +373,7 @@ func (w *Worker) syncAcked(ctx context.Context, ad *adapters.Adapter, orderID st
 		}
 		doc.Sync.Acked = version
 		if doc.Sync.Acked >= doc.Sync.Version {
-			doc.Sync.State, doc.Sync.Attempts, doc.Sync.LastError, doc.Sync.NextAt = syncSynced, attempt, "", time.Time{}
+			doc.Sync.State, doc.Sync.Attempts, doc.Sync.LastError, doc.Sync.NextAt = state, attempt, "", time.Time{}
 		}
 		return true
 	})

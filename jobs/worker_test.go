@@ -336,16 +336,16 @@ func TestRetryPolicy(t *testing.T) {
 	for n := range 10 {
 		ceil := min(time.Second<<n, 10*time.Second)
 		for range 50 {
-			d := p.Delay(n, &adapters.SyncError{Status: 503, Retryable: true}, task)
+			d := p.Delay(n, &adapters.SyncError{Retryable: true}, task)
 			if d < time.Second || d > ceil {
 				t.Fatalf("n=%d: delay %v outside [1s, %v]", n, d, ceil)
 			}
 		}
 	}
-	if d := p.Delay(0, &adapters.SyncError{Status: 429, Retryable: true, RetryAfter: 7 * time.Second}, task); d != 7*time.Second {
+	if d := p.Delay(0, &adapters.SyncError{Retryable: true, RetryAfter: 7 * time.Second}, task); d != 7*time.Second {
 		t.Fatalf("Retry-After 7s: delay %v", d)
 	}
-	if d := p.Delay(0, &adapters.SyncError{Status: 429, Retryable: true, RetryAfter: time.Hour}, task); d != 10*time.Second {
+	if d := p.Delay(0, &adapters.SyncError{Retryable: true, RetryAfter: time.Hour}, task); d != 10*time.Second {
 		t.Fatalf("Retry-After capped: delay %v", d)
 	}
 	if d := p.Delay(3, errSyncBusy, task); d != 100*time.Millisecond {

@@ -190,44 +190,44 @@ func TestPushStatuses(t *testing.T) {
 		{name: "204", respond: status(http.StatusNoContent)},
 		{name: "503 with a reason", respond: func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "maintenance\nback soon", http.StatusServiceUnavailable)
-		}, want: &adapters.SyncError{Status: 503, Retryable: true, Msg: "Service Unavailable: maintenance back soon"}},
+		}, want: &adapters.SyncError{Retryable: true, Msg: "HTTP 503: Service Unavailable: maintenance back soon"}},
 		{name: "500", respond: status(http.StatusInternalServerError),
-			want: &adapters.SyncError{Status: 500, Retryable: true, Msg: "Internal Server Error"}},
+			want: &adapters.SyncError{Retryable: true, Msg: "HTTP 500: Internal Server Error"}},
 		{name: "408", respond: status(http.StatusRequestTimeout),
-			want: &adapters.SyncError{Status: 408, Retryable: true, Msg: "Request Timeout"}},
+			want: &adapters.SyncError{Retryable: true, Msg: "HTTP 408: Request Timeout"}},
 		{name: "429 with Retry-After seconds", respond: statusRetryAfter(http.StatusTooManyRequests, "7"),
-			want:       &adapters.SyncError{Status: 429, Retryable: true, Msg: "Too Many Requests"},
+			want:       &adapters.SyncError{Retryable: true, Msg: "HTTP 429: Too Many Requests"},
 			retryAfter: [2]time.Duration{7 * time.Second, 7 * time.Second}},
 		{name: "429 with Retry-After date", respond: func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Retry-After", time.Now().Add(2*time.Minute).UTC().Format(http.TimeFormat))
 			w.WriteHeader(http.StatusTooManyRequests)
-		}, want: &adapters.SyncError{Status: 429, Retryable: true, Msg: "Too Many Requests"},
+		}, want: &adapters.SyncError{Retryable: true, Msg: "HTTP 429: Too Many Requests"},
 			retryAfter: [2]time.Duration{time.Minute + 55*time.Second, 2 * time.Minute}},
 		{name: "503 with Retry-After in the past", respond: statusRetryAfter(http.StatusServiceUnavailable, "Wed, 21 Oct 2015 07:28:00 GMT"),
-			want: &adapters.SyncError{Status: 503, Retryable: true, Msg: "Service Unavailable"}},
+			want: &adapters.SyncError{Retryable: true, Msg: "HTTP 503: Service Unavailable"}},
 		{name: "503 with malformed Retry-After", respond: statusRetryAfter(http.StatusServiceUnavailable, "soon"),
-			want: &adapters.SyncError{Status: 503, Retryable: true, Msg: "Service Unavailable"}},
+			want: &adapters.SyncError{Retryable: true, Msg: "HTTP 503: Service Unavailable"}},
 		{name: "503 with an absurd Retry-After", respond: statusRetryAfter(http.StatusServiceUnavailable, "99999999999999999999999"),
-			want:       &adapters.SyncError{Status: 503, Retryable: true, Msg: "Service Unavailable"},
+			want:       &adapters.SyncError{Retryable: true, Msg: "HTTP 503: Service Unavailable"},
 			retryAfter: [2]time.Duration{365 * 24 * time.Hour, 365 * 24 * time.Hour}},
 		{name: "503 with a negative Retry-After", respond: statusRetryAfter(http.StatusServiceUnavailable, "-5"),
-			want: &adapters.SyncError{Status: 503, Retryable: true, Msg: "Service Unavailable"}},
+			want: &adapters.SyncError{Retryable: true, Msg: "HTTP 503: Service Unavailable"}},
 		{name: "400 is permanent", respond: func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = io.WriteString(w, `{"error":"unknown state"}`)
-		}, want: &adapters.SyncError{Status: 400, Msg: `Bad Request: {"error":"unknown state"}`}},
+		}, want: &adapters.SyncError{Msg: `HTTP 400: Bad Request: {"error":"unknown state"}`}},
 		{name: "404 is permanent", respond: status(http.StatusNotFound),
-			want: &adapters.SyncError{Status: 404, Msg: "Not Found"}},
+			want: &adapters.SyncError{Msg: "HTTP 404: Not Found"}},
 		{name: "409 is permanent", respond: status(http.StatusConflict),
-			want: &adapters.SyncError{Status: 409, Msg: "Conflict"}},
+			want: &adapters.SyncError{Msg: "HTTP 409: Conflict"}},
 		{name: "redirect is not followed", respond: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/elsewhere", http.StatusFound)
-		}, want: &adapters.SyncError{Status: 302, Msg: "Found"}},
+		}, want: &adapters.SyncError{Msg: "HTTP 302: Found"}},
 		{name: "long body is cut", respond: func(w http.ResponseWriter, _ *http.Request) {
 			w.WriteHeader(http.StatusBadGateway)
 			_, _ = io.WriteString(w, strings.Repeat("é", 5000))
-		}, want: &adapters.SyncError{Status: 502, Retryable: true, Msg: "Bad Gateway: " + strings.Repeat("é", 100) + "…"}},
+		}, want: &adapters.SyncError{Retryable: true, Msg: "HTTP 502: Bad Gateway: " + strings.Repeat("é", 100) + "…"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -244,7 +244,7 @@ func TestPushStatuses(t *testing.T) {
 			if !errors.As(err, &se) {
 				t.Fatalf("Push error = %#v, want a *SyncError", err)
 			}
-			if se.Status != tt.want.Status || se.Retryable != tt.want.Retryable || se.Msg != tt.want.Msg {
+			if se.Retryable != tt.want.Retryable || se.Msg != tt.want.Msg {
 				t.Fatalf("Push error = %+v, want %+v", *se, *tt.want)
 			}
 			lo, hi := tt.retryAfter[0], tt.retryAfter[1]
@@ -292,7 +292,7 @@ func assertRetryableNoStatus(t *testing.T, err error) {
 	if !errors.As(err, &se) {
 		t.Fatalf("Push error = %#v, want a *SyncError", err)
 	}
-	if !se.Retryable || se.Status != 0 {
+	if !se.Retryable || strings.HasPrefix(se.Msg, "HTTP ") {
 		t.Fatalf("Push error = %+v, want retryable with status 0", *se)
 	}
 }
