@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -45,17 +46,31 @@ func (e *ValidationError) Error() string {
 	return "invalid payload: " + strings.Join(parts, "; ")
 }
 
-// Inbound authenticates and decodes one platform's webhooks. Platforms
-// differ in headers, signature scheme and payload, so both live here and
-// not in the HTTP layer.
+// ErrIgnored says a verified delivery is one the adapter does not act on
+// (another topic, a draft): Decode returns an error wrapping it, and ingest
+// answers 200 "ignored" and queues nothing.
+var ErrIgnored = errors.New("delivery ignored")
+
+// Inbound authenticates and decodes one platform's webhooks on one
+// endpoint. Platforms differ in headers, signature scheme and payload, so
+// both live here and not in the HTTP layer.
 type Inbound interface {
 	// Verify authenticates a delivery and returns its id; re-deliveries of
 	// one event share the id. It returns an error wrapping ErrSignature or
 	// ErrTimestamp when the delivery is not authentic.
 	Verify(h http.Header, body []byte, now time.Time) (id string, err error)
 	// Decode maps a verified body posted to kind into an Event. A body that
-	// is not valid for kind gives a *ValidationError.
+	// is not valid for kind gives a *ValidationError; a verified delivery
+	// the adapter does not act on gives an error wrapping ErrIgnored.
 	Decode(kind Kind, h http.Header, body []byte) (Event, error)
+}
+
+// Pinger is an Inbound that recognises a platform's unsigned, non-JSON
+// "hello" delivery (WooCommerce's form-encoded webhook_id=N when a webhook
+// is created). Ingest asks it before refusing a body that is not JSON; ok
+// means answer 200 "ignored" with id as the webhook_id.
+type Pinger interface {
+	Ping(h http.Header, body []byte) (id string, ok bool)
 }
 
 // Update is one cancellation state pushed back to a platform.
@@ -107,40 +122,84 @@ type API struct {
 	BaseURL string
 	Token   string
 	Timeout time.Duration
+	// Version is the platform's API version (Shopify's "2026-04"); empty
+	// means the newest the platform's client knows.
+	Version string
+	// ConsumerKey and ConsumerSecret are REST API keys sent with Basic
+	// auth (WooCommerce).
+	ConsumerKey    string
+	ConsumerSecret string
+}
+
+// Options are platform-specific policy settings; each platform's Check says
+// which apply to it.
+type Options struct {
+	NotifyCustomer *bool             // Shopify: tell the buyer (default true)
+	Restock        *bool             // Shopify: put the items back in stock (default true)
+	Refund         string            // Shopify: "original_payment" (default) or "store_credit"
+	StatusMap      map[string]string // WooCommerce: extra store statuses to ours
 }
 
 // Settings configure one adapter, one platform account.
 type Settings struct {
 	ID      string
 	Secrets []string
-	API     API
+	// Shop is the store's domain (Shopify's {name}.myshopify.com).
+	Shop string
+	API  API
+	// RelaySecrets are Standard Webhooks secrets with which the merchant's
+	// own systems sign cancellation bodies (Shopify, WooCommerce).
+	RelaySecrets []string
+	// StorefrontSecrets are HS256 keys of buyers' storefront tokens.
+	StorefrontSecrets []string
+	// MerchantTokens are bearer tokens that see only this adapter.
+	MerchantTokens []string
 	// Windows overrides the platform's defaults where a field is non-zero.
 	Windows Windows
+	Options Options
 }
 
 // Platform builds adapters for one platform. A new platform is one value of
 // this type in its own folder and one line in the registry.
 type Platform struct {
-	Name       string
-	Rules      Rules
-	Defaults   Windows
-	NewInbound func(secrets []string) (Inbound, error)
-	NewClient  func(api API) Client
+	Name     string
+	Rules    Rules
+	Defaults Windows
+	// NewRules, when set, builds one adapter's rules from its options;
+	// otherwise every adapter of the platform has Rules.
+	NewRules func(Options) Rules
+	// CheckSecret says why s is not a secret in this platform's format, or
+	// nil. Its error never quotes s.
+	CheckSecret func(s string) error
+	// Check reports problems with the settings this platform owns (its
+	// options, keys it requires or does not use). Field names are relative
+	// to the adapter: "shop", "api.consumer_key", "policy.status_map.shipped".
+	// Messages never quote a secret.
+	Check func(Settings) []FieldError
+	// NewInbound builds the adapter's inbound endpoints; a kind without an
+	// entry answers 404.
+	NewInbound func(Settings) (map[Kind]Inbound, error)
+	NewClient  func(Settings) Client
 }
 
 // Adapter is one configured platform account.
 type Adapter struct {
 	ID       string
 	Platform string
-	Inbound  Inbound
+	Inbound  map[Kind]Inbound
 	Client   Client
 	Rules    Rules
 	Windows  Windows
+	// Shop, StorefrontSecrets and MerchantTokens are copied from Settings
+	// for the HTTP edges that serve people (storefront, console).
+	Shop              string
+	StorefrontSecrets []string
+	MerchantTokens    []string
 }
 
 // New configures an adapter of platform p.
 func (p Platform) New(s Settings) (*Adapter, error) {
-	in, err := p.NewInbound(s.Secrets)
+	in, err := p.NewInbound(s)
 	if err != nil {
 		return nil, fmt.Errorf("adapter %s: %w", s.ID, err)
 	}
@@ -151,7 +210,14 @@ func (p Platform) New(s Settings) (*Adapter, error) {
 	if s.Windows.ResponseWindow > 0 {
 		w.ResponseWindow = s.Windows.ResponseWindow
 	}
-	return &Adapter{ID: s.ID, Platform: p.Name, Inbound: in, Client: p.NewClient(s.API), Rules: p.Rules, Windows: w}, nil
+	rules := p.Rules
+	if p.NewRules != nil {
+		rules = p.NewRules(s.Options)
+	}
+	return &Adapter{
+		ID: s.ID, Platform: p.Name, Inbound: in, Client: p.NewClient(s), Rules: rules, Windows: w,
+		Shop: s.Shop, StorefrontSecrets: slices.Clone(s.StorefrontSecrets), MerchantTokens: slices.Clone(s.MerchantTokens),
+	}, nil
 }
 
 // Registry is the set of platforms this build knows, by name.

@@ -16,8 +16,8 @@ func TestPlatformNewWindows(t *testing.T) {
 		Name:       "fake",
 		Rules:      fakeRules{},
 		Defaults:   adapters.Windows{CancelWindow: 3 * time.Hour, ResponseWindow: 48 * time.Hour},
-		NewInbound: func([]string) (adapters.Inbound, error) { return nil, nil },
-		NewClient:  func(adapters.API) adapters.Client { return nil },
+		NewInbound: func(adapters.Settings) (map[adapters.Kind]adapters.Inbound, error) { return nil, nil },
+		NewClient:  func(adapters.Settings) adapters.Client { return nil },
 	}
 	tests := []struct {
 		name      string

@@ -1,5 +1,6 @@
 // Package config loads, expands, defaults and validates cancelsync's YAML
-// configuration. It knows nothing about HTTP or Redis.
+// configuration. It knows nothing about HTTP or Redis; each platform of the
+// registry it is given checks its own secret format and options.
 //
 // Parse (and Load, which reads a file) is the only way a file becomes a
 // Config: it expands ${VAR} references, rejects unknown keys, applies the
@@ -10,11 +11,14 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cancelsync/cancelsync/adapters"
 )
 
 // Config is the whole file (CONTRACT §2).
@@ -35,27 +39,68 @@ type Config struct {
 	Adapters              []Adapter `yaml:"adapters"`
 }
 
-// Adapter is one platform account.
+// Adapter is one platform account. Which of the keys after api apply
+// depends on the platform (README.md, docs/CONFIG.md); the platform checks
+// its own.
 type Adapter struct {
-	ID       string   `yaml:"id"`
-	Platform string   `yaml:"platform"`
-	Secrets  []string `yaml:"secrets"`
-	API      API      `yaml:"api"`
-	Policy   Policy   `yaml:"policy"`
-	Retry    Retry    `yaml:"retry"`
+	ID                string   `yaml:"id"`
+	Platform          string   `yaml:"platform"`
+	Secrets           []string `yaml:"secrets"`
+	Shop              string   `yaml:"shop"`
+	API               API      `yaml:"api"`
+	RelaySecrets      []string `yaml:"relay_secrets"`
+	StorefrontSecrets []string `yaml:"storefront_secrets"`
+	MerchantTokens    []string `yaml:"merchant_tokens"`
+	Policy            Policy   `yaml:"policy"`
+	Retry             Retry    `yaml:"retry"`
 }
 
 // API is where states are synced back.
 type API struct {
-	BaseURL string   `yaml:"base_url"`
-	Token   string   `yaml:"token"`
-	Timeout Duration `yaml:"timeout"`
+	BaseURL        string   `yaml:"base_url"`
+	Token          string   `yaml:"token"`
+	Timeout        Duration `yaml:"timeout"`
+	Version        string   `yaml:"version"`
+	ConsumerKey    string   `yaml:"consumer_key"`
+	ConsumerSecret string   `yaml:"consumer_secret"`
 }
 
-// Policy overrides the platform's default windows; zero keeps the default.
+// Policy overrides the platform's default windows (zero keeps the default)
+// and holds the platform-specific options.
 type Policy struct {
-	CancelWindow   Duration `yaml:"cancel_window"`
-	ResponseWindow Duration `yaml:"response_window"`
+	CancelWindow   Duration          `yaml:"cancel_window"`
+	ResponseWindow Duration          `yaml:"response_window"`
+	NotifyCustomer *bool             `yaml:"notify_customer"`
+	Restock        *bool             `yaml:"restock"`
+	Refund         string            `yaml:"refund"`
+	StatusMap      map[string]string `yaml:"status_map"`
+}
+
+// Settings is the adapter as its platform takes it.
+func (a *Adapter) Settings() adapters.Settings {
+	return adapters.Settings{
+		ID: a.ID, Secrets: slices.Clone(a.Secrets), Shop: a.Shop,
+		API: adapters.API{
+			BaseURL: a.API.BaseURL, Token: a.API.Token, Timeout: a.API.Timeout.D(),
+			Version: a.API.Version, ConsumerKey: a.API.ConsumerKey, ConsumerSecret: a.API.ConsumerSecret,
+		},
+		RelaySecrets:      slices.Clone(a.RelaySecrets),
+		StorefrontSecrets: slices.Clone(a.StorefrontSecrets),
+		MerchantTokens:    slices.Clone(a.MerchantTokens),
+		Windows:           adapters.Windows{CancelWindow: a.Policy.CancelWindow.D(), ResponseWindow: a.Policy.ResponseWindow.D()},
+		Options: adapters.Options{
+			NotifyCustomer: clonePtr(a.Policy.NotifyCustomer), Restock: clonePtr(a.Policy.Restock),
+			Refund: a.Policy.Refund, StatusMap: maps.Clone(a.Policy.StatusMap),
+		},
+	}
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // Retry shapes the sync-back retries.
@@ -82,7 +127,14 @@ func (c *Config) clone() *Config {
 	cp := *c
 	cp.Adapters = slices.Clone(c.Adapters)
 	for i := range cp.Adapters {
-		cp.Adapters[i].Secrets = slices.Clone(cp.Adapters[i].Secrets)
+		a := &cp.Adapters[i]
+		a.Secrets = slices.Clone(a.Secrets)
+		a.RelaySecrets = slices.Clone(a.RelaySecrets)
+		a.StorefrontSecrets = slices.Clone(a.StorefrontSecrets)
+		a.MerchantTokens = slices.Clone(a.MerchantTokens)
+		a.Policy.NotifyCustomer = clonePtr(a.Policy.NotifyCustomer)
+		a.Policy.Restock = clonePtr(a.Policy.Restock)
+		a.Policy.StatusMap = maps.Clone(a.Policy.StatusMap)
 	}
 	return &cp
 }

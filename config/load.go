@@ -11,13 +11,15 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cancelsync/cancelsync/adapters"
 )
 
 // Load reads the YAML file at path and returns the config Parse makes of it,
-// expanding ${VAR} from the process environment. platforms names the known
-// platforms (from the adapter registry). A config that is wrong in any way
+// expanding ${VAR} from the process environment. platforms is the adapter
+// registry: its names are the known platforms, and each checks its own keys. A config that is wrong in any way
 // is an *Error listing every problem.
-func Load(path string, platforms []string) (*Config, error) {
+func Load(path string, platforms adapters.Registry) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -32,7 +34,7 @@ func Load(path string, platforms []string) (*Config, error) {
 // declare, values of the wrong type and duplicate keys are problems too, and
 // explicit zero values ("timeout: 0s") are validated rather than defaulted.
 // All problems are returned together as an *Error.
-func Parse(data []byte, platforms []string, getenv func(string) (string, bool)) (*Config, error) {
+func Parse(data []byte, platforms adapters.Registry, getenv func(string) (string, bool)) (*Config, error) {
 	if getenv == nil {
 		getenv = os.LookupEnv
 	}
@@ -121,6 +123,15 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 	switch {
 	case v.Type() == durationType:
 		d.decodeScalar(n, v, key)
+	case v.Kind() == reflect.Pointer:
+		p := reflect.New(v.Type().Elem())
+		before := len(d.problems)
+		d.decode(n, p.Elem(), key)
+		if len(d.problems) == before {
+			v.Set(p)
+		}
+	case v.Kind() == reflect.Map:
+		d.decodeMap(n, v, key)
 	case v.Kind() == reflect.Struct:
 		d.decodeStruct(n, v, key)
 	case v.Kind() == reflect.Slice:
@@ -159,6 +170,35 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, key string) {
 		}
 		d.decode(val, v.FieldByIndex(f.Index), child)
 	}
+}
+
+// decodeMap fills a map with string keys (policy.status_map); each value is
+// decoded like any other, under the key path "parent.name".
+func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, key string) {
+	if n.Kind != yaml.MappingNode {
+		d.problems.add(key, "must be "+describe(v.Type()))
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || k.Value == "" {
+			d.problems.add(key, "keys must be plain names")
+			continue
+		}
+		child := joinKey(key, k.Value)
+		if m.MapIndex(reflect.ValueOf(k.Value)).IsValid() {
+			d.problems.add(child, "duplicate key")
+			continue
+		}
+		elem := reflect.New(v.Type().Elem()).Elem()
+		before := len(d.problems)
+		d.decode(val, elem, child)
+		if len(d.problems) == before {
+			m.SetMapIndex(reflect.ValueOf(k.Value), elem)
+		}
+	}
+	v.Set(m)
 }
 
 func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, key string) {
@@ -232,12 +272,16 @@ func describe(t reflect.Type) string {
 		return "a duration like 90s or 3h"
 	case t.Kind() == reflect.String:
 		return "a string"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
 	case t.Kind() == reflect.Int, t.Kind() == reflect.Int64:
 		return "an integer"
 	case t.Kind() == reflect.Slice:
 		return "a list"
-	case t.Kind() == reflect.Struct:
+	case t.Kind() == reflect.Struct, t.Kind() == reflect.Map:
 		return "a mapping"
+	case t.Kind() == reflect.Pointer:
+		return describe(t.Elem())
 	default:
 		return "a " + t.Kind().String()
 	}

@@ -1,13 +1,14 @@
 package config
 
 import (
-	"encoding/base64"
 	"fmt"
 	"net"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/cancelsync/cancelsync/adapters"
 )
 
 var (
@@ -16,15 +17,15 @@ var (
 	logFormats = []string{"json", "text"}
 )
 
-// Validate checks c as it stands (no defaults are applied) against the known
-// platform names and returns every problem as an *Error, or nil.
-func (c *Config) Validate(platforms []string) error {
+// Validate checks c as it stands (no defaults are applied) against the
+// platforms of the registry and returns every problem as an *Error, or nil.
+func (c *Config) Validate(platforms adapters.Registry) error {
 	return c.validate(platforms).err()
 }
 
 // validate never quotes admin_token, a secret, a token, a URL that may hold
 // a password, or a base_url (which may carry credentials).
-func (c *Config) validate(platforms []string) problems {
+func (c *Config) validate(platforms adapters.Registry) problems {
 	var ps problems
 	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
 		ps.add("listen", fmt.Sprintf("%q must be host:port, like 127.0.0.1:8080 or :8080", c.Listen))
@@ -51,7 +52,6 @@ func (c *Config) validate(platforms []string) problems {
 	oneOf(&ps, "log_level", c.LogLevel, logLevels)
 	oneOf(&ps, "log_format", c.LogFormat, logFormats)
 
-	known := slices.Sorted(slices.Values(platforms))
 	firstIndex := map[string]int{}
 	for i, a := range c.Adapters {
 		key := adapterKey(i)
@@ -67,27 +67,33 @@ func (c *Config) validate(platforms []string) problems {
 				firstIndex[a.ID] = i
 			}
 		}
-		c.Adapters[i].validate(&ps, key, known)
+		c.Adapters[i].validate(&ps, key, platforms)
 	}
 	return ps
 }
 
-func (a *Adapter) validate(ps *problems, key string, known []string) {
+func (a *Adapter) validate(ps *problems, key string, platforms adapters.Registry) {
+	p, known := platforms[a.Platform]
 	switch {
 	case a.Platform == "":
-		ps.add(key+".platform", fmt.Sprintf("is required (one of %s)", strings.Join(known, ", ")))
-	case !slices.Contains(known, a.Platform):
-		ps.add(key+".platform", fmt.Sprintf("unknown platform %q (one of %s)", a.Platform, strings.Join(known, ", ")))
+		ps.add(key+".platform", fmt.Sprintf("is required (one of %s)", strings.Join(platforms.Names(), ", ")))
+	case !known:
+		ps.add(key+".platform", fmt.Sprintf("unknown platform %q (one of %s)", a.Platform, strings.Join(platforms.Names(), ", ")))
 	}
 
 	if len(a.Secrets) == 0 {
 		ps.add(key+".secrets", "at least one secret is required")
 	}
-	for j, s := range a.Secrets {
-		if !validSecret(s) {
-			ps.add(fmt.Sprintf("%s.secrets[%d]", key, j), `must be "whsec_" followed by base64`)
+	if known && p.CheckSecret != nil {
+		for j, s := range a.Secrets {
+			// The platform's message never quotes the secret.
+			if err := p.CheckSecret(s); err != nil {
+				ps.add(fmt.Sprintf("%s.secrets[%d]", key, j), err.Error())
+			}
 		}
 	}
+	nonEmpty(ps, key+".storefront_secrets", a.StorefrontSecrets)
+	nonEmpty(ps, key+".merchant_tokens", a.MerchantTokens)
 
 	if msg := checkBaseURL(a.API.BaseURL); msg != "" {
 		ps.add(key+".api.base_url", msg)
@@ -102,21 +108,22 @@ func (a *Adapter) validate(ps *problems, key string, known []string) {
 	if a.Retry.BaseDelay > 0 && a.Retry.MaxDelay < a.Retry.BaseDelay {
 		ps.add(key+".retry.max_delay", fmt.Sprintf("must not be less than base_delay (%s)", a.Retry.BaseDelay))
 	}
+
+	if known && p.Check != nil {
+		for _, fe := range p.Check(a.Settings()) {
+			ps.add(joinKey(key, fe.Field), fe.Message)
+		}
+	}
 }
 
-// validSecret reports whether s is a Standard Webhooks secret: "whsec_" and
-// the standard base64, padded or not, of a non-empty key. It accepts what
-// the seed adapters' verifier (adapters/seed decodeSecret) can key with.
-func validSecret(s string) bool {
-	b64, ok := strings.CutPrefix(s, "whsec_")
-	if !ok {
-		return false
+// nonEmpty reports each empty entry of a list of keys or tokens: an empty
+// one would match an empty credential.
+func nonEmpty(ps *problems, key string, list []string) {
+	for j, s := range list {
+		if s == "" {
+			ps.add(fmt.Sprintf("%s[%d]", key, j), "must not be empty")
+		}
 	}
-	key, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		key, err = base64.RawStdEncoding.DecodeString(b64)
-	}
-	return err == nil && len(key) > 0
 }
 
 func checkBaseURL(s string) string {

@@ -19,9 +19,11 @@ import (
 )
 
 // ingest serves POST /webhooks/:adapter/{orders,cancellations}. The checks
-// run in the order of CONTRACT §3, cheapest and least trusting first:
-// adapter (404), media type (415), size (413), authenticity (401), payload
-// (400), enqueue (503). Nothing is decoded before it is authenticated, and
+// run in the order of the README's webhook reference, cheapest and least trusting first:
+// adapter and its endpoint (404), media type (415, unless the adapter's
+// Pinger recognises a platform's unsigned hello: 200 ignored), size (413),
+// authenticity (401), payload (400; a delivery the adapter does not act on:
+// 200 ignored), enqueue (503). Nothing is decoded before it is authenticated, and
 // nothing is acknowledged before it is durable.
 type ingest struct {
 	o Options
@@ -75,8 +77,26 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 	}
 	res := result{adapter: id}
 	r := c.Request
+	inbound, ok := a.Inbound[kind]
+	if !ok {
+		// The adapter takes nothing on this endpoint (a Shopify store
+		// without relay_secrets on /cancellations).
+		writeProblem(c, http.StatusNotFound, probNotFound, "this adapter has no "+string(kind)+" endpoint")
+		return res
+	}
 
 	if !isJSON(r.Header.Get("Content-Type")) {
+		if p, ok := inbound.(adapters.Pinger); ok && r.ContentLength <= in.o.MaxBodyBytes {
+			// A platform's unsigned hello (WooCommerce's form-encoded
+			// webhook_id=N) is acknowledged and nothing else.
+			if body, err := readBody(c, in.o.MaxBodyBytes); err == nil {
+				if pingID, ok := p.Ping(r.Header, body); ok {
+					res.webhookID = pingID
+					writeJSON(c, http.StatusOK, ack("ignored", pingID))
+					return res
+				}
+			}
+		}
 		writeProblem(c, http.StatusUnsupportedMediaType, probMediaType, "content type must be application/json")
 		return res
 	}
@@ -97,7 +117,7 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 	}
 
 	now := in.o.Now()
-	webhookID, err := a.Inbound.Verify(r.Header, body, now)
+	webhookID, err := inbound.Verify(r.Header, body, now)
 	if err != nil {
 		// Say which of the two failed and nothing else.
 		reason, k := reasonSignature, probInvalidSignature
@@ -110,7 +130,12 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 	}
 	res.webhookID = webhookID
 
-	ev, err := a.Inbound.Decode(kind, r.Header, body)
+	ev, err := inbound.Decode(kind, r.Header, body)
+	if errors.Is(err, adapters.ErrIgnored) {
+		// Authentic, but nothing the adapter acts on (another topic).
+		writeJSON(c, http.StatusOK, ack("ignored", webhookID))
+		return res
+	}
 	if err != nil {
 		writeProblemErrors(c, http.StatusBadRequest, probInvalidPayload,
 			"the payload is not valid for this endpoint", fieldErrors(err))

@@ -182,6 +182,79 @@ func TestIngestUnknownAdapter(t *testing.T) {
 	}
 }
 
+// An adapter without an inbound for a kind has no such endpoint: 404 before
+// anything is read or verified.
+func TestIngestNoEndpointForKind(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	resp, body := b.post(t, webhook{path: "/webhooks/" + ordersOnlyAdapter + "/cancellations", body: cancelBody})
+	wantProblem(t, resp, body, http.StatusNotFound, "not-found")
+	if n := b.inbound.verifies.Load(); n != 0 {
+		t.Errorf("Verify called %d times", n)
+	}
+	if got := b.enq.accepted(); len(got) != 0 {
+		t.Errorf("accepted %d deliveries, want 0", len(got))
+	}
+	resp, body = b.post(t, webhook{path: "/webhooks/" + ordersOnlyAdapter + "/orders", body: orderBody})
+	if resp.StatusCode != http.StatusAccepted {
+		t.Errorf("orders: status = %d, want 202; %s", resp.StatusCode, body)
+	}
+}
+
+// A verified delivery the decoder ignores is acknowledged 200 "ignored" and
+// queues nothing; an unsigned one is still 401.
+func TestIngestIgnored(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ignore := http.Header{"X-Test-Ignore": {"products/update"}}
+	resp, body := b.post(t, webhook{id: "msg_ign", body: orderBody, header: ignore})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d, want 200; %s", resp.StatusCode, body)
+	}
+	if got, want := string(body), `{"status":"ignored","webhook_id":"msg_ign"}`; got != want {
+		t.Errorf("body = %s, want %s", got, want)
+	}
+	if got := b.enq.accepted(); len(got) != 0 {
+		t.Errorf("accepted %d deliveries, want 0", len(got))
+	}
+	resp, body = b.post(t, webhook{id: "msg_ign2", body: orderBody, header: ignore, unsigned: true})
+	wantProblem(t, resp, body, http.StatusUnauthorized, "invalid-signature")
+}
+
+// A Pinger's unsigned hello is 200 "ignored"; any other non-JSON body to it
+// is still 415, and an adapter without a Pinger never reads the body.
+func TestIngestPing(t *testing.T) {
+	t.Parallel()
+	form := "application/x-www-form-urlencoded"
+	tests := []struct {
+		name, adapter, body string
+		want                int
+	}{
+		{"hello", ordersOnlyAdapter, "webhook_id=17", http.StatusOK},
+		{"other form", ordersOnlyAdapter, "webhook_id=17&x=1", http.StatusUnsupportedMediaType},
+		{"not a hello", ordersOnlyAdapter, "hello", http.StatusUnsupportedMediaType},
+		{"no pinger", testAdapter, "webhook_id=17", http.StatusUnsupportedMediaType},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			resp, body := b.post(t, webhook{path: "/webhooks/" + tt.adapter + "/orders", body: tt.body, contentType: form, unsigned: true})
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status = %d, want %d; %s", resp.StatusCode, tt.want, body)
+			}
+			if tt.want == http.StatusOK {
+				if got, want := string(body), `{"status":"ignored","webhook_id":"17"}`; got != want {
+					t.Errorf("body = %s, want %s", got, want)
+				}
+			}
+			if got := b.enq.accepted(); len(got) != 0 {
+				t.Errorf("accepted %d deliveries, want 0", len(got))
+			}
+		})
+	}
+}
+
 func TestIngestTooLarge(t *testing.T) {
 	t.Parallel()
 	const limit = 1024 // setup's MaxBodyBytes
@@ -458,7 +531,7 @@ func BenchmarkIngest(b *testing.B) {
 	in := &fakeInbound{secret: []byte(testSecret)}
 	enq := &countingEnqueuer{}
 	h := NewRouter(Options{
-		Adapters: map[string]*adapters.Adapter{testAdapter: {ID: testAdapter, Inbound: in}},
+		Adapters: map[string]*adapters.Adapter{testAdapter: {ID: testAdapter, Inbound: map[adapters.Kind]adapters.Inbound{adapters.KindOrders: in}}},
 		Enqueuer: enq,
 		Metrics:  NewMetrics(nil),
 		Now:      func() time.Time { return testNow },

@@ -32,7 +32,9 @@ import (
 const (
 	testSecret  = "test-secret-do-not-leak"
 	testAdapter = "acme-posh"
-	testToken   = "admin-token-123"
+	// ordersOnlyAdapter takes no /cancellations and answers pings.
+	ordersOnlyAdapter = "acme-store"
+	testToken         = "admin-token-123"
 )
 
 // fakeInbound is a tiny platform: X-Test-Id, X-Test-Timestamp (Unix
@@ -67,6 +69,9 @@ func (f *fakeInbound) Decode(kind adapters.Kind, h http.Header, body []byte) (ad
 	if h.Get("X-Test-Panic") != "" {
 		panic("decoder bug")
 	}
+	if h.Get("X-Test-Ignore") != "" {
+		return adapters.Event{}, fmt.Errorf("topic %s: %w", h.Get("X-Test-Ignore"), adapters.ErrIgnored)
+	}
 	var p struct {
 		Type adapters.EventType `json:"type"`
 		Data struct {
@@ -93,6 +98,18 @@ func (f *fakeInbound) Decode(kind adapters.Kind, h http.Header, body []byte) (ad
 		ev.Cancellation = &adapters.Cancellation{Type: p.Type, OrderID: p.Data.OrderID}
 	}
 	return ev, nil
+}
+
+// pingingInbound is a fakeInbound that also recognises an unsigned
+// form-encoded "webhook_id=N" hello, as WooCommerce sends one.
+type pingingInbound struct{ *fakeInbound }
+
+func (p pingingInbound) Ping(_ http.Header, body []byte) (string, bool) {
+	id, ok := strings.CutPrefix(string(body), "webhook_id=")
+	if !ok || id == "" || strings.ContainsAny(id, "&=") {
+		return "", false
+	}
+	return id, true
 }
 
 func sign(secret []byte, id, ts string, body []byte) []byte {
@@ -206,7 +223,13 @@ func setup(t *testing.T, mods ...func(*Options)) *bundle {
 	b.metrics = NewMetrics(b.reg)
 	o := Options{
 		Adapters: map[string]*adapters.Adapter{
-			testAdapter: {ID: testAdapter, Platform: "poshmark", Inbound: b.inbound},
+			testAdapter: {ID: testAdapter, Platform: "poshmark", Inbound: map[adapters.Kind]adapters.Inbound{
+				adapters.KindOrders: b.inbound, adapters.KindCancellations: b.inbound,
+			}},
+			// A store platform: orders only, and a Pinger.
+			ordersOnlyAdapter: {ID: ordersOnlyAdapter, Platform: "woocommerce", Inbound: map[adapters.Kind]adapters.Inbound{
+				adapters.KindOrders: pingingInbound{b.inbound},
+			}},
 		},
 		Enqueuer:     b.enq,
 		Views:        b.views,
@@ -356,6 +379,7 @@ func wantProblem(t *testing.T, resp *http.Response, body []byte, status int, typ
 // Compile-time checks that the fakes satisfy the interfaces they stand in for.
 var (
 	_ adapters.Inbound = (*fakeInbound)(nil)
+	_ adapters.Pinger  = pingingInbound{}
 	_ Enqueuer         = (*fakeEnqueuer)(nil)
 	_ OrderViews       = (*fakeViews)(nil)
 	_ Pinger           = (*fakePinger)(nil)

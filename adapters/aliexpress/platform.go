@@ -11,9 +11,11 @@ import (
 
 // Platform is AliExpress, for the registry.
 var Platform = adapters.Platform{
-	Name:       "aliexpress",
-	Rules:      Policy{},
-	Defaults:   Defaults(),
-	NewInbound: seed.NewInbound,
-	NewClient:  seed.NewClient,
+	Name:        "aliexpress",
+	Rules:       Policy{},
+	Defaults:    Defaults(),
+	CheckSecret: seed.CheckSecret,
+	Check:       seed.Check,
+	NewInbound:  seed.Endpoints,
+	NewClient:   seed.ClientFor,
 }

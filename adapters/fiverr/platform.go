@@ -11,9 +11,11 @@ import (
 
 // Platform is Fiverr, for the registry.
 var Platform = adapters.Platform{
-	Name:       "fiverr",
-	Rules:      Policy{},
-	Defaults:   Defaults(),
-	NewInbound: seed.NewInbound,
-	NewClient:  seed.NewClient,
+	Name:        "fiverr",
+	Rules:       Policy{},
+	Defaults:    Defaults(),
+	CheckSecret: seed.CheckSecret,
+	Check:       seed.Check,
+	NewInbound:  seed.Endpoints,
+	NewClient:   seed.ClientFor,
 }

@@ -19,8 +19,8 @@ func TestDefault(t *testing.T) {
 		if p.Name != name {
 			t.Errorf("registered as %q but Platform.Name is %q", name, p.Name)
 		}
-		if p.Rules == nil || p.NewInbound == nil || p.NewClient == nil {
-			t.Errorf("%s: Rules, NewInbound and NewClient must all be set", name)
+		if p.Rules == nil || p.NewInbound == nil || p.NewClient == nil || p.CheckSecret == nil || p.Check == nil {
+			t.Errorf("%s: Rules, NewInbound, NewClient, CheckSecret and Check must all be set", name)
 		}
 	}
 }

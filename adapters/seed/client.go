@@ -172,7 +172,7 @@ func (c *client) Push(ctx context.Context, idempotencyKey string, u adapters.Upd
 	}
 	return &adapters.SyncError{
 		Retryable:  retryableStatus(resp.StatusCode),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
+		RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
 		Msg:        msg,
 	}
 }
@@ -252,9 +252,9 @@ func (c *client) redact(s string) string {
 	return s
 }
 
-// parseRetryAfter reads Retry-After as delay-seconds or an HTTP-date
+// ParseRetryAfter reads Retry-After as delay-seconds or an HTTP-date
 // (RFC 9110 §10.2.3); 0 when absent, malformed or already past.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+func ParseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0

@@ -1,9 +1,13 @@
 // Package seed is what the four seed platforms (selfservice, poshmark,
 // aliexpress, fiverr) share: Standard Webhooks signatures, the JSON payloads
-// of CONTRACT §3 and the sync call of §5.
+// of CONTRACT §3 and the sync call of §5. Platforms with their own webhooks
+// (Shopify, WooCommerce) reuse its verifier and decoder for the cancellation
+// bodies a merchant's own systems relay to them.
 package seed
 
 import (
+	"errors"
+
 	"github.com/cancelsync/cancelsync/adapters"
 )
 
@@ -29,7 +33,66 @@ func NewInbound(secrets []string) (adapters.Inbound, error) {
 	return inbound{verifier: v, decoder: newDecoder()}, nil
 }
 
+// Endpoints is Platform.NewInbound of the seed platforms: both endpoints
+// verify with the adapter's secrets and take the seed JSON payloads.
+func Endpoints(s adapters.Settings) (map[adapters.Kind]adapters.Inbound, error) {
+	in, err := NewInbound(s.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	return map[adapters.Kind]adapters.Inbound{adapters.KindOrders: in, adapters.KindCancellations: in}, nil
+}
+
 // NewClient pushes states with PUT {base_url}/orders/{order_id}/cancellation.
 func NewClient(api adapters.API) adapters.Client {
 	return newClient(api)
+}
+
+// ClientFor is Platform.NewClient of the seed platforms.
+func ClientFor(s adapters.Settings) adapters.Client {
+	return newClient(s.API)
+}
+
+// CheckSecret is Platform.CheckSecret of the seed platforms: "whsec_" and
+// the base64, padded or not, of a non-empty key. It accepts exactly what
+// the verifier can key with.
+func CheckSecret(s string) error {
+	if _, err := decodeSecret(s); err != nil {
+		return errSecretFormat
+	}
+	return nil
+}
+
+var errSecretFormat = errors.New(`must be "whsec_" followed by base64`)
+
+// Check is Platform.Check of the seed platforms: the keys that belong to
+// other platforms are refused rather than silently ignored.
+func Check(s adapters.Settings) []adapters.FieldError {
+	return Unused(s, "shop", "api.version", "api.consumer_key", "api.consumer_secret", "relay_secrets",
+		"policy.notify_customer", "policy.restock", "policy.refund", "policy.status_map")
+}
+
+// Unused reports each of keys that is set in s as not used by the
+// platform. Keys it does not know are skipped.
+func Unused(s adapters.Settings, keys ...string) []adapters.FieldError {
+	set := map[string]bool{
+		"shop":                   s.Shop != "",
+		"api.version":            s.API.Version != "",
+		"api.consumer_key":       s.API.ConsumerKey != "",
+		"api.consumer_secret":    s.API.ConsumerSecret != "",
+		"api.token":              s.API.Token != "",
+		"relay_secrets":          len(s.RelaySecrets) > 0,
+		"storefront_secrets":     len(s.StorefrontSecrets) > 0,
+		"policy.notify_customer": s.Options.NotifyCustomer != nil,
+		"policy.restock":         s.Options.Restock != nil,
+		"policy.refund":          s.Options.Refund != "",
+		"policy.status_map":      len(s.Options.StatusMap) > 0,
+	}
+	var errs []adapters.FieldError
+	for _, k := range keys {
+		if set[k] {
+			errs = append(errs, adapters.FieldError{Field: k, Message: "is not used by this platform"})
+		}
+	}
+	return errs
 }

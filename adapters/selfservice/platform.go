@@ -11,9 +11,11 @@ import (
 
 // Platform is the self-service platform, for the registry.
 var Platform = adapters.Platform{
-	Name:       "selfservice",
-	Rules:      Policy{},
-	Defaults:   Defaults(),
-	NewInbound: seed.NewInbound,
-	NewClient:  seed.NewClient,
+	Name:        "selfservice",
+	Rules:       Policy{},
+	Defaults:    Defaults(),
+	CheckSecret: seed.CheckSecret,
+	Check:       seed.Check,
+	NewInbound:  seed.Endpoints,
+	NewClient:   seed.ClientFor,
 }

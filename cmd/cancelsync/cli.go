@@ -145,7 +145,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	platforms := registry.Default()
-	cfg, err := config.Load(cmd.config, platforms.Names())
+	cfg, err := config.Load(cmd.config, platforms)
 	if err != nil {
 		if cmd.name == "config check" {
 			fmt.Fprintf(stderr, "%s: %d problem(s):\n", cmd.config, problemCount(err))

@@ -68,11 +68,7 @@ func buildAdapters(cfg *config.Config, platforms adapters.Registry) (map[string]
 		if !ok {
 			return nil, nil, fmt.Errorf("adapter %s: unknown platform %q", a.ID, a.Platform)
 		}
-		ad, err := p.New(adapters.Settings{
-			ID: a.ID, Secrets: a.Secrets,
-			API:     adapters.API{BaseURL: a.API.BaseURL, Token: a.API.Token, Timeout: a.API.Timeout.D()},
-			Windows: adapters.Windows{CancelWindow: a.Policy.CancelWindow.D(), ResponseWindow: a.Policy.ResponseWindow.D()},
-		})
+		ad, err := p.New(a.Settings())
 		if err != nil {
 			return nil, nil, err
 		}
