@@ -105,6 +105,7 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 			reason, k = reasonTimestamp, probInvalidTimestamp
 		}
 		in.o.Metrics.authFailure(id, reason)
+		c.Writer.Header().Set("WWW-Authenticate", webhookChallenge)
 		writeProblem(c, http.StatusUnauthorized, k, "invalid "+reason)
 		return res
 	}
@@ -140,6 +141,11 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 	writeJSON(c, http.StatusAccepted, ack("queued", webhookID))
 	return res
 }
+
+// webhookChallenge is the WWW-Authenticate of a webhook 401 (RFC 9110 wants
+// a challenge with every 401). No registered scheme means "a signature over
+// the request"; the credentials are the platform's own headers (docs/API.md).
+const webhookChallenge = `Signature realm="cancelsync"`
 
 // retryAfterSeconds is the Retry-After of a 503: long enough for a Redis
 // failover, short enough that senders do not back off for minutes.

@@ -53,6 +53,10 @@ func adminPaths(token string) gin.HandlerFunc {
 		case hasSegmentPrefix(p, "/v1"):
 			api(c)
 		case hasSegmentPrefix(p, "/admin"):
+			// Its write actions are one click away: nobody may frame it.
+			h := c.Writer.Header()
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Content-Security-Policy", "frame-ancestors 'none'")
 			ui(c)
 		}
 	}
