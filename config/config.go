@@ -33,6 +33,10 @@ type Config struct {
 	TimerResolution       Duration  `yaml:"timer_resolution"` // extension: how often due timers and retries are moved to the queue, default 1s
 	MetricsListen         string    `yaml:"metrics_listen"`   // extension: extra host:port serving only /metrics, /healthz and /readyz (how a worker is scraped); default none
 	Adapters              []Adapter `yaml:"adapters"`
+
+	// Warnings name keys whose values look like a mistake but are valid,
+	// e.g. "$VAR" without braces, which is taken literally. Never values.
+	Warnings []string `yaml:"-"`
 }
 
 // Adapter is one platform account.
