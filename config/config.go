@@ -17,7 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Config is the whole file (CONTRACT §2).
+// Config is the whole file (docs/API.md §2).
 type Config struct {
 	Listen                string    `yaml:"listen"`
 	RedisURL              string    `yaml:"redis_url"`               // "" or "embedded": in-process Redis; redis://, rediss:// or redis-sentinel://

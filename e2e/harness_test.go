@@ -509,7 +509,7 @@ func startRedis(t *testing.T) *redistest.Server {
 	return redistest.Start(t, redistest.Options{AppendOnly: true})
 }
 
-// order and cancellation payloads (CONTRACT §3).
+// order and cancellation payloads (docs/API.md §3).
 func orderBody(id, status string, placed, updated time.Time, extra map[string]any) map[string]any {
 	data := map[string]any{
 		"order_id": id, "status": status, "placed_at": placed.UTC().Format(time.RFC3339), "updated_at": updated.UTC().Format(time.RFC3339),

@@ -38,7 +38,7 @@ func TestAdminUIAcceptsBasicAuthAndRefusesCrossOriginWrites(t *testing.T) {
 	if got := resp.Header.Values("WWW-Authenticate"); len(got) != 2 || !strings.HasPrefix(got[0], "Basic ") || got[1] != "Bearer" {
 		t.Errorf("WWW-Authenticate = %q, want a Basic challenge (for browsers) and Bearer", got)
 	}
-	// The read API stays bearer-only (CONTRACT §6).
+	// The read API stays bearer-only (docs/API.md §6).
 	resp, body = b.get(t, "/v1/adapters/acme-posh/orders/PM-10023", basic("ops", testToken))
 	wantProblem(t, resp, body, http.StatusUnauthorized, "unauthorized")
 

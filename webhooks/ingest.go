@@ -19,7 +19,7 @@ import (
 )
 
 // ingest serves POST /webhooks/:adapter/{orders,cancellations}. The checks
-// run in the order of CONTRACT §3, cheapest and least trusting first:
+// run in the order of docs/API.md §3, cheapest and least trusting first:
 // adapter (404), media type (415), size (413), authenticity (401), payload
 // (400), enqueue (503). Nothing is decoded before it is authenticated, and
 // nothing is acknowledged before it is durable.
@@ -151,7 +151,7 @@ const webhookChallenge = `Signature realm="cancelsync"`
 // failover, short enough that senders do not back off for minutes.
 const retryAfterSeconds = "5"
 
-// ack is the body of a 2xx answer (CONTRACT §3).
+// ack is the body of a 2xx answer (docs/API.md §3).
 func ack(status, webhookID string) []byte {
 	b, err := json.Marshal(struct {
 		Status    string `json:"status"`

@@ -67,7 +67,7 @@ func hasSegmentPrefix(p, prefix string) bool {
 	return strings.HasPrefix(p, prefix) && (len(p) == len(prefix) || p[len(prefix)] == '/')
 }
 
-// reader serves the read API (CONTRACT §6). The admin token is checked by
+// reader serves the read API (docs/API.md §6). The admin token is checked by
 // adminPaths before it runs.
 type reader struct {
 	adapters map[string]*adapters.Adapter

@@ -18,7 +18,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = ""
 
-// Exit codes (CONTRACT §1).
+// Exit codes (docs/API.md §1).
 const (
 	exitOK    = 0
 	exitError = 1
