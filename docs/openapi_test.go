@@ -2,6 +2,8 @@ package docs
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -56,5 +58,26 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 	}
 	if !strings.Contains(string(OpenAPI), `Signature realm="cancelsync"`) {
 		t.Error("the webhook 401 challenge is not documented")
+	}
+}
+
+// The repository stands on its own: no document points outside it.
+func TestDocsCiteOnlyTheRepository(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("../*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob("*.md")
+	for _, f := range append(files, more...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, outside := range []string{"../shared", "CONTRACT.md", "CONTRACT §"} {
+			if strings.Contains(string(b), outside) {
+				t.Errorf("%s cites %q, which is not in the repository (docs/API.md is)", f, outside)
+			}
+		}
 	}
 }
