@@ -53,7 +53,7 @@ type Server struct {
 // Start(worker.Handler()).
 func NewServer(rdb redis.UniversalClient, o ServerOptions) *Server {
 	policy := RetryPolicy{Retries: o.Retries}
-	conf := func(queue string, concurrency int) asynq.Config {
+	conf := func(queue string, i, concurrency int) asynq.Config {
 		return asynq.Config{
 			Concurrency:              max(concurrency, 1),
 			Queues:                   map[string]int{queue: 1},
@@ -61,11 +61,9 @@ func NewServer(rdb redis.UniversalClient, o ServerOptions) *Server {
 			IsFailure:                func(err error) bool { return !errors.Is(err, errSyncBusy) },
 			ShutdownTimeout:          o.ShutdownTimeout,
 			DelayedTaskCheckInterval: o.TimerResolution,
-			// Asynq sleeps this long when every queue is empty (default 1 s),
-			// which would be the latency of the first webhook after a pause.
-			TaskCheckInterval: 25 * time.Millisecond,
-			Logger:            asynqLogger{o.Logger},
-			LogLevel:          asynq.WarnLevel,
+			TaskCheckInterval:        idlePoll(queue, i), // poll.go
+			Logger:                   asynqLogger{o.Logger},
+			LogLevel:                 asynq.WarnLevel,
 		}
 	}
 	syncs := max(o.Concurrency/5, 1)
@@ -78,9 +76,9 @@ func NewServer(rdb redis.UniversalClient, o ServerOptions) *Server {
 		if i < events%loops {
 			n++
 		}
-		srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(QueueEvents, n)))
+		srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(QueueEvents, i, n)))
 	}
-	srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(QueueSync, syncs)))
+	srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(QueueSync, 0, syncs)))
 	return srv
 }
 
