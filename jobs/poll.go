@@ -8,10 +8,11 @@ import "time"
 // idle cost and how soon the first task after a quiet spell is picked up.
 // Every empty poll is a Lua script in Redis: seven servers at 25 ms cost an
 // idle embedded serve about a quarter of a core. So one events server polls
-// briskly and bounds that first latency, the others wake rarely, and the
-// sync queue (retries and busy orders only) sits between.
+// as briskly as all did and keeps that first latency, the others wake
+// rarely (in a burst after a quiet spell they join within a second), and
+// the sync queue (retries and busy orders only) sits between.
 const (
-	firstEventsPoll = 50 * time.Millisecond
+	firstEventsPoll = 25 * time.Millisecond
 	otherEventsPoll = time.Second
 	syncPoll        = 500 * time.Millisecond
 )
