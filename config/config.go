@@ -16,12 +16,12 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/cancelsync/cancelsync/adapters"
 )
 
-// Config is the whole file (CONTRACT §2).
+// Config is the whole file (docs/API.md §2).
 type Config struct {
 	Listen                string    `yaml:"listen"`
 	RedisURL              string    `yaml:"redis_url"`               // "" or "embedded": in-process Redis; redis://, rediss:// or redis-sentinel://
@@ -37,6 +37,10 @@ type Config struct {
 	TimerResolution       Duration  `yaml:"timer_resolution"` // extension: how often due timers and retries are moved to the queue, default 1s
 	MetricsListen         string    `yaml:"metrics_listen"`   // extension: extra host:port serving only /metrics, /healthz and /readyz (how a worker is scraped); default none
 	Adapters              []Adapter `yaml:"adapters"`
+
+	// Warnings name keys whose values look like a mistake but are valid,
+	// e.g. "$VAR" without braces, which is taken literally. Never values.
+	Warnings []string `yaml:"-"`
 }
 
 // Adapter is one platform account. Which of the keys after api apply

@@ -368,6 +368,9 @@ func TestParseInvalid(t *testing.T) {
 		{"redis_url bad db", "redis_url: \"redis://127.0.0.1:6379/zero\"\n", "redis_url", "database"},
 		{"listen without port", "listen: \"127.0.0.1\"\n", "listen", "host:port"},
 		{"listen empty", "listen: \"\"\n", "listen", "host:port"},
+		{"listen port out of range", "listen: \"127.0.0.1:99999\"\n", "listen", "from 0 to 65535"},
+		{"listen port not a port", "listen: \"127.0.0.1:-1\"\n", "listen", "from 0 to 65535"},
+		{"metrics_listen port out of range", "metrics_listen: \":65536\"\n", "metrics_listen", "from 0 to 65535"},
 		{"adapters not a list", "adapters: {id: acme}\n", "adapters", "must be a list"},
 		{"api not a mapping", adapter("api: https://a.test"), "adapters[0].api", "must be a mapping"},
 		{"string given a list", "listen: [a, b]\n", "listen", "must be a string"},
@@ -605,5 +608,26 @@ func TestDurationString(t *testing.T) {
 	}
 	if got, _ := Duration(3 * time.Hour).MarshalText(); string(got) != "3h0m0s" {
 		t.Errorf("MarshalText() = %q, want 3h0m0s", got)
+	}
+}
+
+// "$NAME" without braces is not expanded; the value is kept as written and
+// the key is named in a warning, never the value.
+func TestParseWarnsOfBareDollarNames(t *testing.T) {
+	t.Parallel()
+	src := "admin_token: \"$ADMIN_TOKEN\"\n" + minimal + "    api: {base_url: \"https://api.example.test\", token: \"${TOK}x$1\"}\n"
+	src = strings.Replace(src, "    api:\n      base_url: \"https://api.example.test\"\n", "", 1)
+	cfg, err := Parse([]byte(src), testPlatforms, envOf(map[string]string{"TOK": "t", "ADMIN_TOKEN": "secret-value"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AdminToken != "$ADMIN_TOKEN" {
+		t.Errorf("admin_token = %q, want it as written", cfg.AdminToken)
+	}
+	if len(cfg.Warnings) != 1 || !strings.HasPrefix(cfg.Warnings[0], "admin_token: ") || !strings.Contains(cfg.Warnings[0], "${NAME}") {
+		t.Errorf("warnings = %q, want one naming admin_token (\"${TOK}x$1\" is not a name)", cfg.Warnings)
+	}
+	if strings.Contains(strings.Join(cfg.Warnings, "\n"), "secret-value") {
+		t.Error("a warning holds a value")
 	}
 }

@@ -2,7 +2,7 @@ package config
 
 import "time"
 
-// Defaults for every setting the file may leave out (CONTRACT §2). redis_url
+// Defaults for every setting the file may leave out (docs/API.md §2). redis_url
 // has none: empty means the embedded Redis.
 const (
 	defaultListen            = "127.0.0.1:8080"

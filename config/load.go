@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/cancelsync/cancelsync/adapters"
 )
@@ -62,6 +62,7 @@ func Parse(data []byte, platforms adapters.Registry, getenv func(string) (string
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
+	cfg.Warnings = d.warnings
 	return &cfg, nil
 }
 
@@ -94,12 +95,17 @@ func parseDocument(data []byte) (*yaml.Node, error) {
 // other shell forms are left as written.
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
+// bareEnvRef matches "$NAME", which is not expanded: most likely meant as
+// ${NAME}, so it is worth a warning (a value may also hold a literal "$").
+var bareEnvRef = regexp.MustCompile(`\$[A-Za-z_]`)
+
 // decoder fills a Config from a YAML node tree by reflection over the yaml
 // struct tags, recording problems instead of stopping at the first.
 type decoder struct {
 	getenv   func(string) (string, bool)
 	given    map[string]bool // keys of scalars written in the file
 	problems problems
+	warnings []string
 }
 
 // reported reports whether a problem was already recorded for key or for a
@@ -220,6 +226,9 @@ func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, key string) {
 	}
 	c := *n // expand into a copy: an aliased node may be decoded again
 	expanded := false
+	if n.ShortTag() == "!!str" && bareEnvRef.MatchString(n.Value) {
+		d.warnings = append(d.warnings, key+": $NAME is not expanded, only ${NAME} is; the value is used as written")
+	}
 	if n.ShortTag() == "!!str" && strings.Contains(n.Value, "${") {
 		value, ok := d.expand(n.Value, key)
 		if !ok {

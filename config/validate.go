@@ -29,6 +29,8 @@ func (c *Config) validate(platforms adapters.Registry) problems {
 	var ps problems
 	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
 		ps.add("listen", fmt.Sprintf("%q must be host:port, like 127.0.0.1:8080 or :8080", c.Listen))
+	} else if _, err := net.LookupPort("tcp", port); err != nil {
+		ps.add("listen", fmt.Sprintf("port %q must be a number from 0 to 65535", port))
 	}
 	if msg := checkRedisURL(c.RedisURL); msg != "" {
 		ps.add("redis_url", msg)
@@ -39,6 +41,8 @@ func (c *Config) validate(platforms adapters.Registry) problems {
 	if c.MetricsListen != "" {
 		if _, port, err := net.SplitHostPort(c.MetricsListen); err != nil || port == "" {
 			ps.add("metrics_listen", fmt.Sprintf("%q must be host:port, like 127.0.0.1:9100 or :9100", c.MetricsListen))
+		} else if _, err := net.LookupPort("tcp", port); err != nil {
+			ps.add("metrics_listen", fmt.Sprintf("port %q must be a number from 0 to 65535", port))
 		} else if c.MetricsListen == c.Listen {
 			ps.add("metrics_listen", "must differ from listen (which serves /metrics already)")
 		}

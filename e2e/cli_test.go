@@ -34,6 +34,9 @@ func TestCommandLine(t *testing.T) {
 		"    api: {base_url: \"https://api.example.test\"}",
 	}, "\n")+"\n")
 
+	badPort := write("port.yaml", "listen: \"127.0.0.1:99999\"\n"+string(must(os.ReadFile(good))))
+	bareVar := write("bare.yaml", "admin_token: \"$CANCELSYNC_ADMIN_TOKEN\"\n"+string(must(os.ReadFile(good))))
+
 	cases := []struct {
 		name string
 		args []string
@@ -43,6 +46,11 @@ func TestCommandLine(t *testing.T) {
 	}{
 		{name: "version", args: []string{"version"}, code: 0, want: []string{"cancelsync "}},
 		{name: "no command", args: nil, code: 2, want: []string{"usage"}},
+		{name: "help", args: []string{"--help"}, code: 0, want: []string{"usage: cancelsync", "serve"}},
+		{name: "serve --help", args: []string{"serve", "--help"}, code: 0, want: []string{"usage: cancelsync"}},
+		{name: "flags after an argument", args: []string{"dlq", "replay", "ID1", "--config", bad}, code: 1, want: []string{"adapters[0].platform"}},
+		{name: "port out of range", args: []string{"config", "check", "--config", badPort}, code: 1, want: []string{"listen: ", "65535"}},
+		{name: "$VAR without braces", args: []string{"config", "check", "--config", bareVar}, code: 0, want: []string{"warning: admin_token: ", "bare.yaml: ok"}},
 		{name: "unknown command", args: []string{"launch"}, code: 2, want: []string{"unknown command"}},
 		{name: "unknown flag", args: []string{"serve", "--colour"}, code: 2},
 		{name: "replay needs ids or --all", args: []string{"dlq", "replay", "--config", good}, code: 2},
@@ -105,4 +113,11 @@ func TestServeOnTheShippedExampleConfig(t *testing.T) {
 	if code := s.stop(); code != 0 {
 		t.Fatalf("exit %d after SIGTERM\n%s", code, s.out.String())
 	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -40,7 +40,22 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build cancelsync:", err)
 		os.Exit(1)
 	}
+	if openAPI, err = loadOpenAPI(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	// Every client of the suite goes through the OpenAPI check
+	// (openapi_test.go): http.Get and http.DefaultClient use
+	// http.DefaultTransport.
+	http.DefaultTransport = openAPI.transport(http.DefaultTransport)
+	httpClient.Transport = openAPI.transport(httpClient.Transport)
 	code := m.Run()
+	if left, checked := openAPI.leftover(); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "%d of %d responses do not match docs/openapi.yaml:\n%s\n", len(left), checked, strings.Join(left, "\n"))
+		code = 1
+	} else {
+		fmt.Fprintf(os.Stderr, "%d responses matched docs/openapi.yaml\n", checked)
+	}
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -283,6 +298,7 @@ func start(t *testing.T, mode, path, listen string) *service {
 	t.Cleanup(func() {
 		s.signal(syscall.SIGKILL)
 		<-s.done
+		checkAgainstOpenAPI(t, s.url)
 		if t.Failed() {
 			t.Logf("%s output:\n%s", mode, s.out.String())
 		}
@@ -493,7 +509,7 @@ func startRedis(t *testing.T) *redistest.Server {
 	return redistest.Start(t, redistest.Options{AppendOnly: true})
 }
 
-// order and cancellation payloads (CONTRACT §3).
+// order and cancellation payloads (docs/API.md §3).
 func orderBody(id, status string, placed, updated time.Time, extra map[string]any) map[string]any {
 	data := map[string]any{
 		"order_id": id, "status": status, "placed_at": placed.UTC().Format(time.RFC3339), "updated_at": updated.UTC().Format(time.RFC3339),

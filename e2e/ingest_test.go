@@ -12,7 +12,7 @@ import (
 )
 
 // TestIngestAnswersEveryRowOfTheContract posts to the running binary one
-// request per row of CONTRACT §3's response table.
+// request per row of docs/API.md §3's response table.
 func TestIngestAnswersEveryRowOfTheContract(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil, "max_body_bytes: 4096", adapterConf{id: "acme-posh", platform: "poshmark"})

@@ -17,7 +17,7 @@ import (
 )
 
 // proofHostileBodies are correctly signed bodies a careful user expects to
-// be refused with 400 naming the field (beyond CONTRACT §3's table, which
+// be refused with 400 naming the field (beyond docs/API.md §3's table, which
 // TestIngestAnswersEveryRowOfTheContract covers).
 func proofHostileBodies() []struct {
 	name, kind string

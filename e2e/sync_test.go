@@ -70,7 +70,7 @@ func TestUnreachablePlatformDeadLetterAndReplay(t *testing.T) {
 	assertNoSecrets(t, s.out.String(), "tok-down-self-secret", adminToken)
 }
 
-// TestSyncRetriesAgainstScriptedPlatform covers the retry rules of CONTRACT
+// TestSyncRetriesAgainstScriptedPlatform covers the retry rules of docs/API.md
 // §5 against a platform scripted to fail: connection refused then up, 429
 // with Retry-After, 503 twice then 200, and a permanent 400.
 func TestSyncRetriesAgainstScriptedPlatform(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -58,11 +59,15 @@ func (d *DeadLetters) List(ctx context.Context) ([]DeadLetter, error) {
 // Size is the number of dead letters.
 func (d *DeadLetters) Size(ctx context.Context) (int, error) {
 	info, err := d.inspector.GetQueueInfo(QueueSync)
-	if errors.Is(err, asynq.ErrQueueNotFound) {
-		return 0, nil
-	}
 	if err != nil {
-		return 0, err
+		// GetQueueInfo does not wrap asynq.ErrQueueNotFound (only the List
+		// calls do), so ask whether the queue exists: before the first
+		// sync task it does not, and the dead letter is empty.
+		queues, qerr := d.inspector.Queues()
+		if qerr == nil && !slices.Contains(queues, QueueSync) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("dead letter size: %w", err)
 	}
 	return info.Archived, nil
 }

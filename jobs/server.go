@@ -54,7 +54,7 @@ type Server struct {
 // Start(worker.Handler()).
 func NewServer(rdb redis.UniversalClient, o ServerOptions) *Server {
 	policy := RetryPolicy{Retries: o.Retries}
-	conf := func(queue string, concurrency int) asynq.Config {
+	conf := func(queue string, i, concurrency int) asynq.Config {
 		return asynq.Config{
 			Concurrency:              max(concurrency, 1),
 			Queues:                   map[string]int{queue: 1},
@@ -62,11 +62,9 @@ func NewServer(rdb redis.UniversalClient, o ServerOptions) *Server {
 			ErrorHandler:             failureLog{o.Logger},
 			ShutdownTimeout:          o.ShutdownTimeout,
 			DelayedTaskCheckInterval: o.TimerResolution,
-			// Asynq sleeps this long when every queue is empty (default 1 s),
-			// which would be the latency of the first webhook after a pause.
-			TaskCheckInterval: 25 * time.Millisecond,
-			Logger:            asynqLogger{o.Logger},
-			LogLevel:          asynq.WarnLevel,
+			TaskCheckInterval:        idlePoll(queue, i), // poll.go
+			Logger:                   asynqLogger{o.Logger},
+			LogLevel:                 asynq.WarnLevel,
 		}
 	}
 	syncs := max(o.Concurrency/5, 1)
@@ -79,9 +77,9 @@ func NewServer(rdb redis.UniversalClient, o ServerOptions) *Server {
 		if i < events%loops {
 			n++
 		}
-		srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(QueueEvents, n)))
+		srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(QueueEvents, i, n)))
 	}
-	srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(QueueSync, syncs)))
+	srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(QueueSync, 0, syncs)))
 	return srv
 }
 

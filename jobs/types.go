@@ -24,7 +24,7 @@ type Delivery struct {
 	Event      adapters.Event `json:"e"`
 }
 
-// OrderView is the read API's document for one order (CONTRACT §6).
+// OrderView is the read API's document for one order (docs/API.md §6).
 type OrderView struct {
 	Adapter      string            `json:"adapter"`
 	Platform     string            `json:"platform"`

@@ -27,15 +27,18 @@ func TestAdminUIAcceptsBasicAuthAndRefusesCrossOriginWrites(t *testing.T) {
 		}
 	})
 	// The browser's way: basic auth, any user, the token as the password.
-	if resp, body := b.get(t, "/admin/ui", basic("ops", testToken)); resp.StatusCode != http.StatusOK || string(body) != "ui" {
+	resp, body := b.get(t, "/admin/ui", basic("ops", testToken))
+	if resp.StatusCode != http.StatusOK || string(body) != "ui" {
 		t.Errorf("basic auth: %d %s", resp.StatusCode, body)
 	}
-	resp, body := b.get(t, "/admin/ui", basic("ops", "wrong"))
+	wantNoFraming(t, resp)
+	resp, body = b.get(t, "/admin/ui", basic("ops", "wrong"))
+	wantNoFraming(t, resp)
 	wantProblem(t, resp, body, http.StatusUnauthorized, "unauthorized")
 	if got := resp.Header.Values("WWW-Authenticate"); len(got) != 2 || !strings.HasPrefix(got[0], "Basic ") || got[1] != "Bearer" {
 		t.Errorf("WWW-Authenticate = %q, want a Basic challenge (for browsers) and Bearer", got)
 	}
-	// The read API stays bearer-only (CONTRACT §6).
+	// The read API stays bearer-only (docs/API.md §6).
 	resp, body = b.get(t, "/v1/adapters/acme-posh/orders/PM-10023", basic("ops", testToken))
 	wantProblem(t, resp, body, http.StatusUnauthorized, "unauthorized")
 
@@ -174,5 +177,17 @@ func TestOpsRouter(t *testing.T) {
 		if resp, _ := get(path); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s on the ops listener: %d, want 404", path, resp.StatusCode)
 		}
+	}
+}
+
+// wantNoFraming checks that a response under /admin may not be framed by
+// any page (clickjacking of its write actions).
+func wantNoFraming(t *testing.T, resp *http.Response) {
+	t.Helper()
+	if got := resp.Header.Get("X-Frame-Options"); got != "DENY" {
+		t.Errorf("X-Frame-Options = %q, want DENY", got)
+	}
+	if got := resp.Header.Get("Content-Security-Policy"); got != "frame-ancestors 'none'" {
+		t.Errorf("Content-Security-Policy = %q, want frame-ancestors 'none'", got)
 	}
 }

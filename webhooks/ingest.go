@@ -19,7 +19,7 @@ import (
 )
 
 // ingest serves POST /webhooks/:adapter/{orders,cancellations}. The checks
-// run in the order of the README's webhook reference, cheapest and least trusting first:
+// run in the order of docs/API.md §3 (and §7, §8), cheapest and least trusting first:
 // adapter and its endpoint (404), media type (415, unless the adapter's
 // Pinger recognises a platform's unsigned hello: 200 ignored), size (413),
 // authenticity (401), payload (400; a delivery the adapter does not act on:
@@ -125,6 +125,7 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 			reason, k = reasonTimestamp, probInvalidTimestamp
 		}
 		in.o.Metrics.authFailure(id, reason)
+		c.Writer.Header().Set("WWW-Authenticate", webhookChallenge)
 		writeProblem(c, http.StatusUnauthorized, k, "invalid "+reason)
 		return res
 	}
@@ -166,11 +167,16 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 	return res
 }
 
+// webhookChallenge is the WWW-Authenticate of a webhook 401 (RFC 9110 wants
+// a challenge with every 401). No registered scheme means "a signature over
+// the request"; the credentials are the platform's own headers (docs/API.md).
+const webhookChallenge = `Signature realm="cancelsync"`
+
 // retryAfterSeconds is the Retry-After of a 503: long enough for a Redis
 // failover, short enough that senders do not back off for minutes.
 const retryAfterSeconds = "5"
 
-// ack is the body of a 2xx answer (CONTRACT §3).
+// ack is the body of a 2xx answer (docs/API.md §3).
 func ack(status, webhookID string) []byte {
 	b, err := json.Marshal(struct {
 		Status    string `json:"status"`

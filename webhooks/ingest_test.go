@@ -150,6 +150,9 @@ func TestIngestUnauthorized(t *testing.T) {
 			b := setup(t)
 			resp, body := b.post(t, tc.w)
 			p := wantProblem(t, resp, body, http.StatusUnauthorized, tc.typ)
+			if got := resp.Header.Get("WWW-Authenticate"); got != `Signature realm="cancelsync"` {
+				t.Errorf("WWW-Authenticate = %q, want the Signature challenge", got)
+			}
 			if p.Detail != tc.detail || p.Errors != nil {
 				t.Errorf("problem = %+v, want detail %q only", p, tc.detail)
 			}

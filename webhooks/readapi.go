@@ -53,6 +53,10 @@ func adminPaths(token string) gin.HandlerFunc {
 		case hasSegmentPrefix(p, "/v1"):
 			api(c)
 		case hasSegmentPrefix(p, "/admin"):
+			// Its write actions are one click away: nobody may frame it.
+			h := c.Writer.Header()
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Content-Security-Policy", "frame-ancestors 'none'")
 			ui(c)
 		}
 	}
@@ -63,7 +67,7 @@ func hasSegmentPrefix(p, prefix string) bool {
 	return strings.HasPrefix(p, prefix) && (len(p) == len(prefix) || p[len(prefix)] == '/')
 }
 
-// reader serves the read API (CONTRACT §6). The admin token is checked by
+// reader serves the read API (docs/API.md §6). The admin token is checked by
 // adminPaths before it runs.
 type reader struct {
 	adapters map[string]*adapters.Adapter

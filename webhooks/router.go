@@ -1,4 +1,4 @@
-// Package webhooks is the HTTP edge of cancelsync (CONTRACT §3 and §6): the
+// Package webhooks is the HTTP edge of cancelsync (docs/API.md §3 and §6): the
 // Gin router, request ids, body limits, problem+json errors, the read API and
 // the health, readiness and metrics endpoints. For an inbound webhook it
 // checks the route and media type, reads the body once, hands it to the
@@ -13,6 +13,7 @@
 //	GET  /healthz                           process alive
 //	GET  /readyz                            Options.Ready reachable
 //	GET  /metrics                           Prometheus text format (when Options.Gatherer is set)
+//	GET  /openapi.yaml                      docs/openapi.yaml, the document of every route
 //
 // Every path under /v1 and /admin needs the admin token, including routes
 // mounted through Options.Extra.
@@ -30,6 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/docs"
 	"github.com/cancelsync/cancelsync/jobs"
 )
 
@@ -146,6 +148,7 @@ func NewRouter(o Options) http.Handler {
 	}
 
 	mountProbes(r, o)
+	r.GET("/openapi.yaml", openAPI)
 	if o.Extra != nil {
 		o.Extra(r)
 	}
@@ -160,6 +163,14 @@ func mountProbes(r *gin.Engine, o Options) {
 	if o.Gatherer != nil {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))
 	}
+}
+
+// openAPI serves docs/openapi.yaml, the document every response here is
+// checked against in the e2e tests. It is public, like the routes it lists.
+func openAPI(c *gin.Context) {
+	c.Writer.Header().Set("Content-Type", "application/yaml")
+	c.Writer.WriteHeader(http.StatusOK)
+	_, _ = c.Writer.Write(docs.OpenAPI)
 }
 
 func healthz(c *gin.Context) {

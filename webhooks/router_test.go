@@ -1,10 +1,13 @@
 package webhooks
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/cancelsync/cancelsync/docs"
 )
 
 func TestHealthz(t *testing.T) {
@@ -17,6 +20,16 @@ func TestHealthz(t *testing.T) {
 	}
 	if resp.Header.Get("X-Request-Id") == "" {
 		t.Errorf("no X-Request-Id")
+	}
+}
+
+// The OpenAPI document is served without a token, as built in.
+func TestOpenAPIIsServed(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	resp, body := b.get(t, "/openapi.yaml", nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/yaml" || !bytes.Equal(body, docs.OpenAPI) {
+		t.Errorf("openapi.yaml = %d %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
 	}
 }
 

@@ -17,7 +17,7 @@ func Defaults() adapters.Windows {
 // shipped order, so Request only weighs who asked. Every cancel refunds the
 // original payment.
 //
-// Who may request: buyer and seller; the merchant is the seller (CONTRACT
+// Who may request: buyer and seller; the merchant is the seller (docs/API.md
 // §4), so every initiator ingest accepts is allowed.
 type Policy struct{}
 

@@ -17,7 +17,7 @@ func Defaults() adapters.Windows {
 // delivered work does not end it: only a completed order blocks a request.
 // Every cancel refunds the original payment.
 //
-// Who may request: buyer and seller; the merchant is the seller (CONTRACT
+// Who may request: buyer and seller; the merchant is the seller (docs/API.md
 // §4), so every initiator ingest accepts is allowed.
 type Policy struct{}
 

@@ -16,7 +16,7 @@ func Defaults() adapters.Windows {
 // shipped order (returns take over from there), so Request only weighs who
 // asked and when.
 //
-// Who may request: buyer and seller; the merchant is the seller (CONTRACT
+// Who may request: buyer and seller; the merchant is the seller (docs/API.md
 // §4), so every initiator ingest accepts is allowed.
 type Policy struct{}
 

@@ -94,7 +94,7 @@ func newTransport() *http.Transport {
 	return t
 }
 
-// updateWire is adapters.Update as CONTRACT §5 puts it on the wire: absent
+// updateWire is adapters.Update as docs/API.md §5 puts it on the wire: absent
 // values are null, not empty strings.
 type updateWire struct {
 	OrderID            string                 `json:"order_id"`

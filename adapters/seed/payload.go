@@ -17,7 +17,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 )
 
-// The wire shapes of CONTRACT §3. Times and amounts stay strings until they
+// The wire shapes of docs/API.md §3. Times and amounts stay strings until they
 // are validated, so that a bad one is reported by field like any other rule
 // instead of aborting the decode.
 

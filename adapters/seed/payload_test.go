@@ -13,7 +13,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 )
 
-// The bodies of CONTRACT §3.
+// The bodies of docs/API.md §3.
 const (
 	orderExample = `{
   "type": "order.created",

@@ -1,6 +1,6 @@
 // Package seed is what the four seed platforms (selfservice, poshmark,
 // aliexpress, fiverr) share: Standard Webhooks signatures, the JSON payloads
-// of CONTRACT §3 and the sync call of §5. Platforms with their own webhooks
+// of docs/API.md §3 and the sync call of §5. Platforms with their own webhooks
 // (Shopify, WooCommerce) reuse its verifier and decoder for the cancellation
 // bodies a merchant's own systems relay to them.
 package seed

@@ -13,7 +13,7 @@ func Defaults() adapters.Windows { return adapters.Windows{} }
 // shipped, delivered or cancelled order, so whatever reaches Request is
 // unshipped and is cancelled on the spot.
 //
-// Who may request: buyer and merchant. The seller is the merchant (CONTRACT
+// Who may request: buyer and merchant. The seller is the merchant (docs/API.md
 // §4), so every initiator ingest accepts is allowed and there is no denial
 // for the wrong party.
 type Policy struct{}

@@ -296,7 +296,7 @@ func recorders(n int) []*recorder {
 	return rs
 }
 
-// Bodies are the contract's examples (CONTRACT §3) with the ids replaced.
+// Bodies are the contract's examples (docs/API.md §3) with the ids replaced.
 
 func snapshotBody(orderID string, placed time.Time) []byte {
 	ts := placed.UTC().Format(time.RFC3339)

@@ -18,7 +18,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = ""
 
-// Exit codes (CONTRACT §1).
+// Exit codes (docs/API.md §1).
 const (
 	exitOK    = 0
 	exitError = 1
@@ -26,6 +26,8 @@ const (
 )
 
 const usage = `usage: cancelsync <command> [flags]
+
+There is no default command: "cancelsync serve" runs the service.
 
 commands:
   serve                 HTTP ingest and job workers in one process
@@ -36,8 +38,9 @@ commands:
   dlq replay [--all | ID...]
                         re-run dead-lettered sync jobs
   version               print the version
+  help, --help, -h      print this help
 
-flags (every command):
+flags (every command; before or after the arguments):
   --config PATH         config file (default $CANCELSYNC_CONFIG, else cancelsync.yaml)
   --log-format json|text
   --log-level debug|info|warn|error
@@ -64,6 +67,9 @@ func parse(args []string, getenv func(string) string) (*command, error) {
 	if len(args) == 0 {
 		return nil, fmt.Errorf("%w: no command", errUsage)
 	}
+	if wantsHelp(args) {
+		return &command{name: "help"}, nil
+	}
 	cmd := &command{name: args[0]}
 	rest := args[1:]
 	switch cmd.name {
@@ -76,8 +82,6 @@ func parse(args []string, getenv func(string) string) (*command, error) {
 	}
 	switch cmd.name {
 	case "serve", "api", "worker", "config check", "dlq list", "dlq replay", "version":
-	case "help", "-h", "--help":
-		return &command{name: "help"}, nil
 	default:
 		return nil, fmt.Errorf("%w: unknown command %q", errUsage, cmd.name)
 	}
@@ -96,10 +100,23 @@ func parse(args []string, getenv func(string) string) (*command, error) {
 	case "serve", "api", "worker":
 		fs.StringVar(&cmd.pprof, "pprof", "", "serve net/http/pprof on this loopback address (off by default)")
 	}
-	if err := fs.Parse(rest); err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	// Flags may come anywhere: before, between or after the arguments
+	// (dlq replay ID --config x.yaml); "--" ends them.
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		rest = fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			cmd.args = append(cmd.args, rest...)
+			break
+		}
+		cmd.args = append(cmd.args, rest[0])
+		rest = rest[1:]
 	}
-	cmd.args = fs.Args()
 	switch {
 	case cmd.name == "dlq replay" && cmd.all == (len(cmd.args) > 0):
 		return nil, fmt.Errorf("%w: dlq replay takes --all or IDs", errUsage)
@@ -129,6 +146,23 @@ func parse(args []string, getenv func(string) string) (*command, error) {
 	return cmd, nil
 }
 
+// wantsHelp reports whether the command is help, or -h, -help or --help
+// appears anywhere before a "--".
+func wantsHelp(args []string) bool {
+	if args[0] == "help" {
+		return true
+	}
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
 // run executes one command line and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd, err := parse(args, os.Getenv)
@@ -154,6 +188,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "cancelsync: config %s:\n%s\n", cmd.config, indent(err.Error()))
 		}
 		return exitError
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stderr, "cancelsync: config %s: warning: %s\n", cmd.config, w)
 	}
 	if cmd.logFormat != "" {
 		cfg.LogFormat = cmd.logFormat

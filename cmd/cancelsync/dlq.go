@@ -25,7 +25,7 @@ func runDLQ(ctx context.Context, cmd *command, cfg *config.Config, platforms ada
 	if err != nil {
 		return err
 	}
-	_, rdb, closeRedis, err := connect(cfg, slog.New(slog.DiscardHandler))
+	_, rdb, closeRedis, err := connect(cfg, slog.New(slog.DiscardHandler), slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}

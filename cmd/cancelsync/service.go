@@ -22,15 +22,23 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
 	"github.com/cancelsync/cancelsync/internal/autopipe"
+	"github.com/cancelsync/cancelsync/internal/logthrottle"
 	"github.com/cancelsync/cancelsync/internal/redisconn"
 	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/webhooks"
 )
 
+// outageLogEvery is the least time between two warnings or errors of the
+// libraries that log every failed round trip (Asynq, go-redis): during a
+// Redis outage a process writes one line per period, with a count, instead
+// of a dozen a second (internal/logthrottle).
+const outageLogEvery = 5 * time.Second
+
 // connect opens the configured Redis, or starts the embedded one. The
-// returned Opt makes further clients to the same Redis (asynqmon's).
-func connect(cfg *config.Config, log *slog.Logger) (redisconn.Opt, redis.UniversalClient, func(), error) {
-	redisconn.SetLogger(log)
+// returned Opt makes further clients to the same Redis (asynqmon's). libLog
+// gets go-redis's own lines.
+func connect(cfg *config.Config, log, libLog *slog.Logger) (redisconn.Opt, redis.UniversalClient, func(), error) {
+	redisconn.SetLogger(libLog)
 	if cfg.Embedded() {
 		mr := miniredis.NewMiniRedis()
 		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
@@ -103,7 +111,9 @@ func runService(ctx context.Context, mode string, cfg *config.Config, platforms 
 	if err != nil {
 		return err
 	}
-	redisOpt, rdb, closeRedis, err := connect(cfg, log)
+	// Asynq and go-redis share one budget: one line per outage period.
+	libLog := slog.New(logthrottle.New(log.Handler(), outageLogEvery))
+	redisOpt, rdb, closeRedis, err := connect(cfg, log, libLog)
 	if err != nil {
 		return err
 	}
@@ -171,7 +181,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, platforms 
 		})
 		srv := jobs.NewServer(rdb, jobs.ServerOptions{
 			Concurrency: cfg.WorkerConcurrency, ShutdownTimeout: cfg.ShutdownTimeout.D(),
-			TimerResolution: cfg.TimerResolution.D(), Retries: retries, Logger: log,
+			TimerResolution: cfg.TimerResolution.D(), Retries: retries, Logger: libLog,
 		})
 		if err := srv.Start(worker.Handler()); err != nil {
 			return fmt.Errorf("start workers: %w", err)

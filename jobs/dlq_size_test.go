@@ -1,0 +1,35 @@
+package jobs
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
+)
+
+// The dead letter's size reads 0 on a Redis that has never seen a sync
+// task (asynq has not registered the sync queue yet), so the gauge is
+// there from the first scrape, and it fails rather than reads 0 when
+// Redis does not answer.
+func TestDeadLetterSizeBeforeTheSyncQueueExists(t *testing.T) {
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	d := NewDeadLetters(NewQueue(rdb, time.Hour), NewStore(rdb))
+
+	n, err := d.Size(context.Background())
+	if err != nil || n != 0 {
+		t.Fatalf("Size on an empty Redis = %d, %v; want 0, nil", n, err)
+	}
+	if got := testutil.CollectAndCount(NewDeadLetterCollector(d), "cancelsync_dead_letter_size"); got != 1 {
+		t.Fatalf("cancelsync_dead_letter_size series on an empty Redis: %d, want 1", got)
+	}
+
+	mr.Close()
+	if n, err := d.Size(context.Background()); err == nil {
+		t.Fatalf("Size with Redis down = %d, nil; want an error", n)
+	}
+}
