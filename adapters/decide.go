@@ -44,8 +44,8 @@ func DecideRequest(rules Rules, w Windows, o Order, c Cancellation, otherOpen bo
 	return out
 }
 
-// SharedChecks are the checks every platform makes, in the contract's order
-// (README.md, "Decisions"), before its own rule: at a new
+// SharedChecks are the checks every platform makes, in this order, before
+// its own rule: at a new
 // request, at the counterparty's answer and at the deadline, so an order
 // that shipped while its request was pending is denied already_shipped when
 // the answer or the deadline comes. otherOpen reports whether another
