@@ -99,6 +99,21 @@ func DecideResponse(rules Rules, o Order, r Request, c Cancellation) (Outcome, I
 	return rules.Respond(o, r, c.Decision), NotIgnored
 }
 
+// DecidePlatformCancel resolves pending request r when a snapshot says the
+// platform cancelled the order: the request is cancelled, refunded as the
+// platform's rule refunds an accepted request (original payment when that
+// rule would not cancel). ok is false for a request that is not pending.
+func DecidePlatformCancel(rules Rules, o Order, r Request) (out Outcome, ok bool) {
+	if r.State != PendingResponse {
+		return r.Outcome, false
+	}
+	out = rules.Respond(o, r, Accept)
+	if out.State != Cancelled {
+		out = Cancel(o, OriginalPayment)
+	}
+	return out, true
+}
+
 // DecideWithdrawal decides the requester's withdrawal of request r.
 func DecideWithdrawal(r Request) (Outcome, Ignored) {
 	if !r.Open() {

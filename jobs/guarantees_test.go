@@ -1,7 +1,10 @@
 package jobs
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -306,5 +309,68 @@ func TestAnswerAfterShipmentIsDeniedAlreadyShipped(t *testing.T) {
 	v := b.view(t, "t-aliexpress", "o-ship")
 	if c := v.Cancellation; c.State != adapters.Denied || c.DenialReason == nil || *c.DenialReason != adapters.AlreadyShipped {
 		t.Fatalf("cancellation %+v, want denied already_shipped", c)
+	}
+}
+
+// TestCancelledSnapshotResolvesPendingRequest: a cancelled snapshot while
+// a request is pending_response resolves it cancelled, noted.
+func TestCancelledSnapshotResolvesPendingRequest(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true, real: true})
+	b.runEventOK(t, "t-aliexpress", snapshot("o-pc", adapters.StatusPaid, placed))
+	b.runEventOK(t, "t-aliexpress", request("o-pc", "cr-pc", adapters.Buyer))
+	b.runEventOK(t, "t-aliexpress", snapshot("o-pc", adapters.StatusCancelled, placed.Add(time.Minute)))
+	v := b.view(t, "t-aliexpress", "o-pc")
+	last := v.History[len(v.History)-1]
+	if c := v.Cancellation; c.State != adapters.Cancelled || c.Refund == nil || c.Version != 2 || last.Note == nil || *last.Note != "cancelled on the platform" {
+		t.Fatalf("cancellation %+v, history %+v", c, last)
+	}
+	if v.Sync.State != syncSynced || v.Sync.Version != 2 {
+		t.Fatalf("sync %+v", v.Sync)
+	}
+}
+
+// TestNothingToSendIsSkipped: a state the platform takes no call for
+// (adapters.ErrNothingToSend) is shown skipped, counts as acknowledged and
+// never retries.
+func TestNothingToSendIsSkipped(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true, real: true})
+	b.adapters["t-aliexpress"].Client = nothingToSend{}
+	b.runEventOK(t, "t-aliexpress", snapshot("o-skip", adapters.StatusPaid, placed))
+	b.runEventOK(t, "t-aliexpress", request("o-skip", "cr-skip", adapters.Buyer))
+	v := b.view(t, "t-aliexpress", "o-skip")
+	if v.Sync.State != syncSkipped || v.Sync.Attempts != 1 || v.Sync.LastError != nil {
+		t.Fatalf("sync %+v", v.Sync)
+	}
+	ins := asynq.NewInspectorFromRedisClient(b.rdb)
+	if tasks, _ := ins.ListScheduledTasks(QueueSync); len(tasks) != 0 {
+		t.Fatalf("%d sync tasks scheduled after a skip", len(tasks))
+	}
+}
+
+type nothingToSend struct{}
+
+func (nothingToSend) Push(context.Context, string, adapters.Update) error {
+	return fmt.Errorf("pending_response: %w", adapters.ErrNothingToSend)
+}
+
+// TestTaskFailuresAreLogged: the servers' ErrorHandler logs every failed
+// run with the task id and the adapter.
+func TestTaskFailuresAreLogged(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	h := failureLog{slog.New(slog.NewJSONHandler(&buf, nil))}
+	payload, _ := json.Marshal(Delivery{AdapterID: "acme-self", WebhookID: "w1"})
+	h.HandleError(context.Background(), asynq.NewTask(TypeEvent, payload), errors.New("json: unsupported value"))
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	if line["msg"] != "task failed" || line["adapter"] != "acme-self" || line["type"] != TypeEvent || line["error"] != "json: unsupported value" {
+		t.Fatalf("log line %v", line)
+	}
+	if _, ok := line["task_id"]; !ok {
+		t.Fatalf("no task_id in %v", line)
 	}
 }
