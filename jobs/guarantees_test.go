@@ -3,10 +3,10 @@ package jobs
 import (
 	"bytes"
 	"context"
-	"errors"
-	"log/slog"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
