@@ -204,14 +204,15 @@ func TestWaitingForTheLockIsNotAnAttempt(t *testing.T) {
 	b := setup(t, setupOpts{real: true, retry: Retry{MaxAttempts: 1, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	ctx := context.Background()
 	key := syncLockKey("t-selfservice", "o-busy")
-	if err := b.rdb.Set(ctx, key, "crashed-holder", time.Minute).Err(); err != nil {
+	if err := b.rdb.Set(ctx, key, "crashed-holder", 2*time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
 	b.deliver(t, "t-selfservice", snapshot("o-busy", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-busy", "cr-busy", adapters.Buyer))
 	b.waitState(t, "t-selfservice", "o-busy", adapters.Cancelled, syncPending)
-	// Several busy rounds (lockWait each, then a second) pass.
-	time.Sleep(4 * time.Second)
+	// Longer than the 10 s a sync used to wait for the lock before it
+	// counted the wait as its one attempt and went to the dead letter.
+	time.Sleep(11 * time.Second)
 	if n, _ := b.dlq.Size(ctx); n != 0 {
 		t.Fatalf("%d dead letters while waiting for the lock", n)
 	}
