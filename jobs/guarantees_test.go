@@ -375,3 +375,21 @@ func TestTaskFailuresAreLogged(t *testing.T) {
 		t.Fatalf("no task_id in %v", line)
 	}
 }
+
+// TestTypicalDocumentIsSmall: an order with its snapshot and one decided,
+// synced request stays well under 1 KiB (BENCHMARKS.md counts bytes per
+// order), per-version sync records and parties included.
+func TestTypicalDocumentIsSmall(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true, real: true})
+	b.runEventOK(t, "t-poshmark", snapshot("PM-10023", adapters.StatusPaid, placed))
+	b.runEventOK(t, "t-poshmark", request("PM-10023", "cr-881", adapters.Buyer))
+	raw, err := b.rdb.Get(context.Background(), orderKey("t-poshmark", "PM-10023")).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) >= 1024 {
+		t.Fatalf("document is %d bytes: %s", len(raw), raw)
+	}
+	t.Logf("document: %d bytes", len(raw))
+}
