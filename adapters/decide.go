@@ -44,8 +44,8 @@ func DecideRequest(rules Rules, w Windows, o Order, c Cancellation, otherOpen bo
 	return out
 }
 
-// SharedChecks are the checks every platform makes, in the contract's order
-// (README.md, "Decisions"), before its own rule: at a new
+// SharedChecks are the checks every platform makes, in this order, before
+// its own rule: at a new
 // request, at the counterparty's answer and at the deadline, so an order
 // that shipped while its request was pending is denied already_shipped when
 // the answer or the deadline comes. otherOpen reports whether another
@@ -97,6 +97,21 @@ func DecideResponse(rules Rules, o Order, r Request, c Cancellation) (Outcome, I
 		return out, NotIgnored
 	}
 	return rules.Respond(o, r, c.Decision), NotIgnored
+}
+
+// DecidePlatformCancel resolves pending request r when a snapshot says the
+// platform cancelled the order: the request is cancelled, refunded as the
+// platform's rule refunds an accepted request (original payment when that
+// rule would not cancel). ok is false for a request that is not pending.
+func DecidePlatformCancel(rules Rules, o Order, r Request) (out Outcome, ok bool) {
+	if r.State != PendingResponse {
+		return r.Outcome, false
+	}
+	out = rules.Respond(o, r, Accept)
+	if out.State != Cancelled {
+		out = Cancel(o, OriginalPayment)
+	}
+	return out, true
 }
 
 // DecideWithdrawal decides the requester's withdrawal of request r.

@@ -145,5 +145,9 @@ func TestDecideTimeout(t *testing.T) {
 		{Name: "not pending", Order: paid, Request: stored(escalate), Now: due.Add(time.Hour), Want: escalate},
 		{Name: "awaiting its order", Order: paid, Request: stored(adapters.Outcome{State: adapters.AwaitingOrder}), Now: due.Add(time.Hour), Want: adapters.Outcome{State: adapters.AwaitingOrder}},
 		{Name: "pending without respond_by", Order: paid, Request: stored(adapters.Outcome{State: adapters.PendingResponse}), Now: due.Add(time.Hour), Want: adapters.Outcome{State: adapters.PendingResponse}},
+		// The shared checks apply at the deadline too.
+		{Name: "shipped while pending", Order: fx.Order(adapters.StatusShipped), Request: pending(adapters.Buyer), Now: due, Want: adapters.Deny(adapters.AlreadyShipped), OK: true},
+		{Name: "completed while pending", Order: fx.Order(adapters.StatusCompleted), Request: pending(adapters.Buyer), Now: due, Want: adapters.Deny(adapters.AlreadyDelivered), OK: true},
+		{Name: "cancelled while pending", Order: fx.Order(adapters.StatusCancelled), Request: pending(adapters.Buyer), Now: due, Want: adapters.Deny(adapters.AlreadyCancelled), OK: true},
 	})
 }

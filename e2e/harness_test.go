@@ -480,6 +480,17 @@ func stateIs(state, syncState string) func(v map[string]any) bool {
 	}
 }
 
+// newestRequest is the first of the view's requests (newest first), nil
+// when it has none.
+func newestRequest(v map[string]any) map[string]any {
+	rs, _ := v["requests"].([]any)
+	if len(rs) == 0 {
+		return nil
+	}
+	r, _ := rs[0].(map[string]any)
+	return r
+}
+
 func field(v map[string]any, path ...string) any {
 	var cur any = v
 	for _, p := range path {

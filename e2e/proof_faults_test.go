@@ -331,9 +331,13 @@ func TestProofPlatformOutage(t *testing.T) {
 		return field(v, "order", "status") == "cancelled"
 	})
 	deliver(second)
-	proofWaitAll(t, s.url, adapter, orders, 20*time.Second, func(v map[string]any) bool {
-		return field(v, "cancellation", "denial_reason") == "already_cancelled" && field(v, "cancellation", "version") == float64(2)
-	})
+	// The view's cancellation stays the one that cancelled the order; the
+	// second request is the newest of its requests.
+	secondDenied := func(v map[string]any) bool {
+		return field(v, "cancellation", "state") == "cancelled" &&
+			field(newestRequest(v), "denial_reason") == "already_cancelled" && field(newestRequest(v), "version") == float64(2)
+	}
+	proofWaitAll(t, s.url, adapter, orders, 20*time.Second, secondDenied)
 	// While down, every sync is pending and has been tried.
 	for _, id := range orders[:5] {
 		v, _ := proofView(s.url, adapter, id)
@@ -345,7 +349,9 @@ func TestProofPlatformOutage(t *testing.T) {
 	upAt := time.Now()
 	p.serveOn(t, addr)
 
-	took := proofWaitAll(t, s.url, adapter, orders, 60*time.Second, proofSettled("denied", 2))
+	took := proofWaitAll(t, s.url, adapter, orders, 60*time.Second, func(v map[string]any) bool {
+		return secondDenied(v) && field(v, "sync", "state") == "synced" && field(v, "sync", "version") == float64(2)
+	})
 	t.Logf("platform down %v; every order synced %v after it came back", upAt.Sub(downAt).Round(time.Second), took.Round(100*time.Millisecond))
 	time.Sleep(time.Second)
 	if resends := proofSyncLog(t, p.received(), adapter, proofEach(orders, 1, 2)); resends != 0 {

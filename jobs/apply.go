@@ -55,6 +55,11 @@ func (t *transition) note(ev adapters.EventType, webhookID string, state adapter
 // decide moves request r to out: a new version, a history entry, a sync and,
 // for a pending outcome, its deadline.
 func (t *transition) decide(r *storedRequest, out adapters.Outcome, ev adapters.EventType, webhookID string) {
+	t.decideNote(r, out, ev, webhookID, "")
+}
+
+// decideNote is decide with a note in the history entry.
+func (t *transition) decideNote(r *storedRequest, out adapters.Outcome, ev adapters.EventType, webhookID, note string) {
 	r.setOutcome(out)
 	r.ArrivedAt = time.Time{} // only order_wait needs it, and the request no longer waits
 	t.doc.Version++
@@ -63,7 +68,7 @@ func (t *transition) decide(r *storedRequest, out adapters.Outcome, ev adapters.
 	if out.State == adapters.Cancelled && t.doc.CancelledBy == "" {
 		t.doc.CancelledBy = r.ID
 	}
-	t.note(ev, webhookID, out.State, "")
+	t.note(ev, webhookID, out.State, note)
 	t.eff.sync = r.Version
 	t.eff.decided = append(t.eff.decided, out.State)
 	if out.State == adapters.PendingResponse && out.RespondBy != nil {
@@ -132,6 +137,17 @@ func (t *transition) applySnapshot(ev adapters.EventType, webhookID string, o *a
 		note = joinNote(note, "shipped after the order's cancellation was decided; outcome unchanged")
 	}
 	t.note(ev, webhookID, "", note)
+
+	// The platform cancelled the order: a request still waiting for the
+	// counterparty is resolved cancelled.
+	if next.Status == adapters.StatusCancelled && (old == nil || old.Status != adapters.StatusCancelled) {
+		for i := range t.doc.Requests {
+			r := &t.doc.Requests[i]
+			if out, ok := adapters.DecidePlatformCancel(t.adapter.Rules, next.domain(t.orderID), r.domain()); ok {
+				t.decideNote(r, out, ev, "", "cancelled on the platform")
+			}
+		}
+	}
 
 	// Requests that waited for this order are decided now, oldest first.
 	for i := range t.doc.Requests {

@@ -1,9 +1,12 @@
 package jobs
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -201,14 +204,15 @@ func TestWaitingForTheLockIsNotAnAttempt(t *testing.T) {
 	b := setup(t, setupOpts{real: true, retry: Retry{MaxAttempts: 1, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	ctx := context.Background()
 	key := syncLockKey("t-selfservice", "o-busy")
-	if err := b.rdb.Set(ctx, key, "crashed-holder", time.Minute).Err(); err != nil {
+	if err := b.rdb.Set(ctx, key, "crashed-holder", 2*time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
 	b.deliver(t, "t-selfservice", snapshot("o-busy", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-busy", "cr-busy", adapters.Buyer))
 	b.waitState(t, "t-selfservice", "o-busy", adapters.Cancelled, syncPending)
-	// Several busy rounds (lockWait each, then a second) pass.
-	time.Sleep(4 * time.Second)
+	// Longer than the 10 s a sync used to wait for the lock before it
+	// counted the wait as its one attempt and went to the dead letter.
+	time.Sleep(11 * time.Second)
 	if n, _ := b.dlq.Size(ctx); n != 0 {
 		t.Fatalf("%d dead letters while waiting for the lock", n)
 	}
@@ -307,4 +311,85 @@ func TestAnswerAfterShipmentIsDeniedAlreadyShipped(t *testing.T) {
 	if c := v.Cancellation; c.State != adapters.Denied || c.DenialReason == nil || *c.DenialReason != adapters.AlreadyShipped {
 		t.Fatalf("cancellation %+v, want denied already_shipped", c)
 	}
+}
+
+// TestCancelledSnapshotResolvesPendingRequest: a cancelled snapshot while
+// a request is pending_response resolves it cancelled, noted.
+func TestCancelledSnapshotResolvesPendingRequest(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true, real: true})
+	b.runEventOK(t, "t-aliexpress", snapshot("o-pc", adapters.StatusPaid, placed))
+	b.runEventOK(t, "t-aliexpress", request("o-pc", "cr-pc", adapters.Buyer))
+	b.runEventOK(t, "t-aliexpress", snapshot("o-pc", adapters.StatusCancelled, placed.Add(time.Minute)))
+	v := b.view(t, "t-aliexpress", "o-pc")
+	last := v.History[len(v.History)-1]
+	if c := v.Cancellation; c.State != adapters.Cancelled || c.Refund == nil || c.Version != 2 || last.Note == nil || *last.Note != "cancelled on the platform" {
+		t.Fatalf("cancellation %+v, history %+v", c, last)
+	}
+	if v.Sync.State != syncSynced || v.Sync.Version != 2 {
+		t.Fatalf("sync %+v", v.Sync)
+	}
+}
+
+// TestNothingToSendIsSkipped: a state the platform takes no call for
+// (adapters.ErrNothingToSend) is shown skipped, counts as acknowledged and
+// never retries.
+func TestNothingToSendIsSkipped(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true, real: true})
+	b.adapters["t-aliexpress"].Client = nothingToSend{}
+	b.runEventOK(t, "t-aliexpress", snapshot("o-skip", adapters.StatusPaid, placed))
+	b.runEventOK(t, "t-aliexpress", request("o-skip", "cr-skip", adapters.Buyer))
+	v := b.view(t, "t-aliexpress", "o-skip")
+	if v.Sync.State != syncSkipped || v.Sync.Attempts != 1 || v.Sync.LastError != nil {
+		t.Fatalf("sync %+v", v.Sync)
+	}
+	ins := asynq.NewInspectorFromRedisClient(b.rdb)
+	if tasks, _ := ins.ListScheduledTasks(QueueSync); len(tasks) != 0 {
+		t.Fatalf("%d sync tasks scheduled after a skip", len(tasks))
+	}
+}
+
+type nothingToSend struct{}
+
+func (nothingToSend) Push(context.Context, string, adapters.Update) error {
+	return fmt.Errorf("pending_response: %w", adapters.ErrNothingToSend)
+}
+
+// TestTaskFailuresAreLogged: the servers' ErrorHandler logs every failed
+// run with the task id and the adapter.
+func TestTaskFailuresAreLogged(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	h := failureLog{slog.New(slog.NewJSONHandler(&buf, nil))}
+	payload, _ := json.Marshal(Delivery{AdapterID: "acme-self", WebhookID: "w1"})
+	h.HandleError(context.Background(), asynq.NewTask(TypeEvent, payload), errors.New("json: unsupported value"))
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	if line["msg"] != "task failed" || line["adapter"] != "acme-self" || line["type"] != TypeEvent || line["error"] != "json: unsupported value" {
+		t.Fatalf("log line %v", line)
+	}
+	if _, ok := line["task_id"]; !ok {
+		t.Fatalf("no task_id in %v", line)
+	}
+}
+
+// TestTypicalDocumentIsSmall: an order with its snapshot and one decided,
+// synced request stays well under 1 KiB (BENCHMARKS.md counts bytes per
+// order), per-version sync records and parties included.
+func TestTypicalDocumentIsSmall(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true, real: true})
+	b.runEventOK(t, "t-poshmark", snapshot("PM-10023", adapters.StatusPaid, placed))
+	b.runEventOK(t, "t-poshmark", request("PM-10023", "cr-881", adapters.Buyer))
+	raw, err := b.rdb.Get(context.Background(), orderKey("t-poshmark", "PM-10023")).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) >= 1024 {
+		t.Fatalf("document is %d bytes: %s", len(raw), raw)
+	}
+	t.Logf("document: %d bytes", len(raw))
 }

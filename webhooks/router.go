@@ -180,8 +180,18 @@ func healthz(c *gin.Context) {
 func readyz(p Pinger, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if p != nil {
+			// The answer must not wait for the client's own timeouts (a new
+			// connection's handshake with a stalled Redis ignores the
+			// context): past readyTimeout the ping is left to finish alone.
 			ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
-			err := p.Ping(ctx)
+			errc := make(chan error, 1)
+			go func() { errc <- p.Ping(ctx) }()
+			var err error
+			select {
+			case err = <-errc:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
 			cancel()
 			if err != nil {
 				// The error may name hosts; it goes to the log, not the body.
