@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -211,7 +212,9 @@ func (c *client) Push(ctx context.Context, _ string, u adapters.Update) error {
 			if alreadyCancelled(e.Message) {
 				return nil // a retry after a lost answer: Shopify has it
 			}
-			msgs = append(msgs, e.Message)
+			if !slices.Contains(msgs, e.Message) { // the deprecated userErrors repeat them
+				msgs = append(msgs, e.Message)
+			}
 		}
 		return &adapters.SyncError{Msg: c.clean("orderCancel: " + strings.Join(msgs, "; "))}
 	}

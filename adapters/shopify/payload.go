@@ -31,11 +31,35 @@ func newInbound(secrets []string, shop string) (inbound, error) {
 	return inbound{verifier: v, shop: shop}, nil
 }
 
+// id is a Shopify id as its digits. Shopify's ids exceed 2^53, so they
+// must never pass through a float64: the raw JSON token is kept, whether a
+// number or a string of digits. Anything else leaves it invalid, to be
+// reported by field rather than abort the decode.
+type id struct {
+	digits string // "" when null, absent or not an id
+	bad    bool
+}
+
+func (i *id) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if s == "null" {
+		return nil
+	}
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	if digits(s, 20) {
+		i.digits = s
+	} else {
+		i.bad = true
+	}
+	return nil
+}
+
 // orderWire is the part of Shopify's REST order (the body of every orders/*
-// webhook) the mapping reads. Ids are json.Number: Shopify's ids exceed
-// 2^53 and must never pass through a float64.
+// webhook) the mapping reads.
 type orderWire struct {
-	ID                json.Number       `json:"id"`
+	ID                id                `json:"id"`
 	CreatedAt         string            `json:"created_at"`
 	UpdatedAt         string            `json:"updated_at"`
 	CancelledAt       *string           `json:"cancelled_at"`
@@ -49,13 +73,13 @@ type orderWire struct {
 }
 
 type customerWire struct {
-	ID json.Number `json:"id"`
+	ID id `json:"id"`
 }
 
 type lineItemWire struct {
-	ID              json.Number  `json:"id"`
+	ID              id           `json:"id"`
 	SKU             *string      `json:"sku"`
-	VariantID       json.Number  `json:"variant_id"`
+	VariantID       id           `json:"variant_id"`
 	Quantity        json.Number  `json:"quantity"`
 	CurrentQuantity *json.Number `json:"current_quantity"`
 	Price           string       `json:"price"`
@@ -118,17 +142,16 @@ func decodeOrder(body []byte, shop string) (*adapters.Order, error) {
 	bad := func(field, msg string) { errs = append(errs, adapters.FieldError{Field: field, Message: msg}) }
 
 	o := &adapters.Order{SellerID: shop, Status: status(&w)}
-	if id := w.ID.String(); !digits(id, 20) {
+	if w.ID.digits == "" {
 		bad("id", "must be the order's numeric id")
-	} else {
-		o.ID = id
 	}
+	o.ID = w.ID.digits
 	o.PlacedAt = parseTime(w.CreatedAt, "created_at", bad)
 	o.UpdatedAt = parseTime(w.UpdatedAt, "updated_at", bad)
 	o.BuyerID = Guest
 	if w.Customer != nil {
-		if id := w.Customer.ID.String(); digits(id, 20) {
-			o.BuyerID = id
+		if w.Customer.ID.digits != "" {
+			o.BuyerID = w.Customer.ID.digits
 		} else {
 			bad("customer.id", "must be the customer's numeric id")
 		}
@@ -164,10 +187,13 @@ func decodeOrder(body []byte, shop string) (*adapters.Order, error) {
 		}
 		switch {
 		case sku != "":
-		case li.VariantID != "":
-			sku = "variant-" + li.VariantID.String()
+		case li.VariantID.digits != "":
+			sku = "variant-" + li.VariantID.digits
+		case li.ID.digits != "":
+			sku = "line-" + li.ID.digits
 		default:
-			sku = "line-" + li.ID.String()
+			bad(field+".sku", "a line needs a sku, a variant_id or an id")
+			continue
 		}
 		if len(sku) > 128 {
 			sku = sku[:128]
