@@ -1,7 +1,6 @@
 package shopify
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,18 +124,15 @@ func (in inbound) Decode(kind adapters.Kind, h http.Header, body []byte) (adapte
 // decodeOrder maps one REST order to the domain, reporting every broken
 // field at once.
 func decodeOrder(body []byte, shop string) (*adapters.Order, error) {
+	// json.Unmarshal refuses trailing data; ids and quantities never
+	// become floats (see id and json.Number).
 	var w orderWire
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&w); err != nil {
+	if err := json.Unmarshal(body, &w); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return nil, invalid(te.Field, "must be a JSON "+te.Value+" of the right kind")
+			return nil, invalid(te.Field, "must not be a JSON "+te.Value)
 		}
 		return nil, invalid("", "malformed JSON")
-	}
-	if dec.More() {
-		return nil, invalid("", "malformed JSON: data after the order")
 	}
 	var errs []adapters.FieldError
 	bad := func(field, msg string) { errs = append(errs, adapters.FieldError{Field: field, Message: msg}) }

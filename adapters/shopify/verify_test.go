@@ -167,3 +167,35 @@ func BenchmarkVerifyDecode(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkVerify(b *testing.B) {
+	body, err := os.ReadFile("testdata/orders_cancelled_sample.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := mustInbound(b, testShop, testSecret)
+	h := signed(testSecret, body, "orders/updated")
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := in.Verify(h, body, time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	body, err := os.ReadFile("testdata/orders_cancelled_sample.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := mustInbound(b, testShop, testSecret)
+	h := signed(testSecret, body, "orders/updated")
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := in.Decode(adapters.KindOrders, h, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
