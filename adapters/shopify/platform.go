@@ -30,6 +30,9 @@ var Platform = adapters.Platform{
 	Check:       Check,
 	NewInbound:  Endpoints,
 	NewClient:   func(s adapters.Settings) adapters.Client { return NewClient(s) },
+	// Buyers' storefront tokens are a customer-account extension's session
+	// tokens, signed with the app's client secret.
+	StorefrontKeys: func(s adapters.Settings) []string { return s.Secrets },
 }
 
 var (

@@ -64,6 +64,10 @@ func TestEndpoints(t *testing.T) {
 	if err != nil || in[adapters.KindOrders] == nil || in[adapters.KindCancellations] != nil {
 		t.Fatalf("without relay_secrets: %v, %v", in, err)
 	}
+	a, err := shopify.Platform.New(s)
+	if err != nil || len(a.StorefrontSecrets) != 1 || a.StorefrontSecrets[0] != s.Secrets[0] || a.Shop != s.Shop {
+		t.Errorf("adapter storefront keys %v, shop %q (%v): want the app secret", a.StorefrontSecrets, a.Shop, err)
+	}
 	s.RelaySecrets = []string{"whsec_c2Vjb25k"}
 	if in, err = shopify.Endpoints(s); err != nil || in[adapters.KindCancellations] == nil {
 		t.Fatalf("with relay_secrets: %v, %v", in, err)
