@@ -145,11 +145,14 @@ func decodeOrder(body []byte, shop string) (*adapters.Order, error) {
 	o.PlacedAt = parseTime(w.CreatedAt, "created_at", bad)
 	o.UpdatedAt = parseTime(w.UpdatedAt, "updated_at", bad)
 	o.BuyerID = Guest
+	// customer is null for a guest checkout, and its id null once the
+	// customer was deleted (their data redacted): both are guests.
 	if w.Customer != nil {
-		if w.Customer.ID.digits != "" {
-			o.BuyerID = w.Customer.ID.digits
-		} else {
+		switch {
+		case w.Customer.ID.bad:
 			bad("customer.id", "must be the customer's numeric id")
+		case w.Customer.ID.digits != "":
+			o.BuyerID = w.Customer.ID.digits
 		}
 	}
 	if !currencyCode(w.Currency) {

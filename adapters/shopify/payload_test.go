@@ -161,6 +161,10 @@ func TestDecodeTraps(t *testing.T) {
 		if ev.Order.BuyerID != Guest || ev.Type != adapters.OrderCreated {
 			t.Errorf("buyer %q, type %s; want guest, order.created", ev.Order.BuyerID, ev.Type)
 		}
+		m["customer"] = map[string]any{"id": nil, "email": nil} // a deleted customer
+		if ev, err = decodeMap(t, m, "orders/updated"); err != nil || ev.Order.BuyerID != Guest {
+			t.Errorf("customer without id: %v, %v; want guest", ev.Order, err)
+		}
 	})
 	t.Run("ids past 2^53 and float64's neighbours", func(t *testing.T) {
 		t.Parallel()
