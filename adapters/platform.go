@@ -180,6 +180,11 @@ type Platform struct {
 	// entry answers 404.
 	NewInbound func(Settings) (map[Kind]Inbound, error)
 	NewClient  func(Settings) Client
+	// StorefrontKeys, when set, gives the HS256 keys of the adapter's buyer
+	// tokens; otherwise they are Settings.StorefrontSecrets. Shopify signs
+	// a customer-account extension's session token with the app's secret,
+	// so its keys are its secrets.
+	StorefrontKeys func(Settings) []string
 }
 
 // Adapter is one configured platform account.
@@ -191,7 +196,8 @@ type Adapter struct {
 	Rules    Rules
 	Windows  Windows
 	// Shop, StorefrontSecrets and MerchantTokens are copied from Settings
-	// for the HTTP edges that serve people (storefront, console).
+	// for the HTTP edges that serve people (storefront, console);
+	// StorefrontSecrets are the platform's StorefrontKeys when it has them.
 	Shop              string
 	StorefrontSecrets []string
 	MerchantTokens    []string
@@ -214,9 +220,13 @@ func (p Platform) New(s Settings) (*Adapter, error) {
 	if p.NewRules != nil {
 		rules = p.NewRules(s.Options)
 	}
+	keys := s.StorefrontSecrets
+	if p.StorefrontKeys != nil {
+		keys = p.StorefrontKeys(s)
+	}
 	return &Adapter{
 		ID: s.ID, Platform: p.Name, Inbound: in, Client: p.NewClient(s), Rules: rules, Windows: w,
-		Shop: s.Shop, StorefrontSecrets: slices.Clone(s.StorefrontSecrets), MerchantTokens: slices.Clone(s.MerchantTokens),
+		Shop: s.Shop, StorefrontSecrets: slices.Clone(keys), MerchantTokens: slices.Clone(s.MerchantTokens),
 	}, nil
 }
 

@@ -32,6 +32,17 @@ func TestCommandLine(t *testing.T) {
 		"    platform: poshmark",
 		"    secrets: []",
 		"    api: {base_url: \"https://api.example.test\"}",
+		// Each platform checks its own secret format (an unknown one
+		// cannot), and the keys it does not use.
+		"  - id: a2",
+		"    platform: selfservice",
+		"    secrets: [\"whsec_!!notbase64\"]",
+		"    shop: acme.myshopify.com",
+		"    api: {base_url: \"https://api.example.test\"}",
+		"  - id: a3",
+		"    platform: shopify",
+		"    secrets: [\"short\"]",
+		"    api: {base_url: \"https://acme.myshopify.com\", token: \"tok-cli-secret\"}",
 	}, "\n")+"\n")
 
 	badPort := write("port.yaml", "listen: \"127.0.0.1:99999\"\n"+string(must(os.ReadFile(good))))
@@ -58,8 +69,10 @@ func TestCommandLine(t *testing.T) {
 		{name: "config from environment", args: []string{"config", "check"}, env: []string{"CANCELSYNC_CONFIG=" + good}, code: 0, want: []string{"good.yaml: ok"}},
 		{name: "missing config", args: []string{"config", "check", "--config", filepath.Join(dir, "none.yaml")}, code: 1},
 		{name: "config check names every problem", args: []string{"config", "check", "--config", bad}, code: 1, want: []string{
-			"colour", "adapters[0].platform", "adapters[0].secrets[0]", "adapters[0].api.base_url", "adapters[0].api.timeout",
+			"colour", "adapters[0].platform", "adapters[0].api.base_url", "adapters[0].api.timeout",
 			"adapters[1].id", "adapters[1].secrets",
+			"adapters[2].secrets[0]", "adapters[2].shop: is not used by this platform",
+			"adapters[3].secrets[0]: must be the app's client secret", "adapters[3].shop: is required",
 		}},
 		{name: "serve refuses a bad config", args: []string{"serve", "--config", bad}, code: 1, want: []string{"adapters[0].platform"}},
 		{name: "api needs a shared Redis", args: []string{"api", "--config", good}, code: 1, want: []string{"redis_url"}},

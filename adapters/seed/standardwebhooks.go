@@ -100,8 +100,9 @@ func newVerifier(secrets []string) (*verifier, error) {
 }
 
 // decodeSecret returns the HMAC key of a "whsec_" + base64 secret. Padded
-// and unpadded standard base64 are both accepted (config.validSecret
-// accepts the same).
+// and unpadded standard base64 are both accepted. It is also the format
+// check config runs (CheckSecret), so config accepts exactly what the
+// verifier can key with.
 func decodeSecret(s string) ([]byte, error) {
 	enc, ok := strings.CutPrefix(s, secretPrefix)
 	if !ok {

@@ -1,0 +1,111 @@
+// Package shopify is a Shopify store: Shopify's own orders/* webhooks come
+// in unchanged (HMAC over the body, no signed timestamp), a buyer or the
+// merchant may cancel an unshipped order at once, and a cancellation is
+// carried out with the Admin GraphQL API's orderCancel mutation. Buyers'
+// requests arrive from the storefront endpoints or, signed with
+// relay_secrets, from the merchant's own systems as the seed cancellation
+// bodies (README.md, "Connect a Shopify store").
+package shopify
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/seed"
+)
+
+// DefaultAPIVersion is the Admin API version used when api.version is not
+// set: the newest this build was written against.
+const DefaultAPIVersion = "2026-04"
+
+// Platform is Shopify, for the registry.
+var Platform = adapters.Platform{
+	Name:        "shopify",
+	Rules:       Policy{},
+	Defaults:    Defaults(),
+	NewRules:    newRules,
+	CheckSecret: CheckSecret,
+	Check:       Check,
+	NewInbound:  Endpoints,
+	NewClient:   func(s adapters.Settings) adapters.Client { return NewClient(s) },
+	// Buyers' storefront tokens are a customer-account extension's session
+	// tokens, signed with the app's client secret.
+	StorefrontKeys: func(s adapters.Settings) []string { return s.Secrets },
+}
+
+var (
+	shopDomain = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}\.myshopify\.com$`)
+	apiVersion = regexp.MustCompile(`^(\d{4}-(01|04|07|10)|unstable)$`)
+)
+
+// CheckSecret accepts an app client secret as Shopify shows it: 16 to 256
+// printable ASCII characters (no "whsec_" is needed or expected).
+func CheckSecret(s string) error {
+	if len(s) < 16 || len(s) > 256 {
+		return errors.New("must be the app's client secret: 16 to 256 printable characters")
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return errors.New("must be the app's client secret: 16 to 256 printable characters")
+		}
+	}
+	return nil
+}
+
+// Check reports problems with the keys a Shopify adapter owns.
+func Check(s adapters.Settings) []adapters.FieldError {
+	var errs []adapters.FieldError
+	add := func(field, msg string) { errs = append(errs, adapters.FieldError{Field: field, Message: msg}) }
+	switch {
+	case s.Shop == "":
+		add("shop", "is required: the store's {name}.myshopify.com domain")
+	case !shopDomain.MatchString(s.Shop):
+		add("shop", fmt.Sprintf("%q must be the store's {name}.myshopify.com domain", s.Shop))
+	}
+	if s.API.Token == "" {
+		add("api.token", "is required: the Admin API access token (scope write_orders)")
+	}
+	if s.API.Version != "" && !apiVersion.MatchString(s.API.Version) {
+		add("api.version", fmt.Sprintf("%q must be an Admin API version like %s", s.API.Version, DefaultAPIVersion))
+	}
+	for i, r := range s.RelaySecrets {
+		if err := seed.CheckSecret(r); err != nil {
+			add(fmt.Sprintf("relay_secrets[%d]", i), err.Error())
+		}
+	}
+	switch s.Options.Refund {
+	case "", refundOriginal, refundStoreCredit:
+	default:
+		add("policy.refund", fmt.Sprintf("%q must be original_payment or store_credit", s.Options.Refund))
+	}
+	if s.Windows.ResponseWindow > 0 {
+		add("policy.response_window", "is not used by this platform: a Shopify request never waits for an answer")
+	}
+	for _, fe := range seed.Unused(s, "api.consumer_key", "api.consumer_secret", "policy.status_map") {
+		errs = append(errs, fe)
+	}
+	if len(s.StorefrontSecrets) > 0 {
+		add("storefront_secrets", "is not used by this platform: storefront tokens are signed with the app's secrets")
+	}
+	return errs
+}
+
+// Endpoints is Platform.NewInbound: /orders takes Shopify's webhooks;
+// /cancellations exists only with relay_secrets.
+func Endpoints(s adapters.Settings) (map[adapters.Kind]adapters.Inbound, error) {
+	orders, err := newInbound(s.Secrets, s.Shop)
+	if err != nil {
+		return nil, err
+	}
+	in := map[adapters.Kind]adapters.Inbound{adapters.KindOrders: orders}
+	if len(s.RelaySecrets) > 0 {
+		relay, err := seed.NewInbound(s.RelaySecrets)
+		if err != nil {
+			return nil, fmt.Errorf("relay_secrets: %w", err)
+		}
+		in[adapters.KindCancellations] = relay
+	}
+	return in, nil
+}

@@ -1,0 +1,75 @@
+package shopify_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/shopify"
+)
+
+func TestCheckSecret(t *testing.T) {
+	t.Parallel()
+	for s, ok := range map[string]bool{
+		"shpss_0123456789abcdef":   true,
+		"0123456789abcdef":         true, // 16
+		"0123456789abcde":          false,
+		strings.Repeat("a", 256):   true,
+		strings.Repeat("a", 257):   false,
+		"0123456789 abcdef":        false,
+		"0123456789abcdef\u00e9":   false,
+		"whsec_MfKQ9r8GKYqrTwjUPD": true, // any printable string: Shopify's own secrets have no prefix rule
+	} {
+		if err := shopify.CheckSecret(s); (err == nil) != ok {
+			t.Errorf("CheckSecret(%q) = %v, want ok %v", s, err, ok)
+		}
+		if err := shopify.CheckSecret(s); err != nil && strings.Contains(err.Error(), s) {
+			t.Errorf("message quotes the secret: %v", err)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	good := adapters.Settings{Shop: "acme-store.myshopify.com", API: adapters.API{Token: "shpat_x", Version: "2026-04"}, RelaySecrets: []string{"whsec_c2Vjb25k"}}
+	if errs := shopify.Check(good); len(errs) != 0 {
+		t.Errorf("Check(good) = %v", errs)
+	}
+	bad := adapters.Settings{
+		Shop: "https://acme.myshopify.com", API: adapters.API{Version: "2026-05", ConsumerKey: "ck"},
+		RelaySecrets: []string{"nope"}, StorefrontSecrets: []string{"k"},
+		Options: adapters.Options{Refund: "cash", StatusMap: map[string]string{"a": "b"}},
+		Windows: adapters.Windows{ResponseWindow: time.Hour},
+	}
+	want := []string{"shop", "api.token", "api.version", "relay_secrets[0]", "policy.refund", "policy.response_window", "api.consumer_key", "policy.status_map", "storefront_secrets"}
+	errs := shopify.Check(bad)
+	got := make([]string, len(errs))
+	for i, e := range errs {
+		got[i] = e.Field
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("fields = %v, want %v", got, want)
+	}
+	if errs := shopify.Check(adapters.Settings{API: adapters.API{Token: "t"}}); len(errs) != 1 || errs[0].Field != "shop" {
+		t.Errorf("missing shop: %v", errs)
+	}
+}
+
+// /cancellations exists only with relay_secrets.
+func TestEndpoints(t *testing.T) {
+	t.Parallel()
+	s := adapters.Settings{Secrets: []string{"shpss_0123456789abcdef"}, Shop: "acme.myshopify.com"}
+	in, err := shopify.Endpoints(s)
+	if err != nil || in[adapters.KindOrders] == nil || in[adapters.KindCancellations] != nil {
+		t.Fatalf("without relay_secrets: %v, %v", in, err)
+	}
+	a, err := shopify.Platform.New(s)
+	if err != nil || len(a.StorefrontSecrets) != 1 || a.StorefrontSecrets[0] != s.Secrets[0] || a.Shop != s.Shop {
+		t.Errorf("adapter storefront keys %v, shop %q (%v): want the app secret", a.StorefrontSecrets, a.Shop, err)
+	}
+	s.RelaySecrets = []string{"whsec_c2Vjb25k"}
+	if in, err = shopify.Endpoints(s); err != nil || in[adapters.KindCancellations] == nil {
+		t.Fatalf("with relay_secrets: %v, %v", in, err)
+	}
+}

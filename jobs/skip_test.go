@@ -1,0 +1,45 @@
+package jobs
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+// A state the platform takes no call for (a Shopify denial) is acknowledged
+// as skipped: no request leaves, the view says skipped, and a later version
+// of the order is still sent.
+func TestSyncSkippedState(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	const ad = "t-shopify"
+	b.deliver(t, ad, snapshot("7001", adapters.StatusShipped, placed.Add(time.Minute)))
+	b.deliver(t, ad, request("7001", "rq-1", adapters.Buyer))
+	v := b.waitState(t, ad, "7001", adapters.Denied, syncSkipped)
+	if v.Sync.Version != 1 || v.Sync.LastError != nil {
+		t.Errorf("sync = %+v", *v.Sync)
+	}
+	if n := len(b.platform.received()); n != 0 {
+		t.Errorf("platform received %d requests for a skipped state", n)
+	}
+}
+
+// The stored order keeps the buyer and seller ids the rules (Shopify's
+// guest fallback) and the people's pages read.
+func TestStoredOrderKeepsParties(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	b.deliver(t, "t-shopify", snapshot("7002", adapters.StatusPaid, placed))
+	var doc *orderDoc
+	eventually(t, "stored snapshot", func() bool {
+		d, err := b.store.load(context.Background(), "t-shopify", "7002")
+		doc = d
+		return err == nil && d != nil && d.Order != nil
+	})
+	o := doc.Order.domain("7002")
+	if o.BuyerID != "b" || o.SellerID != "s" {
+		t.Errorf("stored order parties = %q, %q; want b, s", o.BuyerID, o.SellerID)
+	}
+}
