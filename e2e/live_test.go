@@ -390,3 +390,53 @@ func lastAuth(p *platform, order string) string {
 	}
 	return auth
 }
+
+// api and worker reload on SIGHUP too: an adapter added to the file and
+// signalled to both is served by the api and its orders decided and synced
+// by the worker.
+func TestLiveReloadAPIAndWorker(t *testing.T) {
+	rs, p := startRedis(t), newPlatform(t)
+	listen := freeAddr(t)
+	path := filepath.Join(t.TempDir(), "cancelsync.yaml")
+	cfg := liveConfig{listen: listen, redisURL: rs.URL(), baseURL: p.srv.URL,
+		adapters: []liveAdapter{{id: "live-a", secrets: []string{secret}, token: "tok-a"}}}
+	writeAtomically(t, path, cfg.yaml())
+	api := start(t, "api", path, listen)
+	worker := start(t, "worker", path, listen)
+	// SIGHUP is caught from the start of a service; before that it would
+	// end the process, so wait for the worker's first line.
+	if !poll(20*time.Second, 20*time.Millisecond, func() bool {
+		return strings.Contains(worker.out.String(), `"msg":"cancelsync starting"`)
+	}) {
+		t.Fatal("worker did not start")
+	}
+
+	cfg.adapters = append(cfg.adapters, liveAdapter{id: "live-n", secrets: []string{secretB}, token: "tok-n"})
+	writeAtomically(t, path, cfg.yaml())
+	worker.signal(syscall.SIGHUP)
+	api.signal(syscall.SIGHUP)
+	if !poll(10*time.Second, 20*time.Millisecond, func() bool {
+		return strings.Contains(worker.out.String(), `"msg":"config reloaded"`) &&
+			strings.Contains(api.out.String(), `"msg":"config reloaded"`)
+	}) {
+		t.Fatal("api and worker did not both reload")
+	}
+	now := time.Now()
+	for _, ev := range []struct {
+		kind string
+		body any
+	}{
+		{"orders", orderBody("N-1", "paid", now.Add(-time.Hour), now, nil)},
+		{"cancellations", requestBody("N-1", "cr-N-1", "buyer", now)},
+	} {
+		if c := postWith(api.url, "live-n", ev.kind, secretB, ev.body); c != http.StatusAccepted {
+			t.Fatalf("api, added adapter, %s: %d", ev.kind, c)
+		}
+	}
+	api.waitFor(t, "live-n", "N-1", "cancelled and synced by the worker", stateIs("cancelled", "synced"))
+	if got := lastAuth(p, "N-1"); got != "Bearer tok-n" {
+		t.Fatalf("worker pushed with %q", got)
+	}
+	api.stopClean(t)
+	worker.stopClean(t)
+}
