@@ -109,6 +109,8 @@ func (s *Server) Shutdown() {
 // RetryPolicy decides how long a failed task waits before its next attempt.
 type RetryPolicy struct {
 	Retries map[string]Retry
+	// RetryOf, when set, replaces Retries (a live adapter set's lookup).
+	RetryOf func(adapterID string) (Retry, bool)
 	// Rand returns a number in [0, n); default math/rand/v2.
 	Rand func(n int64) int64
 }
@@ -123,6 +125,9 @@ func (p RetryPolicy) Delay(n int, err error, t *asynq.Task) time.Duration {
 // forSync is the delay before retry n+1 of an adapter's sync that failed with err.
 func (p RetryPolicy) forSync(adapterID string, n int, err error) time.Duration {
 	r, ok := p.Retries[adapterID]
+	if p.RetryOf != nil {
+		r, ok = p.RetryOf(adapterID)
+	}
 	if !ok {
 		r = Retry{BaseDelay: time.Second, MaxDelay: time.Minute}
 	}

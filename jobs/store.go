@@ -258,12 +258,17 @@ func (r *storedRequest) view() CancellationView {
 type Views struct {
 	Store    *Store
 	Adapters map[string]*adapters.Adapter
+	// Lookup, when set, replaces Adapters (a live adapter set's lookup).
+	Lookup func(id string) (*adapters.Adapter, bool)
 }
 
 // OrderView is Store.OrderView by adapter id; an unknown adapter is
 // ErrNotFound.
 func (v Views) OrderView(ctx context.Context, adapterID, orderID string) (*OrderView, error) {
 	ad, ok := v.Adapters[adapterID]
+	if v.Lookup != nil {
+		ad, ok = v.Lookup(adapterID)
+	}
 	if !ok {
 		return nil, ErrNotFound
 	}

@@ -41,7 +41,7 @@ import (
 type Syncer struct {
 	store     *Store
 	queue     *Queue
-	retries   map[string]Retry
+	retries   func(adapterID string) (Retry, bool)
 	now       func() time.Time
 	log       *slog.Logger
 	metrics   *Metrics
@@ -64,7 +64,7 @@ const busyAgain = time.Second
 // archived; it never runs unless a crash came between the two.
 const deadHold = 30 * 24 * time.Hour
 
-func newSyncer(store *Store, queue *Queue, retries map[string]Retry, now func() time.Time, log *slog.Logger, m *Metrics) *Syncer {
+func newSyncer(store *Store, queue *Queue, retries func(string) (Retry, bool), now func() time.Time, log *slog.Logger, m *Metrics) *Syncer {
 	return &Syncer{
 		store: store, queue: queue, retries: retries, now: now, log: log, metrics: m,
 		lockWait: 2 * time.Second, inspector: asynq.NewInspectorFromRedisClient(queue.rdb),
@@ -186,7 +186,7 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 			}
 			// A dead version does not hold back the later ones.
 		default:
-			delay := RetryPolicy{Retries: s.retries}.forSync(ad.ID, attempt-1, err)
+			delay := RetryPolicy{RetryOf: s.retries}.forSync(ad.ID, attempt-1, err)
 			s.metrics.syncAttempt(ad, OutcomeRetried, took)
 			s.logFailure(ctx, ad, orderID, t.u, attempt, OutcomeRetried, err, origin, slog.Duration("retry_in", delay))
 			if cur, err = s.failed(ctx, ad, orderID, cur, release, t.u.Version, err.Error(), s.now().Add(delay)); err != nil {

@@ -26,7 +26,7 @@ type Retry struct {
 type Worker struct {
 	store     *Store
 	queue     *Queue
-	adapters  map[string]*adapters.Adapter
+	adapter   func(id string) (*adapters.Adapter, bool)
 	orderWait time.Duration
 	now       func() time.Time
 	log       *slog.Logger
@@ -38,8 +38,14 @@ type Worker struct {
 
 // WorkerOptions configure a Worker.
 type WorkerOptions struct {
-	Adapters  map[string]*adapters.Adapter
-	Retries   map[string]Retry
+	Adapters map[string]*adapters.Adapter
+	Retries  map[string]Retry
+	// Lookup, when set, replaces Adapters: it is asked once per task, so a
+	// task runs to its end with the adapter it started with and the next
+	// one sees a reloaded set (README.md, Live configuration).
+	Lookup func(id string) (*adapters.Adapter, bool)
+	// RetryOf, when set, replaces Retries, asked per push like Lookup.
+	RetryOf   func(id string) (Retry, bool)
 	OrderWait time.Duration
 	Now       func() time.Time // default time.Now
 	Logger    *slog.Logger     // default slog.Default()
@@ -54,7 +60,7 @@ type WorkerOptions struct {
 // on queue.
 func NewWorker(store *Store, queue *Queue, o WorkerOptions) *Worker {
 	w := &Worker{
-		store: store, queue: queue, adapters: o.Adapters, orderWait: o.OrderWait,
+		store: store, queue: queue, adapter: o.Lookup, orderWait: o.OrderWait,
 		now: o.Now, log: o.Logger, metrics: o.Metrics, queueSyncs: o.QueueSyncs,
 	}
 	if w.now == nil {
@@ -63,7 +69,14 @@ func NewWorker(store *Store, queue *Queue, o WorkerOptions) *Worker {
 	if w.log == nil {
 		w.log = slog.Default()
 	}
-	w.syncer = newSyncer(store, queue, o.Retries, w.now, w.log, o.Metrics)
+	if w.adapter == nil {
+		w.adapter = mapLookup(o.Adapters)
+	}
+	retryOf := o.RetryOf
+	if retryOf == nil {
+		retryOf = mapLookup(o.Retries)
+	}
+	w.syncer = newSyncer(store, queue, retryOf, w.now, w.log, o.Metrics)
 	for id := range o.Adapters {
 		w.metrics.initAdapter(id)
 	}
@@ -79,12 +92,31 @@ func (w *Worker) Handler() asynq.Handler {
 	return mux
 }
 
-func (w *Worker) adapter(id string) (*adapters.Adapter, error) {
-	ad, ok := w.adapters[id]
+// mapLookup is the lookup of a fixed map.
+func mapLookup[V any](m map[string]V) func(string) (V, bool) {
+	return func(id string) (V, bool) {
+		v, ok := m[id]
+		return v, ok
+	}
+}
+
+// configured looks the task's adapter up once; the task keeps it to its end.
+// An adapter removed from the config (a reload) fails its queued tasks for
+// good: Asynq archives them with this error (the dead letter, for syncs) and
+// the servers' failure log says so, so none is dropped unseen.
+func (w *Worker) configured(id string) (*adapters.Adapter, error) {
+	ad, ok := w.adapter(id)
 	if !ok {
-		return nil, fmt.Errorf("adapter %q is not configured: %w", id, asynq.SkipRetry)
+		return nil, fmt.Errorf("%w: %w", &NotConfiguredError{AdapterID: id}, asynq.SkipRetry)
 	}
 	return ad, nil
+}
+
+// NotConfiguredError is a task of an adapter the config no longer has.
+type NotConfiguredError struct{ AdapterID string }
+
+func (e *NotConfiguredError) Error() string {
+	return fmt.Sprintf("adapter %s is not configured", e.AdapterID)
 }
 
 func (w *Worker) handleEvent(ctx context.Context, t *asynq.Task) error {
@@ -92,7 +124,7 @@ func (w *Worker) handleEvent(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &d); err != nil {
 		return fmt.Errorf("decode event task: %v: %w", err, asynq.SkipRetry)
 	}
-	ad, err := w.adapter(d.AdapterID)
+	ad, err := w.configured(d.AdapterID)
 	if err != nil {
 		return err
 	}
@@ -106,7 +138,7 @@ func (w *Worker) handleTimer(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("decode timer task: %v: %w", err, asynq.SkipRetry)
 	}
-	ad, err := w.adapter(p.AdapterID)
+	ad, err := w.configured(p.AdapterID)
 	if err != nil {
 		return err
 	}
@@ -195,7 +227,7 @@ func (w *Worker) handleSync(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	ad, err := w.adapter(p.AdapterID)
+	ad, err := w.configured(p.AdapterID)
 	if err != nil {
 		return err
 	}

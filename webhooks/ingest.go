@@ -70,7 +70,7 @@ func (in *ingest) handler(kind adapters.Kind) gin.HandlerFunc {
 
 func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 	id := c.Param("adapter")
-	a, ok := in.o.Adapters[id]
+	a, ok := in.o.Lookup(id)
 	if !ok {
 		writeProblem(c, http.StatusNotFound, probUnknownAdapter, "no adapter with this id")
 		return result{adapter: unknownAdapter}

@@ -70,14 +70,14 @@ func hasSegmentPrefix(p, prefix string) bool {
 // reader serves the read API (docs/API.md §6). The admin token is checked by
 // adminPaths before it runs.
 type reader struct {
-	adapters map[string]*adapters.Adapter
-	views    OrderViews
-	log      *slog.Logger
+	adapter func(id string) (*adapters.Adapter, bool)
+	views   OrderViews
+	log     *slog.Logger
 }
 
 func (rd *reader) orderView(c *gin.Context) {
 	adapterID := c.Param("adapter")
-	if _, ok := rd.adapters[adapterID]; !ok {
+	if _, ok := rd.adapter(adapterID); !ok {
 		writeProblem(c, http.StatusNotFound, probUnknownAdapter, "no adapter with this id")
 		return
 	}

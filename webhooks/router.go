@@ -67,6 +67,11 @@ const (
 type Options struct {
 	// Adapters are the configured adapters by id.
 	Adapters map[string]*adapters.Adapter
+	// Lookup, when set, replaces Adapters: it is asked once per request,
+	// so a request finishes with the adapter it started with and the next
+	// one sees a reloaded set (README.md, Live configuration). Adapters then
+	// only names the series Metrics creates at zero.
+	Lookup func(id string) (*adapters.Adapter, bool)
 	// Enqueuer takes verified deliveries.
 	Enqueuer Enqueuer
 	// Views serves the read API; nil leaves /v1 unmounted.
@@ -107,6 +112,13 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Lookup == nil {
+		m := o.Adapters
+		o.Lookup = func(id string) (*adapters.Adapter, bool) {
+			ad, ok := m[id]
+			return ad, ok
+		}
+	}
 	return o
 }
 
@@ -143,7 +155,7 @@ func NewRouter(o Options) http.Handler {
 	r.POST("/webhooks/:adapter/cancellations", in.handler(adapters.KindCancellations))
 
 	if o.Views != nil {
-		rd := &reader{adapters: o.Adapters, views: o.Views, log: o.Logger}
+		rd := &reader{adapter: o.Lookup, views: o.Views, log: o.Logger}
 		r.GET("/v1/adapters/:adapter/orders/:order_id", rd.orderView)
 	}
 

@@ -214,7 +214,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 			defer stop()
 		}
-		err = runService(ctx, cmd.name, cfg, platforms, log, stdout)
+		// A reload reads the same file the same way, command-line flags
+		// still winning over the file.
+		load := func() (*config.Config, error) {
+			next, err := config.Load(cmd.config, platforms)
+			if err != nil {
+				return nil, err
+			}
+			if cmd.logFormat != "" {
+				next.LogFormat = cmd.logFormat
+			}
+			if cmd.logLevel != "" {
+				next.LogLevel = cmd.logLevel
+			}
+			return next, nil
+		}
+		err = runService(ctx, cmd.name, cfg, load, platforms, log, stdout)
 	}
 	if err != nil {
 		log.Error("cancelsync: "+cmd.name+" failed", slog.String("error", err.Error()))

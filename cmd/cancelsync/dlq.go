@@ -13,6 +13,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
+	"github.com/cancelsync/cancelsync/internal/live"
 	"github.com/cancelsync/cancelsync/jobs"
 )
 
@@ -21,7 +22,7 @@ func runDLQ(ctx context.Context, cmd *command, cfg *config.Config, platforms ada
 	if cfg.Embedded() {
 		return errors.New("the dead letter lives in Redis: with the embedded Redis it is inside the serve process; set redis_url")
 	}
-	_, retries, err := buildAdapters(cfg, platforms)
+	first, err := live.Build(cfg, platforms)
 	if err != nil {
 		return err
 	}
@@ -30,7 +31,7 @@ func runDLQ(ctx context.Context, cmd *command, cfg *config.Config, platforms ada
 		return err
 	}
 	defer closeRedis()
-	queue := newQueue(rdb, cfg, retries)
+	queue := newQueue(rdb, cfg, live.New(first, live.Options{}))
 	dlq := jobs.NewDeadLetters(queue, jobs.NewStore(rdb))
 	if cmd.name == "dlq replay" {
 		replayed, err := dlq.Replay(ctx, cmd.args)

@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -23,6 +26,7 @@ import (
 	"github.com/cancelsync/cancelsync/config"
 	"github.com/cancelsync/cancelsync/internal/autopipe"
 	"github.com/cancelsync/cancelsync/internal/logthrottle"
+	"github.com/cancelsync/cancelsync/internal/live"
 	"github.com/cancelsync/cancelsync/internal/redisconn"
 	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/webhooks"
@@ -67,39 +71,24 @@ func batched(opt redisconn.Opt) (redis.UniversalClient, func()) {
 	return rdb, func() { _ = rdb.Close(); _ = via.Close() }
 }
 
-// buildAdapters configures every adapter of the config.
-func buildAdapters(cfg *config.Config, platforms adapters.Registry) (map[string]*adapters.Adapter, map[string]jobs.Retry, error) {
-	ads := make(map[string]*adapters.Adapter, len(cfg.Adapters))
-	retries := make(map[string]jobs.Retry, len(cfg.Adapters))
-	for _, a := range cfg.Adapters {
-		p, ok := platforms[a.Platform]
-		if !ok {
-			return nil, nil, fmt.Errorf("adapter %s: unknown platform %q", a.ID, a.Platform)
-		}
-		ad, err := p.New(a.Settings())
-		if err != nil {
-			return nil, nil, err
-		}
-		ads[a.ID] = ad
-		retries[a.ID] = jobs.Retry{MaxAttempts: a.Retry.MaxAttempts, BaseDelay: a.Retry.BaseDelay.D(), MaxDelay: a.Retry.MaxDelay.D()}
-	}
-	return ads, retries, nil
-}
-
-func newQueue(rdb redis.UniversalClient, cfg *config.Config, retries map[string]jobs.Retry) *jobs.Queue {
+// newQueue is a queue whose per-adapter sync attempts and timeouts come
+// from the live set, so a reload changes them for the next task.
+func newQueue(rdb redis.UniversalClient, cfg *config.Config, set *live.Set) *jobs.Queue {
 	q := jobs.NewQueue(rdb, cfg.DedupWindow.D())
-	timeouts := make(map[string]time.Duration, len(cfg.Adapters))
-	for _, a := range cfg.Adapters {
-		timeouts[a.ID] = a.API.Timeout.D()
-	}
-	q.SyncAttempts = func(id string) int { return retries[id].MaxAttempts }
-	q.SyncTimeout = func(id string) time.Duration { return timeouts[id] }
+	q.SyncAttempts = set.SyncAttempts
+	q.SyncTimeout = set.SyncTimeout
 	return q
 }
 
 // runService runs serve (ingest and workers), api (ingest) or worker until
-// ctx is cancelled, then shuts down within shutdown_timeout.
-func runService(ctx context.Context, mode string, cfg *config.Config, platforms adapters.Registry, log *slog.Logger, stdout io.Writer) error {
+// ctx is cancelled, then shuts down within shutdown_timeout. On SIGHUP it
+// reads the config again with load and swaps in its adapters (package
+// internal/live): every edge and worker looks adapters up per request.
+func runService(ctx context.Context, mode string, cfg *config.Config, load func() (*config.Config, error), platforms adapters.Registry, log *slog.Logger, stdout io.Writer) error {
+	// Caught from the start: SIGHUP's default action would end the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	ingest, work := mode != "worker", mode != "api"
 	if cfg.Embedded() && mode != "serve" {
 		return fmt.Errorf("%s needs a shared Redis: set redis_url (the embedded one lives inside a single serve process)", mode)
@@ -107,7 +96,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, platforms 
 	// Libraries that log through the standard log package (asynq's metrics
 	// collector does) then write the same JSON or text as everything else.
 	slog.SetDefault(log)
-	ads, retries, err := buildAdapters(cfg, platforms)
+	first, err := live.Build(cfg, platforms)
 	if err != nil {
 		return err
 	}
@@ -122,8 +111,26 @@ func runService(ctx context.Context, mode string, cfg *config.Config, platforms 
 	// Queue sizes come from asynq's own collector (asynq_* series, as
 	// asynqmon's graphs expect); the rest are cancelsync_* (docs/OPERATIONS.md).
 	reg := prometheus.NewRegistry()
+	var ingestMetrics *webhooks.Metrics
+	var workMetrics *jobs.Metrics
+	if ingest {
+		ingestMetrics = webhooks.NewMetrics(reg)
+	}
+	if work {
+		workMetrics = jobs.NewMetrics(reg)
+	}
+	set := live.New(first, live.Options{
+		Load: load, Platforms: platforms, Logger: log, Registerer: reg,
+		OnReload: func(ch live.Change) {
+			for _, id := range ch.Added {
+				ingestMetrics.InitAdapter(id)
+				workMetrics.InitAdapter(id)
+			}
+		},
+	})
+	ads := first.Adapters()
 	store := jobs.NewStore(rdb)
-	queue := newQueue(rdb, cfg, retries)
+	queue := newQueue(rdb, cfg, set)
 	reg.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		asynqmetrics.NewQueueMetricsCollector(asynq.NewInspectorFromRedisClient(rdb)),
@@ -166,9 +173,9 @@ func runService(ctx context.Context, mode string, cfg *config.Config, platforms 
 		var mountUI func(*gin.Engine)
 		mountUI, closeUI = webhooks.QueuesUI(redisOpt, false)
 		serve("http", ln, webhooks.NewRouter(webhooks.Options{
-			Adapters: ads, Enqueuer: queue, Views: jobs.Views{Store: store, Adapters: ads}, Ready: queue,
+			Adapters: ads, Lookup: set.Adapter, Enqueuer: queue, Views: jobs.Views{Store: store, Lookup: set.Adapter}, Ready: queue,
 			AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
-			Metrics: webhooks.NewMetrics(reg), Gatherer: reg, Extra: mountUI,
+			Metrics: ingestMetrics, Gatherer: reg, Extra: mountUI,
 		}))
 		// The one line on stdout, for people and scripts; everything else
 		// is a log record on stderr.
@@ -177,11 +184,11 @@ func runService(ctx context.Context, mode string, cfg *config.Config, platforms 
 	var stopWorkers func()
 	if work {
 		worker := jobs.NewWorker(store, queue, jobs.WorkerOptions{
-			Adapters: ads, Retries: retries, OrderWait: cfg.OrderWait.D(), Logger: log, Metrics: jobs.NewMetrics(reg),
+			Adapters: ads, Lookup: set.Adapter, RetryOf: set.Retry, OrderWait: cfg.OrderWait.D(), Logger: log, Metrics: workMetrics,
 		})
 		srv := jobs.NewServer(rdb, jobs.ServerOptions{
 			Concurrency: cfg.WorkerConcurrency, ShutdownTimeout: cfg.ShutdownTimeout.D(),
-			TimerResolution: cfg.TimerResolution.D(), Retries: retries, Logger: libLog,
+			TimerResolution: cfg.TimerResolution.D(), Logger: libLog,
 		})
 		if err := srv.Start(worker.Handler()); err != nil {
 			return fmt.Errorf("start workers: %w", err)
@@ -189,11 +196,20 @@ func runService(ctx context.Context, mode string, cfg *config.Config, platforms 
 		stopWorkers = srv.Shutdown
 	}
 
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down", slog.String("timeout", cfg.ShutdownTimeout.String()))
-	case err = <-errc:
-		log.Error("stopping after error", slog.String("error", err.Error()))
+wait:
+	for {
+		select {
+		case <-hup:
+			log.Info("SIGHUP: reading the config again", slog.String("mode", mode))
+			// Refused or not, Reload has logged why and counted it.
+			_, _ = set.Reload()
+		case <-ctx.Done():
+			log.Info("shutting down", slog.String("timeout", cfg.ShutdownTimeout.String()))
+			break wait
+		case err = <-errc:
+			log.Error("stopping after error", slog.String("error", err.Error()))
+			break wait
+		}
 	}
 	// Ingest and workers drain side by side, each within shutdown_timeout:
 	// ingest stops accepting and finishes its requests; workers finish
