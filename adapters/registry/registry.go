@@ -8,6 +8,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters/fiverr"
 	"github.com/cancelsync/cancelsync/adapters/poshmark"
 	"github.com/cancelsync/cancelsync/adapters/selfservice"
+	"github.com/cancelsync/cancelsync/adapters/woocommerce"
 )
 
 // Default is every platform of this build, by name. It returns a new map
@@ -19,6 +20,7 @@ func Default() adapters.Registry {
 		poshmark.Platform,
 		aliexpress.Platform,
 		fiverr.Platform,
+		woocommerce.Platform,
 	} {
 		r[p.Name] = p
 	}
