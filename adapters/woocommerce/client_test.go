@@ -255,7 +255,9 @@ func TestPushReadsDocsRefundList(t *testing.T) {
 		w.Header().Set("X-WP-TotalPages", "1")
 		_, _ = w.Write(list)
 	})
-	mux.HandleFunc("PUT /wp-json/wc/v3/orders/723", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"id":723,"status":"cancelled"}`)) })
+	mux.HandleFunc("PUT /wp-json/wc/v3/orders/723", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"id":723,"status":"cancelled"}`))
+	})
 	mux.HandleFunc("POST /wp-json/wc/v3/orders/723/refunds", func(w http.ResponseWriter, _ *http.Request) {
 		posted++
 		w.WriteHeader(http.StatusCreated)
