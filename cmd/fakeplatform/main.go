@@ -1,6 +1,9 @@
 // Command fakeplatform is a stand-in platform API for trying cancelsync out:
 // it answers every PUT /orders/{id}/cancellation with 200 (or the status
 // given by -status) and prints what it received, one JSON line per call.
+// It also plays a WooCommerce store's REST API under /wp-json/wc/v3/ (the
+// fake of adapters/woocommerce/wootest), with Basic auth from
+// -wc-consumer-key and -wc-consumer-secret.
 package main
 
 import (
@@ -12,13 +15,25 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/cancelsync/cancelsync/adapters/woocommerce/wootest"
 )
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:9090", "address to listen on")
 	status := flag.Int("status", http.StatusOK, "status to answer every sync with")
+	wcKey := flag.String("wc-consumer-key", "ck_fake", "WooCommerce REST API consumer key to accept")
+	wcSecret := flag.String("wc-consumer-secret", "cs_fake", "WooCommerce REST API consumer secret to accept")
 	flag.Parse()
 	enc := json.NewEncoder(os.Stdout)
+	woo := wootest.NewHandler(*wcKey, *wcSecret)
+	woo.OnCall = func(c wootest.Call) {
+		_ = enc.Encode(map[string]any{
+			"at": time.Now().UTC().Format(time.RFC3339Nano), "woocommerce": c.Method + " " + c.Path,
+			"auth_ok": c.AuthOK, "answered": c.Status, "body": c.Body,
+		})
+	}
+	http.Handle("/wp-json/wc/v3/", woo)
 	http.HandleFunc("PUT /orders/{order_id}/cancellation", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		_ = enc.Encode(map[string]any{
