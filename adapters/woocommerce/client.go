@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -73,8 +74,10 @@ func RefundReason(requestID string) string { return "cancelsync " + requestID }
 // for a paid order (u.Refund set), refunds the total through the payment
 // gateway once: WooCommerce takes no idempotency key, so the refunds of
 // the order are searched for cancelsync's reason first, and a retry after
-// a lost answer finds it and refunds nothing more. Every other state
-// becomes an order note the customer sees.
+// a lost answer finds it and refunds nothing more. Refunds someone else
+// made (the merchant, by hand) are subtracted: only what is left of the
+// total is refunded, and a fully refunded order is left as it is. Every
+// other state becomes an order note the customer sees.
 func (c *Client) Push(ctx context.Context, _ string, u adapters.Update) error {
 	if !digits(u.OrderID, maxIdent) {
 		return &adapters.SyncError{Msg: fmt.Sprintf("order id %q is not a WooCommerce order id", truncate(u.OrderID, 32))}
@@ -83,48 +86,68 @@ func (c *Client) Push(ctx context.Context, _ string, u adapters.Update) error {
 	if u.State != adapters.Cancelled {
 		return c.note(ctx, order, u)
 	}
-	if u.Refund != nil {
-		// The marker is written last, after the status: if it is there, a
-		// previous attempt did everything (and WooCommerce may since have
-		// moved the order on to "refunded", which a PUT would undo).
-		done, err := c.hasRefund(ctx, order, RefundReason(u.RequestID))
-		if err != nil || done {
-			return err
-		}
+	if u.Refund == nil {
+		// Never paid: the status change is all.
+		return c.call(ctx, http.MethodPut, order, map[string]any{"status": "cancelled"}, nil)
+	}
+	// The marker is written last, after the status: if it is there, a
+	// previous attempt did everything (and WooCommerce may since have moved
+	// the order on to "refunded", which a PUT would undo). What others
+	// refunded already (the merchant by hand) is not refunded again.
+	done, refunded, err := c.refunds(ctx, order, RefundReason(u.RequestID))
+	if err != nil || done {
+		return err
+	}
+	total, ok := new(big.Rat).SetString(u.Refund.Amount)
+	if !ok {
+		return &adapters.SyncError{Msg: fmt.Sprintf("refund amount %q is not a decimal", truncate(u.Refund.Amount, 32))}
+	}
+	remaining := new(big.Rat).Sub(total, refunded)
+	if remaining.Sign() <= 0 {
+		return nil // refunded in full already: nothing left to do, and no status to undo
 	}
 	if err := c.call(ctx, http.MethodPut, order, map[string]any{"status": "cancelled"}, nil); err != nil {
 		return err
 	}
-	if u.Refund == nil {
-		return nil // never paid: nothing to refund
+	amount := u.Refund.Amount
+	if remaining.Cmp(total) < 0 {
+		amount = remaining.FloatString(seed.MinorUnits(u.Refund.Currency))
 	}
 	return c.call(ctx, http.MethodPost, order+"/refunds", map[string]any{
-		"amount": u.Refund.Amount, "api_refund": true, "reason": RefundReason(u.RequestID),
+		"amount": amount, "api_refund": true, "reason": RefundReason(u.RequestID),
 	}, nil)
 }
 
-// hasRefund reports whether the order has a refund with reason.
-func (c *Client) hasRefund(ctx context.Context, order, reason string) (bool, error) {
+// refunds reads the order's refunds: done when one carries reason, and
+// the sum of all of them.
+func (c *Client) refunds(ctx context.Context, order, reason string) (done bool, sum *big.Rat, err error) {
+	sum = new(big.Rat)
 	for page := 1; page <= maxRefundPages; page++ {
 		var refunds []struct {
+			Amount string `json:"amount"`
 			Reason string `json:"reason"`
 		}
 		path := order + "/refunds?per_page=" + strconv.Itoa(refundsPerPage) + "&page=" + strconv.Itoa(page)
 		h, err := c.get(ctx, path, &refunds)
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		for _, r := range refunds {
 			if strings.TrimSpace(r.Reason) == reason {
-				return true, nil
+				return true, sum, nil
 			}
+			a, ok := new(big.Rat).SetString(strings.TrimSpace(r.Amount))
+			if !ok {
+				return false, nil, &adapters.SyncError{Msg: fmt.Sprintf("GET %s/refunds: refund amount %q is not a decimal", order, truncate(r.Amount, 32))}
+			}
+			sum.Add(sum, a.Abs(a))
 		}
 		pages, _ := strconv.Atoi(h.Get("X-WP-TotalPages"))
 		if page >= pages || len(refunds) < refundsPerPage {
-			return false, nil
+			return false, sum, nil
 		}
 	}
-	return false, &adapters.SyncError{Msg: fmt.Sprintf("GET %s/refunds: more than %d refunds; refusing to refund without checking them all", order, maxRefundPages*refundsPerPage)}
+	return false, nil, &adapters.SyncError{Msg: fmt.Sprintf("GET %s/refunds: more than %d refunds; refusing to refund without checking them all", order, maxRefundPages*refundsPerPage)}
 }
 
 // note posts the customer note for u, unless one with the same marker is

@@ -133,14 +133,9 @@ func TestPushFindsMarkerOnALaterPage(t *testing.T) {
 	if err := c.Push(context.Background(), "k", u); err != nil {
 		t.Fatal(err)
 	}
-	// 120 partial refunds made by the merchant afterwards push ours to page 2.
-	other := woocommerce.NewClient(adapters.API{BaseURL: s.URL, ConsumerKey: ck, ConsumerSecret: cs})
+	// 120 small refunds made by hand afterwards push ours to page 2.
 	for i := range 120 {
-		o := cancelled("731", true)
-		o.RequestID = "merchant-" + strconv.Itoa(i)
-		if err := other.Push(context.Background(), "k", o); err != nil {
-			t.Fatal(err)
-		}
+		s.AddRefund("731", "0.01", "goodwill "+strconv.Itoa(i))
 	}
 	before := len(s.Refunds("731"))
 	if err := c.Push(context.Background(), "k", u); err != nil {
@@ -148,6 +143,35 @@ func TestPushFindsMarkerOnALaterPage(t *testing.T) {
 	}
 	if len(s.Refunds("731")) != before {
 		t.Fatal("refunded again: the marker on page 2 was not found")
+	}
+	if got := routes(s.CallsFor("731")[3:]); got != "GET refunds, GET refunds" {
+		t.Fatalf("the retry made %s", got)
+	}
+}
+
+// What the merchant refunded by hand is not refunded again.
+func TestPushRefundsOnlyWhatIsLeft(t *testing.T) {
+	t.Parallel()
+	s, c := store(t)
+	s.AddRefund("732", "10.00", "damaged box")
+	if err := c.Push(context.Background(), "k", cancelled("732", true)); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Refunds("732"); len(r) != 2 || r[0].Amount != "19.35" || r[0].Reason != "cancelsync cr-1" {
+		t.Fatalf("refunds %+v", r)
+	}
+	// Refunded in full by hand (WooCommerce then shows "refunded"): no
+	// status change that would undo it, no refund.
+	s.AddRefund("733", "20.00", "")
+	s.AddRefund("733", "9.35", "")
+	if err := c.Push(context.Background(), "k", cancelled("733", true)); err != nil {
+		t.Fatal(err)
+	}
+	if got := routes(s.CallsFor("733")); got != wootest.ListRefunds {
+		t.Fatalf("calls %s", got)
+	}
+	if len(s.Refunds("733")) != 2 {
+		t.Fatal("refunded a fully refunded order")
 	}
 }
 

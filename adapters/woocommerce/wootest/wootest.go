@@ -132,6 +132,20 @@ func (h *Handler) Refunds(orderID string) []Refund {
 	return nil
 }
 
+// AddRefund records a refund made outside cancelsync (the merchant, by
+// hand), newest first as WooCommerce lists them.
+func (h *Handler) AddRefund(orderID, amount, reason string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	o := h.orders[orderID]
+	if o == nil {
+		o = &order{status: "processing"}
+		h.orders[orderID] = o
+	}
+	h.nextID++
+	o.refunds = append([]Refund{{ID: h.nextID, Amount: amount, Reason: reason}}, o.refunds...)
+}
+
 // Notes returns the order's notes.
 func (h *Handler) Notes(orderID string) []Note {
 	h.mu.Lock()
