@@ -412,7 +412,7 @@ adapters:
 		{"adapters[0].api.timeout", `invalid duration "later" (use Go syntax like 90s or 3h)`},
 		{"listen", `"nowhere" must be host:port, like 127.0.0.1:8080 or :8080`},
 		{"worker_concurrency", "must be at least 1"},
-		{"adapters[0].platform", `unknown platform "ebay" (one of aliexpress, fiverr, poshmark, selfservice, shopify)`},
+		{"adapters[0].platform", `unknown platform "ebay" (one of aliexpress, fiverr, poshmark, selfservice, shopify, woocommerce)`},
 		// No secrets[0] problem: the platform owns the secret format, and
 		// an unknown platform cannot be asked.
 		{"adapters[0].api.base_url", "must be an absolute http or https URL, like https://api.example.com"},

@@ -9,6 +9,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters/poshmark"
 	"github.com/cancelsync/cancelsync/adapters/selfservice"
 	"github.com/cancelsync/cancelsync/adapters/shopify"
+	"github.com/cancelsync/cancelsync/adapters/woocommerce"
 )
 
 // Default is every platform of this build, by name. It returns a new map
@@ -21,6 +22,7 @@ func Default() adapters.Registry {
 		aliexpress.Platform,
 		fiverr.Platform,
 		shopify.Platform,
+		woocommerce.Platform,
 	} {
 		r[p.Name] = p
 	}

@@ -11,7 +11,7 @@ func TestDefault(t *testing.T) {
 	t.Parallel()
 
 	r := registry.Default()
-	want := []string{"aliexpress", "fiverr", "poshmark", "selfservice", "shopify"}
+	want := []string{"aliexpress", "fiverr", "poshmark", "selfservice", "shopify", "woocommerce"}
 	if got := r.Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}

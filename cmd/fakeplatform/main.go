@@ -4,6 +4,9 @@
 // It also plays Shopify's Admin GraphQL API: every POST
 // /admin/api/{version}/graphql.json gets the answer -shopify names (an
 // orderCancel job by default), printed the same way.
+// And it plays a WooCommerce store's REST API under /wp-json/wc/v3/ (the
+// fake of adapters/woocommerce/wootest), with Basic auth from
+// -wc-consumer-key and -wc-consumer-secret.
 package main
 
 import (
@@ -17,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters/shopify/shopifytest"
+	"github.com/cancelsync/cancelsync/adapters/woocommerce/wootest"
 )
 
 // shopifyAnswers are the -shopify choices.
@@ -31,6 +35,8 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:9090", "address to listen on")
 	status := flag.Int("status", http.StatusOK, "status to answer every sync with")
 	shopifyAnswer := flag.String("shopify", "job", "answer to every orderCancel: job, already-canceled, outstanding-fulfillments or throttled")
+	wcKey := flag.String("wc-consumer-key", "ck_fake", "WooCommerce REST API consumer key to accept")
+	wcSecret := flag.String("wc-consumer-secret", "cs_fake", "WooCommerce REST API consumer secret to accept")
 	flag.Parse()
 	answer, ok := shopifyAnswers[*shopifyAnswer]
 	if !ok {
@@ -38,6 +44,14 @@ func main() {
 		os.Exit(2)
 	}
 	enc := json.NewEncoder(os.Stdout)
+	woo := wootest.NewHandler(*wcKey, *wcSecret)
+	woo.OnCall = func(c wootest.Call) {
+		_ = enc.Encode(map[string]any{
+			"at": time.Now().UTC().Format(time.RFC3339Nano), "woocommerce": c.Method + " " + c.Path,
+			"auth_ok": c.AuthOK, "answered": c.Status, "body": c.Body,
+		})
+	}
+	http.Handle("/wp-json/wc/v3/", woo)
 	http.HandleFunc("PUT /orders/{order_id}/cancellation", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		_ = enc.Encode(map[string]any{

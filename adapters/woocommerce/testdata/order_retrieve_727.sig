@@ -1,0 +1,1 @@
+hFncJFmJfv4dB64WGVhPiIrQdxJxBRz5uKT4X047zuU=
