@@ -180,6 +180,10 @@ type Platform struct {
 	// entry answers 404.
 	NewInbound func(Settings) (map[Kind]Inbound, error)
 	NewClient  func(Settings) Client
+	// StorefrontKeys, when set, gives the HS256 keys of the adapter's
+	// buyer tokens (Shopify: its app secrets, with which its session
+	// tokens are signed); otherwise they are Settings.StorefrontSecrets.
+	StorefrontKeys func(Settings) []string
 }
 
 // Adapter is one configured platform account.
@@ -210,13 +214,17 @@ func (p Platform) New(s Settings) (*Adapter, error) {
 	if s.Windows.ResponseWindow > 0 {
 		w.ResponseWindow = s.Windows.ResponseWindow
 	}
+	storefront := s.StorefrontSecrets
+	if p.StorefrontKeys != nil {
+		storefront = p.StorefrontKeys(s)
+	}
 	rules := p.Rules
 	if p.NewRules != nil {
 		rules = p.NewRules(s.Options)
 	}
 	return &Adapter{
 		ID: s.ID, Platform: p.Name, Inbound: in, Client: p.NewClient(s), Rules: rules, Windows: w,
-		Shop: s.Shop, StorefrontSecrets: slices.Clone(s.StorefrontSecrets), MerchantTokens: slices.Clone(s.MerchantTokens),
+		Shop: s.Shop, StorefrontSecrets: slices.Clone(storefront), MerchantTokens: slices.Clone(s.MerchantTokens),
 	}, nil
 }
 

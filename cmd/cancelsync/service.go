@@ -24,6 +24,7 @@ import (
 	"github.com/cancelsync/cancelsync/internal/autopipe"
 	"github.com/cancelsync/cancelsync/internal/redisconn"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/people/storefront"
 	"github.com/cancelsync/cancelsync/webhooks"
 )
 
@@ -155,10 +156,17 @@ func runService(ctx context.Context, mode string, cfg *config.Config, platforms 
 		}
 		var mountUI func(*gin.Engine)
 		mountUI, closeUI = webhooks.QueuesUI(redisOpt, false)
+		// The people's edge: buyers' storefront endpoints (README.md,
+		// "Buyers cancel from the storefront").
+		lookup := func(id string) (*adapters.Adapter, bool) { a, ok := ads[id]; return a, ok }
+		mountPeople := func(e *gin.Engine) {
+			storefront.Mount(e, storefront.Options{Adapters: lookup, Orders: store, Queue: queue, Redis: rdb, Logger: log})
+		}
 		serve("http", ln, webhooks.NewRouter(webhooks.Options{
 			Adapters: ads, Enqueuer: queue, Views: jobs.Views{Store: store, Adapters: ads}, Ready: queue,
 			AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
-			Metrics: webhooks.NewMetrics(reg), Gatherer: reg, Extra: mountUI,
+			Metrics: webhooks.NewMetrics(reg), Gatherer: reg,
+			Extra: func(e *gin.Engine) { mountUI(e); mountPeople(e) },
 		}))
 		// The one line on stdout, for people and scripts; everything else
 		// is a log record on stderr.
