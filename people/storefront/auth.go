@@ -24,7 +24,7 @@ const (
 	// exp and nbf (a Shopify session token's nbf is the second it was made).
 	clockLeeway = 5 * time.Second
 	// maxTokenBytes bounds what is parsed at all.
-	maxTokenBytes = 4096
+	maxTokenBytes   = 4096
 	shopifyCustomer = "gid://shopify/Customer/"
 )
 
