@@ -156,7 +156,7 @@ func (t *transition) applySnapshot(ev adapters.EventType, webhookID string, o *a
 			continue
 		}
 		c := adapters.Cancellation{OrderID: t.orderID, RequestID: r.ID, Initiator: r.Initiator, Reason: r.Reason, OccurredAt: r.OccurredAt}
-		out := adapters.DecideRequest(t.adapter.Rules, t.adapter.Windows, t.orderForRequest(), c, t.otherPending(r), t.now)
+		out := t.decideNew(r, c)
 		t.decide(r, out, adapters.CancellationRequested, "")
 	}
 }
@@ -215,7 +215,7 @@ func (t *transition) applyCancellation(d Delivery, c *adapters.Cancellation) {
 			t.eff.timers = append(t.eff.timers, timer{Kind: timerOrderWait, RequestID: r.ID, At: d.ReceivedAt.Add(t.orderWait)})
 			return
 		}
-		out := adapters.DecideRequest(t.adapter.Rules, t.adapter.Windows, t.orderForRequest(), *c, t.otherPending(r), t.now)
+		out := t.decideNew(r, *c)
 		t.decide(r, out, c.Type, d.WebhookID)
 	case adapters.CancellationResponded:
 		if r == nil {

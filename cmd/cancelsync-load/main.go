@@ -7,6 +7,8 @@
 //	cancelsync-load e2e      N snapshot + cancellation pairs for a selfservice
 //	                         adapter, with a sink receiving the sync PUTs:
 //	                         cancellations/s and request-to-PUT latency
+//	cancelsync-load storefront the buyers' GET .../cancellation on stored orders
+//	                         at -rate requests/s: p50/p99/max latency
 //	cancelsync-load baseline a reference server to compare ingest with:
 //	                         --kind bare (Gin, read body, 202) or redis
 //	                         (Gin + HMAC-SHA256 check + one LPUSH of the body)
@@ -30,7 +32,7 @@ import (
 	"time"
 )
 
-const usage = `usage: cancelsync-load <ingest|e2e|baseline|fill|freeport> [flags]   (-h for a mode's flags)
+const usage = `usage: cancelsync-load <ingest|e2e|storefront|baseline|fill|freeport> [flags]   (-h for a mode's flags)
 `
 
 func main() {
@@ -58,6 +60,8 @@ func run(ctx context.Context, args []string) error {
 		return runIngest(ctx, args[1:], os.Stdout, os.Stderr)
 	case "e2e":
 		return runE2E(ctx, args[1:], os.Stdout, os.Stderr)
+	case "storefront":
+		return runStorefront(ctx, args[1:], os.Stdout, os.Stderr)
 	case "baseline":
 		return runBaseline(ctx, args[1:], os.Stderr)
 	case "fill":

@@ -29,6 +29,7 @@ import (
 	"github.com/cancelsync/cancelsync/internal/logthrottle"
 	"github.com/cancelsync/cancelsync/internal/redisconn"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/people/storefront"
 	"github.com/cancelsync/cancelsync/webhooks"
 )
 
@@ -172,10 +173,16 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		}
 		var mountUI func(*gin.Engine)
 		mountUI, closeUI = webhooks.QueuesUI(redisOpt, false)
+		// The people's edge: buyers' storefront endpoints (README.md,
+		// "Buyers cancel from the storefront").
+		mountPeople := func(e *gin.Engine) {
+			storefront.Mount(e, storefront.Options{Adapters: set.Adapter, Orders: store, Queue: queue, Redis: rdb, Logger: log})
+		}
 		serve("http", ln, webhooks.NewRouter(webhooks.Options{
 			Adapters: ads, Lookup: set.Adapter, Enqueuer: queue, Views: jobs.Views{Store: store, Lookup: set.Adapter}, Ready: queue,
 			AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
-			Metrics: ingestMetrics, Gatherer: reg, Extra: mountUI,
+			Metrics: ingestMetrics, Gatherer: reg,
+			Extra: func(e *gin.Engine) { mountUI(e); mountPeople(e) },
 		}))
 		// The one line on stdout, for people and scripts; everything else
 		// is a log record on stderr.

@@ -1,0 +1,38 @@
+package adapters
+
+import "slices"
+
+// Reasons are the cancellation reasons a request may give; a request with
+// any other reason is refused at the edge (the webhook decoder in
+// adapters/seed, the storefront in people/storefront).
+var Reasons = []string{
+	"changed_mind", "ordered_by_mistake", "duplicate_order", "found_better_price", "payment_issue",
+	"shipping_delay", "price_or_product_change", "seller_unresponsive", "unreliable_seller",
+	"buyer_unresponsive", "other",
+}
+
+// MaxComments is how many characters a request's comments may hold.
+const MaxComments = 1000
+
+// ValidReason reports whether s is one of Reasons.
+func ValidReason(s string) bool { return slices.Contains(Reasons, s) }
+
+// MaxIDLen bounds order, buyer, seller and request ids.
+const MaxIDLen = 128
+
+// ValidID reports whether s is an order, buyer, seller or request id:
+// 1–128 characters of [A-Za-z0-9._:-], and not "." or "..", which a sync
+// URL's path would read as dot segments.
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > MaxIDLen || s == "." || s == ".." {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}

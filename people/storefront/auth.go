@@ -1,0 +1,115 @@
+package storefront
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+// Shopify is the platform whose buyer tokens are its customer-account
+// extensions' session tokens: signed with the app's client secret, the
+// store in dest, the customer as a gid in sub.
+const Shopify = "shopify"
+
+// Token rules (README.md, "Buyers cancel from the storefront").
+const (
+	// MaxTokenLife is how far ahead a token's exp may lie: a storefront
+	// token is short-lived, so a leaked one is worth little.
+	MaxTokenLife = time.Hour
+	// clockLeeway absorbs clock skew between the token's minter and us on
+	// exp and nbf (a Shopify session token's nbf is the second it was made).
+	clockLeeway = 5 * time.Second
+	// maxTokenBytes bounds what is parsed at all.
+	maxTokenBytes   = 4096
+	shopifyCustomer = "gid://shopify/Customer/"
+)
+
+// errToken is every reason a token is refused. The answer says no more
+// than that the token is not valid, whatever the reason.
+var errToken = errors.New("invalid token")
+
+// claims are the registered claims plus Shopify's dest.
+type claims struct {
+	jwt.RegisteredClaims
+	Dest string `json:"dest,omitempty"`
+}
+
+// buyer verifies a bearer token for adapter a and returns the buyer it
+// names: the sub claim, or for Shopify the customer id of its gid, after
+// checking that dest is the adapter's shop. The algorithm is pinned to
+// HS256, exp is required and at most MaxTokenLife ahead, nbf is honoured.
+func buyer(a *adapters.Adapter, token string, now time.Time) (string, error) {
+	// The adapter's storefront_secrets; a Shopify adapter's are its app
+	// secrets (adapters.Platform.StorefrontKeys). None: no storefront.
+	keys := a.StorefrontSecrets
+	if token == "" || len(token) > maxTokenBytes || len(keys) == 0 {
+		return "", errToken
+	}
+	set := jwt.VerificationKeySet{Keys: make([]jwt.VerificationKey, len(keys))}
+	for i, k := range keys {
+		set.Keys[i] = []byte(k)
+	}
+	var cl claims
+	_, err := jwt.ParseWithClaims(token, &cl, func(*jwt.Token) (any, error) { return set, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithLeeway(clockLeeway),
+		jwt.WithTimeFunc(func() time.Time { return now }),
+	)
+	if err != nil {
+		return "", errToken
+	}
+	if cl.ExpiresAt.Sub(now) > MaxTokenLife+clockLeeway {
+		return "", errToken
+	}
+	sub := cl.Subject
+	if a.Platform == Shopify {
+		if !sameShop(cl.Dest, a.Shop) {
+			return "", errToken
+		}
+		id, ok := strings.CutPrefix(sub, shopifyCustomer)
+		if !ok || !allDigits(id) {
+			return "", errToken
+		}
+		sub = id
+	}
+	if sub == "" || len(sub) > 128 {
+		return "", errToken
+	}
+	return sub, nil
+}
+
+// sameShop reports whether a token's dest names shop, with or without
+// https://.
+func sameShop(dest, shop string) bool {
+	if shop == "" {
+		return false
+	}
+	return strings.TrimPrefix(dest, "https://") == shop
+}
+
+func allDigits(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// bearer is the token of an "Authorization: Bearer <token>" header, "" if
+// there is none.
+func bearer(h string) string {
+	const scheme = "bearer "
+	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return ""
+	}
+	return strings.TrimSpace(h[len(scheme):])
+}

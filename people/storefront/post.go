@@ -1,0 +1,216 @@
+package storefront
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/jobs"
+)
+
+// requestBody is POST's body.
+type requestBody struct {
+	Reason   string `json:"reason"`
+	Comments string `json:"comments"`
+}
+
+// queuedAnswer is POST's 202 body, and what an Idempotency-Key keeps.
+type queuedAnswer struct {
+	RequestID string `json:"request_id"`
+	Status    string `json:"status"`
+}
+
+// post queues the buyer's request. In order: adapter and token (404, 401),
+// the buyer's rate limit (429), the body (415, 413, 400), the buyer's order
+// (404), the Idempotency-Key's first answer, the durable enqueue (503 when
+// Redis fails). 202 only once the request is in Redis.
+func (h *handler) post(c *gin.Context) {
+	now := h.o.Now()
+	a, buyerID, ok := h.authorize(c, now)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), h.o.Timeout)
+	defer cancel()
+
+	res, err := h.limiter.Allow(ctx, rateKey(a.ID, buyerID), h.o.Limit)
+	if err != nil {
+		h.unavailable(c, "rate limit", a.ID, err)
+		return
+	}
+	if res.Allowed == 0 {
+		secs := max(1, int(math.Ceil(res.RetryAfter.Seconds())))
+		c.Writer.Header()["Retry-After"] = []string{strconv.Itoa(secs)}
+		writeProblem(c, http.StatusTooManyRequests, probRateLimited, "too many cancellation requests from this buyer, retry later")
+		return
+	}
+
+	body, ok := readRequest(c)
+	if !ok {
+		return
+	}
+	idemKey := c.Request.Header.Get("Idempotency-Key")
+	if _, sent := c.Request.Header["Idempotency-Key"]; sent && !validIdempotencyKey(idemKey) {
+		writeProblem(c, http.StatusBadRequest, probInvalidPayload, "the request is not valid",
+			adapters.FieldError{Field: "Idempotency-Key", Message: "must be 1 to 255 visible ASCII characters"})
+		return
+	}
+
+	p, ok := h.buyersOrder(c, ctx, a, buyerID, now)
+	if !ok {
+		return
+	}
+	first := claim{RequestID: newRequestID(), OrderID: p.Order.ID, OccurredAt: now, Reason: body.Reason, Comments: body.Comments}
+	if idemKey != "" {
+		// A repeated key gets the first answer: its request is queued
+		// again under the same id, which the queue's dedup makes a no-op,
+		// so the answer is never sent before that request is durable.
+		first, err = h.idem.claim(ctx, idemRedisKey(a.ID, buyerID, idemKey), first)
+		if err != nil {
+			h.unavailable(c, "idempotency", a.ID, err)
+			return
+		}
+	}
+	_, err = h.o.Queue.Enqueue(ctx, jobs.Delivery{
+		AdapterID: a.ID, WebhookID: first.RequestID, RequestID: c.Writer.Header().Get("X-Request-Id"), ReceivedAt: first.OccurredAt,
+		Event: adapters.Event{Type: adapters.CancellationRequested, Cancellation: &adapters.Cancellation{
+			Type: adapters.CancellationRequested, OrderID: first.OrderID, RequestID: first.RequestID,
+			Initiator: adapters.Buyer, Reason: first.Reason, Comments: first.Comments, OccurredAt: first.OccurredAt,
+		}},
+	})
+	if err != nil {
+		h.unavailable(c, "enqueue", a.ID, err)
+		return
+	}
+	writeJSON(c, http.StatusAccepted, queuedAnswer{RequestID: first.RequestID, Status: "queued"})
+}
+
+// readRequest reads and validates POST's body like a cancellation.requested
+// webhook's reason and comments; it has answered when ok is false.
+func readRequest(c *gin.Context) (body requestBody, ok bool) {
+	if mt, _, err := mime.ParseMediaType(c.Request.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeProblem(c, http.StatusUnsupportedMediaType, probMediaType, "content type must be application/json")
+		return body, false
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
+	if err != nil {
+		if _, over := errors.AsType[*http.MaxBytesError](err); over {
+			writeProblem(c, http.StatusRequestEntityTooLarge, probTooLarge, "the body is larger than the limit")
+			return body, false
+		}
+		writeProblem(c, http.StatusBadRequest, probInvalidPayload, "the body could not be read",
+			adapters.FieldError{Field: "", Message: "body could not be read"})
+		return body, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if !utf8.Valid(raw) || dec.Decode(&body) != nil || dec.More() {
+		writeProblem(c, http.StatusBadRequest, probInvalidPayload, "the request is not valid",
+			adapters.FieldError{Field: "", Message: `must be a JSON object {"reason": ..., "comments": ...} and nothing else`})
+		return body, false
+	}
+	var errs []adapters.FieldError
+	switch {
+	case body.Reason == "":
+		errs = append(errs, adapters.FieldError{Field: "reason", Message: "is required"})
+	case !adapters.ValidReason(body.Reason):
+		errs = append(errs, adapters.FieldError{Field: "reason", Message: "must be one of the cancellation reasons"})
+	}
+	if utf8.RuneCountInString(body.Comments) > adapters.MaxComments {
+		errs = append(errs, adapters.FieldError{Field: "comments", Message: "must be at most " + strconv.Itoa(adapters.MaxComments) + " characters"})
+	}
+	if len(errs) > 0 {
+		writeProblem(c, http.StatusBadRequest, probInvalidPayload, "the request is not valid", errs...)
+		return body, false
+	}
+	return body, true
+}
+
+// newRequestID is "sf-" and 128 random bits: a storefront request's id,
+// which is also its delivery's dedup id.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails (Go 1.24+)
+	return "sf-" + hex.EncodeToString(b[:])
+}
+
+func validIdempotencyKey(k string) bool {
+	if len(k) == 0 || len(k) > 255 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// Redis keys. Every id goes through jobs.TaskID, which length-prefixes
+// the components, so no two (adapter, buyer, key) tuples share a key.
+// redis_rate puts its own "rate:" in front of the limiter's.
+const keyPrefix = "cancelsync:storefront:"
+
+func rateKey(adapterID, buyerID string) string {
+	return keyPrefix + jobs.TaskID("rate", adapterID, buyerID)
+}
+
+func idemRedisKey(adapterID, buyerID, key string) string {
+	return keyPrefix + jobs.TaskID("idem", adapterID, buyerID, key)
+}
+
+// claim is the request an Idempotency-Key stands for.
+type claim struct {
+	RequestID  string    `json:"q"`
+	OrderID    string    `json:"o"`
+	OccurredAt time.Time `json:"t"`
+	Reason     string    `json:"re"`
+	Comments   string    `json:"c,omitempty"`
+}
+
+// idempotency keeps each Idempotency-Key's first request for
+// IdempotencyTTL.
+type idempotency struct {
+	rdb redis.UniversalClient
+}
+
+// claimScript stores ARGV[1] at KEYS[1] for ARGV[2] ms unless a value is
+// there, and returns what is there: of two racing POSTs with one key,
+// exactly one stores its request and both get it back.
+var claimScript = redis.NewScript(`
+local cur = redis.call("GET", KEYS[1])
+if cur then return cur end
+redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+return ARGV[1]
+`)
+
+// claim returns the key's first request: c when this call is the first.
+func (i idempotency) claim(ctx context.Context, key string, c claim) (claim, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return claim{}, err
+	}
+	got, err := claimScript.Run(ctx, i.rdb, []string{key}, b, IdempotencyTTL.Milliseconds()).Text()
+	if err != nil {
+		return claim{}, err
+	}
+	var first claim
+	if err := json.Unmarshal([]byte(got), &first); err != nil {
+		return claim{}, err
+	}
+	return first, nil
+}
