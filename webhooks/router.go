@@ -90,6 +90,9 @@ type Options struct {
 	// Extra mounts more routes after the built-in ones, e.g. /admin/queues.
 	// Routes under /admin get the admin token check without asking.
 	Extra func(*gin.Engine)
+	// V1Auth, when set, guards /v1 in place of the admin token check: the
+	// merchant console's scoped tokens (people/console).
+	V1Auth gin.HandlerFunc
 }
 
 func (o Options) withDefaults() Options {
@@ -125,7 +128,7 @@ func NewRouter(o Options) http.Handler {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 
-	r.Use(recovery(o.Logger), requestID, adminPaths(o.AdminToken))
+	r.Use(recovery(o.Logger), requestID, adminPaths(o.AdminToken, o.V1Auth))
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, http.StatusNotFound, probNotFound, "no such route")
 	})

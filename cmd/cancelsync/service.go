@@ -155,10 +155,11 @@ func runService(ctx context.Context, mode string, cfg *config.Config, platforms 
 		}
 		var mountUI func(*gin.Engine)
 		mountUI, closeUI = webhooks.QueuesUI(redisOpt, false)
+		cons := newConsole(cfg, ads, rdb, store, queue, log)
 		serve("http", ln, webhooks.NewRouter(webhooks.Options{
 			Adapters: ads, Enqueuer: queue, Views: jobs.Views{Store: store, Adapters: ads}, Ready: queue,
 			AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
-			Metrics: webhooks.NewMetrics(reg), Gatherer: reg, Extra: mountUI,
+			Metrics: webhooks.NewMetrics(reg), Gatherer: reg, Extra: mountAll(mountUI, cons.Mount), V1Auth: cons.V1Auth(),
 		}))
 		// The one line on stdout, for people and scripts; everything else
 		// is a log record on stderr.
