@@ -15,7 +15,8 @@
 //	GET  /metrics                           Prometheus text format (when Options.Gatherer is set)
 //
 // Every path under /v1 and /admin needs the admin token, including routes
-// mounted through Options.Extra.
+// mounted through Options.Extra; with Options.V1Auth set, /v1 takes the
+// merchant console's scoped tokens instead (people/console).
 package webhooks
 
 import (
