@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -16,6 +17,11 @@ import (
 // applied one after the other, never interleaved.
 type Store struct {
 	rdb redis.UniversalClient
+	// Console indexes (index.go): how long they keep an entry (default
+	// DefaultRetention) and the clock that retention runs on (default
+	// time.Now).
+	Retention time.Duration
+	Now       func() time.Time
 }
 
 // NewStore returns a store on rdb.
@@ -50,6 +56,7 @@ elseif cur ~= ARGV[2] then
   return 0
 end
 redis.call("SET", KEYS[1], ARGV[3])
+` + indexLua(7) + `
 if ARGV[4] == "take" then
   if redis.call("SET", KEYS[2], ARGV[5], "NX", "PX", ARGV[6]) then return 2 end
 elseif ARGV[4] == "release" then
@@ -114,6 +121,7 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 		if err != nil {
 			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
+		before := factsOf(adapterID, orderID, doc) // console indexes (index.go)
 		if !fn(doc) {
 			return doc, cur, nil
 		}
@@ -133,8 +141,10 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 		case lk.take != nil && lk.take():
 			op, token = "take", lk.token
 		}
-		res, err := casScript.Run(ctx, s.rdb, []string{key, syncLockKey(adapterID, orderID)},
-			expect, cur.raw, next, op, token, lockTTL.Milliseconds()).Result()
+		keys, args := indexArgs([]string{key, syncLockKey(adapterID, orderID)},
+			[]any{expect, cur.raw, next, op, token, lockTTL.Milliseconds()},
+			indexOps(adapterID, orderID, before, doc, s.now(), s.retention()))
+		res, err := casScript.Run(ctx, s.rdb, keys, args...).Result()
 		if err != nil {
 			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}

@@ -45,9 +45,13 @@ func bearerMatches(auth string, want *[sha256.Size]byte) bool {
 // adminPaths applies RequireAdmin to every path under /v1 and
 // requireAdminUI to every path under /admin, including routes that
 // Options.Extra mounts and paths that match no route, so an unauthenticated
-// caller learns nothing about what exists there.
-func adminPaths(token string) gin.HandlerFunc {
+// caller learns nothing about what exists there. v1, when set, replaces the
+// admin check on /v1 (scoped merchant tokens). Nobody may frame /admin.
+func adminPaths(token string, v1 gin.HandlerFunc) gin.HandlerFunc {
 	api, ui := RequireAdmin(token), requireAdminUI(token)
+	if v1 != nil {
+		api = v1
+	}
 	return func(c *gin.Context) {
 		switch p := c.Request.URL.Path; {
 		case hasSegmentPrefix(p, "/v1"):

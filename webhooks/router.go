@@ -16,7 +16,8 @@
 //	GET  /openapi.yaml                      docs/openapi.yaml, the document of every route
 //
 // Every path under /v1 and /admin needs the admin token, including routes
-// mounted through Options.Extra.
+// mounted through Options.Extra; with Options.V1Auth set, /v1 takes the
+// merchant console's scoped tokens instead (people/console).
 package webhooks
 
 import (
@@ -97,6 +98,9 @@ type Options struct {
 	// Extra mounts more routes after the built-in ones, e.g. /admin/queues.
 	// Routes under /admin get the admin token check without asking.
 	Extra func(*gin.Engine)
+	// V1Auth, when set, guards /v1 in place of the admin token check: the
+	// merchant console's scoped tokens (people/console).
+	V1Auth gin.HandlerFunc
 }
 
 func (o Options) withDefaults() Options {
@@ -139,7 +143,7 @@ func NewRouter(o Options) http.Handler {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 
-	r.Use(recovery(o.Logger), requestID, adminPaths(o.AdminToken))
+	r.Use(recovery(o.Logger), requestID, adminPaths(o.AdminToken, o.V1Auth))
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, http.StatusNotFound, probNotFound, "no such route")
 	})

@@ -81,6 +81,10 @@ func runFill(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		tpl = append(tpl, template{key: k, dump: dump, ttl: ttl})
 	}
+	members, err := indexMembers(ctx, rdb, *like)
+	if err != nil {
+		return err
+	}
 	existing, err := scanAll(ctx, rdb, strings.Replace(orderKey, *like, "*", 1))
 	if err != nil {
 		return err
@@ -97,6 +101,11 @@ func runFill(ctx context.Context, args []string, stdout io.Writer) error {
 				for _, t := range tpl {
 					p.RestoreReplace(ctx, strings.Replace(t.key, *like, id, 1), t.ttl, t.dump)
 				}
+				for _, m := range members {
+					// Copies spread back in time, 2 s apart (10^6 span 23
+					// days), as a real history of requests would.
+					p.ZAdd(ctx, m.key, redis.Z{Score: m.score - float64(j+1)*2000, Member: strconv.Itoa(len(id)) + ":" + id + m.request})
+				}
 			}
 			return nil
 		})
@@ -104,9 +113,51 @@ func runFill(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("restore: %w", err)
 		}
 	}
-	fmt.Fprintf(stdout, "RESULT mode=fill like=%s keys_per_order=%d added=%d total=%d secs=%.1f\n",
-		*like, len(tpl), max(add, 0), max(*total, len(existing)), time.Since(start).Seconds())
+	fmt.Fprintf(stdout, "RESULT mode=fill like=%s keys_per_order=%d index_entries_per_order=%d added=%d total=%d secs=%.1f\n",
+		*like, len(tpl), len(members), max(add, 0), max(*total, len(existing)), time.Since(start).Seconds())
 	return nil
+}
+
+// indexMember is one entry of the console's indexes (jobs/index.go) for
+// the template order: the set, its score and the request id.
+type indexMember struct {
+	key     string
+	score   float64
+	request string
+}
+
+// indexMembers finds the template order's entries in the console's
+// per-adapter sorted sets (members are the order id length-prefixed, then
+// the request id). Per-buyer sets and the repeat-canceller set are left
+// out: copies of one buyer would make every copy a repeat canceller.
+func indexMembers(ctx context.Context, rdb *redis.Client, like string) ([]indexMember, error) {
+	keys, err := scanAll(ctx, rdb, "cancelsync:ix:*")
+	if err != nil {
+		return nil, err
+	}
+	prefix := strconv.Itoa(len(like)) + ":" + like
+	var out []indexMember
+	for _, k := range keys {
+		if strings.Contains(k, "}:buyer:") || strings.HasSuffix(k, "}:repeat") {
+			continue
+		}
+		if t, err := rdb.Type(ctx, k).Result(); err != nil || t != "zset" {
+			continue
+		}
+		iter := rdb.ZScan(ctx, k, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			m := iter.Val()
+			if !iter.Next(ctx) {
+				break
+			}
+			score, _ := strconv.ParseFloat(iter.Val(), 64)
+			out = append(out, indexMember{key: k, score: score, request: strings.TrimPrefix(m, prefix)})
+		}
+		if err := iter.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func scanAll(ctx context.Context, rdb *redis.Client, match string) ([]string, error) {

@@ -178,11 +178,11 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		mountPeople := func(e *gin.Engine) {
 			storefront.Mount(e, storefront.Options{Adapters: set.Adapter, Orders: store, Queue: queue, Redis: rdb, Logger: log})
 		}
+		cons := newConsole(cfg, set, rdb, store, queue, log)
 		serve("http", ln, webhooks.NewRouter(webhooks.Options{
 			Adapters: ads, Lookup: set.Adapter, Enqueuer: queue, Views: jobs.Views{Store: store, Lookup: set.Adapter}, Ready: queue,
 			AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
-			Metrics: ingestMetrics, Gatherer: reg,
-			Extra: func(e *gin.Engine) { mountUI(e); mountPeople(e) },
+			Metrics: ingestMetrics, Gatherer: reg, Extra: mountAll(mountUI, mountPeople, cons.Mount), V1Auth: cons.V1Auth(),
 		}))
 		// The one line on stdout, for people and scripts; everything else
 		// is a log record on stderr.

@@ -1,0 +1,440 @@
+package jobs
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+// Console reads the console's indexes (index.go): lists and counters of one
+// adapter. Every read is a bounded number of sorted-set ranges, hash reads
+// and document reads; nothing scans the keyspace.
+type Console struct {
+	store *Store
+}
+
+// NewConsole reads the indexes that store writes.
+func NewConsole(store *Store) *Console { return &Console{store: store} }
+
+// ErrBadCursor is returned for a cursor that List did not hand out.
+var ErrBadCursor = errors.New("bad cursor")
+
+// CancellationRow is one request in a console list.
+type CancellationRow struct {
+	OrderID            string                 `json:"order_id"`
+	RequestID          string                 `json:"request_id"`
+	State              adapters.State         `json:"state"`
+	Initiator          adapters.Party         `json:"initiator"`
+	Reason             string                 `json:"reason"`
+	DenialReason       *adapters.DenialReason `json:"denial_reason"`
+	OccurredAt         time.Time              `json:"occurred_at"`
+	RespondBy          *time.Time             `json:"respond_by"`
+	AffectsSellerStats bool                   `json:"affects_seller_stats"`
+	Sync               string                 `json:"sync"`
+	BuyerID            string                 `json:"buyer_id"`
+	OrderStatus        adapters.OrderStatus   `json:"order_status"`
+}
+
+// ListFilter selects requests for List. Empty fields do not filter; Since
+// and Until bound occurred_at (Until exclusive); Limit defaults to 50, at
+// most 200.
+type ListFilter struct {
+	State, Reason, Initiator string
+	Since, Until             time.Time
+	Cursor                   string
+	Limit                    int
+}
+
+// ListPage is one page of List, newest first. Next is the cursor of the
+// following page, empty on the last one.
+type ListPage struct {
+	Items []CancellationRow `json:"items"`
+	Next  string            `json:"next_cursor"`
+}
+
+// maxExamined bounds the members one List call looks at when filters
+// combine; the page may then be short, with a cursor to go on.
+const maxExamined = 5000
+
+// List returns the adapter's requests matching f, newest first.
+func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (ListPage, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, 200)
+	// The first filter picks the set to walk; the others are checked by
+	// membership in theirs.
+	sets := []string{}
+	if f.State != "" {
+		sets = append(sets, ixKey(adapterID, ixState, f.State))
+	}
+	if f.Reason != "" {
+		sets = append(sets, ixKey(adapterID, ixReason, f.Reason))
+	}
+	if f.Initiator != "" {
+		sets = append(sets, ixKey(adapterID, ixInitiator, f.Initiator))
+	}
+	if len(sets) == 0 {
+		sets = append(sets, ixKey(adapterID, ixAll))
+	}
+	maxScore, minScore := "+inf", "-inf"
+	if !f.Until.IsZero() {
+		maxScore = "(" + itoa(ms(f.Until))
+	}
+	if !f.Since.IsZero() {
+		minScore = itoa(ms(f.Since))
+	}
+	var curScore int64
+	var curMember string
+	if f.Cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
+		s, m, ok := strings.Cut(string(raw), "|")
+		n, perr := strconv.ParseInt(s, 10, 64)
+		if err != nil || !ok || perr != nil {
+			return ListPage{}, ErrBadCursor
+		}
+		curScore, curMember = n, m
+		if f.Until.IsZero() || n < ms(f.Until) {
+			maxScore = itoa(n)
+		}
+	}
+	rdb := c.store.rdb
+	var picked []redis.Z
+	var lastSeen redis.Z
+	examined, offset, exhausted := 0, int64(0), false
+	batch := int64(f.Limit + 1)
+	for len(picked) < f.Limit && examined < maxExamined {
+		zs, err := rdb.ZRevRangeByScoreWithScores(ctx, sets[0], &redis.ZRangeBy{Max: maxScore, Min: minScore, Offset: offset, Count: batch}).Result()
+		if err != nil {
+			return ListPage{}, fmt.Errorf("list %s: %w", adapterID, err)
+		}
+		offset += int64(len(zs))
+		exhausted = int64(len(zs)) < batch
+		if f.Cursor != "" {
+			kept := zs[:0]
+			for _, z := range zs {
+				// Same score as the cursor: members come in reverse order,
+				// and the previous page ended at curMember.
+				if int64(z.Score) == curScore && z.Member.(string) >= curMember {
+					continue
+				}
+				kept = append(kept, z)
+			}
+			zs = kept
+		}
+		match, err := c.inAll(ctx, sets[1:], zs)
+		if err != nil {
+			return ListPage{}, fmt.Errorf("list %s: %w", adapterID, err)
+		}
+		for i, z := range zs {
+			examined++
+			lastSeen = z
+			if match[i] {
+				picked = append(picked, z)
+			}
+			if len(picked) == f.Limit || examined >= maxExamined {
+				exhausted = exhausted && i == len(zs)-1
+				break
+			}
+		}
+		if exhausted {
+			break
+		}
+		batch = min(batch*2, 1000)
+	}
+	next := ""
+	switch {
+	case len(picked) == f.Limit:
+		next = cursorOf(picked[len(picked)-1])
+	case !exhausted && examined > 0:
+		next = cursorOf(lastSeen) // stopped at maxExamined: go on from there
+	}
+	rows, err := c.rows(ctx, adapterID, picked)
+	if err != nil {
+		return ListPage{}, err
+	}
+	return ListPage{Items: rows, Next: next}, nil
+}
+
+// inAll reports for each of zs whether it is a member of every set in
+// sets, in one round trip.
+func (c *Console) inAll(ctx context.Context, sets []string, zs []redis.Z) ([]bool, error) {
+	match := make([]bool, len(zs))
+	for i := range match {
+		match[i] = true
+	}
+	if len(sets) == 0 || len(zs) == 0 {
+		return match, nil
+	}
+	members := make([]string, len(zs))
+	for i, z := range zs {
+		members[i] = z.Member.(string)
+	}
+	cmds, err := c.store.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range sets {
+			p.ZMScore(ctx, k, members...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, cmd := range cmds {
+		for i, s := range cmd.(*redis.FloatSliceCmd).Val() {
+			if s == 0 { // absent; scores are times after 2000, never 0
+				match[i] = false
+			}
+		}
+	}
+	return match, nil
+}
+
+func cursorOf(z redis.Z) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(itoa(int64(z.Score)) + "|" + z.Member.(string)))
+}
+
+// rows reads the documents behind index members, in one pipeline.
+func (c *Console) rows(ctx context.Context, adapterID string, zs []redis.Z) ([]CancellationRow, error) {
+	out := make([]CancellationRow, 0, len(zs))
+	if len(zs) == 0 {
+		return out, nil
+	}
+	type ref struct{ order, request string }
+	refs := make([]ref, len(zs))
+	cmds, err := c.store.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, z := range zs {
+			o, r, _ := splitMember(z.Member.(string))
+			refs[i] = ref{o, r}
+			p.Get(ctx, orderKey(adapterID, o))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("list %s: %w", adapterID, err)
+	}
+	for i, cmd := range cmds {
+		row := CancellationRow{OrderID: refs[i].order, RequestID: refs[i].request, OccurredAt: time.UnixMilli(int64(zs[i].Score)).UTC()}
+		raw, err := cmd.(*redis.StringCmd).Bytes()
+		if err == nil {
+			key := orderKey(adapterID, refs[i].order)
+			doc, derr := decodeDoc(key, storedDoc{raw: raw, present: true})
+			if derr != nil {
+				return nil, derr
+			}
+			fillRow(&row, doc)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+func fillRow(row *CancellationRow, doc *orderDoc) {
+	if o := doc.Order; o != nil {
+		row.BuyerID, row.OrderStatus = o.BuyerID, o.Status
+	}
+	r := doc.request(row.RequestID)
+	if r == nil {
+		return // compacted out of a busy order's document
+	}
+	row.State, row.Initiator, row.Reason, row.OccurredAt = r.State, r.Initiator, r.Reason, r.OccurredAt
+	row.RespondBy, row.AffectsSellerStats = r.RespondBy, r.SellerHit
+	if r.Denial != "" {
+		d := r.Denial
+		row.DenialReason = &d
+	}
+	if r.State != adapters.AwaitingOrder {
+		row.Sync = r.syncState()
+	}
+}
+
+// Pending lists the adapter's pending_response requests, respond_by
+// soonest first.
+func (c *Console) Pending(ctx context.Context, adapterID string, limit int) ([]CancellationRow, error) {
+	zs, err := c.store.rdb.ZRangeWithScores(ctx, ixKey(adapterID, ixPending), 0, int64(limit)-1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("pending %s: %w", adapterID, err)
+	}
+	return c.rows(ctx, adapterID, zs)
+}
+
+// Latest lists the newest requests of one of the named lists: "escalated"
+// (by state), "sellerhit" (affect the seller's stats), "syncfailed" and
+// "syncqueued" (sync health), within [since, until).
+func (c *Console) Latest(ctx context.Context, adapterID, list string, since, until time.Time, limit int) ([]CancellationRow, error) {
+	var key string
+	switch list {
+	case "escalated":
+		key = ixKey(adapterID, ixState, string(adapters.Escalated))
+	case ixSellerHit, ixSyncFailed, ixSyncQueued:
+		key = ixKey(adapterID, list)
+	default:
+		return nil, fmt.Errorf("no list %q", list)
+	}
+	zs, err := c.store.rdb.ZRevRangeByScoreWithScores(ctx, key, scoreRange(since, until, int64(limit))).Result()
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", list, adapterID, err)
+	}
+	return c.rows(ctx, adapterID, zs)
+}
+
+func scoreRange(since, until time.Time, limit int64) *redis.ZRangeBy {
+	r := &redis.ZRangeBy{Min: "-inf", Max: "+inf", Count: limit}
+	if !since.IsZero() {
+		r.Min = itoa(ms(since))
+	}
+	if !until.IsZero() {
+		r.Max = "(" + itoa(ms(until))
+	}
+	return r
+}
+
+// Conflict is an order flagged with a conflict (shipped after cancel).
+type Conflict struct {
+	OrderID   string    `json:"order_id"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Conflicts lists the adapter's orders with a conflict whose latest
+// snapshot falls in [since, until), newest first.
+func (c *Console) Conflicts(ctx context.Context, adapterID string, since, until time.Time, limit int) ([]Conflict, error) {
+	zs, err := c.store.rdb.ZRevRangeByScoreWithScores(ctx, ixKey(adapterID, ixConflicts), scoreRange(since, until, int64(limit))).Result()
+	if err != nil {
+		return nil, fmt.Errorf("conflicts %s: %w", adapterID, err)
+	}
+	out := make([]Conflict, 0, len(zs))
+	for _, z := range zs {
+		out = append(out, Conflict{OrderID: z.Member.(string), UpdatedAt: time.UnixMilli(int64(z.Score)).UTC()})
+	}
+	return out, nil
+}
+
+// RepeatCanceller is a buyer with RepeatThreshold or more cancelled
+// requests of their own within RepeatWindow.
+type RepeatCanceller struct {
+	BuyerID       string    `json:"buyer_id"`
+	Cancellations int64     `json:"cancellations"`
+	Latest        time.Time `json:"latest"`
+}
+
+// RepeatCancellers lists the adapter's repeat cancellers as of now, most
+// recent first.
+func (c *Console) RepeatCancellers(ctx context.Context, adapterID string, limit int) ([]RepeatCanceller, error) {
+	now := c.store.now()
+	from := itoa(ms(now.Add(-RepeatWindow)))
+	rdb := c.store.rdb
+	zs, err := rdb.ZRevRangeByScoreWithScores(ctx, ixKey(adapterID, ixRepeat), &redis.ZRangeBy{Min: from, Max: "+inf", Count: int64(limit) * 2}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("repeat cancellers %s: %w", adapterID, err)
+	}
+	cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, z := range zs {
+			p.ZCount(ctx, ixKey(adapterID, ixBuyer, z.Member.(string)), from, "+inf")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("repeat cancellers %s: %w", adapterID, err)
+	}
+	out := []RepeatCanceller{}
+	for i, cmd := range cmds {
+		if n := cmd.(*redis.IntCmd).Val(); n >= RepeatThreshold && len(out) < limit {
+			out = append(out, RepeatCanceller{BuyerID: zs[i].Member.(string), Cancellations: n, Latest: time.UnixMilli(int64(zs[i].Score)).UTC()})
+		}
+	}
+	return out, nil
+}
+
+// Stats are an adapter's counters over whole UTC days.
+type Stats struct {
+	Adapter string `json:"adapter"`
+	// Since and Until are the first and last day counted (inclusive).
+	Since            string           `json:"since"`
+	Until            string           `json:"until"`
+	OrdersSeen       int64            `json:"orders_seen"`
+	Requests         int64            `json:"requests"`
+	ByState          map[string]int64 `json:"requests_by_state"`
+	ByReason         map[string]int64 `json:"requests_by_reason"`
+	ByInitiator      map[string]int64 `json:"requests_by_initiator"`
+	Denials          map[string]int64 `json:"denials_by_reason"`
+	CancellationRate float64          `json:"cancellation_rate"`
+	SellerStatHits   int64            `json:"affects_seller_stats"`
+	Conflicts        int64            `json:"conflicts"`
+	// Now, whatever the period: requests waiting for an answer, and the
+	// sync health of current states.
+	PendingNow int64 `json:"pending_now"`
+	Sync       struct {
+		Pending int64 `json:"pending"`
+		Failed  int64 `json:"failed"`
+	} `json:"sync"`
+}
+
+// Stats sums the adapter's day counters from since's day to until's day
+// (UTC, inclusive) and adds the current pending and sync figures. Orders
+// count on the day they were placed, requests on the day they occurred.
+func (c *Console) Stats(ctx context.Context, adapterID string, since, until time.Time) (*Stats, error) {
+	first, last := since.UTC().Truncate(24*time.Hour), until.UTC().Truncate(24*time.Hour)
+	if last.Before(first) {
+		first, last = last, first
+	}
+	if oldest := c.store.now().UTC().Add(-c.store.retention()).Truncate(24 * time.Hour); first.Before(oldest) {
+		first = oldest // nothing older is kept
+	}
+	st := &Stats{Adapter: adapterID, Since: dayOf(first), Until: dayOf(last),
+		ByState: map[string]int64{}, ByReason: map[string]int64{}, ByInitiator: map[string]int64{}, Denials: map[string]int64{}}
+	rdb := c.store.rdb
+	var days []*redis.MapStringStringCmd
+	var pending, syncQ, syncF, conflicts *redis.IntCmd
+	_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for d := first; !d.After(last); d = d.Add(24 * time.Hour) {
+			days = append(days, p.HGetAll(ctx, ixKey(adapterID, ixDay, dayOf(d))))
+		}
+		pending = p.ZCard(ctx, ixKey(adapterID, ixPending))
+		syncQ = p.ZCard(ctx, ixKey(adapterID, ixSyncQueued))
+		syncF = p.ZCard(ctx, ixKey(adapterID, ixSyncFailed))
+		conflicts = p.ZCount(ctx, ixKey(adapterID, ixConflicts), itoa(ms(first)), "("+itoa(ms(last.Add(24*time.Hour))))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stats %s: %w", adapterID, err)
+	}
+	for _, d := range days {
+		for field, v := range d.Val() {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch {
+			case field == cntOrders:
+				st.OrdersSeen += n
+			case field == cntRequests:
+				st.Requests += n
+			case field == cntSellerHit:
+				st.SellerStatHits += n
+			case strings.HasPrefix(field, cntState):
+				add(st.ByState, field[len(cntState):], n)
+			case strings.HasPrefix(field, cntReason):
+				add(st.ByReason, field[len(cntReason):], n)
+			case strings.HasPrefix(field, cntInitiator):
+				add(st.ByInitiator, field[len(cntInitiator):], n)
+			case strings.HasPrefix(field, cntDenial):
+				add(st.Denials, field[len(cntDenial):], n)
+			}
+		}
+	}
+	if st.OrdersSeen > 0 {
+		st.CancellationRate = float64(st.ByState[string(adapters.Cancelled)]) / float64(st.OrdersSeen)
+	}
+	st.PendingNow, st.Sync.Pending, st.Sync.Failed, st.Conflicts = pending.Val(), syncQ.Val(), syncF.Val(), conflicts.Val()
+	return st, nil
+}
+
+func add(m map[string]int64, k string, n int64) {
+	if n != 0 {
+		m[k] += n
+	}
+}

@@ -1,0 +1,175 @@
+package jobs
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+func TestIndexMemberSplitsBack(t *testing.T) {
+	t.Parallel()
+	for _, c := range [][2]string{{"a", "b"}, {"1:2", "3"}, {"12:x", ":"}, {"o", ""}, {"PM-1.2", "cr:9"}} {
+		o, r, ok := splitMember(indexMember(c[0], c[1]))
+		if !ok || o != c[0] || r != c[1] {
+			t.Errorf("%q %q → %q %q %v", c[0], c[1], o, r, ok)
+		}
+	}
+	if ixKey("a", ixState, "b:c") == ixKey("a", ixState, "b", "c") {
+		t.Error("index keys collide")
+	}
+}
+
+// oldRequest is a request that occurred at at.
+func oldRequest(orderID, requestID string, who adapters.Party, reason string, at time.Time) adapters.Event {
+	ev := request(orderID, requestID, who)
+	ev.Cancellation.Reason, ev.Cancellation.OccurredAt = reason, at
+	return ev
+}
+
+// TestIndexesFollowTheDocuments drives orders through the workers on a real
+// redis-server and checks every console list and counter against what the
+// order views say.
+func TestIndexesFollowTheDocuments(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{real: true, windows: adapters.Windows{ResponseWindow: time.Hour}})
+	ctx := context.Background()
+	ali, self := "t-aliexpress", "t-selfservice"
+	now := time.Now().UTC()
+	for _, o := range []string{"o1", "o2", "o3"} {
+		b.deliver(t, ali, snapshot(o, adapters.StatusPaid, placed))
+	}
+	b.deliver(t, ali, snapshot("o4", adapters.StatusShipped, placed))
+	for _, o := range []string{"o1", "o2", "o3", "o4"} {
+		eventually(t, "snapshot "+o, func() bool { v, err := b.store.OrderView(ctx, b.adapters[ali], o); return err == nil && v.Order != nil })
+	}
+	b.deliver(t, ali, oldRequest("o1", "r1", adapters.Buyer, "changed_mind", now.Add(-4*time.Minute)))
+	b.deliver(t, ali, oldRequest("o2", "r2", adapters.Buyer, "shipping_delay", now.Add(-3*time.Minute)))
+	b.deliver(t, ali, oldRequest("o3", "r3", adapters.Seller, "other", now.Add(-2*time.Minute)))
+	b.deliver(t, ali, oldRequest("o4", "r4", adapters.Buyer, "changed_mind", now.Add(-1*time.Minute)))
+	b.waitState(t, ali, "o1", adapters.PendingResponse, "synced")
+	b.deliver(t, ali, respond("o1", "r1", adapters.Seller, adapters.Accept))
+	b.waitState(t, ali, "o1", adapters.Cancelled, "synced")
+	b.waitState(t, ali, "o2", adapters.PendingResponse, "synced")
+	b.waitState(t, ali, "o3", adapters.Cancelled, "synced")
+	b.waitState(t, ali, "o4", adapters.Denied, "synced")
+
+	cons := NewConsole(b.store)
+	st, err := cons.Stats(ctx, ali, now.Add(-24*time.Hour), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the views say, counted independently of the indexes.
+	byState := map[string]int64{}
+	for _, o := range []string{"o1", "o2", "o3", "o4"} {
+		byState[string(b.view(t, ali, o).Cancellation.State)]++
+	}
+	if st.Requests != 4 || st.ByState["cancelled"] != byState["cancelled"] || st.ByState["pending_response"] != byState["pending_response"] ||
+		st.ByState["denied"] != byState["denied"] || len(st.ByState) != len(byState) {
+		t.Errorf("stats by state %v, views say %v (requests %d)", st.ByState, byState, st.Requests)
+	}
+	if st.Denials["already_shipped"] != 1 || st.ByReason["changed_mind"] != 2 || st.ByReason["shipping_delay"] != 1 || st.ByInitiator["buyer"] != 3 || st.ByInitiator["seller"] != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	if placedToday := dayOf(placed) == dayOf(now); placedToday && st.OrdersSeen != 4 {
+		t.Errorf("orders seen %d, want 4", st.OrdersSeen)
+	}
+	if st.PendingNow != 1 || st.Sync.Pending != 0 || st.Sync.Failed != 0 {
+		t.Errorf("pending now %d, sync %+v", st.PendingNow, st.Sync)
+	}
+	if want := float64(2) / float64(st.OrdersSeen); st.OrdersSeen > 0 && st.CancellationRate != want {
+		t.Errorf("rate %v, want %v", st.CancellationRate, want)
+	}
+
+	pend, err := cons.Pending(ctx, ali, 10)
+	if err != nil || len(pend) != 1 || pend[0].OrderID != "o2" || pend[0].RespondBy == nil {
+		t.Fatalf("pending %+v %v", pend, err)
+	}
+
+	list := func(f ListFilter) []string {
+		t.Helper()
+		p, err := cons.List(ctx, ali, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range p.Items {
+			ids = append(ids, r.OrderID+"/"+r.RequestID+"/"+string(r.State))
+		}
+		return ids
+	}
+	eq := func(what string, got []string, want ...string) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Errorf("%s: %v, want %v", what, got, want)
+			return
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("%s: %v, want %v", what, got, want)
+				return
+			}
+		}
+	}
+	eq("all", list(ListFilter{}), "o4/r4/denied", "o3/r3/cancelled", "o2/r2/pending_response", "o1/r1/cancelled")
+	eq("cancelled", list(ListFilter{State: "cancelled"}), "o3/r3/cancelled", "o1/r1/cancelled")
+	eq("cancelled by buyer", list(ListFilter{State: "cancelled", Initiator: "buyer"}), "o1/r1/cancelled")
+	eq("changed_mind, denied", list(ListFilter{Reason: "changed_mind", State: "denied"}), "o4/r4/denied")
+	eq("pending (left the set after the answer)", list(ListFilter{State: "pending_response"}), "o2/r2/pending_response")
+	eq("since", list(ListFilter{Since: now.Add(-150 * time.Second)}), "o4/r4/denied", "o3/r3/cancelled")
+	eq("until", list(ListFilter{Until: now.Add(-150 * time.Second)}), "o2/r2/pending_response", "o1/r1/cancelled")
+
+	// Paging one at a time visits every request once, in order.
+	var paged []string
+	cursor := ""
+	for range 10 {
+		p, err := cons.List(ctx, ali, ListFilter{Limit: 1, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Items {
+			paged = append(paged, r.OrderID)
+		}
+		if cursor = p.Next; cursor == "" {
+			break
+		}
+	}
+	eq("paged", paged, "o4", "o3", "o2", "o1")
+	if _, err := cons.List(ctx, ali, ListFilter{Cursor: "nope"}); err != ErrBadCursor {
+		t.Errorf("bad cursor: %v", err)
+	}
+
+	// Three buyer cancellations on selfservice make a repeat canceller; a
+	// request older than the retention leaves no trace.
+	for i, o := range []string{"s1", "s2", "s3"} {
+		b.deliver(t, self, snapshot(o, adapters.StatusPaid, placed))
+		b.deliver(t, self, oldRequest(o, "q"+o, adapters.Buyer, "changed_mind", now.Add(-time.Duration(i+1)*time.Minute)))
+	}
+	b.deliver(t, self, snapshot("old", adapters.StatusPaid, placed))
+	b.deliver(t, self, oldRequest("old", "qold", adapters.Seller, "other", now.Add(-100*24*time.Hour)))
+	for _, o := range []string{"s1", "s2", "s3", "old"} {
+		b.waitState(t, self, o, adapters.Cancelled, "synced")
+	}
+	rc, err := cons.RepeatCancellers(ctx, self, 10)
+	if err != nil || len(rc) != 1 || rc[0].BuyerID != "b" || rc[0].Cancellations != 3 {
+		t.Errorf("repeat cancellers %+v %v", rc, err)
+	}
+	if rc, _ := cons.RepeatCancellers(ctx, ali, 10); len(rc) != 0 {
+		t.Errorf("aliexpress has one buyer cancellation, got repeat cancellers %+v", rc)
+	}
+	p, err := cons.List(ctx, self, ListFilter{})
+	if err != nil || len(p.Items) != 3 {
+		t.Errorf("selfservice list %+v %v: the 100-day-old request should be trimmed", p.Items, err)
+	}
+	old, err := cons.Stats(ctx, self, now.Add(-101*24*time.Hour), now.Add(-99*24*time.Hour))
+	if err != nil || old.Requests != 0 {
+		t.Errorf("100 days ago: %+v %v", old, err)
+	}
+	if n, _ := b.rdb.Exists(ctx, ixKey(self, ixDay, dayOf(now.Add(-100*24*time.Hour)))).Result(); n != 0 {
+		t.Error("a day counter past the retention exists")
+	}
+	if ttl, _ := b.rdb.PTTL(ctx, ixKey(self, ixDay, dayOf(now))).Result(); ttl < 89*24*time.Hour || ttl > 92*24*time.Hour {
+		t.Errorf("today's counters expire in %v, want about 90 days", ttl)
+	}
+}

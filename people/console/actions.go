@@ -1,0 +1,246 @@
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/jobs"
+)
+
+// Reasons are the cancellation reasons a request may give (docs/API.md,
+// the cancellation body).
+var Reasons = []string{"changed_mind", "ordered_by_mistake", "duplicate_order", "found_better_price", "payment_issue",
+	"shipping_delay", "price_or_product_change", "seller_unresponsive", "unreliable_seller", "buyer_unresponsive", "other"}
+
+// States a request can be in, for the list's filter.
+var States = []adapters.State{adapters.AwaitingOrder, adapters.PendingResponse, adapters.Cancelled, adapters.Denied, adapters.Escalated, adapters.Withdrawn}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+func validID(id string) bool { return idPattern.MatchString(id) && id != "." && id != ".." }
+
+// fieldError is a request the merchant has to fix.
+type fieldError struct{ Field, Message string }
+
+func (e *fieldError) Error() string { return e.Field + ": " + e.Message }
+
+// queued is what an action queued.
+type queued struct {
+	Status    string `json:"status"` // queued | duplicate
+	WebhookID string `json:"webhook_id"`
+	RequestID string `json:"request_id"`
+}
+
+// deliveryID names a console action's delivery. With an Idempotency-Key
+// the id derives from it, so the queue's dedup window answers a repeat
+// "duplicate" instead of acting twice; else it is random.
+func deliveryID(kind, adapterID, idemKey string) string {
+	if idemKey != "" {
+		sum := sha256.Sum256([]byte(adapterID + "\x00" + kind + "\x00" + idemKey))
+		return "console-" + kind + "-" + hex.EncodeToString(sum[:12])
+	}
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return "console-" + kind + "-" + hex.EncodeToString(b)
+}
+
+// respond queues the merchant's answer to a pending request: a
+// cancellation.responded from the seller's side, exactly as the platform's
+// webhook would carry it. Whether it still applies is the workers' call.
+func (c *Console) respond(ctx context.Context, ad *adapters.Adapter, orderID, requestID, decision, idemKey string) (queued, error) {
+	switch {
+	case !validID(orderID):
+		return queued{}, &fieldError{"order_id", "1–128 characters of [A-Za-z0-9._:-]"}
+	case !validID(requestID):
+		return queued{}, &fieldError{"request_id", "1–128 characters of [A-Za-z0-9._:-]"}
+	case decision != string(adapters.Accept) && decision != string(adapters.Decline):
+		return queued{}, &fieldError{"decision", `must be "accept" or "decline"`}
+	}
+	now := c.o.Now().UTC()
+	d := jobs.Delivery{
+		AdapterID: ad.ID, WebhookID: deliveryID("response", ad.ID, idemKey), ReceivedAt: now,
+		Event: adapters.Event{Type: adapters.CancellationResponded, Cancellation: &adapters.Cancellation{
+			Type: adapters.CancellationResponded, OrderID: orderID, RequestID: requestID, OccurredAt: now.Truncate(time.Millisecond),
+			Decision: adapters.Decision(decision), Responder: adapters.Seller,
+		}},
+	}
+	return c.enqueue(ctx, d, requestID)
+}
+
+// cancel queues a cancellation.requested with initiator merchant.
+func (c *Console) cancel(ctx context.Context, ad *adapters.Adapter, orderID, reason, comments, idemKey string) (queued, error) {
+	switch {
+	case !validID(orderID):
+		return queued{}, &fieldError{"order_id", "1–128 characters of [A-Za-z0-9._:-]"}
+	case !slices.Contains(Reasons, reason):
+		return queued{}, &fieldError{"reason", "not a known reason"}
+	case utf8.RuneCountInString(comments) > 1000:
+		return queued{}, &fieldError{"comments", "at most 1000 characters"}
+	}
+	now := c.o.Now().UTC()
+	wid := deliveryID("cancel", ad.ID, idemKey)
+	requestID := "mc-" + wid[len("console-cancel-"):]
+	d := jobs.Delivery{
+		AdapterID: ad.ID, WebhookID: wid, ReceivedAt: now,
+		Event: adapters.Event{Type: adapters.CancellationRequested, Cancellation: &adapters.Cancellation{
+			Type: adapters.CancellationRequested, OrderID: orderID, RequestID: requestID, Initiator: adapters.Merchant,
+			Reason: reason, Comments: comments, OccurredAt: now.Truncate(time.Millisecond),
+		}},
+	}
+	return c.enqueue(ctx, d, requestID)
+}
+
+func (c *Console) enqueue(ctx context.Context, d jobs.Delivery, requestID string) (queued, error) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	dup, err := c.o.Enqueuer.Enqueue(ctx, d)
+	if err != nil {
+		return queued{}, fmt.Errorf("enqueue %s: %w", d.WebhookID, err)
+	}
+	q := queued{Status: "queued", WebhookID: d.WebhookID, RequestID: requestID}
+	if dup {
+		q.Status = "duplicate"
+	}
+	return q, nil
+}
+
+// replay re-runs one of ad's dead letters; another adapter's is
+// jobs.ErrNotFound.
+func (c *Console) replay(ctx context.Context, ad *adapters.Adapter, id string) (jobs.DeadLetter, error) {
+	l, err := c.o.DeadLetters.Get(ctx, id)
+	if err != nil {
+		return jobs.DeadLetter{}, err
+	}
+	if l.Adapter != ad.ID {
+		return jobs.DeadLetter{}, jobs.ErrNotFound
+	}
+	done, err := c.o.DeadLetters.Replay(ctx, []string{id})
+	if err != nil {
+		return jobs.DeadLetter{}, err
+	}
+	if len(done) == 0 {
+		return jobs.DeadLetter{}, jobs.ErrNotFound
+	}
+	return done[0], nil
+}
+
+// Dashboard is everything the adapter's dashboard shows, for a period.
+type Dashboard struct {
+	Adapter          string                 `json:"adapter"`
+	Platform         string                 `json:"platform"`
+	Stats            *jobs.Stats            `json:"stats"`
+	Pending          []jobs.CancellationRow `json:"pending"`
+	Escalated        []jobs.CancellationRow `json:"escalated"`
+	Conflicts        []jobs.Conflict        `json:"conflicts"`
+	SyncFailed       []jobs.CancellationRow `json:"sync_failed"`
+	DeadLetters      []jobs.DeadLetter      `json:"dead_letters"`
+	RepeatCancellers []jobs.RepeatCanceller `json:"repeat_cancellers"`
+	SellerStatHits   []jobs.CancellationRow `json:"affects_seller_stats"`
+}
+
+const dashboardRows = 20
+
+func (c *Console) dashboard(ctx context.Context, ad *adapters.Adapter, p period) (*Dashboard, error) {
+	ix := c.o.Indexes
+	d := &Dashboard{Adapter: ad.ID, Platform: ad.Platform}
+	var err error
+	if d.Stats, err = ix.Stats(ctx, ad.ID, p.since, p.until); err != nil {
+		return nil, err
+	}
+	end := p.untilExclusive()
+	if d.Pending, err = ix.Pending(ctx, ad.ID, dashboardRows); err != nil {
+		return nil, err
+	}
+	if d.Escalated, err = ix.Latest(ctx, ad.ID, "escalated", p.since, end, dashboardRows); err != nil {
+		return nil, err
+	}
+	if d.Conflicts, err = ix.Conflicts(ctx, ad.ID, p.since, end, dashboardRows); err != nil {
+		return nil, err
+	}
+	if d.SyncFailed, err = ix.Latest(ctx, ad.ID, "syncfailed", time.Time{}, time.Time{}, dashboardRows); err != nil {
+		return nil, err
+	}
+	if d.RepeatCancellers, err = ix.RepeatCancellers(ctx, ad.ID, dashboardRows); err != nil {
+		return nil, err
+	}
+	if d.SellerStatHits, err = ix.Latest(ctx, ad.ID, "sellerhit", p.since, end, dashboardRows); err != nil {
+		return nil, err
+	}
+	if d.DeadLetters, err = c.o.DeadLetters.ListAdapter(ctx, ad.ID); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// period is a chosen span of whole UTC days: since's day to until's day.
+type period struct {
+	since, until time.Time
+	days         int // when chosen as "last N days"
+}
+
+func (p period) untilExclusive() time.Time {
+	return p.until.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+}
+
+const defaultDays = 7
+
+// parsePeriod reads since/until (RFC 3339 or 2006-01-02) or days=N; the
+// default is the last 7 days, today included.
+func parsePeriod(now time.Time, since, until, days string) (period, error) {
+	now = now.UTC()
+	p := period{until: now}
+	if until != "" {
+		t, err := parseTime(until)
+		if err != nil {
+			return p, &fieldError{"until", "RFC 3339 time or YYYY-MM-DD"}
+		}
+		p.until = t
+	}
+	n := defaultDays
+	if days != "" {
+		if _, err := fmt.Sscanf(days, "%d", &n); err != nil || n < 1 || n > 90 {
+			return p, &fieldError{"days", "a number of days from 1 to 90"}
+		}
+	}
+	p.days = n
+	p.since = p.until.UTC().Truncate(24*time.Hour).AddDate(0, 0, -(n - 1))
+	if since != "" {
+		t, err := parseTime(since)
+		if err != nil {
+			return p, &fieldError{"since", "RFC 3339 time or YYYY-MM-DD"}
+		}
+		p.since, p.days = t, 0
+	}
+	if p.until.Before(p.since) {
+		return p, &fieldError{"until", "before since"}
+	}
+	return p, nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.DateOnly, s)
+}
+
+// errStatus sorts an action's error for the edge.
+func errStatus(err error) (status int, fe *fieldError) {
+	switch {
+	case errors.As(err, &fe):
+		return 400, fe
+	case errors.Is(err, jobs.ErrNotFound):
+		return 404, nil
+	default:
+		return 503, nil
+	}
+}

@@ -1,0 +1,233 @@
+package console
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/jobs"
+)
+
+// The JSON twins of the pages (docs/API.md, "Merchant console"). V1Auth
+// has already resolved the caller's scope; GET /v1/adapters/{a}/orders/{id}
+// is the read API's own route, under the same scope.
+func (c *Console) mountAPI(r *gin.Engine) {
+	r.GET("/v1/adapters", c.apiAdapters)
+	a := r.Group("/v1/adapters/:adapter", c.apiAdapter)
+	a.GET("/cancellations", c.apiList)
+	a.GET("/stats", c.apiStats)
+	a.GET("/dashboard", c.apiDashboard)
+	a.POST("/orders/:order_id/responses", c.apiRespond)
+	a.POST("/orders/:order_id/cancellations", c.apiCancel)
+	a.GET("/dead-letters", c.apiDeadLetters)
+	a.POST("/dead-letters/:id/replay", c.apiReplay)
+}
+
+const adapterKey = "console.adapter"
+
+// apiAdapter resolves the path's adapter within the caller's scope: 404
+// for one it does not see, whether or not it exists.
+func (c *Console) apiAdapter(ctx *gin.Context) {
+	ad, ok := c.adapterFor(scopeOf(ctx), ctx.Param("adapter"))
+	if !ok {
+		problem(ctx, http.StatusNotFound, "unknown-adapter", "Unknown adapter", "no adapter with this id")
+		return
+	}
+	ctx.Set(adapterKey, ad)
+	ctx.Next()
+}
+
+func adapterOf(ctx *gin.Context) *adapters.Adapter {
+	v, _ := ctx.Get(adapterKey)
+	return v.(*adapters.Adapter)
+}
+
+func (c *Console) apiAdapters(ctx *gin.Context) {
+	type item struct {
+		ID       string `json:"id"`
+		Platform string `json:"platform"`
+	}
+	out := []item{}
+	for _, id := range c.visible(scopeOf(ctx)) {
+		if ad, ok := c.o.Adapter(id); ok {
+			out = append(out, item{ad.ID, ad.Platform})
+		}
+	}
+	ctx.JSON(http.StatusOK, gin.H{"adapters": out})
+}
+
+func (c *Console) apiFail(ctx *gin.Context, err error) {
+	status, fe := errStatus(err)
+	switch status {
+	case 400:
+		ctx.Header("Content-Type", "application/problem+json")
+		ctx.AbortWithStatusJSON(400, gin.H{"type": "https://cancelsync.dev/problems/invalid-request", "title": "Invalid request",
+			"status": 400, "detail": fe.Error(), "errors": []gin.H{{"field": fe.Field, "message": fe.Message}}})
+	case 404:
+		problem(ctx, 404, "not-found", "Not found", "not found")
+	default:
+		c.o.Logger.LogAttrs(ctx.Request.Context(), slog.LevelError, "console", slog.String("path", ctx.FullPath()), slog.String("error", err.Error()))
+		ctx.Header("Retry-After", "1")
+		problem(ctx, http.StatusServiceUnavailable, "unavailable", "Service unavailable", "store unavailable")
+	}
+}
+
+// listFilter reads the list's query parameters.
+func (c *Console) listFilter(ctx *gin.Context) (jobs.ListFilter, error) {
+	f := jobs.ListFilter{State: ctx.Query("state"), Reason: ctx.Query("reason"), Initiator: ctx.Query("initiator"), Cursor: ctx.Query("cursor")}
+	if f.State != "" && !slices.Contains(States, adapters.State(f.State)) {
+		return f, &fieldError{"state", "not a known state"}
+	}
+	if f.Reason != "" && !slices.Contains(Reasons, f.Reason) {
+		return f, &fieldError{"reason", "not a known reason"}
+	}
+	if f.Initiator != "" && f.Initiator != "buyer" && f.Initiator != "seller" && f.Initiator != "merchant" {
+		return f, &fieldError{"initiator", `one of "buyer", "seller", "merchant"`}
+	}
+	for _, p := range []struct {
+		name string
+		to   *jobs.ListFilter
+	}{{"since", &f}, {"until", &f}} {
+		v := ctx.Query(p.name)
+		if v == "" {
+			continue
+		}
+		t, err := parseTime(v)
+		if err != nil {
+			return f, &fieldError{p.name, "RFC 3339 time or YYYY-MM-DD"}
+		}
+		if p.name == "since" {
+			f.Since = t
+		} else {
+			f.Until = t
+		}
+	}
+	if l := ctx.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 200 {
+			return f, &fieldError{"limit", "1 to 200"}
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+func (c *Console) apiList(ctx *gin.Context) {
+	f, err := c.listFilter(ctx)
+	if err != nil {
+		c.apiFail(ctx, err)
+		return
+	}
+	page, err := c.o.Indexes.List(ctx.Request.Context(), adapterOf(ctx).ID, f)
+	if errors.Is(err, jobs.ErrBadCursor) {
+		err = &fieldError{"cursor", "not a cursor this list handed out"}
+	}
+	if err != nil {
+		c.apiFail(ctx, err)
+		return
+	}
+	ctx.JSON(http.StatusOK, page)
+}
+
+func (c *Console) apiStats(ctx *gin.Context) {
+	p, err := parsePeriod(c.o.Now(), ctx.Query("since"), ctx.Query("until"), ctx.Query("days"))
+	if err != nil {
+		c.apiFail(ctx, err)
+		return
+	}
+	st, err := c.o.Indexes.Stats(ctx.Request.Context(), adapterOf(ctx).ID, p.since, p.until)
+	if err != nil {
+		c.apiFail(ctx, err)
+		return
+	}
+	ctx.JSON(http.StatusOK, st)
+}
+
+func (c *Console) apiDashboard(ctx *gin.Context) {
+	p, err := parsePeriod(c.o.Now(), ctx.Query("since"), ctx.Query("until"), ctx.Query("days"))
+	if err != nil {
+		c.apiFail(ctx, err)
+		return
+	}
+	d, err := c.dashboard(ctx.Request.Context(), adapterOf(ctx), p)
+	if err != nil {
+		c.apiFail(ctx, err)
+		return
+	}
+	ctx.JSON(http.StatusOK, d)
+}
+
+// readJSON decodes a small JSON body into v.
+func readJSON(ctx *gin.Context, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(ctx.Writer, ctx.Request.Body, 16<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return &fieldError{"body", "a JSON object with the documented fields"}
+	}
+	return nil
+}
+
+func (c *Console) apiRespond(ctx *gin.Context) {
+	var body struct {
+		RequestID string `json:"request_id"`
+		Decision  string `json:"decision"`
+	}
+	if err := readJSON(ctx, &body); err != nil {
+		c.apiFail(ctx, err)
+		return
+	}
+	q, err := c.respond(ctx.Request.Context(), adapterOf(ctx), ctx.Param("order_id"), body.RequestID, body.Decision, ctx.GetHeader("Idempotency-Key"))
+	c.apiQueued(ctx, q, err)
+}
+
+func (c *Console) apiCancel(ctx *gin.Context) {
+	var body struct {
+		Reason   string `json:"reason"`
+		Comments string `json:"comments"`
+	}
+	if err := readJSON(ctx, &body); err != nil {
+		c.apiFail(ctx, err)
+		return
+	}
+	if body.Reason == "" {
+		body.Reason = "other"
+	}
+	q, err := c.cancel(ctx.Request.Context(), adapterOf(ctx), ctx.Param("order_id"), body.Reason, body.Comments, ctx.GetHeader("Idempotency-Key"))
+	c.apiQueued(ctx, q, err)
+}
+
+func (c *Console) apiQueued(ctx *gin.Context, q queued, err error) {
+	if err != nil {
+		c.apiFail(ctx, err)
+		return
+	}
+	status := http.StatusAccepted
+	if q.Status == "duplicate" {
+		status = http.StatusOK
+	}
+	ctx.JSON(status, q)
+}
+
+func (c *Console) apiDeadLetters(ctx *gin.Context) {
+	ls, err := c.o.DeadLetters.ListAdapter(ctx.Request.Context(), adapterOf(ctx).ID)
+	if err != nil {
+		c.apiFail(ctx, err)
+		return
+	}
+	ctx.JSON(http.StatusOK, gin.H{"items": ls})
+}
+
+func (c *Console) apiReplay(ctx *gin.Context) {
+	l, err := c.replay(ctx.Request.Context(), adapterOf(ctx), ctx.Param("id"))
+	if err != nil {
+		c.apiFail(ctx, err)
+		return
+	}
+	ctx.JSON(http.StatusOK, gin.H{"status": "replayed", "dead_letter": l})
+}

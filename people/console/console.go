@@ -1,0 +1,193 @@
+// Package console is the merchants' console (docs/OPERATIONS.md, "For
+// merchants"): server-rendered pages under /console/ and their JSON twins
+// under /v1/adapters/{adapter}/, scoped by token. The admin token sees every
+// adapter; an adapter's merchant_tokens see only that adapter, and anything
+// else is a 404, so a merchant never learns that another adapter exists.
+//
+// It decides nothing: its lists and counters come from the jobs package's
+// indexes, and its actions (answer a request, cancel as the merchant,
+// replay a dead letter) go through the same queue and dead letter as
+// webhooks and the dlq command.
+package console
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/jobs"
+)
+
+// Enqueuer durably queues a delivery for the workers (jobs.Queue).
+type Enqueuer interface {
+	Enqueue(ctx context.Context, d jobs.Delivery) (duplicate bool, err error)
+}
+
+// Options wire the console. Every field but Logger and Now is required.
+type Options struct {
+	// Redis keeps the sessions.
+	Redis redis.UniversalClient
+	// Store reads order views; Indexes its lists and counters.
+	Store   *jobs.Store
+	Indexes *jobs.Console
+	// DeadLetters lists and replays failed syncs.
+	DeadLetters *jobs.DeadLetters
+	// Enqueuer takes the merchant's answers and cancellations.
+	Enqueuer Enqueuer
+	// Adapter looks an adapter up, per request (adapters change on
+	// SIGHUP); AdapterIDs lists them, sorted.
+	Adapter    func(id string) (*adapters.Adapter, bool)
+	AdapterIDs func() []string
+	// AdminToken returns the current admin_token.
+	AdminToken func() string
+	// SessionTTL is how long a session lasts (default 12h).
+	SessionTTL time.Duration
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// Console serves the pages and their JSON twins.
+type Console struct {
+	o Options
+}
+
+// New returns a console; it panics on a missing required option, a wiring
+// mistake.
+func New(o Options) *Console {
+	if o.Redis == nil || o.Store == nil || o.Indexes == nil || o.DeadLetters == nil || o.Enqueuer == nil ||
+		o.Adapter == nil || o.AdapterIDs == nil || o.AdminToken == nil {
+		panic("console: missing option")
+	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 12 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Console{o: o}
+}
+
+// Scope is what a token may see: every adapter, or one.
+type Scope struct {
+	Admin   bool
+	Adapter string
+}
+
+// Sees reports whether s may see adapter id.
+func (s Scope) Sees(id string) bool { return s.Admin || s.Adapter == id }
+
+// resolve maps a presented token (its SHA-256) to its scope. Digests are
+// compared in constant time; an empty configured token grants nothing.
+func (c *Console) resolve(sum [sha256.Size]byte) (Scope, bool) {
+	if tok := c.o.AdminToken(); tok != "" && equalDigest(sum, tok) {
+		return Scope{Admin: true}, true
+	}
+	for _, id := range c.o.AdapterIDs() {
+		ad, ok := c.o.Adapter(id)
+		if !ok {
+			continue
+		}
+		for _, tok := range ad.MerchantTokens {
+			if tok != "" && equalDigest(sum, tok) {
+				return Scope{Adapter: id}, true
+			}
+		}
+	}
+	return Scope{}, false
+}
+
+func equalDigest(sum [sha256.Size]byte, token string) bool {
+	want := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(sum[:], want[:]) == 1
+}
+
+// visible lists the adapters s sees.
+func (c *Console) visible(s Scope) []string {
+	if !s.Admin {
+		if _, ok := c.o.Adapter(s.Adapter); ok {
+			return []string{s.Adapter}
+		}
+		return nil
+	}
+	return c.o.AdapterIDs()
+}
+
+// adapterFor is the adapter id names if s sees it.
+func (c *Console) adapterFor(s Scope, id string) (*adapters.Adapter, bool) {
+	if !s.Sees(id) {
+		return nil, false
+	}
+	return c.o.Adapter(id)
+}
+
+// bearer returns the digest of an "Authorization: Bearer" token.
+func bearer(r *http.Request) ([sha256.Size]byte, bool) {
+	const scheme = "bearer "
+	auth := r.Header.Get("Authorization")
+	if len(auth) <= len(scheme) || !strings.EqualFold(auth[:len(scheme)], scheme) {
+		return [sha256.Size]byte{}, false
+	}
+	return sha256.Sum256([]byte(strings.TrimSpace(auth[len(scheme):]))), true
+}
+
+const scopeKey = "console.scope"
+
+// V1Auth guards every path under /v1: the admin token passes; a merchant
+// token passes on its own adapter's paths (/v1/adapters/{id}/... and the
+// /v1/adapters list) and gets 404 anywhere else; any other caller gets 401.
+// The webhooks router runs it in place of its admin-only check.
+func (c *Console) V1Auth() gin.HandlerFunc {
+	return func(ctx *gin.Context) {
+		sum, ok := bearer(ctx.Request)
+		var s Scope
+		if ok {
+			s, ok = c.resolve(sum)
+		}
+		if !ok {
+			ctx.Writer.Header().Set("WWW-Authenticate", "Bearer")
+			problem(ctx, http.StatusUnauthorized, "unauthorized", "Unauthorized", "a valid bearer token is required")
+			return
+		}
+		if !s.Admin {
+			seg := strings.Split(strings.TrimPrefix(ctx.Request.URL.Path, "/"), "/")
+			// seg: v1, adapters, {id}, ...
+			if len(seg) < 2 || seg[1] != "adapters" || len(seg) > 2 && seg[2] != s.Adapter {
+				problem(ctx, http.StatusNotFound, "not-found", "Not Found", "no such adapter")
+				return
+			}
+		}
+		ctx.Set(scopeKey, s)
+		ctx.Next()
+	}
+}
+
+func scopeOf(ctx *gin.Context) Scope {
+	s, _ := ctx.Get(scopeKey)
+	sc, _ := s.(Scope)
+	return sc
+}
+
+// Mount adds the pages under /console and the JSON twins under /v1 to r.
+func (c *Console) Mount(r *gin.Engine) {
+	c.mountAPI(r)
+	c.mountPages(r)
+}
+
+// problem writes an RFC 9457 problem+json, as the rest of the API does.
+func problem(ctx *gin.Context, status int, kind, title, detail string) {
+	ctx.Header("Content-Type", "application/problem+json")
+	ctx.AbortWithStatusJSON(status, gin.H{
+		"type": "https://cancelsync.dev/problems/" + kind, "title": title, "status": status, "detail": detail,
+	})
+}

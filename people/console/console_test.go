@@ -1,0 +1,346 @@
+package console_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/registry"
+	"github.com/cancelsync/cancelsync/internal/redistest"
+	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/people/console"
+	"github.com/cancelsync/cancelsync/webhooks"
+)
+
+const adminToken = "admin-token-for-tests"
+
+// rig is the service's HTTP edge (webhooks router with the console
+// mounted) on a real redis-server, with two adapters: "shop-a" (merchant
+// token tok-a) and "shop-b" (tok-b).
+type rig struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	ads   map[string]*adapters.Adapter
+	queue *jobs.Queue
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	rdb := redistest.Start(t, redistest.Options{}).Client()
+	r := &rig{ads: map[string]*adapters.Adapter{}}
+	for id, tok := range map[string]string{"shop-a": "tok-a", "shop-b": "tok-b"} {
+		ad, err := registry.Default()["aliexpress"].New(adapters.Settings{
+			ID: id, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, MerchantTokens: []string{tok},
+			API: adapters.API{BaseURL: "http://127.0.0.1:9", Token: "x", Timeout: time.Second},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.ads[id] = ad
+	}
+	store := jobs.NewStore(rdb)
+	r.queue = jobs.NewQueue(rdb, time.Hour)
+	lookup := func(id string) (*adapters.Adapter, bool) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		a, ok := r.ads[id]
+		return a, ok
+	}
+	c := console.New(console.Options{
+		Redis: rdb, Store: store, Indexes: jobs.NewConsole(store), DeadLetters: jobs.NewDeadLetters(r.queue, store), Enqueuer: r.queue,
+		Adapter: lookup, AdapterIDs: func() []string { return []string{"shop-a", "shop-b"} }, AdminToken: func() string { return adminToken },
+	})
+	h := webhooks.NewRouter(webhooks.Options{
+		Adapters: r.ads, Enqueuer: r.queue, Views: jobs.Views{Store: store, Adapters: r.ads}, AdminToken: adminToken,
+		Extra: func(e *gin.Engine) { c.Mount(e); e.GET("/admin/ping", func(c *gin.Context) { c.String(200, "pong") }) }, V1Auth: c.V1Auth(),
+	})
+	r.srv = httptest.NewServer(h)
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *rig) do(t *testing.T, method, path, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, r.srv.URL+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func TestTenantIsolationOverV1(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	cases := []struct {
+		method, path, token string
+		body                string
+		want                int
+	}{
+		{"GET", "/v1/adapters/shop-a/cancellations", "tok-a", "", 200},
+		{"GET", "/v1/adapters/shop-a/stats?days=30", "tok-a", "", 200},
+		{"GET", "/v1/adapters/shop-a/dashboard", "tok-a", "", 200},
+		{"GET", "/v1/adapters/shop-a/dead-letters", "tok-a", "", 200},
+		{"GET", "/v1/adapters/shop-b/cancellations", "tok-a", "", 404},
+		{"GET", "/v1/adapters/shop-b/stats", "tok-a", "", 404},
+		{"GET", "/v1/adapters/shop-b/orders/o1", "tok-a", "", 404},
+		{"POST", "/v1/adapters/shop-b/orders/o1/cancellations", "tok-a", `{"reason":"other"}`, 404},
+		{"POST", "/v1/adapters/shop-b/orders/o1/responses", "tok-a", `{"request_id":"r1","decision":"accept"}`, 404},
+		{"POST", "/v1/adapters/shop-b/dead-letters/x/replay", "tok-a", "", 404},
+		{"GET", "/v1/adapters/nope/stats", "tok-a", "", 404},
+		{"GET", "/v1/adapters/nope/stats", adminToken, "", 404},
+		{"GET", "/v1/adapters/shop-b/stats", "tok-b", "", 200},
+		{"GET", "/v1/adapters/shop-b/stats", adminToken, "", 200},
+		{"GET", "/v1/adapters/shop-a/stats", "", "", 401},
+		{"GET", "/v1/adapters/shop-a/stats", "tok-wrong", "", 401},
+		{"GET", "/admin/ping", "tok-a", "", 401},
+		{"GET", "/admin/ping", adminToken, "", 200},
+		{"POST", "/v1/adapters/shop-a/orders/o1/cancellations", "tok-a", `{"reason":"other"}`, 202},
+		{"POST", "/v1/adapters/shop-a/orders/o1/cancellations", "tok-a", `{"reason":"nope"}`, 400},
+		{"POST", "/v1/adapters/shop-a/orders/o1/responses", "tok-a", `{"request_id":"r1","decision":"maybe"}`, 400},
+		{"POST", "/v1/adapters/shop-a/orders/o1/responses", "tok-a", `{"request_id":"r1","decision":"accept"}`, 202},
+		{"GET", "/v1/adapters/shop-a/cancellations?state=bogus", "tok-a", "", 400},
+		{"GET", "/v1/adapters/shop-a/cancellations?cursor=zzz", "tok-a", "", 400},
+		{"POST", "/v1/adapters/shop-a/dead-letters/nope/replay", "tok-a", "", 404},
+	}
+	for _, c := range cases {
+		if got, body := r.do(t, c.method, c.path, c.token, c.body); got != c.want {
+			t.Errorf("%s %s as %q: %d, want %d (%s)", c.method, c.path, c.token, got, c.want, body)
+		}
+	}
+	_, body := r.do(t, "GET", "/v1/adapters", "tok-a", "")
+	if !strings.Contains(body, "shop-a") || strings.Contains(body, "shop-b") {
+		t.Errorf("merchant a's adapters: %s", body)
+	}
+	_, body = r.do(t, "GET", "/v1/adapters", adminToken, "")
+	if !strings.Contains(body, "shop-a") || !strings.Contains(body, "shop-b") {
+		t.Errorf("admin's adapters: %s", body)
+	}
+}
+
+// browser is a cookie-keeping client that does not follow redirects.
+type browser struct {
+	t   *testing.T
+	c   *http.Client
+	url string
+}
+
+func newBrowser(t *testing.T, r *rig) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, url: r.srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) get(path string) (*http.Response, string) {
+	b.t.Helper()
+	res, err := b.c.Get(b.url + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res, string(body)
+}
+
+func (b *browser) post(path string, form url.Values, hdr ...string) (*http.Response, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest("POST", b.url+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res, string(body)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no csrf field in %s", page)
+	}
+	return m[1]
+}
+
+// signIn signs b in with token and returns the dashboard's CSRF token.
+func (b *browser) signIn(token string) {
+	b.t.Helper()
+	_, page := b.get("/console/")
+	res, _ := b.post("/console/sign-in", url.Values{"csrf": {csrfOf(b.t, page)}, "token": {token}})
+	if res.StatusCode != http.StatusSeeOther {
+		b.t.Fatalf("sign in: %d", res.StatusCode)
+	}
+}
+
+func TestSignInFailures(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	b := newBrowser(t, r)
+	res, page := b.get("/console/")
+	if res.StatusCode != 200 || res.Header.Get("X-Frame-Options") != "DENY" || !strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Fatalf("sign-in page: %d %v", res.StatusCode, res.Header)
+	}
+	csrf := csrfOf(t, page)
+
+	// No CSRF token: refused before the token is even looked at.
+	fresh := newBrowser(t, r)
+	if res, _ := fresh.post("/console/sign-in", url.Values{"token": {adminToken}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("sign-in without the form's CSRF cookie: %d", res.StatusCode)
+	}
+	if res, _ := b.post("/console/sign-in", url.Values{"csrf": {"forged"}, "token": {adminToken}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("sign-in with a forged CSRF token: %d", res.StatusCode)
+	}
+	for _, tok := range []string{"", "tok-wrong", adminToken + "x"} {
+		res, page := b.post("/console/sign-in", url.Values{"csrf": {csrf}, "token": {tok}})
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("sign-in with %q: %d", tok, res.StatusCode)
+		}
+		for _, c := range res.Cookies() {
+			if c.Name == "cancelsync_session" && c.MaxAge >= 0 {
+				t.Errorf("a failed sign-in set a session cookie")
+			}
+		}
+		csrf = csrfOf(t, page)
+	}
+	// A session cookie's flags, and no token in it; Secure behind TLS.
+	res, _ = b.post("/console/sign-in", url.Values{"csrf": {csrf}, "token": {"tok-a"}}, "X-Forwarded-Proto", "https")
+	var sess *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "cancelsync_session" {
+			sess = c
+		}
+	}
+	if res.StatusCode != http.StatusSeeOther || sess == nil || !sess.HttpOnly || sess.SameSite != http.SameSiteStrictMode || !sess.Secure || strings.Contains(sess.Value, "tok-a") {
+		t.Fatalf("sign-in: %d cookie %+v", res.StatusCode, sess)
+	}
+	// Pages without a session go to the sign-in page.
+	if res, _ := newBrowser(t, r).get("/console/adapters/shop-a"); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/console/" {
+		t.Errorf("dashboard without a session: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+func TestConsolePagesAreScopedAndCSRFProtected(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	b := newBrowser(t, r)
+	b.signIn("tok-a")
+	res, _ := b.get("/console/")
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/console/adapters/shop-a" {
+		t.Fatalf("merchant home: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, page := b.get("/console/adapters/shop-a")
+	if res.StatusCode != 200 || res.Header.Get("X-Frame-Options") != "DENY" || !strings.Contains(page, `id="orders-seen"`) {
+		t.Fatalf("dashboard: %d", res.StatusCode)
+	}
+	if strings.Contains(page, "shop-b") {
+		t.Error("merchant a's dashboard names shop-b")
+	}
+	csrf := csrfOf(t, page)
+	for _, p := range []string{"/console/adapters/shop-b", "/console/adapters/shop-b/cancellations", "/console/adapters/shop-b/orders/o1", "/console/adapters/nope"} {
+		if res, body := b.get(p); res.StatusCode != 404 || strings.Contains(body, "aliexpress") {
+			t.Errorf("%s as merchant a: %d", p, res.StatusCode)
+		}
+	}
+	if res, _ := b.post("/console/adapters/shop-b/orders/o1/cancellations", url.Values{"csrf": {csrf}, "reason": {"other"}}); res.StatusCode != 404 {
+		t.Errorf("cancel on shop-b as merchant a: %d", res.StatusCode)
+	}
+	// Every POST needs the session's CSRF token.
+	for _, f := range []url.Values{{"reason": {"other"}}, {"reason": {"other"}, "csrf": {"forged"}}} {
+		if res, _ := b.post("/console/adapters/shop-a/orders/o1/cancellations", f); res.StatusCode != http.StatusForbidden {
+			t.Errorf("cancel with csrf %q: %d", f.Get("csrf"), res.StatusCode)
+		}
+	}
+	if res, _ := b.post("/console/sign-out", url.Values{}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("sign-out without csrf: %d", res.StatusCode)
+	}
+	// Another session's CSRF token does not do either.
+	other := newBrowser(t, r)
+	other.signIn("tok-a")
+	_, otherPage := other.get("/console/adapters/shop-a")
+	if res, _ := b.post("/console/adapters/shop-a/orders/o1/cancellations", url.Values{"csrf": {csrfOf(t, otherPage)}, "reason": {"other"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("cancel with another session's csrf: %d", res.StatusCode)
+	}
+	res, _ = b.post("/console/adapters/shop-a/orders/o1/cancellations", url.Values{"csrf": {csrf}, "reason": {"other"}})
+	if res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "msg=cancelled") {
+		t.Fatalf("cancel: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	// The token leaves the config: its sessions end with it.
+	r.mu.Lock()
+	a := *r.ads["shop-a"]
+	a.MerchantTokens = []string{"tok-a2"}
+	r.ads["shop-a"] = &a
+	r.mu.Unlock()
+	if res, _ := b.get("/console/adapters/shop-a"); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("dashboard after the token was removed: %d", res.StatusCode)
+	}
+	// Sign out ends the session in Redis too.
+	admin := newBrowser(t, r)
+	admin.signIn(adminToken)
+	_, page = admin.get("/console/adapters/shop-b")
+	if !strings.Contains(page, `id="orders-seen"`) {
+		t.Fatal("admin sees shop-b")
+	}
+	if res, _ := admin.post("/console/sign-out", url.Values{"csrf": {csrfOf(t, page)}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", res.StatusCode)
+	}
+	if res, _ := admin.get("/console/adapters/shop-b"); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("after sign-out: %d", res.StatusCode)
+	}
+}
+
+// TestActionsQueueWhatAWebhookWould checks that an answer from the console
+// is the same delivery a cancellation.responded webhook from the
+// merchant's side would be.
+func TestActionsQueueWhatAWebhookWould(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	code, body := r.do(t, "POST", "/v1/adapters/shop-a/orders/o1/responses", "tok-a", `{"request_id":"r1","decision":"decline"}`)
+	var q struct {
+		Status    string `json:"status"`
+		RequestID string `json:"request_id"`
+	}
+	if code != 202 || json.Unmarshal([]byte(body), &q) != nil || q.Status != "queued" || q.RequestID != "r1" {
+		t.Fatalf("%d %s", code, body)
+	}
+	// A repeat with the same Idempotency-Key is a duplicate, not a second
+	// delivery.
+	req := func() int {
+		rq, _ := http.NewRequest("POST", r.srv.URL+"/v1/adapters/shop-a/orders/o1/cancellations", strings.NewReader(`{"reason":"other"}`))
+		rq.Header.Set("Authorization", "Bearer tok-a")
+		rq.Header.Set("Idempotency-Key", "k1")
+		res, err := http.DefaultClient.Do(rq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if first, second := req(), req(); first != 202 || second != 200 {
+		t.Errorf("idempotent cancel: %d then %d", first, second)
+	}
+}
