@@ -34,28 +34,28 @@ func Batchable(name string) bool {
 	return false
 }
 
-// Hook batches the commands of the client it is added to. Commands whose
-// context has a deadline (an ingest request's enqueue, a probe) gather in
-// one lane and those without (Asynq's background loops) in another, so
-// that a batch can honour its callers' deadlines: a deadline lane's batch
-// runs until the latest deadline among its commands, and a stalled Redis
-// fails it then instead of after the client's timeouts and retries. A
-// batch without deadlines is bounded by the client's read and write
-// timeouts.
+// Hook batches the commands of the client it is added to. A batch honours
+// its callers' deadlines: it runs until the earliest of them, and never
+// longer than MaxBatch, so a stalled Redis fails it then instead of after
+// the client's timeouts and retries, and a caller never waits for more than
+// the batch on the wire (at most MaxBatch) and its own (at most its
+// deadline). A command whose context has no deadline is bounded by
+// MaxBatch alone.
 type Hook struct {
-	exec  func(ctx context.Context, cmds []redis.Cmder) error
-	lanes [2]lane // 0: no deadline, 1: with a deadline
-}
+	exec func(ctx context.Context, cmds []redis.Cmder) error
 
-type lane struct {
 	mu      sync.Mutex
 	open    *batch // gathering; nil when none
 	sending bool   // a batch is on the wire
 }
 
+// MaxBatch bounds one batch on the wire, like a client's read and write
+// timeouts bound one command.
+const MaxBatch = 3 * time.Second
+
 type batch struct {
 	cmds     []redis.Cmder
-	deadline time.Time     // the latest of its commands' deadlines; zero in the no-deadline lane
+	deadline time.Time     // the earliest of its commands' deadlines; zero when none has one
 	done     chan struct{} // closed when every reply is in
 	lead     chan struct{} // tells one waiter to send this batch
 }
@@ -90,65 +90,60 @@ func (h *Hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		dl, ok := ctx.Deadline()
-		if ok {
-			return h.lanes[1].do(h, dl, cmd)
-		}
-		return h.lanes[0].do(h, time.Time{}, cmd)
+		dl, _ := ctx.Deadline()
+		return h.do(dl, cmd)
 	}
 }
 
-func (l *lane) do(h *Hook, deadline time.Time, cmd redis.Cmder) error {
-	l.mu.Lock()
-	b := l.open
+func (h *Hook) do(deadline time.Time, cmd redis.Cmder) error {
+	h.mu.Lock()
+	b := h.open
 	if b == nil {
 		b = &batch{done: make(chan struct{}), lead: make(chan struct{}, 1)}
-		l.open = b
+		h.open = b
 	}
 	b.cmds = append(b.cmds, cmd)
-	if deadline.After(b.deadline) {
+	if !deadline.IsZero() && (b.deadline.IsZero() || deadline.Before(b.deadline)) {
 		b.deadline = deadline
 	}
-	if !l.sending {
-		l.sending, l.open = true, nil
-		l.mu.Unlock()
-		l.send(h, b)
+	if !h.sending {
+		h.sending, h.open = true, nil
+		h.mu.Unlock()
+		h.send(b)
 		return cmd.Err()
 	}
-	l.mu.Unlock()
+	h.mu.Unlock()
 	select {
 	case <-b.done:
 	case <-b.lead:
-		l.send(h, b)
+		h.send(b)
 	}
 	return cmd.Err()
 }
 
 // send runs b, then hands the batch that gathered meanwhile to one of its
 // own callers, so that no caller waits for more than two batches.
-func (l *lane) send(h *Hook, b *batch) {
-	// The batch must not fail the others when one command's context ends
-	// first, so it runs until the latest deadline among them (none in the
-	// no-deadline lane, where the client's read and write timeouts bound
-	// it). go-redis sets every command's own reply or error, including a
-	// connection's failure on all of them; the batch's error adds nothing.
-	ctx := context.Background()
-	if !b.deadline.IsZero() {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, b.deadline)
-		defer cancel()
+func (h *Hook) send(b *batch) {
+	// go-redis sets every command's own reply or error, including a
+	// connection's failure or the batch's deadline on all of them; the
+	// batch's error adds nothing.
+	deadline := time.Now().Add(MaxBatch)
+	if !b.deadline.IsZero() && b.deadline.Before(deadline) {
+		deadline = b.deadline
 	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	_ = h.exec(ctx, b.cmds)
+	cancel()
 	close(b.done)
-	l.mu.Lock()
-	next := l.open
+	h.mu.Lock()
+	next := h.open
 	if next == nil {
-		l.sending = false
-		l.mu.Unlock()
+		h.sending = false
+		h.mu.Unlock()
 		return
 	}
-	l.open = nil
-	l.mu.Unlock()
+	h.open = nil
+	h.mu.Unlock()
 	next.lead <- struct{}{}
 }
 
