@@ -14,7 +14,7 @@ import (
 	"github.com/cancelsync/cancelsync/jobs"
 )
 
-// The JSON twins of the pages (docs/API.md, "Merchant console"). V1Auth
+// The JSON twins of the pages (docs/API.md §10, "The JSON twins"). V1Auth
 // has already resolved the caller's scope; GET /v1/adapters/{a}/orders/{id}
 // is the read API's own route, under the same scope.
 func (c *Console) mountAPI(r *gin.Engine) {
