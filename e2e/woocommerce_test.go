@@ -22,8 +22,8 @@ const (
 )
 
 // wooRig is a running cancelsync with two WooCommerce adapters on one fake
-// store: "woo" (merchant answers within an hour) and "woo-quick" (a 2 s
-// response window, to watch silence escalate). Both accept relayed §3
+// store: "woo" (merchant answers within an hour) and "woo-quick" (a
+// timerWindow response window, to watch silence escalate). Both accept relayed §3
 // cancellation bodies signed with the harness's whsec_ secret.
 func wooRig(t *testing.T) (*service, *wootest.Server) {
 	t.Helper()
@@ -34,7 +34,7 @@ func wooRig(t *testing.T) (*service, *wootest.Server) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: %q\nredis_url: %q\nadmin_token: %q\nshutdown_timeout: 10s\nworker_concurrency: 20\ntimer_resolution: 100ms\nlog_level: debug\norder_wait: 5s\nadapters:\n",
 		listen, rs.URL(), adminToken)
-	for id, window := range map[string]string{"woo": "1h", "woo-quick": "2s"} {
+	for id, window := range map[string]string{"woo": "1h", "woo-quick": timerWindow.String()} {
 		fmt.Fprintf(&b, "  - id: %s\n    platform: woocommerce\n    secrets: [%q]\n    relay_secrets: [%q]\n", id, wooSecret, secret)
 		fmt.Fprintf(&b, "    api: {base_url: %q, consumer_key: %q, consumer_secret: %q, timeout: 2s}\n", store.URL, wooKey, wooCS)
 		fmt.Fprintf(&b, "    policy: {response_window: %s, status_map: {shipped: shipped}}\n", window)
