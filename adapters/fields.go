@@ -36,3 +36,21 @@ func ValidID(s string) bool {
 	}
 	return true
 }
+
+// MaxDeliveryIDLen bounds the id a platform gives a delivery (webhook-id,
+// X-Shopify-Webhook-Id).
+const MaxDeliveryIDLen = 255
+
+// ValidDeliveryID reports whether s is 1–255 visible ASCII characters: a
+// delivery id becomes part of a Redis key and is echoed in answers.
+func ValidDeliveryID(s string) bool {
+	if len(s) == 0 || len(s) > MaxDeliveryIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
