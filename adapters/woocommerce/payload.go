@@ -95,10 +95,10 @@ func (a *amount) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Limits of what is accepted. maxIdent matches the ids of the seed
-// payloads; maxAmountText bounds the text of an amount before it is parsed.
+// Limits of what is accepted. maxIdent is the id rule of adapters
+// (fields.go); maxAmountText bounds the text of an amount before it is parsed.
 const (
-	maxIdent      = 128
+	maxIdent      = adapters.MaxIDLen
 	maxSKU        = 128
 	maxAmountText = 64
 	maxExponent   = 40
@@ -309,25 +309,10 @@ func sourceHost(src string) string {
 		return ""
 	}
 	host := strings.ToLower(u.Host)
-	if !validIdent(host) {
+	if !adapters.ValidID(host) {
 		return ""
 	}
 	return host
-}
-
-// validIdent is the id rule of the seed payloads: 1–128 of
-// [A-Za-z0-9._:-], not "." or "..".
-func validIdent(s string) bool {
-	if s == "" || len(s) > maxIdent || s == "." || s == ".." {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func currencyCode(c string) bool {
