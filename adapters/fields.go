@@ -1,6 +1,9 @@
 package adapters
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Reasons are the cancellation reasons a request may give; a request with
 // any other reason is refused at the edge (the webhook decoder in
@@ -54,3 +57,14 @@ func ValidDeliveryID(s string) bool {
 	}
 	return true
 }
+
+// InTimeRange reports whether t lies in [2000-01-01, 2100-01-01), the
+// times every platform's payload may carry: a far-future time would be
+// accepted and then fail in the workers for ever (its JSON cannot be
+// written back beyond year 9999, and no deadline that far is real).
+func InTimeRange(t time.Time) bool { return !t.Before(minTime) && t.Before(maxTime) }
+
+var (
+	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)

@@ -394,17 +394,9 @@ func invalid(field, message string) *adapters.ValidationError {
 	return &adapters.ValidationError{Errors: []adapters.FieldError{{Field: field, Message: message}}}
 }
 
-// Times outside [minTime, maxTime) are refused at ingest: a far-future
-// time would be accepted and then fail in the workers for ever (its JSON
-// cannot be written back beyond year 9999, and no deadline that far is real).
-var (
-	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
 func validRFC3339(s string) bool {
 	t, err := time.Parse(time.RFC3339, s)
-	return err == nil && !t.Before(minTime) && t.Before(maxTime)
+	return err == nil && adapters.InTimeRange(t)
 }
 
 // mustTime parses a timestamp the rfc3339 rule already accepted.

@@ -106,12 +106,6 @@ const (
 	maxQuantity   = 1_000_000_000
 )
 
-// Times outside [minTime, maxTime) are refused, as for the seed payloads.
-var (
-	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
 // Decode maps a verified order webhook to an order snapshot. Topics other
 // than order.created and order.updated, and orders in checkout-draft or
 // trash, are ErrIgnored; a status that is neither WooCommerce's nor in
@@ -293,7 +287,7 @@ func parseGMT(s *string, field string, bad func(string, string)) time.Time {
 		return time.Time{}
 	}
 	t = t.UTC()
-	if t.Before(minTime) || !t.Before(maxTime) {
+	if !adapters.InTimeRange(t) {
 		bad(field, "must be between 2000-01-01 and 2100-01-01")
 		return time.Time{}
 	}
