@@ -1,6 +1,9 @@
 package adapters
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Reasons are the cancellation reasons a request may give; a request with
 // any other reason is refused at the edge (the webhook decoder in
@@ -36,3 +39,32 @@ func ValidID(s string) bool {
 	}
 	return true
 }
+
+// MaxDeliveryIDLen bounds the id a platform gives a delivery (webhook-id,
+// X-Shopify-Webhook-Id).
+const MaxDeliveryIDLen = 255
+
+// ValidDeliveryID reports whether s is 1–255 visible ASCII characters: a
+// delivery id becomes part of a Redis key and is echoed in answers.
+func ValidDeliveryID(s string) bool {
+	if len(s) == 0 || len(s) > MaxDeliveryIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// InTimeRange reports whether t lies in [2000-01-01, 2100-01-01), the
+// times every platform's payload may carry: a far-future time would be
+// accepted and then fail in the workers for ever (its JSON cannot be
+// written back beyond year 9999, and no deadline that far is real).
+func InTimeRange(t time.Time) bool { return !t.Before(minTime) && t.Before(maxTime) }
+
+var (
+	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)

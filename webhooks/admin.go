@@ -10,8 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-var probForbidden = problemKind{problemBase + "forbidden", "Forbidden"}
-
 // requireAdminUI guards /admin, where browser UIs such as asynqmon live. A
 // browser cannot attach a bearer token to the requests a single-page app
 // makes, so besides "Authorization: Bearer <token>" it accepts HTTP Basic

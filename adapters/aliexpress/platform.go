@@ -5,17 +5,8 @@
 package aliexpress
 
 import (
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/seed"
 )
 
 // Platform is AliExpress, for the registry.
-var Platform = adapters.Platform{
-	Name:        "aliexpress",
-	Rules:       Policy{},
-	Defaults:    Defaults(),
-	CheckSecret: seed.CheckSecret,
-	Check:       seed.Check,
-	NewInbound:  seed.Endpoints,
-	NewClient:   seed.ClientFor,
-}
+var Platform = seed.Platform("aliexpress", Policy{}, Defaults())

@@ -5,17 +5,8 @@
 package fiverr
 
 import (
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/seed"
 )
 
 // Platform is Fiverr, for the registry.
-var Platform = adapters.Platform{
-	Name:        "fiverr",
-	Rules:       Policy{},
-	Defaults:    Defaults(),
-	CheckSecret: seed.CheckSecret,
-	Check:       seed.Check,
-	NewInbound:  seed.Endpoints,
-	NewClient:   seed.ClientFor,
-}
+var Platform = seed.Platform("fiverr", Policy{}, Defaults())

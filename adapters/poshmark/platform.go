@@ -5,17 +5,8 @@
 package poshmark
 
 import (
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/seed"
 )
 
 // Platform is Poshmark, for the registry.
-var Platform = adapters.Platform{
-	Name:        "poshmark",
-	Rules:       Policy{},
-	Defaults:    Defaults(),
-	CheckSecret: seed.CheckSecret,
-	Check:       seed.Check,
-	NewInbound:  seed.Endpoints,
-	NewClient:   seed.ClientFor,
-}
+var Platform = seed.Platform("poshmark", Policy{}, Defaults())

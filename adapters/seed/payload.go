@@ -64,8 +64,8 @@ type requestedData struct {
 	OrderID    string `json:"order_id" validate:"required,ident"`
 	RequestID  string `json:"request_id" validate:"required,ident"`
 	Initiator  string `json:"initiator" validate:"required,oneof=buyer seller merchant"`
-	Reason     string `json:"reason" validate:"required,oneof=changed_mind ordered_by_mistake duplicate_order found_better_price payment_issue shipping_delay price_or_product_change seller_unresponsive unreliable_seller buyer_unresponsive other"`
-	Comments   string `json:"comments" validate:"max=1000"`
+	Reason     string `json:"reason" validate:"required,reason"`
+	Comments   string `json:"comments" validate:"comments"`
 	OccurredAt string `json:"occurred_at" validate:"required,rfc3339"`
 }
 
@@ -74,7 +74,7 @@ type respondedData struct {
 	RequestID  string `json:"request_id" validate:"required,ident"`
 	Decision   string `json:"decision" validate:"required,oneof=accept decline"`
 	Responder  string `json:"responder" validate:"required,oneof=buyer seller"`
-	Comments   string `json:"comments" validate:"max=1000"`
+	Comments   string `json:"comments" validate:"comments"`
 	OccurredAt string `json:"occurred_at" validate:"required,rfc3339"`
 }
 
@@ -84,9 +84,6 @@ type withdrawnData struct {
 	RequestID  string `json:"request_id" validate:"required,ident"`
 	OccurredAt string `json:"occurred_at" validate:"required,rfc3339"`
 }
-
-// maxIdentLen bounds order, buyer, seller and request ids.
-const maxIdentLen = 128
 
 // maxAmountLen bounds an amount string; no real price needs more.
 const maxAmountLen = 32
@@ -107,7 +104,13 @@ func newDecoder() *decoder {
 		}
 		return name
 	})
-	mustRegister(v, "ident", func(fl validator.FieldLevel) bool { return validIdent(fl.Field().String()) })
+	// The field rules of adapters (fields.go) are registered, not copied,
+	// so the storefront and the console refuse exactly what ingest refuses.
+	mustRegister(v, "ident", func(fl validator.FieldLevel) bool { return adapters.ValidID(fl.Field().String()) })
+	mustRegister(v, "reason", func(fl validator.FieldLevel) bool { return adapters.ValidReason(fl.Field().String()) })
+	mustRegister(v, "comments", func(fl validator.FieldLevel) bool {
+		return utf8.RuneCountInString(fl.Field().String()) <= adapters.MaxComments
+	})
 	mustRegister(v, "rfc3339", func(fl validator.FieldLevel) bool { return validRFC3339(fl.Field().String()) })
 	mustRegister(v, "amount", func(fl validator.FieldLevel) bool {
 		return validAmount(fl.Field().String(), currencyOf(fl.Top().Interface()))
@@ -355,7 +358,11 @@ func ruleMessage(fe validator.FieldError, currency string) string {
 	case "oneof":
 		return "must be one of: " + fe.Param()
 	case "ident":
-		return fmt.Sprintf("must be 1 to %d characters of A-Z a-z 0-9 . _ : -, and not . or ..", maxIdentLen)
+		return fmt.Sprintf("must be 1 to %d characters of A-Z a-z 0-9 . _ : -, and not . or ..", adapters.MaxIDLen)
+	case "reason":
+		return "must be one of: " + strings.Join(adapters.Reasons, " ")
+	case "comments":
+		return fmt.Sprintf("must be at most %d characters", adapters.MaxComments)
 	case "rfc3339":
 		return "must be an RFC 3339 date-time between 2000-01-01 and 2100-01-01, like 2026-11-20T10:00:00Z"
 	case "iso4217":
@@ -387,33 +394,9 @@ func invalid(field, message string) *adapters.ValidationError {
 	return &adapters.ValidationError{Errors: []adapters.FieldError{{Field: field, Message: message}}}
 }
 
-// validIdent reports whether s is 1–128 characters of [A-Za-z0-9._:-],
-// and not "." or "..", which a sync URL's path would read as dot segments.
-func validIdent(s string) bool {
-	if len(s) == 0 || len(s) > maxIdentLen || s == "." || s == ".." {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == ':', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// Times outside [minTime, maxTime) are refused at ingest: a far-future
-// time would be accepted and then fail in the workers for ever (its JSON
-// cannot be written back beyond year 9999, and no deadline that far is real).
-var (
-	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
 func validRFC3339(s string) bool {
 	t, err := time.Parse(time.RFC3339, s)
-	return err == nil && !t.Before(minTime) && t.Before(maxTime)
+	return err == nil && adapters.InTimeRange(t)
 }
 
 // mustTime parses a timestamp the rfc3339 rule already accepted.

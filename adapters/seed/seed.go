@@ -7,6 +7,7 @@ package seed
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/cancelsync/cancelsync/adapters"
 )
@@ -41,6 +42,36 @@ func Endpoints(s adapters.Settings) (map[adapters.Kind]adapters.Inbound, error) 
 		return nil, err
 	}
 	return map[adapters.Kind]adapters.Inbound{adapters.KindOrders: in, adapters.KindCancellations: in}, nil
+}
+
+// Platform is a seed platform for the registry: its own name, rules and
+// default windows; the secrets, the endpoints, the sync call and the
+// config check are the seed protocol's.
+func Platform(name string, rules adapters.Rules, defaults adapters.Windows) adapters.Platform {
+	return adapters.Platform{
+		Name:        name,
+		Rules:       rules,
+		Defaults:    defaults,
+		CheckSecret: CheckSecret,
+		Check:       Check,
+		NewInbound:  Endpoints,
+		NewClient:   ClientFor,
+	}
+}
+
+// WithRelay is the endpoints of a platform with its own webhooks (Shopify,
+// WooCommerce): orders on /orders and, only when relaySecrets are set,
+// /cancellations taking the seed payloads a merchant's systems relay.
+func WithRelay(orders adapters.Inbound, relaySecrets []string) (map[adapters.Kind]adapters.Inbound, error) {
+	in := map[adapters.Kind]adapters.Inbound{adapters.KindOrders: orders}
+	if len(relaySecrets) > 0 {
+		relay, err := NewInbound(relaySecrets)
+		if err != nil {
+			return nil, fmt.Errorf("relay_secrets: %w", err)
+		}
+		in[adapters.KindCancellations] = relay
+	}
+	return in, nil
 }
 
 // NewClient pushes states with PUT {base_url}/orders/{order_id}/cancellation.

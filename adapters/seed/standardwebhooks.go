@@ -1,19 +1,16 @@
 package seed
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"hash"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/hmacsig"
 )
 
 // Standard Webhooks (https://www.standardwebhooks.com): the header names,
@@ -30,12 +27,8 @@ const (
 	// way, before it is refused as a replay.
 	Tolerance = 5 * time.Minute
 
-	// maxIDLen bounds webhook-id, which becomes part of a Redis key.
-	maxIDLen = 255
 	// maxTimestampDigits keeps the parsed timestamp far from overflow.
 	maxTimestampDigits = 18
-	// encodedSigLen is the padded base64 length of a SHA-256 MAC.
-	encodedSigLen = 44
 )
 
 // The reasons a delivery is refused. They are built once so that refusing a
@@ -55,48 +48,27 @@ var (
 )
 
 // verifier checks Standard Webhooks signatures against an adapter's secrets.
-// Verify runs concurrently; the only mutable state is per-call scratch space
-// handed out by a sync.Pool.
+// Verify runs concurrently; the only mutable state is the per-call scratch
+// of hmacsig.
 type verifier struct {
-	keys [][]byte
-	pool sync.Pool // *macScratch
-}
-
-// macScratch is one caller's working set: a ready HMAC per key, the signed
-// prefix, the MACs of this delivery and a buffer to decode signatures into.
-type macScratch struct {
-	macs    []hash.Hash
-	sums    [][sha256.Size]byte
-	prefix  []byte
-	encoded [encodedSigLen]byte
-	decoded [encodedSigLen]byte
+	keys *hmacsig.Keys
 }
 
 func newVerifier(secrets []string) (*verifier, error) {
-	if len(secrets) == 0 {
-		return nil, errors.New("no webhook secret configured")
-	}
-	v := &verifier{keys: make([][]byte, len(secrets))}
+	keys := make([][]byte, len(secrets))
 	for i, s := range secrets {
 		key, err := decodeSecret(s)
 		if err != nil {
 			// Never echo the secret itself: name it by position.
 			return nil, fmt.Errorf("secrets[%d]: %w", i, err)
 		}
-		v.keys[i] = key
+		keys[i] = key
 	}
-	v.pool.New = func() any {
-		s := &macScratch{
-			macs:   make([]hash.Hash, len(v.keys)),
-			sums:   make([][sha256.Size]byte, len(v.keys)),
-			prefix: make([]byte, 0, 64),
-		}
-		for i, k := range v.keys {
-			s.macs[i] = hmac.New(sha256.New, k)
-		}
-		return s
+	k, err := hmacsig.New(keys)
+	if err != nil {
+		return nil, err
 	}
-	return v, nil
+	return &verifier{keys: k}, nil
 }
 
 // decodeSecret returns the HMAC key of a "whsec_" + base64 secret. Padded
@@ -129,7 +101,7 @@ func (v *verifier) Verify(h http.Header, body []byte, now time.Time) (string, er
 	if err != nil {
 		return "", err
 	}
-	if !validID(id) {
+	if !adapters.ValidDeliveryID(id) {
 		return "", errBadID
 	}
 	ts, err := singleHeader(h, headerTimestamp, "webhook-timestamp", errNoTimestamp)
@@ -153,23 +125,27 @@ func (v *verifier) Verify(h http.Header, body []byte, now time.Time) (string, er
 		return "", errTooNew
 	}
 
-	s := v.pool.Get().(*macScratch)
-	defer v.pool.Put(s)
+	s := v.keys.Get()
+	defer v.keys.Put(s)
 	computed := false
 	for _, header := range sigs {
 		for entry := range strings.SplitSeq(header, " ") {
-			sig, ok := s.decode(entry)
+			// Entries of other versions (v1a, future schemes) and
+			// malformed ones are skipped.
+			enc, ok := strings.CutPrefix(entry, signaturePrefix)
+			if !ok {
+				continue
+			}
+			sig, ok := s.Decode(enc)
 			if !ok {
 				continue
 			}
 			if !computed {
-				s.sign(id, ts, body)
+				s.Sum(body, id, ".", ts, ".") // {id}.{timestamp}.{body}
 				computed = true
 			}
-			for i := range s.sums {
-				if hmac.Equal(s.sums[i][:], sig) {
-					return id, nil
-				}
+			if s.Match(sig) {
+				return id, nil
 			}
 		}
 	}
@@ -177,37 +153,6 @@ func (v *verifier) Verify(h http.Header, body []byte, now time.Time) (string, er
 		return "", errNoV1Signature
 	}
 	return "", errMismatch
-}
-
-// decode returns the MAC of one "v1,<base64>" entry; entries of other
-// versions (v1a, future schemes) and malformed ones are skipped.
-func (s *macScratch) decode(entry string) ([]byte, bool) {
-	enc, ok := strings.CutPrefix(entry, signaturePrefix)
-	if !ok || len(enc) != encodedSigLen {
-		return nil, false
-	}
-	// Copy into a fixed buffer rather than converting the string, which
-	// would allocate on every delivery.
-	n := copy(s.encoded[:], enc)
-	m, err := base64.StdEncoding.Decode(s.decoded[:], s.encoded[:n])
-	if err != nil || m != sha256.Size {
-		return nil, false
-	}
-	return s.decoded[:m], true
-}
-
-// sign computes the MAC of {id}.{timestamp}.{body} under every key.
-func (s *macScratch) sign(id, ts string, body []byte) {
-	s.prefix = append(s.prefix[:0], id...)
-	s.prefix = append(s.prefix, '.')
-	s.prefix = append(s.prefix, ts...)
-	s.prefix = append(s.prefix, '.')
-	for i, mac := range s.macs {
-		mac.Reset()
-		mac.Write(s.prefix)
-		mac.Write(body)
-		mac.Sum(s.sums[i][:0])
-	}
 }
 
 // headerValues looks a header up by its canonical name and, for maps built
@@ -230,20 +175,6 @@ func singleHeader(h http.Header, canonical, lower string, missing error) (string
 		return "", errDuplicateValue
 	}
 	return v[0], nil
-}
-
-// validID reports whether id is 1–255 visible ASCII characters: it is
-// stored as part of a Redis key and echoed in responses.
-func validID(id string) bool {
-	if len(id) == 0 || len(id) > maxIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; c <= ' ' || c > '~' {
-			return false
-		}
-	}
-	return true
 }
 
 // parseTimestamp parses Unix seconds written as plain digits; signs,
@@ -269,8 +200,6 @@ func Sign(secret, id string, at time.Time, body []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	mac := hmac.New(sha256.New, key)
-	fmt.Fprintf(mac, "%s.%d.", id, at.Unix())
-	mac.Write(body)
-	return signaturePrefix + base64.StdEncoding.EncodeToString(mac.Sum(nil)), nil
+	signed := append(fmt.Appendf(nil, "%s.%d.", id, at.Unix()), body...)
+	return signaturePrefix + hmacsig.Sign(key, signed), nil
 }

@@ -5,17 +5,8 @@
 package selfservice
 
 import (
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/seed"
 )
 
 // Platform is the self-service platform, for the registry.
-var Platform = adapters.Platform{
-	Name:        "selfservice",
-	Rules:       Policy{},
-	Defaults:    Defaults(),
-	CheckSecret: seed.CheckSecret,
-	Check:       seed.Check,
-	NewInbound:  seed.Endpoints,
-	NewClient:   seed.ClientFor,
-}
+var Platform = seed.Platform("selfservice", Policy{}, Defaults())

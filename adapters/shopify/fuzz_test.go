@@ -68,7 +68,7 @@ func FuzzVerify(f *testing.F) {
 			}
 			return
 		}
-		if sig != Sign(secret, body) || got != id || !validID(id) {
+		if sig != Sign(secret, body) || got != id || !adapters.ValidDeliveryID(id) {
 			t.Fatalf("accepted sig %q id %q domain %q", sig, id, domain)
 		}
 	})

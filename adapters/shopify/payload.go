@@ -90,12 +90,6 @@ type fulfillmentWire struct {
 	CreatedAt      string  `json:"created_at"`
 }
 
-// Times outside these bounds are refused, as for every platform.
-var (
-	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
 // Decode maps a verified orders/* delivery to an order snapshot. Another
 // topic, or an orders/* topic whose body is not an order (orders/delete
 // carries only the id, orders/edited an order_edit), is ErrIgnored.
@@ -262,7 +256,7 @@ func parseTime(s, field string, bad func(string, string)) time.Time {
 		bad(field, "must be an RFC 3339 time")
 		return time.Time{}
 	}
-	if t.Before(minTime) || !t.Before(maxTime) {
+	if !adapters.InTimeRange(t) {
 		bad(field, "must be between 2000-01-01 and 2100-01-01")
 		return time.Time{}
 	}

@@ -1,29 +1,22 @@
 package shopify
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"errors"
 	"fmt"
-	"hash"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/hmacsig"
 )
 
 // Shopify's delivery headers, without the "X-" that older deliveries carry
 // (https://shopify.dev/docs/apps/build/webhooks): both spellings are read.
 const (
-	headerHmac    = "Shopify-Hmac-Sha256"
-	headerID      = "Shopify-Webhook-Id"
-	headerShop    = "Shopify-Shop-Domain"
-	headerTopic   = "Shopify-Topic"
-	maxIDLen      = 255
-	encodedMACLen = 44 // padded base64 of a SHA-256 MAC
+	headerHmac  = "Shopify-Hmac-Sha256"
+	headerID    = "Shopify-Webhook-Id"
+	headerShop  = "Shopify-Shop-Domain"
+	headerTopic = "Shopify-Topic"
 )
 
 // The reasons a delivery is refused, built once; each wraps ErrSignature,
@@ -39,36 +32,16 @@ var (
 // verifier checks Shopify's HMAC with any of an adapter's client secrets
 // and that the delivery is for its shop.
 type verifier struct {
-	keys [][]byte
+	keys *hmacsig.Keys
 	shop string
-	pool sync.Pool // *macScratch
-}
-
-type macScratch struct {
-	macs    []hash.Hash
-	sum     [sha256.Size]byte
-	decoded [encodedMACLen]byte
 }
 
 func newVerifier(secrets []string, shop string) (*verifier, error) {
-	if len(secrets) == 0 {
-		return nil, errors.New("no webhook secret configured")
+	keys, err := hmacsig.FromSecrets(secrets)
+	if err != nil {
+		return nil, err
 	}
-	v := &verifier{keys: make([][]byte, len(secrets)), shop: shop}
-	for i, s := range secrets {
-		if s == "" {
-			return nil, fmt.Errorf("secrets[%d]: empty", i)
-		}
-		v.keys[i] = []byte(s)
-	}
-	v.pool.New = func() any {
-		s := &macScratch{macs: make([]hash.Hash, len(v.keys))}
-		for i, k := range v.keys {
-			s.macs[i] = hmac.New(sha256.New, k)
-		}
-		return s
-	}
-	return v, nil
+	return &verifier{keys: keys, shop: shop}, nil
 }
 
 // Verify authenticates a delivery and returns its X-Shopify-Webhook-Id:
@@ -79,29 +52,11 @@ func (v *verifier) Verify(h http.Header, body []byte, _ time.Time) (string, erro
 	if sig == "" {
 		return "", errNoHmac
 	}
-	s := v.pool.Get().(*macScratch)
-	defer v.pool.Put(s)
-	if len(sig) != encodedMACLen {
-		return "", errMismatch
-	}
-	n, err := base64.StdEncoding.Decode(s.decoded[:], []byte(sig))
-	if err != nil || n != sha256.Size {
-		return "", errMismatch
-	}
-	ok := false
-	for _, mac := range s.macs {
-		mac.Reset()
-		mac.Write(body)
-		if hmac.Equal(mac.Sum(s.sum[:0]), s.decoded[:n]) {
-			ok = true
-			break
-		}
-	}
-	if !ok {
+	if !v.keys.Verify(sig, body) {
 		return "", errMismatch
 	}
 	id := header(h, headerID)
-	if !validID(id) {
+	if !adapters.ValidDeliveryID(id) {
 		return "", errNoID
 	}
 	if !strings.EqualFold(header(h, headerShop), v.shop) {
@@ -131,25 +86,9 @@ func header(h http.Header, name string) string {
 	return ""
 }
 
-// validID reports whether id is 1–255 visible ASCII characters: it becomes
-// part of a Redis key and is echoed in answers.
-func validID(id string) bool {
-	if len(id) == 0 || len(id) > maxIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; c <= ' ' || c > '~' {
-			return false
-		}
-	}
-	return true
-}
-
 // Sign returns the X-Shopify-Hmac-Sha256 value Shopify puts on body when
 // the app's client secret is secret. It exists for tests and tools that
 // play Shopify.
 func Sign(secret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	return hmacsig.Sign([]byte(secret), body)
 }

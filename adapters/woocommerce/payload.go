@@ -95,21 +95,15 @@ func (a *amount) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Limits of what is accepted. maxIdent matches the ids of the seed
-// payloads; maxAmountText bounds the text of an amount before it is parsed.
+// Limits of what is accepted. maxIdent is the id rule of adapters
+// (fields.go); maxAmountText bounds the text of an amount before it is parsed.
 const (
-	maxIdent      = 128
+	maxIdent      = adapters.MaxIDLen
 	maxSKU        = 128
 	maxAmountText = 64
 	maxExponent   = 40
 	maxAmountLen  = 32 // of the written amount, as the seed payloads
 	maxQuantity   = 1_000_000_000
-)
-
-// Times outside [minTime, maxTime) are refused, as for the seed payloads.
-var (
-	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
 // Decode maps a verified order webhook to an order snapshot. Topics other
@@ -293,7 +287,7 @@ func parseGMT(s *string, field string, bad func(string, string)) time.Time {
 		return time.Time{}
 	}
 	t = t.UTC()
-	if t.Before(minTime) || !t.Before(maxTime) {
+	if !adapters.InTimeRange(t) {
 		bad(field, "must be between 2000-01-01 and 2100-01-01")
 		return time.Time{}
 	}
@@ -309,25 +303,10 @@ func sourceHost(src string) string {
 		return ""
 	}
 	host := strings.ToLower(u.Host)
-	if !validIdent(host) {
+	if !adapters.ValidID(host) {
 		return ""
 	}
 	return host
-}
-
-// validIdent is the id rule of the seed payloads: 1–128 of
-// [A-Za-z0-9._:-], not "." or "..".
-func validIdent(s string) bool {
-	if s == "" || len(s) > maxIdent || s == "." || s == ".." {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func currencyCode(c string) bool {

@@ -125,15 +125,7 @@ func Endpoints(s adapters.Settings) (map[adapters.Kind]adapters.Inbound, error) 
 	if err != nil {
 		return nil, err
 	}
-	in := map[adapters.Kind]adapters.Inbound{adapters.KindOrders: orders}
-	if len(s.RelaySecrets) > 0 {
-		relay, err := seed.NewInbound(s.RelaySecrets)
-		if err != nil {
-			return nil, fmt.Errorf("relay_secrets: %w", err)
-		}
-		in[adapters.KindCancellations] = relay
-	}
-	return in, nil
+	return seed.WithRelay(orders, s.RelaySecrets)
 }
 
 func truncate(s string, n int) string {

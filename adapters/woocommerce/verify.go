@@ -1,19 +1,15 @@
 package woocommerce
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"hash"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/hmacsig"
 )
 
 // WooCommerce's delivery headers (WC_Webhook::deliver in WooCommerce core).
@@ -23,9 +19,8 @@ const (
 	HeaderTopic     = "X-WC-Webhook-Topic"
 	HeaderSource    = "X-WC-Webhook-Source"
 
-	encodedMACLen = 44 // padded base64 of a SHA-256 MAC
-	maxWebhookID  = 20 // digits of a WordPress post id (64-bit)
-	maxPingBody   = 64
+	maxWebhookID = 20 // digits of a WordPress post id (64-bit)
+	maxPingBody  = 64
 )
 
 // The reasons a delivery is refused, built once; each wraps ErrSignature,
@@ -40,35 +35,15 @@ var (
 // verifier checks WooCommerce's HMAC with any of an adapter's webhook
 // secrets (rotation: a store may have several webhooks, one per topic).
 type verifier struct {
-	keys [][]byte
-	pool sync.Pool // *macScratch
-}
-
-type macScratch struct {
-	macs    []hash.Hash
-	sum     [sha256.Size]byte
-	decoded [encodedMACLen]byte
+	keys *hmacsig.Keys
 }
 
 func newVerifier(secrets []string) (*verifier, error) {
-	if len(secrets) == 0 {
-		return nil, errors.New("no webhook secret configured")
+	keys, err := hmacsig.FromSecrets(secrets)
+	if err != nil {
+		return nil, err
 	}
-	v := &verifier{keys: make([][]byte, len(secrets))}
-	for i, s := range secrets {
-		if s == "" {
-			return nil, fmt.Errorf("secrets[%d]: empty", i)
-		}
-		v.keys[i] = []byte(s)
-	}
-	v.pool.New = func() any {
-		s := &macScratch{macs: make([]hash.Hash, len(v.keys))}
-		for i, k := range v.keys {
-			s.macs[i] = hmac.New(sha256.New, k)
-		}
-		return s
-	}
-	return v, nil
+	return &verifier{keys: keys}, nil
 }
 
 // Verify authenticates a delivery: X-WC-Webhook-Signature is the base64 of
@@ -81,25 +56,7 @@ func (v *verifier) Verify(h http.Header, body []byte, _ time.Time) (string, erro
 	if sig == "" {
 		return "", errNoSignature
 	}
-	if len(sig) != encodedMACLen {
-		return "", errMismatch
-	}
-	s := v.pool.Get().(*macScratch)
-	defer v.pool.Put(s)
-	n, err := base64.StdEncoding.Decode(s.decoded[:], []byte(sig))
-	if err != nil || n != sha256.Size {
-		return "", errMismatch
-	}
-	ok := false
-	for _, mac := range s.macs {
-		mac.Reset()
-		mac.Write(body)
-		if hmac.Equal(mac.Sum(s.sum[:0]), s.decoded[:n]) {
-			ok = true
-			break
-		}
-	}
-	if !ok {
+	if !v.keys.Verify(sig, body) {
 		return "", errMismatch
 	}
 	id := h.Get(HeaderID)
@@ -140,9 +97,7 @@ func (v *verifier) Ping(h http.Header, body []byte) (string, bool) {
 // webhook's secret is secret. It exists for tests and tools that play
 // WooCommerce.
 func Sign(secret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	return hmacsig.Sign([]byte(secret), body)
 }
 
 // digits reports whether s is 1 to max ASCII digits.

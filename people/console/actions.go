@@ -7,8 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
-	"slices"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -17,16 +16,14 @@ import (
 )
 
 // Reasons are the cancellation reasons a request may give (docs/API.md,
-// the cancellation body).
-var Reasons = []string{"changed_mind", "ordered_by_mistake", "duplicate_order", "found_better_price", "payment_issue",
-	"shipping_delay", "price_or_product_change", "seller_unresponsive", "unreliable_seller", "buyer_unresponsive", "other"}
+// the cancellation body): those of adapters, which ingest also enforces.
+var Reasons = adapters.Reasons
 
 // States a request can be in, for the list's filter.
 var States = []adapters.State{adapters.AwaitingOrder, adapters.PendingResponse, adapters.Cancelled, adapters.Denied, adapters.Escalated, adapters.Withdrawn}
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
-
-func validID(id string) bool { return idPattern.MatchString(id) && id != "." && id != ".." }
+// validID is the id rule of adapters (fields.go), the one ingest enforces.
+var validID = adapters.ValidID
 
 // fieldError is a request the merchant has to fix.
 type fieldError struct{ Field, Message string }
@@ -81,10 +78,10 @@ func (c *Console) cancel(ctx context.Context, ad *adapters.Adapter, orderID, rea
 	switch {
 	case !validID(orderID):
 		return queued{}, &fieldError{"order_id", "1–128 characters of [A-Za-z0-9._:-]"}
-	case !slices.Contains(Reasons, reason):
+	case !adapters.ValidReason(reason):
 		return queued{}, &fieldError{"reason", "not a known reason"}
-	case utf8.RuneCountInString(comments) > 1000:
-		return queued{}, &fieldError{"comments", "at most 1000 characters"}
+	case utf8.RuneCountInString(comments) > adapters.MaxComments:
+		return queued{}, &fieldError{"comments", "at most " + strconv.Itoa(adapters.MaxComments) + " characters"}
 	}
 	now := c.o.Now().UTC()
 	wid := deliveryID("cancel", ad.ID, idemKey)

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
 )
 
@@ -36,7 +37,7 @@ const adapterKey = "console.adapter"
 func (c *Console) apiAdapter(ctx *gin.Context) {
 	ad, ok := c.adapterFor(scopeOf(ctx), ctx.Param("adapter"))
 	if !ok {
-		problem(ctx, http.StatusNotFound, "unknown-adapter", "Unknown adapter", "no adapter with this id")
+		problem.Write(ctx, http.StatusNotFound, problem.UnknownAdapter, "no adapter with this id")
 		return
 	}
 	ctx.Set(adapterKey, ad)
@@ -66,15 +67,14 @@ func (c *Console) apiFail(ctx *gin.Context, err error) {
 	status, fe := errStatus(err)
 	switch status {
 	case 400:
-		ctx.Header("Content-Type", "application/problem+json")
-		ctx.AbortWithStatusJSON(400, gin.H{"type": "https://cancelsync.dev/problems/invalid-request", "title": "Invalid request",
-			"status": 400, "detail": fe.Error(), "errors": []gin.H{{"field": fe.Field, "message": fe.Message}}})
+		problem.Write(ctx, http.StatusBadRequest, problem.InvalidPayload, fe.Error(),
+			adapters.FieldError{Field: fe.Field, Message: fe.Message})
 	case 404:
-		problem(ctx, 404, "not-found", "Not found", "not found")
+		problem.Write(ctx, http.StatusNotFound, problem.NotFound, "not found")
 	default:
 		c.o.Logger.LogAttrs(ctx.Request.Context(), slog.LevelError, "console", slog.String("path", ctx.FullPath()), slog.String("error", err.Error()))
 		ctx.Header("Retry-After", "1")
-		problem(ctx, http.StatusServiceUnavailable, "unavailable", "Service unavailable", "store unavailable")
+		problem.Write(ctx, http.StatusServiceUnavailable, problem.Unavailable, "store unavailable")
 	}
 }
 

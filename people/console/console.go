@@ -23,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
 )
 
@@ -156,14 +157,14 @@ func (c *Console) V1Auth() gin.HandlerFunc {
 		}
 		if !ok {
 			ctx.Writer.Header().Set("WWW-Authenticate", "Bearer")
-			problem(ctx, http.StatusUnauthorized, "unauthorized", "Unauthorized", "a valid bearer token is required")
+			problem.Write(ctx, http.StatusUnauthorized, problem.Unauthorized, "a valid bearer token is required")
 			return
 		}
 		if !s.Admin {
 			seg := strings.Split(strings.TrimPrefix(ctx.Request.URL.Path, "/"), "/")
 			// seg: v1, adapters, {id}, ...
 			if len(seg) < 2 || seg[1] != "adapters" || len(seg) > 2 && seg[2] != s.Adapter {
-				problem(ctx, http.StatusNotFound, "not-found", "Not Found", "no such adapter")
+				problem.Write(ctx, http.StatusNotFound, problem.NotFound, "no such adapter")
 				return
 			}
 		}
@@ -182,12 +183,4 @@ func scopeOf(ctx *gin.Context) Scope {
 func (c *Console) Mount(r *gin.Engine) {
 	c.mountAPI(r)
 	c.mountPages(r)
-}
-
-// problem writes an RFC 9457 problem+json, as the rest of the API does.
-func problem(ctx *gin.Context, status int, kind, title, detail string) {
-	ctx.Header("Content-Type", "application/problem+json")
-	ctx.AbortWithStatusJSON(status, gin.H{
-		"type": "https://cancelsync.dev/problems/" + kind, "title": title, "status": status, "detail": detail,
-	})
 }

@@ -125,6 +125,9 @@ func TestTenantIsolationOverV1(t *testing.T) {
 	for _, c := range cases {
 		if got, body := r.do(t, c.method, c.path, c.token, c.body); got != c.want {
 			t.Errorf("%s %s as %q: %d, want %d (%s)", c.method, c.path, c.token, got, c.want, body)
+		} else if c.want == 400 && !strings.Contains(body, `"type":"https://cancelsync.dev/problems/invalid-payload"`) {
+			// docs/API.md: a 400 is the invalid-payload problem, as everywhere else.
+			t.Errorf("%s %s: 400 body %s, want the invalid-payload problem", c.method, c.path, body)
 		}
 	}
 	_, body := r.do(t, "GET", "/v1/adapters", "tok-a", "")

@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
 )
 
@@ -55,7 +56,7 @@ func (h *handler) post(c *gin.Context) {
 	if res.Allowed == 0 {
 		secs := max(1, int(math.Ceil(res.RetryAfter.Seconds())))
 		c.Writer.Header()["Retry-After"] = []string{strconv.Itoa(secs)}
-		writeProblem(c, http.StatusTooManyRequests, probRateLimited, "too many cancellation requests from this buyer, retry later")
+		problem.Write(c, http.StatusTooManyRequests, problem.RateLimited, "too many cancellation requests from this buyer, retry later")
 		return
 	}
 
@@ -65,7 +66,7 @@ func (h *handler) post(c *gin.Context) {
 	}
 	idemKey := c.Request.Header.Get("Idempotency-Key")
 	if _, sent := c.Request.Header["Idempotency-Key"]; sent && !validIdempotencyKey(idemKey) {
-		writeProblem(c, http.StatusBadRequest, probInvalidPayload, "the request is not valid",
+		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload, "the request is not valid",
 			adapters.FieldError{Field: "Idempotency-Key", Message: "must be 1 to 255 visible ASCII characters"})
 		return
 	}
@@ -103,23 +104,23 @@ func (h *handler) post(c *gin.Context) {
 // webhook's reason and comments; it has answered when ok is false.
 func readRequest(c *gin.Context) (body requestBody, ok bool) {
 	if mt, _, err := mime.ParseMediaType(c.Request.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeProblem(c, http.StatusUnsupportedMediaType, probMediaType, "content type must be application/json")
+		problem.Write(c, http.StatusUnsupportedMediaType, problem.MediaType, "content type must be application/json")
 		return body, false
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
 	if err != nil {
 		if _, over := errors.AsType[*http.MaxBytesError](err); over {
-			writeProblem(c, http.StatusRequestEntityTooLarge, probTooLarge, "the body is larger than the limit")
+			problem.Write(c, http.StatusRequestEntityTooLarge, problem.TooLarge, "the body is larger than the limit")
 			return body, false
 		}
-		writeProblem(c, http.StatusBadRequest, probInvalidPayload, "the body could not be read",
+		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload, "the body could not be read",
 			adapters.FieldError{Field: "", Message: "body could not be read"})
 		return body, false
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if !utf8.Valid(raw) || dec.Decode(&body) != nil || dec.More() {
-		writeProblem(c, http.StatusBadRequest, probInvalidPayload, "the request is not valid",
+		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload, "the request is not valid",
 			adapters.FieldError{Field: "", Message: `must be a JSON object {"reason": ..., "comments": ...} and nothing else`})
 		return body, false
 	}
@@ -134,7 +135,7 @@ func readRequest(c *gin.Context) (body requestBody, ok bool) {
 		errs = append(errs, adapters.FieldError{Field: "comments", Message: "must be at most " + strconv.Itoa(adapters.MaxComments) + " characters"})
 	}
 	if len(errs) > 0 {
-		writeProblem(c, http.StatusBadRequest, probInvalidPayload, "the request is not valid", errs...)
+		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload, "the request is not valid", errs...)
 		return body, false
 	}
 	return body, true

@@ -24,6 +24,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
 )
 
@@ -139,7 +140,7 @@ func (h *handler) authorize(c *gin.Context, now time.Time) (a *adapters.Adapter,
 			challenge += `, error="invalid_token"`
 		}
 		c.Writer.Header()["Www-Authenticate"] = []string{challenge}
-		writeProblem(c, http.StatusUnauthorized, probUnauthorized, "a valid buyer token is required")
+		problem.Write(c, http.StatusUnauthorized, problem.Unauthorized, "a valid buyer token is required")
 		return nil, "", false
 	}
 	return a, buyerID, true
@@ -180,7 +181,7 @@ func (h *handler) unavailable(c *gin.Context, op, adapterID string, err error) {
 		slog.String("adapter", adapterID), slog.String("error", err.Error()),
 		slog.String("request_id", c.Writer.Header().Get("X-Request-Id")))
 	c.Writer.Header()["Retry-After"] = []string{retryAfterUnavailable}
-	writeProblem(c, http.StatusServiceUnavailable, probUnavailable, "the order store is unavailable, retry later")
+	problem.Write(c, http.StatusServiceUnavailable, problem.Unavailable, "the order store is unavailable, retry later")
 }
 
 // previewAnswer is GET's body.
