@@ -259,23 +259,26 @@ func (d *orderDoc) shown() *storedRequest {
 }
 
 // maxRequests is how many requests an order keeps before compact drops
-// closed, acknowledged ones.
-const maxRequests = 20
+// closed, acknowledged ones. The view lists the newest maxViewRequests
+// (docs/API.md: "at most 50"), so the document keeps at least those.
+const maxRequests = maxViewRequests
 
 // compact bounds the document of an order with many requests: past
 // maxRequests it drops, oldest first, requests that are closed and whose
 // state the platform acknowledged (synced or skipped), except the one that
-// cancelled the order and the latest. What decisions need of them stays:
-// CancelledBy, Version and Acked. An open request, or one whose state is
-// not yet acknowledged or is in the dead letter, is never dropped.
+// cancelled the order, the latest, and the newest maxViewRequests (the
+// view's list). What decisions need of them stays: CancelledBy, Version
+// and Acked. An open request, or one whose state is not yet acknowledged or
+// is in the dead letter, is never dropped.
 func (d *orderDoc) compact() {
 	if len(d.Requests) <= maxRequests {
 		return
 	}
 	keep := d.Requests[:0]
 	over := len(d.Requests) - maxRequests
-	for _, r := range d.Requests {
-		droppable := !r.Open() && (r.Sync == syncSynced || r.Sync == syncSkipped) &&
+	newest := len(d.Requests) - maxViewRequests
+	for i, r := range d.Requests {
+		droppable := i < newest && !r.Open() && (r.Sync == syncSynced || r.Sync == syncSkipped) &&
 			r.ID != d.CancelledBy && r.Version != d.Version
 		if over > 0 && droppable {
 			over--
