@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/seed"
@@ -40,15 +42,22 @@ var (
 	apiVersion = regexp.MustCompile(`^(\d{4}-(01|04|07|10)|unstable)$`)
 )
 
-// CheckSecret accepts an app client secret as Shopify shows it: 16 to 256
-// printable ASCII characters (no "whsec_" is needed or expected).
+// CheckSecret accepts an app client secret as Shopify shows it: any string
+// of 16 to 256 printable characters (docs/API.md), counted as characters, not
+// bytes; "printable" is unicode.IsPrint, which takes the ASCII space and no
+// other white space or control character. No "whsec_" is needed or expected.
+// The error never quotes s.
 func CheckSecret(s string) error {
-	if len(s) < 16 || len(s) > 256 {
-		return errors.New("must be the app's client secret: 16 to 256 printable characters")
+	bad := errors.New("must be the app's client secret: 16 to 256 printable characters")
+	if !utf8.ValidString(s) {
+		return bad
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
-			return errors.New("must be the app's client secret: 16 to 256 printable characters")
+	if n := utf8.RuneCountInString(s); n < 16 || n > 256 {
+		return bad
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return bad
 		}
 	}
 	return nil

@@ -12,14 +12,26 @@ import (
 func TestCheckSecret(t *testing.T) {
 	t.Parallel()
 	for s, ok := range map[string]bool{
-		"shpss_0123456789abcdef":   true,
-		"0123456789abcdef":         true, // 16
-		"0123456789abcde":          false,
-		strings.Repeat("a", 256):   true,
-		strings.Repeat("a", 257):   false,
-		"0123456789 abcdef":        false,
-		"0123456789abcdef\u00e9":   false,
-		"whsec_MfKQ9r8GKYqrTwjUPD": true, // any printable string: Shopify's own secrets have no prefix rule
+		"shpss_0123456789abcdef": true,
+		"0123456789abcdef":       true, // 16
+		"0123456789abcde":        false,
+		strings.Repeat("a", 256): true,
+		strings.Repeat("a", 257): false,
+		// "any string of 16–256 printable characters" (docs/API.md): the
+		// ASCII space and non-ASCII letters are printable; length counts
+		// characters, not bytes.
+		"0123456789 abcdef":           true,
+		"0123456789abcdef\u00e9":      true,
+		strings.Repeat("\u00e9", 16):  true,
+		strings.Repeat("\u00e9", 15):  false, // 30 bytes, 15 characters
+		strings.Repeat("\u00e9", 256): true,
+		strings.Repeat("\u00e9", 257): false,
+		"0123456789abcdef\t":          false,
+		"0123456789abcdef\n":          false,
+		"0123456789abcdef\x7f":        false,
+		"0123456789abcdef\u00a0":      false, // no-break space: not printable
+		"0123456789abcdef\xff":        false, // not UTF-8
+		"whsec_MfKQ9r8GKYqrTwjUPD":    true,  // any printable string: Shopify's own secrets have no prefix rule
 	} {
 		if err := shopify.CheckSecret(s); (err == nil) != ok {
 			t.Errorf("CheckSecret(%q) = %v, want ok %v", s, err, ok)
