@@ -72,6 +72,13 @@ func (c *Config) validate(platforms adapters.Registry) problems {
 			}
 		}
 		c.Adapters[i].validate(&ps, key, platforms)
+		// A merchant token sees only its adapter (docs/API.md §10); one equal
+		// to admin_token would see every adapter and /admin.
+		for j, tok := range a.MerchantTokens {
+			if tok != "" && tok == c.AdminToken {
+				ps.add(fmt.Sprintf("%s.merchant_tokens[%d]", key, j), "must differ from admin_token: a merchant token sees only its adapter")
+			}
+		}
 	}
 	return ps
 }
