@@ -36,3 +36,33 @@ adapters:
 		t.Errorf("the message quotes the token: %s", e)
 	}
 }
+
+// A merchant token listed on two adapters is refused, naming the second key
+// and the first, never quoting the token. Within one adapter a repeat is
+// harmless and allowed.
+func TestMerchantTokenSharedByTwoAdaptersIsRefused(t *testing.T) {
+	t.Parallel()
+	src := `
+adapters:
+  - id: a
+    platform: poshmark
+    secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
+    merchant_tokens: ["shared-merchant-0123", "shared-merchant-0123"]
+    api: {base_url: "https://api.example.test", token: "tok"}
+  - id: b
+    platform: poshmark
+    secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
+    merchant_tokens: ["own-token-b-0123", "shared-merchant-0123"]
+    api: {base_url: "https://api.example.test", token: "tok"}
+`
+	e := parseErr(t, src, noEnv)
+	if !hasProblem(e, "adapters[1].merchant_tokens[1]", "adapters[0].merchant_tokens[0]") {
+		t.Errorf("no problem for the shared merchant token in\n%s", e)
+	}
+	if len(e.Problems) != 1 {
+		t.Errorf("want exactly one problem, got\n%s", e)
+	}
+	if strings.Contains(e.Error(), "shared-merchant-0123") {
+		t.Errorf("the message quotes the token: %s", e)
+	}
+}

@@ -57,6 +57,11 @@ func (c *Config) validate(platforms adapters.Registry) problems {
 	oneOf(&ps, "log_format", c.LogFormat, logFormats)
 
 	firstIndex := map[string]int{}
+	type tokenAt struct {
+		adapter int
+		key     string
+	}
+	firstToken := map[string]tokenAt{} // merchant token → where it first appears
 	for i, a := range c.Adapters {
 		key := adapterKey(i)
 		switch {
@@ -72,11 +77,19 @@ func (c *Config) validate(platforms adapters.Registry) problems {
 			}
 		}
 		c.Adapters[i].validate(&ps, key, platforms)
-		// A merchant token sees only its adapter (docs/API.md §10); one equal
-		// to admin_token would see every adapter and /admin.
+		// A merchant token sees only its adapter (docs/API.md §10): one equal
+		// to admin_token would see every adapter and /admin, and one listed
+		// on two adapters could not see only one of them.
 		for j, tok := range a.MerchantTokens {
-			if tok != "" && tok == c.AdminToken {
-				ps.add(fmt.Sprintf("%s.merchant_tokens[%d]", key, j), "must differ from admin_token: a merchant token sees only its adapter")
+			tkey := fmt.Sprintf("%s.merchant_tokens[%d]", key, j)
+			switch first, dup := firstToken[tok]; {
+			case tok == "":
+			case tok == c.AdminToken:
+				ps.add(tkey, "must differ from admin_token: a merchant token sees only its adapter")
+			case dup && first.adapter != i:
+				ps.add(tkey, fmt.Sprintf("is also %s: a merchant token sees only its adapter", first.key))
+			case !dup:
+				firstToken[tok] = tokenAt{i, tkey}
 			}
 		}
 	}
