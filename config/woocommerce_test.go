@@ -45,7 +45,6 @@ adapters:
 		{"adapters[0].secrets[0]", "printable"},
 		{"adapters[0].api.consumer_key", "is required"},
 		{"adapters[0].api.consumer_secret", "is required"},
-		{"adapters[0].api.token", "is not used by this platform"},
 		{"adapters[0].policy.status_map.processing", "core status"},
 		{"adapters[0].policy.status_map.ready", "must be one of"},
 	} {

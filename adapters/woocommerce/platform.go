@@ -95,7 +95,9 @@ func Check(s adapters.Settings) []adapters.FieldError {
 	if s.Windows.CancelWindow > 0 {
 		add("policy.cancel_window", "is not used by this platform: an unpaid order may be cancelled at any time, a paid one waits for the merchant")
 	}
-	errs = append(errs, seed.Unused(s, "shop", "api.version", "api.token",
+	// api.token is tolerated and ignored: docs/API.md §2 says only that it is
+	// not used here, so a config written from the general example still starts.
+	errs = append(errs, seed.Unused(s, "shop", "api.version",
 		"policy.notify_customer", "policy.restock", "policy.refund")...)
 	return errs
 }

@@ -147,7 +147,9 @@ func TestCheckSecret(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	ok := adapters.Settings{Secrets: []string{secret}, API: adapters.API{BaseURL: "https://shop.example", ConsumerKey: "ck_1", ConsumerSecret: "cs_1"},
+	// api.token is not used on WooCommerce, and a config that carries one
+	// (written from the general example) is accepted.
+	ok := adapters.Settings{Secrets: []string{secret}, API: adapters.API{BaseURL: "https://shop.example", ConsumerKey: "ck_1", ConsumerSecret: "cs_1", Token: "unused"},
 		RelaySecrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, StorefrontSecrets: []string{"sf"},
 		Windows: adapters.Windows{ResponseWindow: time.Hour}, Options: adapters.Options{StatusMap: map[string]string{"shipped": "shipped", "ready_2": "paid"}}}
 	if errs := woocommerce.Check(ok); len(errs) != 0 {
@@ -163,7 +165,7 @@ func TestCheck(t *testing.T) {
 		"processing": "paid", "wc-shipped": "shipped", "Bad Status": "paid", "ready": "refunded",
 	}}
 	want := map[string]bool{
-		"api.consumer_key": true, "api.consumer_secret": true, "api.token": true, "api.version": true, "shop": true,
+		"api.consumer_key": true, "api.consumer_secret": true, "api.version": true, "shop": true,
 		"relay_secrets[0]": true, "policy.cancel_window": true, "policy.restock": true, "policy.refund": true,
 		"policy.status_map.processing": true, "policy.status_map.wc-shipped": true, "policy.status_map.Bad Status": true, "policy.status_map.ready": true,
 	}
