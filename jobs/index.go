@@ -298,6 +298,8 @@ for _ = 1, nops do
   elseif op == "zt" then redis.call("ZREMRANGEBYSCORE", k, "-inf", "(" .. a)
   elseif op == "hi" then redis.call("HINCRBY", k, a, b)
   elseif op == "ex" then redis.call("PEXPIREAT", k, a)
+  elseif op == "sx" then
+    if a == "" then redis.call("SET", k, "1") else redis.call("SET", k, "1", "PX", a) end
   elseif op == "rp" then
     if redis.call("ZCARD", k) >= ` + strconv.Itoa(RepeatThreshold) + ` then
       local rk = KEYS[tonumber(a)]
