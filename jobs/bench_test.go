@@ -94,7 +94,7 @@ func BenchmarkIndexOps(b *testing.B) {
 	tr.applyDelivery(d)
 	b.ReportAllocs()
 	for b.Loop() {
-		if ops := indexOps(ad.ID, "o-1", before, doc, now, DefaultRetention); len(ops) == 0 {
+		if ops := indexOps(ad.ID, "o-1", before, doc, now, DefaultRetention, nil); len(ops) == 0 {
 			b.Fatal("no index commands")
 		}
 		factsOf(ad.ID, "o-1", doc)

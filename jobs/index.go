@@ -210,9 +210,11 @@ type indexOp struct {
 
 // indexOps turns the difference between the facts of a document before a
 // change and the document after it into the script's commands. now and
-// retention bound what is kept: sets are trimmed below now-retention on
-// every write to them, day counters expire retention after their day.
-func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now time.Time, retention time.Duration) []indexOp {
+// retention bound what is kept: an entry already past now-retention is not
+// added; a set written to is trimmed below now-retention when trim says so
+// for its key (nil: on every write; Store.trimDue: on the first write of a
+// minute), day counters expire retention after their day.
+func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
 	next := factsOf(adapterID, orderID, after)
 	// A request compacted out of the document is not in next: what it
 	// contributed stays, so only the order's facts and those of requests
@@ -260,16 +262,23 @@ func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now t
 		}
 	}
 	for _, z := range next.z {
-		if old, ok := findZ(oldZ, z.key, z.member); ok && old == z.score {
+		old, ok := findZ(oldZ, z.key, z.member)
+		if ok && old == z.score {
 			continue
 		}
-		score := itoa(z.score)
+		if z.score < cutoff {
+			// Past the retention already: the trim would remove it at once.
+			if ok && !zDone(ops, "zr", z.key, z.member) {
+				ops = append(ops, indexOp{op: "zr", key: z.key, a: z.member})
+			}
+			continue
+		}
 		if zAdded(ops, z.key, z.member) {
 			continue
 		}
 		trimmed := zTrimmed(ops, z.key)
-		ops = append(ops, indexOp{op: "za", key: z.key, a: score, b: z.member})
-		if !trimmed {
+		ops = append(ops, indexOp{op: "za", key: z.key, a: itoa(z.score), b: z.member})
+		if !trimmed && (trim == nil || trim(z.key)) {
 			ops = append(ops, indexOp{op: "zt", key: z.key, a: itoa(cutoff)})
 		}
 	}
@@ -305,7 +314,10 @@ func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now t
 	}
 	for _, day := range days {
 		t, _ := time.Parse(time.DateOnly, day)
-		ops = append(ops, indexOp{op: "ex", key: ixKey(adapterID, ixDay, day), a: itoa(ms(t.Add(24*time.Hour + retention)))})
+		// "hx": only when this script created the hash. Its expiry is a
+		// fixed time, so once set it needs no refresh (issue 17: one
+		// command less per counted change).
+		ops = append(ops, indexOp{op: "hx", key: ixKey(adapterID, ixDay, day), a: itoa(ms(t.Add(24*time.Hour + retention)))})
 	}
 	for _, cf := range next.cancelled {
 		if wasCancelled(before.cancelled, cf.req) {
@@ -393,14 +405,19 @@ func indexLua(argBase int) string {
 	return `
 local nops = tonumber(ARGV[` + strconv.Itoa(argBase) + `] or "0") or 0
 local ai = ` + strconv.Itoa(argBase+1) + `
+local created = {}
 for _ = 1, nops do
   local op, k, a, b, c = ARGV[ai], KEYS[tonumber(ARGV[ai+1])], ARGV[ai+2], ARGV[ai+3], ARGV[ai+4]
   ai = ai + 5
   if op == "za" then redis.call("ZADD", k, a, b)
   elseif op == "zr" then redis.call("ZREM", k, a)
   elseif op == "zt" then redis.call("ZREMRANGEBYSCORE", k, "-inf", "(" .. a)
-  elseif op == "hi" then redis.call("HINCRBY", k, a, b)
+  elseif op == "hi" then
+    -- a field HINCRBY returns its delta for was created, maybe with the hash
+    if redis.call("HINCRBY", k, a, b) == tonumber(b) then created[k] = true end
   elseif op == "ex" then redis.call("PEXPIREAT", k, a)
+  elseif op == "hx" then
+    if created[k] then redis.call("PEXPIREAT", k, a) end
   elseif op == "sx" then
     if a == "" then redis.call("SET", k, "1") else redis.call("SET", k, "1", "PX", a) end
   elseif op == "rp" then
@@ -413,6 +430,32 @@ for _ = 1, nops do
 end
 `
 }
+
+// trimEvery is how often one process trims a console set it writes to:
+// entries leave a set at most this long after their retention ends (if it
+// is written to at all), and a busy set costs one trim a minute instead of
+// one per write (issue 17).
+const trimEvery = time.Minute
+
+// trimDue reports whether the set at key is due for a trim, and if so
+// notes that it is trimmed now.
+func (s *Store) trimDue(key string) bool {
+	at := s.now().UnixNano()
+	s.trimMu.Lock()
+	defer s.trimMu.Unlock()
+	if last, ok := s.trimmed[key]; ok && at-last < int64(trimEvery) && at >= last {
+		return false
+	}
+	if s.trimmed == nil || len(s.trimmed) >= maxTrimKeys {
+		s.trimmed = map[string]int64{} // bounded; forgetting only trims again
+	}
+	s.trimmed[key] = at
+	return true
+}
+
+// maxTrimKeys bounds trimDue's memory (a set per state, reason, initiator
+// and adapter: a few hundred in practice).
+const maxTrimKeys = 4096
 
 func (s *Store) now() time.Time {
 	if s.Now != nil {

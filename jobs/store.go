@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -22,6 +23,9 @@ type Store struct {
 	// time.Now).
 	Retention time.Duration
 	Now       func() time.Time
+
+	trimMu  sync.Mutex
+	trimmed map[string]int64 // console set key → when this process last trimmed it (trimDue)
 }
 
 // NewStore returns a store on rdb.
@@ -146,7 +150,7 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 		case lk.take != nil && lk.take():
 			op, token = "take", lk.token
 		}
-		ops := indexOps(adapterID, orderID, before, doc, s.now(), s.retention())
+		ops := indexOps(adapterID, orderID, before, doc, s.now(), s.retention(), s.trimDue)
 		if lk != nil && lk.remember != "" {
 			rm := indexOp{op: "sx", key: lk.remember} // no expiry without a window, as SET with 0
 			if lk.rememberFor > 0 {
