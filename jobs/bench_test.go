@@ -78,3 +78,25 @@ func BenchmarkStoreChange(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIndexOps is the console indexes' share of a transition, without
+// Redis: the facts of the stored document before a cancellation request,
+// and the commands that bring the indexes to the document after it.
+func BenchmarkIndexOps(b *testing.B) {
+	raw, ad, d := benchDoc(b)
+	now := time.Now()
+	doc, err := decodeDoc("k", storedDoc{raw: raw, present: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	before := factsOf(ad.ID, "o-1", doc)
+	tr := &transition{doc: doc, orderID: "o-1", adapter: ad, orderWait: time.Minute, now: now}
+	tr.applyDelivery(d)
+	b.ReportAllocs()
+	for b.Loop() {
+		if ops := indexOps(ad.ID, "o-1", before, doc, now, DefaultRetention, nil); len(ops) == 0 {
+			b.Fatal("no index commands")
+		}
+		factsOf(ad.ID, "o-1", doc)
+	}
+}

@@ -63,7 +63,12 @@ const (
 // does, so that no two distinct (adapter, name, parts) tuples share a key
 // whatever characters the parts hold.
 func ixKey(adapterID, name string, parts ...string) string {
+	n := len("cancelsync:ix:{}:") + len(adapterID) + len(name)
+	for _, p := range parts {
+		n += len(p) + 22 // ':', the length (at most 20 digits), ':'
+	}
 	var b strings.Builder
+	b.Grow(n)
 	b.WriteString("cancelsync:ix:{")
 	b.WriteString(adapterID)
 	b.WriteString("}:")
@@ -100,67 +105,99 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
-// zfact is one member of one sorted set; cfact one counter of one day.
-type zfact struct{ key, member string }
-type cfact struct{ day, field string }
+// zfact is one member of one sorted set with its score; cfact one counter
+// of one day. req names the request that contributes it ("" for the
+// order's own).
+type zfact struct {
+	req, key, member string
+	score            int64
+}
+type cfact struct{ req, day, field string }
 
 // docFacts is what a document contributes to the indexes: per request (so
 // that a request compacted out of the document keeps what it contributed),
-// and for the order.
+// and for the order. Plain slices, searched linearly: a document has a few
+// dozen facts at most, and maps cost more than the search (BenchmarkIndexOps).
 type docFacts struct {
-	reqZ   map[string]map[zfact]int64 // request id → set member → score
-	reqC   map[string][]cfact
-	orderZ map[zfact]int64
-	orderC []cfact
+	z    []zfact
+	c    []cfact
+	reqs []string // the requests present
 	// cancelled are the buyer-initiated requests that cancelled the
 	// order, with the buyer: what the repeat canceller sets count.
-	cancelled map[string]string // request id → buyer id
+	cancelled []cancelFact
 }
 
+type cancelFact struct{ req, buyer string }
+
+// has reports whether request id is in the document the facts are of.
+func (f *docFacts) has(id string) bool {
+	for _, r := range f.reqs {
+		if r == id {
+			return true
+		}
+	}
+	return false
+}
+
+// factsOf collects the index facts of d.
 func factsOf(adapterID, orderID string, d *orderDoc) docFacts {
-	f := docFacts{reqZ: map[string]map[zfact]int64{}, reqC: map[string][]cfact{}, orderZ: map[zfact]int64{}, cancelled: map[string]string{}}
+	var f docFacts
 	if d == nil {
 		return f
 	}
 	if o := d.Order; o != nil {
-		f.orderC = append(f.orderC, cfact{dayOf(o.PlacedAt), cntOrders})
+		f.c = append(f.c, cfact{"", dayOf(o.PlacedAt), cntOrders})
 		if d.Conflict != "" {
-			f.orderZ[zfact{ixKey(adapterID, ixConflicts), orderID}] = ms(o.UpdatedAt)
+			f.z = append(f.z, zfact{"", ixKey(adapterID, ixConflicts), orderID, ms(o.UpdatedAt)})
 		}
 	}
+	if len(d.Requests) == 0 {
+		return f
+	}
+	f.reqs = make([]string, 0, len(d.Requests))
+	f.z = slicesGrow(f.z, 6*len(d.Requests))
+	f.c = slicesGrow(f.c, 6*len(d.Requests))
 	for i := range d.Requests {
 		r := &d.Requests[i]
+		f.reqs = append(f.reqs, r.ID)
 		m, at := indexMember(orderID, r.ID), ms(r.OccurredAt)
-		z := map[zfact]int64{
-			{ixKey(adapterID, ixAll), m}:                            at,
-			{ixKey(adapterID, ixState, string(r.State)), m}:         at,
-			{ixKey(adapterID, ixReason, r.Reason), m}:               at,
-			{ixKey(adapterID, ixInitiator, string(r.Initiator)), m}: at,
-		}
+		f.z = append(f.z,
+			zfact{r.ID, ixKey(adapterID, ixAll), m, at},
+			zfact{r.ID, ixKey(adapterID, ixState, string(r.State)), m, at},
+			zfact{r.ID, ixKey(adapterID, ixReason, r.Reason), m, at},
+			zfact{r.ID, ixKey(adapterID, ixInitiator, string(r.Initiator)), m, at})
 		day := dayOf(r.OccurredAt)
-		c := []cfact{{day, cntRequests}, {day, cntState + string(r.State)}, {day, cntReason + r.Reason}, {day, cntInitiator + string(r.Initiator)}}
+		f.c = append(f.c, cfact{r.ID, day, cntRequests}, cfact{r.ID, day, cntState + string(r.State)},
+			cfact{r.ID, day, cntReason + r.Reason}, cfact{r.ID, day, cntInitiator + string(r.Initiator)})
 		if r.State == adapters.PendingResponse && r.RespondBy != nil {
-			z[zfact{ixKey(adapterID, ixPending), m}] = ms(*r.RespondBy)
+			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixPending), m, ms(*r.RespondBy)})
 		}
 		if r.Denial != "" {
-			c = append(c, cfact{day, cntDenial + string(r.Denial)})
+			f.c = append(f.c, cfact{r.ID, day, cntDenial + string(r.Denial)})
 		}
 		if r.SellerHit {
-			z[zfact{ixKey(adapterID, ixSellerHit), m}] = at
-			c = append(c, cfact{day, cntSellerHit})
+			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixSellerHit), m, at})
+			f.c = append(f.c, cfact{r.ID, day, cntSellerHit})
 		}
 		switch {
 		case r.Sync == syncFailed:
-			z[zfact{ixKey(adapterID, ixSyncFailed), m}] = at
+			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixSyncFailed), m, at})
 		case r.unsent(d.Acked):
-			z[zfact{ixKey(adapterID, ixSyncQueued), m}] = at
+			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixSyncQueued), m, at})
 		}
-		f.reqZ[r.ID], f.reqC[r.ID] = z, c
 		if r.State == adapters.Cancelled && r.Initiator == adapters.Buyer && d.Order != nil && d.Order.BuyerID != "" {
-			f.cancelled[r.ID] = d.Order.BuyerID
+			f.cancelled = append(f.cancelled, cancelFact{r.ID, d.Order.BuyerID})
 		}
 	}
 	return f
+}
+
+// slicesGrow makes room for n more elements.
+func slicesGrow[T any](s []T, n int) []T {
+	if cap(s)-len(s) < n {
+		s = append(make([]T, 0, len(s)+n), s...)
+	}
+	return s
 }
 
 // indexOp is one command of the index script (see indexLua): op, a key,
@@ -173,91 +210,169 @@ type indexOp struct {
 
 // indexOps turns the difference between the facts of a document before a
 // change and the document after it into the script's commands. now and
-// retention bound what is kept: sets are trimmed below now-retention on
-// every write to them, day counters expire retention after their day.
-func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now time.Time, retention time.Duration) []indexOp {
+// retention bound what is kept: an entry already past now-retention is not
+// added; a set written to is trimmed below now-retention when trim says so
+// for its key (nil: on every write; Store.trimDue: on the first write of a
+// minute), day counters expire retention after their day.
+func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
 	next := factsOf(adapterID, orderID, after)
-	oldZ, newZ := map[zfact]int64{}, map[zfact]int64{}
-	oldC, newC := map[cfact]int{}, map[cfact]int{}
-	for k, v := range next.orderZ {
-		newZ[k] = v
-	}
-	for k, v := range before.orderZ {
-		oldZ[k] = v
-	}
-	for _, c := range next.orderC {
-		newC[c]++
-	}
-	for _, c := range before.orderC {
-		oldC[c]++
-	}
-	for id, z := range next.reqZ {
-		for k, v := range z {
-			newZ[k] = v
+	// A request compacted out of the document is not in next: what it
+	// contributed stays, so only the order's facts and those of requests
+	// still present are compared. Linear searches below: a document has a
+	// few dozen facts (at most a few hundred with maxRequests requests).
+	var oldZ []zfact
+	for _, z := range before.z {
+		if z.req == "" || next.has(z.req) {
+			oldZ = append(oldZ, z)
 		}
-		for _, c := range next.reqC[id] {
-			newC[c]++
+	}
+	var oldC []cfact
+	for _, c := range before.c {
+		if c.req == "" || next.has(c.req) {
+			oldC = append(oldC, c)
 		}
-		// A request compacted out of the document is not in next: what it
-		// contributed stays, so only requests still present are compared.
-		for k, v := range before.reqZ[id] {
-			oldZ[k] = v
+	}
+	findZ := func(zs []zfact, key, member string) (int64, bool) {
+		for i := range zs {
+			if zs[i].key == key && zs[i].member == member {
+				return zs[i].score, true
+			}
 		}
-		for _, c := range before.reqC[id] {
-			oldC[c]++
+		return 0, false
+	}
+	// count is how often (day, field) occurs in cs, and whether cs holds
+	// it at an index below upto (an earlier duplicate, already handled).
+	count := func(cs []cfact, day, field string, upto int) (n int, seen bool) {
+		for i := range cs {
+			if cs[i].day == day && cs[i].field == field {
+				n++
+				if i < upto {
+					seen = true
+				}
+			}
 		}
+		return n, seen
 	}
 
-	var ops []indexOp
+	ops := make([]indexOp, 0, 16)
 	cutoff := ms(now.Add(-retention))
-	trimmed := map[string]bool{}
-	for k := range oldZ {
-		if _, ok := newZ[k]; !ok {
-			ops = append(ops, indexOp{op: "zr", key: k.key, a: k.member})
+	for _, z := range oldZ {
+		if _, ok := findZ(next.z, z.key, z.member); !ok && !zDone(ops, "zr", z.key, z.member) {
+			ops = append(ops, indexOp{op: "zr", key: z.key, a: z.member})
 		}
 	}
-	for k, v := range newZ {
-		if old, ok := oldZ[k]; ok && old == v {
+	for _, z := range next.z {
+		old, ok := findZ(oldZ, z.key, z.member)
+		if ok && old == z.score {
 			continue
 		}
-		ops = append(ops, indexOp{op: "za", key: k.key, a: itoa(v), b: k.member})
-		if !trimmed[k.key] {
-			trimmed[k.key] = true
-			ops = append(ops, indexOp{op: "zt", key: k.key, a: itoa(cutoff)})
+		if z.score < cutoff {
+			// Past the retention already: the trim would remove it at once.
+			if ok && !zDone(ops, "zr", z.key, z.member) {
+				ops = append(ops, indexOp{op: "zr", key: z.key, a: z.member})
+			}
+			continue
+		}
+		if zAdded(ops, z.key, z.member) {
+			continue
+		}
+		trimmed := zTrimmed(ops, z.key)
+		ops = append(ops, indexOp{op: "za", key: z.key, a: itoa(z.score), b: z.member})
+		if !trimmed && (trim == nil || trim(z.key)) {
+			ops = append(ops, indexOp{op: "zt", key: z.key, a: itoa(cutoff)})
 		}
 	}
-	days := map[string]bool{}
-	for k, n := range newC {
-		if d := n - oldC[k]; d != 0 {
-			ops = append(ops, indexOp{op: "hi", key: ixKey(adapterID, ixDay, k.day), a: k.field, b: strconv.Itoa(d)})
-			days[k.day] = true
+	var days []string
+	touch := func(day string) {
+		for _, d := range days {
+			if d == day {
+				return
+			}
+		}
+		days = append(days, day)
+	}
+	for i, c := range next.c {
+		n, seen := count(next.c, c.day, c.field, i)
+		if seen {
+			continue
+		}
+		old, _ := count(oldC, c.day, c.field, 0)
+		if d := n - old; d != 0 {
+			ops = append(ops, indexOp{op: "hi", key: ixKey(adapterID, ixDay, c.day), a: c.field, b: strconv.Itoa(d)})
+			touch(c.day)
 		}
 	}
-	for k, n := range oldC {
-		if _, ok := newC[k]; !ok && n != 0 {
-			ops = append(ops, indexOp{op: "hi", key: ixKey(adapterID, ixDay, k.day), a: k.field, b: strconv.Itoa(-n)})
-			days[k.day] = true
+	for i, c := range oldC {
+		old, seen := count(oldC, c.day, c.field, i)
+		if seen {
+			continue
+		}
+		if n, _ := count(next.c, c.day, c.field, 0); n == 0 && old != 0 {
+			ops = append(ops, indexOp{op: "hi", key: ixKey(adapterID, ixDay, c.day), a: c.field, b: strconv.Itoa(-old)})
+			touch(c.day)
 		}
 	}
-	for day := range days {
+	for _, day := range days {
 		t, _ := time.Parse(time.DateOnly, day)
-		ops = append(ops, indexOp{op: "ex", key: ixKey(adapterID, ixDay, day), a: itoa(ms(t.Add(24*time.Hour + retention)))})
+		// "hx": only when this script created the hash. Its expiry is a
+		// fixed time, so once set it needs no refresh (issue 17: one
+		// command less per counted change).
+		ops = append(ops, indexOp{op: "hx", key: ixKey(adapterID, ixDay, day), a: itoa(ms(t.Add(24*time.Hour + retention)))})
 	}
-	for id, buyer := range next.cancelled {
-		if _, was := before.cancelled[id]; was {
+	for _, cf := range next.cancelled {
+		if wasCancelled(before.cancelled, cf.req) {
 			continue
 		}
-		r := after.request(id)
+		r := after.request(cf.req)
 		at := ms(r.OccurredAt)
-		bk := ixKey(adapterID, ixBuyer, buyer)
+		bk := ixKey(adapterID, ixBuyer, cf.buyer)
 		ops = append(ops,
-			indexOp{op: "za", key: bk, a: itoa(at), b: indexMember(orderID, id)},
+			indexOp{op: "za", key: bk, a: itoa(at), b: indexMember(orderID, cf.req)},
 			indexOp{op: "zt", key: bk, a: itoa(max(cutoff, ms(now.Add(-RepeatWindow))))},
 			indexOp{op: "ex", key: bk, a: itoa(ms(now.Add(RepeatWindow)))},
-			indexOp{op: "rp", key: bk, a: ixKey(adapterID, ixRepeat), b: itoa(at), c: buyer},
+			indexOp{op: "rp", key: bk, a: ixKey(adapterID, ixRepeat), b: itoa(at), c: cf.buyer},
 		)
 	}
 	return ops
+}
+
+func wasCancelled(cs []cancelFact, req string) bool {
+	for _, c := range cs {
+		if c.req == req {
+			return true
+		}
+	}
+	return false
+}
+
+// zDone reports whether ops already has op on (key, member).
+func zDone(ops []indexOp, op, key, member string) bool {
+	for _, o := range ops {
+		if o.op == op && o.key == key && o.a == member {
+			return true
+		}
+	}
+	return false
+}
+
+// zAdded reports whether ops already adds member to key.
+func zAdded(ops []indexOp, key, member string) bool {
+	for _, o := range ops {
+		if o.op == "za" && o.key == key && o.b == member {
+			return true
+		}
+	}
+	return false
+}
+
+// zTrimmed reports whether ops already trims key.
+func zTrimmed(ops []indexOp, key string) bool {
+	for _, o := range ops {
+		if o.op == "zt" && o.key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // indexArgs appends ops to a script's keys and arguments in indexLua's
@@ -290,14 +405,21 @@ func indexLua(argBase int) string {
 	return `
 local nops = tonumber(ARGV[` + strconv.Itoa(argBase) + `] or "0") or 0
 local ai = ` + strconv.Itoa(argBase+1) + `
+local created = {}
 for _ = 1, nops do
   local op, k, a, b, c = ARGV[ai], KEYS[tonumber(ARGV[ai+1])], ARGV[ai+2], ARGV[ai+3], ARGV[ai+4]
   ai = ai + 5
   if op == "za" then redis.call("ZADD", k, a, b)
   elseif op == "zr" then redis.call("ZREM", k, a)
   elseif op == "zt" then redis.call("ZREMRANGEBYSCORE", k, "-inf", "(" .. a)
-  elseif op == "hi" then redis.call("HINCRBY", k, a, b)
+  elseif op == "hi" then
+    -- a field HINCRBY returns its delta for was created, maybe with the hash
+    if redis.call("HINCRBY", k, a, b) == tonumber(b) then created[k] = true end
   elseif op == "ex" then redis.call("PEXPIREAT", k, a)
+  elseif op == "hx" then
+    if created[k] then redis.call("PEXPIREAT", k, a) end
+  elseif op == "sx" then
+    if a == "" then redis.call("SET", k, "1") else redis.call("SET", k, "1", "PX", a) end
   elseif op == "rp" then
     if redis.call("ZCARD", k) >= ` + strconv.Itoa(RepeatThreshold) + ` then
       local rk = KEYS[tonumber(a)]
@@ -308,6 +430,32 @@ for _ = 1, nops do
 end
 `
 }
+
+// trimEvery is how often one process trims a console set it writes to:
+// entries leave a set at most this long after their retention ends (if it
+// is written to at all), and a busy set costs one trim a minute instead of
+// one per write (issue 17).
+const trimEvery = time.Minute
+
+// trimDue reports whether the set at key is due for a trim, and if so
+// notes that it is trimmed now.
+func (s *Store) trimDue(key string) bool {
+	at := s.now().UnixNano()
+	s.trimMu.Lock()
+	defer s.trimMu.Unlock()
+	if last, ok := s.trimmed[key]; ok && at-last < int64(trimEvery) && at >= last {
+		return false
+	}
+	if s.trimmed == nil || len(s.trimmed) >= maxTrimKeys {
+		s.trimmed = map[string]int64{} // bounded; forgetting only trims again
+	}
+	s.trimmed[key] = at
+	return true
+}
+
+// maxTrimKeys bounds trimDue's memory (a set per state, reason, initiator
+// and adapter: a few hundred in practice).
+const maxTrimKeys = 4096
 
 func (s *Store) now() time.Time {
 	if s.Now != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -22,6 +23,9 @@ type Store struct {
 	// time.Now).
 	Retention time.Duration
 	Now       func() time.Time
+
+	trimMu  sync.Mutex
+	trimmed map[string]int64 // console set key → when this process last trimmed it (trimDue)
 }
 
 // NewStore returns a store on rdb.
@@ -66,7 +70,8 @@ return 1
 `)
 
 // casLock asks change to take or release the order's sync lock in the
-// round trip that stores the document.
+// round trip that stores the document, and to remember a delivery's id
+// there too (Queue.Enqueue).
 type casLock struct {
 	// take, asked after each run of fn, says whether to take the lock with
 	// token; taken reports that it was.
@@ -75,6 +80,10 @@ type casLock struct {
 	taken bool
 	// release is a held lock to give back with the store.
 	release *syncLock
+	// remember, when set, is a delivery's dedup key to set with the store,
+	// expiring after rememberFor.
+	remember    string
+	rememberFor time.Duration
 }
 
 // update loads the order's document, lets fn change it and stores it if fn
@@ -141,9 +150,16 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 		case lk.take != nil && lk.take():
 			op, token = "take", lk.token
 		}
+		ops := indexOps(adapterID, orderID, before, doc, s.now(), s.retention(), s.trimDue)
+		if lk != nil && lk.remember != "" {
+			rm := indexOp{op: "sx", key: lk.remember} // no expiry without a window, as SET with 0
+			if lk.rememberFor > 0 {
+				rm.a = itoa(max(lk.rememberFor.Milliseconds(), 1))
+			}
+			ops = append(ops, rm)
+		}
 		keys, args := indexArgs([]string{key, syncLockKey(adapterID, orderID)},
-			[]any{expect, cur.raw, next, op, token, lockTTL.Milliseconds()},
-			indexOps(adapterID, orderID, before, doc, s.now(), s.retention()))
+			[]any{expect, cur.raw, next, op, token, lockTTL.Milliseconds()}, ops)
 		res, err := casScript.Run(ctx, s.rdb, keys, args...).Result()
 		if err != nil {
 			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)

@@ -134,7 +134,12 @@ func dedupKey(adapterID, webhookID string) string {
 // Two mechanisms cover the window: the task id (derived from the
 // webhook-id) makes two racing deliveries collide in Asynq's own atomic
 // enqueue while the task exists, and a remembered key covers the rest of the
-// window after the task is done and gone.
+// window after the task is done and gone. The task's handler sets that key
+// (Worker.handleEvent), in the script that stores the event's change when
+// there is one, before the task completes: the two overlap, and ingest
+// saves a round trip per webhook (BENCHMARKS.md). The key then expires
+// dedup_window after the event was applied, which is never earlier than
+// dedup_window after it was accepted.
 func (q *Queue) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err error) {
 	key := dedupKey(d.AdapterID, d.WebhookID)
 	n, err := q.rdb.Exists(ctx, key).Result()
@@ -158,11 +163,15 @@ func (q *Queue) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", d.WebhookID, err)
 	}
-	// The event is durable now. Failing to remember its id only weakens
-	// dedup for a later re-delivery, which the handlers absorb (idempotent),
-	// so it must not turn an accepted event into an error.
-	_ = q.rdb.Set(ctx, key, "1", q.DedupWindow).Err()
 	return false, nil
+}
+
+// remember sets a delivery's dedup key on its own, for an event whose task
+// stores no change. Failing to remember its id only weakens dedup for a
+// later re-delivery, which the handlers absorb (idempotent), so it does not
+// fail the task.
+func (q *Queue) remember(ctx context.Context, d Delivery) {
+	_ = q.rdb.Set(ctx, dedupKey(d.AdapterID, d.WebhookID), "1", q.DedupWindow).Err()
 }
 
 // taskTimeout bounds a task of the adapter's orders. Every kind may push to

@@ -129,7 +129,7 @@ func (w *Worker) handleEvent(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	orderID := d.Event.OrderID()
-	return w.transact(ctx, ad, orderID, d.RequestID, func(tr *transition) { tr.applyDelivery(d) },
+	return w.transact(ctx, ad, orderID, d.RequestID, &d, func(tr *transition) { tr.applyDelivery(d) },
 		slog.String("webhook_id", d.WebhookID), slog.String("event", string(d.Event.Type)))
 }
 
@@ -151,7 +151,7 @@ func (w *Worker) handleTimer(ctx context.Context, t *asynq.Task) error {
 			return ctx.Err()
 		}
 	}
-	return w.transact(ctx, ad, p.OrderID, "", func(tr *transition) { tr.applyTimer(p.timer) },
+	return w.transact(ctx, ad, p.OrderID, "", nil, func(tr *transition) { tr.applyTimer(p.timer) },
 		slog.String("timer", p.Kind), slog.String("cancel_request_id", p.RequestID))
 }
 
@@ -162,11 +162,17 @@ const maxEarlyWait = 3 * time.Second
 // transact applies one transition atomically and then queues its effects.
 // When the transition finds its work already stored (the task ran before and
 // died before queueing), the document's outstanding effects are queued again.
-func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, requestID string, apply func(*transition), attrs ...any) error {
+// d is the delivery an event task applies (nil for a timer): its id is
+// remembered for the dedup window (Queue.Enqueue) with the store, or on its
+// own when nothing changes, before the task completes.
+func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, requestID string, d *Delivery, apply func(*transition), attrs ...any) error {
 	var tr *transition
 	// A transition that decides a state takes the order's sync lock in the
 	// round trip that stores it, for the inline sync below.
 	lk := &casLock{token: newLockToken(), take: func() bool { return !w.queueSyncs && !tr.replay && tr.eff.sync > 0 }}
+	if d != nil {
+		lk.remember, lk.rememberFor = dedupKey(d.AdapterID, d.WebhookID), w.queue.DedupWindow
+	}
 	doc, stored, err := w.store.change(ctx, ad.ID, orderID, nil, lk, func(doc *orderDoc) bool {
 		tr = &transition{doc: doc, orderID: orderID, adapter: ad, orderWait: w.orderWait, now: w.now()}
 		apply(tr)
@@ -174,6 +180,9 @@ func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, re
 	})
 	if err != nil {
 		return err
+	}
+	if d != nil && !tr.changed {
+		w.queue.remember(ctx, *d)
 	}
 	eff := tr.eff
 	if tr.replay {

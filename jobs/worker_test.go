@@ -204,13 +204,33 @@ func TestEnqueueDeduplicatesRacingDeliveries(t *testing.T) {
 	if accepted != 1 || dups != 31 {
 		t.Fatalf("accepted %d, duplicates %d", accepted, dups)
 	}
-	// The remembered id outlives the task.
+	// The task's handler remembers the id before the task completes, with
+	// the change it stores; a re-run that stores nothing (its change is
+	// there already) remembers it on its own. The remembered id outlives the
+	// task.
+	ctx := context.Background()
+	payload, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := dedupKey(d.AdapterID, d.WebhookID)
+	for run := range 2 {
+		if run == 1 {
+			b.rdb.Del(ctx, key) // as if an older build had stored the change without it
+		}
+		if err := b.worker.handleEvent(ctx, asynq.NewTask(TypeEvent, payload)); err != nil {
+			t.Fatal(err)
+		}
+		if ttl, err := b.rdb.PTTL(ctx, key).Result(); err != nil || ttl <= 0 || ttl > b.queue.DedupWindow {
+			t.Errorf("run %d: remembered for %v (%v), want the dedup window %v", run, ttl, err, b.queue.DedupWindow)
+		}
+	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
 	if err := ins.DeleteTask(QueueEvents, EventTaskID("t-selfservice", "msg_race")); err != nil {
 		t.Fatal(err)
 	}
-	if dup, err := b.queue.Enqueue(context.Background(), d); err != nil || !dup {
-		t.Fatalf("after task deleted: dup=%v err=%v", dup, err)
+	if dup, err := b.queue.Enqueue(ctx, d); err != nil || !dup {
+		t.Fatalf("after task completed: dup=%v err=%v", dup, err)
 	}
 	// Another adapter may reuse the id.
 	d.AdapterID = "t-poshmark"

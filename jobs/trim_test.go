@@ -1,0 +1,54 @@
+package jobs
+
+import (
+	"testing"
+	"time"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/selfservice"
+)
+
+func TestTrimDueOncePerMinutePerSet(t *testing.T) {
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	s := &Store{Now: func() time.Time { return now }}
+	if !s.trimDue("a") || s.trimDue("a") {
+		t.Fatal("a set is trimmed on its first write, and not again within the minute")
+	}
+	if !s.trimDue("b") {
+		t.Fatal("another set has its own minute")
+	}
+	now = now.Add(trimEvery - time.Second)
+	if s.trimDue("a") {
+		t.Fatal("trimmed again before the minute is up")
+	}
+	now = now.Add(time.Second)
+	if !s.trimDue("a") {
+		t.Fatal("not trimmed once the minute is up")
+	}
+	now = now.Add(-time.Hour) // the clock stepped back
+	if !s.trimDue("a") {
+		t.Fatal("a clock stepped back must not stop the trims")
+	}
+}
+
+// A request past the retention is never added to a set, so a set trimmed
+// only now and then never shows it.
+func TestIndexOpsSkipEntriesPastRetention(t *testing.T) {
+	ad := &adapters.Adapter{ID: "ad", Platform: "selfservice", Rules: selfservice.Policy{}}
+	now := time.Now().UTC()
+	doc := &orderDoc{}
+	tr := &transition{doc: doc, orderID: "o", adapter: ad, orderWait: time.Minute, now: now}
+	tr.applyDelivery(Delivery{AdapterID: ad.ID, WebhookID: "w1", ReceivedAt: now, Event: snapshot("o", adapters.StatusPaid, placed)})
+	before := factsOf(ad.ID, "o", doc)
+	tr.applyDelivery(Delivery{AdapterID: ad.ID, WebhookID: "w2", ReceivedAt: now,
+		Event: oldRequest("o", "old", adapters.Seller, "other", now.Add(-100*24*time.Hour))})
+	ops := indexOps(ad.ID, "o", before, doc, now, DefaultRetention, func(string) bool { return false })
+	for _, o := range ops {
+		if o.op == "za" || o.op == "zt" {
+			t.Errorf("%+v: a 100-day-old request is added or trimmed for", o)
+		}
+	}
+	if len(ops) == 0 {
+		t.Error("no commands: the day counters should still count it")
+	}
+}
