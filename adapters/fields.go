@@ -68,3 +68,23 @@ var (
 	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	maxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 )
+
+// Digits reports whether s is 1 to max ASCII decimal digits: the shape of
+// the numeric ids Shopify and WooCommerce send (max 0 means no bound).
+func Digits(s string, max int) bool {
+	if len(s) == 0 || max > 0 && len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// CurrencyCode reports whether c has the shape of an ISO 4217 code: three
+// ASCII capital letters.
+func CurrencyCode(c string) bool {
+	return len(c) == 3 && 'A' <= c[0] && c[0] <= 'Z' && 'A' <= c[1] && c[1] <= 'Z' && 'A' <= c[2] && c[2] <= 'Z'
+}

@@ -368,7 +368,7 @@ func ruleMessage(fe validator.FieldError, currency string) string {
 	case "iso4217":
 		return "must be an ISO 4217 currency code, like USD"
 	case "amount":
-		if !currencyShape(currency) {
+		if !adapters.CurrencyCode(currency) {
 			return `must be a decimal string, like "42.50"`
 		}
 		switch n := minorUnits(currency); n {
@@ -417,26 +417,10 @@ func validAmount(s, currency string) bool {
 		return false
 	}
 	whole, frac, dotted := strings.Cut(s, ".")
-	if !allDigits(whole) || dotted && !allDigits(frac) {
+	if !adapters.Digits(whole, 0) || dotted && !adapters.Digits(frac, 0) {
 		return false
 	}
-	return !currencyShape(currency) || len(frac) <= minorUnits(currency)
-}
-
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func currencyShape(c string) bool {
-	return len(c) == 3 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] >= 'A' && c[2] <= 'Z'
+	return !adapters.CurrencyCode(currency) || len(frac) <= minorUnits(currency)
 }
 
 // minorUnits is the number of decimals of an ISO 4217 currency: 2 unless

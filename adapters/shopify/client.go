@@ -149,7 +149,7 @@ func (c *client) Push(ctx context.Context, _ string, u adapters.Update) error {
 	if u.State != adapters.Cancelled {
 		return fmt.Errorf("state %s: %w", u.State, adapters.ErrNothingToSend)
 	}
-	if !digits(u.OrderID, 20) {
+	if !adapters.Digits(u.OrderID, 20) {
 		return &adapters.SyncError{Msg: "order id " + truncate(u.OrderID, 40) + " is not a Shopify order id"}
 	}
 	body, err := json.Marshal(map[string]any{"query": cancelMutation, "variables": c.variables(u)})

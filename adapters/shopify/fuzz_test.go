@@ -37,7 +37,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		o := ev.Order
-		if o == nil || !digits(o.ID, 20) || o.BuyerID == "" || o.PlacedAt.IsZero() || o.UpdatedAt.IsZero() || !decimal(o.Total.Amount) {
+		if o == nil || !adapters.Digits(o.ID, 20) || o.BuyerID == "" || o.PlacedAt.IsZero() || o.UpdatedAt.IsZero() || !decimal(o.Total.Amount) {
 			t.Fatalf("accepted an invalid order %+v", o)
 		}
 		for _, it := range o.Items {

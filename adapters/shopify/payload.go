@@ -47,7 +47,7 @@ func (i *id) UnmarshalJSON(b []byte) error {
 	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
 		s = s[1 : len(s)-1]
 	}
-	if digits(s, 20) {
+	if adapters.Digits(s, 20) {
 		i.digits = s
 	} else {
 		i.bad = true
@@ -149,7 +149,7 @@ func decodeOrder(body []byte, shop string) (*adapters.Order, error) {
 			o.BuyerID = w.Customer.ID.digits
 		}
 	}
-	if !currencyCode(w.Currency) {
+	if !adapters.CurrencyCode(w.Currency) {
 		bad("currency", "must be an ISO 4217 code like USD")
 	}
 	if !decimal(w.TotalPrice) {
@@ -263,35 +263,10 @@ func parseTime(s, field string, bad func(string, string)) time.Time {
 	return t.UTC()
 }
 
-// digits reports whether s is 1 to max decimal digits.
-func digits(s string, max int) bool {
-	if len(s) == 0 || len(s) > max {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // decimal reports whether s is a plain decimal amount ("42", "42.50").
 func decimal(s string) bool {
 	whole, frac, dot := strings.Cut(s, ".")
-	return digits(whole, 18) && (!dot || digits(frac, 4))
-}
-
-func currencyCode(c string) bool {
-	if len(c) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if c[i] < 'A' || c[i] > 'Z' {
-			return false
-		}
-	}
-	return true
+	return adapters.Digits(whole, 18) && (!dot || adapters.Digits(frac, 4))
 }
 
 func invalid(field, msg string) *adapters.ValidationError {

@@ -79,7 +79,7 @@ func RefundReason(requestID string) string { return "cancelsync " + requestID }
 // total is refunded, and a fully refunded order is left as it is. Every
 // other state becomes an order note the customer sees.
 func (c *Client) Push(ctx context.Context, _ string, u adapters.Update) error {
-	if !digits(u.OrderID, maxIdent) {
+	if !adapters.Digits(u.OrderID, maxIdent) {
 		return &adapters.SyncError{Msg: fmt.Sprintf("order id %q is not a WooCommerce order id", truncate(u.OrderID, 32))}
 	}
 	order := apiPath + "/orders/" + u.OrderID

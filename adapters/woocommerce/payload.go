@@ -159,7 +159,7 @@ func (in inbound) decodeOrder(h http.Header, body []byte) (*adapters.Order, erro
 	switch id := w.ID.String(); {
 	case id == "":
 		bad("id", "is required")
-	case !digits(id, maxIdent) || strings.TrimLeft(id, "0") == "":
+	case !adapters.Digits(id, maxIdent) || strings.TrimLeft(id, "0") == "":
 		bad("id", "must be a positive integer")
 	default:
 		o.ID = id
@@ -173,7 +173,7 @@ func (in inbound) decodeOrder(h http.Header, body []byte) (*adapters.Order, erro
 	switch c := w.CustomerID.String(); {
 	case c == "" || c == "0":
 		o.BuyerID = Guest
-	case !digits(c, maxIdent):
+	case !adapters.Digits(c, maxIdent):
 		bad("customer_id", "must be a non-negative integer")
 	default:
 		o.BuyerID = c
@@ -184,7 +184,7 @@ func (in inbound) decodeOrder(h http.Header, body []byte) (*adapters.Order, erro
 	}
 
 	decimals := 2
-	if !currencyCode(w.Currency) {
+	if !adapters.CurrencyCode(w.Currency) {
 		bad("currency", "must be a 3-letter currency code")
 	} else {
 		decimals = seed.MinorUnits(w.Currency)
@@ -208,7 +208,7 @@ func (in inbound) decodeOrder(h http.Header, body []byte) (*adapters.Order, erro
 		item := adapters.Item{Quantity: int(q)}
 		if it.SKU != nil && *it.SKU != "" {
 			item.SKU = *it.SKU
-		} else if p := it.ProductID.String(); digits(p, 20) {
+		} else if p := it.ProductID.String(); adapters.Digits(p, 20) {
 			item.SKU = "product-" + p
 		} else {
 			bad(field+".product_id", "must be an integer when sku is empty")
@@ -307,10 +307,6 @@ func sourceHost(src string) string {
 		return ""
 	}
 	return host
-}
-
-func currencyCode(c string) bool {
-	return len(c) == 3 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] >= 'A' && c[2] <= 'Z'
 }
 
 // decimalText is a plain or exponent decimal, as JSON writes numbers and

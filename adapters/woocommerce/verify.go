@@ -60,7 +60,7 @@ func (v *verifier) Verify(h http.Header, body []byte, _ time.Time) (string, erro
 		return "", errMismatch
 	}
 	id := h.Get(HeaderID)
-	if !digits(id, maxWebhookID) {
+	if !adapters.Digits(id, maxWebhookID) {
 		return "", errNoID
 	}
 	return DeliveryID(id, body), nil
@@ -87,7 +87,7 @@ func (v *verifier) Ping(h http.Header, body []byte) (string, bool) {
 		return "", false
 	}
 	id := form["webhook_id"][0]
-	if !digits(id, maxWebhookID) {
+	if !adapters.Digits(id, maxWebhookID) {
 		return "", false
 	}
 	return id, true
@@ -98,17 +98,4 @@ func (v *verifier) Ping(h http.Header, body []byte) (string, bool) {
 // WooCommerce.
 func Sign(secret string, body []byte) string {
 	return hmacsig.Sign([]byte(secret), body)
-}
-
-// digits reports whether s is 1 to max ASCII digits.
-func digits(s string, max int) bool {
-	if len(s) == 0 || len(s) > max {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
