@@ -4,27 +4,22 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/httpsync"
 )
 
 const (
-	defaultTimeout = 10 * time.Second
-	maxResponse    = 1 << 20
-	maxMsg         = 300
+	maxResponse = 1 << 20
+	maxMsg      = 300
 )
 
 // cancelMutation is Admin GraphQL's orderCancel (API 2025-07 and later,
@@ -41,6 +36,7 @@ const cancelMutation = `mutation OrderCancel($orderId: ID!, $notifyCustomer: Boo
 type client struct {
 	endpoint       string
 	token          string
+	secrets        httpsync.Secrets
 	notifyCustomer bool
 	restock        bool
 	http           *http.Client
@@ -55,22 +51,16 @@ func NewClient(s adapters.Settings) adapters.Client {
 	if version == "" {
 		version = DefaultAPIVersion
 	}
-	timeout := s.API.Timeout
-	if timeout <= 0 {
-		timeout = defaultTimeout
-	}
 	return &client{
 		endpoint:       strings.TrimRight(s.API.BaseURL, "/") + "/admin/api/" + url.PathEscape(version) + "/graphql.json",
 		token:          s.API.Token,
+		secrets:        httpsync.Secrets{s.API.Token},
 		notifyCustomer: s.Options.NotifyCustomer == nil || *s.Options.NotifyCustomer,
 		restock:        s.Options.Restock == nil || *s.Options.Restock,
-		http: &http.Client{
-			Timeout: timeout,
-			// A redirect (a renamed shop's domain) would drop the token
-			// off-host; treat it as the answer.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		now: time.Now,
+		// A redirect (a renamed shop's domain) would drop the token
+		// off-host: it is taken as the answer.
+		http: httpsync.NewClient(s.API.Timeout, nil),
+		now:  time.Now,
 	}
 }
 
@@ -166,18 +156,18 @@ func (c *client) Push(ctx context.Context, _ string, u adapters.Update) error {
 	req.Header.Set("User-Agent", "cancelsync")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return c.transportError(err)
+		return c.secrets.TransportError("orderCancel", c.http.Timeout, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	retryAfter := seed.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+	retryAfter := httpsync.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())
 
 	switch code := resp.StatusCode; {
-	case code == http.StatusTooManyRequests || code >= 500:
-		return &adapters.SyncError{Retryable: true, RetryAfter: retryAfter, Msg: c.clean(httpMsg(code))}
+	case httpsync.Retryable(code):
+		return &adapters.SyncError{Retryable: true, RetryAfter: retryAfter, Msg: httpsync.StatusMsg(code)}
 	case code != http.StatusOK:
 		// 401, 403, 404 and every other refusal: sending it again will not help.
-		return &adapters.SyncError{Msg: c.clean(httpMsg(code))}
+		return &adapters.SyncError{Msg: httpsync.StatusMsg(code)}
 	}
 	var r gqlResponse
 	if err := json.Unmarshal(raw, &r); err != nil {
@@ -243,44 +233,7 @@ func throttleWait(r *gqlResponse) time.Duration {
 	return time.Duration(min(secs, 3600)) * time.Second
 }
 
-func httpMsg(code int) string {
-	text := http.StatusText(code)
-	if text == "" {
-		text = "unexpected status"
-	}
-	return "HTTP " + strconv.Itoa(code) + ": " + text
-}
-
-// transportError describes a push that got no answer: always retryable.
-func (c *client) transportError(err error) *adapters.SyncError {
-	var ne net.Error
-	msg := "orderCancel: no answer"
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
-		msg = "orderCancel: timed out (api.timeout " + c.http.Timeout.String() + ")"
-	case errors.Is(err, context.Canceled):
-		msg = "orderCancel: canceled"
-	default:
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			msg = "orderCancel: " + ue.Err.Error()
-		}
-	}
-	return &adapters.SyncError{Retryable: true, Msg: c.clean(msg)}
-}
-
 // clean keeps a message short, on one line and free of the token.
 func (c *client) clean(s string) string {
-	if c.token != "" {
-		s = strings.ReplaceAll(s, c.token, "[redacted]")
-	}
-	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
-	if len(s) > maxMsg {
-		cut := maxMsg
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
+	return httpsync.OneLine(c.secrets.Redact(s), maxMsg)
 }

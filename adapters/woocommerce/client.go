@@ -4,25 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/httpsync"
 	"github.com/cancelsync/cancelsync/adapters/seed"
 )
 
 const (
-	// defaultTimeout bounds each call when the config gives no api.timeout.
-	defaultTimeout = 10 * time.Second
 	// apiPath is the REST API's root under the site URL.
 	apiPath = "/wp-json/wc/v3"
 	// refundsPerPage and maxRefundPages bound the search for our marker:
@@ -40,6 +35,7 @@ type Client struct {
 	base   string // api.base_url without its trailing slash
 	key    string
 	secret string
+	creds  httpsync.Secrets // never in an error
 	http   *http.Client
 	now    func() time.Time
 }
@@ -48,21 +44,13 @@ var _ adapters.Client = (*Client)(nil)
 
 // NewClient talks to the store at api.BaseURL.
 func NewClient(api adapters.API) *Client {
-	timeout := api.Timeout
-	if timeout <= 0 {
-		timeout = defaultTimeout
-	}
 	return &Client{
 		base:   strings.TrimRight(api.BaseURL, "/"),
 		key:    api.ConsumerKey,
 		secret: api.ConsumerSecret,
-		http: &http.Client{
-			Timeout: timeout,
-			// A redirect would resend the credentials elsewhere, or turn a
-			// PUT into a GET: take it as the store's answer instead.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		now: time.Now,
+		creds:  httpsync.Secrets{api.ConsumerSecret, api.ConsumerKey},
+		http:   httpsync.NewClient(api.Timeout, nil),
+		now:    time.Now,
 	}
 }
 
@@ -247,12 +235,12 @@ func (c *Client) call(ctx context.Context, method, path string, in any, ok func(
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return c.transportError(what, err)
+		return c.creds.TransportError(what, c.http.Timeout, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxRead))
 	if err != nil {
-		return c.transportError(what, err)
+		return c.creds.TransportError(what, c.http.Timeout, err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if ok != nil {
@@ -260,18 +248,13 @@ func (c *Client) call(ctx context.Context, method, path string, in any, ok func(
 		}
 		return nil
 	}
-	text := http.StatusText(resp.StatusCode)
-	if text == "" {
-		text = "unexpected status"
-	}
-	msg := what + ": HTTP " + strconv.Itoa(resp.StatusCode) + ": " + text
+	msg := what + ": " + httpsync.StatusMsg(resp.StatusCode)
 	if detail := c.detail(raw); detail != "" {
 		msg += ": " + detail
 	}
-	code := resp.StatusCode
 	return &adapters.SyncError{
-		Retryable:  code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500,
-		RetryAfter: seed.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
+		Retryable:  httpsync.Retryable(resp.StatusCode),
+		RetryAfter: httpsync.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
 		Msg:        msg,
 	}
 }
@@ -291,37 +274,7 @@ func (c *Client) detail(raw []byte) string {
 			s += " (" + e.Code + ")"
 		}
 	}
-	s = c.redact(strings.ToValidUTF8(s, "\uFFFD"))
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
-	return truncate(s, maxSnippet)
-}
-
-// transportError is a call that got no answer: always worth retrying.
-func (c *Client) transportError(what string, err error) *adapters.SyncError {
-	var ne net.Error
-	var msg string
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
-		msg = what + ": timed out (api.timeout " + c.http.Timeout.String() + ")"
-	case errors.Is(err, context.Canceled):
-		msg = what + ": canceled"
-	default:
-		// *url.Error quotes the whole URL; keep only its cause.
-		if ue, ok := errors.AsType[*url.Error](err); ok {
-			err = ue.Err
-		}
-		msg = what + ": " + err.Error()
-	}
-	return &adapters.SyncError{Retryable: true, Msg: c.redact(msg)}
-}
-
-func (c *Client) redact(s string) string {
-	for _, secret := range []string{c.secret, c.key} {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
-		}
-	}
-	return s
+	return httpsync.OneLine(c.creds.Redact(s), maxSnippet)
 }
 
 func stripQuery(path string) string {
