@@ -349,6 +349,14 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		status, err := s.post(ctx, "orders", "w"+id, body)
 		r.add(time.Since(due), status, err)
 	}
+	measure(ctx, &f, "ingest", job, stdout, stderr)
+	return ctx.Err()
+}
+
+// measure drives job at f's rate, after f.warmup, for f.duration or
+// f.count calls, then prints the summary for people (stderr) and the
+// RESULT line for scripts (stdout).
+func measure(ctx context.Context, f *loadFlags, mode string, job func(ctx context.Context, w, i int, due time.Time, r *recorder), stdout, stderr io.Writer) {
 	if f.warmup > 0 {
 		drive(ctx, f.connections, 0, time.Now().Add(f.warmup), f.rate, recorders(f.connections), job)
 	}
@@ -361,12 +369,8 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cpu0 := cpuSeconds()
 	span := drive(ctx, f.connections, count, until, f.rate, rs, job)
 	sum := summarize(rs, span)
-	fmt.Fprintf(stderr, "ingest %s %s: %s\n", f.label, f.url, sum.human())
-	fmt.Fprintf(stdout, "RESULT mode=ingest label=%s connections=%d offered_rps=%.0f %s loadgen_cpu_s=%.2f\n", labelOr(f.label, "ingest"), f.connections, f.rate, sum.fields(), cpuSeconds()-cpu0)
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return nil
+	fmt.Fprintf(stderr, "%s %s %s: %s\n", mode, f.label, f.url, sum.human())
+	fmt.Fprintf(stdout, "RESULT mode=%s label=%s connections=%d offered_rps=%.0f %s loadgen_cpu_s=%.2f\n", mode, labelOr(f.label, mode), f.connections, f.rate, sum.fields(), cpuSeconds()-cpu0)
 }
 
 func labelOr(l, def string) string {

@@ -76,19 +76,6 @@ func runStorefront(ctx context.Context, args []string, stdout, stderr io.Writer)
 		status, err := ask(ctx, ids[i%len(ids)])
 		r.add(time.Since(due), status, err)
 	}
-	if f.warmup > 0 {
-		drive(ctx, f.connections, 0, time.Now().Add(f.warmup), f.rate, recorders(f.connections), job)
-	}
-	var until time.Time
-	count := f.count
-	if f.duration > 0 {
-		until, count = time.Now().Add(f.duration), 0
-	}
-	rs := recorders(f.connections)
-	cpu0 := cpuSeconds()
-	span := drive(ctx, f.connections, count, until, f.rate, rs, job)
-	sum := summarize(rs, span)
-	fmt.Fprintf(stderr, "storefront %s %s: %s\n", f.label, f.url, sum.human())
-	fmt.Fprintf(stdout, "RESULT mode=storefront label=%s connections=%d offered_rps=%.0f %s loadgen_cpu_s=%.2f\n", labelOr(f.label, "storefront"), f.connections, f.rate, sum.fields(), cpuSeconds()-cpu0)
+	measure(ctx, &f, "storefront", job, stdout, stderr)
 	return ctx.Err()
 }
