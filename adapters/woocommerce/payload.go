@@ -79,6 +79,12 @@ func (a *amount) UnmarshalJSON(b []byte) error {
 	switch {
 	case string(b) == "null":
 		*a = ""
+	case len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0:
+		// encoding/json has already checked the whole body: a string
+		// without escapes is its bytes between the quotes.
+		*a = amount(b[1 : len(b)-1])
+	case len(b) > 0 && (b[0] == '-' || '0' <= b[0] && b[0] <= '9'):
+		*a = amount(b) // a number, checked likewise
 	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
