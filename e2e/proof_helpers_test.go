@@ -5,11 +5,13 @@ package e2e
 // off the test goroutine and keep going while the service is down.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/jobs"
 )
@@ -241,11 +244,47 @@ func proofEventsQueue(t *testing.T, addr string) *asynq.QueueInfo {
 	t.Helper()
 	in := asynq.NewInspector(asynq.RedisClientOpt{Addr: addr})
 	defer in.Close()
+	queues, err := in.Queues()
+	if err != nil {
+		t.Fatalf("queues: %v", err)
+	}
+	if !slices.Contains(queues, jobs.QueueEvents) {
+		return &asynq.QueueInfo{} // nothing was ever queued
+	}
 	q, err := in.GetQueueInfo(jobs.QueueEvents)
 	if err != nil {
 		t.Fatalf("queue info: %v", err)
 	}
 	return q
+}
+
+// proofRemembered is the number of the adapter's webhook-ids that Redis at
+// addr remembers as accepted (jobs.DeliveryKey): among them every snapshot
+// stored at ingest, which is durable without an event task (docs/API.md
+// §3, "Where a delivery is applied").
+func proofRemembered(t *testing.T, addr, adapter string) int {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	keys, err := rdb.Keys(context.Background(), jobs.DeliveryKey(adapter, "*")).Result()
+	if err != nil {
+		t.Fatalf("remembered deliveries: %v", err)
+	}
+	return len(keys)
+}
+
+// proofAccepted reports whether a delivery is durable in Redis at addr: an
+// event task, or a remembered webhook-id (a snapshot stored at ingest).
+func proofAccepted(t *testing.T, in *asynq.Inspector, rdb *redis.Client, adapter, webhookID string) bool {
+	t.Helper()
+	if _, err := in.GetTaskInfo(jobs.QueueEvents, jobs.EventTaskID(adapter, webhookID)); err == nil {
+		return true
+	}
+	n, err := rdb.Exists(context.Background(), jobs.DeliveryKey(adapter, webhookID)).Result()
+	if err != nil {
+		t.Fatalf("remembered delivery: %v", err)
+	}
+	return n == 1
 }
 
 // proofEverQueued is the number of event tasks ever queued in Redis at

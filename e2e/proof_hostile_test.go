@@ -208,7 +208,7 @@ func TestProofHostileInput(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 		before := proofRSS(t, pid)
-		queuedBefore := proofEverQueued(t, rs.Addr)
+		queuedBefore, storedBefore := proofEverQueued(t, rs.Addr), proofRemembered(t, rs.Addr, "shop-self")
 		n := make([]int, 10_000)
 		for i := range n {
 			n[i] = i
@@ -244,6 +244,9 @@ func TestProofHostileInput(t *testing.T) {
 		}
 		if q := proofEverQueued(t, rs.Addr); q != queuedBefore {
 			t.Errorf("%d tasks queued by forged requests", q-queuedBefore)
+		}
+		if n := proofRemembered(t, rs.Addr, "shop-self"); n != storedBefore {
+			t.Errorf("%d deliveries accepted from forged requests", n-storedBefore)
 		}
 		proofAlive(t, s)
 	})

@@ -51,7 +51,11 @@ const maxTxRetries = 100
 // lock KEYS[2] with token ARGV[5] (for ARGV[6] ms) when ARGV[4] says so,
 // saving the lock its own round trip; 2 means stored and locked. Both keys
 // carry the order's hash tag.
+//
+// When ARGV[7] is "1" it stores nothing and returns -1 if KEYS[3] exists:
+// Intake's guard against a delivery another ingest is queueing (Intake.queue).
 var casScript = redis.NewScript(`
+if ARGV[7] == "1" and redis.call("EXISTS", KEYS[3]) == 1 then return -1 end
 local cur = redis.call("GET", KEYS[1])
 if ARGV[1] == "0" then
   if cur then return cur end
@@ -60,7 +64,7 @@ elseif cur ~= ARGV[2] then
   return 0
 end
 redis.call("SET", KEYS[1], ARGV[3])
-` + indexLua(7) + `
+` + indexLua(8) + `
 if ARGV[4] == "take" then
   if redis.call("SET", KEYS[2], ARGV[5], "NX", "PX", ARGV[6]) then return 2 end
 elseif ARGV[4] == "release" then
@@ -84,7 +88,13 @@ type casLock struct {
 	// expiring after rememberFor.
 	remember    string
 	rememberFor time.Duration
+	// guard, when set, is a key whose presence makes change store nothing
+	// and return errGuarded.
+	guard string
 }
+
+// errGuarded: casLock.guard exists, so nothing was stored.
+var errGuarded = errors.New("guarded: stored nothing")
 
 // update loads the order's document, lets fn change it and stores it if fn
 // reports a change, atomically. fn may run more than once and must not have
@@ -158,14 +168,21 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 			}
 			ops = append(ops, rm)
 		}
-		keys, args := indexArgs([]string{key, syncLockKey(adapterID, orderID)},
-			[]any{expect, cur.raw, next, op, token, lockTTL.Milliseconds()}, ops)
+		guard, guarded := key, "0"
+		if lk != nil && lk.guard != "" {
+			guard, guarded = lk.guard, "1"
+		}
+		keys, args := indexArgs([]string{key, syncLockKey(adapterID, orderID), guard},
+			[]any{expect, cur.raw, next, op, token, lockTTL.Milliseconds(), guarded}, ops)
 		res, err := casScript.Run(ctx, s.rdb, keys, args...).Result()
 		if err != nil {
 			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
 		switch v := res.(type) {
 		case int64:
+			if v == -1 {
+				return nil, storedDoc{}, errGuarded
+			}
 			if v == 1 || v == 2 {
 				if lk != nil {
 					lk.taken = v == 2

@@ -122,7 +122,10 @@ func NewQueue(rdb redis.UniversalClient, dedupWindow time.Duration) *Queue {
 	}
 }
 
-func dedupKey(adapterID, webhookID string) string {
+// DeliveryKey is where an adapter's accepted webhook-id is remembered for
+// the dedup window: set by the task that applies the delivery, or by the
+// store of a snapshot that ingest applied itself (Intake).
+func DeliveryKey(adapterID, webhookID string) string {
 	return "cancelsync:delivery:{" + adapterID + "}:" + webhookID
 }
 
@@ -141,14 +144,25 @@ func dedupKey(adapterID, webhookID string) string {
 // dedup_window after the event was applied, which is never earlier than
 // dedup_window after it was accepted.
 func (q *Queue) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err error) {
-	key := dedupKey(d.AdapterID, d.WebhookID)
-	n, err := q.rdb.Exists(ctx, key).Result()
+	if dup, err := q.seen(ctx, d); err != nil || dup {
+		return dup, err
+	}
+	return q.enqueue(ctx, d)
+}
+
+// seen reports whether the adapter accepted d's webhook-id within the
+// dedup window.
+func (q *Queue) seen(ctx context.Context, d Delivery) (bool, error) {
+	n, err := q.rdb.Exists(ctx, DeliveryKey(d.AdapterID, d.WebhookID)).Result()
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", d.WebhookID, err)
 	}
-	if n > 0 {
-		return true, nil
-	}
+	return n > 0, nil
+}
+
+// enqueue queues d's task; a task of its id that exists makes it a
+// duplicate.
+func (q *Queue) enqueue(ctx context.Context, d Delivery) (duplicate bool, err error) {
 	payload, err := json.Marshal(d)
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", d.WebhookID, err)
@@ -171,7 +185,53 @@ func (q *Queue) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 // later re-delivery, which the handlers absorb (idempotent), so it does not
 // fail the task.
 func (q *Queue) remember(ctx context.Context, d Delivery) {
-	_ = q.rdb.Set(ctx, dedupKey(d.AdapterID, d.WebhookID), "1", q.DedupWindow).Err()
+	_ = q.rdb.Set(ctx, DeliveryKey(d.AdapterID, d.WebhookID), "1", q.DedupWindow).Err()
+}
+
+// queuedKey marks a snapshot delivery that an ingest is queueing for the
+// workers (Queue.enqueueMarked).
+func queuedKey(adapterID, webhookID string) string {
+	return "cancelsync:queued:{" + adapterID + "}:" + webhookID
+}
+
+// markScript marks a delivery as being queued (KEYS[1], for ARGV[1] ms)
+// and returns whether its dedup key (KEYS[2]) is set.
+var markScript = redis.NewScript(`
+redis.call("SET", KEYS[1], "1", "PX", ARGV[1])
+return redis.call("EXISTS", KEYS[2])
+`)
+
+// enqueueMarked is enqueue for a snapshot that Intake could have stored:
+// it first marks the delivery as being queued, then looks for its dedup
+// key, in one round trip. Two deliveries of one webhook, one stored by
+// ingest (its compare-and-set refuses while the mark exists) and one
+// queued, then cannot both be answered 202: either the store saw the mark
+// and this delivery's twin is queued too (its task id collides), or the
+// store came first and this one finds the key it set. The mark lasts the
+// dedup window and is never a claim: a failed enqueue leaves it, and the
+// sender's retry is queued again. Only snapshots that a worker must apply
+// (a request waits on them) pay the round trip.
+func (q *Queue) enqueueMarked(ctx context.Context, d Delivery) (duplicate bool, err error) {
+	window := max(q.DedupWindow, time.Minute).Milliseconds()
+	n, err := markScript.Run(ctx, q.rdb, []string{queuedKey(d.AdapterID, d.WebhookID), DeliveryKey(d.AdapterID, d.WebhookID)}, window).Int()
+	if err != nil {
+		return false, fmt.Errorf("enqueue %s: %w", d.WebhookID, err)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	return q.enqueue(ctx, d)
+}
+
+// rememberNew sets a delivery's dedup key unless it is set, for a
+// delivery ingest stored nothing for (Intake); fresh is false when another
+// delivery of the webhook-id set it first.
+func (q *Queue) rememberNew(ctx context.Context, d Delivery) (fresh bool, err error) {
+	fresh, err = q.rdb.SetNX(ctx, DeliveryKey(d.AdapterID, d.WebhookID), "1", q.DedupWindow).Result()
+	if err != nil {
+		return false, fmt.Errorf("remember %s: %w", d.WebhookID, err)
+	}
+	return fresh, nil
 }
 
 // taskTimeout bounds a task of the adapter's orders. Every kind may push to

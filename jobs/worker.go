@@ -171,7 +171,7 @@ func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, re
 	// round trip that stores it, for the inline sync below.
 	lk := &casLock{token: newLockToken(), take: func() bool { return !w.queueSyncs && !tr.replay && tr.eff.sync > 0 }}
 	if d != nil {
-		lk.remember, lk.rememberFor = dedupKey(d.AdapterID, d.WebhookID), w.queue.DedupWindow
+		lk.remember, lk.rememberFor = DeliveryKey(d.AdapterID, d.WebhookID), w.queue.DedupWindow
 	}
 	doc, stored, err := w.store.change(ctx, ad.ID, orderID, nil, lk, func(doc *orderDoc) bool {
 		tr = &transition{doc: doc, orderID: orderID, adapter: ad, orderWait: w.orderWait, now: w.now()}

@@ -213,7 +213,7 @@ func TestEnqueueDeduplicatesRacingDeliveries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := dedupKey(d.AdapterID, d.WebhookID)
+	key := DeliveryKey(d.AdapterID, d.WebhookID)
 	for run := range 2 {
 		if run == 1 {
 			b.rdb.Del(ctx, key) // as if an older build had stored the change without it

@@ -36,7 +36,8 @@ import (
 	"github.com/cancelsync/cancelsync/jobs"
 )
 
-// Enqueuer durably queues a verified delivery for the workers.
+// Enqueuer makes a verified delivery durable: queued for the workers, or
+// (jobs.Intake) an order snapshot that needs no worker stored at once.
 type Enqueuer interface {
 	// Enqueue returns once d is durable. duplicate reports that a delivery
 	// with the same adapter and webhook id was already accepted within the

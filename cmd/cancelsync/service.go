@@ -179,8 +179,11 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 			storefront.Mount(e, storefront.Options{Adapters: set.Adapter, Orders: store, Queue: queue, Redis: rdb, Logger: log})
 		}
 		cons := newConsole(cfg, set, rdb, store, queue, log)
+		// A snapshot that needs no worker is stored by ingest itself
+		// (jobs.Intake); everything else is queued.
+		intake := jobs.NewIntake(store, queue, jobs.IntakeOptions{Lookup: set.Adapter, OrderWait: cfg.OrderWait.D(), Logger: log})
 		serve("http", ln, webhooks.NewRouter(webhooks.Options{
-			Adapters: ads, Lookup: set.Adapter, Enqueuer: queue, Views: jobs.Views{Store: store, Lookup: set.Adapter}, Ready: queue,
+			Adapters: ads, Lookup: set.Adapter, Enqueuer: intake, Views: jobs.Views{Store: store, Lookup: set.Adapter}, Ready: queue,
 			AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
 			Metrics: ingestMetrics, Gatherer: reg, Extra: mountAll(mountUI, mountPeople, cons.Mount), V1Auth: cons.V1Auth(),
 		}))

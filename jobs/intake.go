@@ -1,0 +1,122 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+// Intake takes the verified deliveries of the webhook endpoints. Most are
+// queued for the workers (Queue.Enqueue). An order snapshot that needs
+// nothing of them is stored at once instead: one that no request waits on
+// and that decides nothing, schedules nothing and syncs nothing (the
+// common case: a new order, or an order's update before anyone asks to
+// cancel it). It is stored by the same transition and the same
+// compare-and-set a worker would run, with its delivery id remembered in
+// that round trip, so the webhook is durable when ingest answers 202, as
+// before, and it costs one Asynq task less (docs/API.md §3, "Where a
+// delivery is applied"; BENCHMARKS.md). Ingest still decides nothing: a
+// snapshot whose transition would decide, time or push anything is queued
+// unchanged and the workers apply it.
+type Intake struct {
+	queue     *Queue
+	store     *Store
+	adapter   func(id string) (*adapters.Adapter, bool)
+	orderWait time.Duration
+	now       func() time.Time
+	log       *slog.Logger
+}
+
+// IntakeOptions configure an Intake, as WorkerOptions do a Worker.
+type IntakeOptions struct {
+	// Lookup finds a delivery's adapter (a live adapter set's lookup).
+	Lookup    func(id string) (*adapters.Adapter, bool)
+	OrderWait time.Duration
+	Now       func() time.Time // default time.Now
+	Logger    *slog.Logger     // default slog.Default()
+}
+
+// NewIntake returns an intake that stores in store and queues on queue.
+func NewIntake(store *Store, queue *Queue, o IntakeOptions) *Intake {
+	in := &Intake{queue: queue, store: store, adapter: o.Lookup, orderWait: o.OrderWait, now: o.Now, log: o.Logger}
+	if in.now == nil {
+		in.now = time.Now
+	}
+	if in.log == nil {
+		in.log = slog.Default()
+	}
+	return in
+}
+
+// Enqueue makes d durable: stored, when it is a snapshot that needs no
+// worker, or else queued. It reports duplicate as Queue.Enqueue does, and
+// any error means nothing was accepted.
+func (in *Intake) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err error) {
+	if dup, err := in.queue.seen(ctx, d); err != nil || dup {
+		return dup, err
+	}
+	if ad, ok := in.adapter(d.AdapterID); ok && d.Event.Order != nil && d.Event.Cancellation == nil {
+		switch dup, stored, err := in.apply(ctx, ad, d); {
+		case err == nil && stored:
+			return dup, nil
+		case err != nil && ctx.Err() != nil:
+			// Redis did not answer in time: the queue would not either.
+			return false, fmt.Errorf("apply %s: %w", d.WebhookID, err)
+		}
+		// A snapshot for the workers, or a store that failed (a document
+		// that does not decode): the workers apply it, or retry and say why.
+		return in.queue.enqueueMarked(ctx, d)
+	}
+	return in.queue.enqueue(ctx, d)
+}
+
+// apply stores snapshot delivery d when its transition needs no worker.
+// stored false (and no error) means it does need one and nothing was
+// written. An unchanged order (an older snapshot, the same one again, one
+// already in its history) stores nothing but the delivery's id: remembered first, a fresh
+// delivery; already remembered, a duplicate (two deliveries of one
+// webhook racing each other).
+func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d Delivery) (duplicate, stored bool, err error) {
+	orderID := d.Event.OrderID()
+	var tr *transition
+	lk := &casLock{remember: DeliveryKey(d.AdapterID, d.WebhookID), rememberFor: in.queue.DedupWindow,
+		guard: queuedKey(d.AdapterID, d.WebhookID)}
+	_, _, err = in.store.change(ctx, ad.ID, orderID, nil, lk, func(doc *orderDoc) bool {
+		tr = &transition{doc: doc, orderID: orderID, adapter: ad, orderWait: in.orderWait, now: in.now()}
+		tr.applyDelivery(d)
+		return tr.changed && !tr.needsWorker()
+	})
+	switch {
+	case errors.Is(err, errGuarded):
+		return false, false, nil // being queued by another delivery of it
+	case err != nil:
+		return false, false, err
+	case tr.needsWorker():
+		return false, false, nil
+	case !tr.changed:
+		fresh, err := in.queue.rememberNew(ctx, d)
+		return !fresh, err == nil, err
+	}
+	attrs := []slog.Attr{
+		slog.String("webhook_id", d.WebhookID), slog.String("event", string(d.Event.Type)),
+		slog.String("adapter", ad.ID), slog.String("order_id", orderID),
+	}
+	if d.RequestID != "" {
+		attrs = append(attrs, slog.String("request_id", d.RequestID))
+	}
+	in.log.LogAttrs(ctx, slog.LevelInfo, "applied", append(attrs, slog.String("by", "ingest"))...)
+	return false, true, nil
+}
+
+// needsWorker reports whether a transition asks for more than its store:
+// a decision, a timer or a sync; only a worker does those. A replay (the
+// delivery is in the order's history already) is not one: ingest stores
+// snapshots only when they owe nothing, and a worker that stored one owes
+// its effects from its own task, which Asynq runs again until it is done.
+func (t *transition) needsWorker() bool {
+	return t.eff.sync > 0 || len(t.eff.timers) > 0 || len(t.eff.decided) > 0
+}

@@ -1,0 +1,237 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+func (b *bundle) intake() *Intake {
+	return NewIntake(b.store, b.queue, IntakeOptions{Lookup: mapLookup(b.adapters), OrderWait: time.Minute, Logger: quiet})
+}
+
+func (b *bundle) take(t *testing.T, in *Intake, adapterID, webhookID string, ev adapters.Event) bool {
+	t.Helper()
+	dup, err := in.Enqueue(context.Background(), Delivery{AdapterID: adapterID, WebhookID: webhookID, ReceivedAt: time.Now(), Event: ev})
+	if err != nil {
+		t.Fatalf("intake %s: %v", webhookID, err)
+	}
+	return dup
+}
+
+// pendingEvents lists the webhooks queued for the workers.
+func (b *bundle) pendingEvents(t *testing.T) []*asynq.TaskInfo {
+	t.Helper()
+	tasks, err := asynq.NewInspectorFromRedisClient(b.rdb).ListPendingTasks(QueueEvents)
+	if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+		t.Fatal(err)
+	}
+	return tasks
+}
+
+// TestIntakeStoresASnapshotThatNeedsNoWorker: a snapshot no request waits
+// on is stored by ingest, with its delivery id remembered, and queues no
+// task; the same webhook-id again is a duplicate; an older snapshot under
+// a new id is accepted and only noted in the history.
+func TestIntakeStoresASnapshotThatNeedsNoWorker(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	in := b.intake()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+
+	if dup := b.take(t, in, "t-selfservice", "w-in1", snapshot("o-in1", adapters.StatusPaid, now)); dup {
+		t.Fatal("a fresh snapshot reported duplicate")
+	}
+	if tasks := b.pendingEvents(t); len(tasks) != 0 {
+		t.Fatalf("%d tasks queued, want none", len(tasks))
+	}
+	v := b.view(t, "t-selfservice", "o-in1")
+	if v.Order == nil || v.Order.Status != adapters.StatusPaid || len(v.History) != 1 {
+		t.Fatalf("view = %+v", v)
+	}
+	if ttl := b.rdb.PTTL(ctx, DeliveryKey("t-selfservice", "w-in1")).Val(); ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("delivery id remembered for %v, want the dedup window (1h)", ttl)
+	}
+	if dup := b.take(t, in, "t-selfservice", "w-in1", snapshot("o-in1", adapters.StatusPaid, now)); !dup {
+		t.Fatal("the same webhook-id again was not a duplicate")
+	}
+	if dup := b.take(t, in, "t-selfservice", "w-in1-old", snapshot("o-in1", adapters.StatusPlaced, now.Add(-time.Minute))); dup {
+		t.Fatal("an older snapshot under a new id reported duplicate")
+	}
+	if dup := b.take(t, in, "t-selfservice", "w-in1-old", snapshot("o-in1", adapters.StatusPlaced, now.Add(-time.Minute))); !dup {
+		t.Fatal("the older snapshot's webhook-id was not remembered")
+	}
+	v = b.view(t, "t-selfservice", "o-in1")
+	if v.Order.Status != adapters.StatusPaid || len(v.History) != 2 || v.History[1].Note == nil {
+		t.Fatalf("an older snapshot changed the order, or was not noted as ignored: %+v", v)
+	}
+	if tasks := b.pendingEvents(t); len(tasks) != 0 {
+		t.Fatalf("%d tasks queued, want none", len(tasks))
+	}
+	// The console's indexes and counters are written with it, as a
+	// worker's store would.
+	if n, _ := b.rdb.HGet(ctx, ixKey("t-selfservice", ixDay, dayOf(placed)), cntOrders).Int(); n != 1 {
+		t.Fatalf("orders counted on the day placed: %d, want 1", n)
+	}
+}
+
+// TestIntakeQueuesWhatAWorkerMustDecide: cancellations are always queued;
+// a snapshot that a waiting request needs is queued untouched, and the
+// worker that runs it decides the request and pushes it.
+func TestIntakeQueuesWhatAWorkerMustDecide(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	in := b.intake()
+	now := time.Now().UTC().Truncate(time.Second)
+
+	// The request arrives before its order: queued, and its worker stores
+	// it waiting for the order.
+	if dup := b.take(t, in, "t-selfservice", "w-wait-c", request("o-wait", "cr-wait", adapters.Buyer)); dup {
+		t.Fatal("duplicate")
+	}
+	if tasks := b.pendingEvents(t); len(tasks) != 1 {
+		t.Fatalf("%d tasks queued for a cancellation, want 1", len(tasks))
+	}
+	b.runEvent(t, "t-selfservice", "w-wait-c", request("o-wait", "cr-wait", adapters.Buyer))
+	if v := b.view(t, "t-selfservice", "o-wait"); v.Order != nil || v.Cancellation == nil || v.Cancellation.State != adapters.AwaitingOrder {
+		t.Fatalf("before the snapshot: %+v", v)
+	}
+
+	// The snapshot decides the waiting request: that is a worker's job.
+	snap := snapshot("o-wait", adapters.StatusPaid, now)
+	if dup := b.take(t, in, "t-selfservice", "w-wait-s", snap); dup {
+		t.Fatal("duplicate")
+	}
+	if tasks := b.pendingEvents(t); len(tasks) != 2 {
+		t.Fatalf("%d tasks queued, want the snapshot's too", len(tasks))
+	}
+	if v := b.view(t, "t-selfservice", "o-wait"); v.Order != nil {
+		t.Fatalf("ingest stored a snapshot that decides a request: %+v", v.Order)
+	}
+	if puts := b.platform.received(); len(puts) != 0 {
+		t.Fatalf("ingest pushed %d states", len(puts))
+	}
+	b.runEvent(t, "t-selfservice", "w-wait-s", snap)
+	if v := b.view(t, "t-selfservice", "o-wait"); v.Cancellation.State != adapters.Cancelled || v.Sync.State != syncSynced {
+		t.Fatalf("after the worker: %+v %+v", v.Cancellation, v.Sync)
+	}
+}
+
+// TestIntakeRacingDeliveriesStoreOnce: eight deliveries of one webhook at
+// once store it once; all but one are answered duplicate.
+func TestIntakeRacingDeliveriesStoreOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{real: true, noServer: true})
+	in := b.intake()
+	snap := snapshot("o-race", adapters.StatusPaid, time.Now().UTC().Truncate(time.Second))
+	var mu sync.Mutex
+	fresh := 0
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			dup, err := in.Enqueue(context.Background(), Delivery{AdapterID: "t-selfservice", WebhookID: "w-race", ReceivedAt: time.Now(), Event: snap})
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !dup {
+				fresh++
+			}
+		})
+	}
+	wg.Wait()
+	if fresh != 1 {
+		t.Errorf("%d deliveries accepted as fresh, want 1", fresh)
+	}
+	if v := b.view(t, "t-selfservice", "o-race"); len(v.History) != 1 {
+		t.Errorf("history = %+v, want one entry", v.History)
+	}
+	if tasks := b.pendingEvents(t); len(tasks) != 0 {
+		t.Errorf("%d tasks queued, want none", len(tasks))
+	}
+}
+
+// TestIntakeLeavesAnUnreadableOrderToTheWorkers: a stored document that
+// does not decode is not ingest's to mend; the snapshot is queued.
+func TestIntakeLeavesAnUnreadableOrderToTheWorkers(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	in := b.intake()
+	if err := b.rdb.Set(context.Background(), orderKey("t-selfservice", "o-bad"), "{not json", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if dup := b.take(t, in, "t-selfservice", "w-bad", snapshot("o-bad", adapters.StatusPaid, time.Now())); dup {
+		t.Fatal("duplicate")
+	}
+	if tasks := b.pendingEvents(t); len(tasks) != 1 {
+		t.Fatalf("%d tasks queued, want the snapshot", len(tasks))
+	}
+}
+
+// TestIntakeWithoutRedisAcceptsNothing: when Redis is gone the delivery is
+// an error (ingest answers 503), stored nowhere.
+func TestIntakeWithoutRedisAcceptsNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	in := b.intake()
+	b.mr.Close()
+	_, err := in.Enqueue(context.Background(), Delivery{AdapterID: "t-selfservice", WebhookID: "w-down", ReceivedAt: time.Now(),
+		Event: snapshot("o-down", adapters.StatusPaid, time.Now())})
+	if err == nil {
+		t.Fatal("accepted without Redis")
+	}
+}
+
+// TestIntakeOneAnswerPerWebhookWhenStoreAndQueueRace: a snapshot a request
+// waits on is queued; once another delivery has decided that request, a
+// second delivery of the first one's webhook-id could be stored at ingest
+// while the first still waits in the queue. The queueing delivery's mark
+// stops that store (it is queued and collides: duplicate), and a store that
+// came first makes the queueing delivery a duplicate: never two 202s.
+func TestIntakeOneAnswerPerWebhookWhenStoreAndQueueRace(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	in := b.intake()
+	now := time.Now().UTC().Truncate(time.Second)
+	b.runEvent(t, "t-selfservice", "w-mk-c", request("o-mk", "cr-mk", adapters.Buyer))
+	snap := snapshot("o-mk", adapters.StatusPaid, now)
+	if dup := b.take(t, in, "t-selfservice", "w-mk-s1", snap); dup {
+		t.Fatal("duplicate")
+	}
+	// The platform's re-send under a new id is applied first and decides
+	// the request; w-mk-s1 is still queued.
+	b.runEvent(t, "t-selfservice", "w-mk-s2", snap)
+	if v := b.view(t, "t-selfservice", "o-mk"); v.Cancellation.State != adapters.Cancelled {
+		t.Fatalf("state %s", v.Cancellation.State)
+	}
+	if dup := b.take(t, in, "t-selfservice", "w-mk-s1", snap); !dup {
+		t.Fatal("a second delivery of a queued webhook-id was accepted again")
+	}
+	snapshots := 0
+	for _, h := range b.view(t, "t-selfservice", "o-mk").History {
+		if h.Event == adapters.OrderUpdated {
+			snapshots++
+		}
+	}
+	if snapshots != 1 {
+		t.Fatalf("%d snapshots in the history, want only the re-send's: ingest stored the queued delivery", snapshots)
+	}
+
+	// The other order: stored at ingest first, then a twin that is being
+	// queued finds its dedup key.
+	if dup := b.take(t, in, "t-selfservice", "w-mk-n", snapshot("o-mk2", adapters.StatusPaid, now)); dup {
+		t.Fatal("duplicate")
+	}
+	dup, err := b.queue.enqueueMarked(context.Background(), Delivery{AdapterID: "t-selfservice", WebhookID: "w-mk-n", ReceivedAt: time.Now(), Event: snapshot("o-mk2", adapters.StatusPaid, now)})
+	if err != nil || !dup {
+		t.Fatalf("queueing a webhook-id stored at ingest: dup=%v err=%v", dup, err)
+	}
+}
