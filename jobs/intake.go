@@ -55,10 +55,12 @@ func NewIntake(store *Store, queue *Queue, o IntakeOptions) *Intake {
 // Enqueue makes d durable: stored, when it is a snapshot that needs no
 // worker, or else queued. It reports duplicate as Queue.Enqueue does, and
 // any error means nothing was accepted.
+//
+// A snapshot's dedup check is part of its store (the compare-and-set
+// refuses when the webhook-id is remembered), or of its queueing
+// (Queue.enqueueMarked): two round trips in all, the document's read and
+// its store.
 func (in *Intake) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err error) {
-	if dup, err := in.queue.seen(ctx, d); err != nil || dup {
-		return dup, err
-	}
 	if ad, ok := in.adapter(d.AdapterID); ok && d.Event.Order != nil && d.Event.Cancellation == nil {
 		switch dup, stored, err := in.apply(ctx, ad, d); {
 		case err == nil && stored:
@@ -71,7 +73,7 @@ func (in *Intake) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err 
 		// that does not decode): the workers apply it, or retry and say why.
 		return in.queue.enqueueMarked(ctx, d)
 	}
-	return in.queue.enqueue(ctx, d)
+	return in.queue.Enqueue(ctx, d)
 }
 
 // apply stores snapshot delivery d when its transition needs no worker.
@@ -91,6 +93,8 @@ func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d Delivery) (
 		return tr.changed && !tr.needsWorker()
 	})
 	switch {
+	case errors.Is(err, errRemembered):
+		return true, true, nil
 	case errors.Is(err, errGuarded):
 		return false, false, nil // being queued by another delivery of it
 	case err != nil:

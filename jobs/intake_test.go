@@ -235,3 +235,23 @@ func TestIntakeOneAnswerPerWebhookWhenStoreAndQueueRace(t *testing.T) {
 		t.Fatalf("queueing a webhook-id stored at ingest: dup=%v err=%v", dup, err)
 	}
 }
+
+// TestIntakeRemembersWithoutTheDocument: a webhook-id remembered within the
+// dedup window is a duplicate even when the order's document does not name
+// it (another order's delivery under that id, or a document pruned since):
+// the store's own check refuses it and nothing is stored.
+func TestIntakeRemembersWithoutTheDocument(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	in := b.intake()
+	ctx := context.Background()
+	if err := b.rdb.Set(ctx, DeliveryKey("t-selfservice", "w-rem"), "1", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if dup := b.take(t, in, "t-selfservice", "w-rem", snapshot("o-rem", adapters.StatusPaid, time.Now())); !dup {
+		t.Fatal("a remembered webhook-id was accepted again")
+	}
+	if n := b.rdb.Exists(ctx, orderKey("t-selfservice", "o-rem")).Val(); n != 0 {
+		t.Fatal("a duplicate was stored")
+	}
+}

@@ -52,10 +52,14 @@ const maxTxRetries = 100
 // saving the lock its own round trip; 2 means stored and locked. Both keys
 // carry the order's hash tag.
 //
-// When ARGV[7] is "1" it stores nothing and returns -1 if KEYS[3] exists:
-// Intake's guard against a delivery another ingest is queueing (Intake.queue).
+// When ARGV[7] is "1" (casLock.guard) it stores nothing and returns -2 if
+// the delivery's dedup key KEYS[4] exists, or -1 if its queueing mark
+// KEYS[3] does: Intake's checks, in the round trip that stores.
 var casScript = redis.NewScript(`
-if ARGV[7] == "1" and redis.call("EXISTS", KEYS[3]) == 1 then return -1 end
+if ARGV[7] == "1" then
+  if redis.call("EXISTS", KEYS[4]) == 1 then return -2 end
+  if redis.call("EXISTS", KEYS[3]) == 1 then return -1 end
+end
 local cur = redis.call("GET", KEYS[1])
 if ARGV[1] == "0" then
   if cur then return cur end
@@ -88,13 +92,17 @@ type casLock struct {
 	// expiring after rememberFor.
 	remember    string
 	rememberFor time.Duration
-	// guard, when set, is a key whose presence makes change store nothing
-	// and return errGuarded.
+	// guard, when set, makes change store nothing if the remember key
+	// exists (errRemembered) or the guard key does (errGuarded).
 	guard string
 }
 
-// errGuarded: casLock.guard exists, so nothing was stored.
-var errGuarded = errors.New("guarded: stored nothing")
+var (
+	// errGuarded: casLock.guard exists, so nothing was stored.
+	errGuarded = errors.New("guarded: stored nothing")
+	// errRemembered: casLock.remember exists already (with a guard).
+	errRemembered = errors.New("remembered: stored nothing")
+)
 
 // update loads the order's document, lets fn change it and stores it if fn
 // reports a change, atomically. fn may run more than once and must not have
@@ -168,11 +176,11 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 			}
 			ops = append(ops, rm)
 		}
-		guard, guarded := key, "0"
+		guard, remembered, guarded := key, key, "0"
 		if lk != nil && lk.guard != "" {
-			guard, guarded = lk.guard, "1"
+			guard, remembered, guarded = lk.guard, lk.remember, "1"
 		}
-		keys, args := indexArgs([]string{key, syncLockKey(adapterID, orderID), guard},
+		keys, args := indexArgs([]string{key, syncLockKey(adapterID, orderID), guard, remembered},
 			[]any{expect, cur.raw, next, op, token, lockTTL.Milliseconds(), guarded}, ops)
 		res, err := casScript.Run(ctx, s.rdb, keys, args...).Result()
 		if err != nil {
@@ -180,8 +188,11 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 		}
 		switch v := res.(type) {
 		case int64:
-			if v == -1 {
+			switch v {
+			case -1:
 				return nil, storedDoc{}, errGuarded
+			case -2:
+				return nil, storedDoc{}, errRemembered
 			}
 			if v == 1 || v == 2 {
 				if lk != nil {
