@@ -180,8 +180,11 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 		if lk != nil && lk.guard != "" {
 			guard, remembered, guarded = lk.guard, lk.remember, "1"
 		}
-		keys, args := indexArgs([]string{key, syncLockKey(adapterID, orderID), guard, remembered},
-			[]any{expect, cur.raw, next, op, token, lockTTL.Milliseconds(), guarded}, ops)
+		// Sized once: the fixed keys and arguments, then at most one key
+		// and five arguments per index op.
+		keys := append(make([]string, 0, 4+len(ops)), key, syncLockKey(adapterID, orderID), guard, remembered)
+		args := append(make([]any, 0, 8+5*len(ops)), expect, cur.raw, next, op, token, lockTTL.Milliseconds(), guarded)
+		keys, args = indexArgs(keys, args, ops)
 		res, err := casScript.Run(ctx, s.rdb, keys, args...).Result()
 		if err != nil {
 			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
