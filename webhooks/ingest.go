@@ -33,6 +33,7 @@ type ingest struct {
 type result struct {
 	adapter   string // metrics label: a configured id or unknownAdapter
 	webhookID string // set once verified
+	orderID   string // set once decoded
 	err       error  // an operational failure worth logging (never a client's fault)
 }
 
@@ -58,9 +59,14 @@ func (in *ingest) handler(kind adapters.Kind) gin.HandlerFunc {
 			slog.String("kind", kindLabel),
 			slog.Int("status", status),
 			slog.String("webhook_id", res.webhookID),
+		}
+		if res.orderID != "" {
+			attrs = append(attrs, slog.String("order_id", res.orderID))
+		}
+		attrs = append(attrs,
 			slog.String("request_id", requestIDOf(c)),
 			slog.Duration("latency", latency),
-		}
+		)
 		if res.err != nil {
 			attrs = append(attrs, slog.String("error", res.err.Error()))
 		}
@@ -142,6 +148,7 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 			"the payload is not valid for this endpoint", fieldErrors(err))
 		return res
 	}
+	res.orderID = ev.OrderID()
 
 	ctx, cancel := context.WithTimeout(r.Context(), in.o.EnqueueTimeout)
 	dup, err := in.o.Enqueuer.Enqueue(ctx, jobs.Delivery{

@@ -420,7 +420,7 @@ func TestIngestLogLine(t *testing.T) {
 		t.Errorf("log line = %s", lines[0])
 	}
 	// slog's JSON keys are snake_case here; check them literally.
-	for _, want := range []string{`"webhook_id":"msg_log"`, `"request_id":"req-log-1"`} {
+	for _, want := range []string{`"webhook_id":"msg_log"`, `"request_id":"req-log-1"`, `"order_id":"PM-10023"`} {
 		if !strings.Contains(lines[0], want) {
 			t.Errorf("log line lacks %s: %s", want, lines[0])
 		}
@@ -428,7 +428,14 @@ func TestIngestLogLine(t *testing.T) {
 	if !strings.Contains(lines[1], `"status":401`) {
 		t.Errorf("second line = %s", lines[1])
 	}
+	// The order id of a verified, decoded webhook is logged (an id, as on
+	// job lines); nothing of a body that failed verification is.
 	for _, leak := range []string{testSecret, "PM-10023", "order.created", "X-Test-Signature"} {
+		if strings.Contains(lines[1], leak) {
+			t.Errorf("log leaks %q", leak)
+		}
+	}
+	for _, leak := range []string{testSecret, "order.created", "X-Test-Signature"} {
 		if strings.Contains(b.logs.String(), leak) {
 			t.Errorf("log leaks %q", leak)
 		}
