@@ -411,8 +411,8 @@ func (c *Console) Stats(ctx context.Context, adapterID string, since, until time
 			switch {
 			case field == cntOrders:
 				st.OrdersSeen += n
-			case field == cntRequests:
-				st.Requests += n
+			case field == cntLegacyRequests:
+				// Counted below from the states.
 			case field == cntSellerHit:
 				st.SellerStatHits += n
 			case strings.HasPrefix(field, cntState):
@@ -425,6 +425,10 @@ func (c *Console) Stats(ctx context.Context, adapterID string, since, until time
 				add(st.Denials, field[len(cntDenial):], n)
 			}
 		}
+	}
+	// Every request is counted once, under its current state.
+	for _, n := range st.ByState {
+		st.Requests += n
 	}
 	if st.OrdersSeen > 0 {
 		st.CancellationRate = float64(st.ByState[string(adapters.Cancelled)]) / float64(st.OrdersSeen)

@@ -50,13 +50,17 @@ const (
 
 // Day counter fields.
 const (
-	cntOrders    = "o"  // orders whose first snapshot was placed that day
-	cntRequests  = "n"  // requests that occurred that day
-	cntState     = "s:" // + state: requests by current state
-	cntReason    = "r:" // + reason
-	cntInitiator = "i:" // + initiator
-	cntDenial    = "d:" // + denial reason
-	cntSellerHit = "ss" // requests that count against the seller
+	cntOrders = "o" // orders whose first snapshot was placed that day
+	// cntLegacyRequests ("n") counted requests per day until every request
+	// counted once under its state was enough: the day's requests are the
+	// sum of its cntState fields (one command less per request, issue 17).
+	// Day hashes written before hold it; Stats ignores it.
+	cntLegacyRequests = "n"
+	cntState          = "s:" // + state: requests by current state
+	cntReason         = "r:" // + reason
+	cntInitiator      = "i:" // + initiator
+	cntDenial         = "d:" // + denial reason
+	cntSellerHit      = "ss" // requests that count against the seller
 )
 
 // ixKey names an index of an adapter. Parts are length-prefixed, as TaskID
@@ -167,7 +171,7 @@ func factsOf(adapterID, orderID string, d *orderDoc) docFacts {
 			zfact{r.ID, ixKey(adapterID, ixReason, r.Reason), m, at},
 			zfact{r.ID, ixKey(adapterID, ixInitiator, string(r.Initiator)), m, at})
 		day := dayOf(r.OccurredAt)
-		f.c = append(f.c, cfact{r.ID, day, cntRequests}, cfact{r.ID, day, cntState + string(r.State)},
+		f.c = append(f.c, cfact{r.ID, day, cntState + string(r.State)},
 			cfact{r.ID, day, cntReason + r.Reason}, cfact{r.ID, day, cntInitiator + string(r.Initiator)})
 		if r.State == adapters.PendingResponse && r.RespondBy != nil {
 			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixPending), m, ms(*r.RespondBy)})

@@ -173,3 +173,25 @@ func TestIndexesFollowTheDocuments(t *testing.T) {
 		t.Errorf("today's counters expire in %v, want about 90 days", ttl)
 	}
 }
+
+// TestStatsCountsRequestsByState: a day's requests are the sum of its
+// by-state counters; the separate "n" counter that day hashes written by
+// earlier versions hold is ignored, so old and new days add up alike.
+func TestStatsCountsRequestsByState(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	self := "t-selfservice"
+	now := time.Now().UTC()
+	today, yesterday := dayOf(now), dayOf(now.Add(-24*time.Hour))
+	// Yesterday as an earlier version wrote it ("n"), today as this one does.
+	b.rdb.HSet(ctx, ixKey(self, ixDay, yesterday), cntLegacyRequests, "7", cntState+"cancelled", "2", cntState+"denied", "1")
+	b.rdb.HSet(ctx, ixKey(self, ixDay, today), cntState+"cancelled", "1", cntState+"pending_response", "1", cntState+"denied", "0")
+	st, err := NewConsole(b.store).Stats(ctx, self, now.Add(-24*time.Hour), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Requests != 5 || st.ByState["cancelled"] != 3 || st.ByState["denied"] != 1 || st.ByState["pending_response"] != 1 {
+		t.Errorf("requests %d by state %v, want 5 = 3 cancelled + 1 denied + 1 pending", st.Requests, st.ByState)
+	}
+}
