@@ -87,7 +87,14 @@ func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d Delivery) (
 	var tr *transition
 	lk := &casLock{remember: DeliveryKey(d.AdapterID, d.WebhookID), rememberFor: in.queue.DedupWindow,
 		guard: queuedKey(d.AdapterID, d.WebhookID)}
-	_, _, err = in.store.change(ctx, ad.ID, orderID, nil, lk, func(doc *orderDoc) bool {
+	// A new order's first snapshot is stored without reading first: the
+	// compare-and-set checks that there is no document yet (absentGuess).
+	var known *storedDoc
+	if d.Event.Type == adapters.OrderCreated {
+		guess := absentGuess
+		known = &guess
+	}
+	_, _, err = in.store.change(ctx, ad.ID, orderID, known, lk, func(doc *orderDoc) bool {
 		tr = &transition{doc: doc, orderID: orderID, adapter: ad, orderWait: in.orderWait, now: in.now()}
 		tr.applyDelivery(d)
 		return tr.changed && !tr.needsWorker()

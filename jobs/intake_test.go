@@ -3,11 +3,14 @@ package jobs
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
 )
@@ -253,5 +256,124 @@ func TestIntakeRemembersWithoutTheDocument(t *testing.T) {
 	}
 	if n := b.rdb.Exists(ctx, orderKey("t-selfservice", "o-rem")).Val(); n != 0 {
 		t.Fatal("a duplicate was stored")
+	}
+}
+
+// orderReads counts the GETs of order documents a client sends.
+type orderReads struct{ n atomic.Int64 }
+
+func (h *orderReads) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *orderReads) count(c redis.Cmder) {
+	if a := c.Args(); len(a) == 2 && a[0] == "get" {
+		if k, _ := a[1].(string); strings.HasPrefix(k, "cancelsync:order:") {
+			h.n.Add(1)
+		}
+	}
+}
+func (h *orderReads) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, c redis.Cmder) error { h.count(c); return next(ctx, c) }
+}
+func (h *orderReads) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cs []redis.Cmder) error {
+		for _, c := range cs {
+			h.count(c)
+		}
+		return next(ctx, cs)
+	}
+}
+
+// TestIntakeStoresANewOrderWithoutReadingIt: an order.created snapshot is
+// stored in one round trip, on the guess that the order has no document
+// yet. Where it has one (the order's update came first, or a request waits
+// for it) the compare-and-set answers with it and the snapshot is applied
+// to that, as a read would have done: the guess changes round trips, never
+// the outcome.
+func TestIntakeStoresANewOrderWithoutReadingIt(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	reads := &orderReads{}
+	b.rdb.AddHook(reads)
+	in := b.intake()
+	now := time.Now().UTC().Truncate(time.Second)
+	created := func(orderID string, status adapters.OrderStatus, updated time.Time) adapters.Event {
+		ev := snapshot(orderID, status, updated)
+		ev.Type = adapters.OrderCreated
+		return ev
+	}
+
+	// A new order: stored, not read.
+	if dup := b.take(t, in, "t-selfservice", "w-new", created("o-new", adapters.StatusPaid, now)); dup {
+		t.Fatal("duplicate")
+	}
+	if n := reads.n.Load(); n != 0 {
+		t.Errorf("%d reads of the order document for a new order, want 0", n)
+	}
+	if v := b.view(t, "t-selfservice", "o-new"); v.Order == nil || v.Order.Status != adapters.StatusPaid || len(v.History) != 1 {
+		t.Fatalf("view = %+v", v)
+	}
+	if n, _ := b.rdb.HGet(context.Background(), ixKey("t-selfservice", ixDay, dayOf(placed)), cntOrders).Int(); n != 1 {
+		t.Errorf("orders counted %d, want 1", n)
+	}
+
+	// Its update came first: the created snapshot is older, so it is only
+	// noted in the history, not applied over the newer state.
+	b.take(t, in, "t-selfservice", "w-upd", snapshot("o-late", adapters.StatusShipped, now))
+	reads.n.Store(0)
+	if dup := b.take(t, in, "t-selfservice", "w-late", created("o-late", adapters.StatusPaid, now.Add(-time.Minute))); dup {
+		t.Fatal("duplicate")
+	}
+	if n := reads.n.Load(); n != 0 {
+		t.Errorf("%d reads: the compare-and-set's answer should have served", n)
+	}
+	v := b.view(t, "t-selfservice", "o-late")
+	if v.Order.Status != adapters.StatusShipped || len(v.History) != 2 || v.History[1].Note == nil {
+		t.Fatalf("a late order.created changed the order, or was not noted: %+v", v)
+	}
+	if n, _ := b.rdb.HGet(context.Background(), ixKey("t-selfservice", ixDay, dayOf(placed)), cntOrders).Int(); n != 2 {
+		t.Errorf("orders counted %d, want 2 (o-late once)", n)
+	}
+
+	// A request waits for the order: deciding it is a worker's job, so the
+	// created snapshot is queued and nothing is stored at ingest.
+	b.take(t, in, "t-selfservice", "w-wait-c", request("o-wait", "cr-wait", adapters.Buyer))
+	b.runEvent(t, "t-selfservice", "w-wait-c", request("o-wait", "cr-wait", adapters.Buyer))
+	if dup := b.take(t, in, "t-selfservice", "w-wait-s", created("o-wait", adapters.StatusPaid, now)); dup {
+		t.Fatal("duplicate")
+	}
+	if v := b.view(t, "t-selfservice", "o-wait"); v.Order != nil {
+		t.Fatalf("ingest stored a snapshot that decides a request: %+v", v.Order)
+	}
+	if tasks := b.pendingEvents(t); len(tasks) != 2 {
+		t.Fatalf("%d tasks queued, want the request's and the snapshot's", len(tasks))
+	}
+}
+
+// TestStoreChecksWhatItConcludesFromAGuess: when fn changes nothing on the
+// guessed (absent) document, change reads the stored one and asks fn
+// again, rather than report the guess as the order's state.
+func TestStoreChecksWhatItConcludesFromAGuess(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	ctx := context.Background()
+	in := b.intake()
+	b.take(t, in, "t-selfservice", "w-g1", snapshot("o-g", adapters.StatusPaid, time.Now()))
+	guess := absentGuess
+	var saw []bool
+	doc, _, err := b.store.change(ctx, "t-selfservice", "o-g", &guess, nil, func(doc *orderDoc) bool {
+		saw = append(saw, doc.Order != nil)
+		if doc.Order == nil {
+			return false // nothing to do to an order that is not there
+		}
+		doc.Conflict = "checked"
+		return true
+	})
+	if err != nil || len(saw) != 2 || saw[0] || !saw[1] {
+		t.Fatalf("fn saw documents %v (want the guess, then the stored one), err %v", saw, err)
+	}
+	if doc.Order == nil || doc.Conflict != "checked" {
+		t.Fatalf("change returned %+v", doc)
+	}
+	if raw, _ := b.rdb.Get(ctx, orderKey("t-selfservice", "o-g")).Result(); !strings.Contains(raw, "checked") {
+		t.Fatalf("not stored: %s", raw)
 	}
 }

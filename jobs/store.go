@@ -115,11 +115,22 @@ func (s *Store) update(ctx context.Context, adapterID, orderID string, fn func(d
 // storedDoc is a document as read from (or written to) Redis; present is
 // false for an order without one. doc, when set, is raw already decoded:
 // change starts from it instead of decoding raw again, and may modify it.
+// guess marks one that was not read but assumed (absentGuess).
 type storedDoc struct {
 	raw     []byte
 	present bool
 	doc     *orderDoc
+	guess   bool
 }
+
+// absentGuess is a document change may start from without reading it: the
+// order has none yet, as for the first snapshot of a new order. The
+// compare-and-set checks the guess; a wrong one answers with the document
+// that is there, so it costs no more round trips than the read it saves
+// (one for a right guess, two for a wrong one, as the read and the store).
+// When fn changes nothing on the guess, change reads the document after
+// all: nothing is concluded from a guess.
+var absentGuess = storedDoc{guess: true}
 
 // change is update starting from a document the caller already read (known,
 // nil to read it first), which saves that read, and taking or releasing the
@@ -131,14 +142,8 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 	var cur storedDoc
 	if known != nil {
 		cur = *known
-	} else {
-		raw, err := s.rdb.Get(ctx, key).Bytes()
-		switch {
-		case err == nil:
-			cur = storedDoc{raw: raw, present: true}
-		case !errors.Is(err, redis.Nil):
-			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
-		}
+	} else if err := s.read(ctx, key, &cur); err != nil {
+		return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 	}
 	for range maxTxRetries {
 		doc, err := cur.doc, error(nil)
@@ -150,6 +155,12 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 		}
 		before := factsOf(adapterID, orderID, doc) // console indexes (index.go)
 		if !fn(doc) {
+			if cur.guess { // not what is stored, maybe: look
+				if err := s.read(ctx, key, &cur); err != nil {
+					return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
+				}
+				continue
+			}
 			return doc, cur, nil
 		}
 		next, err := json.Marshal(doc)
@@ -214,6 +225,20 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 		}
 	}
 	return nil, storedDoc{}, fmt.Errorf("update order %s/%s: too much contention", adapterID, orderID)
+}
+
+// read sets cur to the document at key as it is stored.
+func (s *Store) read(ctx context.Context, key string, cur *storedDoc) error {
+	raw, err := s.rdb.Get(ctx, key).Bytes()
+	switch {
+	case err == nil:
+		*cur = storedDoc{raw: raw, present: true}
+	case errors.Is(err, redis.Nil):
+		*cur = storedDoc{}
+	default:
+		return err
+	}
+	return nil
 }
 
 func decodeDoc(key string, d storedDoc) (*orderDoc, error) {
