@@ -65,12 +65,15 @@ func (in *Intake) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err 
 		switch dup, stored, err := in.apply(ctx, ad, d); {
 		case err == nil && stored:
 			return dup, nil
-		case err != nil && ctx.Err() != nil:
-			// Redis did not answer in time: the queue would not either.
+		case err != nil && !errors.Is(err, errUnreadable):
+			// Redis failed or did not answer in time: the queue is the
+			// same Redis, and trying it too would make the sender wait
+			// twice for one 503 (a stalled Redis costs a timeout per round
+			// trip).
 			return false, fmt.Errorf("apply %s: %w", d.WebhookID, err)
 		}
-		// A snapshot for the workers, or a store that failed (a document
-		// that does not decode): the workers apply it, or retry and say why.
+		// A snapshot for the workers, or an order whose stored document
+		// does not decode: the workers apply it, or retry and say why.
 		return in.queue.enqueueMarked(ctx, d)
 	}
 	return in.queue.Enqueue(ctx, d)

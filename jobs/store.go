@@ -241,13 +241,17 @@ func (s *Store) read(ctx context.Context, key string, cur *storedDoc) error {
 	return nil
 }
 
+// errUnreadable wraps a stored document that does not decode: the
+// order's data is at fault, not Redis.
+var errUnreadable = errors.New("stored order document does not decode")
+
 func decodeDoc(key string, d storedDoc) (*orderDoc, error) {
 	doc := &orderDoc{}
 	if !d.present {
 		return doc, nil
 	}
 	if err := json.Unmarshal(d.raw, doc); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", key, err)
+		return nil, fmt.Errorf("decode %s: %w: %w", key, errUnreadable, err)
 	}
 	doc.upgrade()
 	return doc, nil
