@@ -332,7 +332,7 @@ func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now t
 		bk := ixKey(adapterID, ixBuyer, cf.buyer)
 		ops = append(ops,
 			indexOp{op: "za", key: bk, a: itoa(at), b: indexMember(orderID, cf.req)},
-			indexOp{op: "zt", key: bk, a: itoa(max(cutoff, ms(now.Add(-RepeatWindow))))},
+			indexOp{op: "zc", key: bk, a: itoa(max(cutoff, ms(now.Add(-RepeatWindow))))},
 			indexOp{op: "ex", key: bk, a: itoa(ms(now.Add(RepeatWindow)))},
 			indexOp{op: "rp", key: bk, a: ixKey(adapterID, ixRepeat), b: itoa(at), c: cf.buyer},
 		)
@@ -409,13 +409,22 @@ func indexLua(argBase int) string {
 	return `
 local nops = tonumber(ARGV[` + strconv.Itoa(argBase) + `] or "0") or 0
 local ai = ` + strconv.Itoa(argBase+1) + `
-local created = {}
+local created, cards = {}, {}
 for _ = 1, nops do
   local op, k, a, b, c = ARGV[ai], KEYS[tonumber(ARGV[ai+1])], ARGV[ai+2], ARGV[ai+3], ARGV[ai+4]
   ai = ai + 5
   if op == "za" then redis.call("ZADD", k, a, b)
   elseif op == "zr" then redis.call("ZREM", k, a)
   elseif op == "zt" then redis.call("ZREMRANGEBYSCORE", k, "-inf", "(" .. a)
+  elseif op == "zc" then
+    -- a buyer's set: counted, and trimmed only when the count could make
+    -- a repeat canceller (entries past the window matter only then; the
+    -- set expires a window after its latest entry anyway), for "rp"
+    local n = redis.call("ZCARD", k)
+    if n >= ` + strconv.Itoa(RepeatThreshold) + ` then
+      n = n - redis.call("ZREMRANGEBYSCORE", k, "-inf", "(" .. a)
+    end
+    cards[k] = n
   elseif op == "hi" then
     -- a field HINCRBY returns its delta for was created, maybe with the hash
     if redis.call("HINCRBY", k, a, b) == tonumber(b) then created[k] = true end
@@ -425,7 +434,7 @@ for _ = 1, nops do
   elseif op == "sx" then
     if a == "" then redis.call("SET", k, "1") else redis.call("SET", k, "1", "PX", a) end
   elseif op == "rp" then
-    if redis.call("ZCARD", k) >= ` + strconv.Itoa(RepeatThreshold) + ` then
+    if (cards[k] or redis.call("ZCARD", k)) >= ` + strconv.Itoa(RepeatThreshold) + ` then
       local rk = KEYS[tonumber(a)]
       local cur = redis.call("ZSCORE", rk, c)
       if (not cur) or tonumber(cur) < tonumber(b) then redis.call("ZADD", rk, b, c) end

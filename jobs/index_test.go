@@ -195,3 +195,38 @@ func TestStatsCountsRequestsByState(t *testing.T) {
 		t.Errorf("requests %d by state %v, want 5 = 3 cancelled + 1 denied + 1 pending", st.Requests, st.ByState)
 	}
 }
+
+// TestRepeatCancellerCountsTheWindowOnly: a buyer's set is trimmed only
+// when its count could make a repeat canceller, so cancellations older
+// than the window must be trimmed before that count decides: two of 40
+// days ago and one today are not three.
+func TestRepeatCancellerCountsTheWindowOnly(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	self := "t-selfservice"
+	now := time.Now().UTC()
+	cancel := func(o string, at time.Time) {
+		b.deliver(t, self, snapshot(o, adapters.StatusPaid, placed))
+		b.deliver(t, self, oldRequest(o, "q"+o, adapters.Buyer, "changed_mind", at))
+		b.waitState(t, self, o, adapters.Cancelled, "synced")
+	}
+	cancel("w1", now.Add(-40*24*time.Hour))
+	cancel("w2", now.Add(-40*24*time.Hour+time.Minute))
+	cancel("w3", now.Add(-3*time.Minute))
+	if _, err := b.rdb.ZScore(ctx, ixKey(self, ixRepeat), "b").Result(); err == nil {
+		t.Fatal("two cancellations of 40 days ago and one today made a repeat canceller")
+	}
+	if n := b.rdb.ZCard(ctx, ixKey(self, ixBuyer, "b")).Val(); n != 1 {
+		t.Errorf("the buyer's set holds %d, want the one in the window (trimmed when it reached three)", n)
+	}
+	cancel("w4", now.Add(-2*time.Minute))
+	cancel("w5", now.Add(-time.Minute))
+	if _, err := b.rdb.ZScore(ctx, ixKey(self, ixRepeat), "b").Result(); err != nil {
+		t.Fatalf("three cancellations today did not make a repeat canceller: %v", err)
+	}
+	rc, err := NewConsole(b.store).RepeatCancellers(ctx, self, 10)
+	if err != nil || len(rc) != 1 || rc[0].Cancellations != 3 {
+		t.Errorf("repeat cancellers %+v %v", rc, err)
+	}
+}

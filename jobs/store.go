@@ -56,9 +56,9 @@ const maxTxRetries = 100
 // the delivery's dedup key KEYS[4] exists, or -1 if its queueing mark
 // KEYS[3] does: Intake's checks, in the round trip that stores.
 var casScript = redis.NewScript(`
-if ARGV[7] == "1" then
+if ARGV[7] == "1" and redis.call("EXISTS", KEYS[3], KEYS[4]) > 0 then
   if redis.call("EXISTS", KEYS[4]) == 1 then return -2 end
-  if redis.call("EXISTS", KEYS[3]) == 1 then return -1 end
+  return -1
 end
 local cur = redis.call("GET", KEYS[1])
 if ARGV[1] == "0" then
