@@ -411,8 +411,6 @@ func (c *Console) Stats(ctx context.Context, adapterID string, since, until time
 			switch {
 			case field == cntOrders:
 				st.OrdersSeen += n
-			case field == cntLegacyRequests:
-				// Counted below from the states.
 			case field == cntSellerHit:
 				st.SellerStatHits += n
 			case strings.HasPrefix(field, cntState):
@@ -426,7 +424,8 @@ func (c *Console) Stats(ctx context.Context, adapterID string, since, until time
 			}
 		}
 	}
-	// Every request is counted once, under its current state.
+	// Every request is counted once, under its current state (a legacy
+	// cntLegacyRequests field falls through the switch unread).
 	for _, n := range st.ByState {
 		st.Requests += n
 	}

@@ -330,6 +330,7 @@ func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now t
 		r := after.request(cf.req)
 		at := ms(r.OccurredAt)
 		bk := ixKey(adapterID, ixBuyer, cf.buyer)
+		// "zc" counts the set for "rp", which follows it.
 		ops = append(ops,
 			indexOp{op: "za", key: bk, a: itoa(at), b: indexMember(orderID, cf.req)},
 			indexOp{op: "zc", key: bk, a: itoa(max(cutoff, ms(now.Add(-RepeatWindow))))},
@@ -434,7 +435,7 @@ for _ = 1, nops do
   elseif op == "sx" then
     if a == "" then redis.call("SET", k, "1") else redis.call("SET", k, "1", "PX", a) end
   elseif op == "rp" then
-    if (cards[k] or redis.call("ZCARD", k)) >= ` + strconv.Itoa(RepeatThreshold) + ` then
+    if cards[k] >= ` + strconv.Itoa(RepeatThreshold) + ` then
       local rk = KEYS[tonumber(a)]
       local cur = redis.call("ZSCORE", rk, c)
       if (not cur) or tonumber(cur) < tonumber(b) then redis.call("ZADD", rk, b, c) end
