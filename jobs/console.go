@@ -82,9 +82,6 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	if f.Initiator != "" {
 		sets = append(sets, ixKey(adapterID, ixInitiator, f.Initiator))
 	}
-	if len(sets) == 0 {
-		sets = append(sets, ixKey(adapterID, ixAll))
-	}
 	maxScore, minScore := "+inf", "-inf"
 	if !f.Until.IsZero() {
 		maxScore = "(" + itoa(ms(f.Until))
@@ -106,18 +103,27 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 			maxScore = itoa(n)
 		}
 	}
-	rdb := c.store.rdb
+	// Without a filter the walk merges the state sets: every request is
+	// in exactly one of them, so their union is every request (there is
+	// no set of all requests to write on every change, issue 17).
+	walk := &walker{rdb: c.store.rdb, max: maxScore, min: minScore}
+	if len(sets) == 0 {
+		for _, st := range allStates {
+			walk.keys = append(walk.keys, ixKey(adapterID, ixState, string(st)))
+		}
+	} else {
+		walk.keys, sets = sets[:1], sets[1:]
+	}
 	var picked []redis.Z
 	var lastSeen redis.Z
-	examined, offset, exhausted := 0, int64(0), false
-	batch := int64(f.Limit + 1)
+	examined, exhausted := 0, false
+	batch := f.Limit + 1
 	for len(picked) < f.Limit && examined < maxExamined {
-		zs, err := rdb.ZRevRangeByScoreWithScores(ctx, sets[0], &redis.ZRangeBy{Max: maxScore, Min: minScore, Offset: offset, Count: batch}).Result()
+		zs, done, err := walk.next(ctx, batch)
 		if err != nil {
 			return ListPage{}, fmt.Errorf("list %s: %w", adapterID, err)
 		}
-		offset += int64(len(zs))
-		exhausted = int64(len(zs)) < batch
+		exhausted = done
 		if f.Cursor != "" {
 			kept := zs[:0]
 			for _, z := range zs {
@@ -130,7 +136,7 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 			}
 			zs = kept
 		}
-		match, err := c.inAll(ctx, sets[1:], zs)
+		match, err := c.inAll(ctx, sets, zs)
 		if err != nil {
 			return ListPage{}, fmt.Errorf("list %s: %w", adapterID, err)
 		}
@@ -162,6 +168,85 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 		return ListPage{}, err
 	}
 	return ListPage{Items: rows, Next: next}, nil
+}
+
+// allStates are the states a request can be in: the state sets List
+// merges when it does not filter.
+var allStates = [...]adapters.State{adapters.AwaitingOrder, adapters.PendingResponse,
+	adapters.Cancelled, adapters.Denied, adapters.Escalated, adapters.Withdrawn}
+
+// walker goes through the members of one or more sorted sets within
+// [min, max], newest first (score, then member, descending: the order of
+// ZREVRANGEBYSCORE), as one ordered sequence.
+type walker struct {
+	rdb      redis.UniversalClient
+	keys     []string
+	max, min string
+	bufs     [][]redis.Z // per key: fetched and not yet handed out
+	offs     []int64     // per key: members fetched so far
+	done     []bool      // per key: nothing left to fetch
+}
+
+// next returns up to n more members in order, and whether that is the end.
+// Each key's buffer is filled to n members (or to its end) first, in one
+// round trip, so the n largest of the union are among the buffers.
+func (w *walker) next(ctx context.Context, n int) ([]redis.Z, bool, error) {
+	if w.bufs == nil {
+		w.bufs, w.offs, w.done = make([][]redis.Z, len(w.keys)), make([]int64, len(w.keys)), make([]bool, len(w.keys))
+	}
+	type fetch struct {
+		i    int
+		want int64
+		cmd  *redis.ZSliceCmd
+	}
+	var fs []fetch
+	_, err := w.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range w.keys {
+			if w.done[i] || len(w.bufs[i]) >= n {
+				continue
+			}
+			want := int64(n - len(w.bufs[i]))
+			fs = append(fs, fetch{i, want, p.ZRevRangeByScoreWithScores(ctx, k, &redis.ZRangeBy{Max: w.max, Min: w.min, Offset: w.offs[i], Count: want})})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	for _, f := range fs {
+		zs := f.cmd.Val()
+		w.bufs[f.i] = append(w.bufs[f.i], zs...)
+		w.offs[f.i] += int64(len(zs))
+		w.done[f.i] = int64(len(zs)) < f.want
+	}
+	out := make([]redis.Z, 0, n)
+	for len(out) < n {
+		best := -1
+		for i, b := range w.bufs {
+			if len(b) > 0 && (best < 0 || after(b[0], w.bufs[best][0])) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		out = append(out, w.bufs[best][0])
+		w.bufs[best] = w.bufs[best][1:]
+	}
+	end := true
+	for i := range w.keys {
+		end = end && w.done[i] && len(w.bufs[i]) == 0
+	}
+	return out, end, nil
+}
+
+// after reports whether a comes before b newest first: a higher score, or
+// the same score and a larger member.
+func after(a, b redis.Z) bool {
+	if a.Score != b.Score {
+		return a.Score > b.Score
+	}
+	return a.Member.(string) > b.Member.(string)
 }
 
 // inAll reports for each of zs whether it is a member of every set in

@@ -34,7 +34,12 @@ const (
 // Index names: sorted sets of request members (see indexMember) scored by
 // the request's occurred_at in Unix milliseconds, unless noted.
 const (
-	ixAll        = "all"        // every request
+	// ixLegacyAll held every request until issue 17; List merges the state
+	// sets instead. Nothing writes it now; a store unlinks it once a
+	// minute it writes an adapter's indexes (indexOps), so a set left by
+	// an earlier version, or by one still running in a rolling upgrade,
+	// goes away.
+	ixLegacyAll  = "all"
 	ixState      = "state"      // by current state (key part: the state)
 	ixReason     = "reason"     // by reason (key part: the reason)
 	ixInitiator  = "initiator"  // by initiator (key part: the party)
@@ -159,14 +164,13 @@ func factsOf(adapterID, orderID string, d *orderDoc) docFacts {
 		return f
 	}
 	f.reqs = make([]string, 0, len(d.Requests))
-	f.z = slicesGrow(f.z, 6*len(d.Requests))
+	f.z = slicesGrow(f.z, 5*len(d.Requests))
 	f.c = slicesGrow(f.c, 6*len(d.Requests))
 	for i := range d.Requests {
 		r := &d.Requests[i]
 		f.reqs = append(f.reqs, r.ID)
 		m, at := indexMember(orderID, r.ID), ms(r.OccurredAt)
 		f.z = append(f.z,
-			zfact{r.ID, ixKey(adapterID, ixAll), m, at},
 			zfact{r.ID, ixKey(adapterID, ixState, string(r.State)), m, at},
 			zfact{r.ID, ixKey(adapterID, ixReason, r.Reason), m, at},
 			zfact{r.ID, ixKey(adapterID, ixInitiator, string(r.Initiator)), m, at})
@@ -284,6 +288,11 @@ func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now t
 		ops = append(ops, indexOp{op: "za", key: z.key, a: itoa(z.score), b: z.member})
 		if !trimmed && (trim == nil || trim(z.key)) {
 			ops = append(ops, indexOp{op: "zt", key: z.key, a: itoa(cutoff)})
+		}
+	}
+	if len(ops) > 0 {
+		if k := ixKey(adapterID, ixLegacyAll); trim == nil || trim(k) {
+			ops = append(ops, indexOp{op: "ul", key: k})
 		}
 	}
 	var days []string
@@ -416,6 +425,7 @@ for _ = 1, nops do
   ai = ai + 5
   if op == "za" then redis.call("ZADD", k, a, b)
   elseif op == "zr" then redis.call("ZREM", k, a)
+  elseif op == "ul" then redis.call("UNLINK", k)
   elseif op == "zt" then redis.call("ZREMRANGEBYSCORE", k, "-inf", "(" .. a)
   elseif op == "zc" then
     -- a buyer's set: counted, and trimmed only when the count could make

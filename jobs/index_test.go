@@ -2,8 +2,13 @@ package jobs
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"sort"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
 )
@@ -228,5 +233,94 @@ func TestRepeatCancellerCountsTheWindowOnly(t *testing.T) {
 	rc, err := NewConsole(b.store).RepeatCancellers(ctx, self, 10)
 	if err != nil || len(rc) != 1 || rc[0].Cancellations != 3 {
 		t.Errorf("repeat cancellers %+v %v", rc, err)
+	}
+}
+
+// TestListMergesTheStateSets: without a filter List walks the union of the
+// state sets newest first, as one set of every request would be ordered
+// (score, then member, descending), through ties, windows and pages of
+// every size, and a set of all requests left by an earlier version is
+// neither read nor kept.
+func TestListMergesTheStateSets(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noServer: true})
+	ctx := context.Background()
+	ad := "t-merge"
+	base := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	type entry struct {
+		m  string
+		at int64
+	}
+	var all []entry
+	// 300 requests over six states, uneven, with many sharing a score
+	// (every third pair of requests at the same millisecond).
+	for i := range 300 {
+		st := allStates[(i*i+i/7)%len(allStates)]
+		if i%11 == 0 {
+			st = adapters.Cancelled
+		}
+		at := ms(base.Add(time.Duration(i/3) * time.Second))
+		m := indexMember(fmt.Sprintf("o%03d", (i*37)%300), fmt.Sprintf("r%d", i))
+		all = append(all, entry{m, at})
+		b.rdb.ZAdd(ctx, ixKey(ad, ixState, string(st)), redis.Z{Score: float64(at), Member: m})
+	}
+	// What an earlier version left: a set of all requests, stale.
+	b.rdb.ZAdd(ctx, ixKey(ad, ixLegacyAll), redis.Z{Score: float64(ms(base.Add(time.Hour))), Member: indexMember("gone", "r")})
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].at != all[j].at {
+			return all[i].at > all[j].at
+		}
+		return all[i].m > all[j].m
+	})
+	want := func(since, until time.Time) []string {
+		var out []string
+		for _, e := range all {
+			if (since.IsZero() || e.at >= ms(since)) && (until.IsZero() || e.at < ms(until)) {
+				o, r, _ := splitMember(e.m)
+				out = append(out, o+"/"+r)
+			}
+		}
+		return out
+	}
+	cons := NewConsole(b.store)
+	walk := func(f ListFilter) []string {
+		t.Helper()
+		var got []string
+		for range 400 {
+			p, err := cons.List(ctx, ad, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Items) > f.Limit && f.Limit > 0 {
+				t.Fatalf("page of %d, limit %d", len(p.Items), f.Limit)
+			}
+			for _, r := range p.Items {
+				got = append(got, r.OrderID+"/"+r.RequestID)
+			}
+			if f.Cursor = p.Next; f.Cursor == "" {
+				return got
+			}
+		}
+		t.Fatal("paging did not end")
+		return nil
+	}
+	since, until := base.Add(17*time.Second), base.Add(71*time.Second)
+	for _, limit := range []int{1, 2, 7, 50, 200} {
+		for _, w := range []struct{ since, until time.Time }{{}, {since, time.Time{}}, {time.Time{}, until}, {since, until}} {
+			got, exp := walk(ListFilter{Limit: limit, Since: w.since, Until: w.until}), want(w.since, w.until)
+			if !slices.Equal(got, exp) {
+				t.Errorf("limit %d, window %v–%v: %d rows, want %d\n got %v\nwant %v", limit, w.since, w.until, len(got), len(exp), got, exp)
+			}
+		}
+	}
+	// The first write of an adapter's indexes unlinks the stale set.
+	if _, _, err := b.store.change(ctx, ad, "o-new", nil, nil, func(d *orderDoc) bool {
+		d.Requests = append(d.Requests, storedRequest{ID: "r-new", State: adapters.Cancelled, Initiator: adapters.Buyer, Reason: "changed_mind", OccurredAt: base})
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.rdb.Exists(ctx, ixKey(ad, ixLegacyAll)).Val(); n != 0 {
+		t.Error("the set of all requests an earlier version left is still there after a write")
 	}
 }
