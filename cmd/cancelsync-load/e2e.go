@@ -88,6 +88,11 @@ func runE2E(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := loopbackAddr(*sinkAddr); err != nil {
 		return fmt.Errorf("-sink %w", err)
 	}
+	stopProfile, err := f.profile()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	n := f.count
 	prefix := "E" + f.runID + "-"
 	sk := newSink(prefix, n)

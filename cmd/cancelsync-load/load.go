@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -37,6 +39,7 @@ type loadFlags struct {
 	label       string
 	timeout     time.Duration
 	rate        float64
+	cpuprofile  string
 }
 
 func (f *loadFlags) register(fs *flag.FlagSet, defaultCount int) {
@@ -51,6 +54,24 @@ func (f *loadFlags) register(fs *flag.FlagSet, defaultCount int) {
 	fs.StringVar(&f.label, "label", "", "name of this run in the RESULT line")
 	fs.DurationVar(&f.timeout, "request-timeout", 10*time.Second, "timeout of one request")
 	fs.Float64Var(&f.rate, "rate", 0, "ingest: offer this many requests/s in total instead of as many as the connections carry")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write this process's CPU profile to the file (what the load generator itself costs)")
+}
+
+// profile starts the CPU profile -cpuprofile asks for; the returned func
+// stops it.
+func (f *loadFlags) profile() (func(), error) {
+	if f.cpuprofile == "" {
+		return func() {}, nil
+	}
+	out, err := os.Create(f.cpuprofile)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		_ = out.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = out.Close() }, nil
 }
 
 func (f *loadFlags) check() error {
@@ -339,6 +360,11 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := f.check(); err != nil {
 		return err
 	}
+	stopProfile, err := f.profile()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	s := &sender{client: newClient(f.connections, f.timeout), base: f.url, adapter: f.adapter, secret: f.secret}
 	placed := time.Now().Add(-time.Minute)
 	var seq atomic.Int64

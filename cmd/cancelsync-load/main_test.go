@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -20,9 +22,14 @@ func TestIngestAgainstBareBaseline(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	var out, errOut bytes.Buffer
-	err = runIngest(context.Background(), []string{"-url", srv.URL, "-count", "40", "-connections", "4", "-label", "t"}, &out, &errOut)
+	prof := filepath.Join(t.TempDir(), "load.pprof")
+	err = runIngest(context.Background(), []string{"-url", srv.URL, "-count", "40", "-connections", "4", "-label", "t", "-cpuprofile", prof}, &out, &errOut)
 	if err != nil {
 		t.Fatalf("%v: %s", err, errOut.String())
+	}
+	// A CPU profile is a gzipped protocol buffer, written when the run ends.
+	if b, err := os.ReadFile(prof); err != nil || len(b) < 20 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("-cpuprofile wrote no CPU profile (%d bytes): %v", len(b), err)
 	}
 	line := out.String()
 	for _, want := range []string{"RESULT mode=ingest label=t ", " n=40 ", " s202=40", " errors=0 "} {
