@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -498,16 +499,27 @@ func (c *Console) Stats(ctx context.Context, adapterID string, since, until time
 				st.OrdersSeen += n
 			case field == cntSellerHit:
 				st.SellerStatHits += n
+			case strings.HasPrefix(field, cntRequest):
+				if state, who, reason, ok := splitRequestCounter(field[len(cntRequest):]); ok {
+					st.ByState[state] += n
+					st.ByInitiator[who] += n
+					st.ByReason[reason] += n
+				}
 			case strings.HasPrefix(field, cntState):
-				add(st.ByState, field[len(cntState):], n)
+				st.ByState[field[len(cntState):]] += n
 			case strings.HasPrefix(field, cntReason):
-				add(st.ByReason, field[len(cntReason):], n)
+				st.ByReason[field[len(cntReason):]] += n
 			case strings.HasPrefix(field, cntInitiator):
-				add(st.ByInitiator, field[len(cntInitiator):], n)
+				st.ByInitiator[field[len(cntInitiator):]] += n
 			case strings.HasPrefix(field, cntDenial):
-				add(st.Denials, field[len(cntDenial):], n)
+				st.Denials[field[len(cntDenial):]] += n
 			}
 		}
+	}
+	// A counter that adds up to nothing (every request counted there moved
+	// on) is not listed.
+	for _, m := range []map[string]int64{st.ByState, st.ByReason, st.ByInitiator, st.Denials} {
+		maps.DeleteFunc(m, func(_ string, n int64) bool { return n == 0 })
 	}
 	// Every request is counted once, under its current state (a legacy
 	// cntLegacyRequests field falls through the switch unread).
@@ -519,10 +531,4 @@ func (c *Console) Stats(ctx context.Context, adapterID string, since, until time
 	}
 	st.PendingNow, st.Sync.Pending, st.Sync.Failed, st.Conflicts = pending.Val(), syncQ.Val(), syncF.Val(), conflicts.Val()
 	return st, nil
-}
-
-func add(m map[string]int64, k string, n int64) {
-	if n != 0 {
-		m[k] += n
-	}
 }

@@ -61,12 +61,35 @@ const (
 	// sum of its cntState fields (one command less per request, issue 17).
 	// Day hashes written before hold it; Stats ignores it.
 	cntLegacyRequests = "n"
-	cntState          = "s:" // + state: requests by current state
-	cntReason         = "r:" // + reason
-	cntInitiator      = "i:" // + initiator
-	cntDenial         = "d:" // + denial reason
-	cntSellerHit      = "ss" // requests that count against the seller
+	// cntRequest + state|initiator|reason counts requests by all three at
+	// once: one counter per request instead of one per dimension (issue
+	// 17); Stats adds them up by each. Day hashes written before hold
+	// cntState, cntReason and cntInitiator fields instead (or as well, on
+	// the day of an upgrade), which Stats adds in: a request counted there
+	// and changed since is -1 under its old combination here, so the sums
+	// stay right.
+	cntRequest   = "c:"
+	cntState     = "s:" // + state: requests by current state (before cntRequest)
+	cntReason    = "r:" // + reason (before cntRequest)
+	cntInitiator = "i:" // + initiator (before cntRequest)
+	cntDenial    = "d:" // + denial reason
+	cntSellerHit = "ss" // requests that count against the seller
 )
+
+// requestCounter is the cntRequest field of a request in state, by who,
+// for reason. The reason goes last: states and parties never hold '|', a
+// reason might.
+func requestCounter(state adapters.State, who adapters.Party, reason string) string {
+	return cntRequest + string(state) + "|" + string(who) + "|" + reason
+}
+
+// splitRequestCounter is requestCounter's inverse, given the field
+// without its prefix.
+func splitRequestCounter(f string) (state, who, reason string, ok bool) {
+	state, rest, ok1 := strings.Cut(f, "|")
+	who, reason, ok2 := strings.Cut(rest, "|")
+	return state, who, reason, ok1 && ok2
+}
 
 // ixKey names an index of an adapter. Parts are length-prefixed, as TaskID
 // does, so that no two distinct (adapter, name, parts) tuples share a key
@@ -165,7 +188,7 @@ func factsOf(adapterID, orderID string, d *orderDoc) docFacts {
 	}
 	f.reqs = make([]string, 0, len(d.Requests))
 	f.z = slicesGrow(f.z, 5*len(d.Requests))
-	f.c = slicesGrow(f.c, 6*len(d.Requests))
+	f.c = slicesGrow(f.c, 3*len(d.Requests))
 	for i := range d.Requests {
 		r := &d.Requests[i]
 		f.reqs = append(f.reqs, r.ID)
@@ -175,8 +198,7 @@ func factsOf(adapterID, orderID string, d *orderDoc) docFacts {
 			zfact{r.ID, ixKey(adapterID, ixReason, r.Reason), m, at},
 			zfact{r.ID, ixKey(adapterID, ixInitiator, string(r.Initiator)), m, at})
 		day := dayOf(r.OccurredAt)
-		f.c = append(f.c, cfact{r.ID, day, cntState + string(r.State)},
-			cfact{r.ID, day, cntReason + r.Reason}, cfact{r.ID, day, cntInitiator + string(r.Initiator)})
+		f.c = append(f.c, cfact{r.ID, day, requestCounter(r.State, r.Initiator, r.Reason)})
 		if r.State == adapters.PendingResponse && r.RespondBy != nil {
 			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixPending), m, ms(*r.RespondBy)})
 		}

@@ -324,3 +324,37 @@ func TestListMergesTheStateSets(t *testing.T) {
 		t.Error("the set of all requests an earlier version left is still there after a write")
 	}
 }
+
+// TestStatsAddsUpCountersOfBothVersions: a request counted by an earlier
+// version (one counter per state, reason and initiator) and answered by
+// this one (one counter per combination, -1 under the old one) adds up to
+// one request in its new state, whichever version wrote what.
+func TestStatsAddsUpCountersOfBothVersions(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{windows: adapters.Windows{ResponseWindow: time.Hour}})
+	ctx := context.Background()
+	ali := "t-aliexpress"
+	now := time.Now().UTC()
+	b.deliver(t, ali, snapshot("o1", adapters.StatusPaid, placed))
+	b.deliver(t, ali, oldRequest("o1", "r1", adapters.Buyer, "changed_mind", now.Add(-time.Minute)))
+	b.waitState(t, ali, "o1", adapters.PendingResponse, "synced")
+	day := ixKey(ali, ixDay, dayOf(now))
+	fields := b.rdb.HGetAll(ctx, day).Val()
+	if fields[requestCounter(adapters.PendingResponse, adapters.Buyer, "changed_mind")] != "1" || len(fields) != 2 {
+		t.Fatalf("today's counters %v, want the order and one request counter", fields)
+	}
+	// Rewrite today as an earlier version would have left it.
+	b.rdb.HDel(ctx, day, requestCounter(adapters.PendingResponse, adapters.Buyer, "changed_mind"))
+	b.rdb.HSet(ctx, day, cntState+"pending_response", 1, cntReason+"changed_mind", 1, cntInitiator+"buyer", 1)
+	b.deliver(t, ali, respond("o1", "r1", adapters.Seller, adapters.Accept))
+	b.waitState(t, ali, "o1", adapters.Cancelled, "synced")
+	st, err := NewConsole(b.store).Stats(ctx, ali, now, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Requests != 1 || len(st.ByState) != 1 || st.ByState["cancelled"] != 1 ||
+		len(st.ByReason) != 1 || st.ByReason["changed_mind"] != 1 || len(st.ByInitiator) != 1 || st.ByInitiator["buyer"] != 1 {
+		t.Errorf("stats %d requests, by state %v, reason %v, initiator %v; want one cancelled changed_mind request by the buyer",
+			st.Requests, st.ByState, st.ByReason, st.ByInitiator)
+	}
+}
