@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -340,11 +341,20 @@ func TestStatsAddsUpCountersOfBothVersions(t *testing.T) {
 	b.waitState(t, ali, "o1", adapters.PendingResponse, "synced")
 	day := ixKey(ali, ixDay, dayOf(now))
 	fields := b.rdb.HGetAll(ctx, day).Val()
-	if fields[requestCounter(adapters.PendingResponse, adapters.Buyer, "changed_mind")] != "1" || len(fields) != 2 {
+	// The request may have waited for its order first (awaiting_order,
+	// then 0): only the counters that hold something count here.
+	nonzero := 0
+	for f, v := range fields {
+		if v != "0" {
+			nonzero++
+		}
+		if strings.HasPrefix(f, cntRequest) {
+			b.rdb.HDel(ctx, day, f) // rewritten below as an earlier version would have left it
+		}
+	}
+	if fields[requestCounter(adapters.PendingResponse, adapters.Buyer, "changed_mind")] != "1" || nonzero != 2 {
 		t.Fatalf("today's counters %v, want the order and one request counter", fields)
 	}
-	// Rewrite today as an earlier version would have left it.
-	b.rdb.HDel(ctx, day, requestCounter(adapters.PendingResponse, adapters.Buyer, "changed_mind"))
 	b.rdb.HSet(ctx, day, cntState+"pending_response", 1, cntReason+"changed_mind", 1, cntInitiator+"buyer", 1)
 	b.deliver(t, ali, respond("o1", "r1", adapters.Seller, adapters.Accept))
 	b.waitState(t, ali, "o1", adapters.Cancelled, "synced")
