@@ -139,6 +139,9 @@ const (
 	Withdrawn       State = "withdrawn"
 )
 
+// States are every state a request can be in.
+var States = []State{AwaitingOrder, PendingResponse, Cancelled, Denied, Escalated, Withdrawn}
+
 // DenialReason says why a request was denied.
 type DenialReason string
 

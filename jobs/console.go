@@ -109,7 +109,7 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	// no set of all requests to write on every change, issue 17).
 	walk := &walker{rdb: c.store.rdb, max: maxScore, min: minScore}
 	if len(sets) == 0 {
-		for _, st := range allStates {
+		for _, st := range adapters.States {
 			walk.keys = append(walk.keys, ixKey(adapterID, ixState, string(st)))
 		}
 	} else {
@@ -170,11 +170,6 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	}
 	return ListPage{Items: rows, Next: next}, nil
 }
-
-// allStates are the states a request can be in: the state sets List
-// merges when it does not filter.
-var allStates = [...]adapters.State{adapters.AwaitingOrder, adapters.PendingResponse,
-	adapters.Cancelled, adapters.Denied, adapters.Escalated, adapters.Withdrawn}
 
 // walker goes through the members of one or more sorted sets within
 // [min, max], newest first (score, then member, descending: the order of

@@ -58,7 +58,7 @@ const (
 	cntOrders = "o" // orders whose first snapshot was placed that day
 	// cntLegacyRequests ("n") counted requests per day until every request
 	// counted once under its state was enough: the day's requests are the
-	// sum of its cntState fields (one command less per request, issue 17).
+	// sum of its requests by state (one command less per request, issue 17).
 	// Day hashes written before hold it; Stats ignores it.
 	cntLegacyRequests = "n"
 	// cntRequest + state|initiator|reason counts requests by all three at

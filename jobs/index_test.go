@@ -256,7 +256,7 @@ func TestListMergesTheStateSets(t *testing.T) {
 	// 300 requests over six states, uneven, with many sharing a score
 	// (every third pair of requests at the same millisecond).
 	for i := range 300 {
-		st := allStates[(i*i+i/7)%len(allStates)]
+		st := adapters.States[(i*i+i/7)%len(adapters.States)]
 		if i%11 == 0 {
 			st = adapters.Cancelled
 		}

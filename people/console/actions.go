@@ -20,7 +20,7 @@ import (
 var Reasons = adapters.Reasons
 
 // States a request can be in, for the list's filter.
-var States = []adapters.State{adapters.AwaitingOrder, adapters.PendingResponse, adapters.Cancelled, adapters.Denied, adapters.Escalated, adapters.Withdrawn}
+var States = adapters.States
 
 // validID is the id rule of adapters (fields.go), the one ingest enforces.
 var validID = adapters.ValidID
