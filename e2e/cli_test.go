@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,6 +126,49 @@ func TestServeOnTheShippedExampleConfig(t *testing.T) {
 	}
 	if code := s.stop(); code != 0 {
 		t.Fatalf("exit %d after SIGTERM\n%s", code, s.out.String())
+	}
+	// Log lines are written in batches (internal/groupwrite): every one of
+	// them is out before the process exits, the last one included.
+	// The example config logs text lines.
+	lines := strings.Split(strings.TrimSpace(s.out.String()), "\n")
+	if last := lines[len(lines)-1]; !strings.HasSuffix(last, "level=INFO msg=stopped") {
+		t.Fatalf("last line %q, want the line \"stopped\"", last)
+	}
+	if !strings.Contains(s.out.String(), "msg=webhook adapter=demo-posh") {
+		t.Fatalf("the webhook's line is missing:\n%s", s.out.String())
+	}
+}
+
+// TestAFailedStartWritesItsLinesInOrder: a service that cannot listen exits
+// 1 after its JSON log lines, the error last as a plain line, even though
+// service lines are written in batches.
+func TestAFailedStartWritesItsLinesInOrder(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r := startRedis(t)
+	path, listen := writeConfig(t, r.URL(), []adapterConf{{id: "s1", platform: "selfservice", baseURL: "http://127.0.0.1:9"}}, "")
+	raw := must(os.ReadFile(path))
+	if err := os.WriteFile(path, []byte(strings.Replace(string(raw), listen, ln.Addr().String(), 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runCLI(t, "serve", "--config", path)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 1 || len(lines) < 3 {
+		t.Fatalf("exit %d, output:\n%s\nwant exit 1 after the log lines and the error", code, out)
+	}
+	if !strings.Contains(lines[0], `"msg":"cancelsync starting"`) {
+		t.Errorf("first line %q, want \"cancelsync starting\"", lines[0])
+	}
+	failed := lines[len(lines)-2]
+	if !strings.Contains(failed, `"level":"ERROR"`) || !strings.Contains(failed, "address already in use") {
+		t.Errorf("line before last %q, want the JSON error line", failed)
+	}
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "cancelsync: ") || !strings.Contains(last, "address already in use") {
+		t.Errorf("last line %q, want the plain error after the JSON lines", last)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/config"
+	"github.com/cancelsync/cancelsync/internal/groupwrite"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -206,9 +207,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "dlq list", "dlq replay":
 		err = runDLQ(ctx, cmd, cfg, platforms, stdout)
 	default:
+		// A long-running service logs from many goroutines: its lines are
+		// written in batches under load (internal/groupwrite), and all of
+		// them before the error below or the exit.
+		lines := groupwrite.New(stderr, 0)
+		defer lines.Close()
+		log = newLogger(cfg, lines)
 		if cmd.pprof != "" {
 			stop, perr := startPprof(cmd.pprof, log)
 			if perr != nil {
+				lines.Close()
 				fmt.Fprintf(stderr, "cancelsync: %v\n", perr)
 				return exitError
 			}
@@ -230,6 +238,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return next, nil
 		}
 		err = runService(ctx, cmd.name, cfg, load, platforms, log, stdout)
+		lines.Close() // later lines go straight to stderr, after these
 	}
 	if err != nil {
 		log.Error("cancelsync: "+cmd.name+" failed", slog.String("error", err.Error()))
