@@ -208,15 +208,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runDLQ(ctx, cmd, cfg, platforms, stdout)
 	default:
 		// A long-running service logs from many goroutines: its lines are
-		// written in batches under load (internal/groupwrite), and all of
-		// them before the error below or the exit.
+		// written in batches under load (internal/groupwrite). Whatever
+		// else goes to stderr from here on joins the same queue, so it
+		// keeps its place after them, and all of it is written before run
+		// returns.
 		lines := groupwrite.New(stderr, 0)
 		defer lines.Close()
+		stderr = lines
 		log = newLogger(cfg, lines)
 		if cmd.pprof != "" {
 			stop, perr := startPprof(cmd.pprof, log)
 			if perr != nil {
-				lines.Close()
 				fmt.Fprintf(stderr, "cancelsync: %v\n", perr)
 				return exitError
 			}
@@ -238,7 +240,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return next, nil
 		}
 		err = runService(ctx, cmd.name, cfg, load, platforms, log, stdout)
-		lines.Close() // later lines go straight to stderr, after these
 	}
 	if err != nil {
 		log.Error("cancelsync: "+cmd.name+" failed", slog.String("error", err.Error()))
