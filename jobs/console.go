@@ -219,7 +219,7 @@ func (w *walker) next(ctx context.Context, n int) ([]redis.Z, bool, error) {
 	for len(out) < n {
 		best := -1
 		for i, b := range w.bufs {
-			if len(b) > 0 && (best < 0 || after(b[0], w.bufs[best][0])) {
+			if len(b) > 0 && (best < 0 || newer(b[0], w.bufs[best][0])) {
 				best = i
 			}
 		}
@@ -236,9 +236,9 @@ func (w *walker) next(ctx context.Context, n int) ([]redis.Z, bool, error) {
 	return out, end, nil
 }
 
-// after reports whether a comes before b newest first: a higher score, or
+// newer reports whether a comes before b newest first: a higher score, or
 // the same score and a larger member.
-func after(a, b redis.Z) bool {
+func newer(a, b redis.Z) bool {
 	if a.Score != b.Score {
 		return a.Score > b.Score
 	}
