@@ -364,3 +364,47 @@ func TestProofPlatformOutage(t *testing.T) {
 	}
 	proofAlive(t, s)
 }
+
+// TestProofRedisRestartLosesNoSync: 30 orders of a selfservice adapter
+// (snapshot and a buyer's request each) are accepted, and Redis (append-only,
+// fsync always) is stopped with SIGTERM about 100 ms later, in the middle of
+// their decisions and syncs, and started again 5 s after. Every order ends
+// cancelled and synced (v1 acknowledged by the platform) with the sweeper
+// off: a decision whose sync was cut by the restart (its acknowledgement
+// not stored) must queue the sync again by itself. The wait allows for
+// Asynq's recovery of a task whose dequeue reply the restart cut (its
+// lease runs out, then the recoverer's minute).
+func TestProofRedisRestartLosesNoSync(t *testing.T) {
+	t.Parallel()
+	const adapter = "shop-restart"
+	// The platform takes 50-250 ms to answer, as a real one does, so that
+	// syncs are in flight when Redis goes.
+	slow := func(n int, _ put, _ http.Header) int {
+		time.Sleep(time.Duration(50+(n*37)%200) * time.Millisecond)
+		return http.StatusOK
+	}
+	r := newRig(t, slow, "sweep_every: 0s\n", adapterConf{id: adapter, platform: "selfservice"})
+	s := r.serve(t)
+
+	orders, events := proofOrders(adapter, "RST", 30, time.Now())
+	var pairs [][]proofEvent
+	for i := 0; i < len(events); i += 2 {
+		pairs = append(pairs, events[i:i+2])
+	}
+	proofRun(30, pairs, func(evs []proofEvent) {
+		for _, ev := range evs {
+			if status, _, _, err := proofSend(s.url, ev); err != nil || status != http.StatusAccepted {
+				t.Errorf("%s %s: %d %v", ev.kind, ev.id, status, err)
+			}
+		}
+	})
+	time.Sleep(100 * time.Millisecond)
+	r.rs.Terminate()
+	time.Sleep(5 * time.Second)
+	r.rs.Start()
+
+	took := proofWaitAll(t, s.url, adapter, orders, 150*time.Second, proofSettled("cancelled", 1))
+	t.Logf("every order synced %v after Redis came back", took.Round(100*time.Millisecond))
+	proofSyncLog(t, r.p.received(), adapter, proofEach(orders, 1))
+	s.stopClean(t)
+}

@@ -176,6 +176,45 @@ type historyRec struct {
 	WebhookID string             `json:"w,omitempty"`
 }
 
+// clone is a deep copy of d: a change works on a copy of a document it
+// was handed, so that a store that fails leaves the caller's document as
+// it is stored (Store.change).
+func (d *orderDoc) clone() *orderDoc {
+	c := *d
+	if d.Order != nil {
+		o := *d.Order
+		o.ShippedAt = cloneTime(o.ShippedAt)
+		c.Order = &o
+	}
+	if d.Requests != nil {
+		c.Requests = make([]storedRequest, len(d.Requests))
+		for i, r := range d.Requests {
+			r.RespondBy = cloneTime(r.RespondBy)
+			if r.Refund != nil {
+				rf := *r.Refund
+				r.Refund = &rf
+			}
+			c.Requests[i] = r
+		}
+	}
+	if d.History != nil {
+		c.History = append(make([]historyRec, 0, len(d.History)), d.History...)
+	}
+	if d.Legacy != nil {
+		l := *d.Legacy
+		c.Legacy = &l
+	}
+	return &c
+}
+
+func cloneTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
+}
+
 // maxHistory bounds a busy order's document; the oldest entries go first.
 const maxHistory = 50
 

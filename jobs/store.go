@@ -114,7 +114,8 @@ func (s *Store) update(ctx context.Context, adapterID, orderID string, fn func(d
 
 // storedDoc is a document as read from (or written to) Redis; present is
 // false for an order without one. doc, when set, is raw already decoded:
-// change starts from it instead of decoding raw again, and may modify it.
+// change starts from a copy of it instead of decoding raw again, and never
+// modifies it.
 // guess marks one that was not read but assumed (absentGuess).
 type storedDoc struct {
 	raw     []byte
@@ -146,8 +147,15 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 		return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 	}
 	for range maxTxRetries {
-		doc, err := cur.doc, error(nil)
-		if doc == nil {
+		// fn changes a document of its own: one handed in (cur.doc) is
+		// copied, so that a store that fails (Redis down, a reply lost)
+		// leaves the caller holding the document as it is stored, and
+		// nothing acts on a change that was not.
+		var doc *orderDoc
+		var err error
+		if cur.doc != nil {
+			doc = cur.doc.clone()
+		} else {
 			doc, err = decodeDoc(key, cur)
 		}
 		if err != nil {

@@ -85,6 +85,27 @@ func (s *Server) Stop() {
 	s.cmd = nil
 }
 
+// Terminate stops the server as an operator's restart does (SIGTERM): it
+// finishes the command in hand, writes what it must and exits; the
+// clients' connections are closed under them.
+func (s *Server) Terminate() {
+	s.t.Helper()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// Start starts a stopped server again on the same port and data directory.
+func (s *Server) Start() {
+	s.t.Helper()
+	if s.cmd == nil {
+		s.start()
+	}
+}
+
 // Pause stops the server with SIGSTOP: it keeps its connections and its
 // port but answers nothing, a stalled Redis. The test's cleanup always
 // continues it (SIGCONT), before it is stopped.

@@ -1,0 +1,124 @@
+package jobs
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+// failScripts is a go-redis hook that fails the next n runs of the
+// store's compare-and-set as a Redis restart does: the command never ran.
+// Asynq's own scripts on the same client pass.
+type failScripts struct{ n atomic.Int32 }
+
+func (f *failScripts) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (f *failScripts) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if isCAS(cmd) && f.n.Add(-1) >= 0 {
+			err := errors.New("EOF (test: Redis restarted)")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (f *failScripts) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+var _ redis.Hook = (*failScripts)(nil)
+
+func isCAS(cmd redis.Cmder) bool {
+	args := cmd.Args()
+	if len(args) < 2 {
+		return false
+	}
+	switch cmd.Name() {
+	case "evalsha":
+		return args[1] == casScript.Hash()
+	case "eval":
+		src, _ := args[1].(string)
+		sum := sha1.Sum([]byte(src))
+		return hex.EncodeToString(sum[:]) == casScript.Hash()
+	}
+	return false
+}
+
+// TestChangeThatFailsLeavesTheCallersDocument: a change handed a decoded
+// document works on a copy, so a store that fails leaves the caller's
+// document as it is stored.
+func TestChangeThatFailsLeavesTheCallersDocument(t *testing.T) {
+	b := setup(t, setupOpts{noServer: true})
+	ctx := context.Background()
+	doc, err := b.store.update(ctx, "t-selfservice", "o-1", func(d *orderDoc) bool {
+		d.Requests = append(d.Requests, storedRequest{ID: "r-1", State: adapters.Cancelled, Version: 1})
+		d.Version = 1
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := &failScripts{}
+	b.rdb.AddHook(hook)
+	hook.n.Store(1)
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := storedDoc{raw: raw, present: true, doc: doc}
+	_, _, err = b.store.change(ctx, "t-selfservice", "o-1", &cur, nil, func(d *orderDoc) bool {
+		d.Acked = 1
+		d.Requests[0].Sync, d.Requests[0].Attempts = syncSynced, 1
+		return true
+	})
+	if err == nil {
+		t.Fatal("the store did not fail")
+	}
+	if doc.Acked != 0 || doc.Requests[0].Sync != "" || doc.Requests[0].Attempts != 0 {
+		t.Fatalf("a change that was not stored is in the caller's document: acked %d, sync %q, attempts %d",
+			doc.Acked, doc.Requests[0].Sync, doc.Requests[0].Attempts)
+	}
+}
+
+// TestAckNotStoredIsSyncedAgain: the decision's own (inline) sync reaches
+// the platform, but storing the acknowledgement fails (Redis restarting).
+// The task that decided must then queue the sync, which pushes the version
+// again under the same Idempotency-Key and records it: the version never
+// sits unsynced with no task to send it.
+func TestAckNotStoredIsSyncedAgain(t *testing.T) {
+	b := setup(t, setupOpts{})
+	hook := &failScripts{}
+	b.rdb.AddHook(hook)
+	b.platform.setScript(func(n int, w http.ResponseWriter) bool {
+		if n == 0 {
+			hook.n.Store(1) // the acknowledgement's compare-and-set
+		}
+		return false
+	})
+	const ad = "t-selfservice"
+	b.deliver(t, ad, snapshot("o-ack", adapters.StatusPaid, placed.Add(time.Minute)))
+	b.deliver(t, ad, request("o-ack", "r-ack", adapters.Buyer))
+	v := b.waitState(t, ad, "o-ack", adapters.Cancelled, syncSynced)
+	if v.Sync.Version != 1 {
+		t.Fatalf("synced version %d, want 1", v.Sync.Version)
+	}
+	puts := b.platform.received()
+	if len(puts) != 2 {
+		t.Fatalf("%d PUTs, want 2 (the inline one, then the queued sync)", len(puts))
+	}
+	if puts[0].IdempotencyKey != puts[1].IdempotencyKey || puts[0].Raw != puts[1].Raw {
+		t.Fatalf("the second PUT is not the first again: %q vs %q", puts[0].IdempotencyKey, puts[1].IdempotencyKey)
+	}
+}
