@@ -114,6 +114,8 @@ func TestConsoleTwinsOnTheBinary(t *testing.T) {
 	}
 	code, v = call("POST", "/v1/adapters/tw-ali/orders/T-2/cancellations", "tok-tw-ali", map[string]any{"reason": "other"}, "Idempotency-Key", "k-1")
 	want("cancellations (repeat)", code, 200, v)
+	code, v = call("POST", "/v1/adapters/tw-ali/orders/T-1/cancellations", "tok-tw-ali", map[string]any{"reason": "other"}, "Idempotency-Key", "k-1")
+	want("cancellations (the key on another order)", code, 422, v)
 	code, v = call("POST", "/v1/adapters/tw-ali/orders/T-2/cancellations", "tok-tw-ali", map[string]any{"reason": "other", "extra": 1})
 	want("cancellations (unknown field)", code, 400, v)
 	s.waitFor(t, "tw-ali", "T-1", "accepted", stateIs("cancelled", "synced"))

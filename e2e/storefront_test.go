@@ -49,7 +49,7 @@ func buyerToken(t *testing.T, sub string) string {
 	return tok
 }
 
-func storefrontCall(t *testing.T, s *service, method, adapter, orderID, tok, body string) (int, map[string]any, http.Header) {
+func storefrontCall(t *testing.T, s *service, method, adapter, orderID, tok, body string, hdr ...string) (int, map[string]any, http.Header) {
 	t.Helper()
 	var req *http.Request
 	var err error
@@ -64,6 +64,9 @@ func storefrontCall(t *testing.T, s *service, method, adapter, orderID, tok, bod
 		t.Fatal(err)
 	}
 	req.Header.Set("Origin", "https://shop.example")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
@@ -105,9 +108,14 @@ func TestStorefrontOnTheBinary(t *testing.T) {
 	if code, _, h := storefrontCall(t, s, "GET", "sf-self", "o-eligible", "", ""); code != 401 || h.Get("WWW-Authenticate") == "" {
 		t.Fatalf("no token: %d", code)
 	}
-	code, out, _ := storefrontCall(t, s, "POST", "sf-posh", "o-posh", tok, `{"reason":"changed_mind","comments":"wrong size"}`)
+	code, out, _ := storefrontCall(t, s, "POST", "sf-posh", "o-posh", tok, `{"reason":"changed_mind","comments":"wrong size"}`, "Idempotency-Key", "click-1")
 	if code != 202 || out["status"] != "queued" {
 		t.Fatalf("POST: %d %v", code, out)
+	}
+	// The key again on another order: refused, nothing queued for it.
+	if code, again, h := storefrontCall(t, s, "POST", "sf-posh", "o-late", tok, `{"reason":"changed_mind","comments":"wrong size"}`, "Idempotency-Key", "click-1"); code != 422 ||
+		again["type"] != "https://cancelsync.dev/problems/idempotency-key-reused" || h.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("the key on another order: %d %v", code, again)
 	}
 	v := s.waitFor(t, "sf-posh", "o-posh", "the buyer's request cancelled", stateIs("cancelled", "synced"))
 	if field(v, "cancellation", "request_id") != out["request_id"] || field(v, "cancellation", "refund", "method") != "platform_credit" {

@@ -45,8 +45,8 @@ type CancellationRow struct {
 }
 
 // ListFilter selects requests for List. Empty fields do not filter; Since
-// and Until bound occurred_at (Until exclusive); Limit defaults to 50, at
-// most 200.
+// and Until bound occurred_at (Until exclusive), within what the indexes
+// hold (see span); Limit defaults to 50, at most 200.
 type ListFilter struct {
 	State, Reason, Initiator string
 	Since, Until             time.Time
@@ -55,10 +55,13 @@ type ListFilter struct {
 }
 
 // ListPage is one page of List, newest first. Next is the cursor of the
-// following page, empty on the last one.
+// following page, empty on the last one. Since and Until are the period
+// the list covered: the filter's, clamped to what the indexes hold.
 type ListPage struct {
 	Items []CancellationRow `json:"items"`
 	Next  string            `json:"next_cursor"`
+	Since time.Time         `json:"since"`
+	Until time.Time         `json:"until"`
 }
 
 // maxExamined bounds the members one List call looks at when filters
@@ -83,13 +86,8 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	if f.Initiator != "" {
 		sets = append(sets, ixKey(adapterID, ixInitiator, f.Initiator))
 	}
-	maxScore, minScore := "+inf", "-inf"
-	if !f.Until.IsZero() {
-		maxScore = "(" + itoa(ms(f.Until))
-	}
-	if !f.Since.IsZero() {
-		minScore = itoa(ms(f.Since))
-	}
+	f.Since, f.Until = c.store.clampRange(f.Since, f.Until)
+	maxScore, minScore := "("+itoa(ms(f.Until)), itoa(ms(f.Since))
 	var curScore int64
 	var curMember string
 	if f.Cursor != "" {
@@ -100,7 +98,7 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 			return ListPage{}, ErrBadCursor
 		}
 		curScore, curMember = n, m
-		if f.Until.IsZero() || n < ms(f.Until) {
+		if n < ms(f.Until) {
 			maxScore = itoa(n)
 		}
 	}
@@ -168,7 +166,7 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	if err != nil {
 		return ListPage{}, err
 	}
-	return ListPage{Items: rows, Next: next}, nil
+	return ListPage{Items: rows, Next: next, Since: f.Since, Until: f.Until}, nil
 }
 
 // walker goes through the members of one or more sorted sets within
@@ -359,22 +357,18 @@ func (c *Console) Latest(ctx context.Context, adapterID, list string, since, unt
 	default:
 		return nil, fmt.Errorf("no list %q", list)
 	}
-	zs, err := c.store.rdb.ZRevRangeByScoreWithScores(ctx, key, scoreRange(since, until, int64(limit))).Result()
+	zs, err := c.store.rdb.ZRevRangeByScoreWithScores(ctx, key, c.scoreRange(since, until, int64(limit))).Result()
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", list, adapterID, err)
 	}
 	return c.rows(ctx, adapterID, zs)
 }
 
-func scoreRange(since, until time.Time, limit int64) *redis.ZRangeBy {
-	r := &redis.ZRangeBy{Min: "-inf", Max: "+inf", Count: limit}
-	if !since.IsZero() {
-		r.Min = itoa(ms(since))
-	}
-	if !until.IsZero() {
-		r.Max = "(" + itoa(ms(until))
-	}
-	return r
+// scoreRange is [since, until) clamped to what the indexes hold (a zero
+// bound: all they hold), as a range of scores.
+func (c *Console) scoreRange(since, until time.Time, limit int64) *redis.ZRangeBy {
+	since, until = c.store.clampRange(since, until)
+	return &redis.ZRangeBy{Min: itoa(ms(since)), Max: "(" + itoa(ms(until)), Count: limit}
 }
 
 // Conflict is an order flagged with a conflict (shipped after cancel).
@@ -386,7 +380,7 @@ type Conflict struct {
 // Conflicts lists the adapter's orders with a conflict whose latest
 // snapshot falls in [since, until), newest first.
 func (c *Console) Conflicts(ctx context.Context, adapterID string, since, until time.Time, limit int) ([]Conflict, error) {
-	zs, err := c.store.rdb.ZRevRangeByScoreWithScores(ctx, ixKey(adapterID, ixConflicts), scoreRange(since, until, int64(limit))).Result()
+	zs, err := c.store.rdb.ZRevRangeByScoreWithScores(ctx, ixKey(adapterID, ixConflicts), c.scoreRange(since, until, int64(limit))).Result()
 	if err != nil {
 		return nil, fmt.Errorf("conflicts %s: %w", adapterID, err)
 	}
@@ -458,16 +452,11 @@ type Stats struct {
 }
 
 // Stats sums the adapter's day counters from since's day to until's day
-// (UTC, inclusive) and adds the current pending and sync figures. Orders
-// count on the day they were placed, requests on the day they occurred.
+// (UTC, inclusive; clamped to the days the indexes hold, see span) and
+// adds the current pending and sync figures. Orders count on the day they
+// were placed, requests on the day they occurred.
 func (c *Console) Stats(ctx context.Context, adapterID string, since, until time.Time) (*Stats, error) {
-	first, last := since.UTC().Truncate(24*time.Hour), until.UTC().Truncate(24*time.Hour)
-	if last.Before(first) {
-		first, last = last, first
-	}
-	if oldest := c.store.now().UTC().Add(-c.store.retention()).Truncate(24 * time.Hour); first.Before(oldest) {
-		first = oldest // nothing older is kept
-	}
+	first, last := c.store.clampDays(since, until)
 	st := &Stats{Adapter: adapterID, Since: dayOf(first), Until: dayOf(last),
 		ByState: map[string]int64{}, ByReason: map[string]int64{}, ByInitiator: map[string]int64{}, Denials: map[string]int64{}}
 	rdb := c.store.rdb

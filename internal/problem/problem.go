@@ -34,6 +34,7 @@ type Kind struct {
 //	method-not-allowed      405 (with Allow)
 //	payload-too-large       413 body over max_body_bytes
 //	unsupported-media-type  415 content type not JSON
+//	idempotency-key-reused  422 an Idempotency-Key repeated with another order or body
 //	rate-limited            429 too many storefront requests (with Retry-After)
 //	unavailable             503 enqueue or store failed, not ready (Retry-After on ingest and read API)
 //	internal                500 a bug; the log has the stack
@@ -48,10 +49,15 @@ var (
 	MethodNotAllowed = Kind{Base + "method-not-allowed", "Method not allowed"}
 	TooLarge         = Kind{Base + "payload-too-large", "Payload too large"}
 	MediaType        = Kind{Base + "unsupported-media-type", "Unsupported media type"}
+	KeyReused        = Kind{Base + "idempotency-key-reused", "Idempotency key reused"}
 	RateLimited      = Kind{Base + "rate-limited", "Too many requests"}
 	Unavailable      = Kind{Base + "unavailable", "Service unavailable"}
 	Internal         = Kind{Base + "internal", "Internal server error"}
 )
+
+// KeyReusedDetail is the detail of a KeyReused problem, in the words
+// clients of other idempotent APIs (Stripe's) already know.
+const KeyReusedDetail = "Keys for idempotent requests can only be used with the same parameters they were first used with: this Idempotency-Key was first used with another order or body"
 
 // Doc is a problem document as it goes on the wire.
 type Doc struct {

@@ -38,11 +38,13 @@ type queued struct {
 }
 
 // deliveryID names a console action's delivery. With an Idempotency-Key
-// the id derives from it, so the queue's dedup window answers a repeat
-// "duplicate" instead of acting twice; else it is random.
-func deliveryID(kind, adapterID, idemKey string) string {
+// the id derives from it and the request's fingerprint, so the queue's
+// dedup window answers a repeat "duplicate" instead of acting twice, and
+// never takes another order's request for a repeat (even once the key's
+// fingerprint has expired); else it is random.
+func deliveryID(kind, adapterID, idemKey, fp string) string {
 	if idemKey != "" {
-		sum := sha256.Sum256([]byte(adapterID + "\x00" + kind + "\x00" + idemKey))
+		sum := sha256.Sum256([]byte(adapterID + "\x00" + kind + "\x00" + idemKey + "\x00" + fp))
 		return "console-" + kind + "-" + hex.EncodeToString(sum[:12])
 	}
 	b := make([]byte, 12)
@@ -62,9 +64,13 @@ func (c *Console) respond(ctx context.Context, ad *adapters.Adapter, orderID, re
 	case decision != string(adapters.Accept) && decision != string(adapters.Decline):
 		return queued{}, &fieldError{"decision", `must be "accept" or "decline"`}
 	}
+	fp, err := c.checkKey(ctx, "response", ad.ID, idemKey, orderID, struct{ RequestID, Decision string }{requestID, decision})
+	if err != nil {
+		return queued{}, err
+	}
 	now := c.o.Now().UTC()
 	d := jobs.Delivery{
-		AdapterID: ad.ID, WebhookID: deliveryID("response", ad.ID, idemKey), ReceivedAt: now,
+		AdapterID: ad.ID, WebhookID: deliveryID("response", ad.ID, idemKey, fp), ReceivedAt: now,
 		Event: adapters.Event{Type: adapters.CancellationResponded, Cancellation: &adapters.Cancellation{
 			Type: adapters.CancellationResponded, OrderID: orderID, RequestID: requestID, OccurredAt: now.Truncate(time.Millisecond),
 			Decision: adapters.Decision(decision), Responder: adapters.Seller,
@@ -83,8 +89,12 @@ func (c *Console) cancel(ctx context.Context, ad *adapters.Adapter, orderID, rea
 	case utf8.RuneCountInString(comments) > adapters.MaxComments:
 		return queued{}, &fieldError{"comments", "at most " + strconv.Itoa(adapters.MaxComments) + " characters"}
 	}
+	fp, err := c.checkKey(ctx, "cancel", ad.ID, idemKey, orderID, struct{ Reason, Comments string }{reason, comments})
+	if err != nil {
+		return queued{}, err
+	}
 	now := c.o.Now().UTC()
-	wid := deliveryID("cancel", ad.ID, idemKey)
+	wid := deliveryID("cancel", ad.ID, idemKey, fp)
 	requestID := "mc-" + wid[len("console-cancel-"):]
 	d := jobs.Delivery{
 		AdapterID: ad.ID, WebhookID: wid, ReceivedAt: now,
@@ -94,6 +104,25 @@ func (c *Console) cancel(ctx context.Context, ad *adapters.Adapter, orderID, rea
 		}},
 	}
 	return c.enqueue(ctx, d, requestID)
+}
+
+// checkKey returns the fingerprint of an action with an Idempotency-Key
+// once the key is bound to it, errKeyReused if the key is bound to
+// another; without a key, "" and nothing to check.
+func (c *Console) checkKey(ctx context.Context, kind, adapterID, idemKey, orderID string, body any) (string, error) {
+	if idemKey == "" {
+		return "", nil
+	}
+	fp := fingerprint(orderID, body)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := c.claimKey(ctx, kind, adapterID, idemKey, fp); err != nil {
+		if errors.Is(err, errKeyReused) {
+			return "", err
+		}
+		return "", fmt.Errorf("idempotency key: %w", err)
+	}
+	return fp, nil
 }
 
 func (c *Console) enqueue(ctx context.Context, d jobs.Delivery, requestID string) (queued, error) {
@@ -237,6 +266,8 @@ func errStatus(err error) (status int, fe *fieldError) {
 		return 400, fe
 	case errors.Is(err, jobs.ErrNotFound):
 		return 404, nil
+	case errors.Is(err, errKeyReused):
+		return 422, nil
 	default:
 		return 503, nil
 	}

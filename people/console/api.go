@@ -71,6 +71,8 @@ func (c *Console) apiFail(ctx *gin.Context, err error) {
 			adapters.FieldError{Field: fe.Field, Message: fe.Message})
 	case 404:
 		problem.Write(ctx, http.StatusNotFound, problem.NotFound, "not found")
+	case 422:
+		problem.Write(ctx, http.StatusUnprocessableEntity, problem.KeyReused, problem.KeyReusedDetail)
 	default:
 		c.o.Logger.LogAttrs(ctx.Request.Context(), slog.LevelError, "console", slog.String("path", ctx.FullPath()), slog.String("error", err.Error()))
 		ctx.Header("Retry-After", "1")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
@@ -30,6 +31,7 @@ const adminToken = "admin-token-for-tests"
 // token tok-a) and "shop-b" (tok-b).
 type rig struct {
 	srv   *httptest.Server
+	rdb   *redis.Client
 	mu    sync.Mutex
 	ads   map[string]*adapters.Adapter
 	queue *jobs.Queue
@@ -38,7 +40,7 @@ type rig struct {
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	rdb := redistest.Start(t, redistest.Options{}).Client()
-	r := &rig{ads: map[string]*adapters.Adapter{}}
+	r := &rig{rdb: rdb, ads: map[string]*adapters.Adapter{}}
 	for id, tok := range map[string]string{"shop-a": "tok-a", "shop-b": "tok-b"} {
 		ad, err := registry.Default()["aliexpress"].New(adapters.Settings{
 			ID: id, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, MerchantTokens: []string{tok},

@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
 )
 
@@ -395,9 +396,13 @@ func (c *Console) afterAction(ctx *gin.Context, to string, q queued, err error) 
 			return
 		}
 		v := c.base(ctx, "Not done", adapterOf(ctx))
-		v.Error = "Not found."
-		if fe != nil {
+		switch {
+		case fe != nil:
 			v.Error = fe.Error()
+		case status == http.StatusUnprocessableEntity:
+			v.Error = problem.KeyReusedDetail + ". Nothing was done."
+		default:
+			v.Error = "Not found."
 		}
 		c.render(ctx, status, "message.html", v)
 		return

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -75,14 +76,21 @@ func (h *handler) post(c *gin.Context) {
 	if !ok {
 		return
 	}
-	first := claim{RequestID: newRequestID(), OrderID: p.Order.ID, OccurredAt: now, Reason: body.Reason, Comments: body.Comments}
+	mine := claim{RequestID: newRequestID(), OrderID: p.Order.ID, OccurredAt: now, Reason: body.Reason, Comments: body.Comments}
+	first := mine
 	if idemKey != "" {
 		// A repeated key gets the first answer: its request is queued
 		// again under the same id, which the queue's dedup makes a no-op,
 		// so the answer is never sent before that request is durable.
-		first, err = h.idem.claim(ctx, idemRedisKey(a.ID, buyerID, idemKey), first)
+		first, err = h.idem.claim(ctx, idemRedisKey(a.ID, buyerID, idemKey), mine)
 		if err != nil {
 			h.unavailable(c, "idempotency", a.ID, err)
+			return
+		}
+		// With another order or body the first answer would be about a
+		// request this one is not: refused, nothing queued.
+		if first.fingerprint() != mine.fingerprint() {
+			problem.Write(c, http.StatusUnprocessableEntity, problem.KeyReused, problem.KeyReusedDetail)
 			return
 		}
 	}
@@ -181,6 +189,16 @@ type claim struct {
 	OccurredAt time.Time `json:"t"`
 	Reason     string    `json:"re"`
 	Comments   string    `json:"c,omitempty"`
+}
+
+// fingerprint is what a repeat of an Idempotency-Key must match: the order
+// and the SHA-256 of the canonical body (the fields as read, so spacing,
+// field order and an empty "comments" do not count). Derived from the
+// claim, so a claim stored before fingerprints existed compares too.
+func (c claim) fingerprint() [sha256.Size]byte {
+	body, _ := json.Marshal(requestBody{Reason: c.Reason, Comments: c.Comments}) // two strings: cannot fail
+	digest := sha256.Sum256(body)
+	return sha256.Sum256(append([]byte(strconv.Itoa(len(c.OrderID))+":"+c.OrderID), digest[:]...))
 }
 
 // idempotency keeps each Idempotency-Key's first request for

@@ -249,9 +249,9 @@ func TestRequestValidation(t *testing.T) {
 	}
 }
 
-// TestIdempotency on a real redis-server: a repeated key gets the first
-// answer and queues nothing new, racing POSTs with one key give one
-// request, and the key is the buyer's own.
+// TestIdempotency on a real redis-server: a repeated key with the same
+// order and body gets the first answer and queues nothing new, racing
+// POSTs with one key give one request, and the key is the buyer's own.
 func TestIdempotency(t *testing.T) {
 	r := newRig(t, rigOpts{real: true})
 	r.order(t, "self", "o-1", "b-1", adapters.StatusPaid, r.now.Add(-time.Hour))
@@ -261,7 +261,7 @@ func TestIdempotency(t *testing.T) {
 
 	first := r.do(t, r.router, "POST", path("self", "o-1"), tok, `{"reason":"changed_mind"}`, key)
 	r.now = r.now.Add(time.Minute)
-	again := r.do(t, r.router, "POST", path("self", "o-1"), tok, `{"reason":"other"}`, key)
+	again := r.do(t, r.router, "POST", path("self", "o-1"), tok, `{ "comments": "", "reason": "changed_mind" }`, key)
 	if first.status != 202 || again.status != 202 || first.raw != again.raw {
 		t.Fatalf("first %d %s, again %d %s", first.status, first.raw, again.status, again.raw)
 	}
@@ -297,6 +297,50 @@ func TestIdempotency(t *testing.T) {
 	}
 	if q := r.pending(t); len(q) != 3 {
 		t.Fatalf("%d tasks queued, want 3 (first, other buyer, one race)", len(q))
+	}
+}
+
+// TestIdempotencyKeyBoundToOrderAndBody: a key repeated with another order
+// or another body is a 422 that queues nothing, so the other order is
+// never answered for a request it did not get; the first order's request
+// stands.
+func TestIdempotencyKeyBoundToOrderAndBody(t *testing.T) {
+	r := newRig(t, rigOpts{real: true})
+	r.order(t, "self", "o-1", "b-1", adapters.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "self", "o-2", "b-1", adapters.StatusPaid, r.now.Add(-time.Hour))
+	tok := r.buyerToken(t, "b-1")
+	key := map[string]string{"Idempotency-Key": "click-1"}
+
+	first := r.do(t, r.router, "POST", path("self", "o-1"), tok, `{"reason":"changed_mind","comments":"too late"}`, key)
+	if first.status != 202 {
+		t.Fatalf("first: %d %s", first.status, first.raw)
+	}
+	for _, c := range []struct{ what, order, body string }{
+		{"another order", "o-2", `{"reason":"changed_mind","comments":"too late"}`},
+		{"another reason", "o-1", `{"reason":"other","comments":"too late"}`},
+		{"other comments", "o-1", `{"reason":"changed_mind"}`},
+	} {
+		a := r.do(t, r.router, "POST", path("self", c.order), tok, c.body, key)
+		if a.status != 422 || a.header.Get("Content-Type") != "application/problem+json" ||
+			a.body["type"] != "https://cancelsync.dev/problems/idempotency-key-reused" ||
+			!strings.Contains(fmt.Sprint(a.body["detail"]), "same parameters") {
+			t.Errorf("%s with the key: %d %s, want 422 idempotency-key-reused", c.what, a.status, a.raw)
+		}
+	}
+	same := r.do(t, r.router, "POST", path("self", "o-1"), tok, `{"comments":"too late","reason":"changed_mind"}`, key)
+	if same.status != 202 || same.raw != first.raw {
+		t.Errorf("same order and body: %d %s, want the first answer %s", same.status, same.raw, first.raw)
+	}
+	q := r.pending(t)
+	if len(q) != 1 || q[0].Event.Cancellation.OrderID != "o-1" || q[0].Event.Cancellation.Reason != "changed_mind" {
+		t.Fatalf("queued %+v, want o-1's first request only", q)
+	}
+	r.runPending(t)
+	if g := r.do(t, r.router, "GET", path("self", "o-2"), tok, "", nil); g.status != 200 || g.body["cancellation"] != nil {
+		t.Errorf("o-2 after the refused key: %d %s, want no request", g.status, g.raw)
+	}
+	if g := r.do(t, r.router, "GET", path("self", "o-1"), tok, "", nil); g.body["cancellation"] == nil {
+		t.Errorf("o-1: %s, want its request", g.raw)
 	}
 }
 
