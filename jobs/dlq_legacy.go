@@ -39,12 +39,12 @@ const adoptSlack = time.Minute
 // the last adoption that it does not hold.
 func (d *DeadLetters) adoptArchived(ctx context.Context) error {
 	rdb := d.queue.rdb
-	from, err := rdb.Get(ctx, adoptedKey).Int64()
+	adopted, err := rdb.Get(ctx, adoptedKey).Int64()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("dead letter: %w", err)
 	}
-	from = max(from-int64(adoptSlack/time.Second), 0)
-	newest := from
+	from := max(adopted-int64(adoptSlack/time.Second), 0)
+	newest := adopted
 	cutoff := d.store.now().Add(-d.store.retention())
 	for offset := int64(0); ; offset += deadPage {
 		zs, err := rdb.ZRangeByScoreWithScores(ctx, asynqArchived, &redis.ZRangeBy{
@@ -61,6 +61,9 @@ func (d *DeadLetters) adoptArchived(ctx context.Context) error {
 		if len(zs) < deadPage {
 			break
 		}
+	}
+	if newest == adopted {
+		return nil
 	}
 	if err := rdb.Set(ctx, adoptedKey, newest, 0).Err(); err != nil {
 		return fmt.Errorf("dead letter: %w", err)

@@ -240,16 +240,19 @@ func TestArchivedDeadLetterOfThePreviousRelease(t *testing.T) {
 	failSync(t, b, ad, "o-new")
 	// The previous release: archived, and the document stored as failed
 	// without the record (a plain SET, as its script wrote no record).
-	old := &orderDoc{Version: 1, Requests: []storedRequest{{ID: "cr-old", Initiator: adapters.Buyer, Reason: "other",
-		OccurredAt: time.Now().UTC(), State: adapters.Cancelled, Version: 1, Sync: syncFailed, Attempts: 3, LastError: "HTTP 503"}}}
-	raw, _ := json.Marshal(old)
-	if err := b.rdb.Set(ctx, orderKey(ad, "o-old"), raw, 0).Err(); err != nil {
-		t.Fatal(err)
+	legacy := func(orderID string) {
+		old := &orderDoc{Version: 1, Requests: []storedRequest{{ID: "cr-" + orderID, Initiator: adapters.Buyer, Reason: "other",
+			OccurredAt: time.Now().UTC(), State: adapters.Cancelled, Version: 1, Sync: syncFailed, Attempts: 3, LastError: "HTTP 503"}}}
+		raw, _ := json.Marshal(old)
+		if err := b.rdb.Set(ctx, orderKey(ad, orderID), raw, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		r := old.atVersion(1)
+		if err := b.worker.syncer.deadLetter(ctx, b.adapters[ad], orderID, unsentUpdate{u: r.update(orderID)}, 3, "HTTP 503"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	r := old.atVersion(1)
-	if err := b.worker.syncer.deadLetter(ctx, b.adapters[ad], "o-old", unsentUpdate{u: r.update("o-old")}, 3, "HTTP 503"); err != nil {
-		t.Fatal(err)
-	}
+	legacy("o-old")
 	if n := b.rdb.ZCard(ctx, ixKey(ad, ixDead)).Val(); n != 1 {
 		t.Fatalf("record holds %d ids before the read, want o-new's alone", n)
 	}
@@ -267,8 +270,21 @@ func TestArchivedDeadLetterOfThePreviousRelease(t *testing.T) {
 			l = x
 		}
 	}
-	if l.RequestID != "cr-old" || l.Version != 1 || l.Attempts != 3 || l.LastError != "HTTP 503" {
+	if l.RequestID != "cr-o-old" || l.Version != 1 || l.Attempts != 3 || l.LastError != "HTTP 503" {
 		t.Fatalf("the previous release's dead letter: %+v", l)
+	}
+	// Reads look at the archive's newest entries only, and still see one
+	// archived after the last read.
+	mark := b.rdb.Get(ctx, adoptedKey).Val()
+	if n, _ := b.dlq.Size(ctx); n != 2 || b.rdb.Get(ctx, adoptedKey).Val() != mark {
+		t.Fatalf("a read with nothing new: Size %d, adopted up to %q, was %q", n, b.rdb.Get(ctx, adoptedKey).Val(), mark)
+	}
+	legacy("o-old2")
+	if n, err := b.dlq.Size(ctx); err != nil || n != 3 {
+		t.Fatalf("Size after a second archived entry = %d, %v; want 3", n, err)
+	}
+	if _, err := b.dlq.Replay(ctx, []string{deadLetterID(ad, "o-old2", 1, 0)}); err != nil {
+		t.Fatal(err)
 	}
 	if all, err := b.dlq.List(ctx); err != nil || len(all) != 2 {
 		t.Fatalf("List = %+v, %v", all, err)
