@@ -34,7 +34,9 @@ const (
 
 // deadAdaptersKey is the set of adapters that have had a dead letter, so
 // that List and Size find every adapter's record without a SCAN. It only
-// grows, by one member per adapter.
+// grows, by one member per adapter. It has no adapter's hash tag: the
+// compare-and-set already writes keys of two tags, which holds on one
+// Redis (README.md), not Cluster.
 const deadAdaptersKey = "cancelsync:dlq:adapters"
 
 // deadLetterID names the dead letter of round round of version's sync. It
@@ -129,7 +131,8 @@ func recordOf(ctx context.Context, rdb redis.UniversalClient, adapterID string, 
 	out := []DeadLetter{}
 	key := ixKey(adapterID, ixDead)
 	// The next page starts at the last score read, past the ids already
-	// read at that score: an entry replayed meanwhile shifts no page.
+	// read at that score: an entry replayed meanwhile can shift only the
+	// ids of that one score, not every later page.
 	from, skip := cutoff, int64(0)
 	for {
 		zs, err := rdb.ZRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{
