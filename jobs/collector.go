@@ -8,7 +8,7 @@ import (
 )
 
 var deadLetterDesc = prometheus.NewDesc("cancelsync_dead_letter_size",
-	"Sync jobs in the dead letter (cancelsync dlq list): archived tasks of the cancelsync-sync queue.", nil, nil)
+	"Sync jobs in the dead letter (cancelsync dlq list), counted exactly from its record, which has no size cap.", nil, nil)
 
 // DeadLetterCollector reports the dead letter's size from Redis at scrape
 // time, so every process of a fleet reports the same figure. Queue sizes

@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 )
 
-// DeadLetter is a sync that exhausted its attempts or failed permanently:
-// an archived task of the sync queue.
+// DeadLetter is a sync that exhausted its attempts or failed permanently.
 type DeadLetter struct {
 	ID        string    `json:"id"`
 	Adapter   string    `json:"adapter"`
@@ -24,7 +25,10 @@ type DeadLetter struct {
 	LastError string    `json:"last_error"`
 }
 
-// DeadLetters lists and replays the dead letter.
+// DeadLetters lists and replays the dead letter. Its record (dlq_record.go)
+// is the one source: Asynq's archive of the sync queue also holds each dead
+// letter, for asynqmon, but drops old ones past its cap, and is read only
+// for what a previous release left there (dlq_legacy.go).
 type DeadLetters struct {
 	inspector *asynq.Inspector
 	queue     *Queue
@@ -36,40 +40,62 @@ func NewDeadLetters(q *Queue, store *Store) *DeadLetters {
 	return &DeadLetters{inspector: asynq.NewInspectorFromRedisClient(q.rdb), queue: q, store: store}
 }
 
+// cutoff is the oldest failure time (Unix ms) still in the dead letter.
+func (d *DeadLetters) cutoff() int64 {
+	return ms(d.store.now().Add(-d.store.retention()))
+}
+
 // List returns every dead letter, oldest failure first.
 func (d *DeadLetters) List(ctx context.Context) ([]DeadLetter, error) {
+	if err := d.adoptArchived(ctx); err != nil {
+		return nil, err
+	}
+	ids, err := recordAdapters(ctx, d.queue.rdb)
+	if err != nil {
+		return nil, fmt.Errorf("list dead letter: %w", err)
+	}
 	var out []DeadLetter
-	for page := 1; ; page++ {
-		tasks, err := d.inspector.ListArchivedTasks(QueueSync, asynq.PageSize(500), asynq.Page(page))
-		if errors.Is(err, asynq.ErrQueueNotFound) {
-			return out, nil
-		}
+	for _, id := range ids {
+		ls, err := recordOf(ctx, d.queue.rdb, id, d.cutoff())
 		if err != nil {
 			return nil, fmt.Errorf("list dead letter: %w", err)
 		}
-		for _, t := range tasks {
-			out = append(out, deadLetter(t))
-		}
-		if len(tasks) < 500 {
-			return out, nil
-		}
+		out = append(out, ls...)
 	}
+	slices.SortStableFunc(out, func(a, b DeadLetter) int {
+		if c := a.FailedAt.Compare(b.FailedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
 }
 
-// Size is the number of dead letters.
+// Size is the number of dead letters, exactly.
 func (d *DeadLetters) Size(ctx context.Context) (int, error) {
-	info, err := d.inspector.GetQueueInfo(QueueSync)
+	if err := d.adoptArchived(ctx); err != nil {
+		return 0, err
+	}
+	rdb := d.queue.rdb
+	ids, err := recordAdapters(ctx, rdb)
 	if err != nil {
-		// GetQueueInfo does not wrap asynq.ErrQueueNotFound (only the List
-		// calls do), so ask whether the queue exists: before the first
-		// sync task it does not, and the dead letter is empty.
-		queues, qerr := d.inspector.Queues()
-		if qerr == nil && !slices.Contains(queues, QueueSync) {
-			return 0, nil
-		}
 		return 0, fmt.Errorf("dead letter size: %w", err)
 	}
-	return info.Archived, nil
+	from := itoa(d.cutoff())
+	cmds := make([]*redis.IntCmd, len(ids))
+	if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.ZCount(ctx, ixKey(id, ixDead), from, "+inf")
+		}
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("dead letter size: %w", err)
+	}
+	n := 0
+	for _, c := range cmds {
+		n += int(c.Val())
+	}
+	return n, nil
 }
 
 func deadLetter(t *asynq.TaskInfo) DeadLetter {
@@ -88,11 +114,15 @@ func deadLetter(t *asynq.TaskInfo) DeadLetter {
 // Replay re-runs the given dead letters (all of them when ids is empty)
 // with their full max_attempts: the version's sync record goes back to
 // pending under a new round, a sync of the order is queued, and the entry
-// leaves the dead letter. Only that version is made pending again: a
-// replay never re-sends another version that failed, and a version older
-// than one the platform acknowledged is not sent at all. A crash in
-// between leaves the entry, and a second replay finds the version already
-// pending or synced.
+// leaves the dead letter (the compare-and-set that revives the version
+// removes it). Only that version is made pending again: a replay never
+// re-sends another version that failed, and a version older than one the
+// platform acknowledged, or one its request has moved on from, is not sent
+// at all: its entry is only removed.
+//
+// Asynq's archived copy goes first, so that no read adopts it back into the
+// record once revived. A crash after the revive and before the sync is
+// queued leaves the version pending with no task.
 func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []DeadLetter, err error) {
 	var letters []DeadLetter
 	if len(ids) == 0 {
@@ -101,14 +131,20 @@ func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []Dead
 		}
 	} else {
 		for _, id := range ids {
-			t, err := d.inspector.GetTaskInfo(QueueSync, id)
-			if err != nil || t.State != asynq.TaskStateArchived {
+			l, err := d.Get(ctx, id)
+			if errors.Is(err, ErrNotFound) {
 				return replayed, fmt.Errorf("replay %s: no such dead letter", id)
 			}
-			letters = append(letters, deadLetter(t))
+			if err != nil {
+				return replayed, fmt.Errorf("replay %s: %w", id, err)
+			}
+			letters = append(letters, l)
 		}
 	}
 	for _, l := range letters {
+		if err := d.unarchive(ctx, l.ID); err != nil {
+			return replayed, fmt.Errorf("replay %s: remove from Asynq's archive: %w", l.ID, err)
+		}
 		doc, err := revive(ctx, d.store, l.Adapter, l.OrderID, l.Version)
 		if err != nil {
 			return replayed, fmt.Errorf("replay %s: %w", l.ID, err)
@@ -116,10 +152,24 @@ func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []Dead
 		if err := d.queue.queueNext(ctx, l.Adapter, l.OrderID, doc, ""); err != nil {
 			return replayed, fmt.Errorf("replay %s: %w", l.ID, err)
 		}
-		if err := d.inspector.DeleteTask(QueueSync, l.ID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+		if err := recordRemove(ctx, d.queue.rdb, l); err != nil {
 			return replayed, fmt.Errorf("replay %s: remove from dead letter: %w", l.ID, err)
 		}
 		replayed = append(replayed, l)
 	}
 	return replayed, nil
+}
+
+// unarchive deletes id's task from Asynq's archive if it is still there.
+// One trimmed out of the archive by its cap has left its task behind,
+// which Asynq then refuses to delete: that one is left to Asynq.
+func (d *DeadLetters) unarchive(ctx context.Context, id string) error {
+	err := d.inspector.DeleteTask(QueueSync, id)
+	if err == nil || errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil
+	}
+	if zerr := d.queue.rdb.ZScore(ctx, asynqArchived, id).Err(); errors.Is(zerr, redis.Nil) {
+		return nil
+	}
+	return err
 }

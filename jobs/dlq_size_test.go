@@ -10,10 +10,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The dead letter's size reads 0 on a Redis that has never seen a sync
-// task (asynq has not registered the sync queue yet), so the gauge is
+// The dead letter's size reads 0 on a Redis that has never seen a dead
+// letter (no record, and no sync queue in Asynq yet), so the gauge is
 // there from the first scrape, and it fails rather than reads 0 when
-// Redis does not answer.
+// Redis does not answer. (That it counts exactly past Asynq's archive cap:
+// TestDeadLetterHasNoSizeCap.)
 func TestDeadLetterSizeBeforeTheSyncQueueExists(t *testing.T) {
 	mr := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})

@@ -157,6 +157,8 @@ type docFacts struct {
 	// cancelled are the buyer-initiated requests that cancelled the
 	// order, with the buyer: what the repeat canceller sets count.
 	cancelled []cancelFact
+	// dead are the versions whose sync failed for good (dlq_record.go).
+	dead []deadFact
 }
 
 type cancelFact struct{ req, buyer string }
@@ -212,6 +214,7 @@ func factsOf(adapterID, orderID string, d *orderDoc) docFacts {
 		switch {
 		case r.Sync == syncFailed:
 			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixSyncFailed), m, at})
+			f.dead = append(f.dead, deadFact{req: r.ID, version: r.Version, round: r.Round, attempts: r.Attempts, err: r.LastError})
 		case r.unsent(d.Acked):
 			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixSyncQueued), m, at})
 		}
@@ -369,6 +372,9 @@ func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now t
 			indexOp{op: "rp", key: bk, a: ixKey(adapterID, ixRepeat), b: itoa(at), c: cf.buyer},
 		)
 	}
+	if len(before.dead) > 0 || len(next.dead) > 0 {
+		ops = append(ops, deadOps(adapterID, orderID, before, next, after, now, retention, trim)...)
+	}
 	return ops
 }
 
@@ -464,6 +470,10 @@ for _ = 1, nops do
   elseif op == "ex" then redis.call("PEXPIREAT", k, a)
   elseif op == "hx" then
     if created[k] then redis.call("PEXPIREAT", k, a) end
+  elseif op == "sv" then
+    redis.call("SET", k, a)
+    redis.call("PEXPIREAT", k, b)
+  elseif op == "sa" then redis.call("SADD", k, a)
   elseif op == "sx" then
     if a == "" then redis.call("SET", k, "1") else redis.call("SET", k, "1", "PX", a) end
   elseif op == "rp" then

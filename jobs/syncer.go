@@ -258,15 +258,17 @@ func (s *Syncer) record(ctx context.Context, ad *adapters.Adapter, orderID strin
 	return stored, nil
 }
 
-// deadLetter puts the version's sync in the dead letter (Asynq's archive
-// of the sync queue): a sync task of the version, queued far ahead and
-// archived at once. Its id is the version's and round's, so it is there
-// once however often this runs. Replayed (dlq replay, asynqmon's Run), it
-// is an ordinary sync of the order.
+// deadLetter puts the version's sync in Asynq's archive of the sync queue,
+// where asynqmon shows it: a sync task of the version, queued far ahead and
+// archived at once. Its id is the version's and round's (deadLetterID), so
+// it is there once however often this runs. The dead letter itself is the
+// record the compare-and-set that stores the version as failed writes
+// (dlq_record.go): Asynq's archive drops old tasks past 10,000. Run again
+// from asynqmon, it is an ordinary sync of the order.
 func (s *Syncer) deadLetter(ctx context.Context, ad *adapters.Adapter, orderID string, t unsentUpdate, attempts int, msg string) error {
 	p := syncPayload{AdapterID: ad.ID, OrderID: orderID, RequestID: t.u.RequestID, Version: t.u.Version,
 		Dead: &deadInfo{Attempts: attempts, Error: msg, At: s.now().UTC().Truncate(time.Millisecond)}}
-	id := TaskID("dead", ad.ID, orderID, itoa(t.u.Version), itoa(int64(t.round)))
+	id := deadLetterID(ad.ID, orderID, t.u.Version, t.round)
 	if err := s.queue.enqueueSync(ctx, p, id, asynq.ProcessIn(deadHold)); err != nil {
 		return err
 	}

@@ -55,7 +55,8 @@ type syncPayload struct {
 	// for log correlation only; empty after a timer or a replay.
 	Origin string `json:"r,omitempty"`
 	// Dead is set on a dead letter: what its version's sync record said
-	// when it was archived, for cancelsync dlq list.
+	// when it was archived, for asynqmon (and for dlq list, on a dead
+	// letter a release before the record left only in the archive).
 	Dead *deadInfo `json:"d,omitempty"`
 }
 

@@ -1,0 +1,239 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The dead letter's record: which versions failed for good, kept by us
+// rather than by Asynq, whose archive holds at most 10,000 tasks across
+// all adapters and so drops old dead letters when one adapter fails a lot
+// (docs/GUARANTEES.md: the dead letter has no size cap). Per adapter:
+//
+//   - ixDead, a sorted set of dead-letter ids scored by the failure's time
+//     in Unix milliseconds: the list, in order, and the count;
+//   - ixDeadEntry + id, the entry itself (a DeadLetter as JSON), expiring
+//     with the retention. It is kept apart from the order's document
+//     because the order moves on: a request answered after its sync
+//     failed has a new version, and the failed one is still listed.
+//
+// Both are written by the compare-and-set that stores the version as
+// failed, and removed by the one that revives it (indexOps, deadOps), so
+// the list and the order view never disagree. Entries leave after the
+// store's retention (90 days), like the console's indexes.
+const (
+	ixDead      = "dead"
+	ixDeadEntry = "deadentry"
+)
+
+// deadAdaptersKey is the set of adapters that have had a dead letter, so
+// that List and Size find every adapter's record without a SCAN. It only
+// grows, by one member per adapter. It has no adapter's hash tag: the
+// compare-and-set already writes keys of two tags, which holds on one
+// Redis (README.md), not Cluster.
+const deadAdaptersKey = "cancelsync:dlq:adapters"
+
+// deadLetterID names the dead letter of round round of version's sync. It
+// is also the id of the version's task in Asynq's archive (Syncer.deadLetter),
+// so that asynqmon and dlq list show one id, and ids of the previous
+// release's dead letters are the same.
+func deadLetterID(adapterID, orderID string, version int64, round int) string {
+	return TaskID("dead", adapterID, orderID, itoa(version), itoa(int64(round)))
+}
+
+// taskAdapter is the adapter a task id of TaskID names (its first part):
+// a dead letter's, or that of a sync task Asynq archived itself (dlq_legacy.go).
+func taskAdapter(id string) (string, bool) {
+	_, rest, ok := strings.Cut(id, ".")
+	if !ok {
+		return "", false
+	}
+	_, tail, ok := strings.Cut(rest, ".")
+	if !ok {
+		return "", false
+	}
+	i := strings.IndexByte(tail, ':')
+	if i <= 0 {
+		return "", false
+	}
+	n, err := strconv.Atoi(tail[:i])
+	if err != nil || n < 0 || i+1+n > len(tail) {
+		return "", false
+	}
+	return tail[i+1 : i+1+n], true
+}
+
+// deadFact is a version of a document whose sync failed for good.
+type deadFact struct {
+	req      string
+	version  int64
+	round    int
+	attempts int
+	err      string
+}
+
+func hasDead(ds []deadFact, d deadFact) bool {
+	for _, x := range ds {
+		if x.req == d.req && x.version == d.version && x.round == d.round {
+			return true
+		}
+	}
+	return false
+}
+
+// deadOps records the versions that failed in this change and forgets
+// those revived in it. A failed version whose request has moved on to a
+// newer state keeps its entry: it is still a sync that failed, replayable
+// until replayed (then only removed) or past the retention.
+func deadOps(adapterID, orderID string, before, next docFacts, after *orderDoc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
+	var ops []indexOp
+	key := ixKey(adapterID, ixDead)
+	for _, d := range before.dead {
+		if hasDead(next.dead, d) {
+			continue
+		}
+		if r := after.atVersion(d.version); r != nil && r.ID == d.req {
+			id := deadLetterID(adapterID, orderID, d.version, d.round)
+			ops = append(ops, indexOp{op: "zr", key: key, a: id}, indexOp{op: "ul", key: ixKey(adapterID, ixDeadEntry, id)})
+		}
+	}
+	at := now.UTC().Truncate(time.Millisecond)
+	for _, d := range next.dead {
+		if hasDead(before.dead, d) {
+			continue
+		}
+		id := deadLetterID(adapterID, orderID, d.version, d.round)
+		entry, _ := json.Marshal(DeadLetter{ID: id, Adapter: adapterID, OrderID: orderID, RequestID: d.req,
+			Version: d.version, Attempts: d.attempts, FailedAt: at, LastError: d.err})
+		ops = append(ops,
+			indexOp{op: "za", key: key, a: itoa(ms(at)), b: id},
+			indexOp{op: "sv", key: ixKey(adapterID, ixDeadEntry, id), a: string(entry), b: itoa(ms(at.Add(retention)))},
+			indexOp{op: "sa", key: deadAdaptersKey, a: adapterID})
+		if trim == nil || trim(key) {
+			ops = append(ops, indexOp{op: "zt", key: key, a: itoa(ms(now.Add(-retention)))})
+		}
+	}
+	return ops
+}
+
+// deadPage is how many ids a read of the record takes at a time.
+const deadPage = 500
+
+// recordOf reads one adapter's dead letters failed at or after cutoff
+// (Unix ms), oldest first, a page at a time.
+func recordOf(ctx context.Context, rdb redis.UniversalClient, adapterID string, cutoff int64) ([]DeadLetter, error) {
+	out := []DeadLetter{}
+	key := ixKey(adapterID, ixDead)
+	// The next page starts at the last score read, past the ids already
+	// read at that score: an entry replayed meanwhile can shift only the
+	// ids of that one score, not every later page.
+	from, skip := cutoff, int64(0)
+	for {
+		zs, err := rdb.ZRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{
+			Min: itoa(from), Max: "+inf", Offset: skip, Count: deadPage}).Result()
+		if err != nil {
+			return nil, err
+		}
+		if len(zs) == 0 {
+			return out, nil
+		}
+		keys := make([]string, len(zs))
+		for i, z := range zs {
+			keys[i] = ixKey(adapterID, ixDeadEntry, z.Member.(string))
+		}
+		vals, err := rdb.MGet(ctx, keys...).Result()
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vals {
+			s, ok := v.(string)
+			if !ok {
+				continue // expired with its retention, not yet trimmed
+			}
+			var l DeadLetter
+			if json.Unmarshal([]byte(s), &l) == nil {
+				out = append(out, l)
+			}
+		}
+		if len(zs) < deadPage {
+			return out, nil
+		}
+		last := int64(zs[len(zs)-1].Score)
+		if last != from {
+			from, skip = last, 0
+		}
+		for _, z := range zs {
+			if int64(z.Score) == last {
+				skip++
+			}
+		}
+	}
+}
+
+// recordGet reads one entry of the record; ErrNotFound when it is not
+// there or past the retention.
+func recordGet(ctx context.Context, rdb redis.UniversalClient, id string, cutoff int64) (DeadLetter, error) {
+	adapterID, ok := taskAdapter(id)
+	if !ok {
+		return DeadLetter{}, ErrNotFound
+	}
+	score, err := rdb.ZScore(ctx, ixKey(adapterID, ixDead), id).Result()
+	if errors.Is(err, redis.Nil) || err == nil && int64(score) < cutoff {
+		return DeadLetter{}, ErrNotFound
+	}
+	if err != nil {
+		return DeadLetter{}, err
+	}
+	raw, err := rdb.Get(ctx, ixKey(adapterID, ixDeadEntry, id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return DeadLetter{}, ErrNotFound
+	}
+	if err != nil {
+		return DeadLetter{}, err
+	}
+	var l DeadLetter
+	if err := json.Unmarshal(raw, &l); err != nil {
+		return DeadLetter{}, err
+	}
+	return l, nil
+}
+
+// recordAdd puts l in the record, as the compare-and-set does; for dead
+// letters the record did not write (adoptArchived).
+func recordAdd(ctx context.Context, rdb redis.UniversalClient, l DeadLetter, retention time.Duration) error {
+	entry, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	_, err = rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAdd(ctx, ixKey(l.Adapter, ixDead), redis.Z{Score: float64(ms(l.FailedAt)), Member: l.ID})
+		p.Set(ctx, ixKey(l.Adapter, ixDeadEntry, l.ID), entry, 0)
+		p.PExpireAt(ctx, ixKey(l.Adapter, ixDeadEntry, l.ID), l.FailedAt.Add(retention))
+		p.SAdd(ctx, deadAdaptersKey, l.Adapter)
+		return nil
+	})
+	return err
+}
+
+// recordRemove takes l out of the record: a replay of a version that is
+// no longer failed (answered since, or acknowledged) revives nothing, so
+// no compare-and-set removes it.
+func recordRemove(ctx context.Context, rdb redis.UniversalClient, l DeadLetter) error {
+	_, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRem(ctx, ixKey(l.Adapter, ixDead), l.ID)
+		p.Unlink(ctx, ixKey(l.Adapter, ixDeadEntry, l.ID))
+		return nil
+	})
+	return err
+}
+
+// recordAdapters lists the adapters that have had a dead letter.
+func recordAdapters(ctx context.Context, rdb redis.UniversalClient) ([]string, error) {
+	return rdb.SMembers(ctx, deadAdaptersKey).Result()
+}
