@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -108,4 +112,102 @@ func TestWooCommercePaidAfterCancel(t *testing.T) {
 		t.Fatalf("conflict %v", v["conflict"])
 	}
 	s.stopClean(t)
+}
+
+// TestWooCommerceEchoedCredentialsRedacted: a store that echoes what it was
+// sent (the Authorization header, the keys in a query string, raw, in
+// base64, hex or URL escaping) in its error bodies never gets a credential
+// into last_error, the dead letter (dlq list, the console's twin) or the
+// log: each is "[redacted]" (docs/GUARANTEES.md).
+func TestWooCommerceEchoedCredentialsRedacted(t *testing.T) {
+	t.Parallel()
+	const key, consumerSecret = "ck_echo0123456789abcdef0123456789abcdef01", "cs_ec/ho+se?cr&et=9%ab~cd0123456789abcdef"
+	s, store := wooPatientRig(t, key, consumerSecret)
+	now := time.Now().UTC().Truncate(time.Second)
+
+	pair := key + ":" + consumerSecret
+	b64 := func(enc *base64.Encoding, s string) string { return enc.EncodeToString([]byte(s)) }
+	hexOf := func(s string) string { return hex.EncodeToString([]byte(s)) }
+	// Every form the test looks for afterwards, and the echoes that carry
+	// them: one per failed PUT, so that none is cut off by the 200-byte
+	// limit on last_error.
+	forms := []string{key, consumerSecret, pair, b64(base64.StdEncoding, pair), b64(base64.URLEncoding, pair),
+		b64(base64.RawStdEncoding, pair), b64(base64.RawURLEncoding, pair), b64(base64.StdEncoding, key),
+		b64(base64.StdEncoding, consumerSecret), b64(base64.RawURLEncoding, consumerSecret), hexOf(pair), hexOf(consumerSecret),
+		strings.ToUpper(hexOf(consumerSecret)), url.QueryEscape(consumerSecret), url.PathEscape(consumerSecret), url.QueryEscape(key)}
+	echoes := []func(r *http.Request) string{
+		func(r *http.Request) string {
+			return "Sorry, you cannot do that. Authorization: " + r.Header.Get("Authorization")
+		},
+		func(r *http.Request) string {
+			return "Keys expected in the query: " + r.URL.Path + "?consumer_key=" + url.QueryEscape(key) + "&consumer_secret=" + url.QueryEscape(consumerSecret)
+		},
+		func(r *http.Request) string {
+			k, sec, _ := r.BasicAuth()
+			return "Invalid key " + k + " with secret " + sec
+		},
+		func(*http.Request) string {
+			return "b64url " + b64(base64.URLEncoding, pair) + " raw " + b64(base64.RawStdEncoding, pair)
+		},
+		func(*http.Request) string {
+			return "alone " + b64(base64.StdEncoding, key) + " " + b64(base64.StdEncoding, consumerSecret) + " " + b64(base64.RawURLEncoding, consumerSecret)
+		},
+		func(*http.Request) string { return "hex " + hexOf(pair) },
+		func(*http.Request) string {
+			return "hex " + hexOf(consumerSecret) + " " + strings.ToUpper(hexOf(consumerSecret))
+		},
+		func(*http.Request) string {
+			return "path /" + url.PathEscape(consumerSecret) + "/ raw " + b64(base64.RawURLEncoding, pair)
+		},
+	}
+	// The first order's PUT is refused 500 (retried: a "sync failed" log
+	// line and last_error), then 400 (dead letter); every other one 400.
+	answers := []wootest.Answer{{Status: http.StatusInternalServerError, Message: echoes[0]}}
+	for _, e := range echoes {
+		answers = append(answers, wootest.Answer{Status: http.StatusBadRequest, Message: e})
+	}
+	store.Fail(wootest.UpdateOrder, answers...)
+
+	var printed strings.Builder
+	for i := range echoes {
+		id := 1200 + i
+		order := strconv.Itoa(id)
+		s.acceptWoo(t, "woo", wooOrder(t, id, "pending", now))
+		s.waitFor(t, "woo", order, "order stored", func(v map[string]any) bool { return v["order"] != nil })
+		s.accept(t, "woo", "cancellations", requestBody(order, "cr-e"+order, "buyer", now))
+		v := s.waitFor(t, "woo", order, "dead letter", stateIs("cancelled", "failed"))
+		e, _ := field(v, "sync", "last_error").(string)
+		if !strings.Contains(e, "[redacted]") {
+			t.Errorf("order %s: last_error %q: the echo never reached it, the test proves nothing", order, e)
+		}
+		fmt.Fprintln(&printed, v)
+	}
+	if n := count(store.CallsFor("1200"), wootest.UpdateOrder); n != 2 {
+		t.Errorf("order 1200: %d PUTs, want the 500 and the 400", n)
+	}
+
+	code, dlq := runCLI(t, "dlq", "list", "--config", s.config)
+	if code != 0 || strings.Count(dlq, "[redacted]") < len(echoes) {
+		t.Errorf("dlq list: exit %d, want every echo redacted:\n%s", code, dlq)
+	}
+	printed.WriteString(dlq)
+	req, _ := http.NewRequest(http.MethodGet, s.url+"/v1/adapters/woo/dead-letters", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	code, twin := do(t, req)
+	if code != http.StatusOK || !strings.Contains(fmt.Sprint(twin), "[redacted]") {
+		t.Errorf("dead letters: %d %v", code, twin)
+	}
+	fmt.Fprintln(&printed, twin)
+	s.stopClean(t)
+	logs := s.out.String()
+	if !strings.Contains(logs, "sync failed") || !strings.Contains(logs, "[redacted]") {
+		t.Error("no redacted sync failure in the log: the test proves nothing")
+	}
+	printed.WriteString(logs)
+	out := printed.String()
+	for i, f := range forms {
+		if strings.Contains(out, f) {
+			t.Errorf("form %d of a credential (%d chars) was printed", i, len(f))
+		}
+	}
 }
