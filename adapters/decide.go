@@ -114,6 +114,36 @@ func DecidePlatformCancel(rules Rules, o Order, r Request) (out Outcome, ok bool
 	return out, true
 }
 
+// LatePayment is implemented by Rules that cancel an unpaid order without a
+// refund (WooCommerce): such a cancellation is owed a refund if the order
+// then turns out paid after all, since a buyer is never charged for a
+// cancelled order (docs/GUARANTEES.md). Rules whose cancellations always
+// carry their refund do not implement it.
+type LatePayment interface {
+	// RefundAfterCancel is the refund owed to r, cancelled without one,
+	// now that a newer snapshot says the order is o; nil when o shows no
+	// payment to give back.
+	RefundAfterCancel(o Order, r Request) *Refund
+}
+
+// DecidePaidAfterCancel gives r, cancelled without a refund, the refund its
+// platform's rule owes now that the order is o: the same state with the
+// refund set. ok is false when r is not such a request, the platform has
+// no such rule, or nothing is owed.
+func DecidePaidAfterCancel(rules Rules, o Order, r Request) (out Outcome, ok bool) {
+	lp, has := rules.(LatePayment)
+	if !has || r.State != Cancelled || r.Refund != nil {
+		return r.Outcome, false
+	}
+	refund := lp.RefundAfterCancel(o, r)
+	if refund == nil {
+		return r.Outcome, false
+	}
+	out = r.Outcome
+	out.Refund = refund
+	return out, true
+}
+
 // DecideWithdrawal decides the requester's withdrawal of request r.
 func DecideWithdrawal(r Request) (Outcome, Ignored) {
 	if !r.Open() {

@@ -201,6 +201,11 @@ type Adapter struct {
 	Shop              string
 	StorefrontSecrets []string
 	MerchantTokens    []string
+	// Redactor hides every credential of the adapter (its API block's,
+	// its webhook, relay and storefront secrets, its merchant tokens) in a
+	// sync failure before it is recorded or logged: a platform's error body
+	// may echo what it was sent. The zero value hides nothing.
+	Redactor Redactor
 }
 
 // New configures an adapter of platform p.
@@ -224,9 +229,14 @@ func (p Platform) New(s Settings) (*Adapter, error) {
 	if p.StorefrontKeys != nil {
 		keys = p.StorefrontKeys(s)
 	}
+	secrets := s.API.Credentials()
+	for _, list := range [][]string{s.Secrets, s.RelaySecrets, s.StorefrontSecrets, s.MerchantTokens} {
+		secrets = append(secrets, list...)
+	}
 	return &Adapter{
 		ID: s.ID, Platform: p.Name, Inbound: in, Client: p.NewClient(s), Rules: rules, Windows: w,
 		Shop: s.Shop, StorefrontSecrets: slices.Clone(keys), MerchantTokens: slices.Clone(s.MerchantTokens),
+		Redactor: NewRedactor(secrets...),
 	}, nil
 }
 

@@ -60,6 +60,17 @@ func (t *transition) decide(r *storedRequest, out adapters.Outcome, ev adapters.
 
 // decideNote is decide with a note in the history entry.
 func (t *transition) decideNote(r *storedRequest, out adapters.Outcome, ev adapters.EventType, webhookID, note string) {
+	t.newVersion(r, out, ev, webhookID, note)
+	t.eff.decided = append(t.eff.decided, out.State)
+	if out.State == adapters.PendingResponse && out.RespondBy != nil {
+		t.eff.timers = append(t.eff.timers, timer{Kind: timerDeadline, RequestID: r.ID, At: *out.RespondBy})
+	}
+}
+
+// newVersion gives r the outcome out as a new version with a fresh sync
+// record and a history entry, and asks for its sync. A revision that keeps
+// r's state (a refund added) stops here: it is no new decision.
+func (t *transition) newVersion(r *storedRequest, out adapters.Outcome, ev adapters.EventType, webhookID, note string) {
 	r.setOutcome(out)
 	r.ArrivedAt = time.Time{} // only order_wait needs it, and the request no longer waits
 	t.doc.Version++
@@ -70,10 +81,6 @@ func (t *transition) decideNote(r *storedRequest, out adapters.Outcome, ev adapt
 	}
 	t.note(ev, webhookID, out.State, note)
 	t.eff.sync = r.Version
-	t.eff.decided = append(t.eff.decided, out.State)
-	if out.State == adapters.PendingResponse && out.RespondBy != nil {
-		t.eff.timers = append(t.eff.timers, timer{Kind: timerDeadline, RequestID: r.ID, At: *out.RespondBy})
-	}
 }
 
 func (t *transition) otherPending(except *storedRequest) bool {
@@ -137,6 +144,16 @@ func (t *transition) applySnapshot(ev adapters.EventType, webhookID string, o *a
 		note = joinNote(note, "shipped after the order's cancellation was decided; outcome unchanged")
 	}
 	t.note(ev, webhookID, "", note)
+
+	// A cancellation decided without a refund because the order was unpaid,
+	// whose order now turns out paid, is owed the refund: a buyer is never
+	// charged for a cancelled order (docs/GUARANTEES.md). Only the request
+	// that cancelled the order is refunded, so the order is refunded once.
+	if r := t.doc.request(t.doc.CancelledBy); r != nil && t.doc.CancelledBy != "" {
+		if out, ok := adapters.DecidePaidAfterCancel(t.adapter.Rules, next.domain(t.orderID), r.domain()); ok {
+			t.newVersion(r, out, ev, "", "order paid after its cancellation: refund added")
+		}
+	}
 
 	// The platform cancelled the order: a request still waiting for the
 	// counterparty is resolved cancelled.

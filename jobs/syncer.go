@@ -173,23 +173,25 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 			}
 			s.log.InfoContext(ctx, outcome, append(s.attrs(ad, orderID, t.u, attempt), taskAttrs(ctx, origin)...)...)
 		case permanent(err) || attempt >= maxAttempts:
+			msg := failureMsg(ad, err)
 			s.metrics.syncAttempt(ad, OutcomeDeadLettered, took)
-			s.logFailure(ctx, ad, orderID, t.u, attempt, OutcomeDeadLettered, err, origin)
+			s.logFailure(ctx, ad, orderID, t.u, attempt, OutcomeDeadLettered, msg, origin)
 			// Archived before it is recorded: a crash in between pushes
 			// again and finds the dead letter already there (its id is the
 			// version's), so the version is dead-lettered once.
-			if err := s.deadLetter(ctx, ad, orderID, t, attempt, err.Error()); err != nil {
+			if err := s.deadLetter(ctx, ad, orderID, t, attempt, msg); err != nil {
 				return err
 			}
-			if cur, err = s.failed(ctx, ad, orderID, cur, release, t.u.Version, err.Error(), time.Time{}); err != nil {
+			if cur, err = s.failed(ctx, ad, orderID, cur, release, t.u.Version, msg, time.Time{}); err != nil {
 				return err
 			}
 			// A dead version does not hold back the later ones.
 		default:
+			msg := failureMsg(ad, err)
 			delay := RetryPolicy{RetryOf: s.retries}.forSync(ad.ID, attempt-1, err)
 			s.metrics.syncAttempt(ad, OutcomeRetried, took)
-			s.logFailure(ctx, ad, orderID, t.u, attempt, OutcomeRetried, err, origin, slog.Duration("retry_in", delay))
-			if cur, err = s.failed(ctx, ad, orderID, cur, release, t.u.Version, err.Error(), s.now().Add(delay)); err != nil {
+			s.logFailure(ctx, ad, orderID, t.u, attempt, OutcomeRetried, msg, origin, slog.Duration("retry_in", delay))
+			if cur, err = s.failed(ctx, ad, orderID, cur, release, t.u.Version, msg, s.now().Add(delay)); err != nil {
 				return err
 			}
 			// Later versions wait behind this one, so that the platform
@@ -198,6 +200,14 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 		}
 	}
 	return nil
+}
+
+// failureMsg is a failed push as it is recorded (last_error, the dead
+// letter) and logged: the one place a push error becomes text, so every
+// credential of the adapter is hidden here, in all its encodings, whatever
+// the client let through (docs/GUARANTEES.md).
+func failureMsg(ad *adapters.Adapter, err error) string {
+	return ad.Redactor.Redact(err.Error())
 }
 
 // permanent reports whether a push failure will fail again however often
@@ -285,8 +295,8 @@ func (s *Syncer) attrs(ad *adapters.Adapter, orderID string, u adapters.Update, 
 		slog.String("cancel_request_id", u.RequestID), slog.Int64("version", u.Version), slog.Int("attempt", attempt)}
 }
 
-func (s *Syncer) logFailure(ctx context.Context, ad *adapters.Adapter, orderID string, u adapters.Update, attempt int, outcome string, err error, origin string, extra ...any) {
-	attrs := append(s.attrs(ad, orderID, u, attempt), slog.String("outcome", outcome), slog.String("error", err.Error()))
+func (s *Syncer) logFailure(ctx context.Context, ad *adapters.Adapter, orderID string, u adapters.Update, attempt int, outcome, msg, origin string, extra ...any) {
+	attrs := append(s.attrs(ad, orderID, u, attempt), slog.String("outcome", outcome), slog.String("error", msg))
 	attrs = append(attrs, extra...)
 	s.log.WarnContext(ctx, "sync failed", append(attrs, taskAttrs(ctx, origin)...)...)
 }

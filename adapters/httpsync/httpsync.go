@@ -85,18 +85,14 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 	return min(d, maxRetryAfter)
 }
 
-// Secrets are the strings (token, consumer key and secret, a base_url
-// password) that must never appear in an error message.
-type Secrets []string
+// Secrets hide a client's credentials (api.token, the consumer key and
+// secret, base_url's password) in every form an error message could carry
+// them in (adapters.Redactor).
+type Secrets struct{ adapters.Redactor }
 
-// Redact replaces every secret in s.
-func (ss Secrets) Redact(s string) string {
-	for _, secret := range ss {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
-		}
-	}
-	return s
+// NewSecrets hides the credentials of api.
+func NewSecrets(api adapters.API) Secrets {
+	return Secrets{adapters.NewRedactor(api.Credentials()...)}
 }
 
 // TransportError describes a call (what: "PUT /orders/1/cancellation")

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cancelsync/cancelsync/adapters"
 )
 
 func TestParseRetryAfter(t *testing.T) {
@@ -40,7 +42,7 @@ func TestRetryable(t *testing.T) {
 }
 
 func TestTransportErrorRedactsAndKeepsCause(t *testing.T) {
-	ss := Secrets{"", "s3cret"}
+	ss := NewSecrets(adapters.API{Token: "s3cret"})
 	err := &url.Error{Op: "Put", URL: "https://u:s3cret@h/x", Err: errors.New("connection refused by s3cret")}
 	se := ss.TransportError("PUT /x", time.Second, err)
 	if !se.Retryable || se.Msg != "PUT /x: connection refused by [redacted]" {

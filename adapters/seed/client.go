@@ -37,18 +37,11 @@ type client struct {
 
 func newClient(api adapters.API) *client {
 	c := &client{
-		base:  strings.TrimRight(api.BaseURL, "/"),
-		token: api.Token,
-		http:  httpsync.NewClient(api.Timeout, newTransport()),
-		now:   time.Now,
-	}
-	if api.Token != "" {
-		c.secret = append(c.secret, api.Token)
-	}
-	if u, err := url.Parse(api.BaseURL); err == nil && u.User != nil {
-		if p, ok := u.User.Password(); ok && p != "" {
-			c.secret = append(c.secret, p)
-		}
+		base:   strings.TrimRight(api.BaseURL, "/"),
+		token:  api.Token,
+		http:   httpsync.NewClient(api.Timeout, newTransport()),
+		now:    time.Now,
+		secret: httpsync.NewSecrets(api),
 	}
 	return c
 }
@@ -158,23 +151,13 @@ func (c *client) Push(ctx context.Context, idempotencyKey string, u adapters.Upd
 func (c *client) snippet(body io.Reader) string {
 	// Read past maxSnippet by the longest secret, so that one which starts
 	// inside the snippet is read whole and redacted rather than cut in two.
-	limit := maxSnippet
-	for _, s := range c.secret {
-		limit = max(limit, maxSnippet+len(s))
-	}
+	limit := maxSnippet + c.secret.Longest()
 	buf, _ := io.ReadAll(io.LimitReader(body, int64(limit)))
 	s := c.secret.Redact(string(buf))
 	if len(buf) == limit {
 		// The read may have cut a secret short; drop what is left of it,
 		// since collapsing whitespace below could pull it into the snippet.
-		for _, secret := range c.secret {
-			for k := len(secret) - 1; k > 0; k-- {
-				if strings.HasSuffix(s, secret[:k]) {
-					s = s[:len(s)-k]
-					break
-				}
-			}
-		}
+		s = c.secret.DropCut(s)
 	}
 	return httpsync.OneLine(s, maxSnippet)
 }

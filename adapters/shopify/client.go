@@ -54,7 +54,7 @@ func NewClient(s adapters.Settings) adapters.Client {
 	return &client{
 		endpoint:       strings.TrimRight(s.API.BaseURL, "/") + "/admin/api/" + url.PathEscape(version) + "/graphql.json",
 		token:          s.API.Token,
-		secrets:        httpsync.Secrets{s.API.Token},
+		secrets:        httpsync.NewSecrets(s.API),
 		notifyCustomer: s.Options.NotifyCustomer == nil || *s.Options.NotifyCustomer,
 		restock:        s.Options.Restock == nil || *s.Options.Restock,
 		// A redirect (a renamed shop's domain) would drop the token

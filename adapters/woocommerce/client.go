@@ -48,7 +48,7 @@ func NewClient(api adapters.API) *Client {
 		base:   strings.TrimRight(api.BaseURL, "/"),
 		key:    api.ConsumerKey,
 		secret: api.ConsumerSecret,
-		creds:  httpsync.Secrets{api.ConsumerSecret, api.ConsumerKey},
+		creds:  httpsync.NewSecrets(api),
 		http:   httpsync.NewClient(api.Timeout, nil),
 		now:    time.Now,
 	}

@@ -21,7 +21,10 @@ func Defaults() adapters.Windows {
 // Who may request: buyer and merchant (the seller is the merchant).
 type Policy struct{}
 
-var _ adapters.Rules = Policy{}
+var (
+	_ adapters.Rules       = Policy{}
+	_ adapters.LatePayment = Policy{}
+)
 
 // DeliveredBlocks is true: a delivered order is past cancelling.
 func (Policy) DeliveredBlocks() bool { return true }
@@ -55,6 +58,22 @@ func (Policy) Respond(o adapters.Order, _ adapters.Request, d adapters.Decision)
 // settle, never for cancelsync to refund on its own.
 func (Policy) Timeout(adapters.Order, adapters.Request) adapters.Outcome {
 	return adapters.Outcome{State: adapters.Escalated}
+}
+
+// RefundAfterCancel owes a cancellation made while the order was unpaid
+// the total back to the original payment once a newer snapshot says
+// processing (paid): the buyer paid at the gateway while the cancellation
+// was on its way to the store. A cancelled or refunded snapshot owes
+// nothing: refunded means the store paid the buyer back, and cancelled is
+// most often our own status change coming back and says nothing about a
+// payment. A shipped or completed one owes nothing either: the goods went
+// out, which is the shipped-after-cancel conflict for the merchant to
+// settle, not a refund to make on their behalf.
+func (Policy) RefundAfterCancel(o adapters.Order, _ adapters.Request) *adapters.Refund {
+	if o.Status != adapters.StatusPaid {
+		return nil
+	}
+	return cancel(o).Refund
 }
 
 // cancel is the outcome of a cancelled order: an order that was never paid

@@ -109,3 +109,34 @@ func TestSettled(t *testing.T) {
 
 	adapterstest.RunSettledCases(t, rules, fx, askedAt, []adapters.Outcome{refunded, declined, escalated, withdrawn})
 }
+
+// TestRefundAfterCancel: what a cancellation decided on an unpaid order is
+// owed when a newer snapshot shows the order in each status.
+func TestRefundAfterCancel(t *testing.T) {
+	t.Parallel()
+	r := fx.Stored(adapters.Buyer, askedAt, unpaid)
+	for _, tc := range []struct {
+		status adapters.OrderStatus
+		want   *adapters.Refund
+	}{
+		{adapters.StatusPaid, refunded.Refund}, // processing: paid at the gateway after all
+		{adapters.StatusPlaced, nil},
+		{adapters.StatusCancelled, nil}, // cancelled (our own status change) or refunded by the store
+		{adapters.StatusShipped, nil},   // the shipped-after-cancel conflict, not a refund
+		{adapters.StatusDelivered, nil},
+		{adapters.StatusCompleted, nil},
+	} {
+		got := woocommerce.Policy{}.RefundAfterCancel(fx.Order(tc.status), r)
+		if (got == nil) != (tc.want == nil) || got != nil && *got != *tc.want {
+			t.Errorf("%s: refund %+v, want %+v", tc.status, got, tc.want)
+		}
+		out, ok := adapters.DecidePaidAfterCancel(rules, fx.Order(tc.status), r)
+		if ok != (tc.want != nil) || ok && (out.State != adapters.Cancelled || *out.Refund != *tc.want) {
+			t.Errorf("%s: DecidePaidAfterCancel %+v %v", tc.status, out, ok)
+		}
+	}
+	// A cancellation that carries its refund is owed nothing more.
+	if _, ok := adapters.DecidePaidAfterCancel(rules, paid, fx.Stored(adapters.Merchant, askedAt, refunded)); ok {
+		t.Error("a refunded cancellation got a second refund")
+	}
+}

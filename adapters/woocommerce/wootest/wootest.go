@@ -44,6 +44,9 @@ type Answer struct {
 	// Apply makes the fake carry the request out before failing, as a
 	// store whose answer is lost on the way back.
 	Apply bool
+	// Message, when set, is the error body's message, made from the
+	// request: a store that echoes what it was sent (credentials too).
+	Message func(r *http.Request) string
 }
 
 // Refund is one refund the fake holds.
@@ -74,6 +77,7 @@ type Handler struct {
 	mu     sync.Mutex
 	calls  []Call
 	script map[string][]Answer
+	outage *Answer // every call's answer while set
 	orders map[string]*order
 	nextID int
 	// OnCall, when set, is told of each call (cmd/fakeplatform prints it).
@@ -92,6 +96,14 @@ func (h *Handler) Fail(route string, as ...Answer) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.script[route] = append(h.script[route], as...)
+}
+
+// Outage makes every call, on any route, get a's failure (not carried
+// out) until Outage(nil): a store that is down.
+func (h *Handler) Outage(a *Answer) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.outage = a
 }
 
 // Calls returns a copy of the calls received so far.
@@ -205,11 +217,14 @@ func (h *Handler) serve(c *Call, r *http.Request) (int, http.Header, any) {
 	if !c.AuthOK {
 		return http.StatusUnauthorized, nil, wpError("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.", http.StatusUnauthorized)
 	}
+	if a := h.outage; a != nil {
+		return a.Status, a.Header, a.body(r, "Store unavailable.")
+	}
 	var fail *Answer
 	if q := h.script[c.Route]; len(q) > 0 {
 		fail, h.script[c.Route] = &q[0], q[1:]
 		if !fail.Apply {
-			return fail.Status, fail.Header, wpError("internal_server_error", "Scripted failure.", fail.Status)
+			return fail.Status, fail.Header, fail.body(r, "Scripted failure.")
 		}
 	}
 	o := h.orders[c.OrderID]
@@ -254,9 +269,17 @@ func (h *Handler) serve(c *Call, r *http.Request) (int, http.Header, any) {
 		status, body = http.StatusCreated, n
 	}
 	if fail != nil {
-		return fail.Status, fail.Header, wpError("internal_server_error", "Scripted failure after the change.", fail.Status)
+		return fail.Status, fail.Header, fail.body(r, "Scripted failure after the change.")
 	}
 	return status, header, body
+}
+
+// body is the answer's WP error body: its Message of r, else msg.
+func (a *Answer) body(r *http.Request, msg string) map[string]any {
+	if a.Message != nil {
+		msg = a.Message(r)
+	}
+	return wpError("internal_server_error", msg, a.Status)
 }
 
 // wpError is the WP REST API's error body.

@@ -1,0 +1,114 @@
+package jobs
+
+import (
+	"testing"
+	"time"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/woocommerce"
+)
+
+// withoutLatePayment is a platform's rules without its LatePayment rule:
+// the shared transition must add no refund on its own.
+type withoutLatePayment struct{ adapters.Rules }
+
+// TestTransitionPaidAfterCancel: a cancellation decided without a refund
+// because the order was unpaid gets the refund, as a new version synced
+// once, when a newer snapshot says the order was paid after all
+// (docs/GUARANTEES.md); every other later snapshot leaves it as it is.
+func TestTransitionPaidAfterCancel(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	owed := &refund{Method: adapters.OriginalPayment, Amount: "42.50", Currency: "USD"}
+	const note = "order paid after its cancellation: refund added"
+	tests := []struct {
+		name  string
+		rules adapters.Rules
+		who   adapters.Party
+		first adapters.OrderStatus // the order when the request is decided
+		later []adapters.Event     // snapshots after the decision, in arrival order
+		// the request after the last one
+		wantVersion int64
+		wantRefund  *refund
+		wantSync    int64 // the last snapshot's sync effect
+	}{
+		{name: "unpaid, buyer cancels, then processing: refund added as v2", rules: woocommerce.Policy{}, who: adapters.Buyer,
+			first: adapters.StatusPlaced, later: []adapters.Event{snapshot("o", adapters.StatusPaid, t0.Add(2*time.Minute))},
+			wantVersion: 2, wantRefund: owed, wantSync: 2},
+		{name: "unpaid, merchant cancels, then processing: refund added", rules: woocommerce.Policy{}, who: adapters.Merchant,
+			first: adapters.StatusPlaced, later: []adapters.Event{snapshot("o", adapters.StatusPaid, t0.Add(2*time.Minute))},
+			wantVersion: 2, wantRefund: owed, wantSync: 2},
+		{name: "processing twice: the refund is added once", rules: woocommerce.Policy{}, who: adapters.Buyer,
+			first: adapters.StatusPlaced, later: []adapters.Event{
+				snapshot("o", adapters.StatusPaid, t0.Add(2*time.Minute)),
+				snapshot("o", adapters.StatusPlaced, t0.Add(3*time.Minute)),
+				snapshot("o", adapters.StatusPaid, t0.Add(4*time.Minute)),
+			},
+			wantVersion: 2, wantRefund: owed, wantSync: 0},
+		{name: "processing older than the stored snapshot: ignored", rules: woocommerce.Policy{}, who: adapters.Buyer,
+			first: adapters.StatusPlaced, later: []adapters.Event{snapshot("o", adapters.StatusPaid, t0.Add(-time.Minute))},
+			wantVersion: 1, wantSync: 0},
+		{name: "cancelled or refunded on the store: nothing owed", rules: woocommerce.Policy{}, who: adapters.Buyer,
+			first: adapters.StatusPlaced, later: []adapters.Event{snapshot("o", adapters.StatusCancelled, t0.Add(2*time.Minute))},
+			wantVersion: 1, wantSync: 0},
+		{name: "shipped after the cancellation: the conflict, no refund", rules: woocommerce.Policy{}, who: adapters.Buyer,
+			first: adapters.StatusPlaced, later: []adapters.Event{snapshot("o", adapters.StatusShipped, t0.Add(2*time.Minute))},
+			wantVersion: 1, wantSync: 0},
+		{name: "cancelled paid: refunded at once, a later processing adds nothing", rules: woocommerce.Policy{}, who: adapters.Merchant,
+			first: adapters.StatusPaid, later: []adapters.Event{snapshot("o", adapters.StatusPaid, t0.Add(2*time.Minute))},
+			wantVersion: 1, wantRefund: owed, wantSync: 0},
+		{name: "a platform without the rule: shared code adds no refund", rules: withoutLatePayment{woocommerce.Policy{}}, who: adapters.Buyer,
+			first: adapters.StatusPlaced, later: []adapters.Event{snapshot("o", adapters.StatusPaid, t0.Add(2*time.Minute))},
+			wantVersion: 1, wantSync: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ad := &adapters.Adapter{ID: "woo", Platform: "woocommerce", Rules: tc.rules, Windows: woocommerce.Defaults()}
+			doc := &orderDoc{}
+			step := func(i int, ev adapters.Event) effects {
+				tr := &transition{doc: doc, orderID: "o", adapter: ad, orderWait: time.Minute, now: t0.Add(time.Duration(i) * time.Minute)}
+				tr.applyDelivery(Delivery{AdapterID: ad.ID, WebhookID: "w" + itoa(int64(i)), ReceivedAt: tr.now, Event: ev})
+				return tr.eff
+			}
+			step(0, snapshot("o", tc.first, t0))
+			req := request("o", "cr-1", tc.who)
+			req.Cancellation.OccurredAt = t0
+			if eff := step(1, req); eff.sync != 1 {
+				t.Fatalf("the cancellation was not decided as v1: %+v", eff)
+			}
+			var last effects
+			for i, ev := range tc.later {
+				last = step(2+i, ev)
+			}
+			r := doc.request("cr-1")
+			if r.State != adapters.Cancelled || r.Version != tc.wantVersion || doc.Version != tc.wantVersion {
+				t.Fatalf("request %s v%d (doc v%d), want cancelled v%d", r.State, r.Version, doc.Version, tc.wantVersion)
+			}
+			if (r.Refund == nil) != (tc.wantRefund == nil) || r.Refund != nil && *r.Refund != *tc.wantRefund {
+				t.Fatalf("refund %+v, want %+v", r.Refund, tc.wantRefund)
+			}
+			if last.sync != tc.wantSync {
+				t.Fatalf("sync effect v%d, want v%d", last.sync, tc.wantSync)
+			}
+			if len(last.decided) != 0 {
+				t.Fatalf("decisions %v: adding a refund is no new decision", last.decided)
+			}
+			notes := 0
+			for _, h := range doc.History {
+				if h.Note == note {
+					notes++
+					if h.State != adapters.Cancelled {
+						t.Errorf("history entry %+v: want state cancelled", h)
+					}
+				}
+			}
+			if want := int(tc.wantVersion - 1); notes != want {
+				t.Fatalf("%d history entries %q, want %d: %+v", notes, note, want, doc.History)
+			}
+			if u := r.update("o"); tc.wantVersion == 2 && (u.Version != 2 || u.Refund == nil || u.Refund.Amount != "42.50") {
+				t.Fatalf("update %+v", u)
+			}
+		})
+	}
+}
