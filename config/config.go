@@ -35,6 +35,7 @@ type Config struct {
 	LogLevel              string    `yaml:"log_level"`        // extension: debug|info|warn|error, default info
 	LogFormat             string    `yaml:"log_format"`       // extension: json|text, default json
 	TimerResolution       Duration  `yaml:"timer_resolution"` // extension: how often due timers and retries are moved to the queue, default 1s
+	SweepEvery            Duration  `yaml:"sweep_every"`      // extension: how often one worker looks for decided versions left without a sync task, default 1m; 0s turns it off
 	MetricsListen         string    `yaml:"metrics_listen"`   // extension: extra host:port serving only /metrics, /healthz and /readyz (how a worker is scraped); default none
 	Adapters              []Adapter `yaml:"adapters"`
 

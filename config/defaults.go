@@ -14,6 +14,7 @@ const (
 	defaultLogLevel          = "info"
 	defaultLogFormat         = "json"
 	defaultTimerResolution   = Duration(time.Second)
+	defaultSweepEvery        = Duration(time.Minute)
 	defaultAPITimeout        = Duration(5 * time.Second)
 	defaultMaxAttempts       = 12
 	defaultBaseDelay         = Duration(time.Second)
@@ -41,6 +42,7 @@ func (c *Config) applyDefaults(given map[string]bool) {
 	setDefault(given, "log_level", &c.LogLevel, defaultLogLevel)
 	setDefault(given, "log_format", &c.LogFormat, defaultLogFormat)
 	setDefault(given, "timer_resolution", &c.TimerResolution, defaultTimerResolution)
+	setDefault(given, "sweep_every", &c.SweepEvery, defaultSweepEvery)
 	for i := range c.Adapters {
 		a := &c.Adapters[i]
 		key := adapterKey(i)

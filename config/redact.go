@@ -75,6 +75,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel),
 		slog.String("log_format", c.LogFormat),
 		slog.String("timer_resolution", c.TimerResolution.String()),
+		slog.String("sweep_every", c.SweepEvery.String()),
 		slog.String("metrics_listen", c.MetricsListen),
 		slog.Attr{Key: "adapters", Value: slog.GroupValue(adapters...)},
 	)

@@ -53,6 +53,9 @@ func (c *Config) validate(platforms adapters.Registry) problems {
 	positive(&ps, "dedup_window", c.DedupWindow)
 	positive(&ps, "order_wait", c.OrderWait)
 	positive(&ps, "timer_resolution", c.TimerResolution)
+	if c.SweepEvery < 0 {
+		ps.add("sweep_every", "must not be negative (0s turns the sweeper off)")
+	}
 	oneOf(&ps, "log_level", c.LogLevel, logLevels)
 	oneOf(&ps, "log_format", c.LogFormat, logFormats)
 

@@ -204,6 +204,19 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 			return fmt.Errorf("start workers: %w", err)
 		}
 		stopWorkers = srv.Shutdown
+		if every := cfg.SweepEvery.D(); every > 0 {
+			sweeper := jobs.NewSweeper(store, queue, jobs.SweeperOptions{
+				Adapters: func() []string { return set.Current().IDs() }, Every: every, Logger: log, Registerer: reg,
+			})
+			sweepCtx, stopSweeping := context.WithCancel(context.WithoutCancel(ctx))
+			swept := make(chan struct{})
+			go func() { defer close(swept); sweeper.Run(sweepCtx) }()
+			stopWorkers = func() {
+				stopSweeping()
+				<-swept
+				srv.Shutdown()
+			}
+		}
 	}
 
 wait:

@@ -1,0 +1,98 @@
+package jobs
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+// TestSweeperQueuesOnlyLostSyncs: a decided version with no task is queued
+// again once it is a round old; one with its task, one whose sync lock is
+// held, one decided a moment ago and one acknowledged are left alone.
+func TestSweeperQueuesOnlyLostSyncs(t *testing.T) {
+	b := setup(t, setupOpts{noServer: true})
+	ctx := context.Background()
+	const ad = "t-selfservice"
+	now := time.Now()
+	decided := func(orderID string, at time.Time, acked bool) {
+		t.Helper()
+		_, err := b.store.update(ctx, ad, orderID, func(d *orderDoc) bool {
+			d.Version = 1
+			d.Requests = append(d.Requests, storedRequest{ID: "r-" + orderID, State: adapters.Cancelled, Version: 1, Initiator: adapters.Buyer, Reason: "changed_mind", OccurredAt: at})
+			d.History = append(d.History, historyRec{At: at, Event: adapters.CancellationRequested, State: adapters.Cancelled})
+			if acked {
+				d.Acked, d.Requests[0].Sync = 1, syncSynced
+			}
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	decided("lost", now.Add(-2*time.Minute), false)
+	decided("queued", now.Add(-2*time.Minute), false)
+	decided("locked", now.Add(-2*time.Minute), false)
+	decided("fresh", now.Add(-time.Second), false)
+	decided("acked", now.Add(-2*time.Minute), true)
+	doc, err := b.store.load(ctx, ad, "queued")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.queue.queueNext(ctx, ad, "queued", doc, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.rdb.Set(ctx, syncLockKey(ad, "locked"), "someone", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	reg := prometheus.NewRegistry()
+	sw := NewSweeper(b.store, b.queue, SweeperOptions{Adapters: func() []string { return []string{ad, "t-poshmark"} }, Every: time.Minute, Logger: quiet, Registerer: reg})
+	n, err := sw.Sweep(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("first round queued %d (%v), want 1", n, err)
+	}
+	in := asynq.NewInspectorFromRedisClient(b.rdb)
+	if _, err := in.GetTaskInfo(QueueSync, syncTaskID(ad, "lost", 1, 0, 1)); err != nil {
+		t.Fatalf("the lost version's sync is not queued: %v", err)
+	}
+	for _, id := range []string{"locked", "fresh", "acked"} {
+		if _, err := in.GetTaskInfo(QueueSync, syncTaskID(ad, id, 1, 0, 1)); err == nil {
+			t.Errorf("%s: queued, want left alone", id)
+		}
+	}
+	if n, err := sw.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("second round queued %d (%v), want 0: every version has its task", n, err)
+	}
+	if got := testutil.ToFloat64(sw.resweeps.WithLabelValues(ad)); got != 1 {
+		t.Fatalf("cancelsync_sync_resweeps_total{adapter=%q} = %v, want 1", ad, got)
+	}
+}
+
+// TestSweeperLeaseIsOneProcessAtATime: of two sweepers on one Redis, one
+// holds the lease; once it gives it back the other takes it.
+func TestSweeperLeaseIsOneProcessAtATime(t *testing.T) {
+	b := setup(t, setupOpts{noServer: true})
+	ctx := context.Background()
+	ids := func() []string { return nil }
+	a := NewSweeper(b.store, b.queue, SweeperOptions{Adapters: ids, Logger: quiet})
+	c := NewSweeper(b.store, b.queue, SweeperOptions{Adapters: ids, Logger: quiet})
+	if held, err := a.lease(ctx); err != nil || !held {
+		t.Fatalf("first lease: %v %v", held, err)
+	}
+	if held, _ := a.lease(ctx); !held {
+		t.Fatal("the holder could not keep its lease")
+	}
+	if held, _ := c.lease(ctx); held {
+		t.Fatal("two sweepers hold the lease")
+	}
+	a.release()
+	if held, _ := c.lease(ctx); !held {
+		t.Fatal("the lease given back was not taken")
+	}
+}
