@@ -81,6 +81,7 @@ func TestParseAppliesDefaults(t *testing.T) {
 		LogLevel:          "info",
 		LogFormat:         "json",
 		TimerResolution:   Duration(time.Second),
+		SweepEvery:        Duration(time.Minute),
 		Adapters: []Adapter{{
 			ID:       "acme-posh",
 			Platform: "poshmark",
@@ -148,6 +149,7 @@ adapters:
 		LogLevel:          "debug",
 		LogFormat:         "text",
 		TimerResolution:   Duration(250 * time.Millisecond),
+		SweepEvery:        Duration(time.Minute),
 		Adapters: []Adapter{
 			{
 				ID:       "acme-posh",
