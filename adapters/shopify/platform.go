@@ -4,7 +4,7 @@
 // carried out with the Admin GraphQL API's orderCancel mutation. Buyers'
 // requests arrive from the storefront endpoints or, signed with
 // relay_secrets, from the merchant's own systems as the seed cancellation
-// bodies (README.md, "Connect a Shopify store").
+// bodies (docs/SHOPIFY.md).
 package shopify
 
 import (

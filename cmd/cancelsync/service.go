@@ -173,8 +173,8 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		}
 		var mountUI func(*gin.Engine)
 		mountUI, closeUI = webhooks.QueuesUI(redisOpt, false)
-		// The people's edge: buyers' storefront endpoints (README.md,
-		// "Buyers cancel from the storefront").
+		// The people's edge: buyers' storefront endpoints
+		// (docs/STOREFRONT.md).
 		mountPeople := func(e *gin.Engine) {
 			storefront.Mount(e, storefront.Options{Adapters: set.Adapter, Orders: store, Queue: queue, Redis: rdb, Logger: log})
 		}
