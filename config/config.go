@@ -45,7 +45,7 @@ type Config struct {
 }
 
 // Adapter is one platform account. Which of the keys after api apply
-// depends on the platform (README.md, docs/CONFIG.md); the platform checks
+// depends on the platform (docs/API.md §2); the platform checks
 // its own.
 type Adapter struct {
 	ID                string   `yaml:"id"`

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// The keys of README's per-platform table reach the platform's Settings,
+// The keys of docs/API.md §2's per-platform table reach the platform's Settings,
 // and a platform refuses the keys it does not use.
 func TestPlatformKeys(t *testing.T) {
 	t.Parallel()

@@ -11,6 +11,9 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 )
 
+// minHS256Key is the shortest storefront key: as long as HS256's hash.
+const minHS256Key = 32
+
 var (
 	adapterID  = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
 	logLevels  = []string{"debug", "info", "warn", "error"}
@@ -120,6 +123,14 @@ func (a *Adapter) validate(ps *problems, key string, platforms adapters.Registry
 		}
 	}
 	nonEmpty(ps, key+".storefront_secrets", a.StorefrontSecrets)
+	for j, k := range a.StorefrontSecrets {
+		// An HS256 key shorter than the hash output is refused by RFC 7518
+		// §3.2; a short one is guessable offline from any buyer's token.
+		if k != "" && len(k) < minHS256Key {
+			ps.add(fmt.Sprintf("%s.storefront_secrets[%d]", key, j), fmt.Sprintf(
+				"must be at least %d bytes (an HS256 key of 256 bits, RFC 7518 §3.2); to make one: openssl rand -base64 32", minHS256Key))
+		}
+	}
 	nonEmpty(ps, key+".merchant_tokens", a.MerchantTokens)
 
 	if msg := checkBaseURL(a.API.BaseURL); msg != "" {

@@ -84,7 +84,7 @@ func opsPost(t *testing.T, s *service, adapter, kind, webhookID, requestID strin
 
 // listeningLine is the one line a serve or api process prints on stdout;
 // everything else it writes is a log record.
-var listeningLine = regexp.MustCompile(`^cancelsync (serve|api) listening on http://\S+$`)
+var listeningLine = regexp.MustCompile(`^cancelsync (serve|api) listening on http://\S+ \(pid \d+\)$`)
 
 // opsLogLines parses a process's output: every line must be a JSON log
 // record with time, level and msg, except the one listening line.

@@ -13,7 +13,7 @@ import (
 const timerWindow = 10 * time.Second
 
 // TestPlatformStories plays each seed platform's story through the HTTP API
-// of the running binary, as the README's tables tell them, and checks both
+// of the running binary, as docs/PLATFORMS.md's tables tell them, and checks both
 // what the read API shows and what the platform received.
 func TestPlatformStories(t *testing.T) {
 	t.Parallel()

@@ -116,8 +116,8 @@ var statusRank = map[adapters.OrderStatus]int{
 	adapters.StatusDelivered: 3, adapters.StatusCompleted: 4, adapters.StatusCancelled: 5,
 }
 
-// applySnapshot stores a snapshot by its updated_at (README.md,
-// "Decisions where the contract is silent"): an older one is ignored; a newer one is applied as sent,
+// applySnapshot stores a snapshot by its updated_at (docs/DECISIONS.md,
+// "Snapshot order"): an older one is ignored; a newer one is applied as sent,
 // even when its status moves back (a shipment cancelled on the platform),
 // with a note; of two with the same updated_at the one further along wins,
 // whatever order they arrive in.

@@ -18,7 +18,7 @@ import (
 //
 // Every key of an adapter's indexes carries the adapter's hash tag. The
 // order document has its own tag, so the script that writes both runs on
-// one Redis (single node or Sentinel, as README.md requires), not Cluster.
+// one Redis (single node or Sentinel, as docs/OPERATIONS.md requires), not Cluster.
 
 // DefaultRetention is how long indexes and day counters keep an entry.
 const DefaultRetention = 90 * 24 * time.Hour

@@ -20,7 +20,7 @@ func (t *transition) decideNew(r *storedRequest, c adapters.Cancellation) adapte
 }
 
 // Preview is what a cancellation request made now would get, from the
-// stored state only (README.md, "Buyers cancel from the storefront").
+// stored state only (docs/STOREFRONT.md).
 type Preview struct {
 	// Order is the stored snapshot; its BuyerID says whose order it is.
 	Order adapters.Order

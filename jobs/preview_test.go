@@ -32,7 +32,7 @@ func previewSettings(platform string, w adapters.Windows) adapters.Settings {
 
 // TestPreviewMatchesDecisionTables asks the storefront's question ("what
 // would a buyer's request made now get?") of every platform in the
-// situations of its decision table (README.md, "Decisions"), and checks
+// situations of its decision table (docs/DECISIONS.md), and checks
 // each answer twice: against the table, and against what the workers'
 // transition actually decides when the same request arrives on the same
 // stored document. So the preview can't drift from the workers.

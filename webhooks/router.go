@@ -145,9 +145,7 @@ func NewRouter(o Options) http.Handler {
 	r.RedirectFixedPath = false
 
 	r.Use(recovery(o.Logger), requestID, adminPaths(o.AdminToken, o.V1Auth))
-	r.NoRoute(func(c *gin.Context) {
-		writeProblem(c, http.StatusNotFound, probNotFound, "no such route")
-	})
+	r.NoRoute(notFound(o.Lookup))
 	r.NoMethod(func(c *gin.Context) {
 		writeProblem(c, http.StatusMethodNotAllowed, probMethodNotAllowed, "method not allowed on this route")
 	})

@@ -94,7 +94,7 @@ func CheckSecret(s string) error {
 	return nil
 }
 
-var errSecretFormat = errors.New(`must be "whsec_" followed by base64`)
+var errSecretFormat = errors.New(`must be "whsec_" followed by base64, as the platform shows it; to make one: echo "whsec_$(openssl rand -base64 32)"`)
 
 // Check is Platform.Check of the seed platforms: the keys that belong to
 // other platforms are refused rather than silently ignored.

@@ -36,7 +36,7 @@ func cancelled(initiator adapters.Party, reason string, method adapters.RefundMe
 	}
 }
 
-// The mutation carries the variables of README's table, and nothing but
+// The mutation carries the variables of docs/SHOPIFY.md's table, and nothing but
 // cancelled is sent.
 func TestPushVariables(t *testing.T) {
 	t.Parallel()

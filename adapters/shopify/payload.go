@@ -210,7 +210,7 @@ func decodeOrder(body []byte, shop string) (*adapters.Order, error) {
 }
 
 // status reads our status from the order's fields, first match wins
-// (README.md, "Connect a Shopify store"); never from the topic, since
+// (docs/SHOPIFY.md); never from the topic, since
 // Shopify's own samples reuse one order for every topic.
 func status(w *orderWire) adapters.OrderStatus {
 	if w.CancelledAt != nil && *w.CancelledAt != "" {

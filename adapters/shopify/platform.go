@@ -4,13 +4,14 @@
 // carried out with the Admin GraphQL API's orderCancel mutation. Buyers'
 // requests arrive from the storefront endpoints or, signed with
 // relay_secrets, from the merchant's own systems as the seed cancellation
-// bodies (README.md, "Connect a Shopify store").
+// bodies (docs/SHOPIFY.md).
 package shopify
 
 import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -47,7 +48,17 @@ var (
 // bytes; "printable" is unicode.IsPrint, which takes the ASCII space and no
 // other white space or control character. No "whsec_" is needed or expected.
 // The error never quotes s.
+//
+// Two prefixes are certainly something else pasted in the wrong place: a
+// Standard Webhooks secret (whsec_), which Shopify never signs with, and an
+// Admin API access token (shpat_ and its kin), which belongs in api.token.
 func CheckSecret(s string) error {
+	switch {
+	case strings.HasPrefix(s, "whsec_"):
+		return errors.New(`is a Standard Webhooks secret ("whsec_..."), which Shopify never signs with: use the app's client secret (API secret key) as its API credentials show it; whsec_ secrets belong in relay_secrets`)
+	case strings.HasPrefix(s, "shpat_"), strings.HasPrefix(s, "shpca_"), strings.HasPrefix(s, "shppa_"):
+		return errors.New(`is an Admin API access token, which belongs in api.token: secrets takes the app's client secret (API secret key)`)
+	}
 	bad := errors.New("must be the app's client secret: 16 to 256 printable characters")
 	if !utf8.ValidString(s) {
 		return bad

@@ -31,7 +31,10 @@ func TestCheckSecret(t *testing.T) {
 		"0123456789abcdef\x7f":        false,
 		"0123456789abcdef\u00a0":      false, // no-break space: not printable
 		"0123456789abcdef\xff":        false, // not UTF-8
-		"whsec_MfKQ9r8GKYqrTwjUPD":    true,  // any printable string: Shopify's own secrets have no prefix rule
+		// Certainly pasted in the wrong place: a Standard Webhooks secret
+		// (Shopify never signs with one) and an Admin API access token.
+		"whsec_MfKQ9r8GKYqrTwjUPD":           false,
+		"shpat_0123456789abcdef0123456789ab": false,
 	} {
 		if err := shopify.CheckSecret(s); (err == nil) != ok {
 			t.Errorf("CheckSecret(%q) = %v, want ok %v", s, err, ok)

@@ -236,7 +236,7 @@ func (in inbound) decodeOrder(h http.Header, body []byte) (*adapters.Order, erro
 }
 
 // status maps a WooCommerce status (the REST API's slug, without "wc-")
-// to ours: core statuses by the table of README.md, others through
+// to ours: core statuses by the table of docs/WOOCOMMERCE.md, others through
 // policy.status_map. ignored marks an order that is not yet or no longer
 // one (a checkout draft, a trashed order).
 func (in inbound) status(s string) (st adapters.OrderStatus, ignored, ok bool) {

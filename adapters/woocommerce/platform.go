@@ -6,7 +6,7 @@
 // refund for a cancellation, an order note the customer sees for anything
 // else. Buyers' requests arrive from the storefront endpoints or, signed
 // with relay_secrets, from the merchant's own systems as the seed
-// cancellation bodies (README.md, "Connect a WooCommerce store").
+// cancellation bodies (docs/WOOCOMMERCE.md).
 package woocommerce
 
 import (

@@ -13,10 +13,10 @@ func Defaults() adapters.Windows {
 	return adapters.Windows{ResponseWindow: 48 * time.Hour}
 }
 
-// Policy is the WooCommerce rule (README.md, "Connect a WooCommerce
-// store"). The shared checks have already denied a shipped, delivered,
-// completed or cancelled order, so what reaches Request is placed (pending,
-// on-hold, failed: never paid) or paid (processing).
+// Policy is the WooCommerce rule (docs/WOOCOMMERCE.md). The shared checks
+// have already denied a shipped, delivered, completed or cancelled order,
+// so what reaches Request is placed (pending, on-hold, failed: never paid)
+// or paid (processing).
 //
 // Who may request: buyer and merchant (the seller is the merchant).
 type Policy struct{}

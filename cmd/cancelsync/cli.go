@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/config"
 	"github.com/cancelsync/cancelsync/internal/groupwrite"
@@ -34,7 +35,10 @@ commands:
   serve                 HTTP ingest and job workers in one process
   api                   HTTP ingest only
   worker                job workers only
-  config check          load and validate the config
+  config check [--env-from PID]
+                        load and validate the config; --env-from expands
+                        ${VAR} from that running process's environment, as
+                        its reload on SIGHUP will
   dlq list [--json]     show sync jobs that exhausted their retries
   dlq replay [--all | ID...]
                         re-run dead-lettered sync jobs
@@ -62,6 +66,7 @@ type command struct {
 	json      bool
 	all       bool
 	pprof     string // serve, api, worker: loopback address for net/http/pprof, off when empty
+	envFrom   string // config check: the pid whose environment ${VAR} expands from
 }
 
 func parse(args []string, getenv func(string) string) (*command, error) {
@@ -96,6 +101,9 @@ func parse(args []string, getenv func(string) string) (*command, error) {
 	}
 	if cmd.name == "dlq replay" {
 		fs.BoolVar(&cmd.all, "all", false, "replay every entry")
+	}
+	if cmd.name == "config check" {
+		fs.StringVar(&cmd.envFrom, "env-from", "", "expand ${VAR} from this process's environment")
 	}
 	switch cmd.name {
 	case "serve", "api", "worker":
@@ -180,7 +188,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	platforms := registry.Default()
-	cfg, err := config.Load(cmd.config, platforms)
+	cfg, err := loadConfig(cmd, platforms)
 	if err != nil {
 		if cmd.name == "config check" {
 			fmt.Fprintf(stderr, "%s: %d problem(s):\n", cmd.config, problemCount(err))
@@ -247,6 +255,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// loadConfig loads the command's config file, expanding ${VAR} from this
+// process's environment, or from --env-from's process.
+func loadConfig(cmd *command, platforms adapters.Registry) (*config.Config, error) {
+	if cmd.envFrom == "" {
+		return config.Load(cmd.config, platforms)
+	}
+	getenv, err := environOf(cmd.envFrom)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(cmd.config)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return config.Parse(data, platforms, getenv)
 }
 
 func problemCount(err error) int {

@@ -173,8 +173,8 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		}
 		var mountUI func(*gin.Engine)
 		mountUI, closeUI = webhooks.QueuesUI(redisOpt, false)
-		// The people's edge: buyers' storefront endpoints (README.md,
-		// "Buyers cancel from the storefront").
+		// The people's edge: buyers' storefront endpoints
+		// (docs/STOREFRONT.md).
 		mountPeople := func(e *gin.Engine) {
 			storefront.Mount(e, storefront.Options{Adapters: set.Adapter, Orders: store, Queue: queue, Redis: rdb, Logger: log})
 		}
@@ -188,8 +188,11 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 			Metrics: ingestMetrics, Gatherer: reg, Extra: mountAll(mountUI, mountPeople, cons.Mount), V1Auth: cons.V1Auth(),
 		}))
 		// The one line on stdout, for people and scripts; everything else
-		// is a log record on stderr.
-		fmt.Fprintf(stdout, "cancelsync %s listening on http://%s\n", mode, ln.Addr())
+		// is a log record on stderr. It names this process, so a reload is
+		// `kill -HUP <pid>` of exactly this one (README.md, "Live
+		// configuration"), not whatever else on the machine is called
+		// cancelsync.
+		fmt.Fprintf(stdout, "cancelsync %s listening on http://%s (pid %d)\n", mode, ln.Addr(), os.Getpid())
 	}
 	var stopWorkers func()
 	if work {
@@ -269,7 +272,7 @@ func announce(log *slog.Logger, mode string, cfg *config.Config, redisOpt redisc
 	case redisOpt.Sentinel():
 		redisMode = "sentinel"
 	}
-	attrs := []any{slog.String("mode", mode), slog.String("version", buildVersion()),
+	attrs := []any{slog.String("mode", mode), slog.Int("pid", os.Getpid()), slog.String("version", buildVersion()),
 		slog.String("redis_mode", redisMode), slog.String("redis", redisAt)}
 	base := baseURL(cfg.Listen)
 	if mode != "worker" {

@@ -107,7 +107,7 @@ func (s *Snapshot) IDs() []string {
 }
 
 // Fallbacks for an adapter that is no longer configured, whose tasks are
-// still queued: the config's defaults (README.md, Configuration).
+// still queued: the config's defaults (docs/API.md §2).
 const (
 	fallbackAttempts = 12
 	fallbackTimeout  = 5 * time.Second

@@ -15,7 +15,7 @@ import (
 // store in dest, the customer as a gid in sub.
 const Shopify = "shopify"
 
-// Token rules (README.md, "Buyers cancel from the storefront").
+// Token rules (docs/STOREFRONT.md).
 const (
 	// MaxTokenLife is how far ahead a token's exp may lie: a storefront
 	// token is short-lived, so a leaked one is worth little.

@@ -1,7 +1,6 @@
-// Package storefront serves buyers (README.md, "Buyers cancel from the
-// storefront"): a shop's order page asks whether its buyer may cancel and
-// posts the buyer's request, with a short-lived token whose subject is the
-// buyer.
+// Package storefront serves buyers (docs/STOREFRONT.md): a shop's order
+// page asks whether its buyer may cancel and posts the buyer's request,
+// with a short-lived token whose subject is the buyer.
 //
 //	GET     /storefront/:adapter/orders/:order_id/cancellation   what a request made now would get
 //	POST    /storefront/:adapter/orders/:order_id/cancellation   {"reason","comments"}: request it
