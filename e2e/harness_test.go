@@ -61,8 +61,11 @@ func TestMain(m *testing.M) {
 }
 
 const (
-	secret     = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-	adminToken = "dev-admin-token"
+	secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	// shopifySecret is a Shopify adapter's secret: the app's client
+	// secret, 32 hex digits as Shopify shows it (no whsec_).
+	shopifySecret = "9f1c0ad2b7e34c6f8a51d2e3f4a5b6c7"
+	adminToken    = "dev-admin-token"
 )
 
 // poll calls cond every interval until it holds, and reports whether it
@@ -221,8 +224,12 @@ func writeConfig(t *testing.T, redisURL string, ads []adapterConf, extra string)
 	fmt.Fprintf(&b, "listen: %q\nredis_url: %q\nadmin_token: %q\nshutdown_timeout: 10s\nworker_concurrency: 20\n", listen, redisURL, adminToken)
 	fmt.Fprintf(&b, "timer_resolution: 100ms\nlog_level: debug\n%s\nadapters:\n", extra)
 	for _, a := range ads {
+		sec := secret
+		if a.platform == "shopify" {
+			sec = shopifySecret // an app's client secret, as Shopify shows it
+		}
 		fmt.Fprintf(&b, "  - id: %s\n    platform: %s\n    secrets: [%q]\n    api: {base_url: %q, token: \"tok-%s-secret\", timeout: 2s}\n",
-			a.id, a.platform, secret, a.baseURL, a.id)
+			a.id, a.platform, sec, a.baseURL, a.id)
 		if a.extra != "" {
 			b.WriteString(a.extra)
 		}

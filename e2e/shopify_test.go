@@ -46,7 +46,7 @@ func postShopify(t *testing.T, s *service, adapter, topic string, body []byte, s
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if signed {
-		req.Header.Set("X-Shopify-Hmac-Sha256", shopify.Sign(secret, body))
+		req.Header.Set("X-Shopify-Hmac-Sha256", shopify.Sign(shopifySecret, body))
 	}
 	req.Header.Set("X-Shopify-Webhook-Id", "b54557e4-"+newID())
 	req.Header.Set("X-Shopify-Shop-Domain", testShopDomain)
