@@ -17,8 +17,8 @@ const firstChunk = 1 << 10
 // readBody reads the whole body once, at most limit bytes. The buffer
 // grows with what has arrived, doubling when full, and never past the
 // declared Content-Length (already checked against limit): a declared
-// length alone makes the process hold nothing, so a sender that declares a
-// large body and stalls holds at most firstChunk or twice what it sent
+// length alone reserves nothing, so a sender that declares a large body and
+// stalls holds at most firstChunk or twice what it sent
 // (docs/GUARANTEES.md §4).
 func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	r := c.Request
