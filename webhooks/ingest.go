@@ -1,15 +1,12 @@
 package webhooks
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -209,34 +206,6 @@ func fieldErrors(err error) []adapters.FieldError {
 		return ve.Errors
 	}
 	return []adapters.FieldError{{Field: "", Message: "malformed payload"}}
-}
-
-// bodyPool holds buffers for bodies of unknown length (chunked). The bytes
-// handed to the adapter are always a right-sized copy, so a pooled buffer
-// never escapes into an Event or a Delivery.
-var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-const maxPooledBuffer = 64 << 10
-
-// readBody reads the whole body once, at most limit bytes. With a declared
-// Content-Length (already checked against limit) it reads into a buffer of
-// exactly that size.
-func readBody(c *gin.Context, limit int64) ([]byte, error) {
-	r := c.Request
-	body := http.MaxBytesReader(c.Writer, r.Body, limit)
-	if n := r.ContentLength; n >= 0 {
-		b := make([]byte, n)
-		_, err := io.ReadFull(body, b)
-		return b, err
-	}
-	buf := bodyPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	_, err := buf.ReadFrom(body)
-	b := bytes.Clone(buf.Bytes())
-	if buf.Cap() <= maxPooledBuffer {
-		bodyPool.Put(buf)
-	}
-	return b, err
 }
 
 // isJSON accepts application/json and application/*+json, with any
