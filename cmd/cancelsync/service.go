@@ -17,7 +17,6 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
-	asynqmetrics "github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -109,8 +108,9 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 	}
 	defer closeRedis()
 
-	// Queue sizes come from asynq's own collector (asynq_* series, as
-	// asynqmon's graphs expect); the rest are cancelsync_* (docs/OPERATIONS.md).
+	// Queue sizes are asynq_* series (asynq's names, as asynqmon's graphs
+	// query them, but for two gauges asynq names like counters); the rest
+	// are cancelsync_* (docs/OPERATIONS.md).
 	reg := prometheus.NewRegistry()
 	var ingestMetrics *webhooks.Metrics
 	var workMetrics *jobs.Metrics
@@ -134,7 +134,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 	queue := newQueue(rdb, cfg, set)
 	reg.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		asynqmetrics.NewQueueMetricsCollector(asynq.NewInspectorFromRedisClient(rdb)),
+		jobs.NewQueueCollector(asynq.NewInspectorFromRedisClient(rdb)),
 		jobs.NewDeadLetterCollector(jobs.NewDeadLetters(queue, store)),
 	)
 
