@@ -132,6 +132,11 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 	ads := first.Adapters()
 	store := jobs.NewStore(rdb)
 	queue := newQueue(rdb, cfg, set)
+	var ready webhooks.Pinger = queue
+	if !cfg.Embedded() {
+		ready = readiness{Queue: queue, rdb: rdb}
+		go warnDurability(log, rdb)
+	}
 	reg.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		jobs.NewQueueCollector(asynq.NewInspectorFromRedisClient(rdb)),
@@ -163,7 +168,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 			return fmt.Errorf("metrics_listen %s: %w", cfg.MetricsListen, err)
 		}
 		log.Info("metrics listening", slog.String("url", "http://"+ln.Addr().String()+"/metrics"))
-		serve("metrics", ln, webhooks.NewOpsRouter(queue, reg, log))
+		serve("metrics", ln, webhooks.NewOpsRouter(ready, reg, log))
 	}
 	closeUI := func() error { return nil }
 	if ingest {
@@ -183,7 +188,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		// (jobs.Intake); everything else is queued.
 		intake := jobs.NewIntake(store, queue, jobs.IntakeOptions{Lookup: set.Adapter, OrderWait: cfg.OrderWait.D(), Logger: log})
 		serve("http", ln, webhooks.NewRouter(webhooks.Options{
-			Adapters: ads, Lookup: set.Adapter, Enqueuer: intake, Views: jobs.Views{Store: store, Lookup: set.Adapter}, Ready: queue,
+			Adapters: ads, Lookup: set.Adapter, Enqueuer: intake, Views: jobs.Views{Store: store, Lookup: set.Adapter}, Ready: ready,
 			AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
 			Metrics: ingestMetrics, Gatherer: reg, Extra: mountAll(mountUI, mountPeople, cons.Mount), V1Auth: cons.V1Auth(),
 		}))
