@@ -93,8 +93,8 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 	if cfg.Embedded() && mode != "serve" {
 		return fmt.Errorf("%s needs a shared Redis: set redis_url (the embedded one lives inside a single serve process)", mode)
 	}
-	// Libraries that log through the standard log package (asynq's metrics
-	// collector does) then write the same JSON or text as everything else.
+	// Libraries that log through the standard log package then write the
+	// same JSON or text as everything else.
 	slog.SetDefault(log)
 	first, err := live.Build(cfg, platforms)
 	if err != nil {
