@@ -85,8 +85,8 @@ func TestConsoleTwinsOnTheBinary(t *testing.T) {
 		}
 	}
 	code, v = call("GET", "/v1/adapters/tw-ali/stats", adminToken, nil)
-	if v["orders_seen"] != float64(3) {
-		t.Errorf("stats: %v, want 3 orders seen", v)
+	if code != 200 || v["orders_seen"] != float64(3) {
+		t.Errorf("stats: %d %v, want 200 and 3 orders seen", code, v)
 	}
 	// Bad parameters, another adapter, no token.
 	for _, p := range []string{"/stats?days=0", "/dashboard?since=yesterday", "/cancellations?state=lost", "/cancellations?cursor=nope", "/cancellations?limit=500"} {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 )
 
 // opsScrape reads a Prometheus text page into series → value, keyed by the
@@ -43,6 +45,24 @@ func opsScrape(t *testing.T, url string) map[string]float64 {
 		out[line[:i]] = v
 	}
 	return out
+}
+
+// opsLint runs Prometheus' metric linter (what promtool check metrics runs)
+// over the page at url: every series must pass.
+func opsLint(t *testing.T, url string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	problems, err := promlint.New(resp.Body).Lint()
+	if err != nil {
+		t.Fatalf("lint %s: %v", url, err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
 }
 
 // opsWaitMetric polls url until series has value want (30 s at most).
@@ -238,19 +258,21 @@ func TestMetricsAndLogsAfterAScriptedRun(t *testing.T) {
 		}
 	}
 	gauges := map[string]float64{
-		`cancelsync_dead_letter_size`:                                          1,
-		`asynq_tasks_enqueued_total{queue="cancelsync-sync",state="archived"}`: 1,
-		`asynq_tasks_enqueued_total{queue="cancelsync-sync",state="pending"}`:  0,
+		`cancelsync_dead_letter_size`:                                 1,
+		`asynq_queue_tasks{queue="cancelsync-sync",state="archived"}`: 1,
+		`asynq_queue_tasks{queue="cancelsync-sync",state="pending"}`:  0,
+		`asynq_queue_paused{queue="cancelsync-sync"}`:                 0,
 		// A request that beat its order's snapshot leaves an order_wait
 		// timer scheduled, so only pending and retry are known to be empty.
-		`asynq_tasks_enqueued_total{queue="cancelsync-events",state="pending"}`: 0,
-		`asynq_tasks_enqueued_total{queue="cancelsync-events",state="retry"}`:   0,
+		`asynq_queue_tasks{queue="cancelsync-events",state="pending"}`: 0,
+		`asynq_queue_tasks{queue="cancelsync-events",state="retry"}`:   0,
 	}
 	for series, want := range gauges {
 		if got, ok := after[series]; !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", series, got, ok, want)
 		}
 	}
+	opsLint(t, metricsURL)
 	for _, series := range []string{"go_goroutines", "process_resident_memory_bytes"} {
 		if _, ok := after[series]; !ok {
 			t.Errorf("runtime series %s missing", series)

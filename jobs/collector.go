@@ -12,8 +12,8 @@ var deadLetterDesc = prometheus.NewDesc("cancelsync_dead_letter_size",
 
 // DeadLetterCollector reports the dead letter's size from Redis at scrape
 // time, so every process of a fleet reports the same figure. Queue sizes
-// by state come from asynq's own collector (asynq_* series), which the
-// service registers beside it.
+// by state come from QueueCollector (asynq_* series), which the service
+// registers beside it.
 type DeadLetterCollector struct {
 	letters *DeadLetters
 	timeout time.Duration

@@ -32,6 +32,11 @@ type result struct {
 	webhookID string // set once verified
 	orderID   string // set once decoded
 	err       error  // an operational failure worth logging (never a client's fault)
+	// refusal says, for the log only, which check refused the request
+	// (adapters.AuthReason values, unknown_adapter, no_endpoint); the
+	// sender's answer never carries it.
+	refusal string
+	header  string // the header the refusal concerned, if any
 }
 
 func (in *ingest) handler(kind adapters.Kind) gin.HandlerFunc {
@@ -64,6 +69,12 @@ func (in *ingest) handler(kind adapters.Kind) gin.HandlerFunc {
 			slog.String("request_id", requestIDOf(c)),
 			slog.Duration("latency", latency),
 		)
+		if res.refusal != "" {
+			attrs = append(attrs, slog.String("reason", res.refusal))
+		}
+		if res.header != "" {
+			attrs = append(attrs, slog.String("header", res.header))
+		}
 		if res.err != nil {
 			attrs = append(attrs, slog.String("error", res.err.Error()))
 		}
@@ -76,7 +87,7 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 	a, ok := in.o.Lookup(id)
 	if !ok {
 		writeProblem(c, http.StatusNotFound, probUnknownAdapter, "no adapter with this id")
-		return result{adapter: unknownAdapter}
+		return result{adapter: unknownAdapter, refusal: "unknown_adapter"}
 	}
 	res := result{adapter: id}
 	r := c.Request
@@ -85,6 +96,7 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 		// The adapter takes nothing on this endpoint (a Shopify store
 		// without relay_secrets on /cancellations).
 		writeProblem(c, http.StatusNotFound, probNotFound, "this adapter has no "+string(kind)+" endpoint")
+		res.refusal = "no_endpoint"
 		return res
 	}
 
@@ -128,6 +140,7 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 			reason, k = reasonTimestamp, probInvalidTimestamp
 		}
 		in.o.Metrics.authFailure(id, reason)
+		res.refusal, res.header = refusalOf(err)
 		c.Writer.Header().Set("WWW-Authenticate", webhookChallenge)
 		writeProblem(c, http.StatusUnauthorized, k, "invalid "+reason)
 		return res
@@ -169,6 +182,15 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 	}
 	writeJSON(c, http.StatusAccepted, ack("queued", webhookID))
 	return res
+}
+
+// refusalOf is the log's reason for a verifier's refusal: the check that
+// failed, or "unspecified" from a verifier that does not say.
+func refusalOf(err error) (reason, header string) {
+	if ae, ok := errors.AsType[*adapters.AuthError](err); ok {
+		return string(ae.Reason), ae.Header
+	}
+	return "unspecified", ""
 }
 
 // webhookChallenge is the WWW-Authenticate of a webhook 401 (RFC 9110 wants

@@ -22,6 +22,7 @@ package webhooks
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -58,6 +59,14 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// Warner is a Pinger that also reports settings to fix that do not stop the
+// work today but weaken a guarantee (a Redis without appendonly): /readyz
+// lists them in its body and still answers 200. Warnings is asked only
+// after a successful Ping.
+type Warner interface {
+	Warnings(ctx context.Context) []string
+}
+
 // Defaults applied by NewRouter to zero Options fields.
 const (
 	DefaultMaxBodyBytes   = 1 << 20
@@ -78,7 +87,8 @@ type Options struct {
 	Enqueuer Enqueuer
 	// Views serves the read API; nil leaves /v1 unmounted.
 	Views OrderViews
-	// Ready backs /readyz; nil means always ready.
+	// Ready backs /readyz; nil means always ready. When it is also a
+	// Warner, its warnings are in /readyz's body.
 	Ready Pinger
 	// AdminToken guards /v1 and /admin. Empty refuses every request there.
 	AdminToken string
@@ -193,30 +203,54 @@ func healthz(c *gin.Context) {
 }
 
 func readyz(p Pinger, log *slog.Logger) gin.HandlerFunc {
+	type readiness struct {
+		err      error
+		warnings []string
+	}
 	return func(c *gin.Context) {
+		var warnings []string
 		if p != nil {
 			// The answer must not wait for the client's own timeouts (a new
 			// connection's handshake with a stalled Redis ignores the
 			// context): past readyTimeout the ping is left to finish alone.
 			ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
-			errc := make(chan error, 1)
-			go func() { errc <- p.Ping(ctx) }()
-			var err error
+			done := make(chan readiness, 1)
+			go func() {
+				var r readiness
+				r.err = p.Ping(ctx)
+				if w, ok := p.(Warner); ok && r.err == nil {
+					r.warnings = w.Warnings(ctx)
+				}
+				done <- r
+			}()
+			var r readiness
 			select {
-			case err = <-errc:
+			case r = <-done:
 			case <-ctx.Done():
-				err = ctx.Err()
+				r.err = ctx.Err()
 			}
 			cancel()
-			if err != nil {
+			if r.err != nil {
 				// The error may name hosts; it goes to the log, not the body.
 				log.LogAttrs(c.Request.Context(), slog.LevelWarn, "not ready",
-					slog.String("error", err.Error()), slog.String("request_id", requestIDOf(c)))
+					slog.String("error", r.err.Error()), slog.String("request_id", requestIDOf(c)))
 				writeProblem(c, http.StatusServiceUnavailable, probUnavailable, "not ready")
 				return
 			}
+			warnings = r.warnings
 		}
-		writeJSON(c, http.StatusOK, []byte(`{"status":"ok"}`))
+		if len(warnings) == 0 {
+			writeJSON(c, http.StatusOK, []byte(`{"status":"ok"}`))
+			return
+		}
+		body, err := json.Marshal(struct {
+			Status   string   `json:"status"`
+			Warnings []string `json:"warnings"`
+		}{"ok", warnings})
+		if err != nil { // strings only: cannot happen
+			panic(err)
+		}
+		writeJSON(c, http.StatusOK, body)
 	}
 }
 

@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -43,6 +44,19 @@ func TestReadyz(t *testing.T) {
 			t.Errorf("readyz = %d %s", resp.StatusCode, body)
 		}
 	})
+	// A setting to fix is a warning in the body, not a failure: still 200.
+	t.Run("ready with warnings", func(t *testing.T) {
+		t.Parallel()
+		w := &warningPinger{warnings: []string{"redis appendonly is no: fix it"}}
+		b := setup(t, func(o *Options) { o.Ready = w })
+		resp, body := b.get(t, "/readyz", nil)
+		if resp.StatusCode != http.StatusOK || string(body) != `{"status":"ok","warnings":["redis appendonly is no: fix it"]}` {
+			t.Errorf("readyz = %d %s", resp.StatusCode, body)
+		}
+		w.err = errors.New("down")
+		resp, body = b.get(t, "/readyz", nil)
+		wantProblem(t, resp, body, http.StatusServiceUnavailable, "unavailable")
+	})
 	t.Run("redis down", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
@@ -54,6 +68,16 @@ func TestReadyz(t *testing.T) {
 		}
 	})
 }
+
+// warningPinger is a Redis that answers, with settings to fix.
+type warningPinger struct {
+	err      error
+	warnings []string
+}
+
+func (w *warningPinger) Ping(context.Context) error { return w.err }
+
+func (w *warningPinger) Warnings(context.Context) []string { return w.warnings }
 
 func TestMetricsEndpoint(t *testing.T) {
 	t.Parallel()

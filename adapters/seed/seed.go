@@ -8,6 +8,8 @@ package seed
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
 )
@@ -69,10 +71,33 @@ func WithRelay(orders adapters.Inbound, relaySecrets []string) (map[adapters.Kin
 		if err != nil {
 			return nil, fmt.Errorf("relay_secrets: %w", err)
 		}
-		in[adapters.KindCancellations] = relay
+		in[adapters.KindCancellations] = relayInbound{Inbound: relay, orders: orders}
 	}
 	return in, nil
 }
+
+// relayInbound is the relayed-cancellations endpoint of a platform with its
+// own webhooks. A refused delivery that the platform's own verifier accepts
+// is the platform's webhook posted to the wrong endpoint, and is refused as
+// such, so the log says to post it to /orders rather than "no webhook-id".
+type relayInbound struct {
+	adapters.Inbound
+	orders adapters.Inbound
+}
+
+func (r relayInbound) Verify(h http.Header, body []byte, now time.Time) (string, error) {
+	id, err := r.Inbound.Verify(h, body, now)
+	// Only a delivery without the Standard Webhooks headers is worth the
+	// second HMAC: the platform's own webhooks never carry them.
+	if ae, ok := errors.AsType[*adapters.AuthError](err); ok && ae.Reason == adapters.ReasonMissingHeader {
+		if _, oerr := r.orders.Verify(h, body, now); oerr == nil {
+			return "", errWrongEndpoint
+		}
+	}
+	return id, err
+}
+
+var errWrongEndpoint = adapters.NewAuthError(adapters.ReasonWrongEndpoint, "")
 
 // NewClient pushes states with PUT {base_url}/orders/{order_id}/cancellation.
 func NewClient(api adapters.API) adapters.Client {

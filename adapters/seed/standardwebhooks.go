@@ -16,10 +16,6 @@ import (
 // Standard Webhooks (https://www.standardwebhooks.com): the header names,
 // the secret and signature formats and the replay tolerance of the spec.
 const (
-	headerID        = "Webhook-Id"
-	headerTimestamp = "Webhook-Timestamp"
-	headerSignature = "Webhook-Signature"
-
 	secretPrefix    = "whsec_"
 	signaturePrefix = "v1,"
 
@@ -31,20 +27,36 @@ const (
 	maxTimestampDigits = 18
 )
 
+// headerName is one of the three headers under both of its spellings: the
+// spec's webhook-* and Svix's svix-*, which Svix sends by default and its
+// own libraries accept alongside webhook-*. Each is looked up by its
+// canonical form (what net/http makes of it) and in lower case (a map
+// built by hand).
+type headerName struct {
+	canonical, lower, svixCanonical, svixLower string
+}
+
+var (
+	headerID        = headerName{"Webhook-Id", "webhook-id", "Svix-Id", "svix-id"}
+	headerTimestamp = headerName{"Webhook-Timestamp", "webhook-timestamp", "Svix-Timestamp", "svix-timestamp"}
+	headerSignature = headerName{"Webhook-Signature", "webhook-signature", "Svix-Signature", "svix-signature"}
+)
+
 // The reasons a delivery is refused. They are built once so that refusing a
 // forged delivery costs no allocation; each wraps ErrSignature or
 // ErrTimestamp, which is all the HTTP edge may reveal.
 var (
-	errNoID           = fmt.Errorf("%w: missing webhook-id", adapters.ErrSignature)
-	errBadID          = fmt.Errorf("%w: malformed webhook-id", adapters.ErrSignature)
-	errNoTimestamp    = fmt.Errorf("%w: missing webhook-timestamp", adapters.ErrSignature)
-	errBadTimestamp   = fmt.Errorf("%w: malformed webhook-timestamp", adapters.ErrSignature)
-	errNoSignature    = fmt.Errorf("%w: missing webhook-signature", adapters.ErrSignature)
-	errNoV1Signature  = fmt.Errorf("%w: no well-formed v1 entry in webhook-signature", adapters.ErrSignature)
-	errMismatch       = fmt.Errorf("%w: no signature matches", adapters.ErrSignature)
-	errTooOld         = fmt.Errorf("%w: webhook-timestamp is more than %v in the past", adapters.ErrTimestamp, Tolerance)
-	errTooNew         = fmt.Errorf("%w: webhook-timestamp is more than %v in the future", adapters.ErrTimestamp, Tolerance)
-	errDuplicateValue = fmt.Errorf("%w: header given more than once", adapters.ErrSignature)
+	errNoID           = adapters.NewAuthError(adapters.ReasonMissingHeader, "webhook-id")
+	errBadID          = adapters.NewAuthError(adapters.ReasonMalformedHeader, "webhook-id")
+	errNoTimestamp    = adapters.NewAuthError(adapters.ReasonMissingHeader, "webhook-timestamp")
+	errBadTimestamp   = adapters.NewAuthError(adapters.ReasonMalformedHeader, "webhook-timestamp")
+	errNoSignature    = adapters.NewAuthError(adapters.ReasonMissingHeader, "webhook-signature")
+	errNoV1Signature  = adapters.NewAuthError(adapters.ReasonMalformedHeader, "webhook-signature")
+	errMismatch       = adapters.NewAuthError(adapters.ReasonSignatureMismatch, "webhook-signature")
+	errTooOld         = adapters.NewAuthError(adapters.ReasonStaleTimestamp, "webhook-timestamp")
+	errTooNew         = adapters.NewAuthError(adapters.ReasonFutureTimestamp, "webhook-timestamp")
+	errDuplicateID    = adapters.NewAuthError(adapters.ReasonDuplicateHeader, "webhook-id")
+	errDuplicateStamp = adapters.NewAuthError(adapters.ReasonDuplicateHeader, "webhook-timestamp")
 )
 
 // verifier checks Standard Webhooks signatures against an adapter's secrets.
@@ -93,18 +105,19 @@ func decodeSecret(s string) ([]byte, error) {
 	return key, nil
 }
 
-// Verify authenticates a delivery and returns its webhook-id. It wraps
-// adapters.ErrTimestamp for a well-formed timestamp more than Tolerance away
-// from now, and adapters.ErrSignature for everything else.
+// Verify authenticates a delivery and returns its webhook-id. Its refusals
+// are *adapters.AuthError: wrapping adapters.ErrTimestamp for a well-formed
+// timestamp more than Tolerance away from now, adapters.ErrSignature for
+// everything else.
 func (v *verifier) Verify(h http.Header, body []byte, now time.Time) (string, error) {
-	id, err := singleHeader(h, headerID, "webhook-id", errNoID)
+	id, err := singleHeader(h, headerID, errNoID, errDuplicateID)
 	if err != nil {
 		return "", err
 	}
 	if !adapters.ValidDeliveryID(id) {
 		return "", errBadID
 	}
-	ts, err := singleHeader(h, headerTimestamp, "webhook-timestamp", errNoTimestamp)
+	ts, err := singleHeader(h, headerTimestamp, errNoTimestamp, errDuplicateStamp)
 	if err != nil {
 		return "", err
 	}
@@ -112,7 +125,7 @@ func (v *verifier) Verify(h http.Header, body []byte, now time.Time) (string, er
 	if !ok {
 		return "", errBadTimestamp
 	}
-	sigs := headerValues(h, headerSignature, "webhook-signature")
+	sigs := headerValues(h, headerSignature)
 	if len(sigs) == 0 {
 		return "", errNoSignature
 	}
@@ -155,24 +168,26 @@ func (v *verifier) Verify(h http.Header, body []byte, now time.Time) (string, er
 	return "", errMismatch
 }
 
-// headerValues looks a header up by its canonical name and, for maps built
-// by hand rather than by net/http, by its lower-case name.
-func headerValues(h http.Header, canonical, lower string) []string {
-	if v, ok := h[canonical]; ok {
-		return v
+// headerValues returns a header's values under the spec's spelling or,
+// when it is absent, under Svix's.
+func headerValues(h http.Header, n headerName) []string {
+	for _, k := range [...]string{n.canonical, n.lower, n.svixCanonical, n.svixLower} {
+		if v, ok := h[k]; ok {
+			return v
+		}
 	}
-	return h[lower]
+	return nil
 }
 
 // singleHeader returns a header that must be present exactly once: two
 // webhook-ids or timestamps leave it ambiguous what was signed.
-func singleHeader(h http.Header, canonical, lower string, missing error) (string, error) {
-	v := headerValues(h, canonical, lower)
+func singleHeader(h http.Header, n headerName, missing, duplicate error) (string, error) {
+	v := headerValues(h, n)
 	switch {
 	case len(v) == 0 || v[0] == "":
 		return "", missing
 	case len(v) > 1:
-		return "", errDuplicateValue
+		return "", duplicate
 	}
 	return v[0], nil
 }

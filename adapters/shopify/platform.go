@@ -103,9 +103,7 @@ func Check(s adapters.Settings) []adapters.FieldError {
 	if s.Windows.ResponseWindow > 0 {
 		add("policy.response_window", "is not used by this platform: a Shopify request never waits for an answer")
 	}
-	for _, fe := range seed.Unused(s, "api.consumer_key", "api.consumer_secret", "policy.status_map") {
-		errs = append(errs, fe)
-	}
+	errs = append(errs, seed.Unused(s, "api.consumer_key", "api.consumer_secret", "policy.status_map")...)
 	if len(s.StorefrontSecrets) > 0 {
 		add("storefront_secrets", "is not used by this platform: storefront tokens are signed with the app's secrets")
 	}

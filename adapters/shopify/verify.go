@@ -1,7 +1,6 @@
 package shopify
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -23,10 +22,11 @@ const (
 // which is all the HTTP edge may reveal. Shopify signs no timestamp, so
 // there is no ErrTimestamp here.
 var (
-	errNoHmac   = fmt.Errorf("%w: missing X-Shopify-Hmac-Sha256", adapters.ErrSignature)
-	errMismatch = fmt.Errorf("%w: no secret matches X-Shopify-Hmac-Sha256", adapters.ErrSignature)
-	errNoID     = fmt.Errorf("%w: missing or malformed X-Shopify-Webhook-Id", adapters.ErrSignature)
-	errShop     = fmt.Errorf("%w: X-Shopify-Shop-Domain is not this adapter's shop", adapters.ErrSignature)
+	errNoHmac   = adapters.NewAuthError(adapters.ReasonMissingHeader, "X-Shopify-Hmac-Sha256")
+	errMismatch = adapters.NewAuthError(adapters.ReasonSignatureMismatch, "X-Shopify-Hmac-Sha256")
+	errNoID     = adapters.NewAuthError(adapters.ReasonMissingHeader, "X-Shopify-Webhook-Id")
+	errBadID    = adapters.NewAuthError(adapters.ReasonMalformedHeader, "X-Shopify-Webhook-Id")
+	errShop     = adapters.NewAuthError(adapters.ReasonShopDomainMismatch, "X-Shopify-Shop-Domain")
 )
 
 // verifier checks Shopify's HMAC with any of an adapter's client secrets
@@ -56,8 +56,11 @@ func (v *verifier) Verify(h http.Header, body []byte, _ time.Time) (string, erro
 		return "", errMismatch
 	}
 	id := header(h, headerID)
-	if !adapters.ValidDeliveryID(id) {
+	if id == "" {
 		return "", errNoID
+	}
+	if !adapters.ValidDeliveryID(id) {
+		return "", errBadID
 	}
 	if !strings.EqualFold(header(h, headerShop), v.shop) {
 		return "", errShop

@@ -3,7 +3,6 @@ package woocommerce
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -27,9 +26,10 @@ const (
 // which is all the HTTP edge may reveal. WooCommerce signs no timestamp, so
 // there is no ErrTimestamp here.
 var (
-	errNoSignature = fmt.Errorf("%w: missing %s", adapters.ErrSignature, HeaderSignature)
-	errMismatch    = fmt.Errorf("%w: no secret matches %s", adapters.ErrSignature, HeaderSignature)
-	errNoID        = fmt.Errorf("%w: missing or malformed %s", adapters.ErrSignature, HeaderID)
+	errNoSignature = adapters.NewAuthError(adapters.ReasonMissingHeader, HeaderSignature)
+	errMismatch    = adapters.NewAuthError(adapters.ReasonSignatureMismatch, HeaderSignature)
+	errNoID        = adapters.NewAuthError(adapters.ReasonMissingHeader, HeaderID)
+	errBadID       = adapters.NewAuthError(adapters.ReasonMalformedHeader, HeaderID)
 )
 
 // verifier checks WooCommerce's HMAC with any of an adapter's webhook
@@ -60,8 +60,11 @@ func (v *verifier) Verify(h http.Header, body []byte, _ time.Time) (string, erro
 		return "", errMismatch
 	}
 	id := h.Get(HeaderID)
-	if !adapters.Digits(id, maxWebhookID) {
+	if id == "" {
 		return "", errNoID
+	}
+	if !adapters.Digits(id, maxWebhookID) {
+		return "", errBadID
 	}
 	return DeliveryID(id, body), nil
 }

@@ -210,6 +210,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	log := newLogger(cfg, stderr)
 	switch cmd.name {
 	case "config check":
+		checkRedis(ctx, cfg, stderr, cmd.config)
 		fmt.Fprintf(stdout, "%s: ok (%d adapter(s))\n", cmd.config, len(cfg.Adapters))
 		return exitOK
 	case "dlq list", "dlq replay":

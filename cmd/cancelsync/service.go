@@ -17,7 +17,6 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
-	asynqmetrics "github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -94,8 +93,8 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 	if cfg.Embedded() && mode != "serve" {
 		return fmt.Errorf("%s needs a shared Redis: set redis_url (the embedded one lives inside a single serve process)", mode)
 	}
-	// Libraries that log through the standard log package (asynq's metrics
-	// collector does) then write the same JSON or text as everything else.
+	// Libraries that log through the standard log package then write the
+	// same JSON or text as everything else.
 	slog.SetDefault(log)
 	first, err := live.Build(cfg, platforms)
 	if err != nil {
@@ -109,8 +108,9 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 	}
 	defer closeRedis()
 
-	// Queue sizes come from asynq's own collector (asynq_* series, as
-	// asynqmon's graphs expect); the rest are cancelsync_* (docs/OPERATIONS.md).
+	// Queue sizes are asynq_* series (asynq's names, as asynqmon's graphs
+	// query them, but for two gauges asynq names like counters); the rest
+	// are cancelsync_* (docs/OPERATIONS.md).
 	reg := prometheus.NewRegistry()
 	var ingestMetrics *webhooks.Metrics
 	var workMetrics *jobs.Metrics
@@ -132,9 +132,14 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 	ads := first.Adapters()
 	store := jobs.NewStore(rdb)
 	queue := newQueue(rdb, cfg, set)
+	var ready webhooks.Pinger = queue
+	if !cfg.Embedded() {
+		ready = readiness{Queue: queue, rdb: rdb}
+		go warnDurability(log, rdb)
+	}
 	reg.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		asynqmetrics.NewQueueMetricsCollector(asynq.NewInspectorFromRedisClient(rdb)),
+		jobs.NewQueueCollector(asynq.NewInspectorFromRedisClient(rdb)),
 		jobs.NewDeadLetterCollector(jobs.NewDeadLetters(queue, store)),
 	)
 
@@ -163,7 +168,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 			return fmt.Errorf("metrics_listen %s: %w", cfg.MetricsListen, err)
 		}
 		log.Info("metrics listening", slog.String("url", "http://"+ln.Addr().String()+"/metrics"))
-		serve("metrics", ln, webhooks.NewOpsRouter(queue, reg, log))
+		serve("metrics", ln, webhooks.NewOpsRouter(ready, reg, log))
 	}
 	closeUI := func() error { return nil }
 	if ingest {
@@ -183,7 +188,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		// (jobs.Intake); everything else is queued.
 		intake := jobs.NewIntake(store, queue, jobs.IntakeOptions{Lookup: set.Adapter, OrderWait: cfg.OrderWait.D(), Logger: log})
 		serve("http", ln, webhooks.NewRouter(webhooks.Options{
-			Adapters: ads, Lookup: set.Adapter, Enqueuer: intake, Views: jobs.Views{Store: store, Lookup: set.Adapter}, Ready: queue,
+			Adapters: ads, Lookup: set.Adapter, Enqueuer: intake, Views: jobs.Views{Store: store, Lookup: set.Adapter}, Ready: ready,
 			AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
 			Metrics: ingestMetrics, Gatherer: reg, Extra: mountAll(mountUI, mountPeople, cons.Mount), V1Auth: cons.V1Auth(),
 		}))

@@ -33,6 +33,9 @@ type Options struct {
 	// AppendOnly turns on the append-only file, fsync every write, so a
 	// restart keeps everything acknowledged.
 	AppendOnly bool
+	// Args are more redis-server arguments, given last so they override
+	// the defaults ("--maxmemory-policy", "allkeys-lru").
+	Args []string
 }
 
 // Start runs a redis-server for the test and stops it at cleanup.
@@ -48,6 +51,7 @@ func Start(t testing.TB, o Options) *Server {
 	} else {
 		s.args = append(s.args, "--appendonly", "no")
 	}
+	s.args = append(s.args, o.Args...)
 	s.args = append([]string{bin}, s.args...)
 	s.start()
 	t.Cleanup(s.Stop)

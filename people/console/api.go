@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
 )
@@ -19,8 +20,9 @@ import (
 // has already resolved the caller's scope; GET /v1/adapters/{a}/orders/{id}
 // is the read API's own route, under the same scope.
 func (c *Console) mountAPI(r *gin.Engine) {
-	r.GET("/v1/adapters", c.apiAdapters)
-	a := r.Group("/v1/adapters/:adapter", c.apiAdapter)
+	logged := accesslog.Handler(c.o.Logger, "console")
+	r.GET("/v1/adapters", logged, c.apiAdapters)
+	a := r.Group("/v1/adapters/:adapter", logged, c.apiAdapter)
 	a.GET("/cancellations", c.apiList)
 	a.GET("/stats", c.apiStats)
 	a.GET("/dashboard", c.apiDashboard)
@@ -37,6 +39,7 @@ const adapterKey = "console.adapter"
 func (c *Console) apiAdapter(ctx *gin.Context) {
 	ad, ok := c.adapterFor(scopeOf(ctx), ctx.Param("adapter"))
 	if !ok {
+		accesslog.Refuse(ctx, c.notVisible(scopeOf(ctx), ctx.Param("adapter")))
 		problem.Write(ctx, http.StatusNotFound, problem.UnknownAdapter, "no adapter with this id")
 		return
 	}
@@ -67,13 +70,16 @@ func (c *Console) apiFail(ctx *gin.Context, err error) {
 	status, fe := errStatus(err)
 	switch status {
 	case 400:
+		accesslog.Refuse(ctx, "invalid_parameter")
 		problem.Write(ctx, http.StatusBadRequest, problem.InvalidPayload, fe.Error(),
 			adapters.FieldError{Field: fe.Field, Message: fe.Message})
 	case 404:
+		accesslog.Refuse(ctx, "not_found")
 		problem.Write(ctx, http.StatusNotFound, problem.NotFound, "not found")
 	case 422:
 		problem.Write(ctx, http.StatusUnprocessableEntity, problem.KeyReused, problem.KeyReusedDetail)
 	default:
+		accesslog.Refuse(ctx, "store_unavailable")
 		c.o.Logger.LogAttrs(ctx.Request.Context(), slog.LevelError, "console", slog.String("path", ctx.FullPath()), slog.String("error", err.Error()))
 		ctx.Header("Retry-After", "1")
 		problem.Write(ctx, http.StatusServiceUnavailable, problem.Unavailable, "store unavailable")

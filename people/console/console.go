@@ -23,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
 )
@@ -124,6 +125,15 @@ func (c *Console) visible(s Scope) []string {
 	return c.o.AdapterIDs()
 }
 
+// notVisible is the log's reason why s does not get adapter id: the caller
+// gets the same 404 either way.
+func (c *Console) notVisible(s Scope, id string) string {
+	if _, exists := c.o.Adapter(id); exists && !s.Sees(id) {
+		return "adapter_not_in_scope"
+	}
+	return "unknown_adapter"
+}
+
 // adapterFor is the adapter id names if s sees it.
 func (c *Console) adapterFor(s Scope, id string) (*adapters.Adapter, bool) {
 	if !s.Sees(id) {
@@ -156,15 +166,27 @@ func (c *Console) V1Auth() gin.HandlerFunc {
 			s, ok = c.resolve(sum)
 		}
 		if !ok {
+			// The route's own log line is never reached: this one says why.
+			accesslog.Refuse(ctx, "bad_token")
+			if _, sent := bearer(ctx.Request); !sent {
+				accesslog.Refuse(ctx, "no_token")
+			}
 			ctx.Writer.Header().Set("WWW-Authenticate", "Bearer")
 			problem.Write(ctx, http.StatusUnauthorized, problem.Unauthorized, "a valid bearer token is required")
+			accesslog.Write(ctx, c.o.Logger, "console", 0)
 			return
 		}
 		if !s.Admin {
 			seg := strings.Split(strings.TrimPrefix(ctx.Request.URL.Path, "/"), "/")
 			// seg: v1, adapters, {id}, ...
 			if len(seg) < 2 || seg[1] != "adapters" || len(seg) > 2 && seg[2] != s.Adapter {
+				reason := "outside_token_scope"
+				if len(seg) > 2 {
+					reason = c.notVisible(s, seg[2])
+				}
+				accesslog.Refuse(ctx, reason)
 				problem.Write(ctx, http.StatusNotFound, problem.NotFound, "no such adapter")
+				accesslog.Write(ctx, c.o.Logger, "console", 0)
 				return
 			}
 		}

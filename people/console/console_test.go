@@ -3,6 +3,7 @@ package console_test
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -35,12 +36,31 @@ type rig struct {
 	mu    sync.Mutex
 	ads   map[string]*adapters.Adapter
 	queue *jobs.Queue
+	logs  *logBuffer // the console's log lines, JSON
+}
+
+// logBuffer is a log sink safe for the server's goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	rdb := redistest.Start(t, redistest.Options{}).Client()
-	r := &rig{rdb: rdb, ads: map[string]*adapters.Adapter{}}
+	r := &rig{rdb: rdb, ads: map[string]*adapters.Adapter{}, logs: &logBuffer{}}
 	for id, tok := range map[string]string{"shop-a": "tok-a", "shop-b": "tok-b"} {
 		ad, err := registry.Default()["aliexpress"].New(adapters.Settings{
 			ID: id, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, MerchantTokens: []string{tok},
@@ -62,6 +82,7 @@ func newRig(t *testing.T) *rig {
 	c := console.New(console.Options{
 		Redis: rdb, Store: store, Indexes: jobs.NewConsole(store), DeadLetters: jobs.NewDeadLetters(r.queue, store), Enqueuer: r.queue,
 		Adapter: lookup, AdapterIDs: func() []string { return []string{"shop-a", "shop-b"} }, AdminToken: func() string { return adminToken },
+		Logger: slog.New(slog.NewJSONHandler(r.logs, nil)),
 	})
 	h := webhooks.NewRouter(webhooks.Options{
 		Adapters: r.ads, Enqueuer: r.queue, Views: jobs.Views{Store: store, Adapters: r.ads}, AdminToken: adminToken,

@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
 )
@@ -81,7 +82,7 @@ func securityHeaders(ctx *gin.Context) {
 
 func (c *Console) mountPages(r *gin.Engine) {
 	r.GET("/console", securityHeaders, func(ctx *gin.Context) { ctx.Redirect(http.StatusSeeOther, "/console/") })
-	g := r.Group("/console", securityHeaders)
+	g := r.Group("/console", accesslog.Handler(c.o.Logger, "console"), securityHeaders)
 	g.GET("/", c.home)
 	g.POST("/sign-in", c.signInPost)
 	g.POST("/sign-out", c.withSession, c.signOutPost)
@@ -132,6 +133,7 @@ func (c *Console) withSession(ctx *gin.Context) {
 	s, err := c.current(ctx)
 	switch {
 	case errors.Is(err, errNoSession):
+		accesslog.Refuse(ctx, "no_session")
 		if ctx.Request.Method == http.MethodGet {
 			ctx.Redirect(http.StatusSeeOther, "/console/")
 			ctx.Abort()
@@ -144,6 +146,7 @@ func (c *Console) withSession(ctx *gin.Context) {
 		return
 	}
 	if ctx.Request.Method == http.MethodPost && !checkCSRF(ctx, s.CSRF) {
+		accesslog.Refuse(ctx, "csrf_failed")
 		c.render(ctx, http.StatusForbidden, "message.html", view{Title: "Refused", Scope: s.scope, Error: "This form is stale or did not come from this console (CSRF check failed). Reload the page and try again."})
 		return
 	}
@@ -153,6 +156,7 @@ func (c *Console) withSession(ctx *gin.Context) {
 
 func (c *Console) unavailable(ctx *gin.Context, err error) {
 	c.o.Logger.LogAttrs(ctx.Request.Context(), slog.LevelError, "console", slog.String("path", ctx.FullPath()), slog.String("error", err.Error()))
+	accesslog.Refuse(ctx, "store_unavailable")
 	ctx.Header("Retry-After", "1")
 	c.render(ctx, http.StatusServiceUnavailable, "message.html", view{Title: "Unavailable", Error: "The store did not answer. Try again in a moment."})
 }
@@ -163,6 +167,7 @@ func (c *Console) pageAdapter(ctx *gin.Context) {
 	s := sessionOf(ctx)
 	ad, ok := c.adapterFor(s.scope, ctx.Param("adapter"))
 	if !ok {
+		accesslog.Refuse(ctx, c.notVisible(s.scope, ctx.Param("adapter")))
 		c.render(ctx, http.StatusNotFound, "message.html", c.base(ctx, "Not found", nil))
 		return
 	}
@@ -216,6 +221,7 @@ func (c *Console) home(ctx *gin.Context) {
 func (c *Console) signInPost(ctx *gin.Context) {
 	ck, err := ctx.Request.Cookie(signinCookie)
 	if err != nil || !checkCSRF(ctx, ck.Value) {
+		accesslog.Refuse(ctx, "csrf_failed")
 		c.render(ctx, http.StatusForbidden, "signin.html", view{Title: "Sign in", Error: "This form is stale (CSRF check failed). Reload the page and try again."})
 		return
 	}
@@ -229,6 +235,10 @@ func (c *Console) signInPost(ctx *gin.Context) {
 		_, ok = c.resolve(sum)
 	}
 	if !ok {
+		accesslog.Refuse(ctx, "bad_token")
+		if token == "" {
+			accesslog.Refuse(ctx, "no_token")
+		}
 		c.render(ctx, http.StatusUnauthorized, "signin.html", view{Title: "Sign in", CSRF: fresh, Error: "That token is not valid."})
 		return
 	}
@@ -357,6 +367,7 @@ func (c *Console) orderPage(ctx *gin.Context) {
 	v := c.base(ctx, ad.ID+": order "+orderID, ad)
 	ov, err := c.o.Store.OrderView(ctx.Request.Context(), ad, orderID)
 	if errors.Is(err, jobs.ErrNotFound) {
+		accesslog.Refuse(ctx, "unknown_order")
 		v.Error = "No snapshot or cancellation is known for this order."
 		c.render(ctx, http.StatusNotFound, "message.html", v)
 		return
@@ -399,10 +410,13 @@ func (c *Console) afterAction(ctx *gin.Context, to string, q queued, err error) 
 		switch {
 		case fe != nil:
 			v.Error = fe.Error()
+			accesslog.Refuse(ctx, "invalid_form")
 		case status == http.StatusUnprocessableEntity:
 			v.Error = problem.KeyReusedDetail + ". Nothing was done."
+			accesslog.Refuse(ctx, "idempotency_key_reused")
 		default:
 			v.Error = "Not found."
+			accesslog.Refuse(ctx, "not_found")
 		}
 		c.render(ctx, status, "message.html", v)
 		return
@@ -438,6 +452,7 @@ func (c *Console) replayPost(ctx *gin.Context) {
 			c.unavailable(ctx, err)
 			return
 		}
+		accesslog.Refuse(ctx, "unknown_dead_letter")
 		v := c.base(ctx, "Not found", ad)
 		v.Error = "No such dead letter (already replayed?)."
 		c.render(ctx, http.StatusNotFound, "message.html", v)

@@ -28,9 +28,24 @@ const (
 	shopifyCustomer = "gid://shopify/Customer/"
 )
 
-// errToken is every reason a token is refused. The answer says no more
-// than that the token is not valid, whatever the reason.
-var errToken = errors.New("invalid token")
+// tokenError is a refused token. The answer says no more than that the
+// token is not valid, whatever the reason; the reason goes to the request's
+// log line, so an operator can tell an expired token from a wrong key.
+type tokenError struct{ reason string }
+
+func (e *tokenError) Error() string { return "invalid token: " + e.reason }
+
+var (
+	errNoToken      = &tokenError{"no_token"}
+	errTokenSize    = &tokenError{"token_too_large"}
+	errNoKeys       = &tokenError{"no_storefront_keys"}
+	errTokenExpired = &tokenError{"token_expired"}
+	errTokenSig     = &tokenError{"token_signature_mismatch"}
+	errTokenBad     = &tokenError{"token_invalid"}
+	errTokenLife    = &tokenError{"token_lifetime_too_long"}
+	errTokenShop    = &tokenError{"token_other_shop"}
+	errTokenSubject = &tokenError{"token_bad_subject"}
+)
 
 // claims are the registered claims plus Shopify's dest.
 type claims struct {
@@ -46,8 +61,13 @@ func buyer(a *adapters.Adapter, token string, now time.Time) (string, error) {
 	// The adapter's storefront_secrets; a Shopify adapter's are its app
 	// secrets (adapters.Platform.StorefrontKeys). None: no storefront.
 	keys := a.StorefrontSecrets
-	if token == "" || len(token) > maxTokenBytes || len(keys) == 0 {
-		return "", errToken
+	switch {
+	case len(keys) == 0:
+		return "", errNoKeys
+	case token == "":
+		return "", errNoToken
+	case len(token) > maxTokenBytes:
+		return "", errTokenSize
 	}
 	set := jwt.VerificationKeySet{Keys: make([]jwt.VerificationKey, len(keys))}
 	for i, k := range keys {
@@ -60,25 +80,30 @@ func buyer(a *adapters.Adapter, token string, now time.Time) (string, error) {
 		jwt.WithLeeway(clockLeeway),
 		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
-	if err != nil {
-		return "", errToken
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "", errTokenExpired
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return "", errTokenSig
+	case err != nil:
+		return "", errTokenBad
 	}
 	if cl.ExpiresAt.Sub(now) > MaxTokenLife+clockLeeway {
-		return "", errToken
+		return "", errTokenLife
 	}
 	sub := cl.Subject
 	if a.Platform == Shopify {
 		if !sameShop(cl.Dest, a.Shop) {
-			return "", errToken
+			return "", errTokenShop
 		}
 		id, ok := strings.CutPrefix(sub, shopifyCustomer)
 		if !ok || !allDigits(id) {
-			return "", errToken
+			return "", errTokenSubject
 		}
 		sub = id
 	}
 	if sub == "" || len(sub) > 128 {
-		return "", errToken
+		return "", errTokenSubject
 	}
 	return sub, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
 )
@@ -57,6 +58,7 @@ func (h *handler) post(c *gin.Context) {
 	if res.Allowed == 0 {
 		secs := max(1, int(math.Ceil(res.RetryAfter.Seconds())))
 		c.Writer.Header()["Retry-After"] = []string{strconv.Itoa(secs)}
+		accesslog.Refuse(c, "rate_limited")
 		problem.Write(c, http.StatusTooManyRequests, problem.RateLimited, "too many cancellation requests from this buyer, retry later")
 		return
 	}
@@ -67,6 +69,7 @@ func (h *handler) post(c *gin.Context) {
 	}
 	idemKey := c.Request.Header.Get("Idempotency-Key")
 	if _, sent := c.Request.Header["Idempotency-Key"]; sent && !validIdempotencyKey(idemKey) {
+		accesslog.Refuse(c, "invalid_idempotency_key")
 		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload, "the request is not valid",
 			adapters.FieldError{Field: "Idempotency-Key", Message: "must be 1 to 255 visible ASCII characters"})
 		return

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +45,25 @@ type rig struct {
 	adapters map[string]*adapters.Adapter
 	router   *gin.Engine
 	now      time.Time
+	logs     *lockedBuffer // the storefront's log lines, JSON
+}
+
+// lockedBuffer is a log sink safe for concurrent requests.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 type rigOpts struct {
@@ -52,7 +72,7 @@ type rigOpts struct {
 
 func newRig(t testing.TB, o rigOpts) *rig {
 	t.Helper()
-	r := &rig{adapters: map[string]*adapters.Adapter{}, now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}
+	r := &rig{adapters: map[string]*adapters.Adapter{}, now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), logs: &lockedBuffer{}}
 	if o.real {
 		r.rs = redistest.Start(t, redistest.Options{})
 		r.rdb = r.rs.Client()
@@ -100,7 +120,8 @@ func (r *rig) mount(t testing.TB) *gin.Engine {
 	Mount(e, Options{
 		Adapters: func(id string) (*adapters.Adapter, bool) { a, ok := r.adapters[id]; return a, ok },
 		Orders:   r.store, Queue: r.queue, Redis: r.rdb, Timeout: 2 * time.Second,
-		Now: func() time.Time { return r.now },
+		Now:    func() time.Time { return r.now },
+		Logger: slog.New(slog.NewJSONHandler(r.logs, nil)),
 	})
 	return e
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
 )
@@ -93,9 +94,10 @@ func Mount(r gin.IRoutes, o Options) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &handler{o: o, limiter: redis_rate.NewLimiter(o.Redis), idem: idempotency{rdb: o.Redis}}
+	logged := accesslog.Handler(o.Logger, "storefront")
 	r.OPTIONS(Path, cors, preflight)
-	r.GET(Path, cors, h.get)
-	r.POST(Path, cors, h.post)
+	r.GET(Path, logged, cors, h.get)
+	r.POST(Path, logged, cors, h.post)
 }
 
 type handler struct {
@@ -127,13 +129,24 @@ func preflight(c *gin.Context) {
 func (h *handler) authorize(c *gin.Context, now time.Time) (a *adapters.Adapter, buyerID string, ok bool) {
 	c.Writer.Header()["Cache-Control"] = []string{"no-store"}
 	a, found := h.o.Adapters(c.Param("adapter"))
-	if !found || len(a.StorefrontSecrets) == 0 {
+	if !found {
+		accesslog.Refuse(c, "unknown_adapter")
+		notFound(c)
+		return nil, "", false
+	}
+	if len(a.StorefrontSecrets) == 0 {
+		// The adapter exists but takes no buyers: to the caller, the
+		// same 404 as no adapter.
+		accesslog.Refuse(c, "no_storefront_keys")
 		notFound(c)
 		return nil, "", false
 	}
 	tok := bearer(c.Request.Header.Get("Authorization"))
 	buyerID, err := buyer(a, tok, now)
 	if err != nil {
+		if te, ok := errors.AsType[*tokenError](err); ok {
+			accesslog.Refuse(c, te.reason)
+		}
 		challenge := `Bearer realm="cancelsync"`
 		if tok != "" {
 			challenge += `, error="invalid_token"`
@@ -151,19 +164,27 @@ func (h *handler) authorize(c *gin.Context, now time.Time) (a *adapters.Adapter,
 func (h *handler) buyersOrder(c *gin.Context, ctx context.Context, a *adapters.Adapter, buyerID string, now time.Time) (*jobs.Preview, bool) {
 	orderID := c.Param("order_id")
 	if !adapters.ValidID(orderID) {
+		accesslog.Refuse(c, "invalid_order_id")
 		notFound(c)
 		return nil, false
 	}
 	p, err := h.o.Orders.Preview(ctx, a, orderID, adapters.Cancellation{Initiator: adapters.Buyer}, now)
 	switch {
 	case errors.Is(err, jobs.ErrNotFound):
+		accesslog.Refuse(c, "unknown_order")
 		notFound(c)
 		return nil, false
 	case err != nil:
 		h.unavailable(c, "preview", a.ID, err)
 		return nil, false
 	}
-	if p.Order.BuyerID != buyerID || p.Order.BuyerID == guest {
+	switch {
+	case p.Order.BuyerID == guest:
+		accesslog.Refuse(c, "guest_order")
+		notFound(c)
+		return nil, false
+	case p.Order.BuyerID != buyerID:
+		accesslog.Refuse(c, "not_this_buyers_order")
 		notFound(c)
 		return nil, false
 	}
@@ -179,6 +200,7 @@ func (h *handler) unavailable(c *gin.Context, op, adapterID string, err error) {
 	h.o.Logger.LogAttrs(c.Request.Context(), slog.LevelWarn, "storefront "+op,
 		slog.String("adapter", adapterID), slog.String("error", err.Error()),
 		slog.String("request_id", c.Writer.Header().Get("X-Request-Id")))
+	accesslog.Refuse(c, "store_unavailable")
 	c.Writer.Header()["Retry-After"] = []string{retryAfterUnavailable}
 	problem.Write(c, http.StatusServiceUnavailable, problem.Unavailable, "the order store is unavailable, retry later")
 }
