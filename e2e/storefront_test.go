@@ -7,10 +7,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -167,7 +170,8 @@ func TestStorefrontSnippetInChromium(t *testing.T) {
 			`data-poll-ms="5000"`, `data-poll-ms="300"`,
 		).Replace(string(snippet))
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte("<!doctype html><html><body><h1>Your order</h1>" + page + "</body></html>"))
+		// A plain shop page, itself accessible, so axe judges the snippet.
+		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Your order</title></head><body><main><h1>Your order</h1>` + page + "</main></body></html>"))
 	}))
 	t.Cleanup(shop.Close)
 
@@ -227,23 +231,93 @@ func TestStorefrontSnippetInChromium(t *testing.T) {
 		if err := chromedp.Do(tab,
 			chromedp.Navigate(page("sf-self", "o-eligible")),
 			chromedp.WaitVisible(chromedp.ID("cs-cancel")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		checkA11y(t, tab, "snippet, eligible")
+		if err := chromedp.Do(tab,
 			chromedp.Click(chromedp.ID("cs-cancel")),
 			chromedp.WaitVisible(chromedp.ID("cs-form")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		checkA11y(t, tab, "snippet, form open")
+		if err := chromedp.Do(tab,
 			chromedp.SetValue(chromedp.ID("cs-reason"), "ordered_by_mistake"),
 			chromedp.SendKeys(chromedp.ID("cs-comments"), "Wrong colour"),
 			chromedp.Click(chromedp.ID("cs-submit")),
 		); err != nil {
 			t.Fatal(err)
 		}
-		text(tab, "#cs-status", "Cancellation requested")
 		text(tab, "#cs-outcome", "Order cancelled")
+		// The outcome replaces "Cancellation requested": nothing above it
+		// still says the request is only requested.
+		if got := text(tab, "#cs-status", ""); got != "" {
+			t.Errorf("#cs-status still reads %q above the outcome", got)
+		}
+		if got := text(tab, "#cs-outcome", ""); !strings.Contains(got, "42.50 USD will be refunded to your original payment method") {
+			t.Errorf("the outcome of an original_payment refund reads %q", got)
+		}
 		if buttonShown(tab) {
 			t.Fatal("the Cancel order button is still shown after the request")
 		}
+		checkA11y(t, tab, "snippet, outcome")
 		v := s.view(t, "sf-self", "o-eligible")
 		if field(v, "cancellation", "reason") != "ordered_by_mistake" || field(v, "cancellation", "initiator") != "buyer" {
 			t.Fatalf("view after the click-through: %v", v)
 		}
+	})
+
+	t.Run("poshmark by keyboard: store credit, dates with their time zone", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(bctx, 90*time.Second)
+		defer cancel()
+		tab, closeTab := chromedp.NewContext(ctx)
+		defer closeTab()
+		active := func() string {
+			t.Helper()
+			id, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		// A buyer in New York with an American browser: dates say EST or EDT.
+		if err := chromedp.Do(tab,
+			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				if _, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "America/New_York"}); err != nil {
+					return err
+				}
+				_, err := cdp.Call(ctx, tg, emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: "en-US"})
+				return err
+			}),
+			chromedp.Navigate(page("sf-posh", "o-posh")),
+			chromedp.WaitVisible(chromedp.ID("cs-cancel")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(tab, "#cs-status", "You can cancel until"); !regexp.MustCompile(`\d:\d\d[\s\x{202f}]?[AP]M E[SD]T$`).MatchString(got) {
+			t.Errorf("the window's end has no time zone: %q", got)
+		}
+		// Keyboard only: Enter on the button opens the form with focus on
+		// its first field; Enter on the submit button sends it, and focus
+		// goes to the status line that replaced the form.
+		if err := chromedp.Do(tab, chromedp.Focus(chromedp.ID("cs-cancel")), chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.ID("cs-form"))); err != nil {
+			t.Fatal(err)
+		}
+		if got := active(); got != "cs-reason" {
+			t.Errorf("after opening the form, focus is on %q, want cs-reason", got)
+		}
+		if err := chromedp.Do(tab, chromedp.Focus(chromedp.ID("cs-submit")), chromedp.KeyEvent("\r")); err != nil {
+			t.Fatal(err)
+		}
+		got := text(tab, "#cs-outcome", "Order cancelled")
+		if !strings.Contains(got, "42.50 USD will be given to you as store credit") || strings.Contains(got, "refunded") {
+			t.Errorf("the outcome of a platform_credit refund reads %q", got)
+		}
+		if got := active(); got != "cs-status" {
+			t.Errorf("after sending, focus is on %q, want cs-status", got)
+		}
+		checkA11y(t, tab, "snippet, store credit")
 	})
 
 	t.Run("shipped: no button", func(t *testing.T) {
@@ -268,9 +342,13 @@ func TestStorefrontSnippetInChromium(t *testing.T) {
 		if err := chromedp.Do(tab, chromedp.Navigate(page("sf-posh", "o-late"))); err != nil {
 			t.Fatal(err)
 		}
-		text(tab, "#cs-status", "window closed")
+		got := text(tab, "#cs-status", "window closed")
+		if !regexp.MustCompile(`\d:\d\d[\s\x{202f}]?[AP]M (UTC|GMT)`).MatchString(got) {
+			t.Errorf("the window's end has no time zone: %q", got)
+		}
 		if buttonShown(tab) {
 			t.Fatal("Cancel order is shown past Poshmark's window")
 		}
+		checkA11y(t, tab, "snippet, window closed")
 	})
 }

@@ -133,6 +133,7 @@ func (t *transition) applySnapshot(ev adapters.EventType, webhookID string, o *a
 		BuyerID: o.BuyerID, SellerID: o.SellerID,
 		Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
 		Total: money(o.Total), RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
+		Items: storedItems(o.Items),
 	}
 	note := ""
 	if old != nil && statusRank[o.Status] < statusRank[old.Status] {

@@ -28,8 +28,8 @@ type orderDoc struct {
 }
 
 // storedOrder is the part of a snapshot that decisions and the view need,
-// and the parties (the storefront checks the buyer, the console counts
-// repeat cancellers); items are not kept.
+// the parties (the storefront checks the buyer, the console counts repeat
+// cancellers) and the items (the console's order page shows them).
 type storedOrder struct {
 	BuyerID               string               `json:"b,omitempty"`
 	SellerID              string               `json:"s,omitempty"`
@@ -40,6 +40,34 @@ type storedOrder struct {
 	Total                 money                `json:"t"`
 	RequirementsSubmitted bool                 `json:"rs,omitempty"`
 	WorkDelivered         bool                 `json:"wd,omitempty"`
+	Items                 []item               `json:"it,omitempty"`
+}
+
+// item is adapters.Item under one-letter names, like money.
+type item struct {
+	SKU      string `json:"k"`
+	Quantity int    `json:"q"`
+	Price    string `json:"p"`
+}
+
+// items are the order's items as the view shows them: never null.
+func (o *storedOrder) items() []adapters.Item {
+	out := make([]adapters.Item, len(o.Items))
+	for i, it := range o.Items {
+		out[i] = adapters.Item(it)
+	}
+	return out
+}
+
+func storedItems(its []adapters.Item) []item {
+	if len(its) == 0 {
+		return nil
+	}
+	out := make([]item, len(its))
+	for i, it := range its {
+		out[i] = item(it)
+	}
+	return out
 }
 
 func (o *storedOrder) domain(id string) adapters.Order {

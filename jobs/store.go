@@ -297,7 +297,8 @@ func (s *Store) OrderView(ctx context.Context, ad *adapters.Adapter, orderID str
 func (d *orderDoc) view(ad *adapters.Adapter, orderID string) *OrderView {
 	v := &OrderView{Adapter: ad.ID, Platform: ad.Platform, OrderID: orderID, History: []HistoryEntry{}, Requests: []CancellationView{}}
 	if o := d.Order; o != nil {
-		v.Order = &OrderSummary{Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt, Total: adapters.Money(o.Total)}
+		v.Order = &OrderSummary{Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt, Total: adapters.Money(o.Total),
+			BuyerID: o.BuyerID, Items: o.items()}
 	}
 	if r := d.shown(); r != nil {
 		cv := r.view()

@@ -45,6 +45,10 @@ type OrderSummary struct {
 	UpdatedAt time.Time            `json:"updated_at"`
 	ShippedAt *time.Time           `json:"shipped_at"`
 	Total     adapters.Money       `json:"total"`
+	BuyerID   string               `json:"buyer_id"`
+	// Items are the snapshot's items as the platform sent them (none
+	// when it sent none).
+	Items []adapters.Item `json:"items"`
 }
 
 // CancellationView is the cancellation part of the view.

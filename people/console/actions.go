@@ -272,3 +272,51 @@ func errStatus(err error) (status int, fe *fieldError) {
 		return 503, nil
 	}
 }
+
+// Summary is one adapter's row on the console's home page, for the default
+// period.
+type Summary struct {
+	Adapter  string `json:"adapter"`
+	Platform string `json:"platform"`
+	// Requests in the period; Waiting: requests waiting for the
+	// merchant's answer now; FailedSyncs: current states the platform
+	// has not taken.
+	Requests    int64 `json:"requests"`
+	Waiting     int64 `json:"waiting"`
+	FailedSyncs int64 `json:"failed_syncs"`
+}
+
+// summaries sums up each of ids for the default period.
+func (c *Console) summaries(ctx context.Context, ids []string) ([]Summary, error) {
+	p, _ := parsePeriod(c.o.Now(), "", "", "")
+	out := make([]Summary, 0, len(ids))
+	for _, id := range ids {
+		ad, ok := c.o.Adapter(id)
+		if !ok {
+			continue
+		}
+		st, err := c.o.Indexes.Stats(ctx, id, p.since, p.until)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Summary{Adapter: id, Platform: ad.Platform, Requests: st.Requests, Waiting: st.PendingNow, FailedSyncs: st.Sync.Failed})
+	}
+	return out, nil
+}
+
+// merchantMayCancel asks the workers' own decision path (jobs.Store.Preview)
+// whether a cancellation by the merchant would be taken now: the order page
+// offers it only then, and says why not otherwise. An order without a
+// snapshot cannot be decided yet (order_unknown).
+func (c *Console) merchantMayCancel(ctx context.Context, ad *adapters.Adapter, orderID string) (bool, adapters.DenialReason, error) {
+	p, err := c.o.Store.Preview(ctx, ad, orderID, adapters.Cancellation{Initiator: adapters.Merchant}, c.o.Now())
+	switch {
+	case errors.Is(err, jobs.ErrNotFound):
+		return false, adapters.OrderUnknown, nil
+	case err != nil:
+		return false, "", err
+	case p.Would.State == adapters.Denied:
+		return false, p.Would.DenialReason, nil
+	}
+	return true, "", nil
+}

@@ -1,8 +1,10 @@
 package console
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -171,12 +173,25 @@ func (c *Console) apiDashboard(ctx *gin.Context) {
 	ctx.JSON(http.StatusOK, d)
 }
 
-// readJSON decodes a small JSON body into v.
+// readJSON decodes a small JSON body, one object and nothing else, into
+// v. The object check is explicit: encoding/json decodes null into a
+// struct as a no-op, and the schema (docs/openapi.yaml) says object.
 func readJSON(ctx *gin.Context, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(ctx.Writer, ctx.Request.Body, 16<<10))
+	bad := &fieldError{"body", "a JSON object with the documented fields"}
+	raw, err := io.ReadAll(http.MaxBytesReader(ctx.Writer, ctx.Request.Body, 16<<10))
+	if err != nil {
+		return bad
+	}
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return bad
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return &fieldError{"body", "a JSON object with the documented fields"}
+		return bad
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return bad
 	}
 	return nil
 }

@@ -201,8 +201,11 @@ func scopeOf(ctx *gin.Context) Scope {
 	return sc
 }
 
-// Mount adds the pages under /console and the JSON twins under /v1 to r.
+// Mount adds the pages under /console and the JSON twins under /v1 to r,
+// and makes every other answer under /console a console page (pageErrors):
+// gin runs a middleware added with Use for unmatched paths and methods too.
 func (c *Console) Mount(r *gin.Engine) {
+	r.Use(c.pageErrors)
 	c.mountAPI(r)
 	c.mountPages(r)
 }

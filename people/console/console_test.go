@@ -139,6 +139,13 @@ func TestTenantIsolationOverV1(t *testing.T) {
 		{"GET", "/admin/ping", adminToken, "", 200},
 		{"POST", "/v1/adapters/shop-a/orders/o1/cancellations", "tok-a", `{"reason":"other"}`, 202},
 		{"POST", "/v1/adapters/shop-a/orders/o1/cancellations", "tok-a", `{"reason":"nope"}`, 400},
+		// The body's schema is an object: null, an array or a second
+		// value after it is not one.
+		{"POST", "/v1/adapters/shop-a/orders/o1/cancellations", "tok-a", `null`, 400},
+		{"POST", "/v1/adapters/shop-a/orders/o1/cancellations", "tok-a", ` null `, 400},
+		{"POST", "/v1/adapters/shop-a/orders/o1/cancellations", "tok-a", `[]`, 400},
+		{"POST", "/v1/adapters/shop-a/orders/o1/cancellations", "tok-a", `{"reason":"other"} {}`, 400},
+		{"POST", "/v1/adapters/shop-a/orders/o1/responses", "tok-a", `null`, 400},
 		{"POST", "/v1/adapters/shop-a/orders/o1/responses", "tok-a", `{"request_id":"r1","decision":"maybe"}`, 400},
 		{"POST", "/v1/adapters/shop-a/orders/o1/responses", "tok-a", `{"request_id":"r1","decision":"accept"}`, 202},
 		{"GET", "/v1/adapters/shop-a/cancellations?state=bogus", "tok-a", "", 400},
@@ -312,8 +319,16 @@ func TestConsolePagesAreScopedAndCSRFProtected(t *testing.T) {
 		t.Errorf("cancel with another session's csrf: %d", res.StatusCode)
 	}
 	res, _ = b.post("/console/adapters/shop-a/orders/o1/cancellations", url.Values{"csrf": {csrf}, "reason": {"other"}})
-	if res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "msg=cancelled") {
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/console/adapters/shop-a/orders/o1" {
 		t.Fatalf("cancel: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	// The action's message shows on the next page, once: a reload does
+	// not say "queued" again.
+	if _, page := b.get("/console/adapters/shop-a/orders/o1"); !strings.Contains(page, `id="message"`) || !strings.Contains(page, "cancellation is queued") {
+		t.Errorf("the page after the cancel has no message: %.400s", page)
+	}
+	if _, page := b.get("/console/adapters/shop-a/orders/o1"); strings.Contains(page, `id="message"`) {
+		t.Error("the action's message came back on a reload")
 	}
 	// The token leaves the config: its sessions end with it.
 	r.mu.Lock()
@@ -368,5 +383,69 @@ func TestActionsQueueWhatAWebhookWould(t *testing.T) {
 	}
 	if first, second := req(), req(); first != 202 || second != 200 {
 		t.Errorf("idempotent cancel: %d then %d", first, second)
+	}
+}
+
+// TestConsoleErrorsArePages: every answer under /console is an HTML page
+// with the framing headers, whatever went wrong, and a query the JSON twin
+// refuses with 400 is a 400 page too.
+func TestConsoleErrorsArePages(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	b := newBrowser(t, r)
+	b.signIn("tok-a")
+	for _, c := range []struct {
+		method, path string
+		want         int
+		says         string
+	}{
+		{"GET", "/console/adapters/shop-a/orders/a%2Fb", 404, "Not found"},
+		{"GET", "/console/no-such-page", 404, "Not found"},
+		{"POST", "/console/", 405, "Not allowed"},
+		{"GET", "/console/adapters/shop-a?days=9999", 400, "days: a number of days from 1 to 90"},
+		{"GET", "/console/adapters/shop-a?since=yesterday", 400, "since: RFC 3339 time or YYYY-MM-DD"},
+		{"GET", "/console/adapters/shop-a/cancellations?state=bogus", 400, "state: not a known state"},
+	} {
+		var res *http.Response
+		var page string
+		if c.method == "GET" {
+			res, page = b.get(c.path)
+		} else {
+			res, page = b.post(c.path, url.Values{})
+		}
+		h := res.Header
+		if res.StatusCode != c.want || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || h.Get("X-Frame-Options") != "DENY" ||
+			!strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") || !strings.Contains(page, c.says) {
+			t.Errorf("%s %s: %d %s XFO=%q, want %d, an HTML page saying %q: %.300s", c.method, c.path, res.StatusCode,
+				h.Get("Content-Type"), h.Get("X-Frame-Options"), c.want, c.says, page)
+		}
+	}
+	// Outside /console the API's problem+json stays.
+	if res, _ := b.get("/no-such-route"); res.StatusCode != 404 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
+		t.Errorf("/no-such-route: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	// The valid periods still answer 200.
+	for _, p := range []string{"/console/adapters/shop-a?days=90", "/console/adapters/shop-a?days=1"} {
+		if res, _ := b.get(p); res.StatusCode != 200 {
+			t.Errorf("%s: %d", p, res.StatusCode)
+		}
+	}
+}
+
+// TestHomeSummarisesEachAdapter: the admin's home page has one row per
+// adapter with its requests, what waits for the merchant and failed syncs.
+func TestHomeSummarisesEachAdapter(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	b := newBrowser(t, r)
+	b.signIn(adminToken)
+	res, page := b.get("/console/")
+	if res.StatusCode != 200 {
+		t.Fatalf("home: %d", res.StatusCode)
+	}
+	for _, want := range []string{"waiting for you", "failed syncs", `data-adapter="shop-a"`, `data-adapter="shop-b"`, `class="requests">0<`, `class="waiting">0<`, `class="failed-syncs">0<`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("home page lacks %q: %.1500s", want, page)
+		}
 	}
 }

@@ -38,24 +38,12 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return ""
 	},
-	"pct": func(f float64) string { return fmt.Sprintf("%.1f %%", f*100) },
-	"deref": func(p any) string {
-		switch v := p.(type) {
-		case *adapters.DenialReason:
-			if v != nil {
-				return string(*v)
-			}
-		case *string:
-			if v != nil {
-				return *v
-			}
-		case *adapters.State:
-			if v != nil {
-				return string(*v)
-			}
-		}
-		return ""
-	},
+	"pct":   func(f float64) string { return fmt.Sprintf("%.1f %%", f*100) },
+	"deref": rawString,
+	// word is a value in words, in a span that keeps the raw value;
+	// words is the bare words, for option labels.
+	"word":  wordHTML,
+	"words": word,
 	"orderURL": func(adapterID, orderID string) string {
 		return "/console/adapters/" + url.PathEscape(adapterID) + "/orders/" + url.PathEscape(orderID)
 	},
@@ -71,13 +59,16 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 // securityHeaders go on every console page: nobody frames it (clickjacking
 // on its buttons), nothing loads from elsewhere, nothing is cached.
 func securityHeaders(ctx *gin.Context) {
-	h := ctx.Writer.Header()
+	setSecurityHeaders(ctx.Writer.Header())
+	ctx.Next()
+}
+
+func setSecurityHeaders(h http.Header) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
-	ctx.Next()
 }
 
 func (c *Console) mountPages(r *gin.Engine) {
@@ -105,7 +96,10 @@ type view struct {
 	Adapter  *adapters.Adapter
 	Message  string
 	Error    string
-	Data     any
+	// Back is where a message page's link goes (default the console's
+	// home).
+	Back string
+	Data any
 }
 
 func (c *Console) render(ctx *gin.Context, status int, name string, v view) {
@@ -177,7 +171,7 @@ func (c *Console) pageAdapter(ctx *gin.Context) {
 
 func (c *Console) base(ctx *gin.Context, title string, ad *adapters.Adapter) view {
 	s := sessionOf(ctx)
-	v := view{Title: title, CSRF: s.CSRF, Scope: s.scope, Adapters: c.visible(s.scope), Adapter: ad}
+	v := view{Title: title, CSRF: s.CSRF, Scope: s.scope, Adapters: c.visible(s.scope), Adapter: ad, Message: takeFlash(ctx)}
 	if ad == nil && title == "Not found" {
 		v.Error = "There is nothing here, or it is not yours to see."
 	}
@@ -204,14 +198,12 @@ func (c *Console) home(ctx *gin.Context) {
 	}
 	ctx.Set(sessionKeyCtx, s)
 	v := c.base(ctx, "Adapters", nil)
-	type item struct{ ID, Platform string }
-	var items []item
-	for _, id := range ids {
-		if ad, ok := c.o.Adapter(id); ok {
-			items = append(items, item{id, ad.Platform})
-		}
+	d, err := c.summaries(ctx.Request.Context(), ids)
+	if err != nil {
+		c.unavailable(ctx, err)
+		return
 	}
-	v.Data = items
+	v.Data = d
 	c.render(ctx, http.StatusOK, "home.html", v)
 }
 
@@ -274,8 +266,11 @@ func (c *Console) dashboardPage(ctx *gin.Context) {
 	v := c.base(ctx, ad.ID, ad)
 	p, err := parsePeriod(c.o.Now(), ctx.Query("since"), ctx.Query("until"), ctx.Query("days"))
 	if err != nil {
-		v.Error = err.Error()
-		p, _ = parsePeriod(c.o.Now(), "", "", "")
+		// The JSON twins answer 400 to the same query: so does the page,
+		// with the message and a way back.
+		v.Title, v.Error, v.Back = "Not a period", err.Error(), "/console/adapters/"+url.PathEscape(ad.ID)
+		c.render(ctx, http.StatusBadRequest, "message.html", v)
+		return
 	}
 	d, err := c.dashboard(ctx.Request.Context(), ad, p)
 	if err != nil {
@@ -290,12 +285,11 @@ func (c *Console) dashboardPage(ctx *gin.Context) {
 	v.Data = dashboardData{
 		Dashboard: d, Period: p, Since: st.Since, Until: st.Until,
 		Charts: []chart{
-			barChart("Requests by state", st.ByState, states),
-			barChart("Requests by reason", st.ByReason, Reasons),
-			barChart("Denials by reason", st.Denials, nil),
+			barChart("Requests by state", "state", st.ByState, states),
+			barChart("Requests by reason", "reason", st.ByReason, Reasons),
+			barChart("Denials by reason", "denial", st.Denials, nil),
 		},
 	}
-	v.Message = messages[ctx.Query("msg")]
 	c.render(ctx, http.StatusOK, "dashboard.html", v)
 }
 
@@ -323,10 +317,11 @@ func (c *Console) listPage(ctx *gin.Context) {
 			err = &fieldError{"cursor", "not a cursor this list handed out"}
 		}
 	}
+	status := http.StatusOK
 	var fe *fieldError
 	switch {
 	case errors.As(err, &fe):
-		v.Error = fe.Error()
+		v.Error, status = fe.Error(), http.StatusBadRequest
 	case err != nil:
 		c.unavailable(ctx, err)
 		return
@@ -337,7 +332,7 @@ func (c *Console) listPage(ctx *gin.Context) {
 		d.NextURL = "?" + q.Encode()
 	}
 	v.Data = d
-	c.render(ctx, http.StatusOK, "list.html", v)
+	c.render(ctx, status, "list.html", v)
 }
 
 func (c *Console) findOrder(ctx *gin.Context) {
@@ -355,10 +350,12 @@ func (c *Console) findOrder(ctx *gin.Context) {
 // orderData is the order page's data.
 type orderData struct {
 	View        *jobs.OrderView
-	BuyerID     string
 	DeadLetters []jobs.DeadLetter
 	Reasons     []string
-	CanCancel   bool
+	// CanCancel is whether a cancellation by the merchant would be taken
+	// now; when not, NoCancel is why (a denial reason).
+	CanCancel bool
+	NoCancel  adapters.DenialReason
 }
 
 func (c *Console) orderPage(ctx *gin.Context) {
@@ -384,18 +381,20 @@ func (c *Console) orderPage(ctx *gin.Context) {
 			}
 		}
 	}
-	d.CanCancel = ov.Order != nil && ov.Order.Status != adapters.StatusCancelled
+	if d.CanCancel, d.NoCancel, err = c.merchantMayCancel(ctx.Request.Context(), ad, orderID); err != nil {
+		c.unavailable(ctx, err)
+		return
+	}
 	v.Data = d
-	v.Message = messages[ctx.Query("msg")]
 	c.render(ctx, http.StatusOK, "order.html", v)
 }
 
-// messages are what a page says after an action, by the key the action
-// redirects with.
+// messages are what a page says once after an action, by the flash key
+// the action leaves (flash.go).
 var messages = map[string]string{
-	"responded": "Your answer is queued; the page shows the outcome once the workers have decided it (reload).",
+	"responded": "Your answer is queued. The workers decide it within seconds: reload the page to see the outcome.",
 	"duplicate": "That action was already taken.",
-	"cancelled": "Your cancellation is queued; reload to see its outcome.",
+	"cancelled": "Your cancellation is queued. The workers decide it within seconds: reload the page to see the outcome.",
 	"replayed":  "The sync is queued again with its full attempts.",
 }
 
@@ -429,7 +428,8 @@ func (c *Console) afterAction(ctx *gin.Context, to string, q queued, err error) 
 		msg = "cancelled"
 	}
 	ad := adapterOf(ctx)
-	ctx.Redirect(http.StatusSeeOther, "/console/adapters/"+url.PathEscape(ad.ID)+"/orders/"+url.PathEscape(ctx.Param("order_id"))+"?msg="+msg)
+	setFlash(ctx, msg)
+	ctx.Redirect(http.StatusSeeOther, "/console/adapters/"+url.PathEscape(ad.ID)+"/orders/"+url.PathEscape(ctx.Param("order_id")))
 	ctx.Abort()
 }
 
@@ -458,7 +458,8 @@ func (c *Console) replayPost(ctx *gin.Context) {
 		c.render(ctx, http.StatusNotFound, "message.html", v)
 		return
 	}
-	ctx.Redirect(http.StatusSeeOther, "/console/adapters/"+url.PathEscape(ad.ID)+"/orders/"+url.PathEscape(l.OrderID)+"?msg=replayed")
+	setFlash(ctx, "replayed")
+	ctx.Redirect(http.StatusSeeOther, "/console/adapters/"+url.PathEscape(ad.ID)+"/orders/"+url.PathEscape(l.OrderID))
 	ctx.Abort()
 }
 
@@ -484,7 +485,7 @@ const (
 
 // barChart draws m's entries, in order's order (others after, by name);
 // zero entries are left out.
-func barChart(title string, m map[string]int64, order []string) chart {
+func barChart(title, kind string, m map[string]int64, order []string) chart {
 	keys := slices.Clone(order)
 	var rest []string
 	for k := range m {
@@ -506,7 +507,7 @@ func barChart(title string, m map[string]int64, order []string) chart {
 		}
 		i := len(ch.Bars)
 		w := int(float64(chartBarW) * float64(n) / float64(top))
-		ch.Bars = append(ch.Bars, bar{Label: k, Value: n, Y: i*chartRowH + 4, W: max(w, 1), TextY: i*chartRowH + 17, ValueX: chartLabelW + max(w, 1) + 6})
+		ch.Bars = append(ch.Bars, bar{Label: word(kind, k), Value: n, Y: i*chartRowH + 4, W: max(w, 1), TextY: i*chartRowH + 17, ValueX: chartLabelW + max(w, 1) + 6})
 	}
 	ch.Height = max(len(ch.Bars), 1)*chartRowH + 8
 	return ch
