@@ -10,6 +10,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/selfservice"
 	"github.com/cancelsync/cancelsync/internal/redistest"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // benchDoc is an order as stored after its snapshot, and a request for it.
@@ -17,38 +18,14 @@ func benchDoc(b *testing.B) (raw []byte, ad *adapters.Adapter, d Delivery) {
 	b.Helper()
 	ad = &adapters.Adapter{ID: "bench-self", Platform: "selfservice", Rules: selfservice.Policy{}}
 	now := time.Now().UTC()
-	doc := &orderDoc{}
-	tr := &transition{doc: doc, orderID: "o-1", adapter: ad, orderWait: time.Minute, now: now}
-	tr.applyDelivery(Delivery{AdapterID: ad.ID, WebhookID: "w-snap", ReceivedAt: now, Event: snapshot("o-1", adapters.StatusPaid, placed)})
+	doc := &order.Doc{}
+	tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
+	tr.ApplyDelivery("w-snap", now, snapshot("o-1", adapters.StatusPaid, placed))
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return raw, ad, Delivery{AdapterID: ad.ID, WebhookID: "w-req", ReceivedAt: now, Event: request("o-1", "cr-1", adapters.Buyer)}
-}
-
-// BenchmarkTransition is the CPU of one event in the store, without Redis:
-// decode the stored document, apply a cancellation request to it (the
-// policy decision included) and encode it again.
-func BenchmarkTransition(b *testing.B) {
-	raw, ad, d := benchDoc(b)
-	now := time.Now()
-	b.ReportAllocs()
-	b.SetBytes(int64(len(raw)))
-	for b.Loop() {
-		doc, err := decodeDoc("k", storedDoc{raw: raw, present: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		tr := &transition{doc: doc, orderID: "o-1", adapter: ad, orderWait: time.Minute, now: now}
-		tr.applyDelivery(d)
-		if !tr.changed || tr.eff.sync != 1 {
-			b.Fatal("not decided")
-		}
-		if _, err := json.Marshal(doc); err != nil {
-			b.Fatal(err)
-		}
-	}
 }
 
 // BenchmarkStoreChange is one atomic transition through Store.change on a
@@ -68,10 +45,10 @@ func BenchmarkStoreChange(b *testing.B) {
 		if err := rdb.Set(ctx, orderKey(ad.ID, orderID), raw, 0).Err(); err != nil {
 			b.Fatal(err)
 		}
-		_, _, err := store.change(ctx, ad.ID, orderID, nil, nil, func(doc *orderDoc) bool {
-			tr := &transition{doc: doc, orderID: orderID, adapter: ad, orderWait: time.Minute, now: now}
-			tr.applyDelivery(d)
-			return tr.changed
+		_, _, err := store.change(ctx, ad.ID, orderID, nil, nil, func(doc *order.Doc) bool {
+			tr := &order.Transition{Doc: doc, OrderID: orderID, Adapter: ad, OrderWait: time.Minute, Now: now}
+			tr.ApplyDelivery(d.WebhookID, d.ReceivedAt, d.Event)
+			return tr.Changed()
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -90,8 +67,8 @@ func BenchmarkIndexOps(b *testing.B) {
 		b.Fatal(err)
 	}
 	before := factsOf(ad.ID, "o-1", doc)
-	tr := &transition{doc: doc, orderID: "o-1", adapter: ad, orderWait: time.Minute, now: now}
-	tr.applyDelivery(d)
+	tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
+	tr.ApplyDelivery(d.WebhookID, d.ReceivedAt, d.Event)
 	b.ReportAllocs()
 	for b.Loop() {
 		if ops := indexOps(ad.ID, "o-1", before, doc, now, DefaultRetention, nil); len(ops) == 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // Console reads the console's indexes (index.go): lists and counters of one
@@ -315,11 +316,11 @@ func (c *Console) rows(ctx context.Context, adapterID string, zs []redis.Z) ([]C
 	return out, nil
 }
 
-func fillRow(row *CancellationRow, doc *orderDoc) {
+func fillRow(row *CancellationRow, doc *order.Doc) {
 	if o := doc.Order; o != nil {
 		row.BuyerID, row.OrderStatus = o.BuyerID, o.Status
 	}
-	r := doc.request(row.RequestID)
+	r := doc.Request(row.RequestID)
 	if r == nil {
 		return // compacted out of a busy order's document
 	}
@@ -330,7 +331,7 @@ func fillRow(row *CancellationRow, doc *orderDoc) {
 		row.DenialReason = &d
 	}
 	if r.State != adapters.AwaitingOrder {
-		row.Sync = r.syncState()
+		row.Sync = r.SyncState()
 	}
 }
 

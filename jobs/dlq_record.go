@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // The dead letter's record: which versions failed for good, kept by us
@@ -91,14 +93,14 @@ func hasDead(ds []deadFact, d deadFact) bool {
 // those revived in it. A failed version whose request has moved on to a
 // newer state keeps its entry: it is still a sync that failed, replayable
 // until replayed (then only removed) or past the retention.
-func deadOps(adapterID, orderID string, before, next docFacts, after *orderDoc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
+func deadOps(adapterID, orderID string, before, next docFacts, after *order.Doc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
 	var ops []indexOp
 	key := ixKey(adapterID, ixDead)
 	for _, d := range before.dead {
 		if hasDead(next.dead, d) {
 			continue
 		}
-		if r := after.atVersion(d.version); r != nil && r.ID == d.req {
+		if r := after.AtVersion(d.version); r != nil && r.ID == d.req {
 			id := deadLetterID(adapterID, orderID, d.version, d.round)
 			ops = append(ops, indexOp{op: "zr", key: key, a: id}, indexOp{op: "ul", key: ixKey(adapterID, ixDeadEntry, id)})
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // failSync gives adapterID a new order whose version 1 then fails for
@@ -22,8 +23,8 @@ func failSync(t testing.TB, b *bundle, adapterID, orderID string) {
 	t.Helper()
 	ctx := context.Background()
 	ad := b.adapters[adapterID]
-	doc, cur, err := b.store.change(ctx, adapterID, orderID, nil, nil, func(d *orderDoc) bool {
-		d.Requests = append(d.Requests, storedRequest{ID: "cr-" + orderID, Initiator: adapters.Buyer, Reason: "other",
+	doc, cur, err := b.store.change(ctx, adapterID, orderID, nil, nil, func(d *order.Doc) bool {
+		d.Requests = append(d.Requests, order.Request{ID: "cr-" + orderID, Initiator: adapters.Buyer, Reason: "other",
 			OccurredAt: b.store.now().UTC(), State: adapters.Cancelled, Version: 1})
 		d.Version = 1
 		return true
@@ -32,8 +33,8 @@ func failSync(t testing.TB, b *bundle, adapterID, orderID string) {
 		t.Fatal(err)
 	}
 	sy := b.worker.syncer
-	r := doc.atVersion(1)
-	if err := sy.deadLetter(ctx, ad, orderID, unsentUpdate{u: r.update(orderID), round: r.Round}, 1, "HTTP 400: nope"); err != nil {
+	r := doc.AtVersion(1)
+	if err := sy.deadLetter(ctx, ad, orderID, unsentUpdate{u: r.Update(orderID), round: r.Round}, 1, "HTTP 400: nope"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := sy.failed(ctx, ad, orderID, cur, nil, 1, "HTTP 400: nope", time.Time{}); err != nil {
@@ -121,7 +122,7 @@ func TestDeadLetterHasNoSizeCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := doc.atVersion(1); r == nil || r.Sync != "" || r.Attempts != 0 || r.Round != 1 {
+	if r := doc.AtVersion(1); r == nil || r.Sync != "" || r.Attempts != 0 || r.Round != 1 {
 		t.Fatalf("B's version after the replay: %+v, want pending with a new round", r)
 	}
 	if got, _ := b.dlq.ListAdapter(ctx, B); len(got) != 0 {
@@ -141,7 +142,7 @@ func TestReplayedDeadLetterSyncsAndLeaves(t *testing.T) {
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool { w.WriteHeader(http.StatusBadRequest); return true })
 	b.deliver(t, "t-selfservice", snapshot("o-rp", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-rp", "cr-rp", adapters.Buyer))
-	b.waitState(t, "t-selfservice", "o-rp", adapters.Cancelled, syncFailed)
+	b.waitState(t, "t-selfservice", "o-rp", adapters.Cancelled, order.SyncFailed)
 	var letters []DeadLetter
 	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(ctx); return len(letters) == 1 })
 	if n, err := b.dlq.Size(ctx); err != nil || n != 1 {
@@ -151,7 +152,7 @@ func TestReplayedDeadLetterSyncsAndLeaves(t *testing.T) {
 	if _, err := b.dlq.Replay(ctx, []string{letters[0].ID}); err != nil {
 		t.Fatal(err)
 	}
-	v := b.waitState(t, "t-selfservice", "o-rp", adapters.Cancelled, syncSynced)
+	v := b.waitState(t, "t-selfservice", "o-rp", adapters.Cancelled, order.SyncSynced)
 	if v.Sync.Attempts != 1 {
 		t.Fatalf("sync after the replay %+v, want one attempt of a new round", v.Sync)
 	}
@@ -241,14 +242,14 @@ func TestArchivedDeadLetterOfThePreviousRelease(t *testing.T) {
 	// The previous release: archived, and the document stored as failed
 	// without the record (a plain SET, as its script wrote no record).
 	legacy := func(orderID string) {
-		old := &orderDoc{Version: 1, Requests: []storedRequest{{ID: "cr-" + orderID, Initiator: adapters.Buyer, Reason: "other",
-			OccurredAt: time.Now().UTC(), State: adapters.Cancelled, Version: 1, Sync: syncFailed, Attempts: 3, LastError: "HTTP 503"}}}
+		old := &order.Doc{Version: 1, Requests: []order.Request{{ID: "cr-" + orderID, Initiator: adapters.Buyer, Reason: "other",
+			OccurredAt: time.Now().UTC(), State: adapters.Cancelled, Version: 1, Sync: order.SyncFailed, Attempts: 3, LastError: "HTTP 503"}}}
 		raw, _ := json.Marshal(old)
 		if err := b.rdb.Set(ctx, orderKey(ad, orderID), raw, 0).Err(); err != nil {
 			t.Fatal(err)
 		}
-		r := old.atVersion(1)
-		if err := b.worker.syncer.deadLetter(ctx, b.adapters[ad], orderID, unsentUpdate{u: r.update(orderID)}, 3, "HTTP 503"); err != nil {
+		r := old.AtVersion(1)
+		if err := b.worker.syncer.deadLetter(ctx, b.adapters[ad], orderID, unsentUpdate{u: r.Update(orderID)}, 3, "HTTP 503"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -293,7 +294,7 @@ func TestArchivedDeadLetterOfThePreviousRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc, _ := b.store.load(ctx, ad, "o-old")
-	if r := doc.atVersion(1); r.Sync != "" || r.Round != 1 {
+	if r := doc.AtVersion(1); r.Sync != "" || r.Round != 1 {
 		t.Fatalf("version after the replay: %+v", r)
 	}
 	if letters, _ := b.dlq.List(ctx); len(letters) != 1 || letters[0].OrderID != "o-new" {

@@ -16,6 +16,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // Regression tests of issue 10, each on a real redis-server: every one
@@ -38,7 +39,7 @@ func TestManyRequestsNoneLostNoSecondRefund(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true, real: true})
 	b.runEventOK(t, "t-selfservice", snapshot("o-many", adapters.StatusPaid, placed))
-	const n = 3 * maxRequests
+	const n = 3 * order.MaxRequests
 	for i := range n {
 		b.runEventOK(t, "t-selfservice", request("o-many", fmt.Sprintf("cr-%02d", i), adapters.Buyer))
 	}
@@ -66,15 +67,15 @@ func TestManyRequestsNoneLostNoSecondRefund(t *testing.T) {
 	}
 	// The view lists the newest 50 requests, newest first (docs/API.md),
 	// even though the cancelling cr-00 is kept in the document too.
-	if len(v.Requests) != maxViewRequests {
-		t.Fatalf("view lists %d requests, want %d", len(v.Requests), maxViewRequests)
+	if len(v.Requests) != order.MaxViewRequests {
+		t.Fatalf("view lists %d requests, want %d", len(v.Requests), order.MaxViewRequests)
 	}
 	for i, r := range v.Requests {
 		if want := fmt.Sprintf("cr-%02d", n-1-i); r.RequestID != want {
 			t.Fatalf("requests[%d] = %s, want %s", i, r.RequestID, want)
 		}
 	}
-	if v.Sync.State != syncSynced || v.Sync.Version != n {
+	if v.Sync.State != order.SyncSynced || v.Sync.Version != n {
 		t.Fatalf("sync = %+v", v.Sync)
 	}
 }
@@ -84,7 +85,7 @@ func TestManyRequestsNoneLostNoSecondRefund(t *testing.T) {
 // dropped; once it is up, every one is delivered.
 func TestUnacknowledgedRequestsAreNeverCompacted(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{noServer: true, real: true, retry: Retry{MaxAttempts: 4 * maxRequests, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b := setup(t, setupOpts{noServer: true, real: true, retry: Retry{MaxAttempts: 4 * order.MaxRequests, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	var down atomic.Bool
 	down.Store(true)
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool {
@@ -95,7 +96,7 @@ func TestUnacknowledgedRequestsAreNeverCompacted(t *testing.T) {
 		return false
 	})
 	b.runEventOK(t, "t-selfservice", snapshot("o-down", adapters.StatusPaid, placed))
-	const n = maxRequests + 5
+	const n = order.MaxRequests + 5
 	for i := range n {
 		b.runEventOK(t, "t-selfservice", request("o-down", fmt.Sprintf("cr-%02d", i), adapters.Buyer))
 	}
@@ -103,8 +104,8 @@ func TestUnacknowledgedRequestsAreNeverCompacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Requests) != n || len(doc.unsent()) != n {
-		t.Fatalf("%d requests kept, %d unsent; want all %d", len(doc.Requests), len(doc.unsent()), n)
+	if len(doc.Requests) != n || len(doc.Unsent()) != n {
+		t.Fatalf("%d requests kept, %d unsent; want all %d", len(doc.Requests), len(doc.Unsent()), n)
 	}
 	upAt := time.Now()
 	down.Store(false)
@@ -115,7 +116,7 @@ func TestUnacknowledgedRequestsAreNeverCompacted(t *testing.T) {
 	t.Cleanup(srv.Shutdown)
 	eventually(t, "every version synced", func() bool {
 		v := b.view(t, "t-selfservice", "o-down")
-		return v.Sync.State == syncSynced && v.Sync.Version == n
+		return v.Sync.State == order.SyncSynced && v.Sync.Version == n
 	})
 	synced := map[int64]bool{}
 	for _, p := range b.platform.received() {
@@ -147,9 +148,9 @@ func TestPermanentFailureDoesNotBlockLaterVersions(t *testing.T) {
 	})
 	b.deliver(t, "t-aliexpress", snapshot("o-perm", adapters.StatusPaid, placed))
 	b.deliver(t, "t-aliexpress", request("o-perm", "cr-perm", adapters.Buyer))
-	b.waitState(t, "t-aliexpress", "o-perm", adapters.PendingResponse, syncFailed)
+	b.waitState(t, "t-aliexpress", "o-perm", adapters.PendingResponse, order.SyncFailed)
 	b.deliver(t, "t-aliexpress", respond("o-perm", "cr-perm", adapters.Seller, adapters.Accept))
-	b.waitState(t, "t-aliexpress", "o-perm", adapters.Cancelled, syncSynced)
+	b.waitState(t, "t-aliexpress", "o-perm", adapters.Cancelled, order.SyncSynced)
 	versions := func() []int64 {
 		var vs []int64
 		for _, p := range b.platform.received() {
@@ -171,9 +172,9 @@ func TestPermanentFailureDoesNotBlockLaterVersions(t *testing.T) {
 	mu.Unlock()
 	b.deliver(t, "t-aliexpress", snapshot("o-perm2", adapters.StatusPaid, placed))
 	b.deliver(t, "t-aliexpress", request("o-perm2", "cr-perm2", adapters.Buyer))
-	b.waitState(t, "t-aliexpress", "o-perm2", adapters.PendingResponse, syncFailed)
+	b.waitState(t, "t-aliexpress", "o-perm2", adapters.PendingResponse, order.SyncFailed)
 	b.deliver(t, "t-aliexpress", respond("o-perm2", "cr-perm2", adapters.Seller, adapters.Accept))
-	b.waitState(t, "t-aliexpress", "o-perm2", adapters.Cancelled, syncFailed)
+	b.waitState(t, "t-aliexpress", "o-perm2", adapters.Cancelled, order.SyncFailed)
 	var v2 string
 	eventually(t, "two dead letters of o-perm2", func() bool {
 		letters, _ = b.dlq.List(context.Background())
@@ -195,7 +196,7 @@ func TestPermanentFailureDoesNotBlockLaterVersions(t *testing.T) {
 	if _, err := b.dlq.Replay(context.Background(), []string{v2}); err != nil {
 		t.Fatal(err)
 	}
-	b.waitState(t, "t-aliexpress", "o-perm2", adapters.Cancelled, syncSynced)
+	b.waitState(t, "t-aliexpress", "o-perm2", adapters.Cancelled, order.SyncSynced)
 	time.Sleep(200 * time.Millisecond)
 	after := b.platform.received()[before:]
 	if len(after) != 1 || after[0].Update.Version != 2 {
@@ -216,18 +217,18 @@ func TestWaitingForTheLockIsNotAnAttempt(t *testing.T) {
 	}
 	b.deliver(t, "t-selfservice", snapshot("o-busy", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-busy", "cr-busy", adapters.Buyer))
-	b.waitState(t, "t-selfservice", "o-busy", adapters.Cancelled, syncPending)
+	b.waitState(t, "t-selfservice", "o-busy", adapters.Cancelled, order.SyncPending)
 	// Longer than the 10 s a sync used to wait for the lock before it
 	// counted the wait as its one attempt and went to the dead letter.
 	time.Sleep(11 * time.Second)
 	if n, _ := b.dlq.Size(ctx); n != 0 {
 		t.Fatalf("%d dead letters while waiting for the lock", n)
 	}
-	if v := b.view(t, "t-selfservice", "o-busy"); v.Sync.State != syncPending || v.Sync.Attempts != 0 {
+	if v := b.view(t, "t-selfservice", "o-busy"); v.Sync.State != order.SyncPending || v.Sync.Attempts != 0 {
 		t.Fatalf("sync while waiting = %+v", v.Sync)
 	}
 	b.rdb.Del(ctx, key)
-	v := b.waitState(t, "t-selfservice", "o-busy", adapters.Cancelled, syncSynced)
+	v := b.waitState(t, "t-selfservice", "o-busy", adapters.Cancelled, order.SyncSynced)
 	if v.Sync.Attempts != 1 || len(b.platform.received()) != 1 {
 		t.Fatalf("sync = %+v after %d PUTs", v.Sync, len(b.platform.received()))
 	}
@@ -333,7 +334,7 @@ func TestCancelledSnapshotResolvesPendingRequest(t *testing.T) {
 	if c := v.Cancellation; c.State != adapters.Cancelled || c.Refund == nil || c.Version != 2 || last.Note == nil || *last.Note != "cancelled on the platform" {
 		t.Fatalf("cancellation %+v, history %+v", c, last)
 	}
-	if v.Sync.State != syncSynced || v.Sync.Version != 2 {
+	if v.Sync.State != order.SyncSynced || v.Sync.Version != 2 {
 		t.Fatalf("sync %+v", v.Sync)
 	}
 }
@@ -348,7 +349,7 @@ func TestNothingToSendIsSkipped(t *testing.T) {
 	b.runEventOK(t, "t-aliexpress", snapshot("o-skip", adapters.StatusPaid, placed))
 	b.runEventOK(t, "t-aliexpress", request("o-skip", "cr-skip", adapters.Buyer))
 	v := b.view(t, "t-aliexpress", "o-skip")
-	if v.Sync.State != syncSkipped || v.Sync.Attempts != 1 || v.Sync.LastError != nil {
+	if v.Sync.State != order.SyncSkipped || v.Sync.Attempts != 1 || v.Sync.LastError != nil {
 		t.Fatalf("sync %+v", v.Sync)
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)

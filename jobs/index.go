@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // The merchant console's indexes (docs/OPERATIONS.md, "For merchants"): per
@@ -174,7 +175,7 @@ func (f *docFacts) has(id string) bool {
 }
 
 // factsOf collects the index facts of d.
-func factsOf(adapterID, orderID string, d *orderDoc) docFacts {
+func factsOf(adapterID, orderID string, d *order.Doc) docFacts {
 	var f docFacts
 	if d == nil {
 		return f
@@ -212,10 +213,10 @@ func factsOf(adapterID, orderID string, d *orderDoc) docFacts {
 			f.c = append(f.c, cfact{r.ID, day, cntSellerHit})
 		}
 		switch {
-		case r.Sync == syncFailed:
+		case r.Sync == order.SyncFailed:
 			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixSyncFailed), m, at})
 			f.dead = append(f.dead, deadFact{req: r.ID, version: r.Version, round: r.Round, attempts: r.Attempts, err: r.LastError})
-		case r.unsent(d.Acked):
+		case r.Unsent(d.Acked):
 			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixSyncQueued), m, at})
 		}
 		if r.State == adapters.Cancelled && r.Initiator == adapters.Buyer && d.Order != nil && d.Order.BuyerID != "" {
@@ -247,12 +248,12 @@ type indexOp struct {
 // added; a set written to is trimmed below now-retention when trim says so
 // for its key (nil: on every write; Store.trimDue: on the first write of a
 // minute), day counters expire retention after their day.
-func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
+func indexOps(adapterID, orderID string, before docFacts, after *order.Doc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
 	next := factsOf(adapterID, orderID, after)
 	// A request compacted out of the document is not in next: what it
 	// contributed stays, so only the order's facts and those of requests
 	// still present are compared. Linear searches below: a document has a
-	// few dozen facts (at most a few hundred with maxRequests requests).
+	// few dozen facts (at most a few hundred with order.MaxRequests requests).
 	var oldZ []zfact
 	for _, z := range before.z {
 		if z.req == "" || next.has(z.req) {
@@ -361,7 +362,7 @@ func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now t
 		if wasCancelled(before.cancelled, cf.req) {
 			continue
 		}
-		r := after.request(cf.req)
+		r := after.Request(cf.req)
 		at := ms(r.OccurredAt)
 		bk := ixKey(adapterID, ixBuyer, cf.buyer)
 		// "zc" counts the set for "rp", which follows it.

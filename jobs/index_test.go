@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 func TestIndexMemberSplitsBack(t *testing.T) {
@@ -315,8 +316,8 @@ func TestListMergesTheStateSets(t *testing.T) {
 		}
 	}
 	// The first write of an adapter's indexes unlinks the stale set.
-	if _, _, err := b.store.change(ctx, ad, "o-new", nil, nil, func(d *orderDoc) bool {
-		d.Requests = append(d.Requests, storedRequest{ID: "r-new", State: adapters.Cancelled, Initiator: adapters.Buyer, Reason: "changed_mind", OccurredAt: base})
+	if _, _, err := b.store.change(ctx, ad, "o-new", nil, nil, func(d *order.Doc) bool {
+		d.Requests = append(d.Requests, order.Request{ID: "r-new", State: adapters.Cancelled, Initiator: adapters.Buyer, Reason: "changed_mind", OccurredAt: base})
 		return true
 	}); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // runEvent runs the event handler on one delivery the way Asynq would.
@@ -35,7 +36,7 @@ func TestInlineSyncPushesOnceAndQueuesNothing(t *testing.T) {
 	if len(puts) != 1 || puts[0].Update.Version != 1 || puts[0].Update.State != adapters.Cancelled {
 		t.Fatalf("PUTs = %+v", puts)
 	}
-	if v := b.view(t, "t-selfservice", "o-in1"); v.Sync.State != syncSynced || v.Sync.Attempts != 1 {
+	if v := b.view(t, "t-selfservice", "o-in1"); v.Sync.State != order.SyncSynced || v.Sync.Attempts != 1 {
 		t.Fatalf("sync = %+v", v.Sync)
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
@@ -88,7 +89,7 @@ func TestInlineSyncFailureQueuesTheRest(t *testing.T) {
 	b.runEvent(t, "t-selfservice", "w1", snapshot("o-in3", adapters.StatusPaid, placed))
 	b.runEvent(t, "t-selfservice", "w2", request("o-in3", "cr-in3", adapters.Buyer))
 	v := b.view(t, "t-selfservice", "o-in3")
-	if v.Sync.State != syncPending || v.Sync.Attempts != 1 || v.Sync.LastError == nil {
+	if v.Sync.State != order.SyncPending || v.Sync.Attempts != 1 || v.Sync.LastError == nil {
 		t.Fatalf("sync = %+v", v.Sync)
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)

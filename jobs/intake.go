@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // Intake takes the verified deliveries of the webhook endpoints. Most are
@@ -87,7 +88,7 @@ func (in *Intake) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err 
 // webhook racing each other).
 func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d Delivery) (duplicate, stored bool, err error) {
 	orderID := d.Event.OrderID()
-	var tr *transition
+	var tr *order.Transition
 	lk := &casLock{remember: DeliveryKey(d.AdapterID, d.WebhookID), rememberFor: in.queue.DedupWindow,
 		guard: queuedKey(d.AdapterID, d.WebhookID)}
 	// A new order's first snapshot is stored without reading first: the
@@ -97,10 +98,10 @@ func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d Delivery) (
 		guess := absentGuess
 		known = &guess
 	}
-	_, _, err = in.store.change(ctx, ad.ID, orderID, known, lk, func(doc *orderDoc) bool {
-		tr = &transition{doc: doc, orderID: orderID, adapter: ad, orderWait: in.orderWait, now: in.now()}
-		tr.applyDelivery(d)
-		return tr.changed && !tr.needsWorker()
+	_, _, err = in.store.change(ctx, ad.ID, orderID, known, lk, func(doc *order.Doc) bool {
+		tr = &order.Transition{Doc: doc, OrderID: orderID, Adapter: ad, OrderWait: in.orderWait, Now: in.now()}
+		tr.ApplyDelivery(d.WebhookID, d.ReceivedAt, d.Event)
+		return tr.Changed() && !tr.NeedsWorker()
 	})
 	switch {
 	case errors.Is(err, errRemembered):
@@ -109,9 +110,9 @@ func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d Delivery) (
 		return false, false, nil // being queued by another delivery of it
 	case err != nil:
 		return false, false, err
-	case tr.needsWorker():
+	case tr.NeedsWorker():
 		return false, false, nil
-	case !tr.changed:
+	case !tr.Changed():
 		fresh, err := in.queue.rememberNew(ctx, d)
 		return !fresh, err == nil, err
 	}
@@ -130,13 +131,4 @@ func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d Delivery) (
 	}
 	in.log.LogAttrs(ctx, slog.LevelDebug, "applied", append(attrs, slog.String("by", "ingest"))...)
 	return false, true, nil
-}
-
-// needsWorker reports whether a transition asks for more than its store:
-// a decision, a timer or a sync; only a worker does those. A replay (the
-// delivery is in the order's history already) is not one: ingest stores
-// snapshots only when they owe nothing, and a worker that stored one owes
-// its effects from its own task, which Asynq runs again until it is done.
-func (t *transition) needsWorker() bool {
-	return t.eff.sync > 0 || len(t.eff.timers) > 0 || len(t.eff.decided) > 0
 }

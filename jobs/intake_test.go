@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 func (b *bundle) intake() *Intake {
@@ -122,7 +123,7 @@ func TestIntakeQueuesWhatAWorkerMustDecide(t *testing.T) {
 		t.Fatalf("ingest pushed %d states", len(puts))
 	}
 	b.runEvent(t, "t-selfservice", "w-wait-s", snap)
-	if v := b.view(t, "t-selfservice", "o-wait"); v.Cancellation.State != adapters.Cancelled || v.Sync.State != syncSynced {
+	if v := b.view(t, "t-selfservice", "o-wait"); v.Cancellation.State != adapters.Cancelled || v.Sync.State != order.SyncSynced {
 		t.Fatalf("after the worker: %+v %+v", v.Cancellation, v.Sync)
 	}
 }
@@ -377,7 +378,7 @@ func TestStoreChecksWhatItConcludesFromAGuess(t *testing.T) {
 	b.take(t, in, "t-selfservice", "w-g1", snapshot("o-g", adapters.StatusPaid, time.Now()))
 	guess := absentGuess
 	var saw []bool
-	doc, _, err := b.store.change(ctx, "t-selfservice", "o-g", &guess, nil, func(doc *orderDoc) bool {
+	doc, _, err := b.store.change(ctx, "t-selfservice", "o-g", &guess, nil, func(doc *order.Doc) bool {
 		saw = append(saw, doc.Order != nil)
 		if doc.Order == nil {
 			return false // nothing to do to an order that is not there

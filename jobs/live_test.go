@@ -12,6 +12,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/poshmark"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // liveWorker runs a worker on b whose adapters come from the lookup of
@@ -41,7 +42,7 @@ func TestRemovedAdapterTasksAreArchivedWithReason(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true})
 	ctx := context.Background()
 	b.deliver(t, "t-selfservice", snapshot("o-gone", adapters.StatusPaid, placed))
-	doc := &orderDoc{Requests: []storedRequest{{ID: "cr-1", State: adapters.Cancelled, Version: 1}}}
+	doc := &order.Doc{Requests: []order.Request{{ID: "cr-1", State: adapters.Cancelled, Version: 1}}}
 	if err := b.queue.queueNext(ctx, "t-selfservice", "o-gone", doc, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -105,15 +106,15 @@ func TestLookupPerTask(t *testing.T) {
 	b.deliver(t, "t-live", snapshot("o-1", adapters.StatusPaid, placed))
 	b.deliver(t, "t-live", request("o-1", "cr-1", adapters.Buyer))
 	b.adapters["t-live"] = first
-	if v := b.waitState(t, "t-live", "o-1", adapters.Denied, syncSynced); v.Cancellation.DenialReason == nil {
+	if v := b.waitState(t, "t-live", "o-1", adapters.Denied, order.SyncSynced); v.Cancellation.DenialReason == nil {
 		t.Fatalf("o-1: %+v", v.Cancellation)
 	}
 
 	set.Store(&map[string]*adapters.Adapter{"t-live": build("tok-new", 2*time.Hour)})
 	b.deliver(t, "t-live", snapshot("o-2", adapters.StatusPaid, placed))
 	b.deliver(t, "t-live", request("o-2", "cr-2", adapters.Buyer))
-	b.waitState(t, "t-live", "o-2", adapters.Cancelled, syncSynced)
-	b.waitState(t, "t-live", "o-1", adapters.Denied, syncSynced)
+	b.waitState(t, "t-live", "o-2", adapters.Cancelled, order.SyncSynced)
+	b.waitState(t, "t-live", "o-1", adapters.Denied, order.SyncSynced)
 
 	auth := map[string]string{}
 	for _, p := range b.platform.received() {

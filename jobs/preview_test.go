@@ -1,8 +1,6 @@
 package jobs
 
 import (
-	"encoding/json"
-	"reflect"
 	"testing"
 	"time"
 
@@ -11,189 +9,8 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
+	"github.com/cancelsync/cancelsync/order"
 )
-
-// previewSettings configures one adapter of each platform for the table;
-// each platform checks its own secret format and keys.
-func previewSettings(platform string, w adapters.Windows) adapters.Settings {
-	s := adapters.Settings{
-		ID: "p-" + platform, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, Windows: w,
-		API: adapters.API{BaseURL: "http://127.0.0.1:9", Token: "tok", Timeout: time.Second},
-	}
-	switch platform {
-	case "shopify":
-		s.Secrets, s.Shop = []string{"shopify-client-secret-0123456789"}, "t-store.myshopify.com"
-	case "woocommerce":
-		s.Secrets = []string{"woo-webhook-secret"}
-		s.API.ConsumerKey, s.API.ConsumerSecret = "ck_test", "cs_test"
-	}
-	return s
-}
-
-// TestPreviewMatchesDecisionTables asks the storefront's question ("what
-// would a buyer's request made now get?") of every platform in the
-// situations of its decision table (docs/DECISIONS.md), and checks
-// each answer twice: against the table, and against what the workers'
-// transition actually decides when the same request arrives on the same
-// stored document. So the preview can't drift from the workers.
-func TestPreviewMatchesDecisionTables(t *testing.T) {
-	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	type situation struct {
-		status adapters.OrderStatus
-		age    time.Duration // now - placed_at
-		// openOther: another request is pending_response; cancelledBy: an
-		// earlier request of ours cancelled the order (its snapshot still paid).
-		openOther, cancelledBy bool
-		window                 time.Duration // policy.cancel_window
-	}
-	type want struct {
-		state    adapters.State
-		denial   adapters.DenialReason
-		cancelBy time.Duration // placed_at + this, 0 for null
-	}
-	shared := func(deliveredBlocks bool) map[string]struct {
-		s situation
-		w want
-	} {
-		rows := map[string]struct {
-			s situation
-			w want
-		}{
-			"cancelled":                 {situation{status: adapters.StatusCancelled, age: time.Hour}, want{adapters.Denied, adapters.AlreadyCancelled, 0}},
-			"cancelled by our request":  {situation{status: adapters.StatusPaid, age: time.Hour, cancelledBy: true}, want{adapters.Denied, adapters.AlreadyCancelled, 0}},
-			"another request open":      {situation{status: adapters.StatusPaid, age: time.Hour, openOther: true}, want{adapters.Denied, adapters.RequestOpen, 0}},
-			"completed":                 {situation{status: adapters.StatusCompleted, age: time.Hour}, want{adapters.Denied, adapters.AlreadyDelivered, 0}},
-			"shipped":                   {situation{status: adapters.StatusShipped, age: time.Hour}, want{adapters.Denied, adapters.AlreadyShipped, 0}},
-			"cancelled before shipping": {situation{status: adapters.StatusCancelled, age: 10 * time.Minute}, want{adapters.Denied, adapters.AlreadyCancelled, 0}},
-		}
-		if deliveredBlocks {
-			rows["delivered"] = struct {
-				s situation
-				w want
-			}{situation{status: adapters.StatusDelivered, age: time.Hour}, want{adapters.Denied, adapters.AlreadyDelivered, 0}}
-		}
-		return rows
-	}
-	type row = struct {
-		s situation
-		w want
-	}
-	tables := map[string]map[string]row{
-		"selfservice": {
-			"paid":                        {situation{status: adapters.StatusPaid, age: time.Hour}, want{adapters.Cancelled, "", 0}},
-			"placed":                      {situation{status: adapters.StatusPlaced, age: 30 * 24 * time.Hour}, want{adapters.Cancelled, "", 0}},
-			"configured window is unused": {situation{status: adapters.StatusPaid, age: 2 * time.Hour, window: time.Hour}, want{adapters.Cancelled, "", 0}},
-		},
-		"poshmark": {
-			"within 3h":          {situation{status: adapters.StatusPaid, age: time.Hour}, want{adapters.Cancelled, "", 3 * time.Hour}},
-			"at 3h, edge inside": {situation{status: adapters.StatusPaid, age: 3 * time.Hour}, want{adapters.Cancelled, "", 3 * time.Hour}},
-			"past 3h":            {situation{status: adapters.StatusPaid, age: 3*time.Hour + time.Second}, want{adapters.Denied, adapters.WindowExpired, 3 * time.Hour}},
-			"configured 1h, past": {situation{status: adapters.StatusPaid, age: 90 * time.Minute, window: time.Hour},
-				want{adapters.Denied, adapters.WindowExpired, time.Hour}},
-		},
-		"aliexpress": {
-			"paid":   {situation{status: adapters.StatusPaid, age: 5 * 24 * time.Hour}, want{adapters.PendingResponse, "", 0}},
-			"placed": {situation{status: adapters.StatusPlaced, age: time.Hour}, want{adapters.PendingResponse, "", 0}},
-		},
-		"fiverr": {
-			"paid":                     {situation{status: adapters.StatusPaid, age: time.Hour}, want{adapters.PendingResponse, "", 0}},
-			"delivered does not block": {situation{status: adapters.StatusDelivered, age: time.Hour}, want{adapters.PendingResponse, "", 0}},
-		},
-		"shopify": {
-			"paid, no window":   {situation{status: adapters.StatusPaid, age: 60 * 24 * time.Hour}, want{adapters.Cancelled, "", 0}},
-			"window 2h, within": {situation{status: adapters.StatusPaid, age: time.Hour, window: 2 * time.Hour}, want{adapters.Cancelled, "", 2 * time.Hour}},
-			"window 2h, past":   {situation{status: adapters.StatusPaid, age: 3 * time.Hour, window: 2 * time.Hour}, want{adapters.Denied, adapters.WindowExpired, 2 * time.Hour}},
-			"placed (unpaid)":   {situation{status: adapters.StatusPlaced, age: time.Hour}, want{adapters.Cancelled, "", 0}},
-		},
-		"woocommerce": {
-			"placed (unpaid)": {situation{status: adapters.StatusPlaced, age: time.Hour}, want{adapters.Cancelled, "", 0}},
-			"paid":            {situation{status: adapters.StatusPaid, age: time.Hour}, want{adapters.PendingResponse, "", 0}},
-		},
-	}
-	deliveredBlocks := map[string]bool{"fiverr": false}
-
-	reg := registry.Default()
-	for name := range reg {
-		if _, ok := tables[name]; !ok {
-			t.Errorf("platform %s has no rows in this table: add its decision table", name)
-		}
-	}
-	for platform, rows := range tables {
-		blocks, set := deliveredBlocks[platform]
-		if !set {
-			blocks = true
-		}
-		for name, r := range shared(blocks) {
-			rows["shared: "+name] = r
-		}
-		for name, r := range rows {
-			t.Run(platform+"/"+name, func(t *testing.T) {
-				p, ok := reg[platform]
-				if !ok {
-					t.Skipf("platform %s is not in this build", platform)
-				}
-				ad, err := p.New(previewSettings(platform, adapters.Windows{CancelWindow: r.s.window}))
-				if err != nil {
-					t.Fatal(err)
-				}
-				placed := now.Add(-r.s.age)
-				doc := &orderDoc{Order: &storedOrder{
-					BuyerID: "b-1", SellerID: "s-1", Status: r.s.status, PlacedAt: placed, UpdatedAt: placed.Add(time.Minute),
-					Total: money{Amount: "42.50", Currency: "USD"},
-				}}
-				if r.s.openOther {
-					doc.Requests = append(doc.Requests, storedRequest{ID: "r-open", Initiator: adapters.Seller, Reason: "other", OccurredAt: placed,
-						State: adapters.PendingResponse, RespondBy: new(now.Add(time.Hour)), Version: 1})
-					doc.Version = 1
-				}
-				if r.s.cancelledBy {
-					doc.Requests = append(doc.Requests, storedRequest{ID: "r-done", Initiator: adapters.Buyer, Reason: "other", OccurredAt: placed,
-						State: adapters.Cancelled, Version: 1, Sync: syncSynced})
-					doc.Version, doc.Acked, doc.CancelledBy = 1, 1, "r-done"
-				}
-				workers := cloneDoc(t, doc)
-
-				c := adapters.Cancellation{Type: adapters.CancellationRequested, OrderID: "o-1", Initiator: adapters.Buyer, OccurredAt: now}
-				got := previewRequest(doc, ad, "o-1", c, now)
-				if got.Would.State != r.w.state || got.Would.DenialReason != r.w.denial {
-					t.Errorf("would = %s %q, the table says %s %q", got.Would.State, got.Would.DenialReason, r.w.state, r.w.denial)
-				}
-				switch {
-				case r.w.cancelBy == 0 && got.CancelBy != nil:
-					t.Errorf("cancel_by = %s, want null", got.CancelBy)
-				case r.w.cancelBy != 0 && (got.CancelBy == nil || !got.CancelBy.Equal(placed.Add(r.w.cancelBy))):
-					t.Errorf("cancel_by = %v, want %s", got.CancelBy, placed.Add(r.w.cancelBy))
-				}
-
-				// The same request, arriving now, through the workers' transition.
-				tr := &transition{doc: workers, orderID: "o-1", adapter: ad, orderWait: time.Minute, now: now}
-				c.RequestID, c.Reason = "r-new", "changed_mind"
-				tr.applyDelivery(Delivery{AdapterID: ad.ID, WebhookID: "w-new", ReceivedAt: now,
-					Event: adapters.Event{Type: adapters.CancellationRequested, Cancellation: &c}})
-				stored := workers.request("r-new")
-				if stored == nil {
-					t.Fatal("the workers stored no request")
-				}
-				if decided := stored.domain().Outcome; !reflect.DeepEqual(decided, got.Would) {
-					t.Errorf("the workers decided %+v, the preview said %+v", decided, got.Would)
-				}
-			})
-		}
-	}
-}
-
-func cloneDoc(t *testing.T, d *orderDoc) *orderDoc {
-	t.Helper()
-	b, err := json.Marshal(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &orderDoc{}
-	if err := json.Unmarshal(b, out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // TestStorePreview reads what Preview needs in one GET and stores nothing;
 // an order without a snapshot is ErrNotFound.
@@ -202,7 +19,10 @@ func TestStorePreview(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
 	store := NewStore(rdb)
-	ad, err := registry.Default()["poshmark"].New(previewSettings("poshmark", adapters.Windows{}))
+	ad, err := registry.Default()["poshmark"].New(adapters.Settings{
+		ID: "p-poshmark", Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+		API: adapters.API{BaseURL: "http://127.0.0.1:9", Token: "tok", Timeout: time.Second},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,10 +33,10 @@ func TestStorePreview(t *testing.T) {
 	}
 	o := &adapters.Order{ID: "o-1", Status: adapters.StatusPaid, PlacedAt: now.Add(-time.Hour), UpdatedAt: now.Add(-time.Hour), BuyerID: "b-1", SellerID: "s-1",
 		Total: adapters.Money{Amount: "42.50", Currency: "USD"}}
-	if _, err := store.update(ctx, ad.ID, "o-1", func(doc *orderDoc) bool {
-		tr := &transition{doc: doc, orderID: "o-1", adapter: ad, now: now}
-		tr.applySnapshot(adapters.OrderCreated, "w-1", o)
-		return true
+	if _, err := store.update(ctx, ad.ID, "o-1", func(doc *order.Doc) bool {
+		tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, Now: now}
+		tr.ApplyDelivery("w-1", now, adapters.Event{Type: adapters.OrderCreated, Order: o})
+		return tr.Changed()
 	}); err != nil {
 		t.Fatal(err)
 	}

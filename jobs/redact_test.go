@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // leakyClient is a client that quotes its token, raw and as an echoed
@@ -44,7 +45,7 @@ func TestSyncFailureRedactedWhateverTheClient(t *testing.T) {
 		order     string
 		retryable bool
 		sync      string
-	}{{"o-leak-retry", true, syncPending}, {"o-leak-dead", false, syncFailed}} {
+	}{{"o-leak-retry", true, order.SyncPending}, {"o-leak-dead", false, order.SyncFailed}} {
 		b.adapters[id].Client = leakyClient{token: token, retryable: tc.retryable}
 		b.runEvent(t, id, tc.order+"-w1", snapshot(tc.order, adapters.StatusPaid, placed))
 		b.runEvent(t, id, tc.order+"-w2", request(tc.order, "cr-"+tc.order, adapters.Buyer))

@@ -8,6 +8,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // TestArchivedSyncRunAgainPushes is asynqmon's Run on a dead letter (an
@@ -25,7 +26,7 @@ func TestArchivedSyncRunAgainPushes(t *testing.T) {
 	})
 	b.deliver(t, "t-selfservice", snapshot("o-run", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-run", "cr-run", adapters.Buyer))
-	b.waitState(t, "t-selfservice", "o-run", adapters.Cancelled, syncFailed)
+	b.waitState(t, "t-selfservice", "o-run", adapters.Cancelled, order.SyncFailed)
 	var letters []DeadLetter
 	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(context.Background()); return len(letters) == 1 })
 
@@ -33,7 +34,7 @@ func TestArchivedSyncRunAgainPushes(t *testing.T) {
 	if err := inspector.RunTask(QueueSync, letters[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	b.waitState(t, "t-selfservice", "o-run", adapters.Cancelled, syncSynced)
+	b.waitState(t, "t-selfservice", "o-run", adapters.Cancelled, order.SyncSynced)
 	if n := len(b.platform.received()); n != 2 {
 		t.Fatalf("%d PUTs, want the refused one and the re-run", n)
 	}

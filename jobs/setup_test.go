@@ -18,6 +18,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/internal/redistest"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // fakePlatform is a platform API as a real HTTP server on loopback. Each PUT
@@ -197,7 +198,7 @@ func respond(orderID, requestID string, who adapters.Party, d adapters.Decision)
 }
 
 // view reads the order's view.
-func (b *bundle) view(t *testing.T, adapterID, orderID string) *OrderView {
+func (b *bundle) view(t *testing.T, adapterID, orderID string) *order.OrderView {
 	t.Helper()
 	v, err := b.store.OrderView(context.Background(), b.adapters[adapterID], orderID)
 	if err != nil {
@@ -218,9 +219,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func (b *bundle) waitState(t *testing.T, adapterID, orderID string, state adapters.State, sync string) *OrderView {
+func (b *bundle) waitState(t *testing.T, adapterID, orderID string, state adapters.State, sync string) *order.OrderView {
 	t.Helper()
-	var v *OrderView
+	var v *order.OrderView
 	eventually(t, fmt.Sprintf("%s %s/%s", orderID, state, sync), func() bool {
 		got, err := b.store.OrderView(context.Background(), b.adapters[adapterID], orderID)
 		if err != nil || got.Cancellation == nil || got.Cancellation.State != state {

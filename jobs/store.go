@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // Store keeps one JSON document per (adapter, order) in Redis and changes it
@@ -107,7 +108,7 @@ var (
 // update loads the order's document, lets fn change it and stores it if fn
 // reports a change, atomically. fn may run more than once and must not have
 // side effects outside the document.
-func (s *Store) update(ctx context.Context, adapterID, orderID string, fn func(doc *orderDoc) bool) (*orderDoc, error) {
+func (s *Store) update(ctx context.Context, adapterID, orderID string, fn func(doc *order.Doc) bool) (*order.Doc, error) {
 	doc, _, err := s.change(ctx, adapterID, orderID, nil, nil, fn)
 	return doc, err
 }
@@ -120,7 +121,7 @@ func (s *Store) update(ctx context.Context, adapterID, orderID string, fn func(d
 type storedDoc struct {
 	raw     []byte
 	present bool
-	doc     *orderDoc
+	doc     *order.Doc
 	guess   bool
 }
 
@@ -138,7 +139,7 @@ var absentGuess = storedDoc{guess: true}
 // order's sync lock with the store when lk says so (nil: neither). It
 // returns the document as it is stored afterwards. A lock to release is
 // left alone when fn changes nothing.
-func (s *Store) change(ctx context.Context, adapterID, orderID string, known *storedDoc, lk *casLock, fn func(doc *orderDoc) bool) (*orderDoc, storedDoc, error) {
+func (s *Store) change(ctx context.Context, adapterID, orderID string, known *storedDoc, lk *casLock, fn func(doc *order.Doc) bool) (*order.Doc, storedDoc, error) {
 	key := orderKey(adapterID, orderID)
 	var cur storedDoc
 	if known != nil {
@@ -151,10 +152,10 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 		// copied, so that a store that fails (Redis down, a reply lost)
 		// leaves the caller holding the document as it is stored, and
 		// nothing acts on a change that was not.
-		var doc *orderDoc
+		var doc *order.Doc
 		var err error
 		if cur.doc != nil {
-			doc = cur.doc.clone()
+			doc = cur.doc.Clone()
 		} else {
 			doc, err = decodeDoc(key, cur)
 		}
@@ -253,22 +254,22 @@ func (s *Store) read(ctx context.Context, key string, cur *storedDoc) error {
 // order's data is at fault, not Redis.
 var errUnreadable = errors.New("stored order document does not decode")
 
-func decodeDoc(key string, d storedDoc) (*orderDoc, error) {
-	doc := &orderDoc{}
+func decodeDoc(key string, d storedDoc) (*order.Doc, error) {
+	doc := &order.Doc{}
 	if !d.present {
 		return doc, nil
 	}
 	if err := json.Unmarshal(d.raw, doc); err != nil {
 		return nil, fmt.Errorf("decode %s: %w: %w", key, errUnreadable, err)
 	}
-	doc.upgrade()
+	doc.Upgrade()
 	return doc, nil
 }
 
-func loadDoc(ctx context.Context, c redis.Cmdable, key string) (*orderDoc, error) {
+func loadDoc(ctx context.Context, c redis.Cmdable, key string) (*order.Doc, error) {
 	raw, err := c.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return &orderDoc{}, nil
+		return &order.Doc{}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -277,13 +278,13 @@ func loadDoc(ctx context.Context, c redis.Cmdable, key string) (*orderDoc, error
 }
 
 // load reads the order's document; a missing one is empty.
-func (s *Store) load(ctx context.Context, adapterID, orderID string) (*orderDoc, error) {
+func (s *Store) load(ctx context.Context, adapterID, orderID string) (*order.Doc, error) {
 	return loadDoc(ctx, s.rdb, orderKey(adapterID, orderID))
 }
 
 // OrderView builds the read API's document, or ErrNotFound when neither a
 // snapshot nor a request of the order is known.
-func (s *Store) OrderView(ctx context.Context, ad *adapters.Adapter, orderID string) (*OrderView, error) {
+func (s *Store) OrderView(ctx context.Context, ad *adapters.Adapter, orderID string) (*order.OrderView, error) {
 	doc, err := s.load(ctx, ad.ID, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("view order %s/%s: %w", ad.ID, orderID, err)
@@ -291,61 +292,7 @@ func (s *Store) OrderView(ctx context.Context, ad *adapters.Adapter, orderID str
 	if doc.Order == nil && len(doc.Requests) == 0 {
 		return nil, ErrNotFound
 	}
-	return doc.view(ad, orderID), nil
-}
-
-func (d *orderDoc) view(ad *adapters.Adapter, orderID string) *OrderView {
-	v := &OrderView{Adapter: ad.ID, Platform: ad.Platform, OrderID: orderID, History: []HistoryEntry{}, Requests: []CancellationView{}}
-	if o := d.Order; o != nil {
-		v.Order = &OrderSummary{Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt, Total: adapters.Money(o.Total)}
-	}
-	if r := d.shown(); r != nil {
-		cv := r.view()
-		v.Cancellation = &cv
-	}
-	for i := len(d.Requests) - 1; i >= 0 && len(v.Requests) < maxViewRequests; i-- {
-		v.Requests = append(v.Requests, d.Requests[i].view())
-	}
-	if r := d.latest(); r != nil {
-		sv := &SyncView{State: r.syncState(), Attempts: r.Attempts, Version: r.Version}
-		if r.LastError != "" {
-			e := r.LastError
-			sv.LastError = &e
-		}
-		v.Sync = sv
-	}
-	if d.Conflict != "" {
-		c := d.Conflict
-		v.Conflict = &c
-	}
-	for _, h := range d.History {
-		e := HistoryEntry{At: h.At, Event: h.Event}
-		if h.State != "" {
-			st := h.State
-			e.State = &st
-		}
-		if h.Note != "" {
-			n := h.Note
-			e.Note = &n
-		}
-		v.History = append(v.History, e)
-	}
-	return v
-}
-
-// maxViewRequests bounds the view's requests list.
-const maxViewRequests = 50
-
-func (r *storedRequest) view() CancellationView {
-	cv := CancellationView{
-		RequestID: r.ID, State: r.State, Version: r.Version, Initiator: r.Initiator, Reason: r.Reason,
-		RespondBy: r.RespondBy, Refund: (*adapters.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
-	}
-	if r.Denial != "" {
-		dr := r.Denial
-		cv.DenialReason = &dr
-	}
-	return cv
+	return doc.View(ad, orderID), nil
 }
 
 // Views serves order views for a set of adapters.
@@ -358,7 +305,7 @@ type Views struct {
 
 // OrderView is Store.OrderView by adapter id; an unknown adapter is
 // ErrNotFound.
-func (v Views) OrderView(ctx context.Context, adapterID, orderID string) (*OrderView, error) {
+func (v Views) OrderView(ctx context.Context, adapterID, orderID string) (*order.OrderView, error) {
 	ad, ok := v.Adapters[adapterID]
 	if v.Lookup != nil {
 		ad, ok = v.Lookup(adapterID)

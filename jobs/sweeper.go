@@ -9,6 +9,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // Sweeper makes sure no decided version sits unsynced unseen: every round
@@ -230,7 +232,7 @@ func (s *Sweeper) unsynced(ctx context.Context, adapterID string, orders []strin
 		if err != nil {
 			continue // its own tasks fail and say why
 		}
-		r := doc.nextUnsent()
+		r := doc.NextUnsent()
 		if r == nil || !s.settled(doc) {
 			continue
 		}
@@ -256,7 +258,7 @@ func (s *Sweeper) requeue(ctx context.Context, sp suspect) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if r := doc.nextUnsent(); r == nil || r.Version != sp.version || r.Round != sp.round || r.Attempts != sp.attempts {
+	if r := doc.NextUnsent(); r == nil || r.Version != sp.version || r.Round != sp.round || r.Attempts != sp.attempts {
 		return false, nil
 	}
 	if err := s.queue.queueNext(ctx, sp.adapterID, sp.orderID, doc, ""); err != nil {
@@ -271,7 +273,7 @@ func (s *Sweeper) requeue(ctx context.Context, sp suspect) (bool, error) {
 // settled reports whether the document's last transition is at least a
 // round old: a version decided a moment ago may not have queued its task
 // yet, and a sync that found its order busy comes back within seconds.
-func (s *Sweeper) settled(doc *orderDoc) bool {
+func (s *Sweeper) settled(doc *order.Doc) bool {
 	if len(doc.History) == 0 {
 		return true
 	}
@@ -280,7 +282,7 @@ func (s *Sweeper) settled(doc *orderDoc) bool {
 
 // hasTask reports whether the sync task that sends r next is queued,
 // scheduled, retrying or running.
-func (s *Sweeper) hasTask(adapterID, orderID string, r *storedRequest) (bool, error) {
+func (s *Sweeper) hasTask(adapterID, orderID string, r *order.Request) (bool, error) {
 	info, err := s.inspector.GetTaskInfo(QueueSync, syncTaskID(adapterID, orderID, r.Version, r.Round, r.Attempts+1))
 	switch {
 	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):

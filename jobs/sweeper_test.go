@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // TestSweeperQueuesOnlyLostSyncs: a decided version with no task is queued
@@ -22,12 +23,12 @@ func TestSweeperQueuesOnlyLostSyncs(t *testing.T) {
 	now := time.Now()
 	decided := func(orderID string, at time.Time, acked bool) {
 		t.Helper()
-		_, err := b.store.update(ctx, ad, orderID, func(d *orderDoc) bool {
+		_, err := b.store.update(ctx, ad, orderID, func(d *order.Doc) bool {
 			d.Version = 1
-			d.Requests = append(d.Requests, storedRequest{ID: "r-" + orderID, State: adapters.Cancelled, Version: 1, Initiator: adapters.Buyer, Reason: "changed_mind", OccurredAt: at})
-			d.History = append(d.History, historyRec{At: at, Event: adapters.CancellationRequested, State: adapters.Cancelled})
+			d.Requests = append(d.Requests, order.Request{ID: "r-" + orderID, State: adapters.Cancelled, Version: 1, Initiator: adapters.Buyer, Reason: "changed_mind", OccurredAt: at})
+			d.History = append(d.History, order.HistoryRecord{At: at, Event: adapters.CancellationRequested, State: adapters.Cancelled})
 			if acked {
-				d.Acked, d.Requests[0].Sync = 1, syncSynced
+				d.Acked, d.Requests[0].Sync = 1, order.SyncSynced
 			}
 			return true
 		})

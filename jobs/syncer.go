@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // Syncer owns the whole sync-back path: the order's sync lock, the push of
@@ -129,8 +130,8 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 		cur.doc = doc
 	}
 	var todo []unsentUpdate
-	for _, r := range doc.unsent() {
-		todo = append(todo, unsentUpdate{u: r.update(orderID), round: r.Round, attempts: r.Attempts})
+	for _, r := range doc.Unsent() {
+		todo = append(todo, unsentUpdate{u: r.Update(orderID), round: r.Round, attempts: r.Attempts})
 	}
 	if len(todo) == 0 {
 		return nil
@@ -140,7 +141,7 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 	// out. Much earlier (a sync queued for a later version, or one that came
 	// back from busy), the retry's own task is the one to send it: make sure
 	// it is queued and stop.
-	if first := doc.nextUnsent(); first != nil && !first.NextAt.IsZero() {
+	if first := doc.NextUnsent(); first != nil && !first.NextAt.IsZero() {
 		if early := first.NextAt.Sub(s.now()); early > maxEarlyWait {
 			return s.queue.queueNext(ctx, ad.ID, orderID, doc, origin)
 		} else if early > 0 {
@@ -223,18 +224,18 @@ func permanent(err error) bool {
 // written under the sync lock, so that in the usual case it costs one
 // compare-and-set and no read; it returns the document as stored.
 func (s *Syncer) acked(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, version int64, outcome string) (storedDoc, error) {
-	return s.record(ctx, ad, orderID, cur, release, func(doc *orderDoc) bool {
+	return s.record(ctx, ad, orderID, cur, release, func(doc *order.Doc) bool {
 		changed := false
 		if doc.Acked < version {
 			doc.Acked, changed = version, true
 		}
 		// A request that moved on to a newer state meanwhile keeps that
 		// state's record; the acknowledgement still counts for Acked.
-		if r := doc.atVersion(version); r != nil && r.Sync == "" {
+		if r := doc.AtVersion(version); r != nil && r.Sync == "" {
 			r.Sync, r.Attempts, r.LastError, r.NextAt = outcome, r.Attempts+1, "", time.Time{}
 			changed = true
 		}
-		doc.compact()
+		doc.Compact()
 		return changed
 	})
 }
@@ -242,20 +243,20 @@ func (s *Syncer) acked(ctx context.Context, ad *adapters.Adapter, orderID string
 // failed records a failed push of version: with next set, the attempt
 // that will follow; zero, the version is dead.
 func (s *Syncer) failed(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, version int64, msg string, next time.Time) (storedDoc, error) {
-	return s.record(ctx, ad, orderID, cur, release, func(doc *orderDoc) bool {
-		r := doc.atVersion(version)
+	return s.record(ctx, ad, orderID, cur, release, func(doc *order.Doc) bool {
+		r := doc.AtVersion(version)
 		if r == nil || r.Sync != "" || version <= doc.Acked {
 			return false
 		}
 		r.Attempts, r.LastError, r.NextAt = r.Attempts+1, msg, next
 		if next.IsZero() {
-			r.Sync = syncFailed
+			r.Sync = order.SyncFailed
 		}
 		return true
 	})
 }
 
-func (s *Syncer) record(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, fn func(*orderDoc) bool) (storedDoc, error) {
+func (s *Syncer) record(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, fn func(*order.Doc) bool) (storedDoc, error) {
 	var lk *casLock
 	if release != nil {
 		lk = &casLock{release: release}
@@ -304,10 +305,10 @@ func (s *Syncer) logFailure(ctx context.Context, ad *adapters.Adapter, orderID s
 // revive makes a dead version pending again with a new round of
 // attempts; a version older than one the platform acknowledged stays as it
 // is, since it is never sent. It returns the stored document.
-func revive(ctx context.Context, store *Store, adapterID, orderID string, version int64) (*orderDoc, error) {
-	return store.update(ctx, adapterID, orderID, func(doc *orderDoc) bool {
-		r := doc.atVersion(version)
-		if r == nil || r.Sync != syncFailed || version <= doc.Acked {
+func revive(ctx context.Context, store *Store, adapterID, orderID string, version int64) (*order.Doc, error) {
+	return store.update(ctx, adapterID, orderID, func(doc *order.Doc) bool {
+		r := doc.AtVersion(version)
+		if r == nil || r.Sync != order.SyncFailed || version <= doc.Acked {
 			return false
 		}
 		r.Sync, r.Attempts, r.LastError, r.NextAt = "", 0, "", time.Time{}

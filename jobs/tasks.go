@@ -13,6 +13,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // Queues. Events are the webhooks; timers re-check requests when a deadline
@@ -39,7 +41,7 @@ const eventMaxRetry = 200
 type timerPayload struct {
 	AdapterID string `json:"a"`
 	OrderID   string `json:"o"`
-	timer
+	order.Timer
 }
 
 // syncPayload is a sync task's payload: push the order's unsent versions,
@@ -243,8 +245,8 @@ func (q *Queue) taskTimeout(adapterID string) time.Duration {
 }
 
 // enqueueTimer schedules a re-check of a request at tm.At.
-func (q *Queue) enqueueTimer(ctx context.Context, adapterID, orderID string, tm timer) error {
-	payload, err := json.Marshal(timerPayload{AdapterID: adapterID, OrderID: orderID, timer: tm})
+func (q *Queue) enqueueTimer(ctx context.Context, adapterID, orderID string, tm order.Timer) error {
+	payload, err := json.Marshal(timerPayload{AdapterID: adapterID, OrderID: orderID, Timer: tm})
 	if err != nil {
 		return err
 	}
@@ -276,15 +278,17 @@ func (q *Queue) enqueueSync(ctx context.Context, p syncPayload, taskID string, o
 	return nil
 }
 
-// issue enqueues a transition's effects.
-func (q *Queue) issue(ctx context.Context, adapterID, orderID string, doc *orderDoc, eff effects) error {
-	for _, tm := range eff.timers {
+// issue enqueues a transition's effects; origin is the ingest request id
+// of the delivery, carried into the sync task so that its log lines
+// correlate with the webhook's.
+func (q *Queue) issue(ctx context.Context, adapterID, orderID string, doc *order.Doc, eff order.Effects, origin string) error {
+	for _, tm := range eff.Timers {
 		if err := q.enqueueTimer(ctx, adapterID, orderID, tm); err != nil {
 			return err
 		}
 	}
-	if eff.sync > 0 {
-		return q.queueNext(ctx, adapterID, orderID, doc, eff.requestID)
+	if eff.Sync > 0 {
+		return q.queueNext(ctx, adapterID, orderID, doc, origin)
 	}
 	return nil
 }
@@ -292,8 +296,8 @@ func (q *Queue) issue(ctx context.Context, adapterID, orderID string, doc *order
 // queueNext queues the sync task that sends doc's oldest unsent version:
 // now, or when its retry is due. Its id is deterministic (syncTaskID), so
 // queueing it again is a no-op while it waits.
-func (q *Queue) queueNext(ctx context.Context, adapterID, orderID string, doc *orderDoc, origin string) error {
-	r := doc.nextUnsent()
+func (q *Queue) queueNext(ctx context.Context, adapterID, orderID string, doc *order.Doc, origin string) error {
+	r := doc.NextUnsent()
 	if r == nil {
 		return nil
 	}

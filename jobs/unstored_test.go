@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // failScripts is a go-redis hook that fails the next n runs of the
@@ -62,8 +63,8 @@ func isCAS(cmd redis.Cmder) bool {
 func TestChangeThatFailsLeavesTheCallersDocument(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true})
 	ctx := context.Background()
-	doc, err := b.store.update(ctx, "t-selfservice", "o-1", func(d *orderDoc) bool {
-		d.Requests = append(d.Requests, storedRequest{ID: "r-1", State: adapters.Cancelled, Version: 1})
+	doc, err := b.store.update(ctx, "t-selfservice", "o-1", func(d *order.Doc) bool {
+		d.Requests = append(d.Requests, order.Request{ID: "r-1", State: adapters.Cancelled, Version: 1})
 		d.Version = 1
 		return true
 	})
@@ -78,9 +79,9 @@ func TestChangeThatFailsLeavesTheCallersDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	cur := storedDoc{raw: raw, present: true, doc: doc}
-	_, _, err = b.store.change(ctx, "t-selfservice", "o-1", &cur, nil, func(d *orderDoc) bool {
+	_, _, err = b.store.change(ctx, "t-selfservice", "o-1", &cur, nil, func(d *order.Doc) bool {
 		d.Acked = 1
-		d.Requests[0].Sync, d.Requests[0].Attempts = syncSynced, 1
+		d.Requests[0].Sync, d.Requests[0].Attempts = order.SyncSynced, 1
 		return true
 	})
 	if err == nil {
@@ -110,7 +111,7 @@ func TestAckNotStoredIsSyncedAgain(t *testing.T) {
 	const ad = "t-selfservice"
 	b.deliver(t, ad, snapshot("o-ack", adapters.StatusPaid, placed.Add(time.Minute)))
 	b.deliver(t, ad, request("o-ack", "r-ack", adapters.Buyer))
-	v := b.waitState(t, ad, "o-ack", adapters.Cancelled, syncSynced)
+	v := b.waitState(t, ad, "o-ack", adapters.Cancelled, order.SyncSynced)
 	if v.Sync.Version != 1 {
 		t.Fatalf("synced version %d, want 1", v.Sync.Version)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // Retry shapes one adapter's sync-back retries.
@@ -129,7 +130,7 @@ func (w *Worker) handleEvent(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	orderID := d.Event.OrderID()
-	return w.transact(ctx, ad, orderID, d.RequestID, &d, func(tr *transition) { tr.applyDelivery(d) },
+	return w.transact(ctx, ad, orderID, d.RequestID, &d, func(tr *order.Transition) { tr.ApplyDelivery(d.WebhookID, d.ReceivedAt, d.Event) },
 		slog.String("webhook_id", d.WebhookID), slog.String("event", string(d.Event.Type)))
 }
 
@@ -151,7 +152,7 @@ func (w *Worker) handleTimer(ctx context.Context, t *asynq.Task) error {
 			return ctx.Err()
 		}
 	}
-	return w.transact(ctx, ad, p.OrderID, "", nil, func(tr *transition) { tr.applyTimer(p.timer) },
+	return w.transact(ctx, ad, p.OrderID, "", nil, func(tr *order.Transition) { tr.ApplyTimer(p.Timer) },
 		slog.String("timer", p.Kind), slog.String("cancel_request_id", p.RequestID))
 }
 
@@ -165,30 +166,29 @@ const maxEarlyWait = 3 * time.Second
 // d is the delivery an event task applies (nil for a timer): its id is
 // remembered for the dedup window (Queue.Enqueue) with the store, or on its
 // own when nothing changes, before the task completes.
-func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, requestID string, d *Delivery, apply func(*transition), attrs ...any) error {
-	var tr *transition
+func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, requestID string, d *Delivery, apply func(*order.Transition), attrs ...any) error {
+	var tr *order.Transition
 	// A transition that decides a state takes the order's sync lock in the
 	// round trip that stores it, for the inline sync below.
-	lk := &casLock{token: newLockToken(), take: func() bool { return !w.queueSyncs && !tr.replay && tr.eff.sync > 0 }}
+	lk := &casLock{token: newLockToken(), take: func() bool { return !w.queueSyncs && !tr.Replayed() && tr.Effects().Sync > 0 }}
 	if d != nil {
 		lk.remember, lk.rememberFor = DeliveryKey(d.AdapterID, d.WebhookID), w.queue.DedupWindow
 	}
-	doc, stored, err := w.store.change(ctx, ad.ID, orderID, nil, lk, func(doc *orderDoc) bool {
-		tr = &transition{doc: doc, orderID: orderID, adapter: ad, orderWait: w.orderWait, now: w.now()}
+	doc, stored, err := w.store.change(ctx, ad.ID, orderID, nil, lk, func(doc *order.Doc) bool {
+		tr = &order.Transition{Doc: doc, OrderID: orderID, Adapter: ad, OrderWait: w.orderWait, Now: w.now()}
 		apply(tr)
-		return tr.changed
+		return tr.Changed()
 	})
 	if err != nil {
 		return err
 	}
-	if d != nil && !tr.changed {
+	if d != nil && !tr.Changed() {
 		w.queue.remember(ctx, *d)
 	}
-	eff := tr.eff
-	if tr.replay {
-		eff = pendingEffects(doc, w.orderWait)
+	eff := tr.Effects()
+	if tr.Replayed() {
+		eff = order.PendingEffects(doc, w.orderWait)
 	}
-	eff.requestID = requestID
 	queued := eff
 	if lk.taken {
 		// Otherwise another sync of the order holds the lock, and the sync
@@ -196,20 +196,20 @@ func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, re
 		// during the inline sync, the task starts over from the document.
 		stored.doc = doc
 		if err := w.syncer.inline(ctx, ad, orderID, stored, w.store.held(ctx, ad.ID, orderID, lk.token), requestID); err == nil {
-			queued.sync = 0
+			queued.Sync = 0
 		}
 	}
-	if err := w.queue.issue(ctx, ad.ID, orderID, doc, queued); err != nil {
+	if err := w.queue.issue(ctx, ad.ID, orderID, doc, queued, requestID); err != nil {
 		return err
 	}
 	// Counted once the effects are queued: a task that dies before that
 	// runs again, finds its transition stored (replay) and counts nothing.
-	for _, s := range tr.eff.decided {
+	for _, s := range tr.Effects().Decided {
 		w.metrics.decided(ad, s)
 	}
-	if tr.changed {
+	if tr.Changed() {
 		attrs = append(attrs, slog.String("adapter", ad.ID), slog.String("order_id", orderID))
-		if r := doc.atVersion(tr.eff.sync); r != nil {
+		if r := doc.AtVersion(tr.Effects().Sync); r != nil {
 			attrs = append(attrs, slog.String("cancel_request_id", r.ID), slog.String("state", string(r.State)), slog.Int64("version", r.Version))
 		}
 		w.log.InfoContext(ctx, "applied", append(attrs, taskAttrs(ctx, requestID)...)...)

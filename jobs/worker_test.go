@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 func TestSelfserviceCancelsAndSyncs(t *testing.T) {
@@ -20,7 +21,7 @@ func TestSelfserviceCancelsAndSyncs(t *testing.T) {
 	b.deliver(t, "t-selfservice", snapshot("o-1", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-1", "cr-1", adapters.Buyer))
 
-	v := b.waitState(t, "t-selfservice", "o-1", adapters.Cancelled, syncSynced)
+	v := b.waitState(t, "t-selfservice", "o-1", adapters.Cancelled, order.SyncSynced)
 	if v.Cancellation.Version != 1 || v.Cancellation.Refund == nil || v.Cancellation.Refund.Method != adapters.OriginalPayment || v.Cancellation.Refund.Amount != "42.50" {
 		t.Fatalf("cancellation = %+v", v.Cancellation)
 	}
@@ -50,7 +51,7 @@ func TestRequestWaitsForItsOrder(t *testing.T) {
 	}
 	b.deliver(t, "t-poshmark", snapshot("o-2", adapters.StatusPaid, placed))
 	// Placed an hour before the request, within Poshmark's 3 h window.
-	v = b.waitState(t, "t-poshmark", "o-2", adapters.Cancelled, syncSynced)
+	v = b.waitState(t, "t-poshmark", "o-2", adapters.Cancelled, order.SyncSynced)
 	if v.Cancellation.Version != 1 || v.Cancellation.Refund.Method != adapters.PlatformCredit || v.History[2].Event != adapters.CancellationRequested {
 		t.Fatalf("view = %+v", v)
 	}
@@ -60,7 +61,7 @@ func TestOrderWaitDeniesUnknownOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{orderWait: 200 * time.Millisecond})
 	b.deliver(t, "t-selfservice", request("o-3", "cr-3", adapters.Buyer))
-	v := b.waitState(t, "t-selfservice", "o-3", adapters.Denied, syncSynced)
+	v := b.waitState(t, "t-selfservice", "o-3", adapters.Denied, order.SyncSynced)
 	if v.Cancellation.DenialReason == nil || *v.Cancellation.DenialReason != adapters.OrderUnknown || v.Cancellation.Version != 1 {
 		t.Fatalf("cancellation = %+v", v.Cancellation)
 	}
@@ -77,11 +78,11 @@ func TestAliexpressDeadlineAutoApproves(t *testing.T) {
 	b := setup(t, setupOpts{windows: adapters.Windows{ResponseWindow: 1500 * time.Millisecond}})
 	b.deliver(t, "t-aliexpress", snapshot("o-4", adapters.StatusPaid, placed))
 	b.deliver(t, "t-aliexpress", request("o-4", "cr-4", adapters.Buyer))
-	v := b.waitState(t, "t-aliexpress", "o-4", adapters.PendingResponse, syncSynced)
+	v := b.waitState(t, "t-aliexpress", "o-4", adapters.PendingResponse, order.SyncSynced)
 	if v.Cancellation.RespondBy == nil || v.Cancellation.Version != 1 {
 		t.Fatalf("pending = %+v", v.Cancellation)
 	}
-	v = b.waitState(t, "t-aliexpress", "o-4", adapters.Cancelled, syncSynced)
+	v = b.waitState(t, "t-aliexpress", "o-4", adapters.Cancelled, order.SyncSynced)
 	if v.Cancellation.Version != 2 {
 		t.Fatalf("auto-approved = %+v", v.Cancellation)
 	}
@@ -102,7 +103,7 @@ func TestFiverrDeclineEscalatesAndOwnSideIsIgnored(t *testing.T) {
 		return err == nil && v.Order != nil
 	})
 	b.deliver(t, "t-fiverr", request("o-5", "cr-5", adapters.Seller))
-	b.waitState(t, "t-fiverr", "o-5", adapters.PendingResponse, syncSynced)
+	b.waitState(t, "t-fiverr", "o-5", adapters.PendingResponse, order.SyncSynced)
 	b.deliver(t, "t-fiverr", respond("o-5", "cr-5", adapters.Seller, adapters.Accept))
 	eventually(t, "own-side response recorded", func() bool { return len(b.view(t, "t-fiverr", "o-5").History) == 3 })
 	v := b.view(t, "t-fiverr", "o-5")
@@ -110,7 +111,7 @@ func TestFiverrDeclineEscalatesAndOwnSideIsIgnored(t *testing.T) {
 		t.Fatalf("after own-side response: %+v %+v", v.Cancellation, v.History)
 	}
 	b.deliver(t, "t-fiverr", respond("o-5", "cr-5", adapters.Buyer, adapters.Decline))
-	v = b.waitState(t, "t-fiverr", "o-5", adapters.Escalated, syncSynced)
+	v = b.waitState(t, "t-fiverr", "o-5", adapters.Escalated, order.SyncSynced)
 	if v.Cancellation.Version != 2 {
 		t.Fatalf("escalated = %+v", v.Cancellation)
 	}
@@ -121,7 +122,7 @@ func TestShippedAfterCancelIsAConflict(t *testing.T) {
 	b := setup(t, setupOpts{})
 	b.deliver(t, "t-selfservice", snapshot("o-6", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-6", "cr-6", adapters.Buyer))
-	b.waitState(t, "t-selfservice", "o-6", adapters.Cancelled, syncSynced)
+	b.waitState(t, "t-selfservice", "o-6", adapters.Cancelled, order.SyncSynced)
 	b.deliver(t, "t-selfservice", snapshot("o-6", adapters.StatusShipped, placed.Add(time.Minute)))
 	eventually(t, "conflict", func() bool { return b.view(t, "t-selfservice", "o-6").Conflict != nil })
 	v := b.view(t, "t-selfservice", "o-6")
@@ -261,7 +262,7 @@ func TestSyncRetriesThenSucceeds(t *testing.T) {
 	})
 	b.deliver(t, "t-selfservice", snapshot("o-10", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-10", "cr-10", adapters.Buyer))
-	v := b.waitState(t, "t-selfservice", "o-10", adapters.Cancelled, syncSynced)
+	v := b.waitState(t, "t-selfservice", "o-10", adapters.Cancelled, order.SyncSynced)
 	if v.Sync.Attempts != 3 || len(b.platform.received()) != 3 {
 		t.Fatalf("sync = %+v after %d PUTs", v.Sync, len(b.platform.received()))
 	}
@@ -277,7 +278,7 @@ func TestPermanentFailureGoesToDeadLetterAndReplays(t *testing.T) {
 	})
 	b.deliver(t, "t-selfservice", snapshot("o-11", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-11", "cr-11", adapters.Buyer))
-	v := b.waitState(t, "t-selfservice", "o-11", adapters.Cancelled, syncFailed)
+	v := b.waitState(t, "t-selfservice", "o-11", adapters.Cancelled, order.SyncFailed)
 	if v.Sync.Attempts != 1 || v.Sync.LastError == nil {
 		t.Fatalf("sync = %+v", v.Sync)
 	}
@@ -292,7 +293,7 @@ func TestPermanentFailureGoesToDeadLetterAndReplays(t *testing.T) {
 	if _, err := b.dlq.Replay(ctx, []string{l.ID}); err != nil {
 		t.Fatal(err)
 	}
-	b.waitState(t, "t-selfservice", "o-11", adapters.Cancelled, syncSynced)
+	b.waitState(t, "t-selfservice", "o-11", adapters.Cancelled, order.SyncSynced)
 	if letters, _ := b.dlq.List(ctx); len(letters) != 0 {
 		t.Fatalf("dead letter after replay = %+v", letters)
 	}
@@ -304,7 +305,7 @@ func TestExhaustedRetriesGoToDeadLetter(t *testing.T) {
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool { w.WriteHeader(http.StatusBadGateway); return true })
 	b.deliver(t, "t-selfservice", snapshot("o-12", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-12", "cr-12", adapters.Buyer))
-	v := b.waitState(t, "t-selfservice", "o-12", adapters.Cancelled, syncFailed)
+	v := b.waitState(t, "t-selfservice", "o-12", adapters.Cancelled, order.SyncFailed)
 	if v.Sync.Attempts != 3 || len(b.platform.received()) != 3 {
 		t.Fatalf("sync = %+v after %d PUTs", v.Sync, len(b.platform.received()))
 	}
@@ -340,7 +341,7 @@ func TestOldVersionIsNeverSentAfterANewerAck(t *testing.T) {
 	if len(puts) != 1 || puts[0].Update.Version != 2 || puts[0].Update.State != adapters.Cancelled {
 		t.Fatalf("PUTs = %+v", puts)
 	}
-	if v := b.view(t, "t-aliexpress", "o-13"); v.Sync.State != syncSynced || v.Sync.Version != 2 {
+	if v := b.view(t, "t-aliexpress", "o-13"); v.Sync.State != order.SyncSynced || v.Sync.Version != 2 {
 		t.Fatalf("sync = %+v", v.Sync)
 	}
 }
@@ -385,7 +386,7 @@ func TestSnapshotAndRequestInOneDelivery(t *testing.T) {
 	ev := snapshot("o-14", adapters.StatusPaid, placed)
 	ev.Cancellation = request("o-14", "cr-14", adapters.Merchant).Cancellation
 	b.deliver(t, "t-selfservice", ev)
-	v := b.waitState(t, "t-selfservice", "o-14", adapters.Cancelled, syncSynced)
+	v := b.waitState(t, "t-selfservice", "o-14", adapters.Cancelled, order.SyncSynced)
 	if v.Cancellation.Version != 1 || len(v.History) != 2 || v.Order == nil {
 		t.Fatalf("view = %+v", v)
 	}

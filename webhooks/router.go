@@ -34,6 +34,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/docs"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // Enqueuer makes a verified delivery durable: queued for the workers, or
@@ -50,7 +51,7 @@ type Enqueuer interface {
 type OrderViews interface {
 	// OrderView returns jobs.ErrNotFound for an order the store knows
 	// nothing about.
-	OrderView(ctx context.Context, adapterID, orderID string) (*jobs.OrderView, error)
+	OrderView(ctx context.Context, adapterID, orderID string) (*order.OrderView, error)
 }
 
 // Pinger reports whether the process can do its work (Redis reachable).

@@ -25,6 +25,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // testSecret signs the fake platform's webhooks. Tests assert that it never
@@ -155,11 +156,11 @@ func (f *fakeEnqueuer) accepted() []jobs.Delivery {
 }
 
 type fakeViews struct {
-	views map[string]*jobs.OrderView
+	views map[string]*order.OrderView
 	err   error
 }
 
-func (f *fakeViews) OrderView(_ context.Context, adapterID, orderID string) (*jobs.OrderView, error) {
+func (f *fakeViews) OrderView(_ context.Context, adapterID, orderID string) (*order.OrderView, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -215,7 +216,7 @@ func setup(t *testing.T, mods ...func(*Options)) *bundle {
 		now:     testNow,
 		inbound: &fakeInbound{secret: []byte(testSecret)},
 		enq:     &fakeEnqueuer{seen: map[string]bool{}},
-		views:   &fakeViews{views: map[string]*jobs.OrderView{}},
+		views:   &fakeViews{views: map[string]*order.OrderView{}},
 		ready:   &fakePinger{},
 		reg:     prometheus.NewRegistry(),
 		logs:    &syncBuffer{},

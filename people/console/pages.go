@@ -19,6 +19,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 //go:embed templates/*.html
@@ -344,7 +345,7 @@ func (c *Console) findOrder(ctx *gin.Context) {
 
 // orderData is the order page's data.
 type orderData struct {
-	View        *jobs.OrderView
+	View        *order.OrderView
 	BuyerID     string
 	DeadLetters []jobs.DeadLetter
 	Reasons     []string

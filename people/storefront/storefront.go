@@ -25,6 +25,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // Path is the route of both endpoints.
@@ -37,7 +38,7 @@ type Lookup func(id string) (*adapters.Adapter, bool)
 // Previewer tells what a request made now would get (jobs.Store).
 type Previewer interface {
 	// Preview returns jobs.ErrNotFound for an order without a snapshot.
-	Preview(ctx context.Context, ad *adapters.Adapter, orderID string, c adapters.Cancellation, now time.Time) (*jobs.Preview, error)
+	Preview(ctx context.Context, ad *adapters.Adapter, orderID string, c adapters.Cancellation, now time.Time) (*order.Preview, error)
 }
 
 // Enqueuer durably queues a delivery for the workers (jobs.Queue).
@@ -148,7 +149,7 @@ func (h *handler) authorize(c *gin.Context, now time.Time) (a *adapters.Adapter,
 // buyersOrder reads the preview of the buyer's order; it has answered (404
 // or 503) when ok is false. An order of another buyer, or of a guest (who
 // has no account to sign in with), answers exactly as an unknown one.
-func (h *handler) buyersOrder(c *gin.Context, ctx context.Context, a *adapters.Adapter, buyerID string, now time.Time) (*jobs.Preview, bool) {
+func (h *handler) buyersOrder(c *gin.Context, ctx context.Context, a *adapters.Adapter, buyerID string, now time.Time) (*order.Preview, bool) {
 	orderID := c.Param("order_id")
 	if !adapters.ValidID(orderID) {
 		notFound(c)
@@ -185,12 +186,12 @@ func (h *handler) unavailable(c *gin.Context, op, adapterID string, err error) {
 
 // previewAnswer is GET's body.
 type previewAnswer struct {
-	OrderID      string                 `json:"order_id"`
-	Eligible     bool                   `json:"eligible"`
-	Would        adapters.State         `json:"would"`
-	DenialReason *adapters.DenialReason `json:"denial_reason"`
-	CancelBy     *time.Time             `json:"cancel_by"`
-	Cancellation *jobs.CancellationView `json:"cancellation"`
+	OrderID      string                  `json:"order_id"`
+	Eligible     bool                    `json:"eligible"`
+	Would        adapters.State          `json:"would"`
+	DenialReason *adapters.DenialReason  `json:"denial_reason"`
+	CancelBy     *time.Time              `json:"cancel_by"`
+	Cancellation *order.CancellationView `json:"cancellation"`
 }
 
 func (h *handler) get(c *gin.Context) {

@@ -1,4 +1,4 @@
-package jobs
+package order
 
 import (
 	"time"
@@ -6,31 +6,31 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 )
 
-// orderDoc is everything stored about one order of one adapter, kept as one
+// Doc is everything stored about one order of one adapter, kept as one
 // Redis value so that every change to it is one atomic compare-and-set.
 // Field names are short because there may be millions of these.
-type orderDoc struct {
-	Order    *storedOrder    `json:"o,omitempty"`
-	Requests []storedRequest `json:"r,omitempty"` // oldest first; see compact
-	Version  int64           `json:"v,omitempty"` // version of the latest cancellation state
+type Doc struct {
+	Order    *Snapshot `json:"o,omitempty"`
+	Requests []Request `json:"r,omitempty"` // oldest first; see compact
+	Version  int64     `json:"v,omitempty"` // version of the latest cancellation state
 	// Acked is the highest version the platform acknowledged (or that had
 	// nothing to send on it): nothing at or below it is ever sent again.
 	Acked int64 `json:"a,omitempty"`
 	// CancelledBy is the request that cancelled the order. It outlives that
 	// request's compaction, so every later request is denied
 	// already_cancelled for ever.
-	CancelledBy string       `json:"cb,omitempty"`
-	Conflict    string       `json:"c,omitempty"`
-	History     []historyRec `json:"h,omitempty"`
+	CancelledBy string          `json:"cb,omitempty"`
+	Conflict    string          `json:"c,omitempty"`
+	History     []HistoryRecord `json:"h,omitempty"`
 	// Legacy is the order-wide sync record of documents written before
 	// sync state was kept per version; decodeDoc folds it in.
 	Legacy *legacySync `json:"s,omitempty"`
 }
 
-// storedOrder is the part of a snapshot that decisions and the view need,
+// Snapshot is the part of a snapshot that decisions and the view need,
 // and the parties (the storefront checks the buyer, the console counts
 // repeat cancellers); items are not kept.
-type storedOrder struct {
+type Snapshot struct {
 	BuyerID               string               `json:"b,omitempty"`
 	SellerID              string               `json:"s,omitempty"`
 	Status                adapters.OrderStatus `json:"st"`
@@ -42,7 +42,7 @@ type storedOrder struct {
 	WorkDelivered         bool                 `json:"wd,omitempty"`
 }
 
-func (o *storedOrder) domain(id string) adapters.Order {
+func (o *Snapshot) Domain(id string) adapters.Order {
 	return adapters.Order{
 		ID: id, BuyerID: o.BuyerID, SellerID: o.SellerID, Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
 		Total: adapters.Money(o.Total), RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
@@ -62,7 +62,7 @@ type refund struct {
 	Currency string                `json:"c"`
 }
 
-type storedRequest struct {
+type Request struct {
 	ID         string                `json:"id"`
 	Initiator  adapters.Party        `json:"i"`
 	Reason     string                `json:"re"`
@@ -85,19 +85,19 @@ type storedRequest struct {
 	Round     int       `json:"rd,omitempty"`
 }
 
-func (r *storedRequest) domain() adapters.Request {
+func (r *Request) Domain() adapters.Request {
 	return adapters.Request{
 		RequestID: r.ID, Initiator: r.Initiator, Reason: r.Reason, OccurredAt: r.OccurredAt,
 		Outcome: adapters.Outcome{State: r.State, DenialReason: r.Denial, RespondBy: r.RespondBy, Refund: (*adapters.Refund)(r.Refund), AffectsSellerStats: r.SellerHit},
 	}
 }
 
-func (r *storedRequest) setOutcome(o adapters.Outcome) {
+func (r *Request) setOutcome(o adapters.Outcome) {
 	r.State, r.Denial, r.RespondBy, r.Refund, r.SellerHit = o.State, o.DenialReason, o.RespondBy, (*refund)(o.Refund), o.AffectsSellerStats
 }
 
 // update is what is pushed to the platform for this request's current state.
-func (r *storedRequest) update(orderID string) adapters.Update {
+func (r *Request) Update(orderID string) adapters.Update {
 	return adapters.Update{
 		OrderID: orderID, RequestID: r.ID, State: r.State, Version: r.Version, Reason: r.Reason,
 		DenialReason: r.Denial, RespondBy: r.RespondBy, Refund: (*adapters.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
@@ -108,22 +108,22 @@ func (r *storedRequest) update(orderID string) adapters.Update {
 // Sync states of a version, as the read API shows them. Pending is stored
 // as the empty string.
 const (
-	syncPending = "pending"
-	syncSynced  = "synced"
-	syncFailed  = "failed"
-	syncSkipped = "skipped"
+	SyncPending = "pending"
+	SyncSynced  = "synced"
+	SyncFailed  = "failed"
+	SyncSkipped = "skipped"
 )
 
 // syncState is r's sync state as the read API names it.
-func (r *storedRequest) syncState() string {
+func (r *Request) SyncState() string {
 	if r.Sync == "" {
-		return syncPending
+		return SyncPending
 	}
 	return r.Sync
 }
 
 // unsent reports whether r's current state still has to go to the platform.
-func (r *storedRequest) unsent(acked int64) bool {
+func (r *Request) Unsent(acked int64) bool {
 	return r.Version > acked && r.Sync == "" && r.State != adapters.AwaitingOrder
 }
 
@@ -139,7 +139,7 @@ type legacySync struct {
 // upgrade moves an older document's order-wide sync record onto its
 // requests: every version up to Acked was synced, the latest has the
 // record's state, the rest are pending.
-func (d *orderDoc) upgrade() {
+func (d *Doc) Upgrade() {
 	l := d.Legacy
 	if l == nil {
 		return
@@ -151,13 +151,13 @@ func (d *orderDoc) upgrade() {
 		switch {
 		case r.Version == 0 || r.Sync != "":
 		case r.Version <= d.Acked:
-			r.Sync = syncSynced
-		case r.Version == l.Version && l.State == syncFailed:
-			r.Sync, r.Attempts, r.LastError = syncFailed, l.Attempts, l.LastError
+			r.Sync = SyncSynced
+		case r.Version == l.Version && l.State == SyncFailed:
+			r.Sync, r.Attempts, r.LastError = SyncFailed, l.Attempts, l.LastError
 		case r.Version == l.Version:
 			r.Attempts, r.LastError = l.Attempts, l.LastError
 		}
-		if r.Version == l.Version && r.Sync == syncSynced {
+		if r.Version == l.Version && r.Sync == SyncSynced {
 			r.Attempts = l.Attempts
 		}
 	}
@@ -168,7 +168,7 @@ func (d *orderDoc) upgrade() {
 	}
 }
 
-type historyRec struct {
+type HistoryRecord struct {
 	At        time.Time          `json:"at"`
 	Event     adapters.EventType `json:"ev"`
 	State     adapters.State     `json:"st,omitempty"`
@@ -179,7 +179,7 @@ type historyRec struct {
 // clone is a deep copy of d: a change works on a copy of a document it
 // was handed, so that a store that fails leaves the caller's document as
 // it is stored (Store.change).
-func (d *orderDoc) clone() *orderDoc {
+func (d *Doc) Clone() *Doc {
 	c := *d
 	if d.Order != nil {
 		o := *d.Order
@@ -187,7 +187,7 @@ func (d *orderDoc) clone() *orderDoc {
 		c.Order = &o
 	}
 	if d.Requests != nil {
-		c.Requests = make([]storedRequest, len(d.Requests))
+		c.Requests = make([]Request, len(d.Requests))
 		for i, r := range d.Requests {
 			r.RespondBy = cloneTime(r.RespondBy)
 			if r.Refund != nil {
@@ -198,7 +198,7 @@ func (d *orderDoc) clone() *orderDoc {
 		}
 	}
 	if d.History != nil {
-		c.History = append(make([]historyRec, 0, len(d.History)), d.History...)
+		c.History = append(make([]HistoryRecord, 0, len(d.History)), d.History...)
 	}
 	if d.Legacy != nil {
 		l := *d.Legacy
@@ -215,10 +215,10 @@ func cloneTime(t *time.Time) *time.Time {
 	return &c
 }
 
-// maxHistory bounds a busy order's document; the oldest entries go first.
-const maxHistory = 50
+// MaxHistory bounds a busy order's document; the oldest entries go first.
+const MaxHistory = 50
 
-func (d *orderDoc) request(id string) *storedRequest {
+func (d *Doc) Request(id string) *Request {
 	for i := range d.Requests {
 		if d.Requests[i].ID == id {
 			return &d.Requests[i]
@@ -229,7 +229,7 @@ func (d *orderDoc) request(id string) *storedRequest {
 
 // atVersion is the request whose current state has version v, if any (v 0:
 // none; an older state of a request has been superseded).
-func (d *orderDoc) atVersion(v int64) *storedRequest {
+func (d *Doc) AtVersion(v int64) *Request {
 	if v == 0 {
 		return nil
 	}
@@ -243,10 +243,10 @@ func (d *orderDoc) atVersion(v int64) *storedRequest {
 
 // unsent lists the requests whose current state is still to be sent,
 // oldest version first.
-func (d *orderDoc) unsent() []*storedRequest {
-	var out []*storedRequest
+func (d *Doc) Unsent() []*Request {
+	var out []*Request
 	for i := range d.Requests {
-		if d.Requests[i].unsent(d.Acked) {
+		if d.Requests[i].Unsent(d.Acked) {
 			out = append(out, &d.Requests[i])
 		}
 	}
@@ -259,10 +259,10 @@ func (d *orderDoc) unsent() []*storedRequest {
 }
 
 // nextUnsent is the oldest unsent version's request, nil when none.
-func (d *orderDoc) nextUnsent() *storedRequest {
-	var next *storedRequest
+func (d *Doc) NextUnsent() *Request {
+	var next *Request
 	for i := range d.Requests {
-		if r := &d.Requests[i]; r.unsent(d.Acked) && (next == nil || r.Version < next.Version) {
+		if r := &d.Requests[i]; r.Unsent(d.Acked) && (next == nil || r.Version < next.Version) {
 			next = r
 		}
 	}
@@ -270,25 +270,25 @@ func (d *orderDoc) nextUnsent() *storedRequest {
 }
 
 // latest is the request whose state changed last (the highest version).
-func (d *orderDoc) latest() *storedRequest {
-	return d.atVersion(d.Version)
+func (d *Doc) Latest() *Request {
+	return d.AtVersion(d.Version)
 }
 
 // shown is the request the read API shows as the order's cancellation:
 // the open one; else the one that cancelled the order; else the one whose
 // state changed last.
-func (d *orderDoc) shown() *storedRequest {
+func (d *Doc) Shown() *Request {
 	for i := range d.Requests {
 		if d.Requests[i].Open() {
 			return &d.Requests[i]
 		}
 	}
 	if d.CancelledBy != "" {
-		if r := d.request(d.CancelledBy); r != nil {
+		if r := d.Request(d.CancelledBy); r != nil {
 			return r
 		}
 	}
-	if r := d.latest(); r != nil {
+	if r := d.Latest(); r != nil {
 		return r
 	}
 	if n := len(d.Requests); n > 0 {
@@ -297,27 +297,27 @@ func (d *orderDoc) shown() *storedRequest {
 	return nil
 }
 
-// maxRequests is how many requests an order keeps before compact drops
-// closed, acknowledged ones. The view lists the newest maxViewRequests
+// MaxRequests is how many requests an order keeps before compact drops
+// closed, acknowledged ones. The view lists the newest MaxViewRequests
 // (docs/API.md: "at most 50"), so the document keeps at least those.
-const maxRequests = maxViewRequests
+const MaxRequests = MaxViewRequests
 
 // compact bounds the document of an order with many requests: past
-// maxRequests it drops, oldest first, requests that are closed and whose
+// MaxRequests it drops, oldest first, requests that are closed and whose
 // state the platform acknowledged (synced or skipped), except the one that
-// cancelled the order, the latest, and the newest maxViewRequests (the
+// cancelled the order, the latest, and the newest MaxViewRequests (the
 // view's list). What decisions need of them stays: CancelledBy, Version
 // and Acked. An open request, or one whose state is not yet acknowledged or
 // is in the dead letter, is never dropped.
-func (d *orderDoc) compact() {
-	if len(d.Requests) <= maxRequests {
+func (d *Doc) Compact() {
+	if len(d.Requests) <= MaxRequests {
 		return
 	}
 	keep := d.Requests[:0]
-	over := len(d.Requests) - maxRequests
-	newest := len(d.Requests) - maxViewRequests
+	over := len(d.Requests) - MaxRequests
+	newest := len(d.Requests) - MaxViewRequests
 	for i, r := range d.Requests {
-		droppable := i < newest && !r.Open() && (r.Sync == syncSynced || r.Sync == syncSkipped) &&
+		droppable := i < newest && !r.Open() && (r.Sync == SyncSynced || r.Sync == SyncSkipped) &&
 			r.ID != d.CancelledBy && r.Version != d.Version
 		if over > 0 && droppable {
 			over--
@@ -329,11 +329,12 @@ func (d *orderDoc) compact() {
 	d.Requests = keep
 }
 
-func (r *storedRequest) Open() bool {
+// Open reports whether r still waits for an answer or for its order.
+func (r *Request) Open() bool {
 	return r.State == adapters.PendingResponse || r.State == adapters.AwaitingOrder
 }
 
-func (d *orderDoc) seen(webhookID string) bool {
+func (d *Doc) seen(webhookID string) bool {
 	if webhookID == "" {
 		return false
 	}
@@ -345,9 +346,9 @@ func (d *orderDoc) seen(webhookID string) bool {
 	return false
 }
 
-func (d *orderDoc) record(h historyRec) {
+func (d *Doc) record(h HistoryRecord) {
 	d.History = append(d.History, h)
-	if over := len(d.History) - maxHistory; over > 0 {
+	if over := len(d.History) - MaxHistory; over > 0 {
 		d.History = append(d.History[:0], d.History[over:]...)
 	}
 }

@@ -1,0 +1,115 @@
+package order
+
+import (
+	"time"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+// OrderView is the read API's document for one order (docs/API.md §6).
+type OrderView struct {
+	Adapter      string            `json:"adapter"`
+	Platform     string            `json:"platform"`
+	OrderID      string            `json:"order_id"`
+	Order        *OrderSummary     `json:"order"`
+	Cancellation *CancellationView `json:"cancellation"`
+	Sync         *SyncView         `json:"sync"`
+	Conflict     *string           `json:"conflict"`
+	History      []HistoryEntry    `json:"history"`
+	// Requests are the order's requests, newest first, at most 50.
+	Requests []CancellationView `json:"requests"`
+}
+
+// OrderSummary is the order part of the view.
+type OrderSummary struct {
+	Status    adapters.OrderStatus `json:"status"`
+	PlacedAt  time.Time            `json:"placed_at"`
+	UpdatedAt time.Time            `json:"updated_at"`
+	ShippedAt *time.Time           `json:"shipped_at"`
+	Total     adapters.Money       `json:"total"`
+}
+
+// CancellationView is the cancellation part of the view.
+type CancellationView struct {
+	RequestID          string                 `json:"request_id"`
+	State              adapters.State         `json:"state"`
+	Version            int64                  `json:"version"`
+	Initiator          adapters.Party         `json:"initiator"`
+	Reason             string                 `json:"reason"`
+	DenialReason       *adapters.DenialReason `json:"denial_reason"`
+	RespondBy          *time.Time             `json:"respond_by"`
+	Refund             *adapters.Refund       `json:"refund"`
+	AffectsSellerStats bool                   `json:"affects_seller_stats"`
+}
+
+// SyncView says how far the latest state got to the platform.
+type SyncView struct {
+	State     string  `json:"state"` // pending | synced | failed | skipped
+	Attempts  int     `json:"attempts"`
+	LastError *string `json:"last_error"`
+	Version   int64   `json:"version"`
+}
+
+// HistoryEntry is one event applied to (or ignored by) the order.
+type HistoryEntry struct {
+	At    time.Time          `json:"at"`
+	Event adapters.EventType `json:"event"`
+	State *adapters.State    `json:"state"`
+	Note  *string            `json:"note"`
+}
+
+// View is the read API's document of the order (docs/API.md §6).
+func (d *Doc) View(ad *adapters.Adapter, orderID string) *OrderView {
+	v := &OrderView{Adapter: ad.ID, Platform: ad.Platform, OrderID: orderID, History: []HistoryEntry{}, Requests: []CancellationView{}}
+	if o := d.Order; o != nil {
+		v.Order = &OrderSummary{Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt, Total: adapters.Money(o.Total)}
+	}
+	if r := d.Shown(); r != nil {
+		cv := r.View()
+		v.Cancellation = &cv
+	}
+	for i := len(d.Requests) - 1; i >= 0 && len(v.Requests) < MaxViewRequests; i-- {
+		v.Requests = append(v.Requests, d.Requests[i].View())
+	}
+	if r := d.Latest(); r != nil {
+		sv := &SyncView{State: r.SyncState(), Attempts: r.Attempts, Version: r.Version}
+		if r.LastError != "" {
+			e := r.LastError
+			sv.LastError = &e
+		}
+		v.Sync = sv
+	}
+	if d.Conflict != "" {
+		c := d.Conflict
+		v.Conflict = &c
+	}
+	for _, h := range d.History {
+		e := HistoryEntry{At: h.At, Event: h.Event}
+		if h.State != "" {
+			st := h.State
+			e.State = &st
+		}
+		if h.Note != "" {
+			n := h.Note
+			e.Note = &n
+		}
+		v.History = append(v.History, e)
+	}
+	return v
+}
+
+// MaxViewRequests bounds the view's requests list.
+const MaxViewRequests = 50
+
+// View is the request as the read API shows it.
+func (r *Request) View() CancellationView {
+	cv := CancellationView{
+		RequestID: r.ID, State: r.State, Version: r.Version, Initiator: r.Initiator, Reason: r.Reason,
+		RespondBy: r.RespondBy, Refund: (*adapters.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
+	}
+	if r.Denial != "" {
+		dr := r.Denial
+		cv.DenialReason = &dr
+	}
+	return cv
+}
