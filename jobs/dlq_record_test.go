@@ -14,6 +14,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // failSync gives adapterID a new order whose version 1 then fails for
@@ -23,9 +24,9 @@ func failSync(t testing.TB, b *bundle, adapterID, orderID string) {
 	t.Helper()
 	ctx := context.Background()
 	ad := b.adapters[adapterID]
-	doc, cur, err := b.store.change(ctx, adapterID, orderID, nil, nil, func(d *order.Doc) bool {
+	doc, cur, err := b.store.Change(ctx, adapterID, orderID, nil, func(d *order.Doc) bool {
 		d.Requests = append(d.Requests, order.Request{ID: "cr-" + orderID, Initiator: adapters.Buyer, Reason: "other",
-			OccurredAt: b.store.now().UTC(), State: adapters.Cancelled, Version: 1})
+			OccurredAt: time.Now().UTC(), State: adapters.Cancelled, Version: 1})
 		d.Version = 1
 		return true
 	})
@@ -118,7 +119,7 @@ func TestDeadLetterHasNoSizeCap(t *testing.T) {
 	if err != nil || len(replayed) != 1 || replayed[0].ID != bl.ID {
 		t.Fatalf("Replay(B's id) = %+v, %v", replayed, err)
 	}
-	doc, err := b.store.load(ctx, B, "o-b")
+	doc, err := b.store.Load(ctx, B, "o-b")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestReplayedDeadLetterSyncsAndLeaves(t *testing.T) {
 	b.deliver(t, "t-selfservice", snapshot("o-rp", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-rp", "cr-rp", adapters.Buyer))
 	b.waitState(t, "t-selfservice", "o-rp", adapters.Cancelled, order.SyncFailed)
-	var letters []DeadLetter
+	var letters []orderstore.DeadLetter
 	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(ctx); return len(letters) == 1 })
 	if n, err := b.dlq.Size(ctx); err != nil || n != 1 {
 		t.Fatalf("Size = %d, %v; want 1", n, err)
@@ -162,8 +163,8 @@ func TestReplayedDeadLetterSyncsAndLeaves(t *testing.T) {
 	if n, err := b.dlq.Size(ctx); err != nil || n != 0 {
 		t.Fatalf("Size after the replay = %d, %v; want 0", n, err)
 	}
-	if _, err := b.dlq.Get(ctx, letters[0].ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Get after the replay: %v, want ErrNotFound", err)
+	if _, err := b.dlq.Get(ctx, letters[0].ID); !errors.Is(err, orderstore.ErrNotFound) {
+		t.Fatalf("Get after the replay: %v, want orderstore.ErrNotFound", err)
 	}
 	if _, err := b.dlq.Replay(ctx, []string{letters[0].ID}); err == nil {
 		t.Fatal("a second replay of the id succeeded")
@@ -196,11 +197,11 @@ func TestDeadLetterKeptForTheRetention(t *testing.T) {
 	}
 	id := letters[0].ID
 	entry := ixKey(ad, ixDeadEntry, id)
-	if ttl := b.mr.TTL(entry); ttl < DefaultRetention-time.Minute || ttl > DefaultRetention {
+	if ttl := b.mr.TTL(entry); ttl < orderstore.DefaultRetention-time.Minute || ttl > orderstore.DefaultRetention {
 		t.Fatalf("entry expires in %v, want the retention", ttl)
 	}
 
-	at(DefaultRetention - time.Hour)
+	at(orderstore.DefaultRetention - time.Hour)
 	if n, err := b.dlq.Size(ctx); err != nil || n != 1 {
 		t.Fatalf("Size at 90 days less an hour = %d, %v; want 1", n, err)
 	}
@@ -208,15 +209,15 @@ func TestDeadLetterKeptForTheRetention(t *testing.T) {
 		t.Fatalf("Get at 90 days less an hour: %v", err)
 	}
 
-	at(DefaultRetention + time.Hour)
+	at(orderstore.DefaultRetention + time.Hour)
 	if n, err := b.dlq.Size(ctx); err != nil || n != 0 {
 		t.Fatalf("Size past 90 days = %d, %v; want 0", n, err)
 	}
 	if letters, err := b.dlq.List(ctx); err != nil || len(letters) != 0 {
 		t.Fatalf("List past 90 days = %+v, %v", letters, err)
 	}
-	if _, err := b.dlq.Get(ctx, id); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Get past 90 days: %v, want ErrNotFound", err)
+	if _, err := b.dlq.Get(ctx, id); !errors.Is(err, orderstore.ErrNotFound) {
+		t.Fatalf("Get past 90 days: %v, want orderstore.ErrNotFound", err)
 	}
 	if _, err := b.dlq.Replay(ctx, []string{id}); err == nil {
 		t.Fatal("replay past 90 days succeeded")
@@ -265,7 +266,7 @@ func TestArchivedDeadLetterOfThePreviousRelease(t *testing.T) {
 	if err != nil || len(letters) != 2 {
 		t.Fatalf("ListAdapter = %+v, %v", letters, err)
 	}
-	var l DeadLetter
+	var l orderstore.DeadLetter
 	for _, x := range letters {
 		if x.OrderID == "o-old" {
 			l = x
@@ -284,7 +285,7 @@ func TestArchivedDeadLetterOfThePreviousRelease(t *testing.T) {
 	if n, err := b.dlq.Size(ctx); err != nil || n != 3 {
 		t.Fatalf("Size after a second archived entry = %d, %v; want 3", n, err)
 	}
-	if _, err := b.dlq.Replay(ctx, []string{deadLetterID(ad, "o-old2", 1, 0)}); err != nil {
+	if _, err := b.dlq.Replay(ctx, []string{orderstore.DeadLetterID(ad, "o-old2", 1, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	if all, err := b.dlq.List(ctx); err != nil || len(all) != 2 {
@@ -293,7 +294,7 @@ func TestArchivedDeadLetterOfThePreviousRelease(t *testing.T) {
 	if _, err := b.dlq.Replay(ctx, []string{l.ID}); err != nil {
 		t.Fatal(err)
 	}
-	doc, _ := b.store.load(ctx, ad, "o-old")
+	doc, _ := b.store.Load(ctx, ad, "o-old")
 	if r := doc.AtVersion(1); r.Sync != "" || r.Round != 1 {
 		t.Fatalf("version after the replay: %+v", r)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // Regression tests of issue 10, each on a real redis-server: every one
@@ -100,7 +101,7 @@ func TestUnacknowledgedRequestsAreNeverCompacted(t *testing.T) {
 	for i := range n {
 		b.runEventOK(t, "t-selfservice", request("o-down", fmt.Sprintf("cr-%02d", i), adapters.Buyer))
 	}
-	doc, err := b.store.load(context.Background(), "t-selfservice", "o-down")
+	doc, err := b.store.Load(context.Background(), "t-selfservice", "o-down")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +239,7 @@ func TestWaitingForTheLockIsNotAnAttempt(t *testing.T) {
 // request A:B, same occurred_at, each get their own deadline timer.
 func TestIdsWithColonsNeverCollide(t *testing.T) {
 	t.Parallel()
-	if TaskID("timer", "deadline", "a", "X:A", "B", "1") == TaskID("timer", "deadline", "a", "X", "A:B", "1") {
+	if orderstore.TaskID("timer", "deadline", "a", "X:A", "B", "1") == orderstore.TaskID("timer", "deadline", "a", "X", "A:B", "1") {
 		t.Fatal("task ids collide")
 	}
 	b := setup(t, setupOpts{noServer: true, real: true})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // Intake takes the verified deliveries of the webhook endpoints. Most are
@@ -25,7 +26,7 @@ import (
 // unchanged and the workers apply it.
 type Intake struct {
 	queue     *Queue
-	store     *Store
+	store     *orderstore.Store
 	adapter   func(id string) (*adapters.Adapter, bool)
 	orderWait time.Duration
 	now       func() time.Time
@@ -42,7 +43,7 @@ type IntakeOptions struct {
 }
 
 // NewIntake returns an intake that stores in store and queues on queue.
-func NewIntake(store *Store, queue *Queue, o IntakeOptions) *Intake {
+func NewIntake(store *orderstore.Store, queue *Queue, o IntakeOptions) *Intake {
 	in := &Intake{queue: queue, store: store, adapter: o.Lookup, orderWait: o.OrderWait, now: o.Now, log: o.Logger}
 	if in.now == nil {
 		in.now = time.Now
@@ -66,7 +67,7 @@ func (in *Intake) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err 
 		switch dup, stored, err := in.apply(ctx, ad, d); {
 		case err == nil && stored:
 			return dup, nil
-		case err != nil && !errors.Is(err, errUnreadable):
+		case err != nil && !errors.Is(err, orderstore.ErrUnreadable):
 			// Redis failed or did not answer in time: the queue is the
 			// same Redis, and trying it too would make the sender wait
 			// twice for one 503 (a stalled Redis costs a timeout per round
@@ -89,24 +90,22 @@ func (in *Intake) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err 
 func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d Delivery) (duplicate, stored bool, err error) {
 	orderID := d.Event.OrderID()
 	var tr *order.Transition
-	lk := &casLock{remember: DeliveryKey(d.AdapterID, d.WebhookID), rememberFor: in.queue.DedupWindow,
-		guard: queuedKey(d.AdapterID, d.WebhookID)}
 	// A new order's first snapshot is stored without reading first: the
-	// compare-and-set checks that there is no document yet (absentGuess).
-	var known *storedDoc
+	// compare-and-set checks that there is no document yet (AbsentGuess).
+	var known *orderstore.Stored
 	if d.Event.Type == adapters.OrderCreated {
-		guess := absentGuess
+		guess := orderstore.AbsentGuess
 		known = &guess
 	}
-	_, _, err = in.store.change(ctx, ad.ID, orderID, known, lk, func(doc *order.Doc) bool {
+	_, _, err = in.store.Change(ctx, ad.ID, orderID, known, func(doc *order.Doc) bool {
 		tr = &order.Transition{Doc: doc, OrderID: orderID, Adapter: ad, OrderWait: in.orderWait, Now: in.now()}
 		tr.ApplyDelivery(d.WebhookID, d.ReceivedAt, d.Event)
 		return tr.Changed() && !tr.NeedsWorker()
-	})
+	}, orderstore.Remember(d.AdapterID, d.WebhookID, in.queue.DedupWindow), orderstore.Guarded(d.AdapterID, d.WebhookID))
 	switch {
-	case errors.Is(err, errRemembered):
+	case errors.Is(err, orderstore.ErrRemembered):
 		return true, true, nil
-	case errors.Is(err, errGuarded):
+	case errors.Is(err, orderstore.ErrGuarded):
 		return false, false, nil // being queued by another delivery of it
 	case err != nil:
 		return false, false, err

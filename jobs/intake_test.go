@@ -14,6 +14,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 func (b *bundle) intake() *Intake {
@@ -60,7 +61,7 @@ func TestIntakeStoresASnapshotThatNeedsNoWorker(t *testing.T) {
 	if v.Order == nil || v.Order.Status != adapters.StatusPaid || len(v.History) != 1 {
 		t.Fatalf("view = %+v", v)
 	}
-	if ttl := b.rdb.PTTL(ctx, DeliveryKey("t-selfservice", "w-in1")).Val(); ttl <= 0 || ttl > time.Hour {
+	if ttl := b.rdb.PTTL(ctx, orderstore.DeliveryKey("t-selfservice", "w-in1")).Val(); ttl <= 0 || ttl > time.Hour {
 		t.Fatalf("delivery id remembered for %v, want the dedup window (1h)", ttl)
 	}
 	if dup := b.take(t, in, "t-selfservice", "w-in1", snapshot("o-in1", adapters.StatusPaid, now)); !dup {
@@ -281,7 +282,7 @@ func TestIntakeRemembersWithoutTheDocument(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true})
 	in := b.intake()
 	ctx := context.Background()
-	if err := b.rdb.Set(ctx, DeliveryKey("t-selfservice", "w-rem"), "1", time.Hour).Err(); err != nil {
+	if err := b.rdb.Set(ctx, orderstore.DeliveryKey("t-selfservice", "w-rem"), "1", time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if dup := b.take(t, in, "t-selfservice", "w-rem", snapshot("o-rem", adapters.StatusPaid, time.Now())); !dup {
@@ -376,9 +377,9 @@ func TestStoreChecksWhatItConcludesFromAGuess(t *testing.T) {
 	ctx := context.Background()
 	in := b.intake()
 	b.take(t, in, "t-selfservice", "w-g1", snapshot("o-g", adapters.StatusPaid, time.Now()))
-	guess := absentGuess
+	guess := orderstore.AbsentGuess
 	var saw []bool
-	doc, _, err := b.store.change(ctx, "t-selfservice", "o-g", &guess, nil, func(doc *order.Doc) bool {
+	doc, _, err := b.store.Change(ctx, "t-selfservice", "o-g", &guess, func(doc *order.Doc) bool {
 		saw = append(saw, doc.Order != nil)
 		if doc.Order == nil {
 			return false // nothing to do to an order that is not there

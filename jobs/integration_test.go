@@ -12,6 +12,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/redistest"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // TestShipRacesCancelOnRealRedis races a shipped snapshot against a
@@ -25,7 +26,7 @@ func TestShipRacesCancelOnRealRedis(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	rdb := srv.Client()
 	b := setup(t, setupOpts{noServer: true})
-	b.store = NewStore(rdb)
+	b.store = orderstore.NewStore(rdb)
 	b.queue = NewQueue(rdb, time.Hour)
 	b.worker = NewWorker(b.store, b.queue, WorkerOptions{Adapters: b.adapters, OrderWait: time.Minute, Logger: quiet})
 	ctx := context.Background()

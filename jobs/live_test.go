@@ -13,6 +13,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/poshmark"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // liveWorker runs a worker on b whose adapters come from the lookup of
@@ -58,7 +59,7 @@ func TestRemovedAdapterTasksAreArchivedWithReason(t *testing.T) {
 		tasks, err := insp.ListArchivedTasks(QueueEvents)
 		return err == nil && len(tasks) == 1 && strings.Contains(tasks[0].LastErr, reason)
 	})
-	var letters []DeadLetter
+	var letters []orderstore.DeadLetter
 	eventually(t, "the sync task in the dead letter", func() bool {
 		var err error
 		letters, err = b.dlq.List(ctx)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // lockedBuffer collects log output written from several goroutines.
@@ -88,7 +89,7 @@ func TestMetricsCountEveryDecisionAndSyncOutcome(t *testing.T) {
 		ads[id] = ad
 		retries[id] = Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}
 	}
-	store, queue := NewStore(rdb), NewQueue(rdb, time.Hour)
+	store, queue := orderstore.NewStore(rdb), NewQueue(rdb, time.Hour)
 	reg := prometheus.NewPedanticRegistry()
 	m := NewMetrics(reg)
 	logs := &lockedBuffer{}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // TestArchivedSyncRunAgainPushes is asynqmon's Run on a dead letter (an
@@ -27,7 +28,7 @@ func TestArchivedSyncRunAgainPushes(t *testing.T) {
 	b.deliver(t, "t-selfservice", snapshot("o-run", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-run", "cr-run", adapters.Buyer))
 	b.waitState(t, "t-selfservice", "o-run", adapters.Cancelled, order.SyncFailed)
-	var letters []DeadLetter
+	var letters []orderstore.DeadLetter
 	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(context.Background()); return len(letters) == 1 })
 
 	inspector := asynq.NewInspectorFromRedisClient(b.rdb)

@@ -19,6 +19,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // fakePlatform is a platform API as a real HTTP server on loopback. Each PUT
@@ -86,7 +87,7 @@ func (f *fakePlatform) received() []recordedPut {
 type bundle struct {
 	mr       *miniredis.Miniredis
 	rdb      *redis.Client
-	store    *Store
+	store    *orderstore.Store
 	queue    *Queue
 	worker   *Worker
 	dlq      *DeadLetters
@@ -118,7 +119,7 @@ func setup(t *testing.T, o setupOpts) *bundle {
 		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
 		t.Cleanup(func() { _ = rdb.Close() })
 	}
-	b := &bundle{mr: mr, rdb: rdb, store: NewStore(rdb), platform: newFakePlatform(t), adapters: map[string]*adapters.Adapter{}}
+	b := &bundle{mr: mr, rdb: rdb, store: orderstore.NewStore(rdb), platform: newFakePlatform(t), adapters: map[string]*adapters.Adapter{}}
 	if o.orderWait == 0 {
 		o.orderWait = time.Minute
 	}

@@ -35,7 +35,7 @@ func TestStoredOrderKeepsParties(t *testing.T) {
 	b.deliver(t, "t-shopify", snapshot("7002", adapters.StatusPaid, placed))
 	var doc *order.Doc
 	eventually(t, "stored snapshot", func() bool {
-		d, err := b.store.load(context.Background(), "t-shopify", "7002")
+		d, err := b.store.Load(context.Background(), "t-shopify", "7002")
 		doc = d
 		return err == nil && d != nil && d.Order != nil
 	})

@@ -8,9 +8,9 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // Sweeper makes sure no decided version sits unsynced unseen: every round
@@ -25,7 +25,7 @@ import (
 // adds nothing to a cancellation's own path: it reads the index the store
 // already keeps (docs/GUARANTEES.md, "The sweeper").
 type Sweeper struct {
-	store     *Store
+	store     *orderstore.Store
 	queue     *Queue
 	inspector *asynq.Inspector
 	adapters  func() []string
@@ -53,18 +53,15 @@ type SweeperOptions struct {
 // DefaultSweepEvery is how often the sweeper looks, unless configured.
 const DefaultSweepEvery = time.Minute
 
-// sweepLeaseKey is the lease that lets one process sweep at a time.
-const sweepLeaseKey = "cancelsync:sweep:lease"
-
 // sweepPage is how many index entries one round reads per round trip.
 const sweepPage = 200
 
 // NewSweeper returns a sweeper of the versions store keeps, queueing on
 // queue.
-func NewSweeper(store *Store, queue *Queue, o SweeperOptions) *Sweeper {
+func NewSweeper(store *orderstore.Store, queue *Queue, o SweeperOptions) *Sweeper {
 	s := &Sweeper{
 		store: store, queue: queue, inspector: asynq.NewInspectorFromRedisClient(queue.rdb),
-		adapters: o.Adapters, every: o.Every, now: o.Now, log: o.Logger, token: newLockToken(),
+		adapters: o.Adapters, every: o.Every, now: o.Now, log: o.Logger, token: orderstore.NewToken(),
 		resweeps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cancelsync_sync_resweeps_total",
 			Help: "Decided versions found unsynced with no task to send them, and queued again by the sweeper; 0 in a healthy run.",
@@ -108,21 +105,10 @@ func (s *Sweeper) Run(ctx context.Context) {
 	}
 }
 
-// leaseScript takes the lease (KEYS[1]) for ARGV[2] ms when it is free, or
-// extends it when this process (ARGV[1]) holds it.
-var leaseScript = redis.NewScript(`
-if redis.call("GET", KEYS[1]) == ARGV[1] then
-  return redis.call("PEXPIRE", KEYS[1], ARGV[2])
-end
-if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then return 1 end
-return 0
-`)
-
 // lease reports whether this process holds the sweep lease for the next
 // two rounds (so a process that dies gives it up within two).
 func (s *Sweeper) lease(ctx context.Context) (bool, error) {
-	n, err := leaseScript.Run(ctx, s.queue.rdb, []string{sweepLeaseKey}, s.token, (2 * s.every).Milliseconds()).Int()
-	return n == 1, err
+	return s.store.SweepLease(ctx, s.token, 2*s.every)
 }
 
 // release gives the lease back, so another process takes over at its next
@@ -130,7 +116,7 @@ func (s *Sweeper) lease(ctx context.Context) (bool, error) {
 func (s *Sweeper) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_ = unlockScript.Run(ctx, s.queue.rdb, []string{sweepLeaseKey}, s.token).Err()
+	_ = s.store.ReleaseSweepLease(ctx, s.token)
 }
 
 // Sweep runs one round over every adapter and returns how many versions it
@@ -183,24 +169,15 @@ type suspect struct {
 // scan walks one adapter's unacknowledged versions, a page at a time, and
 // returns those without a live task.
 func (s *Sweeper) scan(ctx context.Context, adapterID string) ([]suspect, error) {
-	key := ixKey(adapterID, ixSyncQueued)
 	var found []suspect
 	for start := int64(0); ; start += sweepPage {
-		members, err := s.queue.rdb.ZRange(ctx, key, start, start+sweepPage-1).Result()
-		if err != nil || len(members) == 0 {
+		read, orders, err := s.store.UnackedPage(ctx, adapterID, start, sweepPage)
+		if err != nil || read == 0 {
 			return found, err
-		}
-		seen := map[string]bool{}
-		var orders []string
-		for _, m := range members {
-			if orderID, _, ok := splitMember(m); ok && !seen[orderID] {
-				seen[orderID] = true
-				orders = append(orders, orderID)
-			}
 		}
 		page, err := s.unsynced(ctx, adapterID, orders)
 		found = append(found, page...)
-		if err != nil || len(members) < sweepPage {
+		if err != nil || read < sweepPage {
 			return found, err
 		}
 	}
@@ -209,28 +186,15 @@ func (s *Sweeper) scan(ctx context.Context, adapterID string) ([]suspect, error)
 // unsynced reads the orders' documents and sync locks in one round trip
 // and returns the oldest unsent version of each that has no live task.
 func (s *Sweeper) unsynced(ctx context.Context, adapterID string, orders []string) ([]suspect, error) {
-	docs := make([]*redis.StringCmd, len(orders))
-	locks := make([]*redis.IntCmd, len(orders))
-	pipe := s.queue.rdb.Pipeline()
-	for i, orderID := range orders {
-		docs[i] = pipe.Get(ctx, orderKey(adapterID, orderID))
-		locks[i] = pipe.Exists(ctx, syncLockKey(adapterID, orderID))
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	docs, err := s.store.UnlockedDocs(ctx, adapterID, orders)
+	if err != nil {
 		return nil, err
 	}
 	var found []suspect
 	for i, orderID := range orders {
-		if locks[i].Val() > 0 {
-			continue // a sync of the order is running
-		}
-		raw, err := docs[i].Bytes()
-		if err != nil {
-			continue // gone
-		}
-		doc, err := decodeDoc(orderKey(adapterID, orderID), storedDoc{raw: raw, present: true})
-		if err != nil {
-			continue // its own tasks fail and say why
+		doc := docs[i] // nil: a sync of it is running, or it is gone
+		if doc == nil {
+			continue
 		}
 		r := doc.NextUnsent()
 		if r == nil || !s.settled(doc) {
@@ -254,7 +218,7 @@ func (s *Sweeper) requeue(ctx context.Context, sp suspect) (bool, error) {
 	if err != nil || len(now) == 0 || now[0] != sp {
 		return false, err
 	}
-	doc, err := s.store.load(ctx, sp.adapterID, sp.orderID)
+	doc, err := s.store.Load(ctx, sp.adapterID, sp.orderID)
 	if err != nil {
 		return false, err
 	}

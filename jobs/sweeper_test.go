@@ -23,7 +23,7 @@ func TestSweeperQueuesOnlyLostSyncs(t *testing.T) {
 	now := time.Now()
 	decided := func(orderID string, at time.Time, acked bool) {
 		t.Helper()
-		_, err := b.store.update(ctx, ad, orderID, func(d *order.Doc) bool {
+		_, err := b.store.Update(ctx, ad, orderID, func(d *order.Doc) bool {
 			d.Version = 1
 			d.Requests = append(d.Requests, order.Request{ID: "r-" + orderID, State: adapters.Cancelled, Version: 1, Initiator: adapters.Buyer, Reason: "changed_mind", OccurredAt: at})
 			d.History = append(d.History, order.HistoryRecord{At: at, Event: adapters.CancellationRequested, State: adapters.Cancelled})
@@ -41,7 +41,7 @@ func TestSweeperQueuesOnlyLostSyncs(t *testing.T) {
 	decided("locked", now.Add(-2*time.Minute), false)
 	decided("fresh", now.Add(-time.Second), false)
 	decided("acked", now.Add(-2*time.Minute), true)
-	doc, err := b.store.load(ctx, ad, "queued")
+	doc, err := b.store.Load(ctx, ad, "queued")
 	if err != nil {
 		t.Fatal(err)
 	}

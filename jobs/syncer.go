@@ -12,6 +12,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // Syncer owns the whole sync-back path: the order's sync lock, the push of
@@ -40,7 +41,7 @@ import (
 // again under a new id (comeBack) and completes, so waiting never counts
 // as an attempt and never reaches the dead letter.
 type Syncer struct {
-	store     *Store
+	store     *orderstore.Store
 	queue     *Queue
 	retries   func(adapterID string) (Retry, bool)
 	now       func() time.Time
@@ -65,7 +66,7 @@ const busyAgain = time.Second
 // archived; it never runs unless a crash came between the two.
 const deadHold = 30 * 24 * time.Hour
 
-func newSyncer(store *Store, queue *Queue, retries func(string) (Retry, bool), now func() time.Time, log *slog.Logger, m *Metrics) *Syncer {
+func newSyncer(store *orderstore.Store, queue *Queue, retries func(string) (Retry, bool), now func() time.Time, log *slog.Logger, m *Metrics) *Syncer {
 	return &Syncer{
 		store: store, queue: queue, retries: retries, now: now, log: log, metrics: m,
 		lockWait: 2 * time.Second, inspector: asynq.NewInspectorFromRedisClient(queue.rdb),
@@ -82,14 +83,14 @@ func (s *Syncer) handle(ctx context.Context, ad *adapters.Adapter, p syncPayload
 		}
 		p.Dead = nil
 	}
-	lock, cur, err := s.store.lockAndLoad(ctx, ad.ID, p.OrderID, s.lockWait)
-	if errors.Is(err, errSyncBusy) {
+	lock, cur, err := s.store.LockAndLoad(ctx, ad.ID, p.OrderID, s.lockWait)
+	if errors.Is(err, orderstore.ErrSyncBusy) {
 		return s.comeBack(ctx, p)
 	}
 	if err != nil {
 		return err
 	}
-	defer lock.unlock()
+	defer lock.Unlock()
 	return s.run(ctx, ad, p.OrderID, cur, lock, p.Origin)
 }
 
@@ -97,7 +98,7 @@ func (s *Syncer) handle(ctx context.Context, ad *adapters.Adapter, p syncPayload
 // continuation under a new id and completes. No push was made, so no
 // attempt is counted, and Asynq never sees a failure.
 func (s *Syncer) comeBack(ctx context.Context, p syncPayload) error {
-	id := TaskID("sync", p.AdapterID, p.OrderID, itoa(p.Version), "wait", newLockToken())
+	id := orderstore.TaskID("sync", p.AdapterID, p.OrderID, itoa(p.Version), "wait", orderstore.NewToken())
 	return s.queue.enqueueSync(ctx, p, id, asynq.ProcessIn(busyAgain))
 }
 
@@ -106,8 +107,8 @@ func (s *Syncer) comeBack(ctx context.Context, p syncPayload) error {
 // Worker.transact): on success that saves a task and a lock/read cycle per
 // decision (BENCHMARKS.md). It returns an error only when Redis failed, and
 // the caller then queues the sync task.
-func (s *Syncer) inline(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, lock *syncLock, origin string) error {
-	defer lock.unlock()
+func (s *Syncer) inline(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, lock *orderstore.SyncLock, origin string) error {
+	defer lock.Unlock()
 	return s.run(ctx, ad, orderID, cur, lock, origin)
 }
 
@@ -120,14 +121,10 @@ type unsentUpdate struct {
 
 // run sends the order's unsent versions under its sync lock; cur is the
 // document read (or written) under the lock.
-func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, lock *syncLock, origin string) error {
-	doc := cur.doc
-	if doc == nil {
-		var err error
-		if doc, err = decodeDoc(orderKey(ad.ID, orderID), cur); err != nil {
-			return err
-		}
-		cur.doc = doc
+func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, lock *orderstore.SyncLock, origin string) error {
+	doc, err := cur.Decoded(ad.ID, orderID)
+	if err != nil {
+		return err
 	}
 	var todo []unsentUpdate
 	for _, r := range doc.Unsent() {
@@ -154,7 +151,7 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 	}
 	maxAttempts := max(s.queue.SyncAttempts(ad.ID), 1)
 	for i, t := range todo {
-		var release *syncLock
+		var release *orderstore.SyncLock
 		if i == len(todo)-1 {
 			release = lock // the last record hands the lock back in its round trip
 		}
@@ -197,7 +194,11 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 			}
 			// Later versions wait behind this one, so that the platform
 			// sees them in order.
-			return s.queue.queueNext(ctx, ad.ID, orderID, cur.doc, origin)
+			next, err := cur.Decoded(ad.ID, orderID)
+			if err != nil {
+				return err
+			}
+			return s.queue.queueNext(ctx, ad.ID, orderID, next, origin)
 		}
 	}
 	return nil
@@ -223,7 +224,7 @@ func permanent(err error) bool {
 // to send (skipped). It starts from cur, the document as last read or
 // written under the sync lock, so that in the usual case it costs one
 // compare-and-set and no read; it returns the document as stored.
-func (s *Syncer) acked(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, version int64, outcome string) (storedDoc, error) {
+func (s *Syncer) acked(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, release *orderstore.SyncLock, version int64, outcome string) (orderstore.Stored, error) {
 	return s.record(ctx, ad, orderID, cur, release, func(doc *order.Doc) bool {
 		changed := false
 		if doc.Acked < version {
@@ -242,7 +243,7 @@ func (s *Syncer) acked(ctx context.Context, ad *adapters.Adapter, orderID string
 
 // failed records a failed push of version: with next set, the attempt
 // that will follow; zero, the version is dead.
-func (s *Syncer) failed(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, version int64, msg string, next time.Time) (storedDoc, error) {
+func (s *Syncer) failed(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, release *orderstore.SyncLock, version int64, msg string, next time.Time) (orderstore.Stored, error) {
 	return s.record(ctx, ad, orderID, cur, release, func(doc *order.Doc) bool {
 		r := doc.AtVersion(version)
 		if r == nil || r.Sync != "" || version <= doc.Acked {
@@ -256,17 +257,13 @@ func (s *Syncer) failed(ctx context.Context, ad *adapters.Adapter, orderID strin
 	})
 }
 
-func (s *Syncer) record(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, fn func(*order.Doc) bool) (storedDoc, error) {
-	var lk *casLock
+func (s *Syncer) record(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, release *orderstore.SyncLock, fn func(*order.Doc) bool) (orderstore.Stored, error) {
+	var opts []orderstore.ChangeOption
 	if release != nil {
-		lk = &casLock{release: release}
+		opts = append(opts, orderstore.ReleaseLock(release))
 	}
-	doc, stored, err := s.store.change(ctx, ad.ID, orderID, &cur, lk, fn)
-	if err != nil {
-		return storedDoc{}, err
-	}
-	stored.doc = doc
-	return stored, nil
+	_, stored, err := s.store.Change(ctx, ad.ID, orderID, &cur, fn, opts...)
+	return stored, err
 }
 
 // deadLetter puts the version's sync in Asynq's archive of the sync queue,
@@ -279,7 +276,7 @@ func (s *Syncer) record(ctx context.Context, ad *adapters.Adapter, orderID strin
 func (s *Syncer) deadLetter(ctx context.Context, ad *adapters.Adapter, orderID string, t unsentUpdate, attempts int, msg string) error {
 	p := syncPayload{AdapterID: ad.ID, OrderID: orderID, RequestID: t.u.RequestID, Version: t.u.Version,
 		Dead: &deadInfo{Attempts: attempts, Error: msg, At: s.now().UTC().Truncate(time.Millisecond)}}
-	id := deadLetterID(ad.ID, orderID, t.u.Version, t.round)
+	id := orderstore.DeadLetterID(ad.ID, orderID, t.u.Version, t.round)
 	if err := s.queue.enqueueSync(ctx, p, id, asynq.ProcessIn(deadHold)); err != nil {
 		return err
 	}
@@ -305,8 +302,8 @@ func (s *Syncer) logFailure(ctx context.Context, ad *adapters.Adapter, orderID s
 // revive makes a dead version pending again with a new round of
 // attempts; a version older than one the platform acknowledged stays as it
 // is, since it is never sent. It returns the stored document.
-func revive(ctx context.Context, store *Store, adapterID, orderID string, version int64) (*order.Doc, error) {
-	return store.update(ctx, adapterID, orderID, func(doc *order.Doc) bool {
+func revive(ctx context.Context, store *orderstore.Store, adapterID, orderID string, version int64) (*order.Doc, error) {
+	return store.Update(ctx, adapterID, orderID, func(doc *order.Doc) bool {
 		r := doc.AtVersion(version)
 		if r == nil || r.Sync != order.SyncFailed || version <= doc.Acked {
 			return false

@@ -2,19 +2,17 @@ package jobs
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // Queues. Events are the webhooks; timers re-check requests when a deadline
@@ -69,27 +67,10 @@ type deadInfo struct {
 	At       time.Time `json:"at"`
 }
 
-// TaskID names a task by its kind and the components that make it unique.
-// It is injective: the components are length-prefixed, so no two distinct
-// tuples give one id, whatever characters (":", ".", "-") the ids hold. It
-// begins with the kind and a hash of the components, before any "-",
-// because asynqmon cuts the ids it lists at the first "-"; what asynqmon
-// shows is then still distinct (docs/OPERATIONS.md).
-func TaskID(kind string, parts ...string) string {
-	var tail strings.Builder
-	for _, p := range parts {
-		tail.WriteString(strconv.Itoa(len(p)))
-		tail.WriteByte(':')
-		tail.WriteString(p)
-	}
-	sum := sha256.Sum256([]byte(tail.String()))
-	return kind + "." + hex.EncodeToString(sum[:8]) + "." + tail.String()
-}
-
 // EventTaskID is the task id of an adapter's webhook, which makes two
 // racing deliveries of one webhook-id collide in Asynq's enqueue.
 func EventTaskID(adapterID, webhookID string) string {
-	return TaskID("event", adapterID, webhookID)
+	return orderstore.TaskID("event", adapterID, webhookID)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -99,13 +80,14 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // so that whoever queues it again (a replayed handler, a sync that finds
 // the retry not yet due) queues the same task.
 func syncTaskID(adapterID, orderID string, version int64, round, n int) string {
-	return TaskID("sync", adapterID, orderID, itoa(version), itoa(int64(round)), itoa(int64(n)))
+	return orderstore.TaskID("sync", adapterID, orderID, itoa(version), itoa(int64(round)), itoa(int64(n)))
 }
 
 // Queue puts tasks on Redis. It is safe for concurrent use.
 type Queue struct {
 	client *asynq.Client
 	rdb    redis.UniversalClient
+	dedup  *orderstore.Dedup
 	// DedupWindow is how long an accepted webhook-id is remembered.
 	DedupWindow time.Duration
 	// SyncAttempts returns the max_attempts of an adapter's sync retries.
@@ -119,17 +101,11 @@ func NewQueue(rdb redis.UniversalClient, dedupWindow time.Duration) *Queue {
 	return &Queue{
 		client:       asynq.NewClientFromRedisClient(rdb),
 		rdb:          rdb,
+		dedup:        orderstore.NewDedup(rdb),
 		DedupWindow:  dedupWindow,
 		SyncAttempts: func(string) int { return 12 },
 		SyncTimeout:  func(string) time.Duration { return 5 * time.Second },
 	}
-}
-
-// DeliveryKey is where an adapter's accepted webhook-id is remembered for
-// the dedup window: set by the task that applies the delivery, or by the
-// store of a snapshot that ingest applied itself (Intake).
-func DeliveryKey(adapterID, webhookID string) string {
-	return "cancelsync:delivery:{" + adapterID + "}:" + webhookID
 }
 
 // Enqueue durably queues a verified delivery. It reports duplicate when the
@@ -143,7 +119,7 @@ func DeliveryKey(adapterID, webhookID string) string {
 // window after the task is done and gone. The task's handler sets that key
 // (Worker.handleEvent), in the script that stores the event's change when
 // there is one, before the task completes: the two overlap, and ingest
-// saves a round trip per webhook (BENCHMARKS.md). The key then expires
+// saves a round trip per webhook. The key then expires
 // dedup_window after the event was applied, which is never earlier than
 // dedup_window after it was accepted.
 func (q *Queue) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err error) {
@@ -156,11 +132,11 @@ func (q *Queue) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 // seen reports whether the adapter accepted d's webhook-id within the
 // dedup window.
 func (q *Queue) seen(ctx context.Context, d Delivery) (bool, error) {
-	n, err := q.rdb.Exists(ctx, DeliveryKey(d.AdapterID, d.WebhookID)).Result()
+	seen, err := q.dedup.Seen(ctx, d.AdapterID, d.WebhookID)
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", d.WebhookID, err)
 	}
-	return n > 0, nil
+	return seen, nil
 }
 
 // enqueue queues d's task; a task of its id that exists makes it a
@@ -188,21 +164,8 @@ func (q *Queue) enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 // later re-delivery, which the handlers absorb (idempotent), so it does not
 // fail the task.
 func (q *Queue) remember(ctx context.Context, d Delivery) {
-	_ = q.rdb.Set(ctx, DeliveryKey(d.AdapterID, d.WebhookID), "1", q.DedupWindow).Err()
+	_ = q.dedup.Remember(ctx, d.AdapterID, d.WebhookID, q.DedupWindow)
 }
-
-// queuedKey marks a snapshot delivery that an ingest is queueing for the
-// workers (Queue.enqueueMarked).
-func queuedKey(adapterID, webhookID string) string {
-	return "cancelsync:queued:{" + adapterID + "}:" + webhookID
-}
-
-// markScript marks a delivery as being queued (KEYS[1], for ARGV[1] ms)
-// and returns whether its dedup key (KEYS[2]) is set.
-var markScript = redis.NewScript(`
-redis.call("SET", KEYS[1], "1", "PX", ARGV[1])
-return redis.call("EXISTS", KEYS[2])
-`)
 
 // enqueueMarked is enqueue for a snapshot that Intake could have stored:
 // it first marks the delivery as being queued, then looks for its dedup
@@ -215,12 +178,11 @@ return redis.call("EXISTS", KEYS[2])
 // sender's retry is queued again. Only snapshots that a worker must apply
 // (a request waits on them) pay the round trip.
 func (q *Queue) enqueueMarked(ctx context.Context, d Delivery) (duplicate bool, err error) {
-	window := max(q.DedupWindow, time.Minute).Milliseconds()
-	n, err := markScript.Run(ctx, q.rdb, []string{queuedKey(d.AdapterID, d.WebhookID), DeliveryKey(d.AdapterID, d.WebhookID)}, window).Int()
+	remembered, err := q.dedup.MarkQueueing(ctx, d.AdapterID, d.WebhookID, max(q.DedupWindow, time.Minute))
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", d.WebhookID, err)
 	}
-	if n > 0 {
+	if remembered {
 		return true, nil
 	}
 	return q.enqueue(ctx, d)
@@ -230,7 +192,7 @@ func (q *Queue) enqueueMarked(ctx context.Context, d Delivery) (duplicate bool, 
 // delivery ingest stored nothing for (Intake); fresh is false when another
 // delivery of the webhook-id set it first.
 func (q *Queue) rememberNew(ctx context.Context, d Delivery) (fresh bool, err error) {
-	fresh, err = q.rdb.SetNX(ctx, DeliveryKey(d.AdapterID, d.WebhookID), "1", q.DedupWindow).Result()
+	fresh, err = q.dedup.RememberNew(ctx, d.AdapterID, d.WebhookID, q.DedupWindow)
 	if err != nil {
 		return false, fmt.Errorf("remember %s: %w", d.WebhookID, err)
 	}
@@ -250,7 +212,7 @@ func (q *Queue) enqueueTimer(ctx context.Context, adapterID, orderID string, tm 
 	if err != nil {
 		return err
 	}
-	id := TaskID("timer", tm.Kind, adapterID, orderID, tm.RequestID, itoa(tm.At.UnixNano()), itoa(tm.Rearm))
+	id := orderstore.TaskID("timer", tm.Kind, adapterID, orderID, tm.RequestID, itoa(tm.At.UnixNano()), itoa(tm.Rearm))
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(TypeTimer, payload),
 		asynq.Queue(QueueEvents), asynq.TaskID(id), asynq.ProcessAt(tm.At),
 		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(q.taskTimeout(adapterID)))

@@ -6,14 +6,10 @@
 package jobs
 
 import (
-	"errors"
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
 )
-
-// ErrNotFound is returned for an order the store knows nothing about.
-var ErrNotFound = errors.New("not found")
 
 // Delivery is one verified, validated webhook on its way to the workers.
 type Delivery struct {

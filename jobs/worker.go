@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // Retry shapes one adapter's sync-back retries.
@@ -25,7 +25,7 @@ type Retry struct {
 // Handler with an Asynq server (see NewServer). Events and timers are
 // applied here; everything about syncing back is the Syncer's.
 type Worker struct {
-	store     *Store
+	store     *orderstore.Store
 	queue     *Queue
 	adapter   func(id string) (*adapters.Adapter, bool)
 	orderWait time.Duration
@@ -59,7 +59,7 @@ type WorkerOptions struct {
 
 // NewWorker returns a worker that stores in store and queues follow-up tasks
 // on queue.
-func NewWorker(store *Store, queue *Queue, o WorkerOptions) *Worker {
+func NewWorker(store *orderstore.Store, queue *Queue, o WorkerOptions) *Worker {
 	w := &Worker{
 		store: store, queue: queue, adapter: o.Lookup, orderWait: o.OrderWait,
 		now: o.Now, log: o.Logger, metrics: o.Metrics, queueSyncs: o.QueueSyncs,
@@ -170,15 +170,16 @@ func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, re
 	var tr *order.Transition
 	// A transition that decides a state takes the order's sync lock in the
 	// round trip that stores it, for the inline sync below.
-	lk := &casLock{token: newLockToken(), take: func() bool { return !w.queueSyncs && !tr.Replayed() && tr.Effects().Sync > 0 }}
+	token := orderstore.NewToken()
+	opts := []orderstore.ChangeOption{orderstore.TakeLock(token, func() bool { return !w.queueSyncs && !tr.Replayed() && tr.Effects().Sync > 0 })}
 	if d != nil {
-		lk.remember, lk.rememberFor = DeliveryKey(d.AdapterID, d.WebhookID), w.queue.DedupWindow
+		opts = append(opts, orderstore.Remember(d.AdapterID, d.WebhookID, w.queue.DedupWindow))
 	}
-	doc, stored, err := w.store.change(ctx, ad.ID, orderID, nil, lk, func(doc *order.Doc) bool {
+	doc, stored, err := w.store.Change(ctx, ad.ID, orderID, nil, func(doc *order.Doc) bool {
 		tr = &order.Transition{Doc: doc, OrderID: orderID, Adapter: ad, OrderWait: w.orderWait, Now: w.now()}
 		apply(tr)
 		return tr.Changed()
-	})
+	}, opts...)
 	if err != nil {
 		return err
 	}
@@ -190,12 +191,11 @@ func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, re
 		eff = order.PendingEffects(doc, w.orderWait)
 	}
 	queued := eff
-	if lk.taken {
+	if stored.Locked() {
 		// Otherwise another sync of the order holds the lock, and the sync
 		// task queued below takes over once it is free. When Redis fails
 		// during the inline sync, the task starts over from the document.
-		stored.doc = doc
-		if err := w.syncer.inline(ctx, ad, orderID, stored, w.store.held(ctx, ad.ID, orderID, lk.token), requestID); err == nil {
+		if err := w.syncer.inline(ctx, ad, orderID, stored, w.store.Held(ctx, ad.ID, orderID, token), requestID); err == nil {
 			queued.Sync = 0
 		}
 	}
@@ -242,6 +242,3 @@ func (w *Worker) handleSync(ctx context.Context, t *asynq.Task) error {
 	}
 	return w.syncer.handle(ctx, ad, p)
 }
-
-// errSyncBusy means another sync of the same order holds its lock.
-var errSyncBusy = errors.New("another sync of this order is running")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 func TestSelfserviceCancelsAndSyncs(t *testing.T) {
@@ -214,7 +215,7 @@ func TestEnqueueDeduplicatesRacingDeliveries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := DeliveryKey(d.AdapterID, d.WebhookID)
+	key := orderstore.DeliveryKey(d.AdapterID, d.WebhookID)
 	for run := range 2 {
 		if run == 1 {
 			b.rdb.Del(ctx, key) // as if an older build had stored the change without it
@@ -283,7 +284,7 @@ func TestPermanentFailureGoesToDeadLetterAndReplays(t *testing.T) {
 		t.Fatalf("sync = %+v", v.Sync)
 	}
 	ctx := context.Background()
-	var letters []DeadLetter
+	var letters []orderstore.DeadLetter
 	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(ctx); return len(letters) == 1 })
 	l := letters[0]
 	if l.Adapter != "t-selfservice" || l.OrderID != "o-11" || l.RequestID != "cr-11" || l.Version != 1 || l.Attempts != 1 || l.FailedAt.IsZero() {
@@ -309,7 +310,7 @@ func TestExhaustedRetriesGoToDeadLetter(t *testing.T) {
 	if v.Sync.Attempts != 3 || len(b.platform.received()) != 3 {
 		t.Fatalf("sync = %+v after %d PUTs", v.Sync, len(b.platform.received()))
 	}
-	var letters []DeadLetter
+	var letters []orderstore.DeadLetter
 	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(context.Background()); return len(letters) == 1 })
 	if letters[0].Attempts != 3 {
 		t.Fatalf("dead letter = %+v", letters[0])

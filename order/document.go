@@ -74,7 +74,7 @@ type Request struct {
 	Refund     *refund               `json:"rf,omitempty"`
 	SellerHit  bool                  `json:"ss,omitempty"`
 	Version    int64                 `json:"v,omitempty"` // version of its current state; 0 while awaiting_order
-	// The sync record of Version (see syncer.go): its state (empty while
+	// The sync record of Version (see package syncback): its state (empty while
 	// pending), the attempts made, the last failure and when the next
 	// attempt is due. Round counts dead-letter replays, so that each
 	// replay's tasks get ids of their own.
@@ -178,7 +178,7 @@ type HistoryRecord struct {
 
 // clone is a deep copy of d: a change works on a copy of a document it
 // was handed, so that a store that fails leaves the caller's document as
-// it is stored (Store.change).
+// it is stored (orderstore's Store.Change).
 func (d *Doc) Clone() *Doc {
 	c := *d
 	if d.Order != nil {

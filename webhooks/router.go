@@ -49,7 +49,7 @@ type Enqueuer interface {
 
 // OrderViews reads the read API's document for one order.
 type OrderViews interface {
-	// OrderView returns jobs.ErrNotFound for an order the store knows
+	// OrderView returns orderstore.ErrNotFound for an order the store knows
 	// nothing about.
 	OrderView(ctx context.Context, adapterID, orderID string) (*order.OrderView, error)
 }

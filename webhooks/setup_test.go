@@ -26,6 +26,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // testSecret signs the fake platform's webhooks. Tests assert that it never
@@ -167,7 +168,7 @@ func (f *fakeViews) OrderView(_ context.Context, adapterID, orderID string) (*or
 	if v, ok := f.views[adapterID+"/"+orderID]; ok {
 		return v, nil
 	}
-	return nil, fmt.Errorf("view %s: %w", orderID, jobs.ErrNotFound)
+	return nil, fmt.Errorf("view %s: %w", orderID, orderstore.ErrNotFound)
 }
 
 type fakePinger struct{ err error }

@@ -29,6 +29,7 @@ import (
 	"github.com/cancelsync/cancelsync/internal/logthrottle"
 	"github.com/cancelsync/cancelsync/internal/redisconn"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/storefront"
 	"github.com/cancelsync/cancelsync/webhooks"
 )
@@ -130,7 +131,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		},
 	})
 	ads := first.Adapters()
-	store := jobs.NewStore(rdb)
+	store := orderstore.NewStore(rdb)
 	queue := newQueue(rdb, cfg, set)
 	reg.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -183,7 +184,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		// (jobs.Intake); everything else is queued.
 		intake := jobs.NewIntake(store, queue, jobs.IntakeOptions{Lookup: set.Adapter, OrderWait: cfg.OrderWait.D(), Logger: log})
 		serve("http", ln, webhooks.NewRouter(webhooks.Options{
-			Adapters: ads, Lookup: set.Adapter, Enqueuer: intake, Views: jobs.Views{Store: store, Lookup: set.Adapter}, Ready: queue,
+			Adapters: ads, Lookup: set.Adapter, Enqueuer: intake, Views: orderstore.Views{Store: store, Lookup: set.Adapter}, Ready: queue,
 			AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
 			Metrics: ingestMetrics, Gatherer: reg, Extra: mountAll(mountUI, mountPeople, cons.Mount), V1Auth: cons.V1Auth(),
 		}))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // Reasons are the cancellation reasons a request may give (docs/API.md,
@@ -140,37 +141,37 @@ func (c *Console) enqueue(ctx context.Context, d jobs.Delivery, requestID string
 }
 
 // replay re-runs one of ad's dead letters; another adapter's is
-// jobs.ErrNotFound.
-func (c *Console) replay(ctx context.Context, ad *adapters.Adapter, id string) (jobs.DeadLetter, error) {
+// orderstore.ErrNotFound.
+func (c *Console) replay(ctx context.Context, ad *adapters.Adapter, id string) (orderstore.DeadLetter, error) {
 	l, err := c.o.DeadLetters.Get(ctx, id)
 	if err != nil {
-		return jobs.DeadLetter{}, err
+		return orderstore.DeadLetter{}, err
 	}
 	if l.Adapter != ad.ID {
-		return jobs.DeadLetter{}, jobs.ErrNotFound
+		return orderstore.DeadLetter{}, orderstore.ErrNotFound
 	}
 	done, err := c.o.DeadLetters.Replay(ctx, []string{id})
 	if err != nil {
-		return jobs.DeadLetter{}, err
+		return orderstore.DeadLetter{}, err
 	}
 	if len(done) == 0 {
-		return jobs.DeadLetter{}, jobs.ErrNotFound
+		return orderstore.DeadLetter{}, orderstore.ErrNotFound
 	}
 	return done[0], nil
 }
 
 // Dashboard is everything the adapter's dashboard shows, for a period.
 type Dashboard struct {
-	Adapter          string                 `json:"adapter"`
-	Platform         string                 `json:"platform"`
-	Stats            *jobs.Stats            `json:"stats"`
-	Pending          []jobs.CancellationRow `json:"pending"`
-	Escalated        []jobs.CancellationRow `json:"escalated"`
-	Conflicts        []jobs.Conflict        `json:"conflicts"`
-	SyncFailed       []jobs.CancellationRow `json:"sync_failed"`
-	DeadLetters      []jobs.DeadLetter      `json:"dead_letters"`
-	RepeatCancellers []jobs.RepeatCanceller `json:"repeat_cancellers"`
-	SellerStatHits   []jobs.CancellationRow `json:"affects_seller_stats"`
+	Adapter          string                       `json:"adapter"`
+	Platform         string                       `json:"platform"`
+	Stats            *orderstore.Stats            `json:"stats"`
+	Pending          []orderstore.CancellationRow `json:"pending"`
+	Escalated        []orderstore.CancellationRow `json:"escalated"`
+	Conflicts        []orderstore.Conflict        `json:"conflicts"`
+	SyncFailed       []orderstore.CancellationRow `json:"sync_failed"`
+	DeadLetters      []orderstore.DeadLetter      `json:"dead_letters"`
+	RepeatCancellers []orderstore.RepeatCanceller `json:"repeat_cancellers"`
+	SellerStatHits   []orderstore.CancellationRow `json:"affects_seller_stats"`
 }
 
 const dashboardRows = 20
@@ -264,7 +265,7 @@ func errStatus(err error) (status int, fe *fieldError) {
 	switch {
 	case errors.As(err, &fe):
 		return 400, fe
-	case errors.Is(err, jobs.ErrNotFound):
+	case errors.Is(err, orderstore.ErrNotFound):
 		return 404, nil
 	case errors.Is(err, errKeyReused):
 		return 422, nil

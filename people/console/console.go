@@ -25,6 +25,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // Enqueuer durably queues a delivery for the workers (jobs.Queue).
@@ -37,8 +38,8 @@ type Options struct {
 	// Redis keeps the sessions.
 	Redis redis.UniversalClient
 	// Store reads order views; Indexes its lists and counters.
-	Store   *jobs.Store
-	Indexes *jobs.Console
+	Store   *orderstore.Store
+	Indexes *orderstore.Console
 	// DeadLetters lists and replays failed syncs.
 	DeadLetters *jobs.DeadLetters
 	// Enqueuer takes the merchant's answers and cancellations.

@@ -20,6 +20,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/console"
 	"github.com/cancelsync/cancelsync/webhooks"
 )
@@ -51,7 +52,7 @@ func newRig(t *testing.T) *rig {
 		}
 		r.ads[id] = ad
 	}
-	store := jobs.NewStore(rdb)
+	store := orderstore.NewStore(rdb)
 	r.queue = jobs.NewQueue(rdb, time.Hour)
 	lookup := func(id string) (*adapters.Adapter, bool) {
 		r.mu.Lock()
@@ -60,11 +61,11 @@ func newRig(t *testing.T) *rig {
 		return a, ok
 	}
 	c := console.New(console.Options{
-		Redis: rdb, Store: store, Indexes: jobs.NewConsole(store), DeadLetters: jobs.NewDeadLetters(r.queue, store), Enqueuer: r.queue,
+		Redis: rdb, Store: store, Indexes: orderstore.NewConsole(store), DeadLetters: jobs.NewDeadLetters(r.queue, store), Enqueuer: r.queue,
 		Adapter: lookup, AdapterIDs: func() []string { return []string{"shop-a", "shop-b"} }, AdminToken: func() string { return adminToken },
 	})
 	h := webhooks.NewRouter(webhooks.Options{
-		Adapters: r.ads, Enqueuer: r.queue, Views: jobs.Views{Store: store, Adapters: r.ads}, AdminToken: adminToken,
+		Adapters: r.ads, Enqueuer: r.queue, Views: orderstore.Views{Store: store, Adapters: r.ads}, AdminToken: adminToken,
 		Extra: func(e *gin.Engine) { c.Mount(e); e.GET("/admin/ping", func(c *gin.Context) { c.String(200, "pong") }) }, V1Auth: c.V1Auth(),
 	})
 	r.srv = httptest.NewServer(h)

@@ -22,6 +22,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // requestBody is POST's body.
@@ -169,17 +170,17 @@ func validIdempotencyKey(k string) bool {
 	return true
 }
 
-// Redis keys. Every id goes through jobs.TaskID, which length-prefixes
+// Redis keys. Every id goes through orderstore.TaskID, which length-prefixes
 // the components, so no two (adapter, buyer, key) tuples share a key.
 // redis_rate puts its own "rate:" in front of the limiter's.
 const keyPrefix = "cancelsync:storefront:"
 
 func rateKey(adapterID, buyerID string) string {
-	return keyPrefix + jobs.TaskID("rate", adapterID, buyerID)
+	return keyPrefix + orderstore.TaskID("rate", adapterID, buyerID)
 }
 
 func idemRedisKey(adapterID, buyerID, key string) string {
-	return keyPrefix + jobs.TaskID("idem", adapterID, buyerID, key)
+	return keyPrefix + orderstore.TaskID("idem", adapterID, buyerID, key)
 }
 
 // claim is the request an Idempotency-Key stands for.

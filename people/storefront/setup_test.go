@@ -22,6 +22,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 const (
@@ -38,7 +39,7 @@ type rig struct {
 	rdb      redis.UniversalClient
 	mr       *miniredis.Miniredis
 	rs       *redistest.Server
-	store    *jobs.Store
+	store    *orderstore.Store
 	queue    *jobs.Queue
 	worker   *jobs.Worker
 	adapters map[string]*adapters.Adapter
@@ -85,7 +86,7 @@ func newRig(t testing.TB, o rigOpts) *rig {
 	shop.ID, shop.Platform, shop.Shop, shop.StorefrontSecrets = "shop", Shopify, shopName, []string{shopKey}
 	r.adapters["shop"] = &shop
 
-	r.store = jobs.NewStore(r.rdb)
+	r.store = orderstore.NewStore(r.rdb)
 	r.queue = jobs.NewQueue(r.rdb, time.Hour)
 	r.worker = jobs.NewWorker(r.store, r.queue, jobs.WorkerOptions{Adapters: r.adapters, OrderWait: time.Minute, QueueSyncs: true, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return r.now }})

@@ -7,7 +7,7 @@
 //	OPTIONS /storefront/:adapter/orders/:order_id/cancellation   CORS preflight
 //
 // It decides nothing itself: GET asks jobs for the workers' own decision on
-// the stored order (jobs.Store.Preview), and POST queues the request as a
+// the stored order (orderstore.Store.Preview), and POST queues the request as a
 // cancellation.requested delivery that the workers decide like any webhook.
 package storefront
 
@@ -26,6 +26,7 @@ import (
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // Path is the route of both endpoints.
@@ -35,9 +36,9 @@ const Path = "/storefront/:adapter/orders/:order_id/cancellation"
 // reloaded configuration takes effect at once.
 type Lookup func(id string) (*adapters.Adapter, bool)
 
-// Previewer tells what a request made now would get (jobs.Store).
+// Previewer tells what a request made now would get (orderstore.Store).
 type Previewer interface {
-	// Preview returns jobs.ErrNotFound for an order without a snapshot.
+	// Preview returns orderstore.ErrNotFound for an order without a snapshot.
 	Preview(ctx context.Context, ad *adapters.Adapter, orderID string, c adapters.Cancellation, now time.Time) (*order.Preview, error)
 }
 
@@ -157,7 +158,7 @@ func (h *handler) buyersOrder(c *gin.Context, ctx context.Context, a *adapters.A
 	}
 	p, err := h.o.Orders.Preview(ctx, a, orderID, adapters.Cancellation{Initiator: adapters.Buyer}, now)
 	switch {
-	case errors.Is(err, jobs.ErrNotFound):
+	case errors.Is(err, orderstore.ErrNotFound):
 		notFound(c)
 		return nil, false
 	case err != nil:

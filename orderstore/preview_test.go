@@ -1,4 +1,4 @@
-package jobs
+package orderstore
 
 import (
 	"testing"
@@ -33,7 +33,7 @@ func TestStorePreview(t *testing.T) {
 	}
 	o := &adapters.Order{ID: "o-1", Status: adapters.StatusPaid, PlacedAt: now.Add(-time.Hour), UpdatedAt: now.Add(-time.Hour), BuyerID: "b-1", SellerID: "s-1",
 		Total: adapters.Money{Amount: "42.50", Currency: "USD"}}
-	if _, err := store.update(ctx, ad.ID, "o-1", func(doc *order.Doc) bool {
+	if _, err := store.Update(ctx, ad.ID, "o-1", func(doc *order.Doc) bool {
 		tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, Now: now}
 		tr.ApplyDelivery("w-1", now, adapters.Event{Type: adapters.OrderCreated, Order: o})
 		return tr.Changed()

@@ -1,4 +1,4 @@
-package jobs
+package orderstore
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // own decision path, storing nothing. An order without a snapshot is
 // ErrNotFound: nothing can be decided on it yet.
 func (s *Store) Preview(ctx context.Context, ad *adapters.Adapter, orderID string, c adapters.Cancellation, now time.Time) (*order.Preview, error) {
-	doc, err := s.load(ctx, ad.ID, orderID)
+	doc, err := s.Load(ctx, ad.ID, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("preview order %s/%s: %w", ad.ID, orderID, err)
 	}

@@ -1,4 +1,4 @@
-package jobs
+package orderstore
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 )
 
 // benchDoc is an order as stored after its snapshot, and a request for it.
-func benchDoc(b *testing.B) (raw []byte, ad *adapters.Adapter, d Delivery) {
+func benchDoc(b *testing.B) (raw []byte, ad *adapters.Adapter, req adapters.Event) {
 	b.Helper()
 	ad = &adapters.Adapter{ID: "bench-self", Platform: "selfservice", Rules: selfservice.Policy{}}
 	now := time.Now().UTC()
@@ -25,16 +25,16 @@ func benchDoc(b *testing.B) (raw []byte, ad *adapters.Adapter, d Delivery) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return raw, ad, Delivery{AdapterID: ad.ID, WebhookID: "w-req", ReceivedAt: now, Event: request("o-1", "cr-1", adapters.Buyer)}
+	return raw, ad, request("o-1", "cr-1", adapters.Buyer)
 }
 
-// BenchmarkStoreChange is one atomic transition through Store.change on a
+// BenchmarkStoreChange is one atomic transition through Store.Change on a
 // real redis-server on loopback: read, decide, compare-and-set, two round
 // trips (it skips without redis-server).
 func BenchmarkStoreChange(b *testing.B) {
 	rdb := redistest.Start(b, redistest.Options{}).Client()
 	store := NewStore(rdb)
-	raw, ad, d := benchDoc(b)
+	raw, ad, req := benchDoc(b)
 	ctx := context.Background()
 	now := time.Now()
 	b.ReportAllocs()
@@ -45,9 +45,9 @@ func BenchmarkStoreChange(b *testing.B) {
 		if err := rdb.Set(ctx, orderKey(ad.ID, orderID), raw, 0).Err(); err != nil {
 			b.Fatal(err)
 		}
-		_, _, err := store.change(ctx, ad.ID, orderID, nil, nil, func(doc *order.Doc) bool {
+		_, _, err := store.Change(ctx, ad.ID, orderID, nil, func(doc *order.Doc) bool {
 			tr := &order.Transition{Doc: doc, OrderID: orderID, Adapter: ad, OrderWait: time.Minute, Now: now}
-			tr.ApplyDelivery(d.WebhookID, d.ReceivedAt, d.Event)
+			tr.ApplyDelivery("w-req", now, req)
 			return tr.Changed()
 		})
 		if err != nil {
@@ -60,15 +60,15 @@ func BenchmarkStoreChange(b *testing.B) {
 // Redis: the facts of the stored document before a cancellation request,
 // and the commands that bring the indexes to the document after it.
 func BenchmarkIndexOps(b *testing.B) {
-	raw, ad, d := benchDoc(b)
+	raw, ad, req := benchDoc(b)
 	now := time.Now()
-	doc, err := decodeDoc("k", storedDoc{raw: raw, present: true})
+	doc, err := decodeDoc("k", Stored{raw: raw, present: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	before := factsOf(ad.ID, "o-1", doc)
 	tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
-	tr.ApplyDelivery(d.WebhookID, d.ReceivedAt, d.Event)
+	tr.ApplyDelivery("w-req", now, req)
 	b.ReportAllocs()
 	for b.Loop() {
 		if ops := indexOps(ad.ID, "o-1", before, doc, now, DefaultRetention, nil); len(ops) == 0 {

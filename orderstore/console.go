@@ -1,4 +1,4 @@
-package jobs
+package orderstore
 
 import (
 	"context"
@@ -105,7 +105,7 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	}
 	// Without a filter the walk merges the state sets: every request is
 	// in exactly one of them, so their union is every request (there is
-	// no set of all requests to write on every change, issue 17).
+	// no set of all requests to write on every change).
 	walk := &walker{rdb: c.store.rdb, max: maxScore, min: minScore}
 	if len(sets) == 0 {
 		for _, st := range adapters.States {
@@ -305,7 +305,7 @@ func (c *Console) rows(ctx context.Context, adapterID string, zs []redis.Z) ([]C
 		raw, err := cmd.(*redis.StringCmd).Bytes()
 		if err == nil {
 			key := orderKey(adapterID, refs[i].order)
-			doc, derr := decodeDoc(key, storedDoc{raw: raw, present: true})
+			doc, derr := decodeDoc(key, Stored{raw: raw, present: true})
 			if derr != nil {
 				return nil, derr
 			}

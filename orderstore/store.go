@@ -1,4 +1,4 @@
-package jobs
+package orderstore
 
 import (
 	"context"
@@ -13,6 +13,10 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 )
+
+// ErrNotFound is returned for an order, or a dead letter, the store knows
+// nothing about.
+var ErrNotFound = errors.New("not found")
 
 // Store keeps one JSON document per (adapter, order) in Redis and changes it
 // only by compare-and-set, so two events of one order racing each other are
@@ -32,10 +36,6 @@ type Store struct {
 // NewStore returns a store on rdb.
 func NewStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb} }
 
-func orderKey(adapterID, orderID string) string {
-	return "cancelsync:order:{" + adapterID + ":" + orderID + "}"
-}
-
 // maxTxRetries bounds how often a transaction is retried when another one
 // changed the same order in between; past it the task fails and Asynq retries.
 const maxTxRetries = 100
@@ -53,9 +53,9 @@ const maxTxRetries = 100
 // saving the lock its own round trip; 2 means stored and locked. Both keys
 // carry the order's hash tag.
 //
-// When ARGV[7] is "1" (casLock.guard) it stores nothing and returns -2 if
+// When ARGV[7] is "1" (Guarded) it stores nothing and returns -2 if
 // the delivery's dedup key KEYS[4] exists, or -1 if its queueing mark
-// KEYS[3] does: Intake's checks, in the round trip that stores.
+// KEYS[3] does (Guarded): ingest's checks, in the round trip that stores.
 var casScript = redis.NewScript(`
 if ARGV[7] == "1" and redis.call("EXISTS", KEYS[3], KEYS[4]) > 0 then
   if redis.call("EXISTS", KEYS[4]) == 1 then return -2 end
@@ -78,74 +78,77 @@ end
 return 1
 `)
 
-// casLock asks change to take or release the order's sync lock in the
-// round trip that stores the document, and to remember a delivery's id
-// there too (Queue.Enqueue).
-type casLock struct {
-	// take, asked after each run of fn, says whether to take the lock with
-	// token; taken reports that it was.
-	take  func() bool
-	token string
-	taken bool
-	// release is a held lock to give back with the store.
-	release *syncLock
-	// remember, when set, is a delivery's dedup key to set with the store,
-	// expiring after rememberFor.
-	remember    string
-	rememberFor time.Duration
-	// guard, when set, makes change store nothing if the remember key
-	// exists (errRemembered) or the guard key does (errGuarded).
-	guard string
-}
-
 var (
-	// errGuarded: casLock.guard exists, so nothing was stored.
-	errGuarded = errors.New("guarded: stored nothing")
-	// errRemembered: casLock.remember exists already (with a guard).
-	errRemembered = errors.New("remembered: stored nothing")
+	// ErrGuarded: the delivery named by Remember is being queued
+	// (Guarded), so nothing was stored.
+	ErrGuarded = errors.New("guarded: stored nothing")
+	// ErrRemembered: the delivery named by Remember is remembered already
+	// (Guarded), so nothing was stored.
+	ErrRemembered = errors.New("remembered: stored nothing")
 )
 
-// update loads the order's document, lets fn change it and stores it if fn
+// Update loads the order's document, lets fn change it and stores it if fn
 // reports a change, atomically. fn may run more than once and must not have
 // side effects outside the document.
-func (s *Store) update(ctx context.Context, adapterID, orderID string, fn func(doc *order.Doc) bool) (*order.Doc, error) {
-	doc, _, err := s.change(ctx, adapterID, orderID, nil, nil, fn)
+func (s *Store) Update(ctx context.Context, adapterID, orderID string, fn func(doc *order.Doc) bool) (*order.Doc, error) {
+	doc, _, err := s.Change(ctx, adapterID, orderID, nil, fn)
 	return doc, err
 }
 
-// storedDoc is a document as read from (or written to) Redis; present is
+// Stored is a document as read from (or written to) Redis; present is
 // false for an order without one. doc, when set, is raw already decoded:
-// change starts from a copy of it instead of decoding raw again, and never
-// modifies it.
-// guess marks one that was not read but assumed (absentGuess).
-type storedDoc struct {
+// Change starts from a copy of it instead of decoding raw again, and never
+// modifies it. guess marks one that was not read but assumed (AbsentGuess).
+type Stored struct {
 	raw     []byte
 	present bool
 	doc     *order.Doc
 	guess   bool
+	locked  bool // the change that stored it took the sync lock (TakeLock)
 }
 
-// absentGuess is a document change may start from without reading it: the
+// Locked reports whether the Change that returned s took the order's sync
+// lock (TakeLock); the caller then holds it (Store.Held).
+func (s Stored) Locked() bool { return s.locked }
+
+// Decoded is the document s holds, decoded once.
+func (s *Stored) Decoded(adapterID, orderID string) (*order.Doc, error) {
+	if s.doc == nil {
+		doc, err := decodeDoc(orderKey(adapterID, orderID), *s)
+		if err != nil {
+			return nil, err
+		}
+		s.doc = doc
+	}
+	return s.doc, nil
+}
+
+// AbsentGuess is a document Change may start from without reading it: the
 // order has none yet, as for the first snapshot of a new order. The
 // compare-and-set checks the guess; a wrong one answers with the document
 // that is there, so it costs no more round trips than the read it saves
 // (one for a right guess, two for a wrong one, as the read and the store).
 // When fn changes nothing on the guess, change reads the document after
 // all: nothing is concluded from a guess.
-var absentGuess = storedDoc{guess: true}
+var AbsentGuess = Stored{guess: true}
 
-// change is update starting from a document the caller already read (known,
-// nil to read it first), which saves that read, and taking or releasing the
-// order's sync lock with the store when lk says so (nil: neither). It
-// returns the document as it is stored afterwards. A lock to release is
-// left alone when fn changes nothing.
-func (s *Store) change(ctx context.Context, adapterID, orderID string, known *storedDoc, lk *casLock, fn func(doc *order.Doc) bool) (*order.Doc, storedDoc, error) {
+// Change is Update starting from a document the caller already read (known,
+// nil to read it first), which saves that read, with what opts add to the
+// round trip that stores: the order's sync lock taken or released, a
+// delivery remembered, a guard. It returns the document as it is stored
+// afterwards, and that document as Stored (holding it decoded). A lock to
+// release is left alone when fn changes nothing.
+func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *Stored, fn func(doc *order.Doc) bool, opts ...ChangeOption) (*order.Doc, Stored, error) {
+	var o changeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	key := orderKey(adapterID, orderID)
-	var cur storedDoc
+	var cur Stored
 	if known != nil {
 		cur = *known
 	} else if err := s.read(ctx, key, &cur); err != nil {
-		return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
+		return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 	}
 	for range maxTxRetries {
 		// fn changes a document of its own: one handed in (cur.doc) is
@@ -160,45 +163,39 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 			doc, err = decodeDoc(key, cur)
 		}
 		if err != nil {
-			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
+			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
 		before := factsOf(adapterID, orderID, doc) // console indexes (index.go)
 		if !fn(doc) {
 			if cur.guess { // not what is stored, maybe: look
 				if err := s.read(ctx, key, &cur); err != nil {
-					return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
+					return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 				}
 				continue
 			}
+			cur.doc = doc
 			return doc, cur, nil
 		}
 		next, err := json.Marshal(doc)
 		if err != nil {
-			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
+			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
 		expect := "0"
 		if cur.present {
 			expect = "1"
 		}
-		op, token := "", ""
-		switch {
-		case lk == nil:
-		case lk.release != nil:
-			op, token = "release", lk.release.token
-		case lk.take != nil && lk.take():
-			op, token = "take", lk.token
-		}
+		op, token := o.lockOp()
 		ops := indexOps(adapterID, orderID, before, doc, s.now(), s.retention(), s.trimDue)
-		if lk != nil && lk.remember != "" {
-			rm := indexOp{op: "sx", key: lk.remember} // no expiry without a window, as SET with 0
-			if lk.rememberFor > 0 {
-				rm.a = itoa(max(lk.rememberFor.Milliseconds(), 1))
+		if o.remember != "" {
+			rm := indexOp{op: "sx", key: o.remember} // no expiry without a window, as SET with 0
+			if o.rememberFor > 0 {
+				rm.a = itoa(max(o.rememberFor.Milliseconds(), 1))
 			}
 			ops = append(ops, rm)
 		}
 		guard, remembered, guarded := key, key, "0"
-		if lk != nil && lk.guard != "" {
-			guard, remembered, guarded = lk.guard, lk.remember, "1"
+		if o.guard != "" {
+			guard, remembered, guarded = o.guard, o.remember, "1"
 		}
 		// Sized once: the fixed keys and arguments, then at most one key
 		// and five arguments per index op.
@@ -207,60 +204,57 @@ func (s *Store) change(ctx context.Context, adapterID, orderID string, known *st
 		keys, args = indexArgs(keys, args, ops)
 		res, err := casScript.Run(ctx, s.rdb, keys, args...).Result()
 		if err != nil {
-			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
+			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
 		switch v := res.(type) {
 		case int64:
 			switch v {
 			case -1:
-				return nil, storedDoc{}, errGuarded
+				return nil, Stored{}, ErrGuarded
 			case -2:
-				return nil, storedDoc{}, errRemembered
+				return nil, Stored{}, ErrRemembered
 			}
 			if v == 1 || v == 2 {
-				if lk != nil {
-					lk.taken = v == 2
-					if lk.release != nil {
-						lk.release.released = true
-					}
+				if o.release != nil {
+					o.release.released = true
 				}
-				return doc, storedDoc{raw: next, present: true}, nil
+				return doc, Stored{raw: next, present: true, doc: doc, locked: v == 2}, nil
 			}
-			cur = storedDoc{}
+			cur = Stored{}
 		case string:
-			cur = storedDoc{raw: []byte(v), present: true}
+			cur = Stored{raw: []byte(v), present: true}
 		default:
-			return nil, storedDoc{}, fmt.Errorf("update order %s/%s: unexpected script reply %T", adapterID, orderID, res)
+			return nil, Stored{}, fmt.Errorf("update order %s/%s: unexpected script reply %T", adapterID, orderID, res)
 		}
 	}
-	return nil, storedDoc{}, fmt.Errorf("update order %s/%s: too much contention", adapterID, orderID)
+	return nil, Stored{}, fmt.Errorf("update order %s/%s: too much contention", adapterID, orderID)
 }
 
 // read sets cur to the document at key as it is stored.
-func (s *Store) read(ctx context.Context, key string, cur *storedDoc) error {
+func (s *Store) read(ctx context.Context, key string, cur *Stored) error {
 	raw, err := s.rdb.Get(ctx, key).Bytes()
 	switch {
 	case err == nil:
-		*cur = storedDoc{raw: raw, present: true}
+		*cur = Stored{raw: raw, present: true}
 	case errors.Is(err, redis.Nil):
-		*cur = storedDoc{}
+		*cur = Stored{}
 	default:
 		return err
 	}
 	return nil
 }
 
-// errUnreadable wraps a stored document that does not decode: the
+// ErrUnreadable wraps a stored document that does not decode: the
 // order's data is at fault, not Redis.
-var errUnreadable = errors.New("stored order document does not decode")
+var ErrUnreadable = errors.New("stored order document does not decode")
 
-func decodeDoc(key string, d storedDoc) (*order.Doc, error) {
+func decodeDoc(key string, d Stored) (*order.Doc, error) {
 	doc := &order.Doc{}
 	if !d.present {
 		return doc, nil
 	}
 	if err := json.Unmarshal(d.raw, doc); err != nil {
-		return nil, fmt.Errorf("decode %s: %w: %w", key, errUnreadable, err)
+		return nil, fmt.Errorf("decode %s: %w: %w", key, ErrUnreadable, err)
 	}
 	doc.Upgrade()
 	return doc, nil
@@ -274,18 +268,18 @@ func loadDoc(ctx context.Context, c redis.Cmdable, key string) (*order.Doc, erro
 	if err != nil {
 		return nil, err
 	}
-	return decodeDoc(key, storedDoc{raw: raw, present: true})
+	return decodeDoc(key, Stored{raw: raw, present: true})
 }
 
-// load reads the order's document; a missing one is empty.
-func (s *Store) load(ctx context.Context, adapterID, orderID string) (*order.Doc, error) {
+// Load reads the order's document; a missing one is empty.
+func (s *Store) Load(ctx context.Context, adapterID, orderID string) (*order.Doc, error) {
 	return loadDoc(ctx, s.rdb, orderKey(adapterID, orderID))
 }
 
 // OrderView builds the read API's document, or ErrNotFound when neither a
 // snapshot nor a request of the order is known.
 func (s *Store) OrderView(ctx context.Context, ad *adapters.Adapter, orderID string) (*order.OrderView, error) {
-	doc, err := s.load(ctx, ad.ID, orderID)
+	doc, err := s.Load(ctx, ad.ID, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("view order %s/%s: %w", ad.ID, orderID, err)
 	}
