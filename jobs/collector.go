@@ -11,7 +11,7 @@ var deadLetterDesc = prometheus.NewDesc("cancelsync_dead_letter_size",
 	"Sync jobs in the dead letter (cancelsync dlq list), counted exactly from its record, which has no size cap.", nil, nil)
 
 // DeadLetterCollector reports the dead letter's size from Redis at scrape
-// time, so every process of a fleet reports the same figure. Queue sizes
+// time, so every process of a fleet reports the same figure. tasks.Queue sizes
 // by state come from asynq's own collector (asynq_* series), which the
 // service registers beside it.
 type DeadLetterCollector struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // DeadLetters lists and replays the dead letter. Its record (dlq_record.go)
@@ -19,13 +20,13 @@ import (
 // for what a previous release left there (dlq_legacy.go).
 type DeadLetters struct {
 	inspector *asynq.Inspector
-	queue     *Queue
+	queue     *tasks.Queue
 	store     *orderstore.Store
 }
 
 // NewDeadLetters works on the dead letter of queue's Redis.
-func NewDeadLetters(q *Queue, store *orderstore.Store) *DeadLetters {
-	return &DeadLetters{inspector: asynq.NewInspectorFromRedisClient(q.rdb), queue: q, store: store}
+func NewDeadLetters(q *tasks.Queue, store *orderstore.Store) *DeadLetters {
+	return &DeadLetters{inspector: q.Inspector(), queue: q, store: store}
 }
 
 // List returns every dead letter, oldest failure first.
@@ -67,7 +68,7 @@ func (d *DeadLetters) Size(ctx context.Context) (int, error) {
 }
 
 func deadLetter(t *asynq.TaskInfo) orderstore.DeadLetter {
-	var p syncPayload
+	var p tasks.SyncPayload
 	_ = json.Unmarshal(t.Payload, &p)
 	l := orderstore.DeadLetter{
 		ID: t.ID, Adapter: p.AdapterID, OrderID: p.OrderID, RequestID: p.RequestID, Version: p.Version,
@@ -117,7 +118,7 @@ func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []orde
 		if err != nil {
 			return replayed, fmt.Errorf("replay %s: %w", l.ID, err)
 		}
-		if err := d.queue.queueNext(ctx, l.Adapter, l.OrderID, doc, ""); err != nil {
+		if err := d.queue.QueueNext(ctx, l.Adapter, l.OrderID, doc, ""); err != nil {
 			return replayed, fmt.Errorf("replay %s: %w", l.ID, err)
 		}
 		if err := d.store.RemoveDeadLetter(ctx, l); err != nil {
@@ -132,11 +133,11 @@ func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []orde
 // One trimmed out of the archive by its cap has left its task behind,
 // which Asynq then refuses to delete: that one is left to Asynq.
 func (d *DeadLetters) unarchive(ctx context.Context, id string) error {
-	err := d.inspector.DeleteTask(QueueSync, id)
+	err := d.inspector.DeleteTask(tasks.QueueSync, id)
 	if err == nil || errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 		return nil
 	}
-	if in, zerr := d.store.InArchive(ctx, QueueSync, id); zerr == nil && !in {
+	if in, zerr := d.store.InArchive(ctx, tasks.QueueSync, id); zerr == nil && !in {
 		return nil
 	}
 	return err

@@ -8,6 +8,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Asynq's archive of the sync queue holds dead letters the record does not:
@@ -37,7 +38,7 @@ func (d *DeadLetters) adoptArchived(ctx context.Context) error {
 	from := max(adopted-int64(adoptSlack/time.Second), 0)
 	newest := adopted
 	for offset := int64(0); ; offset += deadPage {
-		page, err := d.store.ArchivedPage(ctx, QueueSync, from, offset, deadPage)
+		page, err := d.store.ArchivedPage(ctx, tasks.QueueSync, from, offset, deadPage)
 		if err != nil {
 			return fmt.Errorf("dead letter: read Asynq's archive: %w", err)
 		}
@@ -76,7 +77,7 @@ func (d *DeadLetters) adoptPage(ctx context.Context, page []orderstore.ArchivedT
 	}
 	cutoff := d.store.DeadLetterCutoff()
 	for _, id := range missing {
-		t, err := d.inspector.GetTaskInfo(QueueSync, id)
+		t, err := d.inspector.GetTaskInfo(tasks.QueueSync, id)
 		if err != nil || t.State != asynq.TaskStateArchived {
 			continue // replayed, run again or trimmed since the page was read
 		}

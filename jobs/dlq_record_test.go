@@ -15,6 +15,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // failSync gives adapterID a new order whose version 1 then fails for
@@ -172,7 +173,7 @@ func TestReplayedDeadLetterSyncsAndLeaves(t *testing.T) {
 	if n := b.rdb.ZCard(ctx, ixKey("t-selfservice", ixDead)).Val(); n != 0 {
 		t.Fatalf("%d ids left in the record", n)
 	}
-	if ts, _ := asynq.NewInspectorFromRedisClient(b.rdb).ListArchivedTasks(QueueSync); len(ts) != 0 {
+	if ts, _ := asynq.NewInspectorFromRedisClient(b.rdb).ListArchivedTasks(tasks.QueueSync); len(ts) != 0 {
 		t.Fatalf("%d tasks left in Asynq's archive", len(ts))
 	}
 }

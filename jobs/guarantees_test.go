@@ -18,6 +18,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Regression tests of issue 10, each on a real redis-server: every one
@@ -25,8 +26,8 @@ import (
 
 func (b *bundle) runEventOK(t *testing.T, adapterID string, ev adapters.Event) {
 	t.Helper()
-	payload, _ := json.Marshal(Delivery{AdapterID: adapterID, WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})
-	if err := b.worker.handleEvent(context.Background(), asynq.NewTask(TypeEvent, payload)); err != nil {
+	payload, _ := json.Marshal(tasks.Delivery{AdapterID: adapterID, WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})
+	if err := b.worker.handleEvent(context.Background(), asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -251,7 +252,7 @@ func TestIdsWithColonsNeverCollide(t *testing.T) {
 		b.runEventOK(t, "t-aliexpress", ev)
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
-	tasks, err := ins.ListScheduledTasks(QueueEvents)
+	tasks, err := ins.ListScheduledTasks(tasks.QueueEvents)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +355,7 @@ func TestNothingToSendIsSkipped(t *testing.T) {
 		t.Fatalf("sync %+v", v.Sync)
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
-	if tasks, _ := ins.ListScheduledTasks(QueueSync); len(tasks) != 0 {
+	if tasks, _ := ins.ListScheduledTasks(tasks.QueueSync); len(tasks) != 0 {
 		t.Fatalf("%d sync tasks scheduled after a skip", len(tasks))
 	}
 }
@@ -371,13 +372,13 @@ func TestTaskFailuresAreLogged(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	h := failureLog{slog.New(slog.NewJSONHandler(&buf, nil))}
-	payload, _ := json.Marshal(Delivery{AdapterID: "acme-self", WebhookID: "w1"})
-	h.HandleError(context.Background(), asynq.NewTask(TypeEvent, payload), errors.New("json: unsupported value"))
+	payload, _ := json.Marshal(tasks.Delivery{AdapterID: "acme-self", WebhookID: "w1"})
+	h.HandleError(context.Background(), asynq.NewTask(tasks.TypeEvent, payload), errors.New("json: unsupported value"))
 	var line map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
 		t.Fatalf("%v: %s", err, buf.String())
 	}
-	if line["msg"] != "task failed" || line["adapter"] != "acme-self" || line["type"] != TypeEvent || line["error"] != "json: unsupported value" {
+	if line["msg"] != "task failed" || line["adapter"] != "acme-self" || line["type"] != tasks.TypeEvent || line["error"] != "json: unsupported value" {
 		t.Fatalf("log line %v", line)
 	}
 	if _, ok := line["task_id"]; !ok {

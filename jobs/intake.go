@@ -10,10 +10,11 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Intake takes the verified deliveries of the webhook endpoints. Most are
-// queued for the workers (Queue.Enqueue). An order snapshot that needs
+// queued for the workers (tasks.Queue.Enqueue). An order snapshot that needs
 // nothing of them is stored at once instead: one that no request waits on
 // and that decides nothing, schedules nothing and syncs nothing (the
 // common case: a new order, or an order's update before anyone asks to
@@ -25,7 +26,7 @@ import (
 // snapshot whose transition would decide, time or push anything is queued
 // unchanged and the workers apply it.
 type Intake struct {
-	queue     *Queue
+	queue     *tasks.Queue
 	store     *orderstore.Store
 	adapter   func(id string) (*adapters.Adapter, bool)
 	orderWait time.Duration
@@ -43,7 +44,7 @@ type IntakeOptions struct {
 }
 
 // NewIntake returns an intake that stores in store and queues on queue.
-func NewIntake(store *orderstore.Store, queue *Queue, o IntakeOptions) *Intake {
+func NewIntake(store *orderstore.Store, queue *tasks.Queue, o IntakeOptions) *Intake {
 	in := &Intake{queue: queue, store: store, adapter: o.Lookup, orderWait: o.OrderWait, now: o.Now, log: o.Logger}
 	if in.now == nil {
 		in.now = time.Now
@@ -55,14 +56,14 @@ func NewIntake(store *orderstore.Store, queue *Queue, o IntakeOptions) *Intake {
 }
 
 // Enqueue makes d durable: stored, when it is a snapshot that needs no
-// worker, or else queued. It reports duplicate as Queue.Enqueue does, and
+// worker, or else queued. It reports duplicate as tasks.Queue.Enqueue does, and
 // any error means nothing was accepted.
 //
 // A snapshot's dedup check is part of its store (the compare-and-set
 // refuses when the webhook-id is remembered), or of its queueing
-// (Queue.enqueueMarked): two round trips in all, the document's read and
+// (tasks.Queue.enqueueMarked): two round trips in all, the document's read and
 // its store.
-func (in *Intake) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err error) {
+func (in *Intake) Enqueue(ctx context.Context, d tasks.Delivery) (duplicate bool, err error) {
 	if ad, ok := in.adapter(d.AdapterID); ok && d.Event.Order != nil && d.Event.Cancellation == nil {
 		switch dup, stored, err := in.apply(ctx, ad, d); {
 		case err == nil && stored:
@@ -76,7 +77,7 @@ func (in *Intake) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err 
 		}
 		// A snapshot for the workers, or an order whose stored document
 		// does not decode: the workers apply it, or retry and say why.
-		return in.queue.enqueueMarked(ctx, d)
+		return in.queue.EnqueueMarked(ctx, d)
 	}
 	return in.queue.Enqueue(ctx, d)
 }
@@ -87,7 +88,7 @@ func (in *Intake) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err 
 // already in its history) stores nothing but the delivery's id: remembered first, a fresh
 // delivery; already remembered, a duplicate (two deliveries of one
 // webhook racing each other).
-func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d Delivery) (duplicate, stored bool, err error) {
+func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d tasks.Delivery) (duplicate, stored bool, err error) {
 	orderID := d.Event.OrderID()
 	var tr *order.Transition
 	// A new order's first snapshot is stored without reading first: the
@@ -112,7 +113,7 @@ func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d Delivery) (
 	case tr.NeedsWorker():
 		return false, false, nil
 	case !tr.Changed():
-		fresh, err := in.queue.rememberNew(ctx, d)
+		fresh, err := in.queue.RememberNew(ctx, d)
 		return !fresh, err == nil, err
 	}
 	// At debug: ingest's own line (status 202, webhook_id, order_id,

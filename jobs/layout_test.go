@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // The Redis layout these tests look into, as orderstore writes it. It is a
@@ -115,5 +116,5 @@ const (
 
 const (
 	adoptedKey    = "cancelsync:dlq:adopted"
-	asynqArchived = "asynq:{" + QueueSync + "}:archived"
+	asynqArchived = "asynq:{" + tasks.QueueSync + "}:archived"
 )

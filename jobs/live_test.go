@@ -14,6 +14,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters/poshmark"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // liveWorker runs a worker on b whose adapters come from the lookup of
@@ -44,7 +45,7 @@ func TestRemovedAdapterTasksAreArchivedWithReason(t *testing.T) {
 	ctx := context.Background()
 	b.deliver(t, "t-selfservice", snapshot("o-gone", adapters.StatusPaid, placed))
 	doc := &order.Doc{Requests: []order.Request{{ID: "cr-1", State: adapters.Cancelled, Version: 1}}}
-	if err := b.queue.queueNext(ctx, "t-selfservice", "o-gone", doc, ""); err != nil {
+	if err := b.queue.QueueNext(ctx, "t-selfservice", "o-gone", doc, ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -56,7 +57,7 @@ func TestRemovedAdapterTasksAreArchivedWithReason(t *testing.T) {
 	insp := asynq.NewInspectorFromRedisClient(b.rdb)
 	const reason = "adapter t-selfservice is not configured"
 	eventually(t, "the event task archived", func() bool {
-		tasks, err := insp.ListArchivedTasks(QueueEvents)
+		tasks, err := insp.ListArchivedTasks(tasks.QueueEvents)
 		return err == nil && len(tasks) == 1 && strings.Contains(tasks[0].LastErr, reason)
 	})
 	var letters []orderstore.DeadLetter

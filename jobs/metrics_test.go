@@ -21,6 +21,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // lockedBuffer collects log output written from several goroutines.
@@ -89,7 +90,7 @@ func TestMetricsCountEveryDecisionAndSyncOutcome(t *testing.T) {
 		ads[id] = ad
 		retries[id] = Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}
 	}
-	store, queue := orderstore.NewStore(rdb), NewQueue(rdb, time.Hour)
+	store, queue := orderstore.NewStore(rdb), tasks.NewQueue(rdb, time.Hour)
 	reg := prometheus.NewPedanticRegistry()
 	m := NewMetrics(reg)
 	logs := &lockedBuffer{}
@@ -109,7 +110,7 @@ func TestMetricsCountEveryDecisionAndSyncOutcome(t *testing.T) {
 	ctx := context.Background()
 	deliver := func(adapterID, requestID string, ev adapters.Event) {
 		t.Helper()
-		if _, err := queue.Enqueue(ctx, Delivery{AdapterID: adapterID, WebhookID: nextWebhookID(), RequestID: requestID, ReceivedAt: time.Now(), Event: ev}); err != nil {
+		if _, err := queue.Enqueue(ctx, tasks.Delivery{AdapterID: adapterID, WebhookID: nextWebhookID(), RequestID: requestID, ReceivedAt: time.Now(), Event: ev}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // TestArchivedSyncRunAgainPushes is asynqmon's Run on a dead letter (an
@@ -32,7 +33,7 @@ func TestArchivedSyncRunAgainPushes(t *testing.T) {
 	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(context.Background()); return len(letters) == 1 })
 
 	inspector := asynq.NewInspectorFromRedisClient(b.rdb)
-	if err := inspector.RunTask(QueueSync, letters[0].ID); err != nil {
+	if err := inspector.RunTask(tasks.QueueSync, letters[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	b.waitState(t, "t-selfservice", "o-run", adapters.Cancelled, order.SyncSynced)

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // ServerOptions configure the Asynq server that runs a Worker.
@@ -77,9 +78,9 @@ func NewServer(rdb redis.UniversalClient, o ServerOptions) *Server {
 		if i < events%loops {
 			n++
 		}
-		srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(QueueEvents, i, n)))
+		srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(tasks.QueueEvents, i, n)))
 	}
-	srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(QueueSync, 0, syncs)))
+	srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(tasks.QueueSync, 0, syncs)))
 	return srv
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // fakePlatform is a platform API as a real HTTP server on loopback. Each PUT
@@ -88,7 +89,7 @@ type bundle struct {
 	mr       *miniredis.Miniredis
 	rdb      *redis.Client
 	store    *orderstore.Store
-	queue    *Queue
+	queue    *tasks.Queue
 	worker   *Worker
 	dlq      *DeadLetters
 	platform *fakePlatform
@@ -138,7 +139,7 @@ func setup(t *testing.T, o setupOpts) *bundle {
 		b.adapters[ad.ID] = ad
 		retries[ad.ID] = o.retry
 	}
-	b.queue = NewQueue(rdb, time.Hour)
+	b.queue = tasks.NewQueue(rdb, time.Hour)
 	b.queue.SyncAttempts = func(id string) int { return retries[id].MaxAttempts }
 	b.worker = NewWorker(b.store, b.queue, WorkerOptions{Adapters: b.adapters, Retries: retries, OrderWait: o.orderWait, Logger: quiet, QueueSyncs: o.queueSyncs})
 	b.dlq = NewDeadLetters(b.queue, b.store)
@@ -169,7 +170,7 @@ func nextWebhookID() string {
 func (b *bundle) deliver(t *testing.T, adapterID string, ev adapters.Event) string {
 	t.Helper()
 	id := nextWebhookID()
-	dup, err := b.queue.Enqueue(context.Background(), Delivery{AdapterID: adapterID, WebhookID: id, ReceivedAt: time.Now(), Event: ev})
+	dup, err := b.queue.Enqueue(context.Background(), tasks.Delivery{AdapterID: adapterID, WebhookID: id, ReceivedAt: time.Now(), Event: ev})
 	if err != nil || dup {
 		t.Fatalf("enqueue: dup=%v err=%v", dup, err)
 	}

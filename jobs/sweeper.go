@@ -11,6 +11,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Sweeper makes sure no decided version sits unsynced unseen: every round
@@ -26,7 +27,7 @@ import (
 // already keeps (docs/GUARANTEES.md, "The sweeper").
 type Sweeper struct {
 	store     *orderstore.Store
-	queue     *Queue
+	queue     *tasks.Queue
 	inspector *asynq.Inspector
 	adapters  func() []string
 	every     time.Duration
@@ -58,9 +59,9 @@ const sweepPage = 200
 
 // NewSweeper returns a sweeper of the versions store keeps, queueing on
 // queue.
-func NewSweeper(store *orderstore.Store, queue *Queue, o SweeperOptions) *Sweeper {
+func NewSweeper(store *orderstore.Store, queue *tasks.Queue, o SweeperOptions) *Sweeper {
 	s := &Sweeper{
-		store: store, queue: queue, inspector: asynq.NewInspectorFromRedisClient(queue.rdb),
+		store: store, queue: queue, inspector: queue.Inspector(),
 		adapters: o.Adapters, every: o.Every, now: o.Now, log: o.Logger, token: orderstore.NewToken(),
 		resweeps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cancelsync_sync_resweeps_total",
@@ -225,7 +226,7 @@ func (s *Sweeper) requeue(ctx context.Context, sp suspect) (bool, error) {
 	if r := doc.NextUnsent(); r == nil || r.Version != sp.version || r.Round != sp.round || r.Attempts != sp.attempts {
 		return false, nil
 	}
-	if err := s.queue.queueNext(ctx, sp.adapterID, sp.orderID, doc, ""); err != nil {
+	if err := s.queue.QueueNext(ctx, sp.adapterID, sp.orderID, doc, ""); err != nil {
 		return false, err
 	}
 	s.resweeps.WithLabelValues(sp.adapterID).Inc()
@@ -247,7 +248,7 @@ func (s *Sweeper) settled(doc *order.Doc) bool {
 // hasTask reports whether the sync task that sends r next is queued,
 // scheduled, retrying or running.
 func (s *Sweeper) hasTask(adapterID, orderID string, r *order.Request) (bool, error) {
-	info, err := s.inspector.GetTaskInfo(QueueSync, syncTaskID(adapterID, orderID, r.Version, r.Round, r.Attempts+1))
+	info, err := s.inspector.GetTaskInfo(tasks.QueueSync, tasks.SyncTaskID(adapterID, orderID, r.Version, r.Round, r.Attempts+1))
 	switch {
 	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
 		return false, nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // TestSweeperQueuesOnlyLostSyncs: a decided version with no task is queued
@@ -45,7 +46,7 @@ func TestSweeperQueuesOnlyLostSyncs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.queue.queueNext(ctx, ad, "queued", doc, ""); err != nil {
+	if err := b.queue.QueueNext(ctx, ad, "queued", doc, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.rdb.Set(ctx, syncLockKey(ad, "locked"), "someone", time.Minute).Err(); err != nil {
@@ -59,11 +60,11 @@ func TestSweeperQueuesOnlyLostSyncs(t *testing.T) {
 		t.Fatalf("first round queued %d (%v), want 1", n, err)
 	}
 	in := asynq.NewInspectorFromRedisClient(b.rdb)
-	if _, err := in.GetTaskInfo(QueueSync, syncTaskID(ad, "lost", 1, 0, 1)); err != nil {
+	if _, err := in.GetTaskInfo(tasks.QueueSync, tasks.SyncTaskID(ad, "lost", 1, 0, 1)); err != nil {
 		t.Fatalf("the lost version's sync is not queued: %v", err)
 	}
 	for _, id := range []string{"locked", "fresh", "acked"} {
-		if _, err := in.GetTaskInfo(QueueSync, syncTaskID(ad, id, 1, 0, 1)); err == nil {
+		if _, err := in.GetTaskInfo(tasks.QueueSync, tasks.SyncTaskID(ad, id, 1, 0, 1)); err == nil {
 			t.Errorf("%s: queued, want left alone", id)
 		}
 	}

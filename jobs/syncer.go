@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Syncer owns the whole sync-back path: the order's sync lock, the push of
@@ -42,7 +42,7 @@ import (
 // as an attempt and never reaches the dead letter.
 type Syncer struct {
 	store     *orderstore.Store
-	queue     *Queue
+	queue     *tasks.Queue
 	retries   func(adapterID string) (Retry, bool)
 	now       func() time.Time
 	log       *slog.Logger
@@ -66,15 +66,15 @@ const busyAgain = time.Second
 // archived; it never runs unless a crash came between the two.
 const deadHold = 30 * 24 * time.Hour
 
-func newSyncer(store *orderstore.Store, queue *Queue, retries func(string) (Retry, bool), now func() time.Time, log *slog.Logger, m *Metrics) *Syncer {
+func newSyncer(store *orderstore.Store, queue *tasks.Queue, retries func(string) (Retry, bool), now func() time.Time, log *slog.Logger, m *Metrics) *Syncer {
 	return &Syncer{
 		store: store, queue: queue, retries: retries, now: now, log: log, metrics: m,
-		lockWait: 2 * time.Second, inspector: asynq.NewInspectorFromRedisClient(queue.rdb),
+		lockWait: 2 * time.Second, inspector: queue.Inspector(),
 	}
 }
 
 // handle runs a sync task.
-func (s *Syncer) handle(ctx context.Context, ad *adapters.Adapter, p syncPayload) error {
+func (s *Syncer) handle(ctx context.Context, ad *adapters.Adapter, p tasks.SyncPayload) error {
 	if p.Dead != nil {
 		// A dead letter run again (asynqmon's Run): its version gets a new
 		// round of attempts, as dlq replay gives it.
@@ -97,9 +97,9 @@ func (s *Syncer) handle(ctx context.Context, ad *adapters.Adapter, p syncPayload
 // comeBack is the "busy, come back" outcome: the task queues its own
 // continuation under a new id and completes. No push was made, so no
 // attempt is counted, and Asynq never sees a failure.
-func (s *Syncer) comeBack(ctx context.Context, p syncPayload) error {
-	id := orderstore.TaskID("sync", p.AdapterID, p.OrderID, itoa(p.Version), "wait", orderstore.NewToken())
-	return s.queue.enqueueSync(ctx, p, id, asynq.ProcessIn(busyAgain))
+func (s *Syncer) comeBack(ctx context.Context, p tasks.SyncPayload) error {
+	id := tasks.WaitTaskID(p.AdapterID, p.OrderID, p.Version)
+	return s.queue.EnqueueSync(ctx, p, id, asynq.ProcessIn(busyAgain))
 }
 
 // inline makes the first attempt of a new state's sync from inside the task
@@ -140,7 +140,7 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 	// it is queued and stop.
 	if first := doc.NextUnsent(); first != nil && !first.NextAt.IsZero() {
 		if early := first.NextAt.Sub(s.now()); early > maxEarlyWait {
-			return s.queue.queueNext(ctx, ad.ID, orderID, doc, origin)
+			return s.queue.QueueNext(ctx, ad.ID, orderID, doc, origin)
 		} else if early > 0 {
 			select {
 			case <-time.After(early):
@@ -198,7 +198,7 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 			if err != nil {
 				return err
 			}
-			return s.queue.queueNext(ctx, ad.ID, orderID, next, origin)
+			return s.queue.QueueNext(ctx, ad.ID, orderID, next, origin)
 		}
 	}
 	return nil
@@ -274,14 +274,14 @@ func (s *Syncer) record(ctx context.Context, ad *adapters.Adapter, orderID strin
 // (dlq_record.go): Asynq's archive drops old tasks past 10,000. Run again
 // from asynqmon, it is an ordinary sync of the order.
 func (s *Syncer) deadLetter(ctx context.Context, ad *adapters.Adapter, orderID string, t unsentUpdate, attempts int, msg string) error {
-	p := syncPayload{AdapterID: ad.ID, OrderID: orderID, RequestID: t.u.RequestID, Version: t.u.Version,
-		Dead: &deadInfo{Attempts: attempts, Error: msg, At: s.now().UTC().Truncate(time.Millisecond)}}
+	p := tasks.SyncPayload{AdapterID: ad.ID, OrderID: orderID, RequestID: t.u.RequestID, Version: t.u.Version,
+		Dead: &tasks.DeadInfo{Attempts: attempts, Error: msg, At: s.now().UTC().Truncate(time.Millisecond)}}
 	id := orderstore.DeadLetterID(ad.ID, orderID, t.u.Version, t.round)
-	if err := s.queue.enqueueSync(ctx, p, id, asynq.ProcessIn(deadHold)); err != nil {
+	if err := s.queue.EnqueueSync(ctx, p, id, asynq.ProcessIn(deadHold)); err != nil {
 		return err
 	}
-	if err := s.inspector.ArchiveTask(QueueSync, id); err != nil {
-		if info, ierr := s.inspector.GetTaskInfo(QueueSync, id); ierr != nil || info.State != asynq.TaskStateArchived {
+	if err := s.inspector.ArchiveTask(tasks.QueueSync, id); err != nil {
+		if info, ierr := s.inspector.GetTaskInfo(tasks.QueueSync, id); ierr != nil || info.State != asynq.TaskStateArchived {
 			return fmt.Errorf("dead letter %s: %w", id, err)
 		}
 	}
@@ -312,13 +312,4 @@ func revive(ctx context.Context, store *orderstore.Store, adapterID, orderID str
 		r.Round++
 		return true
 	})
-}
-
-// decodeSync reads a sync task's payload.
-func decodeSync(t *asynq.Task) (syncPayload, error) {
-	var p syncPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil {
-		return p, fmt.Errorf("decode sync task: %v: %w", err, asynq.SkipRetry)
-	}
-	return p, nil
 }

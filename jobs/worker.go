@@ -12,6 +12,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Retry shapes one adapter's sync-back retries.
@@ -26,7 +27,7 @@ type Retry struct {
 // applied here; everything about syncing back is the Syncer's.
 type Worker struct {
 	store     *orderstore.Store
-	queue     *Queue
+	queue     *tasks.Queue
 	adapter   func(id string) (*adapters.Adapter, bool)
 	orderWait time.Duration
 	now       func() time.Time
@@ -59,7 +60,7 @@ type WorkerOptions struct {
 
 // NewWorker returns a worker that stores in store and queues follow-up tasks
 // on queue.
-func NewWorker(store *orderstore.Store, queue *Queue, o WorkerOptions) *Worker {
+func NewWorker(store *orderstore.Store, queue *tasks.Queue, o WorkerOptions) *Worker {
 	w := &Worker{
 		store: store, queue: queue, adapter: o.Lookup, orderWait: o.OrderWait,
 		now: o.Now, log: o.Logger, metrics: o.Metrics, queueSyncs: o.QueueSyncs,
@@ -87,9 +88,9 @@ func NewWorker(store *orderstore.Store, queue *Queue, o WorkerOptions) *Worker {
 // Handler routes each task type to its handler.
 func (w *Worker) Handler() asynq.Handler {
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(TypeEvent, w.handleEvent)
-	mux.HandleFunc(TypeTimer, w.handleTimer)
-	mux.HandleFunc(TypeSync, w.handleSync)
+	mux.HandleFunc(tasks.TypeEvent, w.handleEvent)
+	mux.HandleFunc(tasks.TypeTimer, w.handleTimer)
+	mux.HandleFunc(tasks.TypeSync, w.handleSync)
 	return mux
 }
 
@@ -121,7 +122,7 @@ func (e *NotConfiguredError) Error() string {
 }
 
 func (w *Worker) handleEvent(ctx context.Context, t *asynq.Task) error {
-	var d Delivery
+	var d tasks.Delivery
 	if err := json.Unmarshal(t.Payload(), &d); err != nil {
 		return fmt.Errorf("decode event task: %v: %w", err, asynq.SkipRetry)
 	}
@@ -135,7 +136,7 @@ func (w *Worker) handleEvent(ctx context.Context, t *asynq.Task) error {
 }
 
 func (w *Worker) handleTimer(ctx context.Context, t *asynq.Task) error {
-	var p timerPayload
+	var p tasks.TimerPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("decode timer task: %v: %w", err, asynq.SkipRetry)
 	}
@@ -164,9 +165,9 @@ const maxEarlyWait = 3 * time.Second
 // When the transition finds its work already stored (the task ran before and
 // died before queueing), the document's outstanding effects are queued again.
 // d is the delivery an event task applies (nil for a timer): its id is
-// remembered for the dedup window (Queue.Enqueue) with the store, or on its
+// remembered for the dedup window (tasks.Queue.Enqueue) with the store, or on its
 // own when nothing changes, before the task completes.
-func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, requestID string, d *Delivery, apply func(*order.Transition), attrs ...any) error {
+func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, requestID string, d *tasks.Delivery, apply func(*order.Transition), attrs ...any) error {
 	var tr *order.Transition
 	// A transition that decides a state takes the order's sync lock in the
 	// round trip that stores it, for the inline sync below.
@@ -184,7 +185,7 @@ func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, re
 		return err
 	}
 	if d != nil && !tr.Changed() {
-		w.queue.remember(ctx, *d)
+		w.queue.Remember(ctx, *d)
 	}
 	eff := tr.Effects()
 	if tr.Replayed() {
@@ -199,7 +200,7 @@ func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, re
 			queued.Sync = 0
 		}
 	}
-	if err := w.queue.issue(ctx, ad.ID, orderID, doc, queued, requestID); err != nil {
+	if err := w.queue.Issue(ctx, ad.ID, orderID, doc, queued, requestID); err != nil {
 		return err
 	}
 	// Counted once the effects are queued: a task that dies before that
@@ -232,7 +233,7 @@ func taskAttrs(ctx context.Context, requestID string) []any {
 }
 
 func (w *Worker) handleSync(ctx context.Context, t *asynq.Task) error {
-	p, err := decodeSync(t)
+	p, err := tasks.DecodeSync(t)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 func TestSelfserviceCancelsAndSyncs(t *testing.T) {
@@ -142,10 +143,10 @@ func TestHandlersAreIdempotent(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true, queueSyncs: true})
 	ctx := context.Background()
 	run := func(ev adapters.Event, id string) {
-		d := Delivery{AdapterID: "t-aliexpress", WebhookID: id, ReceivedAt: time.Now(), Event: ev}
+		d := tasks.Delivery{AdapterID: "t-aliexpress", WebhookID: id, ReceivedAt: time.Now(), Event: ev}
 		payload, _ := json.Marshal(d)
 		for range 2 {
-			if err := b.worker.handleEvent(ctx, asynq.NewTask(TypeEvent, payload)); err != nil {
+			if err := b.worker.handleEvent(ctx, asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -163,15 +164,15 @@ func TestHandlersAreIdempotent(t *testing.T) {
 		t.Fatalf("view = %+v", v)
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
-	pending, _ := ins.ListPendingTasks(QueueSync)
-	scheduled, _ := ins.ListScheduledTasks(QueueEvents)
+	pending, _ := ins.ListPendingTasks(tasks.QueueSync)
+	scheduled, _ := ins.ListScheduledTasks(tasks.QueueEvents)
 	if len(pending) != 1 || len(scheduled) != 1 {
 		t.Fatalf("queued %d syncs and %d timers, want 1 and 1", len(pending), len(scheduled))
 	}
 	// A sync run twice pushes once.
-	p, _ := json.Marshal(syncPayload{AdapterID: "t-aliexpress", OrderID: "o-7", RequestID: "cr-7", Version: 1})
+	p, _ := json.Marshal(tasks.SyncPayload{AdapterID: "t-aliexpress", OrderID: "o-7", RequestID: "cr-7", Version: 1})
 	for range 2 {
-		if err := b.worker.handleSync(ctx, asynq.NewTask(TypeSync, p)); err != nil {
+		if err := b.worker.handleSync(ctx, asynq.NewTask(tasks.TypeSync, p)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -183,7 +184,7 @@ func TestHandlersAreIdempotent(t *testing.T) {
 func TestEnqueueDeduplicatesRacingDeliveries(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true})
-	d := Delivery{AdapterID: "t-selfservice", WebhookID: "msg_race", ReceivedAt: time.Now(), Event: snapshot("o-8", adapters.StatusPaid, placed)}
+	d := tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "msg_race", ReceivedAt: time.Now(), Event: snapshot("o-8", adapters.StatusPaid, placed)}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	accepted, dups := 0, 0
@@ -220,7 +221,7 @@ func TestEnqueueDeduplicatesRacingDeliveries(t *testing.T) {
 		if run == 1 {
 			b.rdb.Del(ctx, key) // as if an older build had stored the change without it
 		}
-		if err := b.worker.handleEvent(ctx, asynq.NewTask(TypeEvent, payload)); err != nil {
+		if err := b.worker.handleEvent(ctx, asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
 			t.Fatal(err)
 		}
 		if ttl, err := b.rdb.PTTL(ctx, key).Result(); err != nil || ttl <= 0 || ttl > b.queue.DedupWindow {
@@ -228,7 +229,7 @@ func TestEnqueueDeduplicatesRacingDeliveries(t *testing.T) {
 		}
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
-	if err := ins.DeleteTask(QueueEvents, EventTaskID("t-selfservice", "msg_race")); err != nil {
+	if err := ins.DeleteTask(tasks.QueueEvents, tasks.EventTaskID("t-selfservice", "msg_race")); err != nil {
 		t.Fatal(err)
 	}
 	if dup, err := b.queue.Enqueue(ctx, d); err != nil || !dup {
@@ -245,7 +246,7 @@ func TestEnqueueFailsWhenRedisIsDown(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true})
 	b.mr.Close()
-	d := Delivery{AdapterID: "t-selfservice", WebhookID: "msg_down", ReceivedAt: time.Now(), Event: snapshot("o-9", adapters.StatusPaid, placed)}
+	d := tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "msg_down", ReceivedAt: time.Now(), Event: snapshot("o-9", adapters.StatusPaid, placed)}
 	if _, err := b.queue.Enqueue(context.Background(), d); err == nil {
 		t.Fatal("enqueue succeeded with Redis down")
 	}
@@ -322,14 +323,14 @@ func TestOldVersionIsNeverSentAfterANewerAck(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true, queueSyncs: true})
 	ctx := context.Background()
 	run := func(ev adapters.Event) {
-		payload, _ := json.Marshal(Delivery{AdapterID: "t-aliexpress", WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})
-		if err := b.worker.handleEvent(ctx, asynq.NewTask(TypeEvent, payload)); err != nil {
+		payload, _ := json.Marshal(tasks.Delivery{AdapterID: "t-aliexpress", WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})
+		if err := b.worker.handleEvent(ctx, asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	sync := func(v int64) {
-		p, _ := json.Marshal(syncPayload{AdapterID: "t-aliexpress", OrderID: "o-13", RequestID: "cr-13", Version: v})
-		if err := b.worker.handleSync(ctx, asynq.NewTask(TypeSync, p)); err != nil {
+		p, _ := json.Marshal(tasks.SyncPayload{AdapterID: "t-aliexpress", OrderID: "o-13", RequestID: "cr-13", Version: v})
+		if err := b.worker.handleSync(ctx, asynq.NewTask(tasks.TypeSync, p)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -404,8 +405,8 @@ func TestSecondRequestAfterCancelIsDenied(t *testing.T) {
 		request("o-15", "cr-15a", adapters.Buyer),
 		request("o-15", "cr-15b", adapters.Merchant),
 	} {
-		payload, _ := json.Marshal(Delivery{AdapterID: "t-selfservice", WebhookID: "w15-" + strconv.Itoa(i), ReceivedAt: time.Now(), Event: ev})
-		if err := b.worker.handleEvent(ctx, asynq.NewTask(TypeEvent, payload)); err != nil {
+		payload, _ := json.Marshal(tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "w15-" + strconv.Itoa(i), ReceivedAt: time.Now(), Event: ev})
+		if err := b.worker.handleEvent(ctx, asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,12 +11,13 @@ import (
 	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/console"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // newConsole builds the merchant console (people/console) on the service's
 // store and queue. Adapters are looked up per request, so a reload that
 // swaps them (SIGHUP) needs no new console.
-func newConsole(cfg *config.Config, set *live.Set, rdb redis.UniversalClient, store *orderstore.Store, queue *jobs.Queue, log *slog.Logger) *console.Console {
+func newConsole(cfg *config.Config, set *live.Set, rdb redis.UniversalClient, store *orderstore.Store, queue *tasks.Queue, log *slog.Logger) *console.Console {
 	return console.New(console.Options{
 		Redis: rdb, Store: store, Indexes: orderstore.NewConsole(store), DeadLetters: jobs.NewDeadLetters(queue, store), Enqueuer: queue,
 		Adapter:    set.Adapter,

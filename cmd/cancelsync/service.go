@@ -31,6 +31,7 @@ import (
 	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/storefront"
+	"github.com/cancelsync/cancelsync/tasks"
 	"github.com/cancelsync/cancelsync/webhooks"
 )
 
@@ -75,8 +76,8 @@ func batched(opt redisconn.Opt) (redis.UniversalClient, func()) {
 
 // newQueue is a queue whose per-adapter sync attempts and timeouts come
 // from the live set, so a reload changes them for the next task.
-func newQueue(rdb redis.UniversalClient, cfg *config.Config, set *live.Set) *jobs.Queue {
-	q := jobs.NewQueue(rdb, cfg.DedupWindow.D())
+func newQueue(rdb redis.UniversalClient, cfg *config.Config, set *live.Set) *tasks.Queue {
+	q := tasks.NewQueue(rdb, cfg.DedupWindow.D())
 	q.SyncAttempts = set.SyncAttempts
 	q.SyncTimeout = set.SyncTimeout
 	return q

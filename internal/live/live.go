@@ -109,8 +109,8 @@ func (s *Snapshot) IDs() []string {
 // Fallbacks for an adapter that is no longer configured, whose tasks are
 // still queued: the config's defaults (docs/API.md §2).
 const (
-	fallbackAttempts = 12
-	fallbackTimeout  = 5 * time.Second
+	fallbackAttempts = config.DefaultMaxAttempts
+	fallbackTimeout  = time.Duration(config.DefaultAPITimeout)
 )
 
 // Options configure a Set.
@@ -178,7 +178,7 @@ func (s *Set) Adapter(id string) (*adapters.Adapter, bool) { return s.cur.Load()
 // Retry is the adapter's current sync-back retry policy.
 func (s *Set) Retry(id string) (jobs.Retry, bool) { return s.cur.Load().Retry(id) }
 
-// SyncAttempts is the adapter's current retry.max_attempts (jobs.Queue).
+// SyncAttempts is the adapter's current retry.max_attempts (tasks.Queue).
 func (s *Set) SyncAttempts(id string) int {
 	if r, ok := s.Retry(id); ok {
 		return r.MaxAttempts
@@ -186,7 +186,7 @@ func (s *Set) SyncAttempts(id string) int {
 	return fallbackAttempts
 }
 
-// SyncTimeout is the adapter's current api.timeout (jobs.Queue).
+// SyncTimeout is the adapter's current api.timeout (tasks.Queue).
 func (s *Set) SyncTimeout(id string) time.Duration {
 	if d, ok := s.cur.Load().timeouts[id]; ok {
 		return d

@@ -12,8 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Reasons are the cancellation reasons a request may give (docs/API.md,
@@ -70,7 +70,7 @@ func (c *Console) respond(ctx context.Context, ad *adapters.Adapter, orderID, re
 		return queued{}, err
 	}
 	now := c.o.Now().UTC()
-	d := jobs.Delivery{
+	d := tasks.Delivery{
 		AdapterID: ad.ID, WebhookID: deliveryID("response", ad.ID, idemKey, fp), ReceivedAt: now,
 		Event: adapters.Event{Type: adapters.CancellationResponded, Cancellation: &adapters.Cancellation{
 			Type: adapters.CancellationResponded, OrderID: orderID, RequestID: requestID, OccurredAt: now.Truncate(time.Millisecond),
@@ -97,7 +97,7 @@ func (c *Console) cancel(ctx context.Context, ad *adapters.Adapter, orderID, rea
 	now := c.o.Now().UTC()
 	wid := deliveryID("cancel", ad.ID, idemKey, fp)
 	requestID := "mc-" + wid[len("console-cancel-"):]
-	d := jobs.Delivery{
+	d := tasks.Delivery{
 		AdapterID: ad.ID, WebhookID: wid, ReceivedAt: now,
 		Event: adapters.Event{Type: adapters.CancellationRequested, Cancellation: &adapters.Cancellation{
 			Type: adapters.CancellationRequested, OrderID: orderID, RequestID: requestID, Initiator: adapters.Merchant,
@@ -126,7 +126,7 @@ func (c *Console) checkKey(ctx context.Context, kind, adapterID, idemKey, orderI
 	return fp, nil
 }
 
-func (c *Console) enqueue(ctx context.Context, d jobs.Delivery, requestID string) (queued, error) {
+func (c *Console) enqueue(ctx context.Context, d tasks.Delivery, requestID string) (queued, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	dup, err := c.o.Enqueuer.Enqueue(ctx, d)

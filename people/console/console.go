@@ -26,11 +26,12 @@ import (
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
-// Enqueuer durably queues a delivery for the workers (jobs.Queue).
+// Enqueuer durably queues a delivery for the workers (tasks.Queue).
 type Enqueuer interface {
-	Enqueue(ctx context.Context, d jobs.Delivery) (duplicate bool, err error)
+	Enqueue(ctx context.Context, d tasks.Delivery) (duplicate bool, err error)
 }
 
 // Options wire the console. Every field but Logger and Now is required.

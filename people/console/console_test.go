@@ -22,6 +22,7 @@ import (
 	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/console"
+	"github.com/cancelsync/cancelsync/tasks"
 	"github.com/cancelsync/cancelsync/webhooks"
 )
 
@@ -35,7 +36,7 @@ type rig struct {
 	rdb   *redis.Client
 	mu    sync.Mutex
 	ads   map[string]*adapters.Adapter
-	queue *jobs.Queue
+	queue *tasks.Queue
 }
 
 func newRig(t *testing.T) *rig {
@@ -53,7 +54,7 @@ func newRig(t *testing.T) *rig {
 		r.ads[id] = ad
 	}
 	store := orderstore.NewStore(rdb)
-	r.queue = jobs.NewQueue(rdb, time.Hour)
+	r.queue = tasks.NewQueue(rdb, time.Hour)
 	lookup := func(id string) (*adapters.Adapter, bool) {
 		r.mu.Lock()
 		defer r.mu.Unlock()

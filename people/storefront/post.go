@@ -21,8 +21,8 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/problem"
-	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // requestBody is POST's body.
@@ -95,7 +95,7 @@ func (h *handler) post(c *gin.Context) {
 			return
 		}
 	}
-	_, err = h.o.Queue.Enqueue(ctx, jobs.Delivery{
+	_, err = h.o.Queue.Enqueue(ctx, tasks.Delivery{
 		AdapterID: a.ID, WebhookID: first.RequestID, RequestID: c.Writer.Header().Get("X-Request-Id"), ReceivedAt: first.OccurredAt,
 		Event: adapters.Event{Type: adapters.CancellationRequested, Cancellation: &adapters.Cancellation{
 			Type: adapters.CancellationRequested, OrderID: first.OrderID, RequestID: first.RequestID,

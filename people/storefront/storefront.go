@@ -24,9 +24,9 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/problem"
-	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Path is the route of both endpoints.
@@ -42,9 +42,9 @@ type Previewer interface {
 	Preview(ctx context.Context, ad *adapters.Adapter, orderID string, c adapters.Cancellation, now time.Time) (*order.Preview, error)
 }
 
-// Enqueuer durably queues a delivery for the workers (jobs.Queue).
+// Enqueuer durably queues a delivery for the workers (tasks.Queue).
 type Enqueuer interface {
-	Enqueue(ctx context.Context, d jobs.Delivery) (duplicate bool, err error)
+	Enqueue(ctx context.Context, d tasks.Delivery) (duplicate bool, err error)
 }
 
 // Defaults applied by Mount to zero Options fields.

@@ -1,4 +1,8 @@
-package jobs
+// Package tasks holds cancelsync's Asynq tasks: their types, payloads,
+// ids and queues, and the Queue that puts them on Redis, deduplicating
+// webhook deliveries through orderstore's dedup keys. It knows no HTTP and
+// decides nothing: handlers are jobs', the sync path is syncback's.
+package tasks
 
 import (
 	"context"
@@ -11,9 +15,20 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/config"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
 )
+
+// Delivery is one verified, validated webhook on its way to the workers.
+type Delivery struct {
+	AdapterID  string         `json:"a"`
+	WebhookID  string         `json:"w"`
+	RequestID  string         `json:"r,omitempty"` // ingest request id, for log correlation
+	ReceivedAt time.Time      `json:"t"`
+	Event      adapters.Event `json:"e"`
+}
 
 // Queues. Events are the webhooks; timers re-check requests when a deadline
 // or the order wait runs out; sync pushes states back to the platforms.
@@ -35,18 +50,18 @@ const (
 // accepted event.
 const eventMaxRetry = 200
 
-// timerPayload is a timer task's payload.
-type timerPayload struct {
+// TimerPayload is a timer task's payload.
+type TimerPayload struct {
 	AdapterID string `json:"a"`
 	OrderID   string `json:"o"`
 	order.Timer
 }
 
-// syncPayload is a sync task's payload: push the order's unsent versions,
+// SyncPayload is a sync task's payload: push the order's unsent versions,
 // oldest first. Version and RequestID name the version the task was queued
 // for (the one a dead letter is about); the order's document says what is
 // still to send.
-type syncPayload struct {
+type SyncPayload struct {
 	AdapterID string `json:"a"`
 	OrderID   string `json:"o"`
 	RequestID string `json:"q"`
@@ -57,11 +72,11 @@ type syncPayload struct {
 	// Dead is set on a dead letter: what its version's sync record said
 	// when it was archived, for asynqmon (and for dlq list, on a dead
 	// letter a release before the record left only in the archive).
-	Dead *deadInfo `json:"d,omitempty"`
+	Dead *DeadInfo `json:"d,omitempty"`
 }
 
-// deadInfo is the failure a dead letter records.
-type deadInfo struct {
+// DeadInfo is the failure a dead letter records.
+type DeadInfo struct {
 	Attempts int       `json:"n"`
 	Error    string    `json:"e"`
 	At       time.Time `json:"at"`
@@ -75,12 +90,19 @@ func EventTaskID(adapterID, webhookID string) string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// syncTaskID names attempt n of round round of version's sync: the retry a
+// SyncTaskID names attempt n of round round of version's sync: the retry a
 // failure schedules, or the first sync task of a version. Deterministic,
 // so that whoever queues it again (a replayed handler, a sync that finds
 // the retry not yet due) queues the same task.
-func syncTaskID(adapterID, orderID string, version int64, round, n int) string {
+func SyncTaskID(adapterID, orderID string, version int64, round, n int) string {
 	return orderstore.TaskID("sync", adapterID, orderID, itoa(version), itoa(int64(round)), itoa(int64(n)))
+}
+
+// WaitTaskID names the continuation of a sync task of version that found
+// its order busy: a new id each time, so it never collides with the task
+// it continues.
+func WaitTaskID(adapterID, orderID string, version int64) string {
+	return orderstore.TaskID("sync", adapterID, orderID, itoa(version), "wait", orderstore.NewToken())
 }
 
 // Queue puts tasks on Redis. It is safe for concurrent use.
@@ -103,8 +125,8 @@ func NewQueue(rdb redis.UniversalClient, dedupWindow time.Duration) *Queue {
 		rdb:          rdb,
 		dedup:        orderstore.NewDedup(rdb),
 		DedupWindow:  dedupWindow,
-		SyncAttempts: func(string) int { return 12 },
-		SyncTimeout:  func(string) time.Duration { return 5 * time.Second },
+		SyncAttempts: func(string) int { return config.DefaultMaxAttempts },
+		SyncTimeout:  func(string) time.Duration { return config.DefaultAPITimeout.D() },
 	}
 }
 
@@ -117,7 +139,7 @@ func NewQueue(rdb redis.UniversalClient, dedupWindow time.Duration) *Queue {
 // webhook-id) makes two racing deliveries collide in Asynq's own atomic
 // enqueue while the task exists, and a remembered key covers the rest of the
 // window after the task is done and gone. The task's handler sets that key
-// (Worker.handleEvent), in the script that stores the event's change when
+// (jobs' event handler), in the script that stores the event's change when
 // there is one, before the task completes: the two overlap, and ingest
 // saves a round trip per webhook. The key then expires
 // dedup_window after the event was applied, which is never earlier than
@@ -159,15 +181,15 @@ func (q *Queue) enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 	return false, nil
 }
 
-// remember sets a delivery's dedup key on its own, for an event whose task
+// Remember sets a delivery's dedup key on its own, for an event whose task
 // stores no change. Failing to remember its id only weakens dedup for a
 // later re-delivery, which the handlers absorb (idempotent), so it does not
 // fail the task.
-func (q *Queue) remember(ctx context.Context, d Delivery) {
+func (q *Queue) Remember(ctx context.Context, d Delivery) {
 	_ = q.dedup.Remember(ctx, d.AdapterID, d.WebhookID, q.DedupWindow)
 }
 
-// enqueueMarked is enqueue for a snapshot that Intake could have stored:
+// EnqueueMarked is enqueue for a snapshot that jobs' Intake could have stored:
 // it first marks the delivery as being queued, then looks for its dedup
 // key, in one round trip. Two deliveries of one webhook, one stored by
 // ingest (its compare-and-set refuses while the mark exists) and one
@@ -177,7 +199,7 @@ func (q *Queue) remember(ctx context.Context, d Delivery) {
 // dedup window and is never a claim: a failed enqueue leaves it, and the
 // sender's retry is queued again. Only snapshots that a worker must apply
 // (a request waits on them) pay the round trip.
-func (q *Queue) enqueueMarked(ctx context.Context, d Delivery) (duplicate bool, err error) {
+func (q *Queue) EnqueueMarked(ctx context.Context, d Delivery) (duplicate bool, err error) {
 	remembered, err := q.dedup.MarkQueueing(ctx, d.AdapterID, d.WebhookID, max(q.DedupWindow, time.Minute))
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", d.WebhookID, err)
@@ -188,10 +210,10 @@ func (q *Queue) enqueueMarked(ctx context.Context, d Delivery) (duplicate bool, 
 	return q.enqueue(ctx, d)
 }
 
-// rememberNew sets a delivery's dedup key unless it is set, for a
-// delivery ingest stored nothing for (Intake); fresh is false when another
+// RememberNew sets a delivery's dedup key unless it is set, for a
+// delivery ingest stored nothing for (jobs' Intake); fresh is false when another
 // delivery of the webhook-id set it first.
-func (q *Queue) rememberNew(ctx context.Context, d Delivery) (fresh bool, err error) {
+func (q *Queue) RememberNew(ctx context.Context, d Delivery) (fresh bool, err error) {
 	fresh, err = q.dedup.RememberNew(ctx, d.AdapterID, d.WebhookID, q.DedupWindow)
 	if err != nil {
 		return false, fmt.Errorf("remember %s: %w", d.WebhookID, err)
@@ -208,7 +230,7 @@ func (q *Queue) taskTimeout(adapterID string) time.Duration {
 
 // enqueueTimer schedules a re-check of a request at tm.At.
 func (q *Queue) enqueueTimer(ctx context.Context, adapterID, orderID string, tm order.Timer) error {
-	payload, err := json.Marshal(timerPayload{AdapterID: adapterID, OrderID: orderID, Timer: tm})
+	payload, err := json.Marshal(TimerPayload{AdapterID: adapterID, OrderID: orderID, Timer: tm})
 	if err != nil {
 		return err
 	}
@@ -222,11 +244,11 @@ func (q *Queue) enqueueTimer(ctx context.Context, adapterID, orderID string, tm 
 	return nil
 }
 
-// enqueueSync queues a sync task of the order; opts add to its options
+// EnqueueSync queues a sync task of the order; opts add to its options
 // (ProcessIn). A task of that id already queued is left as it is. Its
 // failures are Redis failures (push failures are recorded on the order and
-// scheduled by the Syncer), so it retries as long as an event's task.
-func (q *Queue) enqueueSync(ctx context.Context, p syncPayload, taskID string, opts ...asynq.Option) error {
+// scheduled by syncback's Syncer), so it retries as long as an event's task.
+func (q *Queue) EnqueueSync(ctx context.Context, p SyncPayload, taskID string, opts ...asynq.Option) error {
 	payload, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -240,36 +262,48 @@ func (q *Queue) enqueueSync(ctx context.Context, p syncPayload, taskID string, o
 	return nil
 }
 
-// issue enqueues a transition's effects; origin is the ingest request id
+// Issue enqueues a transition's effects; origin is the ingest request id
 // of the delivery, carried into the sync task so that its log lines
 // correlate with the webhook's.
-func (q *Queue) issue(ctx context.Context, adapterID, orderID string, doc *order.Doc, eff order.Effects, origin string) error {
+func (q *Queue) Issue(ctx context.Context, adapterID, orderID string, doc *order.Doc, eff order.Effects, origin string) error {
 	for _, tm := range eff.Timers {
 		if err := q.enqueueTimer(ctx, adapterID, orderID, tm); err != nil {
 			return err
 		}
 	}
 	if eff.Sync > 0 {
-		return q.queueNext(ctx, adapterID, orderID, doc, origin)
+		return q.QueueNext(ctx, adapterID, orderID, doc, origin)
 	}
 	return nil
 }
 
-// queueNext queues the sync task that sends doc's oldest unsent version:
+// QueueNext queues the sync task that sends doc's oldest unsent version:
 // now, or when its retry is due. Its id is deterministic (syncTaskID), so
 // queueing it again is a no-op while it waits.
-func (q *Queue) queueNext(ctx context.Context, adapterID, orderID string, doc *order.Doc, origin string) error {
+func (q *Queue) QueueNext(ctx context.Context, adapterID, orderID string, doc *order.Doc, origin string) error {
 	r := doc.NextUnsent()
 	if r == nil {
 		return nil
 	}
-	p := syncPayload{AdapterID: adapterID, OrderID: orderID, RequestID: r.ID, Version: r.Version, Origin: origin}
+	p := SyncPayload{AdapterID: adapterID, OrderID: orderID, RequestID: r.ID, Version: r.Version, Origin: origin}
 	var opts []asynq.Option
 	if !r.NextAt.IsZero() {
 		opts = append(opts, asynq.ProcessAt(r.NextAt))
 	}
-	return q.enqueueSync(ctx, p, syncTaskID(adapterID, orderID, r.Version, r.Round, r.Attempts+1), opts...)
+	return q.EnqueueSync(ctx, p, SyncTaskID(adapterID, orderID, r.Version, r.Round, r.Attempts+1), opts...)
 }
+
+// Inspector reads and changes the queues' tasks (Asynq's Inspector).
+func (q *Queue) Inspector() *asynq.Inspector { return asynq.NewInspectorFromRedisClient(q.rdb) }
 
 // Ping reports whether Redis answers.
 func (q *Queue) Ping(ctx context.Context) error { return q.rdb.Ping(ctx).Err() }
+
+// DecodeSync reads a sync task's payload.
+func DecodeSync(t *asynq.Task) (SyncPayload, error) {
+	var p SyncPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return p, fmt.Errorf("decode sync task: %v: %w", err, asynq.SkipRetry)
+	}
+	return p, nil
+}
