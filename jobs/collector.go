@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cancelsync/cancelsync/syncback"
 )
 
 var deadLetterDesc = prometheus.NewDesc("cancelsync_dead_letter_size",
@@ -15,12 +17,12 @@ var deadLetterDesc = prometheus.NewDesc("cancelsync_dead_letter_size",
 // by state come from asynq's own collector (asynq_* series), which the
 // service registers beside it.
 type DeadLetterCollector struct {
-	letters *DeadLetters
+	letters *syncback.DeadLetters
 	timeout time.Duration
 }
 
 // NewDeadLetterCollector reports on d's Redis.
-func NewDeadLetterCollector(d *DeadLetters) *DeadLetterCollector {
+func NewDeadLetterCollector(d *syncback.DeadLetters) *DeadLetterCollector {
 	return &DeadLetterCollector{letters: d, timeout: 2 * time.Second}
 }
 

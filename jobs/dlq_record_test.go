@@ -36,10 +36,10 @@ func failSync(t testing.TB, b *bundle, adapterID, orderID string) {
 	}
 	sy := b.worker.syncer
 	r := doc.AtVersion(1)
-	if err := sy.deadLetter(ctx, ad, orderID, unsentUpdate{u: r.Update(orderID), round: r.Round}, 1, "HTTP 400: nope"); err != nil {
+	if err := sy.Archive(ctx, ad, orderID, r.Update(orderID), r.Round, 1, "HTTP 400: nope"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sy.failed(ctx, ad, orderID, cur, nil, 1, "HTTP 400: nope", time.Time{}); err != nil {
+	if _, err := sy.RecordFailure(ctx, ad, orderID, cur, nil, 1, "HTTP 400: nope", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -251,7 +251,7 @@ func TestArchivedDeadLetterOfThePreviousRelease(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := old.AtVersion(1)
-		if err := b.worker.syncer.deadLetter(ctx, b.adapters[ad], orderID, unsentUpdate{u: r.Update(orderID)}, 3, "HTTP 503"); err != nil {
+		if err := b.worker.syncer.Archive(ctx, b.adapters[ad], orderID, r.Update(orderID), 0, 3, "HTTP 503"); err != nil {
 			t.Fatal(err)
 		}
 	}

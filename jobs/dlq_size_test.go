@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -22,7 +23,7 @@ func TestDeadLetterSizeBeforeTheSyncQueueExists(t *testing.T) {
 	mr := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
-	d := NewDeadLetters(tasks.NewQueue(rdb, time.Hour), orderstore.NewStore(rdb))
+	d := syncback.NewDeadLetters(tasks.NewQueue(rdb, time.Hour), orderstore.NewStore(rdb))
 
 	n, err := d.Size(context.Background())
 	if err != nil || n != 0 {

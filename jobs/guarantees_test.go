@@ -18,6 +18,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -87,7 +88,7 @@ func TestManyRequestsNoneLostNoSecondRefund(t *testing.T) {
 // dropped; once it is up, every one is delivered.
 func TestUnacknowledgedRequestsAreNeverCompacted(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{noServer: true, real: true, retry: Retry{MaxAttempts: 4 * order.MaxRequests, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b := setup(t, setupOpts{noServer: true, real: true, retry: syncback.Retry{MaxAttempts: 4 * order.MaxRequests, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	var down atomic.Bool
 	down.Store(true)
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool {
@@ -136,7 +137,7 @@ func TestUnacknowledgedRequestsAreNeverCompacted(t *testing.T) {
 // later dead version never re-sends v1.
 func TestPermanentFailureDoesNotBlockLaterVersions(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{real: true, retry: Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b := setup(t, setupOpts{real: true, retry: syncback.Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	var mu sync.Mutex
 	refuse := map[int64]bool{1: true}
 	b.platform.setScriptUpdate(func(u adapters.Update, w http.ResponseWriter) bool {
@@ -211,7 +212,7 @@ func TestPermanentFailureDoesNotBlockLaterVersions(t *testing.T) {
 // as it takes, never reaches the dead letter, and syncs with one attempt.
 func TestWaitingForTheLockIsNotAnAttempt(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{real: true, retry: Retry{MaxAttempts: 1, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b := setup(t, setupOpts{real: true, retry: syncback.Retry{MaxAttempts: 1, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	ctx := context.Background()
 	key := syncLockKey("t-selfservice", "o-busy")
 	if err := b.rdb.Set(ctx, key, "crashed-holder", 2*time.Minute).Err(); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -85,7 +86,7 @@ func TestInlineSyncLeavesABusyOrderToTheTask(t *testing.T) {
 // attempt 2 of that version.
 func TestInlineSyncFailureQueuesTheRest(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{noServer: true, retry: Retry{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b := setup(t, setupOpts{noServer: true, retry: syncback.Retry{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool { w.WriteHeader(http.StatusServiceUnavailable); return true })
 	b.runEvent(t, "t-selfservice", "w1", snapshot("o-in3", adapters.StatusPaid, placed))
 	b.runEvent(t, "t-selfservice", "w2", request("o-in3", "cr-in3", adapters.Buyer))

@@ -22,7 +22,7 @@ import (
 // compare-and-set a worker would run, with its delivery id remembered in
 // that round trip, so the webhook is durable when ingest answers 202, as
 // before, and it costs one Asynq task less (docs/API.md §3, "Where a
-// delivery is applied"; BENCHMARKS.md). Ingest still decides nothing: a
+// delivery is applied"). Ingest still decides nothing: a
 // snapshot whose transition would decide, time or push anything is queued
 // unchanged and the workers apply it.
 type Intake struct {
@@ -118,7 +118,7 @@ func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d tasks.Deliv
 	}
 	// At debug: ingest's own line (status 202, webhook_id, order_id,
 	// request_id) records it at info, one JSON line per snapshot instead
-	// of two (BENCHMARKS.md).
+	// of two.
 	if !in.log.Enabled(ctx, slog.LevelDebug) {
 		return false, true, nil
 	}

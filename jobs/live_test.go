@@ -14,6 +14,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters/poshmark"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -25,9 +26,9 @@ func liveWorker(t *testing.T, b *bundle, set *atomic.Pointer[map[string]*adapter
 		ad, ok := (*set.Load())[id]
 		return ad, ok
 	}
-	retryOf := func(id string) (Retry, bool) {
+	retryOf := func(id string) (syncback.Retry, bool) {
 		_, ok := lookup(id)
-		return Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}, ok
+		return syncback.Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}, ok
 	}
 	w := NewWorker(b.store, b.queue, WorkerOptions{Lookup: lookup, RetryOf: retryOf, OrderWait: time.Minute, Logger: log})
 	srv := NewServer(b.rdb, ServerOptions{Concurrency: 4, ShutdownTimeout: 2 * time.Second, TimerResolution: 50 * time.Millisecond, Logger: log})

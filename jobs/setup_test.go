@@ -20,6 +20,7 @@ import (
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -91,7 +92,7 @@ type bundle struct {
 	store    *orderstore.Store
 	queue    *tasks.Queue
 	worker   *Worker
-	dlq      *DeadLetters
+	dlq      *syncback.DeadLetters
 	platform *fakePlatform
 	adapters map[string]*adapters.Adapter
 }
@@ -99,7 +100,7 @@ type bundle struct {
 type setupOpts struct {
 	orderWait time.Duration
 	windows   adapters.Windows
-	retry     Retry
+	retry     syncback.Retry
 	noServer  bool
 	// queueSyncs: every sync goes through its own task (WorkerOptions).
 	queueSyncs bool
@@ -125,9 +126,9 @@ func setup(t *testing.T, o setupOpts) *bundle {
 		o.orderWait = time.Minute
 	}
 	if o.retry.MaxAttempts == 0 {
-		o.retry = Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
+		o.retry = syncback.Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
 	}
-	retries := map[string]Retry{}
+	retries := map[string]syncback.Retry{}
 	for name, p := range registry.Default() {
 		ad, err := p.New(adapters.Settings{
 			ID: "t-" + name, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, Windows: o.windows,
@@ -142,9 +143,9 @@ func setup(t *testing.T, o setupOpts) *bundle {
 	b.queue = tasks.NewQueue(rdb, time.Hour)
 	b.queue.SyncAttempts = func(id string) int { return retries[id].MaxAttempts }
 	b.worker = NewWorker(b.store, b.queue, WorkerOptions{Adapters: b.adapters, Retries: retries, OrderWait: o.orderWait, Logger: quiet, QueueSyncs: o.queueSyncs})
-	b.dlq = NewDeadLetters(b.queue, b.store)
+	b.dlq = syncback.NewDeadLetters(b.queue, b.store)
 	if !o.noServer {
-		srv := NewServer(rdb, ServerOptions{Concurrency: 8, ShutdownTimeout: 2 * time.Second, TimerResolution: 50 * time.Millisecond, Retries: retries, Logger: quiet})
+		srv := NewServer(rdb, ServerOptions{Concurrency: 8, ShutdownTimeout: 2 * time.Second, TimerResolution: 50 * time.Millisecond, Logger: quiet})
 		if err := srv.Start(b.worker.Handler()); err != nil {
 			t.Fatal(err)
 		}

@@ -12,15 +12,9 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
-
-// Retry shapes one adapter's sync-back retries.
-type Retry struct {
-	MaxAttempts int
-	BaseDelay   time.Duration
-	MaxDelay    time.Duration
-}
 
 // Worker runs the task handlers. Build it with NewWorker and serve its
 // Handler with an Asynq server (see NewServer). Events and timers are
@@ -33,7 +27,7 @@ type Worker struct {
 	now       func() time.Time
 	log       *slog.Logger
 	metrics   *Metrics
-	syncer    *Syncer
+	syncer    *syncback.Syncer
 	// queueSyncs: see WorkerOptions.QueueSyncs.
 	queueSyncs bool
 }
@@ -41,13 +35,13 @@ type Worker struct {
 // WorkerOptions configure a Worker.
 type WorkerOptions struct {
 	Adapters map[string]*adapters.Adapter
-	Retries  map[string]Retry
+	Retries  map[string]syncback.Retry
 	// Lookup, when set, replaces Adapters: it is asked once per task, so a
 	// task runs to its end with the adapter it started with and the next
 	// one sees a reloaded set (README.md, Live configuration).
 	Lookup func(id string) (*adapters.Adapter, bool)
 	// RetryOf, when set, replaces Retries, asked per push like Lookup.
-	RetryOf   func(id string) (Retry, bool)
+	RetryOf   func(id string) (syncback.Retry, bool)
 	OrderWait time.Duration
 	Now       func() time.Time // default time.Now
 	Logger    *slog.Logger     // default slog.Default()
@@ -78,7 +72,11 @@ func NewWorker(store *orderstore.Store, queue *tasks.Queue, o WorkerOptions) *Wo
 	if retryOf == nil {
 		retryOf = mapLookup(o.Retries)
 	}
-	w.syncer = newSyncer(store, queue, retryOf, w.now, w.log, o.Metrics)
+	var m syncback.Metrics
+	if o.Metrics != nil {
+		m = o.Metrics
+	}
+	w.syncer = syncback.NewSyncer(store, queue, syncback.SyncerOptions{Retries: syncback.Backoff{RetryOf: retryOf}, Now: w.now, Logger: w.log, Metrics: m})
 	for id := range o.Adapters {
 		w.metrics.initAdapter(id)
 	}
@@ -146,7 +144,7 @@ func (w *Worker) handleTimer(ctx context.Context, t *asynq.Task) error {
 	}
 	// Asynq stores due times in whole seconds, so a timer can fire up to a
 	// second early; wait out the rest here rather than re-arm it.
-	if early := p.At.Sub(w.now()); early > 0 && early <= maxEarlyWait {
+	if early := p.At.Sub(w.now()); early > 0 && early <= tasks.MaxEarlyWait {
 		select {
 		case <-time.After(early):
 		case <-ctx.Done():
@@ -156,10 +154,6 @@ func (w *Worker) handleTimer(ctx context.Context, t *asynq.Task) error {
 	return w.transact(ctx, ad, p.OrderID, "", nil, func(tr *order.Transition) { tr.ApplyTimer(p.Timer) },
 		slog.String("timer", p.Kind), slog.String("cancel_request_id", p.RequestID))
 }
-
-// maxEarlyWait is how early a timer may fire and still be waited out in
-// its handler; earlier (clock skew between machines) it is re-armed.
-const maxEarlyWait = 3 * time.Second
 
 // transact applies one transition atomically and then queues its effects.
 // When the transition finds its work already stored (the task ran before and
@@ -196,7 +190,7 @@ func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, re
 		// Otherwise another sync of the order holds the lock, and the sync
 		// task queued below takes over once it is free. When Redis fails
 		// during the inline sync, the task starts over from the document.
-		if err := w.syncer.inline(ctx, ad, orderID, stored, w.store.Held(ctx, ad.ID, orderID, token), requestID); err == nil {
+		if err := w.syncer.Inline(ctx, ad, orderID, stored, w.store.Held(ctx, ad.ID, orderID, token), requestID); err == nil {
 			queued.Sync = 0
 		}
 	}
@@ -213,23 +207,9 @@ func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, re
 		if r := doc.AtVersion(tr.Effects().Sync); r != nil {
 			attrs = append(attrs, slog.String("cancel_request_id", r.ID), slog.String("state", string(r.State)), slog.Int64("version", r.Version))
 		}
-		w.log.InfoContext(ctx, "applied", append(attrs, taskAttrs(ctx, requestID)...)...)
+		w.log.InfoContext(ctx, "applied", append(attrs, syncback.LogAttrs(ctx, requestID)...)...)
 	}
 	return nil
-}
-
-// taskAttrs are the correlation attributes of a job's log lines: the ingest
-// request id that started the chain (when there is one) and the Asynq task
-// id, which asynqmon shows.
-func taskAttrs(ctx context.Context, requestID string) []any {
-	attrs := make([]any, 0, 2)
-	if requestID != "" {
-		attrs = append(attrs, slog.String("request_id", requestID))
-	}
-	if id, ok := asynq.GetTaskID(ctx); ok {
-		attrs = append(attrs, slog.String("task_id", id))
-	}
-	return attrs
 }
 
 func (w *Worker) handleSync(ctx context.Context, t *asynq.Task) error {
@@ -241,5 +221,5 @@ func (w *Worker) handleSync(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	return w.syncer.handle(ctx, ad, p)
+	return w.syncer.Handle(ctx, ad, p)
 }

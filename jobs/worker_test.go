@@ -14,6 +14,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -254,7 +255,7 @@ func TestEnqueueFailsWhenRedisIsDown(t *testing.T) {
 
 func TestSyncRetriesThenSucceeds(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{retry: Retry{MaxAttempts: 5, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b := setup(t, setupOpts{retry: syncback.Retry{MaxAttempts: 5, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool {
 		if n < 2 {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -303,7 +304,7 @@ func TestPermanentFailureGoesToDeadLetterAndReplays(t *testing.T) {
 
 func TestExhaustedRetriesGoToDeadLetter(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{retry: Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b := setup(t, setupOpts{retry: syncback.Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool { w.WriteHeader(http.StatusBadGateway); return true })
 	b.deliver(t, "t-selfservice", snapshot("o-12", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-12", "cr-12", adapters.Buyer))
@@ -345,36 +346,6 @@ func TestOldVersionIsNeverSentAfterANewerAck(t *testing.T) {
 	}
 	if v := b.view(t, "t-aliexpress", "o-13"); v.Sync.State != order.SyncSynced || v.Sync.Version != 2 {
 		t.Fatalf("sync = %+v", v.Sync)
-	}
-}
-
-func TestRetryPolicy(t *testing.T) {
-	t.Parallel()
-	r := Retry{MaxAttempts: 5, BaseDelay: time.Second, MaxDelay: 10 * time.Second}
-	p := RetryPolicy{Retries: map[string]Retry{"a": r}}
-	for n := range 10 {
-		ceil := min(time.Second<<n, 10*time.Second)
-		for range 50 {
-			d := p.forSync("a", n, &adapters.SyncError{Retryable: true, Msg: "HTTP 503"})
-			if d < time.Second || d > ceil {
-				t.Fatalf("n=%d: delay %v outside [1s, %v]", n, d, ceil)
-			}
-		}
-	}
-	if d := p.forSync("a", 0, &adapters.SyncError{Retryable: true, RetryAfter: 7 * time.Second}); d != 7*time.Second {
-		t.Fatalf("Retry-After 7s: delay %v", d)
-	}
-	if d := p.forSync("a", 0, &adapters.SyncError{Retryable: true, RetryAfter: time.Hour}); d != 10*time.Second {
-		t.Fatalf("Retry-After capped: delay %v", d)
-	}
-	// Full jitter reaches both ends of the range.
-	lo := RetryPolicy{Retries: p.Retries, Rand: func(int64) int64 { return 0 }}
-	hi := RetryPolicy{Retries: p.Retries, Rand: func(n int64) int64 { return n - 1 }}
-	if d := lo.forSync("a", 3, nil); d != time.Second {
-		t.Fatalf("lo = %v", d)
-	}
-	if d := hi.forSync("a", 3, nil); d != 8*time.Second {
-		t.Fatalf("hi = %v", d)
 	}
 }
 

@@ -105,6 +105,12 @@ func WaitTaskID(adapterID, orderID string, version int64) string {
 	return orderstore.TaskID("sync", adapterID, orderID, itoa(version), "wait", orderstore.NewToken())
 }
 
+// MaxEarlyWait is how early a task may run and still wait out the rest
+// itself: Asynq keeps due times in whole seconds, so a timer or a retry may
+// come up to a second early. Earlier than this (clock skew between
+// machines), a timer is re-armed and a retry left to its own task.
+const MaxEarlyWait = 3 * time.Second
+
 // Queue puts tasks on Redis. It is safe for concurrent use.
 type Queue struct {
 	client *asynq.Client

@@ -31,6 +31,7 @@ import (
 	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/storefront"
+	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 	"github.com/cancelsync/cancelsync/webhooks"
 )
@@ -137,7 +138,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 	reg.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		asynqmetrics.NewQueueMetricsCollector(asynq.NewInspectorFromRedisClient(rdb)),
-		jobs.NewDeadLetterCollector(jobs.NewDeadLetters(queue, store)),
+		jobs.NewDeadLetterCollector(syncback.NewDeadLetters(queue, store)),
 	)
 
 	announce(log, mode, cfg, redisOpt)
@@ -210,7 +211,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		}
 		stopWorkers = srv.Shutdown
 		if every := cfg.SweepEvery.D(); every > 0 {
-			sweeper := jobs.NewSweeper(store, queue, jobs.SweeperOptions{
+			sweeper := syncback.NewSweeper(store, queue, syncback.SweeperOptions{
 				Adapters: func() []string { return set.Current().IDs() }, Every: every, Logger: log, Registerer: reg,
 			})
 			sweepCtx, stopSweeping := context.WithCancel(context.WithoutCancel(ctx))

@@ -31,14 +31,14 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/syncback"
 )
 
 // Snapshot is one configuration with its adapters built. It is immutable.
 type Snapshot struct {
 	cfg      *config.Config
 	adapters map[string]*adapters.Adapter
-	retries  map[string]jobs.Retry
+	retries  map[string]syncback.Retry
 	timeouts map[string]time.Duration
 	settings map[string]config.Adapter // as written, to tell what a reload changed
 }
@@ -49,7 +49,7 @@ func Build(cfg *config.Config, platforms adapters.Registry) (*Snapshot, error) {
 	s := &Snapshot{
 		cfg:      cfg,
 		adapters: make(map[string]*adapters.Adapter, len(cfg.Adapters)),
-		retries:  make(map[string]jobs.Retry, len(cfg.Adapters)),
+		retries:  make(map[string]syncback.Retry, len(cfg.Adapters)),
 		timeouts: make(map[string]time.Duration, len(cfg.Adapters)),
 		settings: make(map[string]config.Adapter, len(cfg.Adapters)),
 	}
@@ -67,7 +67,7 @@ func Build(cfg *config.Config, platforms adapters.Registry) (*Snapshot, error) {
 			continue
 		}
 		s.adapters[a.ID] = ad
-		s.retries[a.ID] = jobs.Retry{MaxAttempts: a.Retry.MaxAttempts, BaseDelay: a.Retry.BaseDelay.D(), MaxDelay: a.Retry.MaxDelay.D()}
+		s.retries[a.ID] = syncback.Retry{MaxAttempts: a.Retry.MaxAttempts, BaseDelay: a.Retry.BaseDelay.D(), MaxDelay: a.Retry.MaxDelay.D()}
 		s.timeouts[a.ID] = a.API.Timeout.D()
 		s.settings[a.ID] = a
 	}
@@ -88,7 +88,7 @@ func (s *Snapshot) Adapter(id string) (*adapters.Adapter, bool) {
 }
 
 // Retry is the adapter's sync-back retry policy.
-func (s *Snapshot) Retry(id string) (jobs.Retry, bool) {
+func (s *Snapshot) Retry(id string) (syncback.Retry, bool) {
 	r, ok := s.retries[id]
 	return r, ok
 }
@@ -176,7 +176,7 @@ func (s *Set) Current() *Snapshot { return s.cur.Load() }
 func (s *Set) Adapter(id string) (*adapters.Adapter, bool) { return s.cur.Load().Adapter(id) }
 
 // Retry is the adapter's current sync-back retry policy.
-func (s *Set) Retry(id string) (jobs.Retry, bool) { return s.cur.Load().Retry(id) }
+func (s *Set) Retry(id string) (syncback.Retry, bool) { return s.cur.Load().Retry(id) }
 
 // SyncAttempts is the adapter's current retry.max_attempts (tasks.Queue).
 func (s *Set) SyncAttempts(id string) int {

@@ -24,8 +24,8 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/problem"
-	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -42,7 +42,7 @@ type Options struct {
 	Store   *orderstore.Store
 	Indexes *orderstore.Console
 	// DeadLetters lists and replays failed syncs.
-	DeadLetters *jobs.DeadLetters
+	DeadLetters *syncback.DeadLetters
 	// Enqueuer takes the merchant's answers and cancellations.
 	Enqueuer Enqueuer
 	// Adapter looks an adapter up, per request (adapters change on

@@ -19,9 +19,9 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/internal/redistest"
-	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/console"
+	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 	"github.com/cancelsync/cancelsync/webhooks"
 )
@@ -62,7 +62,7 @@ func newRig(t *testing.T) *rig {
 		return a, ok
 	}
 	c := console.New(console.Options{
-		Redis: rdb, Store: store, Indexes: orderstore.NewConsole(store), DeadLetters: jobs.NewDeadLetters(r.queue, store), Enqueuer: r.queue,
+		Redis: rdb, Store: store, Indexes: orderstore.NewConsole(store), DeadLetters: syncback.NewDeadLetters(r.queue, store), Enqueuer: r.queue,
 		Adapter: lookup, AdapterIDs: func() []string { return []string{"shop-a", "shop-b"} }, AdminToken: func() string { return adminToken },
 	})
 	h := webhooks.NewRouter(webhooks.Options{

@@ -1,4 +1,4 @@
-package jobs
+package syncback
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package jobs
+package syncback
 
 import (
 	"context"
@@ -14,10 +14,10 @@ import (
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
-// DeadLetters lists and replays the dead letter. Its record (dlq_record.go)
+// DeadLetters lists and replays the dead letter. Its record (orderstore's deadletter.go)
 // is the one source: Asynq's archive of the sync queue also holds each dead
 // letter, for asynqmon, but drops old ones past its cap, and is read only
-// for what a previous release left there (dlq_legacy.go).
+// for what a previous release left there (adopt.go).
 type DeadLetters struct {
 	inspector *asynq.Inspector
 	queue     *tasks.Queue

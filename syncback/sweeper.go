@@ -1,4 +1,4 @@
-package jobs
+package syncback
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 // Sweeper makes sure no decided version sits unsynced unseen: every round
 // (default a minute) one process at a time, the holder of a lease in Redis,
 // walks each adapter's index of versions not yet acknowledged
-// (ixSyncQueued, written by the compare-and-set itself, so no SCAN) and
+// (orderstore's UnackedPage, written by the compare-and-set itself, so no SCAN) and
 // queues the sync again of every one that has no live task: its sync lock
 // is free, the task that would send it next does not exist, and it was
 // decided at least a round ago. Every such version is a loss that a bug or

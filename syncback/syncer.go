@@ -1,4 +1,4 @@
-package jobs
+package syncback
 
 import (
 	"context"
@@ -43,12 +43,34 @@ import (
 type Syncer struct {
 	store     *orderstore.Store
 	queue     *tasks.Queue
-	retries   func(adapterID string) (Retry, bool)
+	retries   RetryPolicy
 	now       func() time.Time
 	log       *slog.Logger
-	metrics   *Metrics
+	metrics   Metrics
 	lockWait  time.Duration
 	inspector *asynq.Inspector
+}
+
+// Metrics counts the pushes (jobs' Prometheus series).
+type Metrics interface {
+	// SyncAttempt counts one push by its result, one of the Outcome
+	// constants, and how long it took.
+	SyncAttempt(ad *adapters.Adapter, outcome string, took time.Duration)
+}
+
+// noMetrics counts nothing.
+type noMetrics struct{}
+
+func (noMetrics) SyncAttempt(*adapters.Adapter, string, time.Duration) {}
+
+// SyncerOptions configure a Syncer.
+type SyncerOptions struct {
+	// Retries is the retry policy of failed pushes (default Backoff with
+	// every adapter on DefaultRetry).
+	Retries RetryPolicy
+	Now     func() time.Time // default time.Now
+	Logger  *slog.Logger     // default slog.Default()
+	Metrics Metrics          // nil: none
 }
 
 // Push results, also the outcome label of cancelsync_sync_attempts_total.
@@ -66,15 +88,30 @@ const busyAgain = time.Second
 // archived; it never runs unless a crash came between the two.
 const deadHold = 30 * 24 * time.Hour
 
-func newSyncer(store *orderstore.Store, queue *tasks.Queue, retries func(string) (Retry, bool), now func() time.Time, log *slog.Logger, m *Metrics) *Syncer {
-	return &Syncer{
-		store: store, queue: queue, retries: retries, now: now, log: log, metrics: m,
+// NewSyncer returns the sync path of the orders store keeps, queueing on
+// queue.
+func NewSyncer(store *orderstore.Store, queue *tasks.Queue, o SyncerOptions) *Syncer {
+	s := &Syncer{
+		store: store, queue: queue, retries: o.Retries, now: o.Now, log: o.Logger, metrics: o.Metrics,
 		lockWait: 2 * time.Second, inspector: queue.Inspector(),
 	}
+	if s.retries == nil {
+		s.retries = Backoff{}
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.metrics == nil {
+		s.metrics = noMetrics{}
+	}
+	return s
 }
 
-// handle runs a sync task.
-func (s *Syncer) handle(ctx context.Context, ad *adapters.Adapter, p tasks.SyncPayload) error {
+// Handle runs a sync task.
+func (s *Syncer) Handle(ctx context.Context, ad *adapters.Adapter, p tasks.SyncPayload) error {
 	if p.Dead != nil {
 		// A dead letter run again (asynqmon's Run): its version gets a new
 		// round of attempts, as dlq replay gives it.
@@ -102,12 +139,12 @@ func (s *Syncer) comeBack(ctx context.Context, p tasks.SyncPayload) error {
 	return s.queue.EnqueueSync(ctx, p, id, asynq.ProcessIn(busyAgain))
 }
 
-// inline makes the first attempt of a new state's sync from inside the task
+// Inline makes the first attempt of a new state's sync from inside the task
 // that decided it, holding the lock that task took with the store (see
-// Worker.transact): on success that saves a task and a lock/read cycle per
-// decision (BENCHMARKS.md). It returns an error only when Redis failed, and
+// jobs' Worker): on success that saves a task and a lock/read cycle per
+// decision. It returns an error only when Redis failed, and
 // the caller then queues the sync task.
-func (s *Syncer) inline(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, lock *orderstore.SyncLock, origin string) error {
+func (s *Syncer) Inline(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, lock *orderstore.SyncLock, origin string) error {
 	defer lock.Unlock()
 	return s.run(ctx, ad, orderID, cur, lock, origin)
 }
@@ -139,7 +176,7 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 	// back from busy), the retry's own task is the one to send it: make sure
 	// it is queued and stop.
 	if first := doc.NextUnsent(); first != nil && !first.NextAt.IsZero() {
-		if early := first.NextAt.Sub(s.now()); early > maxEarlyWait {
+		if early := first.NextAt.Sub(s.now()); early > tasks.MaxEarlyWait {
 			return s.queue.QueueNext(ctx, ad.ID, orderID, doc, origin)
 		} else if early > 0 {
 			select {
@@ -165,31 +202,31 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 			if err != nil {
 				outcome = OutcomeSkipped
 			}
-			s.metrics.syncAttempt(ad, outcome, took)
+			s.metrics.SyncAttempt(ad, outcome, took)
 			if cur, err = s.acked(ctx, ad, orderID, cur, release, t.u.Version, outcome); err != nil {
 				return err
 			}
-			s.log.InfoContext(ctx, outcome, append(s.attrs(ad, orderID, t.u, attempt), taskAttrs(ctx, origin)...)...)
+			s.log.InfoContext(ctx, outcome, append(s.attrs(ad, orderID, t.u, attempt), LogAttrs(ctx, origin)...)...)
 		case permanent(err) || attempt >= maxAttempts:
 			msg := failureMsg(ad, err)
-			s.metrics.syncAttempt(ad, OutcomeDeadLettered, took)
+			s.metrics.SyncAttempt(ad, OutcomeDeadLettered, took)
 			s.logFailure(ctx, ad, orderID, t.u, attempt, OutcomeDeadLettered, msg, origin)
 			// Archived before it is recorded: a crash in between pushes
 			// again and finds the dead letter already there (its id is the
 			// version's), so the version is dead-lettered once.
-			if err := s.deadLetter(ctx, ad, orderID, t, attempt, msg); err != nil {
+			if err := s.Archive(ctx, ad, orderID, t.u, t.round, attempt, msg); err != nil {
 				return err
 			}
-			if cur, err = s.failed(ctx, ad, orderID, cur, release, t.u.Version, msg, time.Time{}); err != nil {
+			if cur, err = s.RecordFailure(ctx, ad, orderID, cur, release, t.u.Version, msg, time.Time{}); err != nil {
 				return err
 			}
 			// A dead version does not hold back the later ones.
 		default:
 			msg := failureMsg(ad, err)
-			delay := RetryPolicy{RetryOf: s.retries}.forSync(ad.ID, attempt-1, err)
-			s.metrics.syncAttempt(ad, OutcomeRetried, took)
+			delay := s.retries.NextRetry(ad.ID, attempt-1, err)
+			s.metrics.SyncAttempt(ad, OutcomeRetried, took)
 			s.logFailure(ctx, ad, orderID, t.u, attempt, OutcomeRetried, msg, origin, slog.Duration("retry_in", delay))
-			if cur, err = s.failed(ctx, ad, orderID, cur, release, t.u.Version, msg, s.now().Add(delay)); err != nil {
+			if cur, err = s.RecordFailure(ctx, ad, orderID, cur, release, t.u.Version, msg, s.now().Add(delay)); err != nil {
 				return err
 			}
 			// Later versions wait behind this one, so that the platform
@@ -241,9 +278,9 @@ func (s *Syncer) acked(ctx context.Context, ad *adapters.Adapter, orderID string
 	})
 }
 
-// failed records a failed push of version: with next set, the attempt
+// RecordFailure records a failed push of version: with next set, the attempt
 // that will follow; zero, the version is dead.
-func (s *Syncer) failed(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, release *orderstore.SyncLock, version int64, msg string, next time.Time) (orderstore.Stored, error) {
+func (s *Syncer) RecordFailure(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, release *orderstore.SyncLock, version int64, msg string, next time.Time) (orderstore.Stored, error) {
 	return s.record(ctx, ad, orderID, cur, release, func(doc *order.Doc) bool {
 		r := doc.AtVersion(version)
 		if r == nil || r.Sync != "" || version <= doc.Acked {
@@ -266,17 +303,17 @@ func (s *Syncer) record(ctx context.Context, ad *adapters.Adapter, orderID strin
 	return stored, err
 }
 
-// deadLetter puts the version's sync in Asynq's archive of the sync queue,
+// Archive puts the version's sync in Asynq's archive of the sync queue,
 // where asynqmon shows it: a sync task of the version, queued far ahead and
-// archived at once. Its id is the version's and round's (deadLetterID), so
+// archived at once. Its id is the version's and round's (orderstore.DeadLetterID), so
 // it is there once however often this runs. The dead letter itself is the
 // record the compare-and-set that stores the version as failed writes
-// (dlq_record.go): Asynq's archive drops old tasks past 10,000. Run again
+// (orderstore's deadletter.go): Asynq's archive drops old tasks past 10,000. Run again
 // from asynqmon, it is an ordinary sync of the order.
-func (s *Syncer) deadLetter(ctx context.Context, ad *adapters.Adapter, orderID string, t unsentUpdate, attempts int, msg string) error {
-	p := tasks.SyncPayload{AdapterID: ad.ID, OrderID: orderID, RequestID: t.u.RequestID, Version: t.u.Version,
+func (s *Syncer) Archive(ctx context.Context, ad *adapters.Adapter, orderID string, u adapters.Update, round, attempts int, msg string) error {
+	p := tasks.SyncPayload{AdapterID: ad.ID, OrderID: orderID, RequestID: u.RequestID, Version: u.Version,
 		Dead: &tasks.DeadInfo{Attempts: attempts, Error: msg, At: s.now().UTC().Truncate(time.Millisecond)}}
-	id := orderstore.DeadLetterID(ad.ID, orderID, t.u.Version, t.round)
+	id := orderstore.DeadLetterID(ad.ID, orderID, u.Version, round)
 	if err := s.queue.EnqueueSync(ctx, p, id, asynq.ProcessIn(deadHold)); err != nil {
 		return err
 	}
@@ -296,7 +333,7 @@ func (s *Syncer) attrs(ad *adapters.Adapter, orderID string, u adapters.Update, 
 func (s *Syncer) logFailure(ctx context.Context, ad *adapters.Adapter, orderID string, u adapters.Update, attempt int, outcome, msg, origin string, extra ...any) {
 	attrs := append(s.attrs(ad, orderID, u, attempt), slog.String("outcome", outcome), slog.String("error", msg))
 	attrs = append(attrs, extra...)
-	s.log.WarnContext(ctx, "sync failed", append(attrs, taskAttrs(ctx, origin)...)...)
+	s.log.WarnContext(ctx, "sync failed", append(attrs, LogAttrs(ctx, origin)...)...)
 }
 
 // revive makes a dead version pending again with a new round of
