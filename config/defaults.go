@@ -15,10 +15,16 @@ const (
 	defaultLogFormat         = "json"
 	defaultTimerResolution   = Duration(time.Second)
 	defaultSweepEvery        = Duration(time.Minute)
-	defaultAPITimeout        = Duration(5 * time.Second)
-	defaultMaxAttempts       = 12
-	defaultBaseDelay         = Duration(time.Second)
-	defaultMaxDelay          = Duration(time.Hour)
+)
+
+// The sync-back defaults of every adapter: exported, as the one home of
+// these facts, for the parts that need them for an adapter the config no
+// longer has (a reload removed it while its tasks are queued).
+const (
+	DefaultAPITimeout  = Duration(5 * time.Second)
+	DefaultMaxAttempts = 12
+	DefaultBaseDelay   = Duration(time.Second)
+	DefaultMaxDelay    = Duration(time.Hour)
 )
 
 // WithDefaults returns a copy of c with every zero setting replaced by its
@@ -46,10 +52,10 @@ func (c *Config) applyDefaults(given map[string]bool) {
 	for i := range c.Adapters {
 		a := &c.Adapters[i]
 		key := adapterKey(i)
-		setDefault(given, key+".api.timeout", &a.API.Timeout, defaultAPITimeout)
-		setDefault(given, key+".retry.max_attempts", &a.Retry.MaxAttempts, defaultMaxAttempts)
-		setDefault(given, key+".retry.base_delay", &a.Retry.BaseDelay, defaultBaseDelay)
-		setDefault(given, key+".retry.max_delay", &a.Retry.MaxDelay, defaultMaxDelay)
+		setDefault(given, key+".api.timeout", &a.API.Timeout, DefaultAPITimeout)
+		setDefault(given, key+".retry.max_attempts", &a.Retry.MaxAttempts, DefaultMaxAttempts)
+		setDefault(given, key+".retry.base_delay", &a.Retry.BaseDelay, DefaultBaseDelay)
+		setDefault(given, key+".retry.max_delay", &a.Retry.MaxDelay, DefaultMaxDelay)
 	}
 }
 

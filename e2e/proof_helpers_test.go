@@ -21,7 +21,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // proofEvent is one webhook as a platform would (re-)send it.
@@ -248,10 +249,10 @@ func proofEventsQueue(t *testing.T, addr string) *asynq.QueueInfo {
 	if err != nil {
 		t.Fatalf("queues: %v", err)
 	}
-	if !slices.Contains(queues, jobs.QueueEvents) {
+	if !slices.Contains(queues, tasks.QueueEvents) {
 		return &asynq.QueueInfo{} // nothing was ever queued
 	}
-	q, err := in.GetQueueInfo(jobs.QueueEvents)
+	q, err := in.GetQueueInfo(tasks.QueueEvents)
 	if err != nil {
 		t.Fatalf("queue info: %v", err)
 	}
@@ -259,14 +260,14 @@ func proofEventsQueue(t *testing.T, addr string) *asynq.QueueInfo {
 }
 
 // proofRemembered is the number of the adapter's webhook-ids that Redis at
-// addr remembers as accepted (jobs.DeliveryKey): among them every snapshot
+// addr remembers as accepted (orderstore.DeliveryKey): among them every snapshot
 // stored at ingest, which is durable without an event task (docs/API.md
 // §3, "Where a delivery is applied").
 func proofRemembered(t *testing.T, addr, adapter string) int {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
-	keys, err := rdb.Keys(context.Background(), jobs.DeliveryKey(adapter, "*")).Result()
+	keys, err := rdb.Keys(context.Background(), orderstore.DeliveryKey(adapter, "*")).Result()
 	if err != nil {
 		t.Fatalf("remembered deliveries: %v", err)
 	}
@@ -277,10 +278,10 @@ func proofRemembered(t *testing.T, addr, adapter string) int {
 // event task, or a remembered webhook-id (a snapshot stored at ingest).
 func proofAccepted(t *testing.T, in *asynq.Inspector, rdb *redis.Client, adapter, webhookID string) bool {
 	t.Helper()
-	if _, err := in.GetTaskInfo(jobs.QueueEvents, jobs.EventTaskID(adapter, webhookID)); err == nil {
+	if _, err := in.GetTaskInfo(tasks.QueueEvents, tasks.EventTaskID(adapter, webhookID)); err == nil {
 		return true
 	}
-	n, err := rdb.Exists(context.Background(), jobs.DeliveryKey(adapter, webhookID)).Result()
+	n, err := rdb.Exists(context.Background(), orderstore.DeliveryKey(adapter, webhookID)).Result()
 	if err != nil {
 		t.Fatalf("remembered delivery: %v", err)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // TestSweeperRequeuesALostSync loses a sync on purpose: the platform
@@ -45,14 +45,14 @@ func TestSweeperRequeuesALostSync(t *testing.T) {
 	}
 	var deleted string
 	if !poll(10*time.Second, 10*time.Millisecond, func() bool {
-		tasks, err := in.ListScheduledTasks(jobs.QueueSync)
-		if err != nil || len(tasks) == 0 {
+		scheduled, err := in.ListScheduledTasks(tasks.QueueSync)
+		if err != nil || len(scheduled) == 0 {
 			return false
 		}
-		if err := in.DeleteTask(jobs.QueueSync, tasks[0].ID); err != nil {
+		if err := in.DeleteTask(tasks.QueueSync, scheduled[0].ID); err != nil {
 			return false
 		}
-		deleted = tasks[0].ID
+		deleted = scheduled[0].ID
 		return true
 	}) {
 		t.Fatal("the retry was never scheduled")

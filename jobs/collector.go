@@ -5,22 +5,24 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cancelsync/cancelsync/syncback"
 )
 
 var deadLetterDesc = prometheus.NewDesc("cancelsync_dead_letter_size",
 	"Sync jobs in the dead letter (cancelsync dlq list), counted exactly from its record, which has no size cap.", nil, nil)
 
 // DeadLetterCollector reports the dead letter's size from Redis at scrape
-// time, so every process of a fleet reports the same figure. Queue sizes
-// by state come from QueueCollector (asynq_* series), which the service
-// registers beside it.
+// time, so every process of a fleet reports the same figure. tasks.Queue sizes
+// by state come from QueueCollector (asynq_* series), which the
+// service registers beside it.
 type DeadLetterCollector struct {
-	letters *DeadLetters
+	letters *syncback.DeadLetters
 	timeout time.Duration
 }
 
 // NewDeadLetterCollector reports on d's Redis.
-func NewDeadLetterCollector(d *DeadLetters) *DeadLetterCollector {
+func NewDeadLetterCollector(d *syncback.DeadLetters) *DeadLetterCollector {
 	return &DeadLetterCollector{letters: d, timeout: 2 * time.Second}
 }
 

@@ -13,6 +13,9 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // failSync gives adapterID a new order whose version 1 then fails for
@@ -22,9 +25,9 @@ func failSync(t testing.TB, b *bundle, adapterID, orderID string) {
 	t.Helper()
 	ctx := context.Background()
 	ad := b.adapters[adapterID]
-	doc, cur, err := b.store.change(ctx, adapterID, orderID, nil, nil, func(d *orderDoc) bool {
-		d.Requests = append(d.Requests, storedRequest{ID: "cr-" + orderID, Initiator: adapters.Buyer, Reason: "other",
-			OccurredAt: b.store.now().UTC(), State: adapters.Cancelled, Version: 1})
+	doc, cur, err := b.store.Change(ctx, adapterID, orderID, nil, func(d *order.Doc) bool {
+		d.Requests = append(d.Requests, order.Request{ID: "cr-" + orderID, Initiator: adapters.Buyer, Reason: "other",
+			OccurredAt: time.Now().UTC(), State: adapters.Cancelled, Version: 1})
 		d.Version = 1
 		return true
 	})
@@ -32,11 +35,11 @@ func failSync(t testing.TB, b *bundle, adapterID, orderID string) {
 		t.Fatal(err)
 	}
 	sy := b.worker.syncer
-	r := doc.atVersion(1)
-	if err := sy.deadLetter(ctx, ad, orderID, unsentUpdate{u: r.update(orderID), round: r.Round}, 1, "HTTP 400: nope"); err != nil {
+	r := doc.AtVersion(1)
+	if err := sy.Archive(ctx, ad, orderID, r.Update(orderID), r.Round, 1, "HTTP 400: nope"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sy.failed(ctx, ad, orderID, cur, nil, 1, "HTTP 400: nope", time.Time{}); err != nil {
+	if _, err := sy.RecordFailure(ctx, ad, orderID, cur, nil, 1, "HTTP 400: nope", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -117,11 +120,11 @@ func TestDeadLetterHasNoSizeCap(t *testing.T) {
 	if err != nil || len(replayed) != 1 || replayed[0].ID != bl.ID {
 		t.Fatalf("Replay(B's id) = %+v, %v", replayed, err)
 	}
-	doc, err := b.store.load(ctx, B, "o-b")
+	doc, err := b.store.Load(ctx, B, "o-b")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := doc.atVersion(1); r == nil || r.Sync != "" || r.Attempts != 0 || r.Round != 1 {
+	if r := doc.AtVersion(1); r == nil || r.Sync != "" || r.Attempts != 0 || r.Round != 1 {
 		t.Fatalf("B's version after the replay: %+v, want pending with a new round", r)
 	}
 	if got, _ := b.dlq.ListAdapter(ctx, B); len(got) != 0 {
@@ -141,8 +144,8 @@ func TestReplayedDeadLetterSyncsAndLeaves(t *testing.T) {
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool { w.WriteHeader(http.StatusBadRequest); return true })
 	b.deliver(t, "t-selfservice", snapshot("o-rp", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-rp", "cr-rp", adapters.Buyer))
-	b.waitState(t, "t-selfservice", "o-rp", adapters.Cancelled, syncFailed)
-	var letters []DeadLetter
+	b.waitState(t, "t-selfservice", "o-rp", adapters.Cancelled, order.SyncFailed)
+	var letters []orderstore.DeadLetter
 	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(ctx); return len(letters) == 1 })
 	if n, err := b.dlq.Size(ctx); err != nil || n != 1 {
 		t.Fatalf("Size = %d, %v; want 1", n, err)
@@ -151,7 +154,7 @@ func TestReplayedDeadLetterSyncsAndLeaves(t *testing.T) {
 	if _, err := b.dlq.Replay(ctx, []string{letters[0].ID}); err != nil {
 		t.Fatal(err)
 	}
-	v := b.waitState(t, "t-selfservice", "o-rp", adapters.Cancelled, syncSynced)
+	v := b.waitState(t, "t-selfservice", "o-rp", adapters.Cancelled, order.SyncSynced)
 	if v.Sync.Attempts != 1 {
 		t.Fatalf("sync after the replay %+v, want one attempt of a new round", v.Sync)
 	}
@@ -161,8 +164,8 @@ func TestReplayedDeadLetterSyncsAndLeaves(t *testing.T) {
 	if n, err := b.dlq.Size(ctx); err != nil || n != 0 {
 		t.Fatalf("Size after the replay = %d, %v; want 0", n, err)
 	}
-	if _, err := b.dlq.Get(ctx, letters[0].ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Get after the replay: %v, want ErrNotFound", err)
+	if _, err := b.dlq.Get(ctx, letters[0].ID); !errors.Is(err, orderstore.ErrNotFound) {
+		t.Fatalf("Get after the replay: %v, want orderstore.ErrNotFound", err)
 	}
 	if _, err := b.dlq.Replay(ctx, []string{letters[0].ID}); err == nil {
 		t.Fatal("a second replay of the id succeeded")
@@ -170,7 +173,7 @@ func TestReplayedDeadLetterSyncsAndLeaves(t *testing.T) {
 	if n := b.rdb.ZCard(ctx, ixKey("t-selfservice", ixDead)).Val(); n != 0 {
 		t.Fatalf("%d ids left in the record", n)
 	}
-	if ts, _ := asynq.NewInspectorFromRedisClient(b.rdb).ListArchivedTasks(QueueSync); len(ts) != 0 {
+	if ts, _ := asynq.NewInspectorFromRedisClient(b.rdb).ListArchivedTasks(tasks.QueueSync); len(ts) != 0 {
 		t.Fatalf("%d tasks left in Asynq's archive", len(ts))
 	}
 }
@@ -195,11 +198,11 @@ func TestDeadLetterKeptForTheRetention(t *testing.T) {
 	}
 	id := letters[0].ID
 	entry := ixKey(ad, ixDeadEntry, id)
-	if ttl := b.mr.TTL(entry); ttl < DefaultRetention-time.Minute || ttl > DefaultRetention {
+	if ttl := b.mr.TTL(entry); ttl < orderstore.DefaultRetention-time.Minute || ttl > orderstore.DefaultRetention {
 		t.Fatalf("entry expires in %v, want the retention", ttl)
 	}
 
-	at(DefaultRetention - time.Hour)
+	at(orderstore.DefaultRetention - time.Hour)
 	if n, err := b.dlq.Size(ctx); err != nil || n != 1 {
 		t.Fatalf("Size at 90 days less an hour = %d, %v; want 1", n, err)
 	}
@@ -207,15 +210,15 @@ func TestDeadLetterKeptForTheRetention(t *testing.T) {
 		t.Fatalf("Get at 90 days less an hour: %v", err)
 	}
 
-	at(DefaultRetention + time.Hour)
+	at(orderstore.DefaultRetention + time.Hour)
 	if n, err := b.dlq.Size(ctx); err != nil || n != 0 {
 		t.Fatalf("Size past 90 days = %d, %v; want 0", n, err)
 	}
 	if letters, err := b.dlq.List(ctx); err != nil || len(letters) != 0 {
 		t.Fatalf("List past 90 days = %+v, %v", letters, err)
 	}
-	if _, err := b.dlq.Get(ctx, id); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Get past 90 days: %v, want ErrNotFound", err)
+	if _, err := b.dlq.Get(ctx, id); !errors.Is(err, orderstore.ErrNotFound) {
+		t.Fatalf("Get past 90 days: %v, want orderstore.ErrNotFound", err)
 	}
 	if _, err := b.dlq.Replay(ctx, []string{id}); err == nil {
 		t.Fatal("replay past 90 days succeeded")
@@ -241,14 +244,14 @@ func TestArchivedDeadLetterOfThePreviousRelease(t *testing.T) {
 	// The previous release: archived, and the document stored as failed
 	// without the record (a plain SET, as its script wrote no record).
 	legacy := func(orderID string) {
-		old := &orderDoc{Version: 1, Requests: []storedRequest{{ID: "cr-" + orderID, Initiator: adapters.Buyer, Reason: "other",
-			OccurredAt: time.Now().UTC(), State: adapters.Cancelled, Version: 1, Sync: syncFailed, Attempts: 3, LastError: "HTTP 503"}}}
+		old := &order.Doc{Version: 1, Requests: []order.Request{{ID: "cr-" + orderID, Initiator: adapters.Buyer, Reason: "other",
+			OccurredAt: time.Now().UTC(), State: adapters.Cancelled, Version: 1, Sync: order.SyncFailed, Attempts: 3, LastError: "HTTP 503"}}}
 		raw, _ := json.Marshal(old)
 		if err := b.rdb.Set(ctx, orderKey(ad, orderID), raw, 0).Err(); err != nil {
 			t.Fatal(err)
 		}
-		r := old.atVersion(1)
-		if err := b.worker.syncer.deadLetter(ctx, b.adapters[ad], orderID, unsentUpdate{u: r.update(orderID)}, 3, "HTTP 503"); err != nil {
+		r := old.AtVersion(1)
+		if err := b.worker.syncer.Archive(ctx, b.adapters[ad], orderID, r.Update(orderID), 0, 3, "HTTP 503"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -264,7 +267,7 @@ func TestArchivedDeadLetterOfThePreviousRelease(t *testing.T) {
 	if err != nil || len(letters) != 2 {
 		t.Fatalf("ListAdapter = %+v, %v", letters, err)
 	}
-	var l DeadLetter
+	var l orderstore.DeadLetter
 	for _, x := range letters {
 		if x.OrderID == "o-old" {
 			l = x
@@ -283,7 +286,7 @@ func TestArchivedDeadLetterOfThePreviousRelease(t *testing.T) {
 	if n, err := b.dlq.Size(ctx); err != nil || n != 3 {
 		t.Fatalf("Size after a second archived entry = %d, %v; want 3", n, err)
 	}
-	if _, err := b.dlq.Replay(ctx, []string{deadLetterID(ad, "o-old2", 1, 0)}); err != nil {
+	if _, err := b.dlq.Replay(ctx, []string{orderstore.DeadLetterID(ad, "o-old2", 1, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	if all, err := b.dlq.List(ctx); err != nil || len(all) != 2 {
@@ -292,8 +295,8 @@ func TestArchivedDeadLetterOfThePreviousRelease(t *testing.T) {
 	if _, err := b.dlq.Replay(ctx, []string{l.ID}); err != nil {
 		t.Fatal(err)
 	}
-	doc, _ := b.store.load(ctx, ad, "o-old")
-	if r := doc.atVersion(1); r.Sync != "" || r.Round != 1 {
+	doc, _ := b.store.Load(ctx, ad, "o-old")
+	if r := doc.AtVersion(1); r.Sync != "" || r.Round != 1 {
 		t.Fatalf("version after the replay: %+v", r)
 	}
 	if letters, _ := b.dlq.List(ctx); len(letters) != 1 || letters[0].OrderID != "o-new" {

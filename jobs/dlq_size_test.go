@@ -8,6 +8,10 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // The dead letter's size reads 0 on a Redis that has never seen a dead
@@ -19,7 +23,7 @@ func TestDeadLetterSizeBeforeTheSyncQueueExists(t *testing.T) {
 	mr := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
-	d := NewDeadLetters(NewQueue(rdb, time.Hour), NewStore(rdb))
+	d := syncback.NewDeadLetters(tasks.NewQueue(rdb, time.Hour), orderstore.NewStore(rdb))
 
 	n, err := d.Size(context.Background())
 	if err != nil || n != 0 {

@@ -16,6 +16,10 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Regression tests of issue 10, each on a real redis-server: every one
@@ -23,8 +27,8 @@ import (
 
 func (b *bundle) runEventOK(t *testing.T, adapterID string, ev adapters.Event) {
 	t.Helper()
-	payload, _ := json.Marshal(Delivery{AdapterID: adapterID, WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})
-	if err := b.worker.handleEvent(context.Background(), asynq.NewTask(TypeEvent, payload)); err != nil {
+	payload, _ := json.Marshal(tasks.Delivery{AdapterID: adapterID, WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})
+	if err := b.worker.handleEvent(context.Background(), asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -38,7 +42,7 @@ func TestManyRequestsNoneLostNoSecondRefund(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true, real: true})
 	b.runEventOK(t, "t-selfservice", snapshot("o-many", adapters.StatusPaid, placed))
-	const n = 3 * maxRequests
+	const n = 3 * order.MaxRequests
 	for i := range n {
 		b.runEventOK(t, "t-selfservice", request("o-many", fmt.Sprintf("cr-%02d", i), adapters.Buyer))
 	}
@@ -66,15 +70,15 @@ func TestManyRequestsNoneLostNoSecondRefund(t *testing.T) {
 	}
 	// The view lists the newest 50 requests, newest first (docs/API.md),
 	// even though the cancelling cr-00 is kept in the document too.
-	if len(v.Requests) != maxViewRequests {
-		t.Fatalf("view lists %d requests, want %d", len(v.Requests), maxViewRequests)
+	if len(v.Requests) != order.MaxViewRequests {
+		t.Fatalf("view lists %d requests, want %d", len(v.Requests), order.MaxViewRequests)
 	}
 	for i, r := range v.Requests {
 		if want := fmt.Sprintf("cr-%02d", n-1-i); r.RequestID != want {
 			t.Fatalf("requests[%d] = %s, want %s", i, r.RequestID, want)
 		}
 	}
-	if v.Sync.State != syncSynced || v.Sync.Version != n {
+	if v.Sync.State != order.SyncSynced || v.Sync.Version != n {
 		t.Fatalf("sync = %+v", v.Sync)
 	}
 }
@@ -84,7 +88,7 @@ func TestManyRequestsNoneLostNoSecondRefund(t *testing.T) {
 // dropped; once it is up, every one is delivered.
 func TestUnacknowledgedRequestsAreNeverCompacted(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{noServer: true, real: true, retry: Retry{MaxAttempts: 4 * maxRequests, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b := setup(t, setupOpts{noServer: true, real: true, retry: syncback.Retry{MaxAttempts: 4 * order.MaxRequests, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	var down atomic.Bool
 	down.Store(true)
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool {
@@ -95,16 +99,16 @@ func TestUnacknowledgedRequestsAreNeverCompacted(t *testing.T) {
 		return false
 	})
 	b.runEventOK(t, "t-selfservice", snapshot("o-down", adapters.StatusPaid, placed))
-	const n = maxRequests + 5
+	const n = order.MaxRequests + 5
 	for i := range n {
 		b.runEventOK(t, "t-selfservice", request("o-down", fmt.Sprintf("cr-%02d", i), adapters.Buyer))
 	}
-	doc, err := b.store.load(context.Background(), "t-selfservice", "o-down")
+	doc, err := b.store.Load(context.Background(), "t-selfservice", "o-down")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Requests) != n || len(doc.unsent()) != n {
-		t.Fatalf("%d requests kept, %d unsent; want all %d", len(doc.Requests), len(doc.unsent()), n)
+	if len(doc.Requests) != n || len(doc.Unsent()) != n {
+		t.Fatalf("%d requests kept, %d unsent; want all %d", len(doc.Requests), len(doc.Unsent()), n)
 	}
 	upAt := time.Now()
 	down.Store(false)
@@ -115,7 +119,7 @@ func TestUnacknowledgedRequestsAreNeverCompacted(t *testing.T) {
 	t.Cleanup(srv.Shutdown)
 	eventually(t, "every version synced", func() bool {
 		v := b.view(t, "t-selfservice", "o-down")
-		return v.Sync.State == syncSynced && v.Sync.Version == n
+		return v.Sync.State == order.SyncSynced && v.Sync.Version == n
 	})
 	synced := map[int64]bool{}
 	for _, p := range b.platform.received() {
@@ -133,7 +137,7 @@ func TestUnacknowledgedRequestsAreNeverCompacted(t *testing.T) {
 // later dead version never re-sends v1.
 func TestPermanentFailureDoesNotBlockLaterVersions(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{real: true, retry: Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b := setup(t, setupOpts{real: true, retry: syncback.Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	var mu sync.Mutex
 	refuse := map[int64]bool{1: true}
 	b.platform.setScriptUpdate(func(u adapters.Update, w http.ResponseWriter) bool {
@@ -147,9 +151,9 @@ func TestPermanentFailureDoesNotBlockLaterVersions(t *testing.T) {
 	})
 	b.deliver(t, "t-aliexpress", snapshot("o-perm", adapters.StatusPaid, placed))
 	b.deliver(t, "t-aliexpress", request("o-perm", "cr-perm", adapters.Buyer))
-	b.waitState(t, "t-aliexpress", "o-perm", adapters.PendingResponse, syncFailed)
+	b.waitState(t, "t-aliexpress", "o-perm", adapters.PendingResponse, order.SyncFailed)
 	b.deliver(t, "t-aliexpress", respond("o-perm", "cr-perm", adapters.Seller, adapters.Accept))
-	b.waitState(t, "t-aliexpress", "o-perm", adapters.Cancelled, syncSynced)
+	b.waitState(t, "t-aliexpress", "o-perm", adapters.Cancelled, order.SyncSynced)
 	versions := func() []int64 {
 		var vs []int64
 		for _, p := range b.platform.received() {
@@ -171,9 +175,9 @@ func TestPermanentFailureDoesNotBlockLaterVersions(t *testing.T) {
 	mu.Unlock()
 	b.deliver(t, "t-aliexpress", snapshot("o-perm2", adapters.StatusPaid, placed))
 	b.deliver(t, "t-aliexpress", request("o-perm2", "cr-perm2", adapters.Buyer))
-	b.waitState(t, "t-aliexpress", "o-perm2", adapters.PendingResponse, syncFailed)
+	b.waitState(t, "t-aliexpress", "o-perm2", adapters.PendingResponse, order.SyncFailed)
 	b.deliver(t, "t-aliexpress", respond("o-perm2", "cr-perm2", adapters.Seller, adapters.Accept))
-	b.waitState(t, "t-aliexpress", "o-perm2", adapters.Cancelled, syncFailed)
+	b.waitState(t, "t-aliexpress", "o-perm2", adapters.Cancelled, order.SyncFailed)
 	var v2 string
 	eventually(t, "two dead letters of o-perm2", func() bool {
 		letters, _ = b.dlq.List(context.Background())
@@ -195,7 +199,7 @@ func TestPermanentFailureDoesNotBlockLaterVersions(t *testing.T) {
 	if _, err := b.dlq.Replay(context.Background(), []string{v2}); err != nil {
 		t.Fatal(err)
 	}
-	b.waitState(t, "t-aliexpress", "o-perm2", adapters.Cancelled, syncSynced)
+	b.waitState(t, "t-aliexpress", "o-perm2", adapters.Cancelled, order.SyncSynced)
 	time.Sleep(200 * time.Millisecond)
 	after := b.platform.received()[before:]
 	if len(after) != 1 || after[0].Update.Version != 2 {
@@ -208,7 +212,7 @@ func TestPermanentFailureDoesNotBlockLaterVersions(t *testing.T) {
 // as it takes, never reaches the dead letter, and syncs with one attempt.
 func TestWaitingForTheLockIsNotAnAttempt(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{real: true, retry: Retry{MaxAttempts: 1, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b := setup(t, setupOpts{real: true, retry: syncback.Retry{MaxAttempts: 1, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	ctx := context.Background()
 	key := syncLockKey("t-selfservice", "o-busy")
 	if err := b.rdb.Set(ctx, key, "crashed-holder", 2*time.Minute).Err(); err != nil {
@@ -216,18 +220,18 @@ func TestWaitingForTheLockIsNotAnAttempt(t *testing.T) {
 	}
 	b.deliver(t, "t-selfservice", snapshot("o-busy", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-busy", "cr-busy", adapters.Buyer))
-	b.waitState(t, "t-selfservice", "o-busy", adapters.Cancelled, syncPending)
+	b.waitState(t, "t-selfservice", "o-busy", adapters.Cancelled, order.SyncPending)
 	// Longer than the 10 s a sync used to wait for the lock before it
 	// counted the wait as its one attempt and went to the dead letter.
 	time.Sleep(11 * time.Second)
 	if n, _ := b.dlq.Size(ctx); n != 0 {
 		t.Fatalf("%d dead letters while waiting for the lock", n)
 	}
-	if v := b.view(t, "t-selfservice", "o-busy"); v.Sync.State != syncPending || v.Sync.Attempts != 0 {
+	if v := b.view(t, "t-selfservice", "o-busy"); v.Sync.State != order.SyncPending || v.Sync.Attempts != 0 {
 		t.Fatalf("sync while waiting = %+v", v.Sync)
 	}
 	b.rdb.Del(ctx, key)
-	v := b.waitState(t, "t-selfservice", "o-busy", adapters.Cancelled, syncSynced)
+	v := b.waitState(t, "t-selfservice", "o-busy", adapters.Cancelled, order.SyncSynced)
 	if v.Sync.Attempts != 1 || len(b.platform.received()) != 1 {
 		t.Fatalf("sync = %+v after %d PUTs", v.Sync, len(b.platform.received()))
 	}
@@ -237,7 +241,7 @@ func TestWaitingForTheLockIsNotAnAttempt(t *testing.T) {
 // request A:B, same occurred_at, each get their own deadline timer.
 func TestIdsWithColonsNeverCollide(t *testing.T) {
 	t.Parallel()
-	if TaskID("timer", "deadline", "a", "X:A", "B", "1") == TaskID("timer", "deadline", "a", "X", "A:B", "1") {
+	if orderstore.TaskID("timer", "deadline", "a", "X:A", "B", "1") == orderstore.TaskID("timer", "deadline", "a", "X", "A:B", "1") {
 		t.Fatal("task ids collide")
 	}
 	b := setup(t, setupOpts{noServer: true, real: true})
@@ -249,7 +253,7 @@ func TestIdsWithColonsNeverCollide(t *testing.T) {
 		b.runEventOK(t, "t-aliexpress", ev)
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
-	tasks, err := ins.ListScheduledTasks(QueueEvents)
+	tasks, err := ins.ListScheduledTasks(tasks.QueueEvents)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +337,7 @@ func TestCancelledSnapshotResolvesPendingRequest(t *testing.T) {
 	if c := v.Cancellation; c.State != adapters.Cancelled || c.Refund == nil || c.Version != 2 || last.Note == nil || *last.Note != "cancelled on the platform" {
 		t.Fatalf("cancellation %+v, history %+v", c, last)
 	}
-	if v.Sync.State != syncSynced || v.Sync.Version != 2 {
+	if v.Sync.State != order.SyncSynced || v.Sync.Version != 2 {
 		t.Fatalf("sync %+v", v.Sync)
 	}
 }
@@ -348,11 +352,11 @@ func TestNothingToSendIsSkipped(t *testing.T) {
 	b.runEventOK(t, "t-aliexpress", snapshot("o-skip", adapters.StatusPaid, placed))
 	b.runEventOK(t, "t-aliexpress", request("o-skip", "cr-skip", adapters.Buyer))
 	v := b.view(t, "t-aliexpress", "o-skip")
-	if v.Sync.State != syncSkipped || v.Sync.Attempts != 1 || v.Sync.LastError != nil {
+	if v.Sync.State != order.SyncSkipped || v.Sync.Attempts != 1 || v.Sync.LastError != nil {
 		t.Fatalf("sync %+v", v.Sync)
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
-	if tasks, _ := ins.ListScheduledTasks(QueueSync); len(tasks) != 0 {
+	if tasks, _ := ins.ListScheduledTasks(tasks.QueueSync); len(tasks) != 0 {
 		t.Fatalf("%d sync tasks scheduled after a skip", len(tasks))
 	}
 }
@@ -369,13 +373,13 @@ func TestTaskFailuresAreLogged(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	h := failureLog{slog.New(slog.NewJSONHandler(&buf, nil))}
-	payload, _ := json.Marshal(Delivery{AdapterID: "acme-self", WebhookID: "w1"})
-	h.HandleError(context.Background(), asynq.NewTask(TypeEvent, payload), errors.New("json: unsupported value"))
+	payload, _ := json.Marshal(tasks.Delivery{AdapterID: "acme-self", WebhookID: "w1"})
+	h.HandleError(context.Background(), asynq.NewTask(tasks.TypeEvent, payload), errors.New("json: unsupported value"))
 	var line map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
 		t.Fatalf("%v: %s", err, buf.String())
 	}
-	if line["msg"] != "task failed" || line["adapter"] != "acme-self" || line["type"] != TypeEvent || line["error"] != "json: unsupported value" {
+	if line["msg"] != "task failed" || line["adapter"] != "acme-self" || line["type"] != tasks.TypeEvent || line["error"] != "json: unsupported value" {
 		t.Fatalf("log line %v", line)
 	}
 	if _, ok := line["task_id"]; !ok {

@@ -12,6 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 func TestIndexMemberSplitsBack(t *testing.T) {
@@ -61,7 +63,7 @@ func TestIndexesFollowTheDocuments(t *testing.T) {
 	b.waitState(t, ali, "o3", adapters.Cancelled, "synced")
 	b.waitState(t, ali, "o4", adapters.Denied, "synced")
 
-	cons := NewConsole(b.store)
+	cons := orderstore.NewConsole(b.store)
 	st, err := cons.Stats(ctx, ali, now.Add(-24*time.Hour), now)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +95,7 @@ func TestIndexesFollowTheDocuments(t *testing.T) {
 		t.Fatalf("pending %+v %v", pend, err)
 	}
 
-	list := func(f ListFilter) []string {
+	list := func(f orderstore.ListFilter) []string {
 		t.Helper()
 		p, err := cons.List(ctx, ali, f)
 		if err != nil {
@@ -118,19 +120,19 @@ func TestIndexesFollowTheDocuments(t *testing.T) {
 			}
 		}
 	}
-	eq("all", list(ListFilter{}), "o4/r4/denied", "o3/r3/cancelled", "o2/r2/pending_response", "o1/r1/cancelled")
-	eq("cancelled", list(ListFilter{State: "cancelled"}), "o3/r3/cancelled", "o1/r1/cancelled")
-	eq("cancelled by buyer", list(ListFilter{State: "cancelled", Initiator: "buyer"}), "o1/r1/cancelled")
-	eq("changed_mind, denied", list(ListFilter{Reason: "changed_mind", State: "denied"}), "o4/r4/denied")
-	eq("pending (left the set after the answer)", list(ListFilter{State: "pending_response"}), "o2/r2/pending_response")
-	eq("since", list(ListFilter{Since: now.Add(-150 * time.Second)}), "o4/r4/denied", "o3/r3/cancelled")
-	eq("until", list(ListFilter{Until: now.Add(-150 * time.Second)}), "o2/r2/pending_response", "o1/r1/cancelled")
+	eq("all", list(orderstore.ListFilter{}), "o4/r4/denied", "o3/r3/cancelled", "o2/r2/pending_response", "o1/r1/cancelled")
+	eq("cancelled", list(orderstore.ListFilter{State: "cancelled"}), "o3/r3/cancelled", "o1/r1/cancelled")
+	eq("cancelled by buyer", list(orderstore.ListFilter{State: "cancelled", Initiator: "buyer"}), "o1/r1/cancelled")
+	eq("changed_mind, denied", list(orderstore.ListFilter{Reason: "changed_mind", State: "denied"}), "o4/r4/denied")
+	eq("pending (left the set after the answer)", list(orderstore.ListFilter{State: "pending_response"}), "o2/r2/pending_response")
+	eq("since", list(orderstore.ListFilter{Since: now.Add(-150 * time.Second)}), "o4/r4/denied", "o3/r3/cancelled")
+	eq("until", list(orderstore.ListFilter{Until: now.Add(-150 * time.Second)}), "o2/r2/pending_response", "o1/r1/cancelled")
 
 	// Paging one at a time visits every request once, in order.
 	var paged []string
 	cursor := ""
 	for range 10 {
-		p, err := cons.List(ctx, ali, ListFilter{Limit: 1, Cursor: cursor})
+		p, err := cons.List(ctx, ali, orderstore.ListFilter{Limit: 1, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +144,7 @@ func TestIndexesFollowTheDocuments(t *testing.T) {
 		}
 	}
 	eq("paged", paged, "o4", "o3", "o2", "o1")
-	if _, err := cons.List(ctx, ali, ListFilter{Cursor: "nope"}); err != ErrBadCursor {
+	if _, err := cons.List(ctx, ali, orderstore.ListFilter{Cursor: "nope"}); err != orderstore.ErrBadCursor {
 		t.Errorf("bad cursor: %v", err)
 	}
 
@@ -164,7 +166,7 @@ func TestIndexesFollowTheDocuments(t *testing.T) {
 	if rc, _ := cons.RepeatCancellers(ctx, ali, 10); len(rc) != 0 {
 		t.Errorf("aliexpress has one buyer cancellation, got repeat cancellers %+v", rc)
 	}
-	p, err := cons.List(ctx, self, ListFilter{})
+	p, err := cons.List(ctx, self, orderstore.ListFilter{})
 	if err != nil || len(p.Items) != 3 {
 		t.Errorf("selfservice list %+v %v: the 100-day-old request should be trimmed", p.Items, err)
 	}
@@ -193,7 +195,7 @@ func TestStatsCountsRequestsByState(t *testing.T) {
 	// Yesterday as an earlier version wrote it ("n"), today as this one does.
 	b.rdb.HSet(ctx, ixKey(self, ixDay, yesterday), cntLegacyRequests, "7", cntState+"cancelled", "2", cntState+"denied", "1")
 	b.rdb.HSet(ctx, ixKey(self, ixDay, today), cntState+"cancelled", "1", cntState+"pending_response", "1", cntState+"denied", "0")
-	st, err := NewConsole(b.store).Stats(ctx, self, now.Add(-24*time.Hour), now)
+	st, err := orderstore.NewConsole(b.store).Stats(ctx, self, now.Add(-24*time.Hour), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +233,7 @@ func TestRepeatCancellerCountsTheWindowOnly(t *testing.T) {
 	if _, err := b.rdb.ZScore(ctx, ixKey(self, ixRepeat), "b").Result(); err != nil {
 		t.Fatalf("three cancellations today did not make a repeat canceller: %v", err)
 	}
-	rc, err := NewConsole(b.store).RepeatCancellers(ctx, self, 10)
+	rc, err := orderstore.NewConsole(b.store).RepeatCancellers(ctx, self, 10)
 	if err != nil || len(rc) != 1 || rc[0].Cancellations != 3 {
 		t.Errorf("repeat cancellers %+v %v", rc, err)
 	}
@@ -283,8 +285,8 @@ func TestListMergesTheStateSets(t *testing.T) {
 		}
 		return out
 	}
-	cons := NewConsole(b.store)
-	walk := func(f ListFilter) []string {
+	cons := orderstore.NewConsole(b.store)
+	walk := func(f orderstore.ListFilter) []string {
 		t.Helper()
 		var got []string
 		for range 400 {
@@ -308,15 +310,15 @@ func TestListMergesTheStateSets(t *testing.T) {
 	since, until := base.Add(17*time.Second), base.Add(71*time.Second)
 	for _, limit := range []int{1, 2, 7, 50, 200} {
 		for _, w := range []struct{ since, until time.Time }{{}, {since, time.Time{}}, {time.Time{}, until}, {since, until}} {
-			got, exp := walk(ListFilter{Limit: limit, Since: w.since, Until: w.until}), want(w.since, w.until)
+			got, exp := walk(orderstore.ListFilter{Limit: limit, Since: w.since, Until: w.until}), want(w.since, w.until)
 			if !slices.Equal(got, exp) {
 				t.Errorf("limit %d, window %v–%v: %d rows, want %d\n got %v\nwant %v", limit, w.since, w.until, len(got), len(exp), got, exp)
 			}
 		}
 	}
 	// The first write of an adapter's indexes unlinks the stale set.
-	if _, _, err := b.store.change(ctx, ad, "o-new", nil, nil, func(d *orderDoc) bool {
-		d.Requests = append(d.Requests, storedRequest{ID: "r-new", State: adapters.Cancelled, Initiator: adapters.Buyer, Reason: "changed_mind", OccurredAt: base})
+	if _, _, err := b.store.Change(ctx, ad, "o-new", nil, func(d *order.Doc) bool {
+		d.Requests = append(d.Requests, order.Request{ID: "r-new", State: adapters.Cancelled, Initiator: adapters.Buyer, Reason: "changed_mind", OccurredAt: base})
 		return true
 	}); err != nil {
 		t.Fatal(err)
@@ -358,7 +360,7 @@ func TestStatsAddsUpCountersOfBothVersions(t *testing.T) {
 	b.rdb.HSet(ctx, day, cntState+"pending_response", 1, cntReason+"changed_mind", 1, cntInitiator+"buyer", 1)
 	b.deliver(t, ali, respond("o1", "r1", adapters.Seller, adapters.Accept))
 	b.waitState(t, ali, "o1", adapters.Cancelled, "synced")
-	st, err := NewConsole(b.store).Stats(ctx, ali, now, now)
+	st, err := orderstore.NewConsole(b.store).Stats(ctx, ali, now, now)
 	if err != nil {
 		t.Fatal(err)
 	}

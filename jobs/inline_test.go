@@ -10,13 +10,16 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/syncback"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // runEvent runs the event handler on one delivery the way Asynq would.
 func (b *bundle) runEvent(t *testing.T, adapterID, webhookID string, ev adapters.Event) {
 	t.Helper()
-	payload, _ := json.Marshal(Delivery{AdapterID: adapterID, WebhookID: webhookID, ReceivedAt: time.Now(), Event: ev})
-	if err := b.worker.handleEvent(context.Background(), asynq.NewTask(TypeEvent, payload)); err != nil {
+	payload, _ := json.Marshal(tasks.Delivery{AdapterID: adapterID, WebhookID: webhookID, ReceivedAt: time.Now(), Event: ev})
+	if err := b.worker.handleEvent(context.Background(), asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -35,11 +38,11 @@ func TestInlineSyncPushesOnceAndQueuesNothing(t *testing.T) {
 	if len(puts) != 1 || puts[0].Update.Version != 1 || puts[0].Update.State != adapters.Cancelled {
 		t.Fatalf("PUTs = %+v", puts)
 	}
-	if v := b.view(t, "t-selfservice", "o-in1"); v.Sync.State != syncSynced || v.Sync.Attempts != 1 {
+	if v := b.view(t, "t-selfservice", "o-in1"); v.Sync.State != order.SyncSynced || v.Sync.Attempts != 1 {
 		t.Fatalf("sync = %+v", v.Sync)
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
-	if pending, _ := ins.ListPendingTasks(QueueSync); len(pending) != 0 {
+	if pending, _ := ins.ListPendingTasks(tasks.QueueSync); len(pending) != 0 {
 		t.Fatalf("queued %d sync tasks, want none", len(pending))
 	}
 	if n := b.rdb.Exists(context.Background(), syncLockKey("t-selfservice", "o-in1")).Val(); n != 0 {
@@ -65,12 +68,12 @@ func TestInlineSyncLeavesABusyOrderToTheTask(t *testing.T) {
 		t.Fatalf("pushed %d times while the order's sync lock was held", n)
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
-	pending, _ := ins.ListPendingTasks(QueueSync)
+	pending, _ := ins.ListPendingTasks(tasks.QueueSync)
 	if len(pending) != 1 {
 		t.Fatalf("queued %d sync tasks, want 1", len(pending))
 	}
 	b.rdb.Del(ctx, lock)
-	if err := b.worker.handleSync(ctx, asynq.NewTask(TypeSync, pending[0].Payload)); err != nil {
+	if err := b.worker.handleSync(ctx, asynq.NewTask(tasks.TypeSync, pending[0].Payload)); err != nil {
 		t.Fatal(err)
 	}
 	if puts := b.platform.received(); len(puts) != 1 || puts[0].Update.Version != 1 {
@@ -83,20 +86,20 @@ func TestInlineSyncLeavesABusyOrderToTheTask(t *testing.T) {
 // attempt 2 of that version.
 func TestInlineSyncFailureQueuesTheRest(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{noServer: true, retry: Retry{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b := setup(t, setupOpts{noServer: true, retry: syncback.Retry{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool { w.WriteHeader(http.StatusServiceUnavailable); return true })
 	b.runEvent(t, "t-selfservice", "w1", snapshot("o-in3", adapters.StatusPaid, placed))
 	b.runEvent(t, "t-selfservice", "w2", request("o-in3", "cr-in3", adapters.Buyer))
 	v := b.view(t, "t-selfservice", "o-in3")
-	if v.Sync.State != syncPending || v.Sync.Attempts != 1 || v.Sync.LastError == nil {
+	if v.Sync.State != order.SyncPending || v.Sync.Attempts != 1 || v.Sync.LastError == nil {
 		t.Fatalf("sync = %+v", v.Sync)
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
-	scheduled, _ := ins.ListScheduledTasks(QueueSync)
-	if len(scheduled) != 1 || scheduled[0].ID != syncTaskID("t-selfservice", "o-in3", 1, 0, 2) {
+	scheduled, _ := ins.ListScheduledTasks(tasks.QueueSync)
+	if len(scheduled) != 1 || scheduled[0].ID != tasks.SyncTaskID("t-selfservice", "o-in3", 1, 0, 2) {
 		t.Fatalf("scheduled sync tasks = %+v, want attempt 2 of v1", scheduled)
 	}
-	var p syncPayload
+	var p tasks.SyncPayload
 	if err := json.Unmarshal(scheduled[0].Payload, &p); err != nil || p.Dead != nil || p.Version != 1 {
 		t.Fatalf("payload = %+v (%v)", p, err)
 	}

@@ -8,10 +8,13 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Intake takes the verified deliveries of the webhook endpoints. Most are
-// queued for the workers (Queue.Enqueue). An order snapshot that needs
+// queued for the workers (tasks.Queue.Enqueue). An order snapshot that needs
 // nothing of them is stored at once instead: one that no request waits on
 // and that decides nothing, schedules nothing and syncs nothing (the
 // common case: a new order, or an order's update before anyone asks to
@@ -19,12 +22,12 @@ import (
 // compare-and-set a worker would run, with its delivery id remembered in
 // that round trip, so the webhook is durable when ingest answers 202, as
 // before, and it costs one Asynq task less (docs/API.md §3, "Where a
-// delivery is applied"; BENCHMARKS.md). Ingest still decides nothing: a
+// delivery is applied"). Ingest still decides nothing: a
 // snapshot whose transition would decide, time or push anything is queued
 // unchanged and the workers apply it.
 type Intake struct {
-	queue     *Queue
-	store     *Store
+	queue     *tasks.Queue
+	store     *orderstore.Store
 	adapter   func(id string) (*adapters.Adapter, bool)
 	orderWait time.Duration
 	now       func() time.Time
@@ -41,7 +44,7 @@ type IntakeOptions struct {
 }
 
 // NewIntake returns an intake that stores in store and queues on queue.
-func NewIntake(store *Store, queue *Queue, o IntakeOptions) *Intake {
+func NewIntake(store *orderstore.Store, queue *tasks.Queue, o IntakeOptions) *Intake {
 	in := &Intake{queue: queue, store: store, adapter: o.Lookup, orderWait: o.OrderWait, now: o.Now, log: o.Logger}
 	if in.now == nil {
 		in.now = time.Now
@@ -53,19 +56,19 @@ func NewIntake(store *Store, queue *Queue, o IntakeOptions) *Intake {
 }
 
 // Enqueue makes d durable: stored, when it is a snapshot that needs no
-// worker, or else queued. It reports duplicate as Queue.Enqueue does, and
+// worker, or else queued. It reports duplicate as tasks.Queue.Enqueue does, and
 // any error means nothing was accepted.
 //
 // A snapshot's dedup check is part of its store (the compare-and-set
 // refuses when the webhook-id is remembered), or of its queueing
-// (Queue.enqueueMarked): two round trips in all, the document's read and
+// (tasks.Queue.enqueueMarked): two round trips in all, the document's read and
 // its store.
-func (in *Intake) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err error) {
+func (in *Intake) Enqueue(ctx context.Context, d tasks.Delivery) (duplicate bool, err error) {
 	if ad, ok := in.adapter(d.AdapterID); ok && d.Event.Order != nil && d.Event.Cancellation == nil {
 		switch dup, stored, err := in.apply(ctx, ad, d); {
 		case err == nil && stored:
 			return dup, nil
-		case err != nil && !errors.Is(err, errUnreadable):
+		case err != nil && !errors.Is(err, orderstore.ErrUnreadable):
 			// Redis failed or did not answer in time: the queue is the
 			// same Redis, and trying it too would make the sender wait
 			// twice for one 503 (a stalled Redis costs a timeout per round
@@ -74,7 +77,7 @@ func (in *Intake) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err 
 		}
 		// A snapshot for the workers, or an order whose stored document
 		// does not decode: the workers apply it, or retry and say why.
-		return in.queue.enqueueMarked(ctx, d)
+		return in.queue.EnqueueMarked(ctx, d)
 	}
 	return in.queue.Enqueue(ctx, d)
 }
@@ -85,39 +88,37 @@ func (in *Intake) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err 
 // already in its history) stores nothing but the delivery's id: remembered first, a fresh
 // delivery; already remembered, a duplicate (two deliveries of one
 // webhook racing each other).
-func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d Delivery) (duplicate, stored bool, err error) {
+func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d tasks.Delivery) (duplicate, stored bool, err error) {
 	orderID := d.Event.OrderID()
-	var tr *transition
-	lk := &casLock{remember: DeliveryKey(d.AdapterID, d.WebhookID), rememberFor: in.queue.DedupWindow,
-		guard: queuedKey(d.AdapterID, d.WebhookID)}
+	var tr *order.Transition
 	// A new order's first snapshot is stored without reading first: the
-	// compare-and-set checks that there is no document yet (absentGuess).
-	var known *storedDoc
+	// compare-and-set checks that there is no document yet (AbsentGuess).
+	var known *orderstore.Stored
 	if d.Event.Type == adapters.OrderCreated {
-		guess := absentGuess
+		guess := orderstore.AbsentGuess
 		known = &guess
 	}
-	_, _, err = in.store.change(ctx, ad.ID, orderID, known, lk, func(doc *orderDoc) bool {
-		tr = &transition{doc: doc, orderID: orderID, adapter: ad, orderWait: in.orderWait, now: in.now()}
-		tr.applyDelivery(d)
-		return tr.changed && !tr.needsWorker()
-	})
+	_, _, err = in.store.Change(ctx, ad.ID, orderID, known, func(doc *order.Doc) bool {
+		tr = &order.Transition{Doc: doc, OrderID: orderID, Adapter: ad, OrderWait: in.orderWait, Now: in.now()}
+		tr.ApplyDelivery(d.WebhookID, d.ReceivedAt, d.Event)
+		return tr.Changed() && !tr.NeedsWorker()
+	}, orderstore.Remember(d.AdapterID, d.WebhookID, in.queue.DedupWindow), orderstore.Guarded(d.AdapterID, d.WebhookID))
 	switch {
-	case errors.Is(err, errRemembered):
+	case errors.Is(err, orderstore.ErrRemembered):
 		return true, true, nil
-	case errors.Is(err, errGuarded):
+	case errors.Is(err, orderstore.ErrGuarded):
 		return false, false, nil // being queued by another delivery of it
 	case err != nil:
 		return false, false, err
-	case tr.needsWorker():
+	case tr.NeedsWorker():
 		return false, false, nil
-	case !tr.changed:
-		fresh, err := in.queue.rememberNew(ctx, d)
+	case !tr.Changed():
+		fresh, err := in.queue.RememberNew(ctx, d)
 		return !fresh, err == nil, err
 	}
 	// At debug: ingest's own line (status 202, webhook_id, order_id,
 	// request_id) records it at info, one JSON line per snapshot instead
-	// of two (BENCHMARKS.md).
+	// of two.
 	if !in.log.Enabled(ctx, slog.LevelDebug) {
 		return false, true, nil
 	}
@@ -130,13 +131,4 @@ func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d Delivery) (
 	}
 	in.log.LogAttrs(ctx, slog.LevelDebug, "applied", append(attrs, slog.String("by", "ingest"))...)
 	return false, true, nil
-}
-
-// needsWorker reports whether a transition asks for more than its store:
-// a decision, a timer or a sync; only a worker does those. A replay (the
-// delivery is in the order's history already) is not one: ingest stores
-// snapshots only when they owe nothing, and a worker that stored one owes
-// its effects from its own task, which Asynq runs again until it is done.
-func (t *transition) needsWorker() bool {
-	return t.eff.sync > 0 || len(t.eff.timers) > 0 || len(t.eff.decided) > 0
 }

@@ -13,6 +13,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 func (b *bundle) intake() *Intake {
@@ -21,7 +24,7 @@ func (b *bundle) intake() *Intake {
 
 func (b *bundle) take(t *testing.T, in *Intake, adapterID, webhookID string, ev adapters.Event) bool {
 	t.Helper()
-	dup, err := in.Enqueue(context.Background(), Delivery{AdapterID: adapterID, WebhookID: webhookID, ReceivedAt: time.Now(), Event: ev})
+	dup, err := in.Enqueue(context.Background(), tasks.Delivery{AdapterID: adapterID, WebhookID: webhookID, ReceivedAt: time.Now(), Event: ev})
 	if err != nil {
 		t.Fatalf("intake %s: %v", webhookID, err)
 	}
@@ -31,11 +34,11 @@ func (b *bundle) take(t *testing.T, in *Intake, adapterID, webhookID string, ev 
 // pendingEvents lists the webhooks queued for the workers.
 func (b *bundle) pendingEvents(t *testing.T) []*asynq.TaskInfo {
 	t.Helper()
-	tasks, err := asynq.NewInspectorFromRedisClient(b.rdb).ListPendingTasks(QueueEvents)
+	listed, err := asynq.NewInspectorFromRedisClient(b.rdb).ListPendingTasks(tasks.QueueEvents)
 	if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
 		t.Fatal(err)
 	}
-	return tasks
+	return listed
 }
 
 // TestIntakeStoresASnapshotThatNeedsNoWorker: a snapshot no request waits
@@ -52,14 +55,14 @@ func TestIntakeStoresASnapshotThatNeedsNoWorker(t *testing.T) {
 	if dup := b.take(t, in, "t-selfservice", "w-in1", snapshot("o-in1", adapters.StatusPaid, now)); dup {
 		t.Fatal("a fresh snapshot reported duplicate")
 	}
-	if tasks := b.pendingEvents(t); len(tasks) != 0 {
-		t.Fatalf("%d tasks queued, want none", len(tasks))
+	if queued := b.pendingEvents(t); len(queued) != 0 {
+		t.Fatalf("%d tasks queued, want none", len(queued))
 	}
 	v := b.view(t, "t-selfservice", "o-in1")
 	if v.Order == nil || v.Order.Status != adapters.StatusPaid || len(v.History) != 1 {
 		t.Fatalf("view = %+v", v)
 	}
-	if ttl := b.rdb.PTTL(ctx, DeliveryKey("t-selfservice", "w-in1")).Val(); ttl <= 0 || ttl > time.Hour {
+	if ttl := b.rdb.PTTL(ctx, orderstore.DeliveryKey("t-selfservice", "w-in1")).Val(); ttl <= 0 || ttl > time.Hour {
 		t.Fatalf("delivery id remembered for %v, want the dedup window (1h)", ttl)
 	}
 	if dup := b.take(t, in, "t-selfservice", "w-in1", snapshot("o-in1", adapters.StatusPaid, now)); !dup {
@@ -75,8 +78,8 @@ func TestIntakeStoresASnapshotThatNeedsNoWorker(t *testing.T) {
 	if v.Order.Status != adapters.StatusPaid || len(v.History) != 2 || v.History[1].Note == nil {
 		t.Fatalf("an older snapshot changed the order, or was not noted as ignored: %+v", v)
 	}
-	if tasks := b.pendingEvents(t); len(tasks) != 0 {
-		t.Fatalf("%d tasks queued, want none", len(tasks))
+	if queued := b.pendingEvents(t); len(queued) != 0 {
+		t.Fatalf("%d tasks queued, want none", len(queued))
 	}
 	// The console's indexes and counters are written with it, as a
 	// worker's store would.
@@ -99,8 +102,8 @@ func TestIntakeQueuesWhatAWorkerMustDecide(t *testing.T) {
 	if dup := b.take(t, in, "t-selfservice", "w-wait-c", request("o-wait", "cr-wait", adapters.Buyer)); dup {
 		t.Fatal("duplicate")
 	}
-	if tasks := b.pendingEvents(t); len(tasks) != 1 {
-		t.Fatalf("%d tasks queued for a cancellation, want 1", len(tasks))
+	if queued := b.pendingEvents(t); len(queued) != 1 {
+		t.Fatalf("%d tasks queued for a cancellation, want 1", len(queued))
 	}
 	b.runEvent(t, "t-selfservice", "w-wait-c", request("o-wait", "cr-wait", adapters.Buyer))
 	if v := b.view(t, "t-selfservice", "o-wait"); v.Order != nil || v.Cancellation == nil || v.Cancellation.State != adapters.AwaitingOrder {
@@ -112,8 +115,8 @@ func TestIntakeQueuesWhatAWorkerMustDecide(t *testing.T) {
 	if dup := b.take(t, in, "t-selfservice", "w-wait-s", snap); dup {
 		t.Fatal("duplicate")
 	}
-	if tasks := b.pendingEvents(t); len(tasks) != 2 {
-		t.Fatalf("%d tasks queued, want the snapshot's too", len(tasks))
+	if queued := b.pendingEvents(t); len(queued) != 2 {
+		t.Fatalf("%d tasks queued, want the snapshot's too", len(queued))
 	}
 	if v := b.view(t, "t-selfservice", "o-wait"); v.Order != nil {
 		t.Fatalf("ingest stored a snapshot that decides a request: %+v", v.Order)
@@ -122,7 +125,7 @@ func TestIntakeQueuesWhatAWorkerMustDecide(t *testing.T) {
 		t.Fatalf("ingest pushed %d states", len(puts))
 	}
 	b.runEvent(t, "t-selfservice", "w-wait-s", snap)
-	if v := b.view(t, "t-selfservice", "o-wait"); v.Cancellation.State != adapters.Cancelled || v.Sync.State != syncSynced {
+	if v := b.view(t, "t-selfservice", "o-wait"); v.Cancellation.State != adapters.Cancelled || v.Sync.State != order.SyncSynced {
 		t.Fatalf("after the worker: %+v %+v", v.Cancellation, v.Sync)
 	}
 }
@@ -139,7 +142,7 @@ func TestIntakeRacingDeliveriesStoreOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			dup, err := in.Enqueue(context.Background(), Delivery{AdapterID: "t-selfservice", WebhookID: "w-race", ReceivedAt: time.Now(), Event: snap})
+			dup, err := in.Enqueue(context.Background(), tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "w-race", ReceivedAt: time.Now(), Event: snap})
 			if err != nil {
 				t.Error(err)
 			}
@@ -157,8 +160,8 @@ func TestIntakeRacingDeliveriesStoreOnce(t *testing.T) {
 	if v := b.view(t, "t-selfservice", "o-race"); len(v.History) != 1 {
 		t.Errorf("history = %+v, want one entry", v.History)
 	}
-	if tasks := b.pendingEvents(t); len(tasks) != 0 {
-		t.Errorf("%d tasks queued, want none", len(tasks))
+	if queued := b.pendingEvents(t); len(queued) != 0 {
+		t.Errorf("%d tasks queued, want none", len(queued))
 	}
 }
 
@@ -174,8 +177,8 @@ func TestIntakeLeavesAnUnreadableOrderToTheWorkers(t *testing.T) {
 	if dup := b.take(t, in, "t-selfservice", "w-bad", snapshot("o-bad", adapters.StatusPaid, time.Now())); dup {
 		t.Fatal("duplicate")
 	}
-	if tasks := b.pendingEvents(t); len(tasks) != 1 {
-		t.Fatalf("%d tasks queued, want the snapshot", len(tasks))
+	if queued := b.pendingEvents(t); len(queued) != 1 {
+		t.Fatalf("%d tasks queued, want the snapshot", len(queued))
 	}
 }
 
@@ -188,7 +191,7 @@ func TestIntakeWithoutRedisAcceptsNothing(t *testing.T) {
 	cmds := &commandCount{}
 	b.rdb.AddHook(cmds)
 	b.mr.Close()
-	_, err := in.Enqueue(context.Background(), Delivery{AdapterID: "t-selfservice", WebhookID: "w-down", ReceivedAt: time.Now(),
+	_, err := in.Enqueue(context.Background(), tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "w-down", ReceivedAt: time.Now(),
 		Event: snapshot("o-down", adapters.StatusPaid, time.Now())})
 	if err == nil {
 		t.Fatal("accepted without Redis")
@@ -265,7 +268,7 @@ func TestIntakeOneAnswerPerWebhookWhenStoreAndQueueRace(t *testing.T) {
 	if dup := b.take(t, in, "t-selfservice", "w-mk-n", snapshot("o-mk2", adapters.StatusPaid, now)); dup {
 		t.Fatal("duplicate")
 	}
-	dup, err := b.queue.enqueueMarked(context.Background(), Delivery{AdapterID: "t-selfservice", WebhookID: "w-mk-n", ReceivedAt: time.Now(), Event: snapshot("o-mk2", adapters.StatusPaid, now)})
+	dup, err := b.queue.EnqueueMarked(context.Background(), tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "w-mk-n", ReceivedAt: time.Now(), Event: snapshot("o-mk2", adapters.StatusPaid, now)})
 	if err != nil || !dup {
 		t.Fatalf("queueing a webhook-id stored at ingest: dup=%v err=%v", dup, err)
 	}
@@ -280,7 +283,7 @@ func TestIntakeRemembersWithoutTheDocument(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true})
 	in := b.intake()
 	ctx := context.Background()
-	if err := b.rdb.Set(ctx, DeliveryKey("t-selfservice", "w-rem"), "1", time.Hour).Err(); err != nil {
+	if err := b.rdb.Set(ctx, orderstore.DeliveryKey("t-selfservice", "w-rem"), "1", time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if dup := b.take(t, in, "t-selfservice", "w-rem", snapshot("o-rem", adapters.StatusPaid, time.Now())); !dup {
@@ -361,8 +364,8 @@ func TestIntakeStoresANewOrderWithoutReadingIt(t *testing.T) {
 	if v := b.view(t, "t-selfservice", "o-wait"); v.Order != nil {
 		t.Fatalf("ingest stored a snapshot that decides a request: %+v", v.Order)
 	}
-	if tasks := b.pendingEvents(t); len(tasks) != 2 {
-		t.Fatalf("%d tasks queued, want the request's and the snapshot's", len(tasks))
+	if queued := b.pendingEvents(t); len(queued) != 2 {
+		t.Fatalf("%d tasks queued, want the request's and the snapshot's", len(queued))
 	}
 }
 
@@ -375,9 +378,9 @@ func TestStoreChecksWhatItConcludesFromAGuess(t *testing.T) {
 	ctx := context.Background()
 	in := b.intake()
 	b.take(t, in, "t-selfservice", "w-g1", snapshot("o-g", adapters.StatusPaid, time.Now()))
-	guess := absentGuess
+	guess := orderstore.AbsentGuess
 	var saw []bool
-	doc, _, err := b.store.change(ctx, "t-selfservice", "o-g", &guess, nil, func(doc *orderDoc) bool {
+	doc, _, err := b.store.Change(ctx, "t-selfservice", "o-g", &guess, func(doc *order.Doc) bool {
 		saw = append(saw, doc.Order != nil)
 		if doc.Order == nil {
 			return false // nothing to do to an order that is not there

@@ -12,6 +12,8 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/redistest"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // TestShipRacesCancelOnRealRedis races a shipped snapshot against a
@@ -25,13 +27,13 @@ func TestShipRacesCancelOnRealRedis(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	rdb := srv.Client()
 	b := setup(t, setupOpts{noServer: true})
-	b.store = NewStore(rdb)
-	b.queue = NewQueue(rdb, time.Hour)
+	b.store = orderstore.NewStore(rdb)
+	b.queue = tasks.NewQueue(rdb, time.Hour)
 	b.worker = NewWorker(b.store, b.queue, WorkerOptions{Adapters: b.adapters, OrderWait: time.Minute, Logger: quiet})
 	ctx := context.Background()
 	run := func(ev adapters.Event) error {
-		payload, _ := json.Marshal(Delivery{AdapterID: "t-selfservice", WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})
-		return b.worker.handleEvent(ctx, asynq.NewTask(TypeEvent, payload))
+		payload, _ := json.Marshal(tasks.Delivery{AdapterID: "t-selfservice", WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})
+		return b.worker.handleEvent(ctx, asynq.NewTask(tasks.TypeEvent, payload))
 	}
 	const n = 1000
 	cancelled, denied := 0, 0

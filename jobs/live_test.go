@@ -12,6 +12,10 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/poshmark"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // liveWorker runs a worker on b whose adapters come from the lookup of
@@ -22,9 +26,9 @@ func liveWorker(t *testing.T, b *bundle, set *atomic.Pointer[map[string]*adapter
 		ad, ok := (*set.Load())[id]
 		return ad, ok
 	}
-	retryOf := func(id string) (Retry, bool) {
+	retryOf := func(id string) (syncback.Retry, bool) {
 		_, ok := lookup(id)
-		return Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}, ok
+		return syncback.Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}, ok
 	}
 	w := NewWorker(b.store, b.queue, WorkerOptions{Lookup: lookup, RetryOf: retryOf, OrderWait: time.Minute, Logger: log})
 	srv := NewServer(b.rdb, ServerOptions{Concurrency: 4, ShutdownTimeout: 2 * time.Second, TimerResolution: 50 * time.Millisecond, Logger: log})
@@ -41,8 +45,8 @@ func TestRemovedAdapterTasksAreArchivedWithReason(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true})
 	ctx := context.Background()
 	b.deliver(t, "t-selfservice", snapshot("o-gone", adapters.StatusPaid, placed))
-	doc := &orderDoc{Requests: []storedRequest{{ID: "cr-1", State: adapters.Cancelled, Version: 1}}}
-	if err := b.queue.queueNext(ctx, "t-selfservice", "o-gone", doc, ""); err != nil {
+	doc := &order.Doc{Requests: []order.Request{{ID: "cr-1", State: adapters.Cancelled, Version: 1}}}
+	if err := b.queue.QueueNext(ctx, "t-selfservice", "o-gone", doc, ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -54,10 +58,10 @@ func TestRemovedAdapterTasksAreArchivedWithReason(t *testing.T) {
 	insp := asynq.NewInspectorFromRedisClient(b.rdb)
 	const reason = "adapter t-selfservice is not configured"
 	eventually(t, "the event task archived", func() bool {
-		tasks, err := insp.ListArchivedTasks(QueueEvents)
+		tasks, err := insp.ListArchivedTasks(tasks.QueueEvents)
 		return err == nil && len(tasks) == 1 && strings.Contains(tasks[0].LastErr, reason)
 	})
-	var letters []DeadLetter
+	var letters []orderstore.DeadLetter
 	eventually(t, "the sync task in the dead letter", func() bool {
 		var err error
 		letters, err = b.dlq.List(ctx)
@@ -105,15 +109,15 @@ func TestLookupPerTask(t *testing.T) {
 	b.deliver(t, "t-live", snapshot("o-1", adapters.StatusPaid, placed))
 	b.deliver(t, "t-live", request("o-1", "cr-1", adapters.Buyer))
 	b.adapters["t-live"] = first
-	if v := b.waitState(t, "t-live", "o-1", adapters.Denied, syncSynced); v.Cancellation.DenialReason == nil {
+	if v := b.waitState(t, "t-live", "o-1", adapters.Denied, order.SyncSynced); v.Cancellation.DenialReason == nil {
 		t.Fatalf("o-1: %+v", v.Cancellation)
 	}
 
 	set.Store(&map[string]*adapters.Adapter{"t-live": build("tok-new", 2*time.Hour)})
 	b.deliver(t, "t-live", snapshot("o-2", adapters.StatusPaid, placed))
 	b.deliver(t, "t-live", request("o-2", "cr-2", adapters.Buyer))
-	b.waitState(t, "t-live", "o-2", adapters.Cancelled, syncSynced)
-	b.waitState(t, "t-live", "o-1", adapters.Denied, syncSynced)
+	b.waitState(t, "t-live", "o-2", adapters.Cancelled, order.SyncSynced)
+	b.waitState(t, "t-live", "o-1", adapters.Denied, order.SyncSynced)
 
 	auth := map[string]string{}
 	for _, p := range b.platform.received() {

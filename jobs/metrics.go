@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/syncback"
 )
 
 // Metrics are the workers' Prometheus series. A nil *Metrics records nothing.
@@ -23,6 +24,8 @@ type Metrics struct {
 	duration  *prometheus.HistogramVec
 	outcomes  *prometheus.CounterVec
 }
+
+var _ syncback.Metrics = (*Metrics)(nil)
 
 // NewMetrics registers the workers' series on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
@@ -55,7 +58,7 @@ func (m *Metrics) initAdapter(id string) {
 	if m == nil {
 		return
 	}
-	for _, o := range []string{OutcomeSynced, OutcomeSkipped, OutcomeRetried, OutcomeDeadLettered} {
+	for _, o := range []string{syncback.OutcomeSynced, syncback.OutcomeSkipped, syncback.OutcomeRetried, syncback.OutcomeDeadLettered} {
 		m.outcomes.WithLabelValues(id, o)
 		m.attempts.WithLabelValues(id, o)
 	}
@@ -68,8 +71,8 @@ func (m *Metrics) decided(ad *adapters.Adapter, s adapters.State) {
 	m.decisions.WithLabelValues(ad.ID, ad.Platform, string(s)).Inc()
 }
 
-// syncAttempt counts one push by its result.
-func (m *Metrics) syncAttempt(ad *adapters.Adapter, outcome string, took time.Duration) {
+// SyncAttempt counts one push by its result.
+func (m *Metrics) SyncAttempt(ad *adapters.Adapter, outcome string, took time.Duration) {
 	if m == nil {
 		return
 	}

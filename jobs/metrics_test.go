@@ -20,6 +20,9 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // lockedBuffer collects log output written from several goroutines.
@@ -76,7 +79,7 @@ func TestMetricsCountEveryDecisionAndSyncOutcome(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
 	ads := map[string]*adapters.Adapter{}
-	retries := map[string]Retry{}
+	retries := map[string]syncback.Retry{}
 	for id, platformName := range map[string]string{"m-self": "selfservice", "m-ali": "aliexpress"} {
 		ad, err := registry.Default()[platformName].New(adapters.Settings{
 			ID: id, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
@@ -86,29 +89,29 @@ func TestMetricsCountEveryDecisionAndSyncOutcome(t *testing.T) {
 			t.Fatal(err)
 		}
 		ads[id] = ad
-		retries[id] = Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}
+		retries[id] = syncback.Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}
 	}
-	store, queue := NewStore(rdb), NewQueue(rdb, time.Hour)
+	store, queue := orderstore.NewStore(rdb), tasks.NewQueue(rdb, time.Hour)
 	reg := prometheus.NewPedanticRegistry()
 	m := NewMetrics(reg)
 	logs := &lockedBuffer{}
 	log := slogJSON(logs)
 	w := NewWorker(store, queue, WorkerOptions{Adapters: ads, Retries: retries, OrderWait: time.Minute, Logger: log, Metrics: m})
-	srv := NewServer(rdb, ServerOptions{Concurrency: 4, ShutdownTimeout: 2 * time.Second, TimerResolution: 50 * time.Millisecond, Retries: retries, Logger: log})
+	srv := NewServer(rdb, ServerOptions{Concurrency: 4, ShutdownTimeout: 2 * time.Second, TimerResolution: 50 * time.Millisecond, Logger: log})
 	if err := srv.Start(w.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Shutdown)
 
 	// Series exist at zero before anything happens.
-	if got := testutil.ToFloat64(m.outcomes.WithLabelValues("m-self", OutcomeDeadLettered)); got != 0 {
+	if got := testutil.ToFloat64(m.outcomes.WithLabelValues("m-self", syncback.OutcomeDeadLettered)); got != 0 {
 		t.Fatalf("dead_lettered before any sync = %v", got)
 	}
 
 	ctx := context.Background()
 	deliver := func(adapterID, requestID string, ev adapters.Event) {
 		t.Helper()
-		if _, err := queue.Enqueue(ctx, Delivery{AdapterID: adapterID, WebhookID: nextWebhookID(), RequestID: requestID, ReceivedAt: time.Now(), Event: ev}); err != nil {
+		if _, err := queue.Enqueue(ctx, tasks.Delivery{AdapterID: adapterID, WebhookID: nextWebhookID(), RequestID: requestID, ReceivedAt: time.Now(), Event: ev}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -143,20 +146,20 @@ func TestMetricsCountEveryDecisionAndSyncOutcome(t *testing.T) {
 		m.decisions.WithLabelValues("m-self", "selfservice", "cancelled"):      3,
 		m.decisions.WithLabelValues("m-ali", "aliexpress", "pending_response"): 1,
 		m.decisions.WithLabelValues("m-ali", "aliexpress", "denied"):           1,
-		m.outcomes.WithLabelValues("m-self", OutcomeSynced):                    2,
-		m.outcomes.WithLabelValues("m-self", OutcomeRetried):                   1,
-		m.outcomes.WithLabelValues("m-self", OutcomeDeadLettered):              1,
-		m.outcomes.WithLabelValues("m-ali", OutcomeSynced):                     2, // versions 1 and 2
-		m.outcomes.WithLabelValues("m-ali", OutcomeRetried):                    0,
-		m.attempts.WithLabelValues("m-self", OutcomeSynced):                    2,
-		m.attempts.WithLabelValues("m-self", OutcomeRetried):                   1,
-		m.attempts.WithLabelValues("m-self", OutcomeDeadLettered):              1,
-		m.attempts.WithLabelValues("m-ali", OutcomeSynced):                     2,
+		m.outcomes.WithLabelValues("m-self", syncback.OutcomeSynced):           2,
+		m.outcomes.WithLabelValues("m-self", syncback.OutcomeRetried):          1,
+		m.outcomes.WithLabelValues("m-self", syncback.OutcomeDeadLettered):     1,
+		m.outcomes.WithLabelValues("m-ali", syncback.OutcomeSynced):            2, // versions 1 and 2
+		m.outcomes.WithLabelValues("m-ali", syncback.OutcomeRetried):           0,
+		m.attempts.WithLabelValues("m-self", syncback.OutcomeSynced):           2,
+		m.attempts.WithLabelValues("m-self", syncback.OutcomeRetried):          1,
+		m.attempts.WithLabelValues("m-self", syncback.OutcomeDeadLettered):     1,
+		m.attempts.WithLabelValues("m-ali", syncback.OutcomeSynced):            2,
 	}
 	eventually(t, "every sync done", func() bool {
-		return testutil.ToFloat64(m.outcomes.WithLabelValues("m-self", OutcomeSynced)) == 2 &&
-			testutil.ToFloat64(m.outcomes.WithLabelValues("m-self", OutcomeDeadLettered)) == 1 &&
-			testutil.ToFloat64(m.outcomes.WithLabelValues("m-ali", OutcomeSynced)) == 2
+		return testutil.ToFloat64(m.outcomes.WithLabelValues("m-self", syncback.OutcomeSynced)) == 2 &&
+			testutil.ToFloat64(m.outcomes.WithLabelValues("m-self", syncback.OutcomeDeadLettered)) == 1 &&
+			testutil.ToFloat64(m.outcomes.WithLabelValues("m-ali", syncback.OutcomeSynced)) == 2
 	})
 	time.Sleep(200 * time.Millisecond) // nothing more may arrive
 	for c, n := range want {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // TestConsoleReadsAtMostTheRetention: whatever period is asked for, Stats
@@ -19,9 +21,9 @@ func TestConsoleReadsAtMostTheRetention(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 7, 15, 4, 5, 0, time.UTC)
 	b.store.Now = func() time.Time { return now }
-	cons := NewConsole(b.store)
+	cons := orderstore.NewConsole(b.store)
 	ad := "t-selfservice"
-	oldest, tomorrow := now.Add(-DefaultRetention).Truncate(24*time.Hour), now.Truncate(24*time.Hour).Add(24*time.Hour)
+	oldest, tomorrow := now.Add(-orderstore.DefaultRetention).Truncate(24*time.Hour), now.Truncate(24*time.Hour).Add(24*time.Hour)
 	days := &commandCount{match: func(c redis.Cmder) bool { return c.Name() == "hgetall" }}
 	b.rdb.AddHook(days)
 	date := func(s string) time.Time {
@@ -69,14 +71,14 @@ func TestConsoleReadsAtMostTheRetention(t *testing.T) {
 		}
 		return false
 	}})
-	p, err := cons.List(ctx, ad, ListFilter{Since: date("2000-01-01"), Until: date("9999-12-31")})
+	p, err := cons.List(ctx, ad, orderstore.ListFilter{Since: date("2000-01-01"), Until: date("9999-12-31")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !p.Since.Equal(oldest) || !p.Until.Equal(tomorrow.Add(24*time.Hour)) {
 		t.Errorf("list covered %v to %v, want %v to %v", p.Since, p.Until, oldest, tomorrow.Add(24*time.Hour))
 	}
-	if _, err := cons.List(ctx, ad, ListFilter{State: "cancelled"}); err != nil {
+	if _, err := cons.List(ctx, ad, orderstore.ListFilter{State: "cancelled"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, list := range []string{"escalated", "syncfailed"} {

@@ -1,6 +1,10 @@
 package jobs
 
-import "time"
+import (
+	"time"
+
+	"github.com/cancelsync/cancelsync/tasks"
+)
 
 // How long an Asynq server sleeps after finding its queue empty (its
 // TaskCheckInterval). A server that finds work never sleeps, so under load
@@ -20,7 +24,7 @@ const (
 // idlePoll is the TaskCheckInterval of the i-th server of queue.
 func idlePoll(queue string, i int) time.Duration {
 	switch {
-	case queue == QueueSync:
+	case queue == tasks.QueueSync:
 		return syncPoll
 	case i == 0:
 		return firstEventsPoll

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/syncback"
 )
 
 // leakyClient is a client that quotes its token, raw and as an echoed
@@ -32,9 +34,9 @@ func TestSyncFailureRedactedWhateverTheClient(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true})
 	const id, token = "t-selfservice", "tok-selfservice" // setup's api.token of the adapter
 	logs := &lockedBuffer{}
-	retries := map[string]Retry{}
+	retries := map[string]syncback.Retry{}
 	for aid := range b.adapters {
-		retries[aid] = Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
+		retries[aid] = syncback.Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
 	}
 	b.worker = NewWorker(b.store, b.queue, WorkerOptions{Adapters: b.adapters, Retries: retries, OrderWait: time.Minute,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))})
@@ -44,7 +46,7 @@ func TestSyncFailureRedactedWhateverTheClient(t *testing.T) {
 		order     string
 		retryable bool
 		sync      string
-	}{{"o-leak-retry", true, syncPending}, {"o-leak-dead", false, syncFailed}} {
+	}{{"o-leak-retry", true, order.SyncPending}, {"o-leak-dead", false, order.SyncFailed}} {
 		b.adapters[id].Client = leakyClient{token: token, retryable: tc.retryable}
 		b.runEvent(t, id, tc.order+"-w1", snapshot(tc.order, adapters.StatusPaid, placed))
 		b.runEvent(t, id, tc.order+"-w2", request(tc.order, "cr-"+tc.order, adapters.Buyer))

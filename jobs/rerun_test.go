@@ -8,6 +8,9 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // TestArchivedSyncRunAgainPushes is asynqmon's Run on a dead letter (an
@@ -25,15 +28,15 @@ func TestArchivedSyncRunAgainPushes(t *testing.T) {
 	})
 	b.deliver(t, "t-selfservice", snapshot("o-run", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-run", "cr-run", adapters.Buyer))
-	b.waitState(t, "t-selfservice", "o-run", adapters.Cancelled, syncFailed)
-	var letters []DeadLetter
+	b.waitState(t, "t-selfservice", "o-run", adapters.Cancelled, order.SyncFailed)
+	var letters []orderstore.DeadLetter
 	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(context.Background()); return len(letters) == 1 })
 
 	inspector := asynq.NewInspectorFromRedisClient(b.rdb)
-	if err := inspector.RunTask(QueueSync, letters[0].ID); err != nil {
+	if err := inspector.RunTask(tasks.QueueSync, letters[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	b.waitState(t, "t-selfservice", "o-run", adapters.Cancelled, syncSynced)
+	b.waitState(t, "t-selfservice", "o-run", adapters.Cancelled, order.SyncSynced)
 	if n := len(b.platform.received()); n != 2 {
 		t.Fatalf("%d PUTs, want the refused one and the re-run", n)
 	}

@@ -18,6 +18,10 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/internal/redistest"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // fakePlatform is a platform API as a real HTTP server on loopback. Each PUT
@@ -85,10 +89,10 @@ func (f *fakePlatform) received() []recordedPut {
 type bundle struct {
 	mr       *miniredis.Miniredis
 	rdb      *redis.Client
-	store    *Store
-	queue    *Queue
+	store    *orderstore.Store
+	queue    *tasks.Queue
 	worker   *Worker
-	dlq      *DeadLetters
+	dlq      *syncback.DeadLetters
 	platform *fakePlatform
 	adapters map[string]*adapters.Adapter
 }
@@ -96,7 +100,7 @@ type bundle struct {
 type setupOpts struct {
 	orderWait time.Duration
 	windows   adapters.Windows
-	retry     Retry
+	retry     syncback.Retry
 	noServer  bool
 	// queueSyncs: every sync goes through its own task (WorkerOptions).
 	queueSyncs bool
@@ -117,14 +121,14 @@ func setup(t *testing.T, o setupOpts) *bundle {
 		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
 		t.Cleanup(func() { _ = rdb.Close() })
 	}
-	b := &bundle{mr: mr, rdb: rdb, store: NewStore(rdb), platform: newFakePlatform(t), adapters: map[string]*adapters.Adapter{}}
+	b := &bundle{mr: mr, rdb: rdb, store: orderstore.NewStore(rdb), platform: newFakePlatform(t), adapters: map[string]*adapters.Adapter{}}
 	if o.orderWait == 0 {
 		o.orderWait = time.Minute
 	}
 	if o.retry.MaxAttempts == 0 {
-		o.retry = Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
+		o.retry = syncback.Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
 	}
-	retries := map[string]Retry{}
+	retries := map[string]syncback.Retry{}
 	for name, p := range registry.Default() {
 		ad, err := p.New(adapters.Settings{
 			ID: "t-" + name, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, Windows: o.windows,
@@ -136,12 +140,12 @@ func setup(t *testing.T, o setupOpts) *bundle {
 		b.adapters[ad.ID] = ad
 		retries[ad.ID] = o.retry
 	}
-	b.queue = NewQueue(rdb, time.Hour)
+	b.queue = tasks.NewQueue(rdb, time.Hour)
 	b.queue.SyncAttempts = func(id string) int { return retries[id].MaxAttempts }
 	b.worker = NewWorker(b.store, b.queue, WorkerOptions{Adapters: b.adapters, Retries: retries, OrderWait: o.orderWait, Logger: quiet, QueueSyncs: o.queueSyncs})
-	b.dlq = NewDeadLetters(b.queue, b.store)
+	b.dlq = syncback.NewDeadLetters(b.queue, b.store)
 	if !o.noServer {
-		srv := NewServer(rdb, ServerOptions{Concurrency: 8, ShutdownTimeout: 2 * time.Second, TimerResolution: 50 * time.Millisecond, Retries: retries, Logger: quiet})
+		srv := NewServer(rdb, ServerOptions{Concurrency: 8, ShutdownTimeout: 2 * time.Second, TimerResolution: 50 * time.Millisecond, Logger: quiet})
 		if err := srv.Start(b.worker.Handler()); err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +171,7 @@ func nextWebhookID() string {
 func (b *bundle) deliver(t *testing.T, adapterID string, ev adapters.Event) string {
 	t.Helper()
 	id := nextWebhookID()
-	dup, err := b.queue.Enqueue(context.Background(), Delivery{AdapterID: adapterID, WebhookID: id, ReceivedAt: time.Now(), Event: ev})
+	dup, err := b.queue.Enqueue(context.Background(), tasks.Delivery{AdapterID: adapterID, WebhookID: id, ReceivedAt: time.Now(), Event: ev})
 	if err != nil || dup {
 		t.Fatalf("enqueue: dup=%v err=%v", dup, err)
 	}
@@ -197,7 +201,7 @@ func respond(orderID, requestID string, who adapters.Party, d adapters.Decision)
 }
 
 // view reads the order's view.
-func (b *bundle) view(t *testing.T, adapterID, orderID string) *OrderView {
+func (b *bundle) view(t *testing.T, adapterID, orderID string) *order.OrderView {
 	t.Helper()
 	v, err := b.store.OrderView(context.Background(), b.adapters[adapterID], orderID)
 	if err != nil {
@@ -218,9 +222,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func (b *bundle) waitState(t *testing.T, adapterID, orderID string, state adapters.State, sync string) *OrderView {
+func (b *bundle) waitState(t *testing.T, adapterID, orderID string, state adapters.State, sync string) *order.OrderView {
 	t.Helper()
-	var v *OrderView
+	var v *order.OrderView
 	eventually(t, fmt.Sprintf("%s %s/%s", orderID, state, sync), func() bool {
 		got, err := b.store.OrderView(context.Background(), b.adapters[adapterID], orderID)
 		if err != nil || got.Cancellation == nil || got.Cancellation.State != state {

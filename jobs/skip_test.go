@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // A state the platform takes no call for (a Shopify denial) is acknowledged
@@ -17,7 +18,7 @@ func TestSyncSkippedState(t *testing.T) {
 	const ad = "t-shopify"
 	b.deliver(t, ad, snapshot("7001", adapters.StatusShipped, placed.Add(time.Minute)))
 	b.deliver(t, ad, request("7001", "rq-1", adapters.Buyer))
-	v := b.waitState(t, ad, "7001", adapters.Denied, syncSkipped)
+	v := b.waitState(t, ad, "7001", adapters.Denied, order.SyncSkipped)
 	if v.Sync.Version != 1 || v.Sync.LastError != nil {
 		t.Errorf("sync = %+v", *v.Sync)
 	}
@@ -32,13 +33,13 @@ func TestStoredOrderKeepsParties(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
 	b.deliver(t, "t-shopify", snapshot("7002", adapters.StatusPaid, placed))
-	var doc *orderDoc
+	var doc *order.Doc
 	eventually(t, "stored snapshot", func() bool {
-		d, err := b.store.load(context.Background(), "t-shopify", "7002")
+		d, err := b.store.Load(context.Background(), "t-shopify", "7002")
 		doc = d
 		return err == nil && d != nil && d.Order != nil
 	})
-	o := doc.Order.domain("7002")
+	o := doc.Order.Domain("7002")
 	if o.BuyerID != "b" || o.SellerID != "s" {
 		t.Errorf("stored order parties = %q, %q; want b, s", o.BuyerID, o.SellerID)
 	}

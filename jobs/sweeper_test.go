@@ -7,9 +7,11 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/syncback"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // TestSweeperQueuesOnlyLostSyncs: a decided version with no task is queued
@@ -22,12 +24,12 @@ func TestSweeperQueuesOnlyLostSyncs(t *testing.T) {
 	now := time.Now()
 	decided := func(orderID string, at time.Time, acked bool) {
 		t.Helper()
-		_, err := b.store.update(ctx, ad, orderID, func(d *orderDoc) bool {
+		_, err := b.store.Update(ctx, ad, orderID, func(d *order.Doc) bool {
 			d.Version = 1
-			d.Requests = append(d.Requests, storedRequest{ID: "r-" + orderID, State: adapters.Cancelled, Version: 1, Initiator: adapters.Buyer, Reason: "changed_mind", OccurredAt: at})
-			d.History = append(d.History, historyRec{At: at, Event: adapters.CancellationRequested, State: adapters.Cancelled})
+			d.Requests = append(d.Requests, order.Request{ID: "r-" + orderID, State: adapters.Cancelled, Version: 1, Initiator: adapters.Buyer, Reason: "changed_mind", OccurredAt: at})
+			d.History = append(d.History, order.HistoryRecord{At: at, Event: adapters.CancellationRequested, State: adapters.Cancelled})
 			if acked {
-				d.Acked, d.Requests[0].Sync = 1, syncSynced
+				d.Acked, d.Requests[0].Sync = 1, order.SyncSynced
 			}
 			return true
 		})
@@ -40,11 +42,11 @@ func TestSweeperQueuesOnlyLostSyncs(t *testing.T) {
 	decided("locked", now.Add(-2*time.Minute), false)
 	decided("fresh", now.Add(-time.Second), false)
 	decided("acked", now.Add(-2*time.Minute), true)
-	doc, err := b.store.load(ctx, ad, "queued")
+	doc, err := b.store.Load(ctx, ad, "queued")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.queue.queueNext(ctx, ad, "queued", doc, ""); err != nil {
+	if err := b.queue.QueueNext(ctx, ad, "queued", doc, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.rdb.Set(ctx, syncLockKey(ad, "locked"), "someone", time.Minute).Err(); err != nil {
@@ -52,47 +54,47 @@ func TestSweeperQueuesOnlyLostSyncs(t *testing.T) {
 	}
 
 	reg := prometheus.NewRegistry()
-	sw := NewSweeper(b.store, b.queue, SweeperOptions{Adapters: func() []string { return []string{ad, "t-poshmark"} }, Every: time.Minute, Logger: quiet, Registerer: reg})
+	sw := syncback.NewSweeper(b.store, b.queue, syncback.SweeperOptions{Adapters: func() []string { return []string{ad, "t-poshmark"} }, Every: time.Minute, Logger: quiet, Registerer: reg})
 	n, err := sw.Sweep(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("first round queued %d (%v), want 1", n, err)
 	}
 	in := asynq.NewInspectorFromRedisClient(b.rdb)
-	if _, err := in.GetTaskInfo(QueueSync, syncTaskID(ad, "lost", 1, 0, 1)); err != nil {
+	if _, err := in.GetTaskInfo(tasks.QueueSync, tasks.SyncTaskID(ad, "lost", 1, 0, 1)); err != nil {
 		t.Fatalf("the lost version's sync is not queued: %v", err)
 	}
 	for _, id := range []string{"locked", "fresh", "acked"} {
-		if _, err := in.GetTaskInfo(QueueSync, syncTaskID(ad, id, 1, 0, 1)); err == nil {
+		if _, err := in.GetTaskInfo(tasks.QueueSync, tasks.SyncTaskID(ad, id, 1, 0, 1)); err == nil {
 			t.Errorf("%s: queued, want left alone", id)
 		}
 	}
 	if n, err := sw.Sweep(ctx); err != nil || n != 0 {
 		t.Fatalf("second round queued %d (%v), want 0: every version has its task", n, err)
 	}
-	if got := testutil.ToFloat64(sw.resweeps.WithLabelValues(ad)); got != 1 {
+	if got := resweeps(t, reg, ad); got != 1 {
 		t.Fatalf("cancelsync_sync_resweeps_total{adapter=%q} = %v, want 1", ad, got)
 	}
 }
 
-// TestSweeperLeaseIsOneProcessAtATime: of two sweepers on one Redis, one
-// holds the lease; once it gives it back the other takes it.
-func TestSweeperLeaseIsOneProcessAtATime(t *testing.T) {
-	b := setup(t, setupOpts{noServer: true})
-	ctx := context.Background()
-	ids := func() []string { return nil }
-	a := NewSweeper(b.store, b.queue, SweeperOptions{Adapters: ids, Logger: quiet})
-	c := NewSweeper(b.store, b.queue, SweeperOptions{Adapters: ids, Logger: quiet})
-	if held, err := a.lease(ctx); err != nil || !held {
-		t.Fatalf("first lease: %v %v", held, err)
+// resweeps reads cancelsync_sync_resweeps_total{adapter} from reg.
+func resweeps(t *testing.T, reg *prometheus.Registry, adapterID string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if held, _ := a.lease(ctx); !held {
-		t.Fatal("the holder could not keep its lease")
+	for _, mf := range mfs {
+		if mf.GetName() != "cancelsync_sync_resweeps_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "adapter" && l.GetValue() == adapterID {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
 	}
-	if held, _ := c.lease(ctx); held {
-		t.Fatal("two sweepers hold the lease")
-	}
-	a.release()
-	if held, _ := c.lease(ctx); !held {
-		t.Fatal("the lease given back was not taken")
-	}
+	t.Fatalf("no cancelsync_sync_resweeps_total{adapter=%q}", adapterID)
+	return 0
 }

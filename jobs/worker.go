@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,27 +10,24 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
+	"github.com/cancelsync/cancelsync/tasks"
 )
-
-// Retry shapes one adapter's sync-back retries.
-type Retry struct {
-	MaxAttempts int
-	BaseDelay   time.Duration
-	MaxDelay    time.Duration
-}
 
 // Worker runs the task handlers. Build it with NewWorker and serve its
 // Handler with an Asynq server (see NewServer). Events and timers are
 // applied here; everything about syncing back is the Syncer's.
 type Worker struct {
-	store     *Store
-	queue     *Queue
+	store     *orderstore.Store
+	queue     *tasks.Queue
 	adapter   func(id string) (*adapters.Adapter, bool)
 	orderWait time.Duration
 	now       func() time.Time
 	log       *slog.Logger
 	metrics   *Metrics
-	syncer    *Syncer
+	syncer    *syncback.Syncer
 	// queueSyncs: see WorkerOptions.QueueSyncs.
 	queueSyncs bool
 }
@@ -39,13 +35,13 @@ type Worker struct {
 // WorkerOptions configure a Worker.
 type WorkerOptions struct {
 	Adapters map[string]*adapters.Adapter
-	Retries  map[string]Retry
+	Retries  map[string]syncback.Retry
 	// Lookup, when set, replaces Adapters: it is asked once per task, so a
 	// task runs to its end with the adapter it started with and the next
 	// one sees a reloaded set (README.md, Live configuration).
 	Lookup func(id string) (*adapters.Adapter, bool)
 	// RetryOf, when set, replaces Retries, asked per push like Lookup.
-	RetryOf   func(id string) (Retry, bool)
+	RetryOf   func(id string) (syncback.Retry, bool)
 	OrderWait time.Duration
 	Now       func() time.Time // default time.Now
 	Logger    *slog.Logger     // default slog.Default()
@@ -58,7 +54,7 @@ type WorkerOptions struct {
 
 // NewWorker returns a worker that stores in store and queues follow-up tasks
 // on queue.
-func NewWorker(store *Store, queue *Queue, o WorkerOptions) *Worker {
+func NewWorker(store *orderstore.Store, queue *tasks.Queue, o WorkerOptions) *Worker {
 	w := &Worker{
 		store: store, queue: queue, adapter: o.Lookup, orderWait: o.OrderWait,
 		now: o.Now, log: o.Logger, metrics: o.Metrics, queueSyncs: o.QueueSyncs,
@@ -76,7 +72,11 @@ func NewWorker(store *Store, queue *Queue, o WorkerOptions) *Worker {
 	if retryOf == nil {
 		retryOf = mapLookup(o.Retries)
 	}
-	w.syncer = newSyncer(store, queue, retryOf, w.now, w.log, o.Metrics)
+	var m syncback.Metrics
+	if o.Metrics != nil {
+		m = o.Metrics
+	}
+	w.syncer = syncback.NewSyncer(store, queue, syncback.SyncerOptions{Retries: syncback.Backoff{RetryOf: retryOf}, Now: w.now, Logger: w.log, Metrics: m})
 	for id := range o.Adapters {
 		w.metrics.initAdapter(id)
 	}
@@ -86,9 +86,9 @@ func NewWorker(store *Store, queue *Queue, o WorkerOptions) *Worker {
 // Handler routes each task type to its handler.
 func (w *Worker) Handler() asynq.Handler {
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(TypeEvent, w.handleEvent)
-	mux.HandleFunc(TypeTimer, w.handleTimer)
-	mux.HandleFunc(TypeSync, w.handleSync)
+	mux.HandleFunc(tasks.TypeEvent, w.handleEvent)
+	mux.HandleFunc(tasks.TypeTimer, w.handleTimer)
+	mux.HandleFunc(tasks.TypeSync, w.handleSync)
 	return mux
 }
 
@@ -120,7 +120,7 @@ func (e *NotConfiguredError) Error() string {
 }
 
 func (w *Worker) handleEvent(ctx context.Context, t *asynq.Task) error {
-	var d Delivery
+	var d tasks.Delivery
 	if err := json.Unmarshal(t.Payload(), &d); err != nil {
 		return fmt.Errorf("decode event task: %v: %w", err, asynq.SkipRetry)
 	}
@@ -129,12 +129,12 @@ func (w *Worker) handleEvent(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	orderID := d.Event.OrderID()
-	return w.transact(ctx, ad, orderID, d.RequestID, &d, func(tr *transition) { tr.applyDelivery(d) },
+	return w.transact(ctx, ad, orderID, d.RequestID, &d, func(tr *order.Transition) { tr.ApplyDelivery(d.WebhookID, d.ReceivedAt, d.Event) },
 		slog.String("webhook_id", d.WebhookID), slog.String("event", string(d.Event.Type)))
 }
 
 func (w *Worker) handleTimer(ctx context.Context, t *asynq.Task) error {
-	var p timerPayload
+	var p tasks.TimerPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("decode timer task: %v: %w", err, asynq.SkipRetry)
 	}
@@ -144,95 +144,76 @@ func (w *Worker) handleTimer(ctx context.Context, t *asynq.Task) error {
 	}
 	// Asynq stores due times in whole seconds, so a timer can fire up to a
 	// second early; wait out the rest here rather than re-arm it.
-	if early := p.At.Sub(w.now()); early > 0 && early <= maxEarlyWait {
+	if early := p.At.Sub(w.now()); early > 0 && early <= tasks.MaxEarlyWait {
 		select {
 		case <-time.After(early):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
-	return w.transact(ctx, ad, p.OrderID, "", nil, func(tr *transition) { tr.applyTimer(p.timer) },
+	return w.transact(ctx, ad, p.OrderID, "", nil, func(tr *order.Transition) { tr.ApplyTimer(p.Timer) },
 		slog.String("timer", p.Kind), slog.String("cancel_request_id", p.RequestID))
 }
-
-// maxEarlyWait is how early a timer may fire and still be waited out in
-// its handler; earlier (clock skew between machines) it is re-armed.
-const maxEarlyWait = 3 * time.Second
 
 // transact applies one transition atomically and then queues its effects.
 // When the transition finds its work already stored (the task ran before and
 // died before queueing), the document's outstanding effects are queued again.
 // d is the delivery an event task applies (nil for a timer): its id is
-// remembered for the dedup window (Queue.Enqueue) with the store, or on its
+// remembered for the dedup window (tasks.Queue.Enqueue) with the store, or on its
 // own when nothing changes, before the task completes.
-func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, requestID string, d *Delivery, apply func(*transition), attrs ...any) error {
-	var tr *transition
+func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, requestID string, d *tasks.Delivery, apply func(*order.Transition), attrs ...any) error {
+	var tr *order.Transition
 	// A transition that decides a state takes the order's sync lock in the
 	// round trip that stores it, for the inline sync below.
-	lk := &casLock{token: newLockToken(), take: func() bool { return !w.queueSyncs && !tr.replay && tr.eff.sync > 0 }}
+	token := orderstore.NewToken()
+	opts := []orderstore.ChangeOption{orderstore.TakeLock(token, func() bool { return !w.queueSyncs && !tr.Replayed() && tr.Effects().Sync > 0 })}
 	if d != nil {
-		lk.remember, lk.rememberFor = DeliveryKey(d.AdapterID, d.WebhookID), w.queue.DedupWindow
+		opts = append(opts, orderstore.Remember(d.AdapterID, d.WebhookID, w.queue.DedupWindow))
 	}
-	doc, stored, err := w.store.change(ctx, ad.ID, orderID, nil, lk, func(doc *orderDoc) bool {
-		tr = &transition{doc: doc, orderID: orderID, adapter: ad, orderWait: w.orderWait, now: w.now()}
+	doc, stored, err := w.store.Change(ctx, ad.ID, orderID, nil, func(doc *order.Doc) bool {
+		tr = &order.Transition{Doc: doc, OrderID: orderID, Adapter: ad, OrderWait: w.orderWait, Now: w.now()}
 		apply(tr)
-		return tr.changed
-	})
+		return tr.Changed()
+	}, opts...)
 	if err != nil {
 		return err
 	}
-	if d != nil && !tr.changed {
-		w.queue.remember(ctx, *d)
+	if d != nil && !tr.Changed() {
+		w.queue.Remember(ctx, *d)
 	}
-	eff := tr.eff
-	if tr.replay {
-		eff = pendingEffects(doc, w.orderWait)
+	eff := tr.Effects()
+	if tr.Replayed() {
+		eff = order.PendingEffects(doc, w.orderWait)
 	}
-	eff.requestID = requestID
 	queued := eff
-	if lk.taken {
+	if stored.Locked() {
 		// Otherwise another sync of the order holds the lock, and the sync
 		// task queued below takes over once it is free. When Redis fails
 		// during the inline sync, the task starts over from the document.
-		stored.doc = doc
-		if err := w.syncer.inline(ctx, ad, orderID, stored, w.store.held(ctx, ad.ID, orderID, lk.token), requestID); err == nil {
-			queued.sync = 0
+		if err := w.syncer.Inline(ctx, ad, orderID, stored, w.store.Held(ctx, ad.ID, orderID, token), requestID); err == nil {
+			queued.Sync = 0
 		}
 	}
-	if err := w.queue.issue(ctx, ad.ID, orderID, doc, queued); err != nil {
+	if err := w.queue.Issue(ctx, ad.ID, orderID, doc, queued, requestID); err != nil {
 		return err
 	}
 	// Counted once the effects are queued: a task that dies before that
 	// runs again, finds its transition stored (replay) and counts nothing.
-	for _, s := range tr.eff.decided {
+	for _, s := range tr.Effects().Decided {
 		w.metrics.decided(ad, s)
 	}
-	if tr.changed {
+	if tr.Changed() {
 		attrs = append(attrs, slog.String("adapter", ad.ID), slog.String("order_id", orderID))
-		if r := doc.atVersion(tr.eff.sync); r != nil {
+		if r := doc.AtVersion(tr.Effects().Sync); r != nil {
 			attrs = append(attrs, slog.String("cancel_request_id", r.ID), slog.String("state", string(r.State)), slog.Int64("version", r.Version))
 		}
-		w.log.InfoContext(ctx, "applied", append(attrs, taskAttrs(ctx, requestID)...)...)
+		w.log.InfoContext(ctx, "applied", append(attrs, syncback.LogAttrs(ctx, requestID)...)...)
 	}
 	return nil
 }
 
-// taskAttrs are the correlation attributes of a job's log lines: the ingest
-// request id that started the chain (when there is one) and the Asynq task
-// id, which asynqmon shows.
-func taskAttrs(ctx context.Context, requestID string) []any {
-	attrs := make([]any, 0, 2)
-	if requestID != "" {
-		attrs = append(attrs, slog.String("request_id", requestID))
-	}
-	if id, ok := asynq.GetTaskID(ctx); ok {
-		attrs = append(attrs, slog.String("task_id", id))
-	}
-	return attrs
-}
-
 func (w *Worker) handleSync(ctx context.Context, t *asynq.Task) error {
-	p, err := decodeSync(t)
+	p, err := tasks.DecodeSync(t)
 	if err != nil {
 		return err
 	}
@@ -240,8 +221,5 @@ func (w *Worker) handleSync(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	return w.syncer.handle(ctx, ad, p)
+	return w.syncer.Handle(ctx, ad, p)
 }
-
-// errSyncBusy means another sync of the same order holds its lock.
-var errSyncBusy = errors.New("another sync of this order is running")

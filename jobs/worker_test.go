@@ -12,6 +12,10 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 func TestSelfserviceCancelsAndSyncs(t *testing.T) {
@@ -20,7 +24,7 @@ func TestSelfserviceCancelsAndSyncs(t *testing.T) {
 	b.deliver(t, "t-selfservice", snapshot("o-1", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-1", "cr-1", adapters.Buyer))
 
-	v := b.waitState(t, "t-selfservice", "o-1", adapters.Cancelled, syncSynced)
+	v := b.waitState(t, "t-selfservice", "o-1", adapters.Cancelled, order.SyncSynced)
 	if v.Cancellation.Version != 1 || v.Cancellation.Refund == nil || v.Cancellation.Refund.Method != adapters.OriginalPayment || v.Cancellation.Refund.Amount != "42.50" {
 		t.Fatalf("cancellation = %+v", v.Cancellation)
 	}
@@ -50,7 +54,7 @@ func TestRequestWaitsForItsOrder(t *testing.T) {
 	}
 	b.deliver(t, "t-poshmark", snapshot("o-2", adapters.StatusPaid, placed))
 	// Placed an hour before the request, within Poshmark's 3 h window.
-	v = b.waitState(t, "t-poshmark", "o-2", adapters.Cancelled, syncSynced)
+	v = b.waitState(t, "t-poshmark", "o-2", adapters.Cancelled, order.SyncSynced)
 	if v.Cancellation.Version != 1 || v.Cancellation.Refund.Method != adapters.PlatformCredit || v.History[2].Event != adapters.CancellationRequested {
 		t.Fatalf("view = %+v", v)
 	}
@@ -60,7 +64,7 @@ func TestOrderWaitDeniesUnknownOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{orderWait: 200 * time.Millisecond})
 	b.deliver(t, "t-selfservice", request("o-3", "cr-3", adapters.Buyer))
-	v := b.waitState(t, "t-selfservice", "o-3", adapters.Denied, syncSynced)
+	v := b.waitState(t, "t-selfservice", "o-3", adapters.Denied, order.SyncSynced)
 	if v.Cancellation.DenialReason == nil || *v.Cancellation.DenialReason != adapters.OrderUnknown || v.Cancellation.Version != 1 {
 		t.Fatalf("cancellation = %+v", v.Cancellation)
 	}
@@ -77,11 +81,11 @@ func TestAliexpressDeadlineAutoApproves(t *testing.T) {
 	b := setup(t, setupOpts{windows: adapters.Windows{ResponseWindow: 1500 * time.Millisecond}})
 	b.deliver(t, "t-aliexpress", snapshot("o-4", adapters.StatusPaid, placed))
 	b.deliver(t, "t-aliexpress", request("o-4", "cr-4", adapters.Buyer))
-	v := b.waitState(t, "t-aliexpress", "o-4", adapters.PendingResponse, syncSynced)
+	v := b.waitState(t, "t-aliexpress", "o-4", adapters.PendingResponse, order.SyncSynced)
 	if v.Cancellation.RespondBy == nil || v.Cancellation.Version != 1 {
 		t.Fatalf("pending = %+v", v.Cancellation)
 	}
-	v = b.waitState(t, "t-aliexpress", "o-4", adapters.Cancelled, syncSynced)
+	v = b.waitState(t, "t-aliexpress", "o-4", adapters.Cancelled, order.SyncSynced)
 	if v.Cancellation.Version != 2 {
 		t.Fatalf("auto-approved = %+v", v.Cancellation)
 	}
@@ -102,7 +106,7 @@ func TestFiverrDeclineEscalatesAndOwnSideIsIgnored(t *testing.T) {
 		return err == nil && v.Order != nil
 	})
 	b.deliver(t, "t-fiverr", request("o-5", "cr-5", adapters.Seller))
-	b.waitState(t, "t-fiverr", "o-5", adapters.PendingResponse, syncSynced)
+	b.waitState(t, "t-fiverr", "o-5", adapters.PendingResponse, order.SyncSynced)
 	b.deliver(t, "t-fiverr", respond("o-5", "cr-5", adapters.Seller, adapters.Accept))
 	eventually(t, "own-side response recorded", func() bool { return len(b.view(t, "t-fiverr", "o-5").History) == 3 })
 	v := b.view(t, "t-fiverr", "o-5")
@@ -110,7 +114,7 @@ func TestFiverrDeclineEscalatesAndOwnSideIsIgnored(t *testing.T) {
 		t.Fatalf("after own-side response: %+v %+v", v.Cancellation, v.History)
 	}
 	b.deliver(t, "t-fiverr", respond("o-5", "cr-5", adapters.Buyer, adapters.Decline))
-	v = b.waitState(t, "t-fiverr", "o-5", adapters.Escalated, syncSynced)
+	v = b.waitState(t, "t-fiverr", "o-5", adapters.Escalated, order.SyncSynced)
 	if v.Cancellation.Version != 2 {
 		t.Fatalf("escalated = %+v", v.Cancellation)
 	}
@@ -121,7 +125,7 @@ func TestShippedAfterCancelIsAConflict(t *testing.T) {
 	b := setup(t, setupOpts{})
 	b.deliver(t, "t-selfservice", snapshot("o-6", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-6", "cr-6", adapters.Buyer))
-	b.waitState(t, "t-selfservice", "o-6", adapters.Cancelled, syncSynced)
+	b.waitState(t, "t-selfservice", "o-6", adapters.Cancelled, order.SyncSynced)
 	b.deliver(t, "t-selfservice", snapshot("o-6", adapters.StatusShipped, placed.Add(time.Minute)))
 	eventually(t, "conflict", func() bool { return b.view(t, "t-selfservice", "o-6").Conflict != nil })
 	v := b.view(t, "t-selfservice", "o-6")
@@ -140,10 +144,10 @@ func TestHandlersAreIdempotent(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true, queueSyncs: true})
 	ctx := context.Background()
 	run := func(ev adapters.Event, id string) {
-		d := Delivery{AdapterID: "t-aliexpress", WebhookID: id, ReceivedAt: time.Now(), Event: ev}
+		d := tasks.Delivery{AdapterID: "t-aliexpress", WebhookID: id, ReceivedAt: time.Now(), Event: ev}
 		payload, _ := json.Marshal(d)
 		for range 2 {
-			if err := b.worker.handleEvent(ctx, asynq.NewTask(TypeEvent, payload)); err != nil {
+			if err := b.worker.handleEvent(ctx, asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -161,15 +165,15 @@ func TestHandlersAreIdempotent(t *testing.T) {
 		t.Fatalf("view = %+v", v)
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
-	pending, _ := ins.ListPendingTasks(QueueSync)
-	scheduled, _ := ins.ListScheduledTasks(QueueEvents)
+	pending, _ := ins.ListPendingTasks(tasks.QueueSync)
+	scheduled, _ := ins.ListScheduledTasks(tasks.QueueEvents)
 	if len(pending) != 1 || len(scheduled) != 1 {
 		t.Fatalf("queued %d syncs and %d timers, want 1 and 1", len(pending), len(scheduled))
 	}
 	// A sync run twice pushes once.
-	p, _ := json.Marshal(syncPayload{AdapterID: "t-aliexpress", OrderID: "o-7", RequestID: "cr-7", Version: 1})
+	p, _ := json.Marshal(tasks.SyncPayload{AdapterID: "t-aliexpress", OrderID: "o-7", RequestID: "cr-7", Version: 1})
 	for range 2 {
-		if err := b.worker.handleSync(ctx, asynq.NewTask(TypeSync, p)); err != nil {
+		if err := b.worker.handleSync(ctx, asynq.NewTask(tasks.TypeSync, p)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -181,7 +185,7 @@ func TestHandlersAreIdempotent(t *testing.T) {
 func TestEnqueueDeduplicatesRacingDeliveries(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true})
-	d := Delivery{AdapterID: "t-selfservice", WebhookID: "msg_race", ReceivedAt: time.Now(), Event: snapshot("o-8", adapters.StatusPaid, placed)}
+	d := tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "msg_race", ReceivedAt: time.Now(), Event: snapshot("o-8", adapters.StatusPaid, placed)}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	accepted, dups := 0, 0
@@ -213,12 +217,12 @@ func TestEnqueueDeduplicatesRacingDeliveries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := DeliveryKey(d.AdapterID, d.WebhookID)
+	key := orderstore.DeliveryKey(d.AdapterID, d.WebhookID)
 	for run := range 2 {
 		if run == 1 {
 			b.rdb.Del(ctx, key) // as if an older build had stored the change without it
 		}
-		if err := b.worker.handleEvent(ctx, asynq.NewTask(TypeEvent, payload)); err != nil {
+		if err := b.worker.handleEvent(ctx, asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
 			t.Fatal(err)
 		}
 		if ttl, err := b.rdb.PTTL(ctx, key).Result(); err != nil || ttl <= 0 || ttl > b.queue.DedupWindow {
@@ -226,7 +230,7 @@ func TestEnqueueDeduplicatesRacingDeliveries(t *testing.T) {
 		}
 	}
 	ins := asynq.NewInspectorFromRedisClient(b.rdb)
-	if err := ins.DeleteTask(QueueEvents, EventTaskID("t-selfservice", "msg_race")); err != nil {
+	if err := ins.DeleteTask(tasks.QueueEvents, tasks.EventTaskID("t-selfservice", "msg_race")); err != nil {
 		t.Fatal(err)
 	}
 	if dup, err := b.queue.Enqueue(ctx, d); err != nil || !dup {
@@ -243,7 +247,7 @@ func TestEnqueueFailsWhenRedisIsDown(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true})
 	b.mr.Close()
-	d := Delivery{AdapterID: "t-selfservice", WebhookID: "msg_down", ReceivedAt: time.Now(), Event: snapshot("o-9", adapters.StatusPaid, placed)}
+	d := tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "msg_down", ReceivedAt: time.Now(), Event: snapshot("o-9", adapters.StatusPaid, placed)}
 	if _, err := b.queue.Enqueue(context.Background(), d); err == nil {
 		t.Fatal("enqueue succeeded with Redis down")
 	}
@@ -251,7 +255,7 @@ func TestEnqueueFailsWhenRedisIsDown(t *testing.T) {
 
 func TestSyncRetriesThenSucceeds(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{retry: Retry{MaxAttempts: 5, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b := setup(t, setupOpts{retry: syncback.Retry{MaxAttempts: 5, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool {
 		if n < 2 {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -261,7 +265,7 @@ func TestSyncRetriesThenSucceeds(t *testing.T) {
 	})
 	b.deliver(t, "t-selfservice", snapshot("o-10", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-10", "cr-10", adapters.Buyer))
-	v := b.waitState(t, "t-selfservice", "o-10", adapters.Cancelled, syncSynced)
+	v := b.waitState(t, "t-selfservice", "o-10", adapters.Cancelled, order.SyncSynced)
 	if v.Sync.Attempts != 3 || len(b.platform.received()) != 3 {
 		t.Fatalf("sync = %+v after %d PUTs", v.Sync, len(b.platform.received()))
 	}
@@ -277,12 +281,12 @@ func TestPermanentFailureGoesToDeadLetterAndReplays(t *testing.T) {
 	})
 	b.deliver(t, "t-selfservice", snapshot("o-11", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-11", "cr-11", adapters.Buyer))
-	v := b.waitState(t, "t-selfservice", "o-11", adapters.Cancelled, syncFailed)
+	v := b.waitState(t, "t-selfservice", "o-11", adapters.Cancelled, order.SyncFailed)
 	if v.Sync.Attempts != 1 || v.Sync.LastError == nil {
 		t.Fatalf("sync = %+v", v.Sync)
 	}
 	ctx := context.Background()
-	var letters []DeadLetter
+	var letters []orderstore.DeadLetter
 	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(ctx); return len(letters) == 1 })
 	l := letters[0]
 	if l.Adapter != "t-selfservice" || l.OrderID != "o-11" || l.RequestID != "cr-11" || l.Version != 1 || l.Attempts != 1 || l.FailedAt.IsZero() {
@@ -292,7 +296,7 @@ func TestPermanentFailureGoesToDeadLetterAndReplays(t *testing.T) {
 	if _, err := b.dlq.Replay(ctx, []string{l.ID}); err != nil {
 		t.Fatal(err)
 	}
-	b.waitState(t, "t-selfservice", "o-11", adapters.Cancelled, syncSynced)
+	b.waitState(t, "t-selfservice", "o-11", adapters.Cancelled, order.SyncSynced)
 	if letters, _ := b.dlq.List(ctx); len(letters) != 0 {
 		t.Fatalf("dead letter after replay = %+v", letters)
 	}
@@ -300,15 +304,15 @@ func TestPermanentFailureGoesToDeadLetterAndReplays(t *testing.T) {
 
 func TestExhaustedRetriesGoToDeadLetter(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{retry: Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	b := setup(t, setupOpts{retry: syncback.Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool { w.WriteHeader(http.StatusBadGateway); return true })
 	b.deliver(t, "t-selfservice", snapshot("o-12", adapters.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-12", "cr-12", adapters.Buyer))
-	v := b.waitState(t, "t-selfservice", "o-12", adapters.Cancelled, syncFailed)
+	v := b.waitState(t, "t-selfservice", "o-12", adapters.Cancelled, order.SyncFailed)
 	if v.Sync.Attempts != 3 || len(b.platform.received()) != 3 {
 		t.Fatalf("sync = %+v after %d PUTs", v.Sync, len(b.platform.received()))
 	}
-	var letters []DeadLetter
+	var letters []orderstore.DeadLetter
 	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(context.Background()); return len(letters) == 1 })
 	if letters[0].Attempts != 3 {
 		t.Fatalf("dead letter = %+v", letters[0])
@@ -320,14 +324,14 @@ func TestOldVersionIsNeverSentAfterANewerAck(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true, queueSyncs: true})
 	ctx := context.Background()
 	run := func(ev adapters.Event) {
-		payload, _ := json.Marshal(Delivery{AdapterID: "t-aliexpress", WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})
-		if err := b.worker.handleEvent(ctx, asynq.NewTask(TypeEvent, payload)); err != nil {
+		payload, _ := json.Marshal(tasks.Delivery{AdapterID: "t-aliexpress", WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})
+		if err := b.worker.handleEvent(ctx, asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	sync := func(v int64) {
-		p, _ := json.Marshal(syncPayload{AdapterID: "t-aliexpress", OrderID: "o-13", RequestID: "cr-13", Version: v})
-		if err := b.worker.handleSync(ctx, asynq.NewTask(TypeSync, p)); err != nil {
+		p, _ := json.Marshal(tasks.SyncPayload{AdapterID: "t-aliexpress", OrderID: "o-13", RequestID: "cr-13", Version: v})
+		if err := b.worker.handleSync(ctx, asynq.NewTask(tasks.TypeSync, p)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -340,38 +344,8 @@ func TestOldVersionIsNeverSentAfterANewerAck(t *testing.T) {
 	if len(puts) != 1 || puts[0].Update.Version != 2 || puts[0].Update.State != adapters.Cancelled {
 		t.Fatalf("PUTs = %+v", puts)
 	}
-	if v := b.view(t, "t-aliexpress", "o-13"); v.Sync.State != syncSynced || v.Sync.Version != 2 {
+	if v := b.view(t, "t-aliexpress", "o-13"); v.Sync.State != order.SyncSynced || v.Sync.Version != 2 {
 		t.Fatalf("sync = %+v", v.Sync)
-	}
-}
-
-func TestRetryPolicy(t *testing.T) {
-	t.Parallel()
-	r := Retry{MaxAttempts: 5, BaseDelay: time.Second, MaxDelay: 10 * time.Second}
-	p := RetryPolicy{Retries: map[string]Retry{"a": r}}
-	for n := range 10 {
-		ceil := min(time.Second<<n, 10*time.Second)
-		for range 50 {
-			d := p.forSync("a", n, &adapters.SyncError{Retryable: true, Msg: "HTTP 503"})
-			if d < time.Second || d > ceil {
-				t.Fatalf("n=%d: delay %v outside [1s, %v]", n, d, ceil)
-			}
-		}
-	}
-	if d := p.forSync("a", 0, &adapters.SyncError{Retryable: true, RetryAfter: 7 * time.Second}); d != 7*time.Second {
-		t.Fatalf("Retry-After 7s: delay %v", d)
-	}
-	if d := p.forSync("a", 0, &adapters.SyncError{Retryable: true, RetryAfter: time.Hour}); d != 10*time.Second {
-		t.Fatalf("Retry-After capped: delay %v", d)
-	}
-	// Full jitter reaches both ends of the range.
-	lo := RetryPolicy{Retries: p.Retries, Rand: func(int64) int64 { return 0 }}
-	hi := RetryPolicy{Retries: p.Retries, Rand: func(n int64) int64 { return n - 1 }}
-	if d := lo.forSync("a", 3, nil); d != time.Second {
-		t.Fatalf("lo = %v", d)
-	}
-	if d := hi.forSync("a", 3, nil); d != 8*time.Second {
-		t.Fatalf("hi = %v", d)
 	}
 }
 
@@ -385,7 +359,7 @@ func TestSnapshotAndRequestInOneDelivery(t *testing.T) {
 	ev := snapshot("o-14", adapters.StatusPaid, placed)
 	ev.Cancellation = request("o-14", "cr-14", adapters.Merchant).Cancellation
 	b.deliver(t, "t-selfservice", ev)
-	v := b.waitState(t, "t-selfservice", "o-14", adapters.Cancelled, syncSynced)
+	v := b.waitState(t, "t-selfservice", "o-14", adapters.Cancelled, order.SyncSynced)
 	if v.Cancellation.Version != 1 || len(v.History) != 2 || v.Order == nil {
 		t.Fatalf("view = %+v", v)
 	}
@@ -402,8 +376,8 @@ func TestSecondRequestAfterCancelIsDenied(t *testing.T) {
 		request("o-15", "cr-15a", adapters.Buyer),
 		request("o-15", "cr-15b", adapters.Merchant),
 	} {
-		payload, _ := json.Marshal(Delivery{AdapterID: "t-selfservice", WebhookID: "w15-" + strconv.Itoa(i), ReceivedAt: time.Now(), Event: ev})
-		if err := b.worker.handleEvent(ctx, asynq.NewTask(TypeEvent, payload)); err != nil {
+		payload, _ := json.Marshal(tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "w15-" + strconv.Itoa(i), ReceivedAt: time.Now(), Event: ev})
+		if err := b.worker.handleEvent(ctx, asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // ingest serves POST /webhooks/:adapter/{orders,cancellations}. The checks
@@ -161,7 +161,7 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 	res.orderID = ev.OrderID()
 
 	ctx, cancel := context.WithTimeout(r.Context(), in.o.EnqueueTimeout)
-	dup, err := in.o.Enqueuer.Enqueue(ctx, jobs.Delivery{
+	dup, err := in.o.Enqueuer.Enqueue(ctx, tasks.Delivery{
 		AdapterID:  id,
 		WebhookID:  webhookID,
 		RequestID:  requestIDOf(c),

@@ -12,7 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // RequireAdmin lets a request through only with "Authorization: Bearer
@@ -87,7 +87,7 @@ func (rd *reader) orderView(c *gin.Context) {
 	}
 	v, err := rd.views.OrderView(c.Request.Context(), adapterID, c.Param("order_id"))
 	switch {
-	case errors.Is(err, jobs.ErrNotFound):
+	case errors.Is(err, orderstore.ErrNotFound):
 		writeProblem(c, http.StatusNotFound, probNotFound, "no snapshot or cancellation known for this order")
 		return
 	case err != nil:

@@ -10,21 +10,21 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/order"
 )
 
-func sampleView() *jobs.OrderView {
+func sampleView() *order.OrderView {
 	placed := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	state := adapters.Cancelled
-	return &jobs.OrderView{
+	return &order.OrderView{
 		Adapter: testAdapter, Platform: "poshmark", OrderID: "PM-10023",
-		Order: &jobs.OrderSummary{Status: adapters.StatusPaid, PlacedAt: placed, UpdatedAt: placed,
+		Order: &order.OrderSummary{Status: adapters.StatusPaid, PlacedAt: placed, UpdatedAt: placed,
 			Total: adapters.Money{Amount: "42.50", Currency: "USD"}},
-		Cancellation: &jobs.CancellationView{RequestID: "cr-881", State: adapters.Cancelled, Version: 1,
+		Cancellation: &order.CancellationView{RequestID: "cr-881", State: adapters.Cancelled, Version: 1,
 			Initiator: adapters.Buyer, Reason: "changed_mind",
 			Refund: &adapters.Refund{Method: adapters.PlatformCredit, Amount: "42.50", Currency: "USD"}},
-		Sync:    &jobs.SyncView{State: "synced", Attempts: 1, Version: 1},
-		History: []jobs.HistoryEntry{{At: placed, Event: adapters.CancellationRequested, State: &state}},
+		Sync:    &order.SyncView{State: "synced", Attempts: 1, Version: 1},
+		History: []order.HistoryEntry{{At: placed, Event: adapters.CancellationRequested, State: &state}},
 	}
 }
 

@@ -34,7 +34,8 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/docs"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Enqueuer makes a verified delivery durable: queued for the workers, or
@@ -44,14 +45,14 @@ type Enqueuer interface {
 	// with the same adapter and webhook id was already accepted within the
 	// dedup window; it is then not queued again. Any error means nothing
 	// was accepted.
-	Enqueue(ctx context.Context, d jobs.Delivery) (duplicate bool, err error)
+	Enqueue(ctx context.Context, d tasks.Delivery) (duplicate bool, err error)
 }
 
 // OrderViews reads the read API's document for one order.
 type OrderViews interface {
-	// OrderView returns jobs.ErrNotFound for an order the store knows
+	// OrderView returns orderstore.ErrNotFound for an order the store knows
 	// nothing about.
-	OrderView(ctx context.Context, adapterID, orderID string) (*jobs.OrderView, error)
+	OrderView(ctx context.Context, adapterID, orderID string) (*order.OrderView, error)
 }
 
 // Pinger reports whether the process can do its work (Redis reachable).

@@ -24,7 +24,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // testSecret signs the fake platform's webhooks. Tests assert that it never
@@ -124,10 +126,10 @@ type fakeEnqueuer struct {
 	mu         sync.Mutex
 	err        error
 	seen       map[string]bool
-	deliveries []jobs.Delivery
+	deliveries []tasks.Delivery
 }
 
-func (f *fakeEnqueuer) Enqueue(_ context.Context, d jobs.Delivery) (bool, error) {
+func (f *fakeEnqueuer) Enqueue(_ context.Context, d tasks.Delivery) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
@@ -148,25 +150,25 @@ func (f *fakeEnqueuer) setErr(err error) {
 	f.mu.Unlock()
 }
 
-func (f *fakeEnqueuer) accepted() []jobs.Delivery {
+func (f *fakeEnqueuer) accepted() []tasks.Delivery {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]jobs.Delivery(nil), f.deliveries...)
+	return append([]tasks.Delivery(nil), f.deliveries...)
 }
 
 type fakeViews struct {
-	views map[string]*jobs.OrderView
+	views map[string]*order.OrderView
 	err   error
 }
 
-func (f *fakeViews) OrderView(_ context.Context, adapterID, orderID string) (*jobs.OrderView, error) {
+func (f *fakeViews) OrderView(_ context.Context, adapterID, orderID string) (*order.OrderView, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
 	if v, ok := f.views[adapterID+"/"+orderID]; ok {
 		return v, nil
 	}
-	return nil, fmt.Errorf("view %s: %w", orderID, jobs.ErrNotFound)
+	return nil, fmt.Errorf("view %s: %w", orderID, orderstore.ErrNotFound)
 }
 
 type fakePinger struct{ err error }
@@ -215,7 +217,7 @@ func setup(t *testing.T, mods ...func(*Options)) *bundle {
 		now:     testNow,
 		inbound: &fakeInbound{secret: []byte(testSecret)},
 		enq:     &fakeEnqueuer{seen: map[string]bool{}},
-		views:   &fakeViews{views: map[string]*jobs.OrderView{}},
+		views:   &fakeViews{views: map[string]*order.OrderView{}},
 		ready:   &fakePinger{},
 		reg:     prometheus.NewRegistry(),
 		logs:    &syncBuffer{},
@@ -390,7 +392,7 @@ var errRedisDown = errors.New("dial tcp 127.0.0.1:6379: connect: connection refu
 // countingEnqueuer accepts everything, for benchmarks.
 type countingEnqueuer struct{ n atomic.Int64 }
 
-func (c *countingEnqueuer) Enqueue(context.Context, jobs.Delivery) (bool, error) {
+func (c *countingEnqueuer) Enqueue(context.Context, tasks.Delivery) (bool, error) {
 	c.n.Add(1)
 	return false, nil
 }

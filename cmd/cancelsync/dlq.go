@@ -14,7 +14,8 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
 	"github.com/cancelsync/cancelsync/internal/live"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
 )
 
 // runDLQ lists or replays the dead letter.
@@ -32,7 +33,7 @@ func runDLQ(ctx context.Context, cmd *command, cfg *config.Config, platforms ada
 	}
 	defer closeRedis()
 	queue := newQueue(rdb, cfg, live.New(first, live.Options{}))
-	dlq := jobs.NewDeadLetters(queue, jobs.NewStore(rdb))
+	dlq := syncback.NewDeadLetters(queue, orderstore.NewStore(rdb))
 	if cmd.name == "dlq replay" {
 		replayed, err := dlq.Replay(ctx, cmd.args)
 		for _, l := range replayed {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/config"
 	"github.com/cancelsync/cancelsync/internal/redisconn"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/tasks"
 	"github.com/cancelsync/cancelsync/webhooks"
 )
 
@@ -25,7 +25,7 @@ const durabilityTimeout = 2 * time.Second
 // warnings, read again on every probe so a Sentinel failover to a master
 // set otherwise shows.
 type readiness struct {
-	*jobs.Queue
+	*tasks.Queue
 	rdb redis.UniversalClient
 }
 

@@ -28,7 +28,10 @@ import (
 	"github.com/cancelsync/cancelsync/internal/logthrottle"
 	"github.com/cancelsync/cancelsync/internal/redisconn"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/storefront"
+	"github.com/cancelsync/cancelsync/syncback"
+	"github.com/cancelsync/cancelsync/tasks"
 	"github.com/cancelsync/cancelsync/webhooks"
 )
 
@@ -73,8 +76,8 @@ func batched(opt redisconn.Opt) (redis.UniversalClient, func()) {
 
 // newQueue is a queue whose per-adapter sync attempts and timeouts come
 // from the live set, so a reload changes them for the next task.
-func newQueue(rdb redis.UniversalClient, cfg *config.Config, set *live.Set) *jobs.Queue {
-	q := jobs.NewQueue(rdb, cfg.DedupWindow.D())
+func newQueue(rdb redis.UniversalClient, cfg *config.Config, set *live.Set) *tasks.Queue {
+	q := tasks.NewQueue(rdb, cfg.DedupWindow.D())
 	q.SyncAttempts = set.SyncAttempts
 	q.SyncTimeout = set.SyncTimeout
 	return q
@@ -130,7 +133,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		},
 	})
 	ads := first.Adapters()
-	store := jobs.NewStore(rdb)
+	store := orderstore.NewStore(rdb)
 	queue := newQueue(rdb, cfg, set)
 	var ready webhooks.Pinger = queue
 	if !cfg.Embedded() {
@@ -140,7 +143,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 	reg.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		jobs.NewQueueCollector(asynq.NewInspectorFromRedisClient(rdb)),
-		jobs.NewDeadLetterCollector(jobs.NewDeadLetters(queue, store)),
+		jobs.NewDeadLetterCollector(syncback.NewDeadLetters(queue, store)),
 	)
 
 	announce(log, mode, cfg, redisOpt)
@@ -188,7 +191,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		// (jobs.Intake); everything else is queued.
 		intake := jobs.NewIntake(store, queue, jobs.IntakeOptions{Lookup: set.Adapter, OrderWait: cfg.OrderWait.D(), Logger: log})
 		serve("http", ln, webhooks.NewRouter(webhooks.Options{
-			Adapters: ads, Lookup: set.Adapter, Enqueuer: intake, Views: jobs.Views{Store: store, Lookup: set.Adapter}, Ready: ready,
+			Adapters: ads, Lookup: set.Adapter, Enqueuer: intake, Views: orderstore.Views{Store: store, Lookup: set.Adapter}, Ready: ready,
 			AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
 			Metrics: ingestMetrics, Gatherer: reg, Extra: mountAll(mountUI, mountPeople, cons.Mount), V1Auth: cons.V1Auth(),
 		}))
@@ -213,7 +216,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		}
 		stopWorkers = srv.Shutdown
 		if every := cfg.SweepEvery.D(); every > 0 {
-			sweeper := jobs.NewSweeper(store, queue, jobs.SweeperOptions{
+			sweeper := syncback.NewSweeper(store, queue, syncback.SweeperOptions{
 				Adapters: func() []string { return set.Current().IDs() }, Every: every, Logger: log, Registerer: reg,
 			})
 			sweepCtx, stopSweeping := context.WithCancel(context.WithoutCancel(ctx))

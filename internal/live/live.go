@@ -31,14 +31,14 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/syncback"
 )
 
 // Snapshot is one configuration with its adapters built. It is immutable.
 type Snapshot struct {
 	cfg      *config.Config
 	adapters map[string]*adapters.Adapter
-	retries  map[string]jobs.Retry
+	retries  map[string]syncback.Retry
 	timeouts map[string]time.Duration
 	settings map[string]config.Adapter // as written, to tell what a reload changed
 }
@@ -49,7 +49,7 @@ func Build(cfg *config.Config, platforms adapters.Registry) (*Snapshot, error) {
 	s := &Snapshot{
 		cfg:      cfg,
 		adapters: make(map[string]*adapters.Adapter, len(cfg.Adapters)),
-		retries:  make(map[string]jobs.Retry, len(cfg.Adapters)),
+		retries:  make(map[string]syncback.Retry, len(cfg.Adapters)),
 		timeouts: make(map[string]time.Duration, len(cfg.Adapters)),
 		settings: make(map[string]config.Adapter, len(cfg.Adapters)),
 	}
@@ -67,7 +67,7 @@ func Build(cfg *config.Config, platforms adapters.Registry) (*Snapshot, error) {
 			continue
 		}
 		s.adapters[a.ID] = ad
-		s.retries[a.ID] = jobs.Retry{MaxAttempts: a.Retry.MaxAttempts, BaseDelay: a.Retry.BaseDelay.D(), MaxDelay: a.Retry.MaxDelay.D()}
+		s.retries[a.ID] = syncback.Retry{MaxAttempts: a.Retry.MaxAttempts, BaseDelay: a.Retry.BaseDelay.D(), MaxDelay: a.Retry.MaxDelay.D()}
 		s.timeouts[a.ID] = a.API.Timeout.D()
 		s.settings[a.ID] = a
 	}
@@ -88,7 +88,7 @@ func (s *Snapshot) Adapter(id string) (*adapters.Adapter, bool) {
 }
 
 // Retry is the adapter's sync-back retry policy.
-func (s *Snapshot) Retry(id string) (jobs.Retry, bool) {
+func (s *Snapshot) Retry(id string) (syncback.Retry, bool) {
 	r, ok := s.retries[id]
 	return r, ok
 }
@@ -109,8 +109,8 @@ func (s *Snapshot) IDs() []string {
 // Fallbacks for an adapter that is no longer configured, whose tasks are
 // still queued: the config's defaults (docs/API.md §2).
 const (
-	fallbackAttempts = 12
-	fallbackTimeout  = 5 * time.Second
+	fallbackAttempts = config.DefaultMaxAttempts
+	fallbackTimeout  = time.Duration(config.DefaultAPITimeout)
 )
 
 // Options configure a Set.
@@ -176,9 +176,9 @@ func (s *Set) Current() *Snapshot { return s.cur.Load() }
 func (s *Set) Adapter(id string) (*adapters.Adapter, bool) { return s.cur.Load().Adapter(id) }
 
 // Retry is the adapter's current sync-back retry policy.
-func (s *Set) Retry(id string) (jobs.Retry, bool) { return s.cur.Load().Retry(id) }
+func (s *Set) Retry(id string) (syncback.Retry, bool) { return s.cur.Load().Retry(id) }
 
-// SyncAttempts is the adapter's current retry.max_attempts (jobs.Queue).
+// SyncAttempts is the adapter's current retry.max_attempts (tasks.Queue).
 func (s *Set) SyncAttempts(id string) int {
 	if r, ok := s.Retry(id); ok {
 		return r.MaxAttempts
@@ -186,7 +186,7 @@ func (s *Set) SyncAttempts(id string) int {
 	return fallbackAttempts
 }
 
-// SyncTimeout is the adapter's current api.timeout (jobs.Queue).
+// SyncTimeout is the adapter's current api.timeout (tasks.Queue).
 func (s *Set) SyncTimeout(id string) time.Duration {
 	if d, ok := s.cur.Load().timeouts[id]; ok {
 		return d

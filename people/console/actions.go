@@ -12,7 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Reasons are the cancellation reasons a request may give (docs/API.md,
@@ -69,7 +70,7 @@ func (c *Console) respond(ctx context.Context, ad *adapters.Adapter, orderID, re
 		return queued{}, err
 	}
 	now := c.o.Now().UTC()
-	d := jobs.Delivery{
+	d := tasks.Delivery{
 		AdapterID: ad.ID, WebhookID: deliveryID("response", ad.ID, idemKey, fp), ReceivedAt: now,
 		Event: adapters.Event{Type: adapters.CancellationResponded, Cancellation: &adapters.Cancellation{
 			Type: adapters.CancellationResponded, OrderID: orderID, RequestID: requestID, OccurredAt: now.Truncate(time.Millisecond),
@@ -96,7 +97,7 @@ func (c *Console) cancel(ctx context.Context, ad *adapters.Adapter, orderID, rea
 	now := c.o.Now().UTC()
 	wid := deliveryID("cancel", ad.ID, idemKey, fp)
 	requestID := "mc-" + wid[len("console-cancel-"):]
-	d := jobs.Delivery{
+	d := tasks.Delivery{
 		AdapterID: ad.ID, WebhookID: wid, ReceivedAt: now,
 		Event: adapters.Event{Type: adapters.CancellationRequested, Cancellation: &adapters.Cancellation{
 			Type: adapters.CancellationRequested, OrderID: orderID, RequestID: requestID, Initiator: adapters.Merchant,
@@ -125,7 +126,7 @@ func (c *Console) checkKey(ctx context.Context, kind, adapterID, idemKey, orderI
 	return fp, nil
 }
 
-func (c *Console) enqueue(ctx context.Context, d jobs.Delivery, requestID string) (queued, error) {
+func (c *Console) enqueue(ctx context.Context, d tasks.Delivery, requestID string) (queued, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	dup, err := c.o.Enqueuer.Enqueue(ctx, d)
@@ -140,37 +141,37 @@ func (c *Console) enqueue(ctx context.Context, d jobs.Delivery, requestID string
 }
 
 // replay re-runs one of ad's dead letters; another adapter's is
-// jobs.ErrNotFound.
-func (c *Console) replay(ctx context.Context, ad *adapters.Adapter, id string) (jobs.DeadLetter, error) {
+// orderstore.ErrNotFound.
+func (c *Console) replay(ctx context.Context, ad *adapters.Adapter, id string) (orderstore.DeadLetter, error) {
 	l, err := c.o.DeadLetters.Get(ctx, id)
 	if err != nil {
-		return jobs.DeadLetter{}, err
+		return orderstore.DeadLetter{}, err
 	}
 	if l.Adapter != ad.ID {
-		return jobs.DeadLetter{}, jobs.ErrNotFound
+		return orderstore.DeadLetter{}, orderstore.ErrNotFound
 	}
 	done, err := c.o.DeadLetters.Replay(ctx, []string{id})
 	if err != nil {
-		return jobs.DeadLetter{}, err
+		return orderstore.DeadLetter{}, err
 	}
 	if len(done) == 0 {
-		return jobs.DeadLetter{}, jobs.ErrNotFound
+		return orderstore.DeadLetter{}, orderstore.ErrNotFound
 	}
 	return done[0], nil
 }
 
 // Dashboard is everything the adapter's dashboard shows, for a period.
 type Dashboard struct {
-	Adapter          string                 `json:"adapter"`
-	Platform         string                 `json:"platform"`
-	Stats            *jobs.Stats            `json:"stats"`
-	Pending          []jobs.CancellationRow `json:"pending"`
-	Escalated        []jobs.CancellationRow `json:"escalated"`
-	Conflicts        []jobs.Conflict        `json:"conflicts"`
-	SyncFailed       []jobs.CancellationRow `json:"sync_failed"`
-	DeadLetters      []jobs.DeadLetter      `json:"dead_letters"`
-	RepeatCancellers []jobs.RepeatCanceller `json:"repeat_cancellers"`
-	SellerStatHits   []jobs.CancellationRow `json:"affects_seller_stats"`
+	Adapter          string                       `json:"adapter"`
+	Platform         string                       `json:"platform"`
+	Stats            *orderstore.Stats            `json:"stats"`
+	Pending          []orderstore.CancellationRow `json:"pending"`
+	Escalated        []orderstore.CancellationRow `json:"escalated"`
+	Conflicts        []orderstore.Conflict        `json:"conflicts"`
+	SyncFailed       []orderstore.CancellationRow `json:"sync_failed"`
+	DeadLetters      []orderstore.DeadLetter      `json:"dead_letters"`
+	RepeatCancellers []orderstore.RepeatCanceller `json:"repeat_cancellers"`
+	SellerStatHits   []orderstore.CancellationRow `json:"affects_seller_stats"`
 }
 
 const dashboardRows = 20
@@ -264,7 +265,7 @@ func errStatus(err error) (status int, fe *fieldError) {
 	switch {
 	case errors.As(err, &fe):
 		return 400, fe
-	case errors.Is(err, jobs.ErrNotFound):
+	case errors.Is(err, orderstore.ErrNotFound):
 		return 404, nil
 	case errors.Is(err, errKeyReused):
 		return 422, nil
@@ -304,14 +305,14 @@ func (c *Console) summaries(ctx context.Context, ids []string) ([]Summary, error
 	return out, nil
 }
 
-// merchantMayCancel asks the workers' own decision path (jobs.Store.Preview)
+// merchantMayCancel asks the workers' own decision path (orderstore.Store.Preview)
 // whether a cancellation by the merchant would be taken now: the order page
 // offers it only then, and says why not otherwise. An order without a
 // snapshot cannot be decided yet (order_unknown).
 func (c *Console) merchantMayCancel(ctx context.Context, ad *adapters.Adapter, orderID string) (bool, adapters.DenialReason, error) {
 	p, err := c.o.Store.Preview(ctx, ad, orderID, adapters.Cancellation{Initiator: adapters.Merchant}, c.o.Now())
 	switch {
-	case errors.Is(err, jobs.ErrNotFound):
+	case errors.Is(err, orderstore.ErrNotFound):
 		return false, adapters.OrderUnknown, nil
 	case err != nil:
 		return false, "", err

@@ -15,7 +15,7 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // The JSON twins of the pages (docs/API.md §10, "The JSON twins"). V1Auth
@@ -89,8 +89,8 @@ func (c *Console) apiFail(ctx *gin.Context, err error) {
 }
 
 // listFilter reads the list's query parameters.
-func (c *Console) listFilter(ctx *gin.Context) (jobs.ListFilter, error) {
-	f := jobs.ListFilter{State: ctx.Query("state"), Reason: ctx.Query("reason"), Initiator: ctx.Query("initiator"), Cursor: ctx.Query("cursor")}
+func (c *Console) listFilter(ctx *gin.Context) (orderstore.ListFilter, error) {
+	f := orderstore.ListFilter{State: ctx.Query("state"), Reason: ctx.Query("reason"), Initiator: ctx.Query("initiator"), Cursor: ctx.Query("cursor")}
 	if f.State != "" && !slices.Contains(States, adapters.State(f.State)) {
 		return f, &fieldError{"state", "not a known state"}
 	}
@@ -102,7 +102,7 @@ func (c *Console) listFilter(ctx *gin.Context) (jobs.ListFilter, error) {
 	}
 	for _, p := range []struct {
 		name string
-		to   *jobs.ListFilter
+		to   *orderstore.ListFilter
 	}{{"since", &f}, {"until", &f}} {
 		v := ctx.Query(p.name)
 		if v == "" {
@@ -135,7 +135,7 @@ func (c *Console) apiList(ctx *gin.Context) {
 		return
 	}
 	page, err := c.o.Indexes.List(ctx.Request.Context(), adapterOf(ctx).ID, f)
-	if errors.Is(err, jobs.ErrBadCursor) {
+	if errors.Is(err, orderstore.ErrBadCursor) {
 		err = &fieldError{"cursor", "not a cursor this list handed out"}
 	}
 	if err != nil {

@@ -25,12 +25,14 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/syncback"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
-// Enqueuer durably queues a delivery for the workers (jobs.Queue).
+// Enqueuer durably queues a delivery for the workers (tasks.Queue).
 type Enqueuer interface {
-	Enqueue(ctx context.Context, d jobs.Delivery) (duplicate bool, err error)
+	Enqueue(ctx context.Context, d tasks.Delivery) (duplicate bool, err error)
 }
 
 // Options wire the console. Every field but Logger and Now is required.
@@ -38,10 +40,10 @@ type Options struct {
 	// Redis keeps the sessions.
 	Redis redis.UniversalClient
 	// Store reads order views; Indexes its lists and counters.
-	Store   *jobs.Store
-	Indexes *jobs.Console
+	Store   *orderstore.Store
+	Indexes *orderstore.Console
 	// DeadLetters lists and replays failed syncs.
-	DeadLetters *jobs.DeadLetters
+	DeadLetters *syncback.DeadLetters
 	// Enqueuer takes the merchant's answers and cancellations.
 	Enqueuer Enqueuer
 	// Adapter looks an adapter up, per request (adapters change on

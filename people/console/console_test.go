@@ -20,8 +20,10 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/internal/redistest"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/console"
+	"github.com/cancelsync/cancelsync/syncback"
+	"github.com/cancelsync/cancelsync/tasks"
 	"github.com/cancelsync/cancelsync/webhooks"
 )
 
@@ -35,7 +37,7 @@ type rig struct {
 	rdb   *redis.Client
 	mu    sync.Mutex
 	ads   map[string]*adapters.Adapter
-	queue *jobs.Queue
+	queue *tasks.Queue
 	logs  *logBuffer // the console's log lines, JSON
 }
 
@@ -71,8 +73,8 @@ func newRig(t *testing.T) *rig {
 		}
 		r.ads[id] = ad
 	}
-	store := jobs.NewStore(rdb)
-	r.queue = jobs.NewQueue(rdb, time.Hour)
+	store := orderstore.NewStore(rdb)
+	r.queue = tasks.NewQueue(rdb, time.Hour)
 	lookup := func(id string) (*adapters.Adapter, bool) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -80,12 +82,12 @@ func newRig(t *testing.T) *rig {
 		return a, ok
 	}
 	c := console.New(console.Options{
-		Redis: rdb, Store: store, Indexes: jobs.NewConsole(store), DeadLetters: jobs.NewDeadLetters(r.queue, store), Enqueuer: r.queue,
+		Redis: rdb, Store: store, Indexes: orderstore.NewConsole(store), DeadLetters: syncback.NewDeadLetters(r.queue, store), Enqueuer: r.queue,
 		Adapter: lookup, AdapterIDs: func() []string { return []string{"shop-a", "shop-b"} }, AdminToken: func() string { return adminToken },
 		Logger: slog.New(slog.NewJSONHandler(r.logs, nil)),
 	})
 	h := webhooks.NewRouter(webhooks.Options{
-		Adapters: r.ads, Enqueuer: r.queue, Views: jobs.Views{Store: store, Adapters: r.ads}, AdminToken: adminToken,
+		Adapters: r.ads, Enqueuer: r.queue, Views: orderstore.Views{Store: store, Adapters: r.ads}, AdminToken: adminToken,
 		Extra: func(e *gin.Engine) { c.Mount(e); e.GET("/admin/ping", func(c *gin.Context) { c.String(200, "pong") }) }, V1Auth: c.V1Auth(),
 	})
 	r.srv = httptest.NewServer(h)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 // An Idempotency-Key on a console action stands for its first request
@@ -52,7 +52,7 @@ return ARGV[1]
 // its delivery id) to fp, or returns errKeyReused when it is bound to
 // another fingerprint.
 func (c *Console) claimKey(ctx context.Context, kind, adapterID, idemKey, fp string) error {
-	key := "cancelsync:console:" + jobs.TaskID("idem", adapterID, kind, idemKey)
+	key := "cancelsync:console:" + orderstore.TaskID("idem", adapterID, kind, idemKey)
 	first, err := keyScript.Run(ctx, c.o.Redis, []string{key}, fp, keyTTL.Milliseconds()).Text()
 	if err != nil {
 		return err

@@ -9,7 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // TestIdempotencyKeyBoundToOrderAndBody: on the twins and the page's form,
@@ -84,13 +84,13 @@ func TestIdempotencyKeyBoundToOrderAndBody(t *testing.T) {
 	}
 
 	// Queued: o1's cancellation and answer, once each; nothing for o2 or o3.
-	tasks, err := asynq.NewInspectorFromRedisClient(r.rdb).ListPendingTasks(jobs.QueueEvents)
+	listed, err := asynq.NewInspectorFromRedisClient(r.rdb).ListPendingTasks(tasks.QueueEvents)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, ti := range tasks {
-		var d jobs.Delivery
+	for _, ti := range listed {
+		var d tasks.Delivery
 		if err := json.Unmarshal(ti.Payload, &d); err != nil {
 			t.Fatal(err)
 		}

@@ -19,7 +19,8 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
 
 //go:embed templates/*.html
@@ -48,10 +49,10 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 		return "/console/adapters/" + url.PathEscape(adapterID) + "/orders/" + url.PathEscape(orderID)
 	},
 	"pathEscape": url.PathEscape,
-	"rowsOf": func(adapterID string, rows []jobs.CancellationRow) any {
+	"rowsOf": func(adapterID string, rows []orderstore.CancellationRow) any {
 		return struct {
 			Adapter string
-			Rows    []jobs.CancellationRow
+			Rows    []orderstore.CancellationRow
 		}{adapterID, rows}
 	},
 }).ParseFS(templateFS, "templates/*.html"))
@@ -295,7 +296,7 @@ func (c *Console) dashboardPage(ctx *gin.Context) {
 
 // listData is the cancellations list's data.
 type listData struct {
-	Page                        jobs.ListPage
+	Page                        orderstore.ListPage
 	State, Reason, Initiator    string
 	Since, Until                string
 	States, Reasons, Initiators []string
@@ -313,7 +314,7 @@ func (c *Console) listPage(ctx *gin.Context) {
 	f, err := c.listFilter(ctx)
 	if err == nil {
 		d.Page, err = c.o.Indexes.List(ctx.Request.Context(), ad.ID, f)
-		if errors.Is(err, jobs.ErrBadCursor) {
+		if errors.Is(err, orderstore.ErrBadCursor) {
 			err = &fieldError{"cursor", "not a cursor this list handed out"}
 		}
 	}
@@ -349,8 +350,8 @@ func (c *Console) findOrder(ctx *gin.Context) {
 
 // orderData is the order page's data.
 type orderData struct {
-	View        *jobs.OrderView
-	DeadLetters []jobs.DeadLetter
+	View        *order.OrderView
+	DeadLetters []orderstore.DeadLetter
 	Reasons     []string
 	// CanCancel is whether a cancellation by the merchant would be taken
 	// now; when not, NoCancel is why (a denial reason).
@@ -363,7 +364,7 @@ func (c *Console) orderPage(ctx *gin.Context) {
 	orderID := ctx.Param("order_id")
 	v := c.base(ctx, ad.ID+": order "+orderID, ad)
 	ov, err := c.o.Store.OrderView(ctx.Request.Context(), ad, orderID)
-	if errors.Is(err, jobs.ErrNotFound) {
+	if errors.Is(err, orderstore.ErrNotFound) {
 		accesslog.Refuse(ctx, "unknown_order")
 		v.Error = "No snapshot or cancellation is known for this order."
 		c.render(ctx, http.StatusNotFound, "message.html", v)

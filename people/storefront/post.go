@@ -22,7 +22,8 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // requestBody is POST's body.
@@ -97,7 +98,7 @@ func (h *handler) post(c *gin.Context) {
 			return
 		}
 	}
-	_, err = h.o.Queue.Enqueue(ctx, jobs.Delivery{
+	_, err = h.o.Queue.Enqueue(ctx, tasks.Delivery{
 		AdapterID: a.ID, WebhookID: first.RequestID, RequestID: c.Writer.Header().Get("X-Request-Id"), ReceivedAt: first.OccurredAt,
 		Event: adapters.Event{Type: adapters.CancellationRequested, Cancellation: &adapters.Cancellation{
 			Type: adapters.CancellationRequested, OrderID: first.OrderID, RequestID: first.RequestID,
@@ -172,17 +173,17 @@ func validIdempotencyKey(k string) bool {
 	return true
 }
 
-// Redis keys. Every id goes through jobs.TaskID, which length-prefixes
+// Redis keys. Every id goes through orderstore.TaskID, which length-prefixes
 // the components, so no two (adapter, buyer, key) tuples share a key.
 // redis_rate puts its own "rate:" in front of the limiter's.
 const keyPrefix = "cancelsync:storefront:"
 
 func rateKey(adapterID, buyerID string) string {
-	return keyPrefix + jobs.TaskID("rate", adapterID, buyerID)
+	return keyPrefix + orderstore.TaskID("rate", adapterID, buyerID)
 }
 
 func idemRedisKey(adapterID, buyerID, key string) string {
-	return keyPrefix + jobs.TaskID("idem", adapterID, buyerID, key)
+	return keyPrefix + orderstore.TaskID("idem", adapterID, buyerID, key)
 }
 
 // claim is the request an Idempotency-Key stands for.

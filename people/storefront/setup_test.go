@@ -23,6 +23,8 @@ import (
 	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 const (
@@ -39,8 +41,8 @@ type rig struct {
 	rdb      redis.UniversalClient
 	mr       *miniredis.Miniredis
 	rs       *redistest.Server
-	store    *jobs.Store
-	queue    *jobs.Queue
+	store    *orderstore.Store
+	queue    *tasks.Queue
 	worker   *jobs.Worker
 	adapters map[string]*adapters.Adapter
 	router   *gin.Engine
@@ -105,8 +107,8 @@ func newRig(t testing.TB, o rigOpts) *rig {
 	shop.ID, shop.Platform, shop.Shop, shop.StorefrontSecrets = "shop", Shopify, shopName, []string{shopKey}
 	r.adapters["shop"] = &shop
 
-	r.store = jobs.NewStore(r.rdb)
-	r.queue = jobs.NewQueue(r.rdb, time.Hour)
+	r.store = orderstore.NewStore(r.rdb)
+	r.queue = tasks.NewQueue(r.rdb, time.Hour)
 	r.worker = jobs.NewWorker(r.store, r.queue, jobs.WorkerOptions{Adapters: r.adapters, OrderWait: time.Minute, QueueSyncs: true, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return r.now }})
 	gin.SetMode(gin.ReleaseMode)
@@ -127,13 +129,13 @@ func (r *rig) mount(t testing.TB) *gin.Engine {
 }
 
 // apply runs a delivery through the workers' handler, as a task would.
-func (r *rig) apply(t testing.TB, d jobs.Delivery) {
+func (r *rig) apply(t testing.TB, d tasks.Delivery) {
 	t.Helper()
 	b, err := json.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.worker.Handler().ProcessTask(context.Background(), asynq.NewTask(jobs.TypeEvent, b)); err != nil {
+	if err := r.worker.Handler().ProcessTask(context.Background(), asynq.NewTask(tasks.TypeEvent, b)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -143,7 +145,7 @@ var seq int
 func (r *rig) order(t testing.TB, adapterID, orderID, buyerID string, status adapters.OrderStatus, placed time.Time) {
 	t.Helper()
 	seq++
-	r.apply(t, jobs.Delivery{AdapterID: adapterID, WebhookID: "snap-" + orderID + "-" + string(status) + "-" + time.Now().Format("150405.000000000"),
+	r.apply(t, tasks.Delivery{AdapterID: adapterID, WebhookID: "snap-" + orderID + "-" + string(status) + "-" + time.Now().Format("150405.000000000"),
 		ReceivedAt: r.now, Event: adapters.Event{Type: adapters.OrderUpdated, Order: &adapters.Order{
 			ID: orderID, Status: status, PlacedAt: placed, UpdatedAt: placed.Add(time.Duration(seq) * time.Second), BuyerID: buyerID, SellerID: "s-1",
 			Total: adapters.Money{Amount: "42.50", Currency: "USD"},
@@ -151,16 +153,16 @@ func (r *rig) order(t testing.TB, adapterID, orderID, buyerID string, status ada
 }
 
 // pending is the event tasks queued and not yet run.
-func (r *rig) pending(t testing.TB) []jobs.Delivery {
+func (r *rig) pending(t testing.TB) []tasks.Delivery {
 	t.Helper()
 	ins := asynq.NewInspectorFromRedisClient(r.rdb)
-	tasks, err := ins.ListPendingTasks(jobs.QueueEvents)
+	listed, err := ins.ListPendingTasks(tasks.QueueEvents)
 	if err != nil && !strings.Contains(err.Error(), "not found") {
 		t.Fatal(err)
 	}
-	var out []jobs.Delivery
-	for _, ti := range tasks {
-		var d jobs.Delivery
+	var out []tasks.Delivery
+	for _, ti := range listed {
+		var d tasks.Delivery
 		if err := json.Unmarshal(ti.Payload, &d); err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +178,7 @@ func (r *rig) runPending(t testing.TB) {
 	for _, d := range r.pending(t) {
 		r.apply(t, d)
 	}
-	if _, err := ins.DeleteAllPendingTasks(jobs.QueueEvents); err != nil {
+	if _, err := ins.DeleteAllPendingTasks(tasks.QueueEvents); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -7,7 +7,7 @@
 //	OPTIONS /storefront/:adapter/orders/:order_id/cancellation   CORS preflight
 //
 // It decides nothing itself: GET asks jobs for the workers' own decision on
-// the stored order (jobs.Store.Preview), and POST queues the request as a
+// the stored order (orderstore.Store.Preview), and POST queues the request as a
 // cancellation.requested delivery that the workers decide like any webhook.
 package storefront
 
@@ -25,7 +25,9 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
-	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Path is the route of both endpoints.
@@ -35,15 +37,15 @@ const Path = "/storefront/:adapter/orders/:order_id/cancellation"
 // reloaded configuration takes effect at once.
 type Lookup func(id string) (*adapters.Adapter, bool)
 
-// Previewer tells what a request made now would get (jobs.Store).
+// Previewer tells what a request made now would get (orderstore.Store).
 type Previewer interface {
-	// Preview returns jobs.ErrNotFound for an order without a snapshot.
-	Preview(ctx context.Context, ad *adapters.Adapter, orderID string, c adapters.Cancellation, now time.Time) (*jobs.Preview, error)
+	// Preview returns orderstore.ErrNotFound for an order without a snapshot.
+	Preview(ctx context.Context, ad *adapters.Adapter, orderID string, c adapters.Cancellation, now time.Time) (*order.Preview, error)
 }
 
-// Enqueuer durably queues a delivery for the workers (jobs.Queue).
+// Enqueuer durably queues a delivery for the workers (tasks.Queue).
 type Enqueuer interface {
-	Enqueue(ctx context.Context, d jobs.Delivery) (duplicate bool, err error)
+	Enqueue(ctx context.Context, d tasks.Delivery) (duplicate bool, err error)
 }
 
 // Defaults applied by Mount to zero Options fields.
@@ -161,7 +163,7 @@ func (h *handler) authorize(c *gin.Context, now time.Time) (a *adapters.Adapter,
 // buyersOrder reads the preview of the buyer's order; it has answered (404
 // or 503) when ok is false. An order of another buyer, or of a guest (who
 // has no account to sign in with), answers exactly as an unknown one.
-func (h *handler) buyersOrder(c *gin.Context, ctx context.Context, a *adapters.Adapter, buyerID string, now time.Time) (*jobs.Preview, bool) {
+func (h *handler) buyersOrder(c *gin.Context, ctx context.Context, a *adapters.Adapter, buyerID string, now time.Time) (*order.Preview, bool) {
 	orderID := c.Param("order_id")
 	if !adapters.ValidID(orderID) {
 		accesslog.Refuse(c, "invalid_order_id")
@@ -170,7 +172,7 @@ func (h *handler) buyersOrder(c *gin.Context, ctx context.Context, a *adapters.A
 	}
 	p, err := h.o.Orders.Preview(ctx, a, orderID, adapters.Cancellation{Initiator: adapters.Buyer}, now)
 	switch {
-	case errors.Is(err, jobs.ErrNotFound):
+	case errors.Is(err, orderstore.ErrNotFound):
 		accesslog.Refuse(c, "unknown_order")
 		notFound(c)
 		return nil, false
@@ -207,12 +209,12 @@ func (h *handler) unavailable(c *gin.Context, op, adapterID string, err error) {
 
 // previewAnswer is GET's body.
 type previewAnswer struct {
-	OrderID      string                 `json:"order_id"`
-	Eligible     bool                   `json:"eligible"`
-	Would        adapters.State         `json:"would"`
-	DenialReason *adapters.DenialReason `json:"denial_reason"`
-	CancelBy     *time.Time             `json:"cancel_by"`
-	Cancellation *jobs.CancellationView `json:"cancellation"`
+	OrderID      string                  `json:"order_id"`
+	Eligible     bool                    `json:"eligible"`
+	Would        adapters.State          `json:"would"`
+	DenialReason *adapters.DenialReason  `json:"denial_reason"`
+	CancelBy     *time.Time              `json:"cancel_by"`
+	Cancellation *order.CancellationView `json:"cancellation"`
 }
 
 func (h *handler) get(c *gin.Context) {

@@ -1,4 +1,4 @@
-package jobs
+package orderstore
 
 import (
 	"context"
@@ -21,7 +21,7 @@ func TestSyncLockIsRenewedWhileHeld(t *testing.T) {
 	ctx := context.Background()
 	key := syncLockKey("a", "o1")
 
-	lock, _, err := store.lockAndLoad(ctx, "a", "o1", 0)
+	lock, _, err := store.LockAndLoad(ctx, "a", "o1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,10 +29,10 @@ func TestSyncLockIsRenewedWhileHeld(t *testing.T) {
 	if ttl := rdb.PTTL(ctx, key).Val(); ttl < lockTTL-lockTTL/3 {
 		t.Fatalf("held lock not renewed: %v left", ttl)
 	}
-	if _, _, err := store.lockAndLoad(ctx, "a", "o1", 50*time.Millisecond); !errors.Is(err, errSyncBusy) {
+	if _, _, err := store.LockAndLoad(ctx, "a", "o1", 50*time.Millisecond); !errors.Is(err, ErrSyncBusy) {
 		t.Fatalf("second holder: %v", err)
 	}
-	lock.unlock()
+	lock.Unlock()
 	if n := rdb.Exists(ctx, key).Val(); n != 0 {
 		t.Fatal("unlock left the key")
 	}

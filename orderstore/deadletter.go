@@ -1,4 +1,4 @@
-package jobs
+package orderstore
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // The dead letter's record: which versions failed for good, kept by us
@@ -32,23 +34,29 @@ const (
 	ixDeadEntry = "deadentry"
 )
 
-// deadAdaptersKey is the set of adapters that have had a dead letter, so
-// that List and Size find every adapter's record without a SCAN. It only
-// grows, by one member per adapter. It has no adapter's hash tag: the
-// compare-and-set already writes keys of two tags, which holds on one
-// Redis (README.md), not Cluster.
-const deadAdaptersKey = "cancelsync:dlq:adapters"
+// DeadLetter is a sync that exhausted its attempts or failed permanently:
+// an entry of the record, as dlq list and the console show it.
+type DeadLetter struct {
+	ID        string    `json:"id"`
+	Adapter   string    `json:"adapter"`
+	OrderID   string    `json:"order_id"`
+	RequestID string    `json:"request_id"`
+	Version   int64     `json:"version"`
+	Attempts  int       `json:"attempts"`
+	FailedAt  time.Time `json:"failed_at"`
+	LastError string    `json:"last_error"`
+}
 
-// deadLetterID names the dead letter of round round of version's sync. It
+// DeadLetterID names the dead letter of round round of version's sync. It
 // is also the id of the version's task in Asynq's archive (Syncer.deadLetter),
 // so that asynqmon and dlq list show one id, and ids of the previous
 // release's dead letters are the same.
-func deadLetterID(adapterID, orderID string, version int64, round int) string {
+func DeadLetterID(adapterID, orderID string, version int64, round int) string {
 	return TaskID("dead", adapterID, orderID, itoa(version), itoa(int64(round)))
 }
 
 // taskAdapter is the adapter a task id of TaskID names (its first part):
-// a dead letter's, or that of a sync task Asynq archived itself (dlq_legacy.go).
+// a dead letter's, or that of a sync task Asynq archived itself (archive.go).
 func taskAdapter(id string) (string, bool) {
 	_, rest, ok := strings.Cut(id, ".")
 	if !ok {
@@ -91,15 +99,15 @@ func hasDead(ds []deadFact, d deadFact) bool {
 // those revived in it. A failed version whose request has moved on to a
 // newer state keeps its entry: it is still a sync that failed, replayable
 // until replayed (then only removed) or past the retention.
-func deadOps(adapterID, orderID string, before, next docFacts, after *orderDoc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
+func deadOps(adapterID, orderID string, before, next docFacts, after *order.Doc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
 	var ops []indexOp
 	key := ixKey(adapterID, ixDead)
 	for _, d := range before.dead {
 		if hasDead(next.dead, d) {
 			continue
 		}
-		if r := after.atVersion(d.version); r != nil && r.ID == d.req {
-			id := deadLetterID(adapterID, orderID, d.version, d.round)
+		if r := after.AtVersion(d.version); r != nil && r.ID == d.req {
+			id := DeadLetterID(adapterID, orderID, d.version, d.round)
 			ops = append(ops, indexOp{op: "zr", key: key, a: id}, indexOp{op: "ul", key: ixKey(adapterID, ixDeadEntry, id)})
 		}
 	}
@@ -108,7 +116,7 @@ func deadOps(adapterID, orderID string, before, next docFacts, after *orderDoc, 
 		if hasDead(before.dead, d) {
 			continue
 		}
-		id := deadLetterID(adapterID, orderID, d.version, d.round)
+		id := DeadLetterID(adapterID, orderID, d.version, d.round)
 		entry, _ := json.Marshal(DeadLetter{ID: id, Adapter: adapterID, OrderID: orderID, RequestID: d.req,
 			Version: d.version, Attempts: d.attempts, FailedAt: at, LastError: d.err})
 		ops = append(ops,
@@ -236,4 +244,66 @@ func recordRemove(ctx context.Context, rdb redis.UniversalClient, l DeadLetter) 
 // recordAdapters lists the adapters that have had a dead letter.
 func recordAdapters(ctx context.Context, rdb redis.UniversalClient) ([]string, error) {
 	return rdb.SMembers(ctx, deadAdaptersKey).Result()
+}
+
+// DeadLetterCutoff is the oldest failure time still in the dead letter:
+// entries leave after the store's retention, like the console's indexes.
+func (s *Store) DeadLetterCutoff() time.Time {
+	return s.now().Add(-s.retention())
+}
+
+func (s *Store) deadCutoff() int64 { return ms(s.DeadLetterCutoff()) }
+
+// DeadLetterAdapters lists the adapters that have had a dead letter.
+func (s *Store) DeadLetterAdapters(ctx context.Context) ([]string, error) {
+	return recordAdapters(ctx, s.rdb)
+}
+
+// DeadLettersOf reads one adapter's dead letters within the retention,
+// oldest failure first.
+func (s *Store) DeadLettersOf(ctx context.Context, adapterID string) ([]DeadLetter, error) {
+	return recordOf(ctx, s.rdb, adapterID, s.deadCutoff())
+}
+
+// DeadLetter reads one entry of the record; ErrNotFound when it is not
+// there or past the retention.
+func (s *Store) DeadLetter(ctx context.Context, id string) (DeadLetter, error) {
+	return recordGet(ctx, s.rdb, id, s.deadCutoff())
+}
+
+// AddDeadLetter puts l in the record, as the compare-and-set does, for a
+// dead letter it did not write (one adopted from Asynq's archive).
+func (s *Store) AddDeadLetter(ctx context.Context, l DeadLetter) error {
+	return recordAdd(ctx, s.rdb, l, s.retention())
+}
+
+// RemoveDeadLetter takes l out of the record: a replay of a version that
+// is no longer failed (answered since, or acknowledged) revives nothing,
+// so no compare-and-set removes it.
+func (s *Store) RemoveDeadLetter(ctx context.Context, l DeadLetter) error {
+	return recordRemove(ctx, s.rdb, l)
+}
+
+// DeadLetterCount is the number of dead letters within the retention,
+// exactly, in one round trip after the adapters' list.
+func (s *Store) DeadLetterCount(ctx context.Context) (int, error) {
+	ids, err := recordAdapters(ctx, s.rdb)
+	if err != nil {
+		return 0, err
+	}
+	from := itoa(s.deadCutoff())
+	cmds := make([]*redis.IntCmd, len(ids))
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.ZCount(ctx, ixKey(id, ixDead), from, "+inf")
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range cmds {
+		n += int(c.Val())
+	}
+	return n, nil
 }

@@ -1,28 +1,10 @@
-// Package jobs owns the asynchronous half of cancelsync: the Asynq task
-// types and their handlers, the Redis order store with its atomic
-// transitions, deadline timers, the sync-back retry policy and the dead
-// letter. It knows no platform's wire format: adapters decode at the edge
-// and jobs works on adapters' domain types.
-package jobs
+package order
 
 import (
-	"errors"
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
 )
-
-// ErrNotFound is returned for an order the store knows nothing about.
-var ErrNotFound = errors.New("not found")
-
-// Delivery is one verified, validated webhook on its way to the workers.
-type Delivery struct {
-	AdapterID  string         `json:"a"`
-	WebhookID  string         `json:"w"`
-	RequestID  string         `json:"r,omitempty"` // ingest request id, for log correlation
-	ReceivedAt time.Time      `json:"t"`
-	Event      adapters.Event `json:"e"`
-}
 
 // OrderView is the read API's document for one order (docs/API.md §6).
 type OrderView struct {
@@ -78,4 +60,61 @@ type HistoryEntry struct {
 	Event adapters.EventType `json:"event"`
 	State *adapters.State    `json:"state"`
 	Note  *string            `json:"note"`
+}
+
+// View is the read API's document of the order (docs/API.md §6).
+func (d *Doc) View(ad *adapters.Adapter, orderID string) *OrderView {
+	v := &OrderView{Adapter: ad.ID, Platform: ad.Platform, OrderID: orderID, History: []HistoryEntry{}, Requests: []CancellationView{}}
+	if o := d.Order; o != nil {
+		v.Order = &OrderSummary{Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt, Total: adapters.Money(o.Total),
+			BuyerID: o.BuyerID, Items: o.items()}
+	}
+	if r := d.Shown(); r != nil {
+		cv := r.View()
+		v.Cancellation = &cv
+	}
+	for i := len(d.Requests) - 1; i >= 0 && len(v.Requests) < MaxViewRequests; i-- {
+		v.Requests = append(v.Requests, d.Requests[i].View())
+	}
+	if r := d.Latest(); r != nil {
+		sv := &SyncView{State: r.SyncState(), Attempts: r.Attempts, Version: r.Version}
+		if r.LastError != "" {
+			e := r.LastError
+			sv.LastError = &e
+		}
+		v.Sync = sv
+	}
+	if d.Conflict != "" {
+		c := d.Conflict
+		v.Conflict = &c
+	}
+	for _, h := range d.History {
+		e := HistoryEntry{At: h.At, Event: h.Event}
+		if h.State != "" {
+			st := h.State
+			e.State = &st
+		}
+		if h.Note != "" {
+			n := h.Note
+			e.Note = &n
+		}
+		v.History = append(v.History, e)
+	}
+	return v
+}
+
+// MaxViewRequests bounds the view's requests list.
+const MaxViewRequests = 50
+
+// View is the request as the read API shows it.
+func (r *Request) View() CancellationView {
+	cv := CancellationView{
+		RequestID: r.ID, State: r.State, Version: r.Version, Initiator: r.Initiator, Reason: r.Reason,
+		RespondBy: r.RespondBy, Refund: (*adapters.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
+	}
+	if r.Denial != "" {
+		dr := r.Denial
+		cv.DenialReason = &dr
+	}
+	return cv
 }

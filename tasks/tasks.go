@@ -1,19 +1,34 @@
-package jobs
+// Package tasks holds cancelsync's Asynq tasks: their types, payloads,
+// ids and queues, and the Queue that puts them on Redis, deduplicating
+// webhook deliveries through orderstore's dedup keys. It knows no HTTP and
+// decides nothing: handlers are jobs', the sync path is syncback's.
+package tasks
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/config"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 )
+
+// Delivery is one verified, validated webhook on its way to the workers.
+type Delivery struct {
+	AdapterID  string         `json:"a"`
+	WebhookID  string         `json:"w"`
+	RequestID  string         `json:"r,omitempty"` // ingest request id, for log correlation
+	ReceivedAt time.Time      `json:"t"`
+	Event      adapters.Event `json:"e"`
+}
 
 // Queues. Events are the webhooks; timers re-check requests when a deadline
 // or the order wait runs out; sync pushes states back to the platforms.
@@ -35,18 +50,18 @@ const (
 // accepted event.
 const eventMaxRetry = 200
 
-// timerPayload is a timer task's payload.
-type timerPayload struct {
+// TimerPayload is a timer task's payload.
+type TimerPayload struct {
 	AdapterID string `json:"a"`
 	OrderID   string `json:"o"`
-	timer
+	order.Timer
 }
 
-// syncPayload is a sync task's payload: push the order's unsent versions,
+// SyncPayload is a sync task's payload: push the order's unsent versions,
 // oldest first. Version and RequestID name the version the task was queued
 // for (the one a dead letter is about); the order's document says what is
 // still to send.
-type syncPayload struct {
+type SyncPayload struct {
 	AdapterID string `json:"a"`
 	OrderID   string `json:"o"`
 	RequestID string `json:"q"`
@@ -57,53 +72,50 @@ type syncPayload struct {
 	// Dead is set on a dead letter: what its version's sync record said
 	// when it was archived, for asynqmon (and for dlq list, on a dead
 	// letter a release before the record left only in the archive).
-	Dead *deadInfo `json:"d,omitempty"`
+	Dead *DeadInfo `json:"d,omitempty"`
 }
 
-// deadInfo is the failure a dead letter records.
-type deadInfo struct {
+// DeadInfo is the failure a dead letter records.
+type DeadInfo struct {
 	Attempts int       `json:"n"`
 	Error    string    `json:"e"`
 	At       time.Time `json:"at"`
 }
 
-// TaskID names a task by its kind and the components that make it unique.
-// It is injective: the components are length-prefixed, so no two distinct
-// tuples give one id, whatever characters (":", ".", "-") the ids hold. It
-// begins with the kind and a hash of the components, before any "-",
-// because asynqmon cuts the ids it lists at the first "-"; what asynqmon
-// shows is then still distinct (docs/OPERATIONS.md).
-func TaskID(kind string, parts ...string) string {
-	var tail strings.Builder
-	for _, p := range parts {
-		tail.WriteString(strconv.Itoa(len(p)))
-		tail.WriteByte(':')
-		tail.WriteString(p)
-	}
-	sum := sha256.Sum256([]byte(tail.String()))
-	return kind + "." + hex.EncodeToString(sum[:8]) + "." + tail.String()
-}
-
 // EventTaskID is the task id of an adapter's webhook, which makes two
 // racing deliveries of one webhook-id collide in Asynq's enqueue.
 func EventTaskID(adapterID, webhookID string) string {
-	return TaskID("event", adapterID, webhookID)
+	return orderstore.TaskID("event", adapterID, webhookID)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// syncTaskID names attempt n of round round of version's sync: the retry a
+// SyncTaskID names attempt n of round round of version's sync: the retry a
 // failure schedules, or the first sync task of a version. Deterministic,
 // so that whoever queues it again (a replayed handler, a sync that finds
 // the retry not yet due) queues the same task.
-func syncTaskID(adapterID, orderID string, version int64, round, n int) string {
-	return TaskID("sync", adapterID, orderID, itoa(version), itoa(int64(round)), itoa(int64(n)))
+func SyncTaskID(adapterID, orderID string, version int64, round, n int) string {
+	return orderstore.TaskID("sync", adapterID, orderID, itoa(version), itoa(int64(round)), itoa(int64(n)))
 }
+
+// WaitTaskID names the continuation of a sync task of version that found
+// its order busy: a new id each time, so it never collides with the task
+// it continues.
+func WaitTaskID(adapterID, orderID string, version int64) string {
+	return orderstore.TaskID("sync", adapterID, orderID, itoa(version), "wait", orderstore.NewToken())
+}
+
+// MaxEarlyWait is how early a task may run and still wait out the rest
+// itself: Asynq keeps due times in whole seconds, so a timer or a retry may
+// come up to a second early. Earlier than this (clock skew between
+// machines), a timer is re-armed and a retry left to its own task.
+const MaxEarlyWait = 3 * time.Second
 
 // Queue puts tasks on Redis. It is safe for concurrent use.
 type Queue struct {
 	client *asynq.Client
 	rdb    redis.UniversalClient
+	dedup  *orderstore.Dedup
 	// DedupWindow is how long an accepted webhook-id is remembered.
 	DedupWindow time.Duration
 	// SyncAttempts returns the max_attempts of an adapter's sync retries.
@@ -117,17 +129,11 @@ func NewQueue(rdb redis.UniversalClient, dedupWindow time.Duration) *Queue {
 	return &Queue{
 		client:       asynq.NewClientFromRedisClient(rdb),
 		rdb:          rdb,
+		dedup:        orderstore.NewDedup(rdb),
 		DedupWindow:  dedupWindow,
-		SyncAttempts: func(string) int { return 12 },
-		SyncTimeout:  func(string) time.Duration { return 5 * time.Second },
+		SyncAttempts: func(string) int { return config.DefaultMaxAttempts },
+		SyncTimeout:  func(string) time.Duration { return config.DefaultAPITimeout.D() },
 	}
-}
-
-// DeliveryKey is where an adapter's accepted webhook-id is remembered for
-// the dedup window: set by the task that applies the delivery, or by the
-// store of a snapshot that ingest applied itself (Intake).
-func DeliveryKey(adapterID, webhookID string) string {
-	return "cancelsync:delivery:{" + adapterID + "}:" + webhookID
 }
 
 // Enqueue durably queues a verified delivery. It reports duplicate when the
@@ -139,9 +145,9 @@ func DeliveryKey(adapterID, webhookID string) string {
 // webhook-id) makes two racing deliveries collide in Asynq's own atomic
 // enqueue while the task exists, and a remembered key covers the rest of the
 // window after the task is done and gone. The task's handler sets that key
-// (Worker.handleEvent), in the script that stores the event's change when
+// (jobs' event handler), in the script that stores the event's change when
 // there is one, before the task completes: the two overlap, and ingest
-// saves a round trip per webhook (BENCHMARKS.md). The key then expires
+// saves a round trip per webhook. The key then expires
 // dedup_window after the event was applied, which is never earlier than
 // dedup_window after it was accepted.
 func (q *Queue) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err error) {
@@ -154,11 +160,11 @@ func (q *Queue) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 // seen reports whether the adapter accepted d's webhook-id within the
 // dedup window.
 func (q *Queue) seen(ctx context.Context, d Delivery) (bool, error) {
-	n, err := q.rdb.Exists(ctx, DeliveryKey(d.AdapterID, d.WebhookID)).Result()
+	seen, err := q.dedup.Seen(ctx, d.AdapterID, d.WebhookID)
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", d.WebhookID, err)
 	}
-	return n > 0, nil
+	return seen, nil
 }
 
 // enqueue queues d's task; a task of its id that exists makes it a
@@ -181,28 +187,15 @@ func (q *Queue) enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 	return false, nil
 }
 
-// remember sets a delivery's dedup key on its own, for an event whose task
+// Remember sets a delivery's dedup key on its own, for an event whose task
 // stores no change. Failing to remember its id only weakens dedup for a
 // later re-delivery, which the handlers absorb (idempotent), so it does not
 // fail the task.
-func (q *Queue) remember(ctx context.Context, d Delivery) {
-	_ = q.rdb.Set(ctx, DeliveryKey(d.AdapterID, d.WebhookID), "1", q.DedupWindow).Err()
+func (q *Queue) Remember(ctx context.Context, d Delivery) {
+	_ = q.dedup.Remember(ctx, d.AdapterID, d.WebhookID, q.DedupWindow)
 }
 
-// queuedKey marks a snapshot delivery that an ingest is queueing for the
-// workers (Queue.enqueueMarked).
-func queuedKey(adapterID, webhookID string) string {
-	return "cancelsync:queued:{" + adapterID + "}:" + webhookID
-}
-
-// markScript marks a delivery as being queued (KEYS[1], for ARGV[1] ms)
-// and returns whether its dedup key (KEYS[2]) is set.
-var markScript = redis.NewScript(`
-redis.call("SET", KEYS[1], "1", "PX", ARGV[1])
-return redis.call("EXISTS", KEYS[2])
-`)
-
-// enqueueMarked is enqueue for a snapshot that Intake could have stored:
+// EnqueueMarked is enqueue for a snapshot that jobs' Intake could have stored:
 // it first marks the delivery as being queued, then looks for its dedup
 // key, in one round trip. Two deliveries of one webhook, one stored by
 // ingest (its compare-and-set refuses while the mark exists) and one
@@ -212,23 +205,22 @@ return redis.call("EXISTS", KEYS[2])
 // dedup window and is never a claim: a failed enqueue leaves it, and the
 // sender's retry is queued again. Only snapshots that a worker must apply
 // (a request waits on them) pay the round trip.
-func (q *Queue) enqueueMarked(ctx context.Context, d Delivery) (duplicate bool, err error) {
-	window := max(q.DedupWindow, time.Minute).Milliseconds()
-	n, err := markScript.Run(ctx, q.rdb, []string{queuedKey(d.AdapterID, d.WebhookID), DeliveryKey(d.AdapterID, d.WebhookID)}, window).Int()
+func (q *Queue) EnqueueMarked(ctx context.Context, d Delivery) (duplicate bool, err error) {
+	remembered, err := q.dedup.MarkQueueing(ctx, d.AdapterID, d.WebhookID, max(q.DedupWindow, time.Minute))
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", d.WebhookID, err)
 	}
-	if n > 0 {
+	if remembered {
 		return true, nil
 	}
 	return q.enqueue(ctx, d)
 }
 
-// rememberNew sets a delivery's dedup key unless it is set, for a
-// delivery ingest stored nothing for (Intake); fresh is false when another
+// RememberNew sets a delivery's dedup key unless it is set, for a
+// delivery ingest stored nothing for (jobs' Intake); fresh is false when another
 // delivery of the webhook-id set it first.
-func (q *Queue) rememberNew(ctx context.Context, d Delivery) (fresh bool, err error) {
-	fresh, err = q.rdb.SetNX(ctx, DeliveryKey(d.AdapterID, d.WebhookID), "1", q.DedupWindow).Result()
+func (q *Queue) RememberNew(ctx context.Context, d Delivery) (fresh bool, err error) {
+	fresh, err = q.dedup.RememberNew(ctx, d.AdapterID, d.WebhookID, q.DedupWindow)
 	if err != nil {
 		return false, fmt.Errorf("remember %s: %w", d.WebhookID, err)
 	}
@@ -243,12 +235,12 @@ func (q *Queue) taskTimeout(adapterID string) time.Duration {
 }
 
 // enqueueTimer schedules a re-check of a request at tm.At.
-func (q *Queue) enqueueTimer(ctx context.Context, adapterID, orderID string, tm timer) error {
-	payload, err := json.Marshal(timerPayload{AdapterID: adapterID, OrderID: orderID, timer: tm})
+func (q *Queue) enqueueTimer(ctx context.Context, adapterID, orderID string, tm order.Timer) error {
+	payload, err := json.Marshal(TimerPayload{AdapterID: adapterID, OrderID: orderID, Timer: tm})
 	if err != nil {
 		return err
 	}
-	id := TaskID("timer", tm.Kind, adapterID, orderID, tm.RequestID, itoa(tm.At.UnixNano()), itoa(tm.Rearm))
+	id := orderstore.TaskID("timer", tm.Kind, adapterID, orderID, tm.RequestID, itoa(tm.At.UnixNano()), itoa(tm.Rearm))
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(TypeTimer, payload),
 		asynq.Queue(QueueEvents), asynq.TaskID(id), asynq.ProcessAt(tm.At),
 		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(q.taskTimeout(adapterID)))
@@ -258,11 +250,11 @@ func (q *Queue) enqueueTimer(ctx context.Context, adapterID, orderID string, tm 
 	return nil
 }
 
-// enqueueSync queues a sync task of the order; opts add to its options
+// EnqueueSync queues a sync task of the order; opts add to its options
 // (ProcessIn). A task of that id already queued is left as it is. Its
 // failures are Redis failures (push failures are recorded on the order and
-// scheduled by the Syncer), so it retries as long as an event's task.
-func (q *Queue) enqueueSync(ctx context.Context, p syncPayload, taskID string, opts ...asynq.Option) error {
+// scheduled by syncback's Syncer), so it retries as long as an event's task.
+func (q *Queue) EnqueueSync(ctx context.Context, p SyncPayload, taskID string, opts ...asynq.Option) error {
 	payload, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -276,34 +268,48 @@ func (q *Queue) enqueueSync(ctx context.Context, p syncPayload, taskID string, o
 	return nil
 }
 
-// issue enqueues a transition's effects.
-func (q *Queue) issue(ctx context.Context, adapterID, orderID string, doc *orderDoc, eff effects) error {
-	for _, tm := range eff.timers {
+// Issue enqueues a transition's effects; origin is the ingest request id
+// of the delivery, carried into the sync task so that its log lines
+// correlate with the webhook's.
+func (q *Queue) Issue(ctx context.Context, adapterID, orderID string, doc *order.Doc, eff order.Effects, origin string) error {
+	for _, tm := range eff.Timers {
 		if err := q.enqueueTimer(ctx, adapterID, orderID, tm); err != nil {
 			return err
 		}
 	}
-	if eff.sync > 0 {
-		return q.queueNext(ctx, adapterID, orderID, doc, eff.requestID)
+	if eff.Sync > 0 {
+		return q.QueueNext(ctx, adapterID, orderID, doc, origin)
 	}
 	return nil
 }
 
-// queueNext queues the sync task that sends doc's oldest unsent version:
+// QueueNext queues the sync task that sends doc's oldest unsent version:
 // now, or when its retry is due. Its id is deterministic (syncTaskID), so
 // queueing it again is a no-op while it waits.
-func (q *Queue) queueNext(ctx context.Context, adapterID, orderID string, doc *orderDoc, origin string) error {
-	r := doc.nextUnsent()
+func (q *Queue) QueueNext(ctx context.Context, adapterID, orderID string, doc *order.Doc, origin string) error {
+	r := doc.NextUnsent()
 	if r == nil {
 		return nil
 	}
-	p := syncPayload{AdapterID: adapterID, OrderID: orderID, RequestID: r.ID, Version: r.Version, Origin: origin}
+	p := SyncPayload{AdapterID: adapterID, OrderID: orderID, RequestID: r.ID, Version: r.Version, Origin: origin}
 	var opts []asynq.Option
 	if !r.NextAt.IsZero() {
 		opts = append(opts, asynq.ProcessAt(r.NextAt))
 	}
-	return q.enqueueSync(ctx, p, syncTaskID(adapterID, orderID, r.Version, r.Round, r.Attempts+1), opts...)
+	return q.EnqueueSync(ctx, p, SyncTaskID(adapterID, orderID, r.Version, r.Round, r.Attempts+1), opts...)
 }
+
+// Inspector reads and changes the queues' tasks (Asynq's Inspector).
+func (q *Queue) Inspector() *asynq.Inspector { return asynq.NewInspectorFromRedisClient(q.rdb) }
 
 // Ping reports whether Redis answers.
 func (q *Queue) Ping(ctx context.Context) error { return q.rdb.Ping(ctx).Err() }
+
+// DecodeSync reads a sync task's payload.
+func DecodeSync(t *asynq.Task) (SyncPayload, error) {
+	var p SyncPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return p, fmt.Errorf("decode sync task: %v: %w", err, asynq.SkipRetry)
+	}
+	return p, nil
+}

@@ -1,4 +1,4 @@
-package jobs
+package orderstore
 
 import (
 	"testing"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/selfservice"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 func TestTrimDueOncePerMinutePerSet(t *testing.T) {
@@ -36,12 +37,11 @@ func TestTrimDueOncePerMinutePerSet(t *testing.T) {
 func TestIndexOpsSkipEntriesPastRetention(t *testing.T) {
 	ad := &adapters.Adapter{ID: "ad", Platform: "selfservice", Rules: selfservice.Policy{}}
 	now := time.Now().UTC()
-	doc := &orderDoc{}
-	tr := &transition{doc: doc, orderID: "o", adapter: ad, orderWait: time.Minute, now: now}
-	tr.applyDelivery(Delivery{AdapterID: ad.ID, WebhookID: "w1", ReceivedAt: now, Event: snapshot("o", adapters.StatusPaid, placed)})
+	doc := &order.Doc{}
+	tr := &order.Transition{Doc: doc, OrderID: "o", Adapter: ad, OrderWait: time.Minute, Now: now}
+	tr.ApplyDelivery("w1", now, snapshot("o", adapters.StatusPaid, placed))
 	before := factsOf(ad.ID, "o", doc)
-	tr.applyDelivery(Delivery{AdapterID: ad.ID, WebhookID: "w2", ReceivedAt: now,
-		Event: oldRequest("o", "old", adapters.Seller, "other", now.Add(-100*24*time.Hour))})
+	tr.ApplyDelivery("w2", now, oldRequest("o", "old", adapters.Seller, "other", now.Add(-100*24*time.Hour)))
 	ops := indexOps(ad.ID, "o", before, doc, now, DefaultRetention, func(string) bool { return false })
 	for _, o := range ops {
 		if o.op == "za" || o.op == "zt" {

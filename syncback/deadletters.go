@@ -1,4 +1,4 @@
-package jobs
+package syncback
 
 import (
 	"context"
@@ -7,62 +7,46 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
-// DeadLetter is a sync that exhausted its attempts or failed permanently.
-type DeadLetter struct {
-	ID        string    `json:"id"`
-	Adapter   string    `json:"adapter"`
-	OrderID   string    `json:"order_id"`
-	RequestID string    `json:"request_id"`
-	Version   int64     `json:"version"`
-	Attempts  int       `json:"attempts"`
-	FailedAt  time.Time `json:"failed_at"`
-	LastError string    `json:"last_error"`
-}
-
-// DeadLetters lists and replays the dead letter. Its record (dlq_record.go)
+// DeadLetters lists and replays the dead letter. Its record (orderstore's deadletter.go)
 // is the one source: Asynq's archive of the sync queue also holds each dead
 // letter, for asynqmon, but drops old ones past its cap, and is read only
-// for what a previous release left there (dlq_legacy.go).
+// for what a previous release left there (adopt.go).
 type DeadLetters struct {
 	inspector *asynq.Inspector
-	queue     *Queue
-	store     *Store
+	queue     *tasks.Queue
+	store     *orderstore.Store
 }
 
 // NewDeadLetters works on the dead letter of queue's Redis.
-func NewDeadLetters(q *Queue, store *Store) *DeadLetters {
-	return &DeadLetters{inspector: asynq.NewInspectorFromRedisClient(q.rdb), queue: q, store: store}
-}
-
-// cutoff is the oldest failure time (Unix ms) still in the dead letter.
-func (d *DeadLetters) cutoff() int64 {
-	return ms(d.store.now().Add(-d.store.retention()))
+func NewDeadLetters(q *tasks.Queue, store *orderstore.Store) *DeadLetters {
+	return &DeadLetters{inspector: q.Inspector(), queue: q, store: store}
 }
 
 // List returns every dead letter, oldest failure first.
-func (d *DeadLetters) List(ctx context.Context) ([]DeadLetter, error) {
+func (d *DeadLetters) List(ctx context.Context) ([]orderstore.DeadLetter, error) {
 	if err := d.adoptArchived(ctx); err != nil {
 		return nil, err
 	}
-	ids, err := recordAdapters(ctx, d.queue.rdb)
+	ids, err := d.store.DeadLetterAdapters(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list dead letter: %w", err)
 	}
-	var out []DeadLetter
+	var out []orderstore.DeadLetter
 	for _, id := range ids {
-		ls, err := recordOf(ctx, d.queue.rdb, id, d.cutoff())
+		ls, err := d.store.DeadLettersOf(ctx, id)
 		if err != nil {
 			return nil, fmt.Errorf("list dead letter: %w", err)
 		}
 		out = append(out, ls...)
 	}
-	slices.SortStableFunc(out, func(a, b DeadLetter) int {
+	slices.SortStableFunc(out, func(a, b orderstore.DeadLetter) int {
 		if c := a.FailedAt.Compare(b.FailedAt); c != 0 {
 			return c
 		}
@@ -76,32 +60,17 @@ func (d *DeadLetters) Size(ctx context.Context) (int, error) {
 	if err := d.adoptArchived(ctx); err != nil {
 		return 0, err
 	}
-	rdb := d.queue.rdb
-	ids, err := recordAdapters(ctx, rdb)
+	n, err := d.store.DeadLetterCount(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("dead letter size: %w", err)
-	}
-	from := itoa(d.cutoff())
-	cmds := make([]*redis.IntCmd, len(ids))
-	if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = p.ZCount(ctx, ixKey(id, ixDead), from, "+inf")
-		}
-		return nil
-	}); err != nil {
-		return 0, fmt.Errorf("dead letter size: %w", err)
-	}
-	n := 0
-	for _, c := range cmds {
-		n += int(c.Val())
 	}
 	return n, nil
 }
 
-func deadLetter(t *asynq.TaskInfo) DeadLetter {
-	var p syncPayload
+func deadLetter(t *asynq.TaskInfo) orderstore.DeadLetter {
+	var p tasks.SyncPayload
 	_ = json.Unmarshal(t.Payload, &p)
-	l := DeadLetter{
+	l := orderstore.DeadLetter{
 		ID: t.ID, Adapter: p.AdapterID, OrderID: p.OrderID, RequestID: p.RequestID, Version: p.Version,
 		FailedAt: t.LastFailedAt.UTC(), LastError: t.LastErr,
 	}
@@ -123,8 +92,8 @@ func deadLetter(t *asynq.TaskInfo) DeadLetter {
 // Asynq's archived copy goes first, so that no read adopts it back into the
 // record once revived. A crash after the revive and before the sync is
 // queued leaves the version pending with no task.
-func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []DeadLetter, err error) {
-	var letters []DeadLetter
+func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []orderstore.DeadLetter, err error) {
+	var letters []orderstore.DeadLetter
 	if len(ids) == 0 {
 		if letters, err = d.List(ctx); err != nil {
 			return nil, err
@@ -132,7 +101,7 @@ func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []Dead
 	} else {
 		for _, id := range ids {
 			l, err := d.Get(ctx, id)
-			if errors.Is(err, ErrNotFound) {
+			if errors.Is(err, orderstore.ErrNotFound) {
 				return replayed, fmt.Errorf("replay %s: no such dead letter", id)
 			}
 			if err != nil {
@@ -149,10 +118,10 @@ func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []Dead
 		if err != nil {
 			return replayed, fmt.Errorf("replay %s: %w", l.ID, err)
 		}
-		if err := d.queue.queueNext(ctx, l.Adapter, l.OrderID, doc, ""); err != nil {
+		if err := d.queue.QueueNext(ctx, l.Adapter, l.OrderID, doc, ""); err != nil {
 			return replayed, fmt.Errorf("replay %s: %w", l.ID, err)
 		}
-		if err := recordRemove(ctx, d.queue.rdb, l); err != nil {
+		if err := d.store.RemoveDeadLetter(ctx, l); err != nil {
 			return replayed, fmt.Errorf("replay %s: remove from dead letter: %w", l.ID, err)
 		}
 		replayed = append(replayed, l)
@@ -164,11 +133,11 @@ func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []Dead
 // One trimmed out of the archive by its cap has left its task behind,
 // which Asynq then refuses to delete: that one is left to Asynq.
 func (d *DeadLetters) unarchive(ctx context.Context, id string) error {
-	err := d.inspector.DeleteTask(QueueSync, id)
+	err := d.inspector.DeleteTask(tasks.QueueSync, id)
 	if err == nil || errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 		return nil
 	}
-	if zerr := d.queue.rdb.ZScore(ctx, asynqArchived, id).Err(); errors.Is(zerr, redis.Nil) {
+	if in, zerr := d.store.InArchive(ctx, tasks.QueueSync, id); zerr == nil && !in {
 		return nil
 	}
 	return err

@@ -1,4 +1,4 @@
-package jobs
+package orderstore
 
 import (
 	"strconv"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // The merchant console's indexes (docs/OPERATIONS.md, "For merchants"): per
@@ -34,7 +35,7 @@ const (
 // Index names: sorted sets of request members (see indexMember) scored by
 // the request's occurred_at in Unix milliseconds, unless noted.
 const (
-	// ixLegacyAll held every request until issue 17; List merges the state
+	// ixLegacyAll held every request in earlier releases; List merges the state
 	// sets instead. Nothing writes it now; a store unlinks it once a
 	// minute it writes an adapter's indexes (indexOps), so a set left by
 	// an earlier version, or by one still running in a rolling upgrade,
@@ -58,12 +59,12 @@ const (
 	cntOrders = "o" // orders whose first snapshot was placed that day
 	// cntLegacyRequests ("n") counted requests per day until every request
 	// counted once under its state was enough: the day's requests are the
-	// sum of its requests by state (one command less per request, issue 17).
+	// sum of its requests by state (one command less per request).
 	// Day hashes written before hold it; Stats ignores it.
 	cntLegacyRequests = "n"
 	// cntRequest + state|initiator|reason counts requests by all three at
-	// once: one counter per request instead of one per dimension (issue
-	// 17); Stats adds them up by each. Day hashes written before hold
+	// once: one counter per request instead of one per dimension;
+	// Stats adds them up by each. Day hashes written before hold
 	// cntState, cntReason and cntInitiator fields instead (or as well, on
 	// the day of an upgrade), which Stats adds in: a request counted there
 	// and changed since is -1 under its old combination here, so the sums
@@ -89,29 +90,6 @@ func splitRequestCounter(f string) (state, who, reason string, ok bool) {
 	state, rest, ok1 := strings.Cut(f, "|")
 	who, reason, ok2 := strings.Cut(rest, "|")
 	return state, who, reason, ok1 && ok2
-}
-
-// ixKey names an index of an adapter. Parts are length-prefixed, as TaskID
-// does, so that no two distinct (adapter, name, parts) tuples share a key
-// whatever characters the parts hold.
-func ixKey(adapterID, name string, parts ...string) string {
-	n := len("cancelsync:ix:{}:") + len(adapterID) + len(name)
-	for _, p := range parts {
-		n += len(p) + 22 // ':', the length (at most 20 digits), ':'
-	}
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteString("cancelsync:ix:{")
-	b.WriteString(adapterID)
-	b.WriteString("}:")
-	b.WriteString(name)
-	for _, p := range parts {
-		b.WriteByte(':')
-		b.WriteString(strconv.Itoa(len(p)))
-		b.WriteByte(':')
-		b.WriteString(p)
-	}
-	return b.String()
 }
 
 // indexMember is a request's member in the indexes: the order id
@@ -157,7 +135,7 @@ type docFacts struct {
 	// cancelled are the buyer-initiated requests that cancelled the
 	// order, with the buyer: what the repeat canceller sets count.
 	cancelled []cancelFact
-	// dead are the versions whose sync failed for good (dlq_record.go).
+	// dead are the versions whose sync failed for good (deadletter.go).
 	dead []deadFact
 }
 
@@ -174,7 +152,7 @@ func (f *docFacts) has(id string) bool {
 }
 
 // factsOf collects the index facts of d.
-func factsOf(adapterID, orderID string, d *orderDoc) docFacts {
+func factsOf(adapterID, orderID string, d *order.Doc) docFacts {
 	var f docFacts
 	if d == nil {
 		return f
@@ -212,10 +190,10 @@ func factsOf(adapterID, orderID string, d *orderDoc) docFacts {
 			f.c = append(f.c, cfact{r.ID, day, cntSellerHit})
 		}
 		switch {
-		case r.Sync == syncFailed:
+		case r.Sync == order.SyncFailed:
 			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixSyncFailed), m, at})
 			f.dead = append(f.dead, deadFact{req: r.ID, version: r.Version, round: r.Round, attempts: r.Attempts, err: r.LastError})
-		case r.unsent(d.Acked):
+		case r.Unsent(d.Acked):
 			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixSyncQueued), m, at})
 		}
 		if r.State == adapters.Cancelled && r.Initiator == adapters.Buyer && d.Order != nil && d.Order.BuyerID != "" {
@@ -247,12 +225,12 @@ type indexOp struct {
 // added; a set written to is trimmed below now-retention when trim says so
 // for its key (nil: on every write; Store.trimDue: on the first write of a
 // minute), day counters expire retention after their day.
-func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
+func indexOps(adapterID, orderID string, before docFacts, after *order.Doc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
 	next := factsOf(adapterID, orderID, after)
 	// A request compacted out of the document is not in next: what it
 	// contributed stays, so only the order's facts and those of requests
 	// still present are compared. Linear searches below: a document has a
-	// few dozen facts (at most a few hundred with maxRequests requests).
+	// few dozen facts (at most a few hundred with order.MaxRequests requests).
 	var oldZ []zfact
 	for _, z := range before.z {
 		if z.req == "" || next.has(z.req) {
@@ -353,7 +331,7 @@ func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now t
 	for _, day := range days {
 		t, _ := time.Parse(time.DateOnly, day)
 		// "hx": only when this script created the hash. Its expiry is a
-		// fixed time, so once set it needs no refresh (issue 17: one
+		// fixed time, so once set it needs no refresh (one
 		// command less per counted change).
 		ops = append(ops, indexOp{op: "hx", key: ixKey(adapterID, ixDay, day), a: itoa(ms(t.Add(24*time.Hour + retention)))})
 	}
@@ -361,7 +339,7 @@ func indexOps(adapterID, orderID string, before docFacts, after *orderDoc, now t
 		if wasCancelled(before.cancelled, cf.req) {
 			continue
 		}
-		r := after.request(cf.req)
+		r := after.Request(cf.req)
 		at := ms(r.OccurredAt)
 		bk := ixKey(adapterID, ixBuyer, cf.buyer)
 		// "zc" counts the set for "rp", which follows it.
@@ -490,7 +468,7 @@ end
 // trimEvery is how often one process trims a console set it writes to:
 // entries leave a set at most this long after their retention ends (if it
 // is written to at all), and a busy set costs one trim a minute instead of
-// one per write (issue 17).
+// one per write.
 const trimEvery = time.Minute
 
 // trimDue reports whether the set at key is due for a trim, and if so

@@ -1,6 +1,7 @@
-package jobs
+package order
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -65,34 +66,34 @@ func TestTransitionPaidAfterCancel(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ad := &adapters.Adapter{ID: "woo", Platform: "woocommerce", Rules: tc.rules, Windows: woocommerce.Defaults()}
-			doc := &orderDoc{}
-			step := func(i int, ev adapters.Event) effects {
-				tr := &transition{doc: doc, orderID: "o", adapter: ad, orderWait: time.Minute, now: t0.Add(time.Duration(i) * time.Minute)}
-				tr.applyDelivery(Delivery{AdapterID: ad.ID, WebhookID: "w" + itoa(int64(i)), ReceivedAt: tr.now, Event: ev})
-				return tr.eff
+			doc := &Doc{}
+			step := func(i int, ev adapters.Event) Effects {
+				tr := &Transition{Doc: doc, OrderID: "o", Adapter: ad, OrderWait: time.Minute, Now: t0.Add(time.Duration(i) * time.Minute)}
+				tr.ApplyDelivery("w"+strconv.Itoa(i), tr.Now, ev)
+				return tr.Effects()
 			}
 			step(0, snapshot("o", tc.first, t0))
 			req := request("o", "cr-1", tc.who)
 			req.Cancellation.OccurredAt = t0
-			if eff := step(1, req); eff.sync != 1 {
+			if eff := step(1, req); eff.Sync != 1 {
 				t.Fatalf("the cancellation was not decided as v1: %+v", eff)
 			}
-			var last effects
+			var last Effects
 			for i, ev := range tc.later {
 				last = step(2+i, ev)
 			}
-			r := doc.request("cr-1")
+			r := doc.Request("cr-1")
 			if r.State != adapters.Cancelled || r.Version != tc.wantVersion || doc.Version != tc.wantVersion {
 				t.Fatalf("request %s v%d (doc v%d), want cancelled v%d", r.State, r.Version, doc.Version, tc.wantVersion)
 			}
 			if (r.Refund == nil) != (tc.wantRefund == nil) || r.Refund != nil && *r.Refund != *tc.wantRefund {
 				t.Fatalf("refund %+v, want %+v", r.Refund, tc.wantRefund)
 			}
-			if last.sync != tc.wantSync {
-				t.Fatalf("sync effect v%d, want v%d", last.sync, tc.wantSync)
+			if last.Sync != tc.wantSync {
+				t.Fatalf("sync effect v%d, want v%d", last.Sync, tc.wantSync)
 			}
-			if len(last.decided) != 0 {
-				t.Fatalf("decisions %v: adding a refund is no new decision", last.decided)
+			if len(last.Decided) != 0 {
+				t.Fatalf("decisions %v: adding a refund is no new decision", last.Decided)
 			}
 			notes := 0
 			for _, h := range doc.History {
@@ -106,7 +107,7 @@ func TestTransitionPaidAfterCancel(t *testing.T) {
 			if want := int(tc.wantVersion - 1); notes != want {
 				t.Fatalf("%d history entries %q, want %d: %+v", notes, note, want, doc.History)
 			}
-			if u := r.update("o"); tc.wantVersion == 2 && (u.Version != 2 || u.Refund == nil || u.Refund.Amount != "42.50") {
+			if u := r.Update("o"); tc.wantVersion == 2 && (u.Version != 2 || u.Refund == nil || u.Refund.Amount != "42.50") {
 				t.Fatalf("update %+v", u)
 			}
 		})

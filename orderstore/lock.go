@@ -1,4 +1,4 @@
-package jobs
+package orderstore
 
 import (
 	"context"
@@ -19,13 +19,14 @@ var renewScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then
 
 // lockTTL bounds how long a crashed holder blocks the order's syncs. It is
 // kept well under the ~60 s after which Asynq hands a killed worker's task
-// to another (ASYNQ.md), so that the recovered sync finds the lock free
-// instead of holding a worker in lockSync's wait until it expires; a live
-// holder renews it every lockTTL/3 for as long as it pushes, however long
-// api.timeout is. (It was a fixed 2 min: after a kill -9 every order whose
-// sync was in flight stalled for 2 min, and its recovered task occupied a
-// worker for the whole wait.)
+// to another, so that the recovered sync finds the lock free instead of
+// holding a worker in LockAndLoad's wait until it expires; a live holder
+// renews it every lockTTL/3 for as long as it pushes, however long
+// api.timeout is.
 const lockTTL = 15 * time.Second
+
+// ErrSyncBusy means another sync of the same order holds its lock.
+var ErrSyncBusy = errors.New("another sync of this order is running")
 
 // lockAndLoadScript takes the order's sync lock (KEYS[1]) and, when it got
 // it, returns the order's document (KEYS[2]) in the same round trip: {1,
@@ -40,13 +41,9 @@ end
 return {0}
 `)
 
-func syncLockKey(adapterID, orderID string) string {
-	return "cancelsync:synclock:{" + adapterID + ":" + orderID + "}"
-}
-
-// syncLock is a held sync lock of one order, kept alive by renewLock until
-// unlock. A compare-and-set may release it on the way (casLock.release).
-type syncLock struct {
+// SyncLock is a held sync lock of one order, kept alive by renewLock until
+// Unlock. A compare-and-set may release it on the way (ReleaseLock).
+type SyncLock struct {
 	s        *Store
 	ctx      context.Context
 	key      string
@@ -55,16 +52,16 @@ type syncLock struct {
 	released bool
 }
 
-// held wraps a lock just taken with token: it starts renewing it.
-func (s *Store) held(ctx context.Context, adapterID, orderID, token string) *syncLock {
+// Held wraps a lock just taken with token (TakeLock): it starts renewing it.
+func (s *Store) Held(ctx context.Context, adapterID, orderID, token string) *SyncLock {
 	key := syncLockKey(adapterID, orderID)
-	return &syncLock{s: s, ctx: ctx, key: key, token: token, stop: s.renewLock(ctx, key, token)}
+	return &SyncLock{s: s, ctx: ctx, key: key, token: token, stop: s.renewLock(ctx, key, token)}
 }
 
-// unlock releases the lock unless a store operation already did, with a
+// Unlock releases the lock unless a store operation already did, with a
 // fresh context: the task's may be cancelled at shutdown, and a lock left
 // behind would stall the order for lockTTL.
-func (l *syncLock) unlock() {
+func (l *SyncLock) Unlock() {
 	l.stop()
 	if l.released {
 		return
@@ -74,38 +71,40 @@ func (l *syncLock) unlock() {
 	_ = unlockScript.Run(ctx, l.s.rdb, []string{l.key}, l.token).Err()
 }
 
-// lockAndLoad takes the order's sync lock so that two syncs of one order
+// LockAndLoad takes the order's sync lock so that two syncs of one order
 // never run at once, waiting up to wait for a running one to finish (0: try
 // once), and reads the order's document in the same round trip. It returns
-// errSyncBusy when the wait runs out.
-func (s *Store) lockAndLoad(ctx context.Context, adapterID, orderID string, wait time.Duration) (lock *syncLock, doc storedDoc, err error) {
+// ErrSyncBusy when the wait runs out.
+func (s *Store) LockAndLoad(ctx context.Context, adapterID, orderID string, wait time.Duration) (lock *SyncLock, doc Stored, err error) {
 	key := syncLockKey(adapterID, orderID)
-	token := newLockToken()
+	token := NewToken()
 	deadline := time.Now().Add(wait)
 	for {
 		res, err := lockAndLoadScript.Run(ctx, s.rdb, []string{key, orderKey(adapterID, orderID)}, token, lockTTL.Milliseconds()).Slice()
 		if err != nil {
-			return nil, storedDoc{}, fmt.Errorf("lock sync %s/%s: %w", adapterID, orderID, err)
+			return nil, Stored{}, fmt.Errorf("lock sync %s/%s: %w", adapterID, orderID, err)
 		}
 		if n, _ := res[0].(int64); n == 1 {
 			if len(res) > 1 {
 				raw, _ := res[1].(string)
-				doc = storedDoc{raw: []byte(raw), present: true}
+				doc = Stored{raw: []byte(raw), present: true}
 			}
-			return s.held(ctx, adapterID, orderID, token), doc, nil
+			return s.Held(ctx, adapterID, orderID, token), doc, nil
 		}
 		if !time.Now().Before(deadline) {
-			return nil, storedDoc{}, errSyncBusy
+			return nil, Stored{}, ErrSyncBusy
 		}
 		select {
 		case <-ctx.Done():
-			return nil, storedDoc{}, errors.Join(errSyncBusy, ctx.Err())
+			return nil, Stored{}, errors.Join(ErrSyncBusy, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
 
-func newLockToken() string {
+// NewToken is a random token: a lock holder's, or a task id's part that
+// must not repeat.
+func NewToken() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)

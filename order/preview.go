@@ -1,8 +1,6 @@
-package jobs
+package order
 
 import (
-	"context"
-	"fmt"
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
@@ -15,8 +13,8 @@ import (
 // request_open, then by adapters.DecideRequest. The workers call it when a
 // request arrives or its order's first snapshot does; Preview calls it
 // without storing anything. The document must have an order.
-func (t *transition) decideNew(r *storedRequest, c adapters.Cancellation) adapters.Outcome {
-	return adapters.DecideRequest(t.adapter.Rules, t.adapter.Windows, t.orderForRequest(), c, t.otherPending(r), t.now)
+func (t *Transition) decideNew(r *Request, c adapters.Cancellation) adapters.Outcome {
+	return adapters.DecideRequest(t.Adapter.Rules, t.Adapter.Windows, t.orderForRequest(), c, t.otherPending(r), t.Now)
 }
 
 // Preview is what a cancellation request made now would get, from the
@@ -34,12 +32,13 @@ type Preview struct {
 	Cancellation *CancellationView
 }
 
-// previewRequest is Preview on a document already read: pure, the same
-// decision path as the workers' (decideNew). c is the request as it would
-// arrive; its OccurredAt is now.
-func previewRequest(doc *orderDoc, ad *adapters.Adapter, orderID string, c adapters.Cancellation, now time.Time) Preview {
-	t := transition{doc: doc, orderID: orderID, adapter: ad, now: now}
-	p := Preview{Order: doc.Order.domain(orderID), Would: t.decideNew(nil, c)}
+// PreviewOf is what request c would get if it arrived now, on a document
+// already read that has an order: the same decision path as the workers'
+// (decideNew), storing nothing. c is the request as it would arrive; its
+// OccurredAt is now.
+func PreviewOf(doc *Doc, ad *adapters.Adapter, orderID string, c adapters.Cancellation, now time.Time) Preview {
+	t := Transition{Doc: doc, OrderID: orderID, Adapter: ad, Now: now}
+	p := Preview{Order: doc.Order.Domain(orderID), Would: t.decideNew(nil, c)}
 	// The window's end is found by asking the same rule about a request
 	// just past placed_at + cancel_window: only a rule that then says
 	// window_expired has a window for this requester (self-service ignores
@@ -52,26 +51,9 @@ func previewRequest(doc *orderDoc, ad *adapters.Adapter, orderID string, c adapt
 			p.CancelBy = &end
 		}
 	}
-	if r := doc.shown(); r != nil {
-		cv := r.view()
+	if r := doc.Shown(); r != nil {
+		cv := r.View()
 		p.Cancellation = &cv
 	}
 	return p
-}
-
-// Preview reads the order's document in one GET and tells what request c
-// (its OccurredAt set to now) would get if it arrived now, by the workers'
-// own decision path, storing nothing. An order without a snapshot is
-// ErrNotFound: nothing can be decided on it yet.
-func (s *Store) Preview(ctx context.Context, ad *adapters.Adapter, orderID string, c adapters.Cancellation, now time.Time) (*Preview, error) {
-	doc, err := s.load(ctx, ad.ID, orderID)
-	if err != nil {
-		return nil, fmt.Errorf("preview order %s/%s: %w", ad.ID, orderID, err)
-	}
-	if doc.Order == nil {
-		return nil, ErrNotFound
-	}
-	c.OrderID, c.Type, c.OccurredAt = orderID, adapters.CancellationRequested, now
-	p := previewRequest(doc, ad, orderID, c, now)
-	return &p, nil
 }

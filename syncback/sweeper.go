@@ -1,4 +1,4 @@
-package jobs
+package syncback
 
 import (
 	"context"
@@ -8,13 +8,16 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Sweeper makes sure no decided version sits unsynced unseen: every round
 // (default a minute) one process at a time, the holder of a lease in Redis,
 // walks each adapter's index of versions not yet acknowledged
-// (ixSyncQueued, written by the compare-and-set itself, so no SCAN) and
+// (orderstore's UnackedPage, written by the compare-and-set itself, so no SCAN) and
 // queues the sync again of every one that has no live task: its sync lock
 // is free, the task that would send it next does not exist, and it was
 // decided at least a round ago. Every such version is a loss that a bug or
@@ -23,8 +26,8 @@ import (
 // adds nothing to a cancellation's own path: it reads the index the store
 // already keeps (docs/GUARANTEES.md, "The sweeper").
 type Sweeper struct {
-	store     *Store
-	queue     *Queue
+	store     *orderstore.Store
+	queue     *tasks.Queue
 	inspector *asynq.Inspector
 	adapters  func() []string
 	every     time.Duration
@@ -51,18 +54,15 @@ type SweeperOptions struct {
 // DefaultSweepEvery is how often the sweeper looks, unless configured.
 const DefaultSweepEvery = time.Minute
 
-// sweepLeaseKey is the lease that lets one process sweep at a time.
-const sweepLeaseKey = "cancelsync:sweep:lease"
-
 // sweepPage is how many index entries one round reads per round trip.
 const sweepPage = 200
 
 // NewSweeper returns a sweeper of the versions store keeps, queueing on
 // queue.
-func NewSweeper(store *Store, queue *Queue, o SweeperOptions) *Sweeper {
+func NewSweeper(store *orderstore.Store, queue *tasks.Queue, o SweeperOptions) *Sweeper {
 	s := &Sweeper{
-		store: store, queue: queue, inspector: asynq.NewInspectorFromRedisClient(queue.rdb),
-		adapters: o.Adapters, every: o.Every, now: o.Now, log: o.Logger, token: newLockToken(),
+		store: store, queue: queue, inspector: queue.Inspector(),
+		adapters: o.Adapters, every: o.Every, now: o.Now, log: o.Logger, token: orderstore.NewToken(),
 		resweeps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cancelsync_sync_resweeps_total",
 			Help: "Decided versions found unsynced with no task to send them, and queued again by the sweeper; 0 in a healthy run.",
@@ -106,21 +106,10 @@ func (s *Sweeper) Run(ctx context.Context) {
 	}
 }
 
-// leaseScript takes the lease (KEYS[1]) for ARGV[2] ms when it is free, or
-// extends it when this process (ARGV[1]) holds it.
-var leaseScript = redis.NewScript(`
-if redis.call("GET", KEYS[1]) == ARGV[1] then
-  return redis.call("PEXPIRE", KEYS[1], ARGV[2])
-end
-if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then return 1 end
-return 0
-`)
-
 // lease reports whether this process holds the sweep lease for the next
 // two rounds (so a process that dies gives it up within two).
 func (s *Sweeper) lease(ctx context.Context) (bool, error) {
-	n, err := leaseScript.Run(ctx, s.queue.rdb, []string{sweepLeaseKey}, s.token, (2 * s.every).Milliseconds()).Int()
-	return n == 1, err
+	return s.store.SweepLease(ctx, s.token, 2*s.every)
 }
 
 // release gives the lease back, so another process takes over at its next
@@ -128,7 +117,7 @@ func (s *Sweeper) lease(ctx context.Context) (bool, error) {
 func (s *Sweeper) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_ = unlockScript.Run(ctx, s.queue.rdb, []string{sweepLeaseKey}, s.token).Err()
+	_ = s.store.ReleaseSweepLease(ctx, s.token)
 }
 
 // Sweep runs one round over every adapter and returns how many versions it
@@ -181,24 +170,15 @@ type suspect struct {
 // scan walks one adapter's unacknowledged versions, a page at a time, and
 // returns those without a live task.
 func (s *Sweeper) scan(ctx context.Context, adapterID string) ([]suspect, error) {
-	key := ixKey(adapterID, ixSyncQueued)
 	var found []suspect
 	for start := int64(0); ; start += sweepPage {
-		members, err := s.queue.rdb.ZRange(ctx, key, start, start+sweepPage-1).Result()
-		if err != nil || len(members) == 0 {
+		read, orders, err := s.store.UnackedPage(ctx, adapterID, start, sweepPage)
+		if err != nil || read == 0 {
 			return found, err
-		}
-		seen := map[string]bool{}
-		var orders []string
-		for _, m := range members {
-			if orderID, _, ok := splitMember(m); ok && !seen[orderID] {
-				seen[orderID] = true
-				orders = append(orders, orderID)
-			}
 		}
 		page, err := s.unsynced(ctx, adapterID, orders)
 		found = append(found, page...)
-		if err != nil || len(members) < sweepPage {
+		if err != nil || read < sweepPage {
 			return found, err
 		}
 	}
@@ -207,30 +187,17 @@ func (s *Sweeper) scan(ctx context.Context, adapterID string) ([]suspect, error)
 // unsynced reads the orders' documents and sync locks in one round trip
 // and returns the oldest unsent version of each that has no live task.
 func (s *Sweeper) unsynced(ctx context.Context, adapterID string, orders []string) ([]suspect, error) {
-	docs := make([]*redis.StringCmd, len(orders))
-	locks := make([]*redis.IntCmd, len(orders))
-	pipe := s.queue.rdb.Pipeline()
-	for i, orderID := range orders {
-		docs[i] = pipe.Get(ctx, orderKey(adapterID, orderID))
-		locks[i] = pipe.Exists(ctx, syncLockKey(adapterID, orderID))
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	docs, err := s.store.UnlockedDocs(ctx, adapterID, orders)
+	if err != nil {
 		return nil, err
 	}
 	var found []suspect
 	for i, orderID := range orders {
-		if locks[i].Val() > 0 {
-			continue // a sync of the order is running
+		doc := docs[i] // nil: a sync of it is running, or it is gone
+		if doc == nil {
+			continue
 		}
-		raw, err := docs[i].Bytes()
-		if err != nil {
-			continue // gone
-		}
-		doc, err := decodeDoc(orderKey(adapterID, orderID), storedDoc{raw: raw, present: true})
-		if err != nil {
-			continue // its own tasks fail and say why
-		}
-		r := doc.nextUnsent()
+		r := doc.NextUnsent()
 		if r == nil || !s.settled(doc) {
 			continue
 		}
@@ -252,14 +219,14 @@ func (s *Sweeper) requeue(ctx context.Context, sp suspect) (bool, error) {
 	if err != nil || len(now) == 0 || now[0] != sp {
 		return false, err
 	}
-	doc, err := s.store.load(ctx, sp.adapterID, sp.orderID)
+	doc, err := s.store.Load(ctx, sp.adapterID, sp.orderID)
 	if err != nil {
 		return false, err
 	}
-	if r := doc.nextUnsent(); r == nil || r.Version != sp.version || r.Round != sp.round || r.Attempts != sp.attempts {
+	if r := doc.NextUnsent(); r == nil || r.Version != sp.version || r.Round != sp.round || r.Attempts != sp.attempts {
 		return false, nil
 	}
-	if err := s.queue.queueNext(ctx, sp.adapterID, sp.orderID, doc, ""); err != nil {
+	if err := s.queue.QueueNext(ctx, sp.adapterID, sp.orderID, doc, ""); err != nil {
 		return false, err
 	}
 	s.resweeps.WithLabelValues(sp.adapterID).Inc()
@@ -271,7 +238,7 @@ func (s *Sweeper) requeue(ctx context.Context, sp suspect) (bool, error) {
 // settled reports whether the document's last transition is at least a
 // round old: a version decided a moment ago may not have queued its task
 // yet, and a sync that found its order busy comes back within seconds.
-func (s *Sweeper) settled(doc *orderDoc) bool {
+func (s *Sweeper) settled(doc *order.Doc) bool {
 	if len(doc.History) == 0 {
 		return true
 	}
@@ -280,8 +247,8 @@ func (s *Sweeper) settled(doc *orderDoc) bool {
 
 // hasTask reports whether the sync task that sends r next is queued,
 // scheduled, retrying or running.
-func (s *Sweeper) hasTask(adapterID, orderID string, r *storedRequest) (bool, error) {
-	info, err := s.inspector.GetTaskInfo(QueueSync, syncTaskID(adapterID, orderID, r.Version, r.Round, r.Attempts+1))
+func (s *Sweeper) hasTask(adapterID, orderID string, r *order.Request) (bool, error) {
+	info, err := s.inspector.GetTaskInfo(tasks.QueueSync, tasks.SyncTaskID(adapterID, orderID, r.Version, r.Round, r.Attempts+1))
 	switch {
 	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
 		return false, nil

@@ -1,4 +1,4 @@
-package jobs
+package orderstore
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // Console reads the console's indexes (index.go): lists and counters of one
@@ -104,7 +105,7 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	}
 	// Without a filter the walk merges the state sets: every request is
 	// in exactly one of them, so their union is every request (there is
-	// no set of all requests to write on every change, issue 17).
+	// no set of all requests to write on every change).
 	walk := &walker{rdb: c.store.rdb, max: maxScore, min: minScore}
 	if len(sets) == 0 {
 		for _, st := range adapters.States {
@@ -304,7 +305,7 @@ func (c *Console) rows(ctx context.Context, adapterID string, zs []redis.Z) ([]C
 		raw, err := cmd.(*redis.StringCmd).Bytes()
 		if err == nil {
 			key := orderKey(adapterID, refs[i].order)
-			doc, derr := decodeDoc(key, storedDoc{raw: raw, present: true})
+			doc, derr := decodeDoc(key, Stored{raw: raw, present: true})
 			if derr != nil {
 				return nil, derr
 			}
@@ -315,11 +316,11 @@ func (c *Console) rows(ctx context.Context, adapterID string, zs []redis.Z) ([]C
 	return out, nil
 }
 
-func fillRow(row *CancellationRow, doc *orderDoc) {
+func fillRow(row *CancellationRow, doc *order.Doc) {
 	if o := doc.Order; o != nil {
 		row.BuyerID, row.OrderStatus = o.BuyerID, o.Status
 	}
-	r := doc.request(row.RequestID)
+	r := doc.Request(row.RequestID)
 	if r == nil {
 		return // compacted out of a busy order's document
 	}
@@ -330,7 +331,7 @@ func fillRow(row *CancellationRow, doc *orderDoc) {
 		row.DenialReason = &d
 	}
 	if r.State != adapters.AwaitingOrder {
-		row.Sync = r.syncState()
+		row.Sync = r.SyncState()
 	}
 }
 

@@ -1,13 +1,10 @@
-package jobs
+package order
 
 import (
 	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
@@ -137,24 +134,24 @@ func TestPreviewMatchesDecisionTables(t *testing.T) {
 					t.Fatal(err)
 				}
 				placed := now.Add(-r.s.age)
-				doc := &orderDoc{Order: &storedOrder{
+				doc := &Doc{Order: &Snapshot{
 					BuyerID: "b-1", SellerID: "s-1", Status: r.s.status, PlacedAt: placed, UpdatedAt: placed.Add(time.Minute),
 					Total: money{Amount: "42.50", Currency: "USD"},
 				}}
 				if r.s.openOther {
-					doc.Requests = append(doc.Requests, storedRequest{ID: "r-open", Initiator: adapters.Seller, Reason: "other", OccurredAt: placed,
+					doc.Requests = append(doc.Requests, Request{ID: "r-open", Initiator: adapters.Seller, Reason: "other", OccurredAt: placed,
 						State: adapters.PendingResponse, RespondBy: new(now.Add(time.Hour)), Version: 1})
 					doc.Version = 1
 				}
 				if r.s.cancelledBy {
-					doc.Requests = append(doc.Requests, storedRequest{ID: "r-done", Initiator: adapters.Buyer, Reason: "other", OccurredAt: placed,
-						State: adapters.Cancelled, Version: 1, Sync: syncSynced})
+					doc.Requests = append(doc.Requests, Request{ID: "r-done", Initiator: adapters.Buyer, Reason: "other", OccurredAt: placed,
+						State: adapters.Cancelled, Version: 1, Sync: SyncSynced})
 					doc.Version, doc.Acked, doc.CancelledBy = 1, 1, "r-done"
 				}
 				workers := cloneDoc(t, doc)
 
 				c := adapters.Cancellation{Type: adapters.CancellationRequested, OrderID: "o-1", Initiator: adapters.Buyer, OccurredAt: now}
-				got := previewRequest(doc, ad, "o-1", c, now)
+				got := PreviewOf(doc, ad, "o-1", c, now)
 				if got.Would.State != r.w.state || got.Would.DenialReason != r.w.denial {
 					t.Errorf("would = %s %q, the table says %s %q", got.Would.State, got.Would.DenialReason, r.w.state, r.w.denial)
 				}
@@ -166,15 +163,14 @@ func TestPreviewMatchesDecisionTables(t *testing.T) {
 				}
 
 				// The same request, arriving now, through the workers' transition.
-				tr := &transition{doc: workers, orderID: "o-1", adapter: ad, orderWait: time.Minute, now: now}
+				tr := &Transition{Doc: workers, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
 				c.RequestID, c.Reason = "r-new", "changed_mind"
-				tr.applyDelivery(Delivery{AdapterID: ad.ID, WebhookID: "w-new", ReceivedAt: now,
-					Event: adapters.Event{Type: adapters.CancellationRequested, Cancellation: &c}})
-				stored := workers.request("r-new")
+				tr.ApplyDelivery("w-new", now, adapters.Event{Type: adapters.CancellationRequested, Cancellation: &c})
+				stored := workers.Request("r-new")
 				if stored == nil {
 					t.Fatal("the workers stored no request")
 				}
-				if decided := stored.domain().Outcome; !reflect.DeepEqual(decided, got.Would) {
+				if decided := stored.Domain().Outcome; !reflect.DeepEqual(decided, got.Would) {
 					t.Errorf("the workers decided %+v, the preview said %+v", decided, got.Would)
 				}
 			})
@@ -182,54 +178,15 @@ func TestPreviewMatchesDecisionTables(t *testing.T) {
 	}
 }
 
-func cloneDoc(t *testing.T, d *orderDoc) *orderDoc {
+func cloneDoc(t *testing.T, d *Doc) *Doc {
 	t.Helper()
 	b, err := json.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &orderDoc{}
+	out := &Doc{}
 	if err := json.Unmarshal(b, out); err != nil {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// TestStorePreview reads what Preview needs in one GET and stores nothing;
-// an order without a snapshot is ErrNotFound.
-func TestStorePreview(t *testing.T) {
-	mr := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	t.Cleanup(func() { _ = rdb.Close() })
-	store := NewStore(rdb)
-	ad, err := registry.Default()["poshmark"].New(previewSettings("poshmark", adapters.Windows{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	ctx := t.Context()
-	if _, err := store.Preview(ctx, ad, "o-none", adapters.Cancellation{Initiator: adapters.Buyer}, now); err != ErrNotFound {
-		t.Fatalf("unknown order: err = %v, want ErrNotFound", err)
-	}
-	o := &adapters.Order{ID: "o-1", Status: adapters.StatusPaid, PlacedAt: now.Add(-time.Hour), UpdatedAt: now.Add(-time.Hour), BuyerID: "b-1", SellerID: "s-1",
-		Total: adapters.Money{Amount: "42.50", Currency: "USD"}}
-	if _, err := store.update(ctx, ad.ID, "o-1", func(doc *orderDoc) bool {
-		tr := &transition{doc: doc, orderID: "o-1", adapter: ad, now: now}
-		tr.applySnapshot(adapters.OrderCreated, "w-1", o)
-		return true
-	}); err != nil {
-		t.Fatal(err)
-	}
-	before, _ := mr.Get(orderKey(ad.ID, "o-1"))
-	p, err := store.Preview(ctx, ad, "o-1", adapters.Cancellation{Initiator: adapters.Buyer}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Order.BuyerID != "b-1" || p.Would.State != adapters.Cancelled || p.Cancellation != nil ||
-		p.CancelBy == nil || !p.CancelBy.Equal(now.Add(2*time.Hour)) {
-		t.Fatalf("preview = %+v", p)
-	}
-	if after, _ := mr.Get(orderKey(ad.ID, "o-1")); after != before {
-		t.Fatal("Preview changed the stored document")
-	}
 }

@@ -1,8 +1,7 @@
-package jobs
+package syncback
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +10,9 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Syncer owns the whole sync-back path: the order's sync lock, the push of
@@ -39,14 +41,36 @@ import (
 // again under a new id (comeBack) and completes, so waiting never counts
 // as an attempt and never reaches the dead letter.
 type Syncer struct {
-	store     *Store
-	queue     *Queue
-	retries   func(adapterID string) (Retry, bool)
+	store     *orderstore.Store
+	queue     *tasks.Queue
+	retries   RetryPolicy
 	now       func() time.Time
 	log       *slog.Logger
-	metrics   *Metrics
+	metrics   Metrics
 	lockWait  time.Duration
 	inspector *asynq.Inspector
+}
+
+// Metrics counts the pushes (jobs' Prometheus series).
+type Metrics interface {
+	// SyncAttempt counts one push by its result, one of the Outcome
+	// constants, and how long it took.
+	SyncAttempt(ad *adapters.Adapter, outcome string, took time.Duration)
+}
+
+// noMetrics counts nothing.
+type noMetrics struct{}
+
+func (noMetrics) SyncAttempt(*adapters.Adapter, string, time.Duration) {}
+
+// SyncerOptions configure a Syncer.
+type SyncerOptions struct {
+	// Retries is the retry policy of failed pushes (default Backoff with
+	// every adapter on DefaultRetry).
+	Retries RetryPolicy
+	Now     func() time.Time // default time.Now
+	Logger  *slog.Logger     // default slog.Default()
+	Metrics Metrics          // nil: none
 }
 
 // Push results, also the outcome label of cancelsync_sync_attempts_total.
@@ -64,15 +88,30 @@ const busyAgain = time.Second
 // archived; it never runs unless a crash came between the two.
 const deadHold = 30 * 24 * time.Hour
 
-func newSyncer(store *Store, queue *Queue, retries func(string) (Retry, bool), now func() time.Time, log *slog.Logger, m *Metrics) *Syncer {
-	return &Syncer{
-		store: store, queue: queue, retries: retries, now: now, log: log, metrics: m,
-		lockWait: 2 * time.Second, inspector: asynq.NewInspectorFromRedisClient(queue.rdb),
+// NewSyncer returns the sync path of the orders store keeps, queueing on
+// queue.
+func NewSyncer(store *orderstore.Store, queue *tasks.Queue, o SyncerOptions) *Syncer {
+	s := &Syncer{
+		store: store, queue: queue, retries: o.Retries, now: o.Now, log: o.Logger, metrics: o.Metrics,
+		lockWait: 2 * time.Second, inspector: queue.Inspector(),
 	}
+	if s.retries == nil {
+		s.retries = Backoff{}
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.metrics == nil {
+		s.metrics = noMetrics{}
+	}
+	return s
 }
 
-// handle runs a sync task.
-func (s *Syncer) handle(ctx context.Context, ad *adapters.Adapter, p syncPayload) error {
+// Handle runs a sync task.
+func (s *Syncer) Handle(ctx context.Context, ad *adapters.Adapter, p tasks.SyncPayload) error {
 	if p.Dead != nil {
 		// A dead letter run again (asynqmon's Run): its version gets a new
 		// round of attempts, as dlq replay gives it.
@@ -81,32 +120,32 @@ func (s *Syncer) handle(ctx context.Context, ad *adapters.Adapter, p syncPayload
 		}
 		p.Dead = nil
 	}
-	lock, cur, err := s.store.lockAndLoad(ctx, ad.ID, p.OrderID, s.lockWait)
-	if errors.Is(err, errSyncBusy) {
+	lock, cur, err := s.store.LockAndLoad(ctx, ad.ID, p.OrderID, s.lockWait)
+	if errors.Is(err, orderstore.ErrSyncBusy) {
 		return s.comeBack(ctx, p)
 	}
 	if err != nil {
 		return err
 	}
-	defer lock.unlock()
+	defer lock.Unlock()
 	return s.run(ctx, ad, p.OrderID, cur, lock, p.Origin)
 }
 
 // comeBack is the "busy, come back" outcome: the task queues its own
 // continuation under a new id and completes. No push was made, so no
 // attempt is counted, and Asynq never sees a failure.
-func (s *Syncer) comeBack(ctx context.Context, p syncPayload) error {
-	id := TaskID("sync", p.AdapterID, p.OrderID, itoa(p.Version), "wait", newLockToken())
-	return s.queue.enqueueSync(ctx, p, id, asynq.ProcessIn(busyAgain))
+func (s *Syncer) comeBack(ctx context.Context, p tasks.SyncPayload) error {
+	id := tasks.WaitTaskID(p.AdapterID, p.OrderID, p.Version)
+	return s.queue.EnqueueSync(ctx, p, id, asynq.ProcessIn(busyAgain))
 }
 
-// inline makes the first attempt of a new state's sync from inside the task
+// Inline makes the first attempt of a new state's sync from inside the task
 // that decided it, holding the lock that task took with the store (see
-// Worker.transact): on success that saves a task and a lock/read cycle per
-// decision (BENCHMARKS.md). It returns an error only when Redis failed, and
+// jobs' Worker): on success that saves a task and a lock/read cycle per
+// decision. It returns an error only when Redis failed, and
 // the caller then queues the sync task.
-func (s *Syncer) inline(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, lock *syncLock, origin string) error {
-	defer lock.unlock()
+func (s *Syncer) Inline(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, lock *orderstore.SyncLock, origin string) error {
+	defer lock.Unlock()
 	return s.run(ctx, ad, orderID, cur, lock, origin)
 }
 
@@ -119,18 +158,14 @@ type unsentUpdate struct {
 
 // run sends the order's unsent versions under its sync lock; cur is the
 // document read (or written) under the lock.
-func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, lock *syncLock, origin string) error {
-	doc := cur.doc
-	if doc == nil {
-		var err error
-		if doc, err = decodeDoc(orderKey(ad.ID, orderID), cur); err != nil {
-			return err
-		}
-		cur.doc = doc
+func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, lock *orderstore.SyncLock, origin string) error {
+	doc, err := cur.Decoded(ad.ID, orderID)
+	if err != nil {
+		return err
 	}
 	var todo []unsentUpdate
-	for _, r := range doc.unsent() {
-		todo = append(todo, unsentUpdate{u: r.update(orderID), round: r.Round, attempts: r.Attempts})
+	for _, r := range doc.Unsent() {
+		todo = append(todo, unsentUpdate{u: r.Update(orderID), round: r.Round, attempts: r.Attempts})
 	}
 	if len(todo) == 0 {
 		return nil
@@ -140,9 +175,9 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 	// out. Much earlier (a sync queued for a later version, or one that came
 	// back from busy), the retry's own task is the one to send it: make sure
 	// it is queued and stop.
-	if first := doc.nextUnsent(); first != nil && !first.NextAt.IsZero() {
-		if early := first.NextAt.Sub(s.now()); early > maxEarlyWait {
-			return s.queue.queueNext(ctx, ad.ID, orderID, doc, origin)
+	if first := doc.NextUnsent(); first != nil && !first.NextAt.IsZero() {
+		if early := first.NextAt.Sub(s.now()); early > tasks.MaxEarlyWait {
+			return s.queue.QueueNext(ctx, ad.ID, orderID, doc, origin)
 		} else if early > 0 {
 			select {
 			case <-time.After(early):
@@ -153,7 +188,7 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 	}
 	maxAttempts := max(s.queue.SyncAttempts(ad.ID), 1)
 	for i, t := range todo {
-		var release *syncLock
+		var release *orderstore.SyncLock
 		if i == len(todo)-1 {
 			release = lock // the last record hands the lock back in its round trip
 		}
@@ -167,36 +202,40 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 			if err != nil {
 				outcome = OutcomeSkipped
 			}
-			s.metrics.syncAttempt(ad, outcome, took)
+			s.metrics.SyncAttempt(ad, outcome, took)
 			if cur, err = s.acked(ctx, ad, orderID, cur, release, t.u.Version, outcome); err != nil {
 				return err
 			}
-			s.log.InfoContext(ctx, outcome, append(s.attrs(ad, orderID, t.u, attempt), taskAttrs(ctx, origin)...)...)
+			s.log.InfoContext(ctx, outcome, append(s.attrs(ad, orderID, t.u, attempt), LogAttrs(ctx, origin)...)...)
 		case permanent(err) || attempt >= maxAttempts:
 			msg := failureMsg(ad, err)
-			s.metrics.syncAttempt(ad, OutcomeDeadLettered, took)
+			s.metrics.SyncAttempt(ad, OutcomeDeadLettered, took)
 			s.logFailure(ctx, ad, orderID, t.u, attempt, OutcomeDeadLettered, msg, origin)
 			// Archived before it is recorded: a crash in between pushes
 			// again and finds the dead letter already there (its id is the
 			// version's), so the version is dead-lettered once.
-			if err := s.deadLetter(ctx, ad, orderID, t, attempt, msg); err != nil {
+			if err := s.Archive(ctx, ad, orderID, t.u, t.round, attempt, msg); err != nil {
 				return err
 			}
-			if cur, err = s.failed(ctx, ad, orderID, cur, release, t.u.Version, msg, time.Time{}); err != nil {
+			if cur, err = s.RecordFailure(ctx, ad, orderID, cur, release, t.u.Version, msg, time.Time{}); err != nil {
 				return err
 			}
 			// A dead version does not hold back the later ones.
 		default:
 			msg := failureMsg(ad, err)
-			delay := RetryPolicy{RetryOf: s.retries}.forSync(ad.ID, attempt-1, err)
-			s.metrics.syncAttempt(ad, OutcomeRetried, took)
+			delay := s.retries.NextRetry(ad.ID, attempt-1, err)
+			s.metrics.SyncAttempt(ad, OutcomeRetried, took)
 			s.logFailure(ctx, ad, orderID, t.u, attempt, OutcomeRetried, msg, origin, slog.Duration("retry_in", delay))
-			if cur, err = s.failed(ctx, ad, orderID, cur, release, t.u.Version, msg, s.now().Add(delay)); err != nil {
+			if cur, err = s.RecordFailure(ctx, ad, orderID, cur, release, t.u.Version, msg, s.now().Add(delay)); err != nil {
 				return err
 			}
 			// Later versions wait behind this one, so that the platform
 			// sees them in order.
-			return s.queue.queueNext(ctx, ad.ID, orderID, cur.doc, origin)
+			next, err := cur.Decoded(ad.ID, orderID)
+			if err != nil {
+				return err
+			}
+			return s.queue.QueueNext(ctx, ad.ID, orderID, next, origin)
 		}
 	}
 	return nil
@@ -222,68 +261,64 @@ func permanent(err error) bool {
 // to send (skipped). It starts from cur, the document as last read or
 // written under the sync lock, so that in the usual case it costs one
 // compare-and-set and no read; it returns the document as stored.
-func (s *Syncer) acked(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, version int64, outcome string) (storedDoc, error) {
-	return s.record(ctx, ad, orderID, cur, release, func(doc *orderDoc) bool {
+func (s *Syncer) acked(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, release *orderstore.SyncLock, version int64, outcome string) (orderstore.Stored, error) {
+	return s.record(ctx, ad, orderID, cur, release, func(doc *order.Doc) bool {
 		changed := false
 		if doc.Acked < version {
 			doc.Acked, changed = version, true
 		}
 		// A request that moved on to a newer state meanwhile keeps that
 		// state's record; the acknowledgement still counts for Acked.
-		if r := doc.atVersion(version); r != nil && r.Sync == "" {
+		if r := doc.AtVersion(version); r != nil && r.Sync == "" {
 			r.Sync, r.Attempts, r.LastError, r.NextAt = outcome, r.Attempts+1, "", time.Time{}
 			changed = true
 		}
-		doc.compact()
+		doc.Compact()
 		return changed
 	})
 }
 
-// failed records a failed push of version: with next set, the attempt
+// RecordFailure records a failed push of version: with next set, the attempt
 // that will follow; zero, the version is dead.
-func (s *Syncer) failed(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, version int64, msg string, next time.Time) (storedDoc, error) {
-	return s.record(ctx, ad, orderID, cur, release, func(doc *orderDoc) bool {
-		r := doc.atVersion(version)
+func (s *Syncer) RecordFailure(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, release *orderstore.SyncLock, version int64, msg string, next time.Time) (orderstore.Stored, error) {
+	return s.record(ctx, ad, orderID, cur, release, func(doc *order.Doc) bool {
+		r := doc.AtVersion(version)
 		if r == nil || r.Sync != "" || version <= doc.Acked {
 			return false
 		}
 		r.Attempts, r.LastError, r.NextAt = r.Attempts+1, msg, next
 		if next.IsZero() {
-			r.Sync = syncFailed
+			r.Sync = order.SyncFailed
 		}
 		return true
 	})
 }
 
-func (s *Syncer) record(ctx context.Context, ad *adapters.Adapter, orderID string, cur storedDoc, release *syncLock, fn func(*orderDoc) bool) (storedDoc, error) {
-	var lk *casLock
+func (s *Syncer) record(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, release *orderstore.SyncLock, fn func(*order.Doc) bool) (orderstore.Stored, error) {
+	var opts []orderstore.ChangeOption
 	if release != nil {
-		lk = &casLock{release: release}
+		opts = append(opts, orderstore.ReleaseLock(release))
 	}
-	doc, stored, err := s.store.change(ctx, ad.ID, orderID, &cur, lk, fn)
-	if err != nil {
-		return storedDoc{}, err
-	}
-	stored.doc = doc
-	return stored, nil
+	_, stored, err := s.store.Change(ctx, ad.ID, orderID, &cur, fn, opts...)
+	return stored, err
 }
 
-// deadLetter puts the version's sync in Asynq's archive of the sync queue,
+// Archive puts the version's sync in Asynq's archive of the sync queue,
 // where asynqmon shows it: a sync task of the version, queued far ahead and
-// archived at once. Its id is the version's and round's (deadLetterID), so
+// archived at once. Its id is the version's and round's (orderstore.DeadLetterID), so
 // it is there once however often this runs. The dead letter itself is the
 // record the compare-and-set that stores the version as failed writes
-// (dlq_record.go): Asynq's archive drops old tasks past 10,000. Run again
+// (orderstore's deadletter.go): Asynq's archive drops old tasks past 10,000. Run again
 // from asynqmon, it is an ordinary sync of the order.
-func (s *Syncer) deadLetter(ctx context.Context, ad *adapters.Adapter, orderID string, t unsentUpdate, attempts int, msg string) error {
-	p := syncPayload{AdapterID: ad.ID, OrderID: orderID, RequestID: t.u.RequestID, Version: t.u.Version,
-		Dead: &deadInfo{Attempts: attempts, Error: msg, At: s.now().UTC().Truncate(time.Millisecond)}}
-	id := deadLetterID(ad.ID, orderID, t.u.Version, t.round)
-	if err := s.queue.enqueueSync(ctx, p, id, asynq.ProcessIn(deadHold)); err != nil {
+func (s *Syncer) Archive(ctx context.Context, ad *adapters.Adapter, orderID string, u adapters.Update, round, attempts int, msg string) error {
+	p := tasks.SyncPayload{AdapterID: ad.ID, OrderID: orderID, RequestID: u.RequestID, Version: u.Version,
+		Dead: &tasks.DeadInfo{Attempts: attempts, Error: msg, At: s.now().UTC().Truncate(time.Millisecond)}}
+	id := orderstore.DeadLetterID(ad.ID, orderID, u.Version, round)
+	if err := s.queue.EnqueueSync(ctx, p, id, asynq.ProcessIn(deadHold)); err != nil {
 		return err
 	}
-	if err := s.inspector.ArchiveTask(QueueSync, id); err != nil {
-		if info, ierr := s.inspector.GetTaskInfo(QueueSync, id); ierr != nil || info.State != asynq.TaskStateArchived {
+	if err := s.inspector.ArchiveTask(tasks.QueueSync, id); err != nil {
+		if info, ierr := s.inspector.GetTaskInfo(tasks.QueueSync, id); ierr != nil || info.State != asynq.TaskStateArchived {
 			return fmt.Errorf("dead letter %s: %w", id, err)
 		}
 	}
@@ -298,29 +333,20 @@ func (s *Syncer) attrs(ad *adapters.Adapter, orderID string, u adapters.Update, 
 func (s *Syncer) logFailure(ctx context.Context, ad *adapters.Adapter, orderID string, u adapters.Update, attempt int, outcome, msg, origin string, extra ...any) {
 	attrs := append(s.attrs(ad, orderID, u, attempt), slog.String("outcome", outcome), slog.String("error", msg))
 	attrs = append(attrs, extra...)
-	s.log.WarnContext(ctx, "sync failed", append(attrs, taskAttrs(ctx, origin)...)...)
+	s.log.WarnContext(ctx, "sync failed", append(attrs, LogAttrs(ctx, origin)...)...)
 }
 
 // revive makes a dead version pending again with a new round of
 // attempts; a version older than one the platform acknowledged stays as it
 // is, since it is never sent. It returns the stored document.
-func revive(ctx context.Context, store *Store, adapterID, orderID string, version int64) (*orderDoc, error) {
-	return store.update(ctx, adapterID, orderID, func(doc *orderDoc) bool {
-		r := doc.atVersion(version)
-		if r == nil || r.Sync != syncFailed || version <= doc.Acked {
+func revive(ctx context.Context, store *orderstore.Store, adapterID, orderID string, version int64) (*order.Doc, error) {
+	return store.Update(ctx, adapterID, orderID, func(doc *order.Doc) bool {
+		r := doc.AtVersion(version)
+		if r == nil || r.Sync != order.SyncFailed || version <= doc.Acked {
 			return false
 		}
 		r.Sync, r.Attempts, r.LastError, r.NextAt = "", 0, "", time.Time{}
 		r.Round++
 		return true
 	})
-}
-
-// decodeSync reads a sync task's payload.
-func decodeSync(t *asynq.Task) (syncPayload, error) {
-	var p syncPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil {
-		return p, fmt.Errorf("decode sync task: %v: %w", err, asynq.SkipRetry)
-	}
-	return p, nil
 }

@@ -1,0 +1,343 @@
+package order
+
+import (
+	"time"
+
+	"github.com/cancelsync/cancelsync/adapters"
+)
+
+// Timer kinds.
+const (
+	TimerDeadline  = "deadline"   // a pending request's respond_by
+	TimerOrderWait = "order_wait" // a request waiting for its order's first snapshot
+)
+
+// Timer is a scheduled re-check of one request.
+type Timer struct {
+	Kind      string    `json:"k"`
+	RequestID string    `json:"q"`
+	At        time.Time `json:"at"`
+	// Rearm tells a re-armed timer's task id from the one that fired early.
+	Rearm int64 `json:"ra,omitempty"`
+}
+
+// Effects are what a Transition asks of the queue once it is stored.
+type Effects struct {
+	Sync   int64 // latest version to push, 0 for none
+	Timers []Timer
+	// Decided are the states this transition reached, one per new version,
+	// for the decisions metric.
+	Decided []adapters.State
+}
+
+// Transition applies one event to one order's document. It is pure: the
+// clock and the adapter's rules come in, the document and the Effects go
+// out. Set its inputs, call one Apply method once, then read Changed,
+// Replayed and Effects.
+type Transition struct {
+	Doc       *Doc
+	OrderID   string
+	Adapter   *adapters.Adapter
+	OrderWait time.Duration // how long a request waits for its order's first snapshot
+	Now       time.Time
+
+	changed bool
+	replay  bool // the delivery was applied before: re-issue what the document still needs
+	eff     Effects
+}
+
+// Changed reports whether the document changed and is to be stored.
+func (t *Transition) Changed() bool { return t.changed }
+
+// Replayed reports whether the delivery was applied before (it is in the
+// order's history): its caller re-issues PendingEffects instead.
+func (t *Transition) Replayed() bool { return t.replay }
+
+// Effects are what the transition asks of the queue once it is stored.
+func (t *Transition) Effects() Effects { return t.eff }
+
+func (t *Transition) note(ev adapters.EventType, webhookID string, state adapters.State, note string) {
+	// Milliseconds are plenty for a history and keep the document small.
+	t.Doc.record(HistoryRecord{At: t.Now.Truncate(time.Millisecond), Event: ev, State: state, Note: note, WebhookID: webhookID})
+	t.changed = true
+}
+
+// decide moves request r to out: a new version, a history entry, a sync and,
+// for a pending outcome, its deadline.
+func (t *Transition) decide(r *Request, out adapters.Outcome, ev adapters.EventType, webhookID string) {
+	t.decideNote(r, out, ev, webhookID, "")
+}
+
+// decideNote is decide with a note in the history entry.
+func (t *Transition) decideNote(r *Request, out adapters.Outcome, ev adapters.EventType, webhookID, note string) {
+	t.newVersion(r, out, ev, webhookID, note)
+	t.eff.Decided = append(t.eff.Decided, out.State)
+	if out.State == adapters.PendingResponse && out.RespondBy != nil {
+		t.eff.Timers = append(t.eff.Timers, Timer{Kind: TimerDeadline, RequestID: r.ID, At: *out.RespondBy})
+	}
+}
+
+// newVersion gives r the outcome out as a new version with a fresh sync
+// record and a history entry, and asks for its sync. A revision that keeps
+// r's state (a refund added) stops here: it is no new decision.
+func (t *Transition) newVersion(r *Request, out adapters.Outcome, ev adapters.EventType, webhookID, note string) {
+	r.setOutcome(out)
+	r.ArrivedAt = time.Time{} // only order_wait needs it, and the request no longer waits
+	t.Doc.Version++
+	r.Version = t.Doc.Version
+	r.Sync, r.Attempts, r.LastError, r.NextAt, r.Round = "", 0, "", time.Time{}, 0
+	if out.State == adapters.Cancelled && t.Doc.CancelledBy == "" {
+		t.Doc.CancelledBy = r.ID
+	}
+	t.note(ev, webhookID, out.State, note)
+	t.eff.Sync = r.Version
+}
+
+func (t *Transition) otherPending(except *Request) bool {
+	for i := range t.Doc.Requests {
+		r := &t.Doc.Requests[i]
+		if r != except && r.State == adapters.PendingResponse {
+			return true
+		}
+	}
+	return false
+}
+
+// ApplyDelivery applies one webhook delivery, received at receivedAt. A
+// delivery already in the history (a re-run of its task) changes nothing.
+func (t *Transition) ApplyDelivery(webhookID string, receivedAt time.Time, ev adapters.Event) {
+	if t.Doc.seen(webhookID) {
+		t.replay = true
+		return
+	}
+	// A delivery may carry both (see adapters.Event): snapshot first.
+	if ev.Order != nil {
+		t.applySnapshot(ev.Type, webhookID, ev.Order)
+	}
+	if c := ev.Cancellation; c != nil {
+		t.applyCancellation(webhookID, receivedAt, c)
+	}
+}
+
+// statusRank orders statuses by how far along an order is; two snapshots
+// with the same updated_at resolve to the further one.
+var statusRank = map[adapters.OrderStatus]int{
+	adapters.StatusPlaced: 0, adapters.StatusPaid: 1, adapters.StatusShipped: 2,
+	adapters.StatusDelivered: 3, adapters.StatusCompleted: 4, adapters.StatusCancelled: 5,
+}
+
+// applySnapshot stores a snapshot by its updated_at (docs/DECISIONS.md,
+// "Snapshot order"): an older one is ignored; a newer one is applied as sent,
+// even when its status moves back (a shipment cancelled on the platform),
+// with a note; of two with the same updated_at the one further along wins,
+// whatever order they arrive in.
+func (t *Transition) applySnapshot(ev adapters.EventType, webhookID string, o *adapters.Order) {
+	old := t.Doc.Order
+	if old != nil {
+		if o.UpdatedAt.Before(old.UpdatedAt) || o.UpdatedAt.Equal(old.UpdatedAt) && statusRank[o.Status] <= statusRank[old.Status] {
+			t.note(ev, webhookID, "", string(adapters.SnapshotNotNewer))
+			return
+		}
+	}
+	next := &Snapshot{
+		BuyerID: o.BuyerID, SellerID: o.SellerID,
+		Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
+		Total: money(o.Total), RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
+		Items: storedItems(o.Items),
+	}
+	note := ""
+	if old != nil && statusRank[o.Status] < statusRank[old.Status] {
+		note = "status moved back from " + string(old.Status) + " to " + string(o.Status)
+	}
+	t.Doc.Order = next
+	if shipped(next) && t.hasCancelled() && t.Doc.Conflict == "" {
+		t.Doc.Conflict = "shipped_after_cancel"
+		note = joinNote(note, "shipped after the order's cancellation was decided; outcome unchanged")
+	}
+	t.note(ev, webhookID, "", note)
+
+	// A cancellation decided without a refund because the order was unpaid,
+	// whose order now turns out paid, is owed the refund: a buyer is never
+	// charged for a cancelled order (docs/GUARANTEES.md). Only the request
+	// that cancelled the order is refunded, so the order is refunded once.
+	if r := t.Doc.Request(t.Doc.CancelledBy); r != nil && t.Doc.CancelledBy != "" {
+		if out, ok := adapters.DecidePaidAfterCancel(t.Adapter.Rules, next.Domain(t.OrderID), r.Domain()); ok {
+			t.newVersion(r, out, ev, "", "order paid after its cancellation: refund added")
+		}
+	}
+
+	// The platform cancelled the order: a request still waiting for the
+	// counterparty is resolved cancelled.
+	if next.Status == adapters.StatusCancelled && (old == nil || old.Status != adapters.StatusCancelled) {
+		for i := range t.Doc.Requests {
+			r := &t.Doc.Requests[i]
+			if out, ok := adapters.DecidePlatformCancel(t.Adapter.Rules, next.Domain(t.OrderID), r.Domain()); ok {
+				t.decideNote(r, out, ev, "", "cancelled on the platform")
+			}
+		}
+	}
+
+	// Requests that waited for this order are decided now, oldest first.
+	for i := range t.Doc.Requests {
+		r := &t.Doc.Requests[i]
+		if r.State != adapters.AwaitingOrder {
+			continue
+		}
+		c := adapters.Cancellation{OrderID: t.OrderID, RequestID: r.ID, Initiator: r.Initiator, Reason: r.Reason, OccurredAt: r.OccurredAt}
+		out := t.decideNew(r, c)
+		t.decide(r, out, adapters.CancellationRequested, "")
+	}
+}
+
+func shipped(o *Snapshot) bool {
+	return o.ShippedAt != nil || statusRank[o.Status] >= statusRank[adapters.StatusShipped] && o.Status != adapters.StatusCancelled
+}
+
+// orderForRequest is the order a new request is decided on. An order whose
+// cancellation we already decided counts as cancelled even before the
+// platform's own "cancelled" snapshot arrives, so that a second request is
+// denied already_cancelled instead of refunding the buyer twice.
+func (t *Transition) orderForRequest() adapters.Order {
+	o := t.Doc.Order.Domain(t.OrderID)
+	if t.hasCancelled() {
+		o.Status = adapters.StatusCancelled
+	}
+	return o
+}
+
+func (t *Transition) hasCancelled() bool {
+	if t.Doc.CancelledBy != "" {
+		return true
+	}
+	for i := range t.Doc.Requests {
+		if t.Doc.Requests[i].State == adapters.Cancelled {
+			return true
+		}
+	}
+	return false
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+func (t *Transition) applyCancellation(webhookID string, receivedAt time.Time, c *adapters.Cancellation) {
+	r := t.Doc.Request(c.RequestID)
+	switch c.Type {
+	case adapters.CancellationRequested:
+		if r != nil {
+			t.note(c.Type, webhookID, "", string(adapters.DuplicateRequest))
+			return
+		}
+		t.Doc.Requests = append(t.Doc.Requests, Request{
+			ID: c.RequestID, Initiator: c.Initiator, Reason: c.Reason, OccurredAt: c.OccurredAt, ArrivedAt: receivedAt.Truncate(time.Millisecond),
+		})
+		t.Doc.Compact()
+		r = &t.Doc.Requests[len(t.Doc.Requests)-1]
+		if t.Doc.Order == nil {
+			r.State = adapters.AwaitingOrder
+			t.note(c.Type, webhookID, adapters.AwaitingOrder, "")
+			t.eff.Timers = append(t.eff.Timers, Timer{Kind: TimerOrderWait, RequestID: r.ID, At: receivedAt.Add(t.OrderWait)})
+			return
+		}
+		out := t.decideNew(r, *c)
+		t.decide(r, out, c.Type, webhookID)
+	case adapters.CancellationResponded:
+		if r == nil {
+			t.note(c.Type, webhookID, "", string(adapters.UnknownRequest))
+			return
+		}
+		var o adapters.Order
+		if t.Doc.Order != nil {
+			o = t.Doc.Order.Domain(t.OrderID)
+		}
+		out, ignored := adapters.DecideResponse(t.Adapter.Rules, o, r.Domain(), *c)
+		if ignored != adapters.NotIgnored {
+			t.note(c.Type, webhookID, "", string(ignored))
+			return
+		}
+		t.decide(r, out, c.Type, webhookID)
+	case adapters.CancellationWithdrawn:
+		if r == nil {
+			t.note(c.Type, webhookID, "", string(adapters.UnknownRequest))
+			return
+		}
+		out, ignored := adapters.DecideWithdrawal(r.Domain())
+		if ignored != adapters.NotIgnored {
+			t.note(c.Type, webhookID, "", string(ignored))
+			return
+		}
+		t.decide(r, out, c.Type, webhookID)
+	}
+}
+
+// NeedsWorker reports whether a transition asks for more than its store:
+// a decision, a timer or a sync; only a worker does those. A replay (the
+// delivery is in the order's history already) is not one: ingest stores
+// snapshots only when they owe nothing, and a worker that stored one owes
+// its effects from its own task, which Asynq runs again until it is done.
+func (t *Transition) NeedsWorker() bool {
+	return t.eff.Sync > 0 || len(t.eff.Timers) > 0 || len(t.eff.Decided) > 0
+}
+
+// Timer events as they appear in the history.
+const (
+	eventDeadline  adapters.EventType = "deadline.reached"
+	eventOrderWait adapters.EventType = "order_wait.expired"
+)
+
+// ApplyTimer re-checks a request when its timer fires. A timer for a request
+// that has moved on changes nothing; one that fired early (clock skew
+// between machines) is set again.
+func (t *Transition) ApplyTimer(tm Timer) {
+	r := t.Doc.Request(tm.RequestID)
+	if r == nil {
+		return
+	}
+	switch tm.Kind {
+	case TimerDeadline:
+		if r.State != adapters.PendingResponse || t.Doc.Order == nil {
+			return
+		}
+		out, ok := adapters.DecideTimeout(t.Adapter.Rules, t.Doc.Order.Domain(t.OrderID), r.Domain(), t.Now)
+		if !ok {
+			t.eff.Timers = append(t.eff.Timers, Timer{Kind: TimerDeadline, RequestID: r.ID, At: *r.RespondBy, Rearm: t.Now.UnixNano()})
+			return
+		}
+		t.decide(r, out, eventDeadline, "")
+	case TimerOrderWait:
+		if r.State != adapters.AwaitingOrder {
+			return
+		}
+		if due := r.ArrivedAt.Add(t.OrderWait); t.Now.Before(due) {
+			t.eff.Timers = append(t.eff.Timers, Timer{Kind: TimerOrderWait, RequestID: r.ID, At: due, Rearm: t.Now.UnixNano()})
+			return
+		}
+		t.decide(r, adapters.Deny(adapters.OrderUnknown), eventOrderWait, "")
+	}
+}
+
+// PendingEffects are the effects a stored document still needs: its unsynced
+// version and the timers of its open requests. A handler that finds its work
+// already applied (a crash between storing and enqueueing) re-issues them;
+// task ids make that a no-op when they are already queued.
+func PendingEffects(doc *Doc, orderWait time.Duration) Effects {
+	var eff Effects
+	for _, r := range doc.Requests {
+		if r.Unsent(doc.Acked) {
+			eff.Sync = max(eff.Sync, r.Version)
+		}
+		switch r.State {
+		case adapters.PendingResponse:
+			if r.RespondBy != nil {
+				eff.Timers = append(eff.Timers, Timer{Kind: TimerDeadline, RequestID: r.ID, At: *r.RespondBy})
+			}
+		case adapters.AwaitingOrder:
+			eff.Timers = append(eff.Timers, Timer{Kind: TimerOrderWait, RequestID: r.ID, At: r.ArrivedAt.Add(orderWait)})
+		}
+	}
+	return eff
+}

@@ -1,0 +1,27 @@
+package orderstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+)
+
+// Preview reads the order's document in one GET and tells what request c
+// (its OccurredAt set to now) would get if it arrived now, by the workers'
+// own decision path, storing nothing. An order without a snapshot is
+// ErrNotFound: nothing can be decided on it yet.
+func (s *Store) Preview(ctx context.Context, ad *adapters.Adapter, orderID string, c adapters.Cancellation, now time.Time) (*order.Preview, error) {
+	doc, err := s.Load(ctx, ad.ID, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("preview order %s/%s: %w", ad.ID, orderID, err)
+	}
+	if doc.Order == nil {
+		return nil, ErrNotFound
+	}
+	c.OrderID, c.Type, c.OccurredAt = orderID, adapters.CancellationRequested, now
+	p := order.PreviewOf(doc, ad, orderID, c, now)
+	return &p, nil
+}

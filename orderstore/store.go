@@ -1,0 +1,311 @@
+package orderstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+)
+
+// ErrNotFound is returned for an order, or a dead letter, the store knows
+// nothing about.
+var ErrNotFound = errors.New("not found")
+
+// Store keeps one JSON document per (adapter, order) in Redis and changes it
+// only by compare-and-set, so two events of one order racing each other are
+// applied one after the other, never interleaved.
+type Store struct {
+	rdb redis.UniversalClient
+	// Console indexes (index.go): how long they keep an entry (default
+	// DefaultRetention) and the clock that retention runs on (default
+	// time.Now).
+	Retention time.Duration
+	Now       func() time.Time
+
+	trimMu  sync.Mutex
+	trimmed map[string]int64 // console set key → when this process last trimmed it (trimDue)
+}
+
+// NewStore returns a store on rdb.
+func NewStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb} }
+
+// maxTxRetries bounds how often a transaction is retried when another one
+// changed the same order in between; past it the task fails and Asynq retries.
+const maxTxRetries = 100
+
+// casScript replaces the document at KEYS[1] with ARGV[3] only if it still
+// is what the caller read: absent when ARGV[1] is "0", else equal to
+// ARGV[2]. It returns 1 when it stored, and otherwise what is there now: 0
+// for nothing, or the current document, so the caller can decide again
+// without another read. One round trip where WATCH, GET and MULTI/SET/EXEC
+// took three; the whole document is compared, so no version field is needed
+// and no other writer can slip in between.
+//
+// Having stored, it takes ("take") or releases ("release") the order's sync
+// lock KEYS[2] with token ARGV[5] (for ARGV[6] ms) when ARGV[4] says so,
+// saving the lock its own round trip; 2 means stored and locked. Both keys
+// carry the order's hash tag.
+//
+// When ARGV[7] is "1" (Guarded) it stores nothing and returns -2 if
+// the delivery's dedup key KEYS[4] exists, or -1 if its queueing mark
+// KEYS[3] does (Guarded): ingest's checks, in the round trip that stores.
+var casScript = redis.NewScript(`
+if ARGV[7] == "1" and redis.call("EXISTS", KEYS[3], KEYS[4]) > 0 then
+  if redis.call("EXISTS", KEYS[4]) == 1 then return -2 end
+  return -1
+end
+local cur = redis.call("GET", KEYS[1])
+if ARGV[1] == "0" then
+  if cur then return cur end
+elseif cur ~= ARGV[2] then
+  if cur then return cur end
+  return 0
+end
+redis.call("SET", KEYS[1], ARGV[3])
+` + indexLua(8) + `
+if ARGV[4] == "take" then
+  if redis.call("SET", KEYS[2], ARGV[5], "NX", "PX", ARGV[6]) then return 2 end
+elseif ARGV[4] == "release" then
+  if redis.call("GET", KEYS[2]) == ARGV[5] then redis.call("DEL", KEYS[2]) end
+end
+return 1
+`)
+
+var (
+	// ErrGuarded: the delivery named by Remember is being queued
+	// (Guarded), so nothing was stored.
+	ErrGuarded = errors.New("guarded: stored nothing")
+	// ErrRemembered: the delivery named by Remember is remembered already
+	// (Guarded), so nothing was stored.
+	ErrRemembered = errors.New("remembered: stored nothing")
+)
+
+// Update loads the order's document, lets fn change it and stores it if fn
+// reports a change, atomically. fn may run more than once and must not have
+// side effects outside the document.
+func (s *Store) Update(ctx context.Context, adapterID, orderID string, fn func(doc *order.Doc) bool) (*order.Doc, error) {
+	doc, _, err := s.Change(ctx, adapterID, orderID, nil, fn)
+	return doc, err
+}
+
+// Stored is a document as read from (or written to) Redis; present is
+// false for an order without one. doc, when set, is raw already decoded:
+// Change starts from a copy of it instead of decoding raw again, and never
+// modifies it. guess marks one that was not read but assumed (AbsentGuess).
+type Stored struct {
+	raw     []byte
+	present bool
+	doc     *order.Doc
+	guess   bool
+	locked  bool // the change that stored it took the sync lock (TakeLock)
+}
+
+// Locked reports whether the Change that returned s took the order's sync
+// lock (TakeLock); the caller then holds it (Store.Held).
+func (s Stored) Locked() bool { return s.locked }
+
+// Decoded is the document s holds, decoded once.
+func (s *Stored) Decoded(adapterID, orderID string) (*order.Doc, error) {
+	if s.doc == nil {
+		doc, err := decodeDoc(orderKey(adapterID, orderID), *s)
+		if err != nil {
+			return nil, err
+		}
+		s.doc = doc
+	}
+	return s.doc, nil
+}
+
+// AbsentGuess is a document Change may start from without reading it: the
+// order has none yet, as for the first snapshot of a new order. The
+// compare-and-set checks the guess; a wrong one answers with the document
+// that is there, so it costs no more round trips than the read it saves
+// (one for a right guess, two for a wrong one, as the read and the store).
+// When fn changes nothing on the guess, change reads the document after
+// all: nothing is concluded from a guess.
+var AbsentGuess = Stored{guess: true}
+
+// Change is Update starting from a document the caller already read (known,
+// nil to read it first), which saves that read, with what opts add to the
+// round trip that stores: the order's sync lock taken or released, a
+// delivery remembered, a guard. It returns the document as it is stored
+// afterwards, and that document as Stored (holding it decoded). A lock to
+// release is left alone when fn changes nothing.
+func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *Stored, fn func(doc *order.Doc) bool, opts ...ChangeOption) (*order.Doc, Stored, error) {
+	var o changeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	key := orderKey(adapterID, orderID)
+	var cur Stored
+	if known != nil {
+		cur = *known
+	} else if err := s.read(ctx, key, &cur); err != nil {
+		return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
+	}
+	for range maxTxRetries {
+		// fn changes a document of its own: one handed in (cur.doc) is
+		// copied, so that a store that fails (Redis down, a reply lost)
+		// leaves the caller holding the document as it is stored, and
+		// nothing acts on a change that was not.
+		var doc *order.Doc
+		var err error
+		if cur.doc != nil {
+			doc = cur.doc.Clone()
+		} else {
+			doc, err = decodeDoc(key, cur)
+		}
+		if err != nil {
+			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
+		}
+		before := factsOf(adapterID, orderID, doc) // console indexes (index.go)
+		if !fn(doc) {
+			if cur.guess { // not what is stored, maybe: look
+				if err := s.read(ctx, key, &cur); err != nil {
+					return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
+				}
+				continue
+			}
+			cur.doc = doc
+			return doc, cur, nil
+		}
+		next, err := json.Marshal(doc)
+		if err != nil {
+			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
+		}
+		expect := "0"
+		if cur.present {
+			expect = "1"
+		}
+		op, token := o.lockOp()
+		ops := indexOps(adapterID, orderID, before, doc, s.now(), s.retention(), s.trimDue)
+		if o.remember != "" {
+			rm := indexOp{op: "sx", key: o.remember} // no expiry without a window, as SET with 0
+			if o.rememberFor > 0 {
+				rm.a = itoa(max(o.rememberFor.Milliseconds(), 1))
+			}
+			ops = append(ops, rm)
+		}
+		guard, remembered, guarded := key, key, "0"
+		if o.guard != "" {
+			guard, remembered, guarded = o.guard, o.remember, "1"
+		}
+		// Sized once: the fixed keys and arguments, then at most one key
+		// and five arguments per index op.
+		keys := append(make([]string, 0, 4+len(ops)), key, syncLockKey(adapterID, orderID), guard, remembered)
+		args := append(make([]any, 0, 8+5*len(ops)), expect, cur.raw, next, op, token, lockTTL.Milliseconds(), guarded)
+		keys, args = indexArgs(keys, args, ops)
+		res, err := casScript.Run(ctx, s.rdb, keys, args...).Result()
+		if err != nil {
+			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
+		}
+		switch v := res.(type) {
+		case int64:
+			switch v {
+			case -1:
+				return nil, Stored{}, ErrGuarded
+			case -2:
+				return nil, Stored{}, ErrRemembered
+			}
+			if v == 1 || v == 2 {
+				if o.release != nil {
+					o.release.released = true
+				}
+				return doc, Stored{raw: next, present: true, doc: doc, locked: v == 2}, nil
+			}
+			cur = Stored{}
+		case string:
+			cur = Stored{raw: []byte(v), present: true}
+		default:
+			return nil, Stored{}, fmt.Errorf("update order %s/%s: unexpected script reply %T", adapterID, orderID, res)
+		}
+	}
+	return nil, Stored{}, fmt.Errorf("update order %s/%s: too much contention", adapterID, orderID)
+}
+
+// read sets cur to the document at key as it is stored.
+func (s *Store) read(ctx context.Context, key string, cur *Stored) error {
+	raw, err := s.rdb.Get(ctx, key).Bytes()
+	switch {
+	case err == nil:
+		*cur = Stored{raw: raw, present: true}
+	case errors.Is(err, redis.Nil):
+		*cur = Stored{}
+	default:
+		return err
+	}
+	return nil
+}
+
+// ErrUnreadable wraps a stored document that does not decode: the
+// order's data is at fault, not Redis.
+var ErrUnreadable = errors.New("stored order document does not decode")
+
+func decodeDoc(key string, d Stored) (*order.Doc, error) {
+	doc := &order.Doc{}
+	if !d.present {
+		return doc, nil
+	}
+	if err := json.Unmarshal(d.raw, doc); err != nil {
+		return nil, fmt.Errorf("decode %s: %w: %w", key, ErrUnreadable, err)
+	}
+	doc.Upgrade()
+	return doc, nil
+}
+
+func loadDoc(ctx context.Context, c redis.Cmdable, key string) (*order.Doc, error) {
+	raw, err := c.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return &order.Doc{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeDoc(key, Stored{raw: raw, present: true})
+}
+
+// Load reads the order's document; a missing one is empty.
+func (s *Store) Load(ctx context.Context, adapterID, orderID string) (*order.Doc, error) {
+	return loadDoc(ctx, s.rdb, orderKey(adapterID, orderID))
+}
+
+// OrderView builds the read API's document, or ErrNotFound when neither a
+// snapshot nor a request of the order is known.
+func (s *Store) OrderView(ctx context.Context, ad *adapters.Adapter, orderID string) (*order.OrderView, error) {
+	doc, err := s.Load(ctx, ad.ID, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("view order %s/%s: %w", ad.ID, orderID, err)
+	}
+	if doc.Order == nil && len(doc.Requests) == 0 {
+		return nil, ErrNotFound
+	}
+	return doc.View(ad, orderID), nil
+}
+
+// Views serves order views for a set of adapters.
+type Views struct {
+	Store    *Store
+	Adapters map[string]*adapters.Adapter
+	// Lookup, when set, replaces Adapters (a live adapter set's lookup).
+	Lookup func(id string) (*adapters.Adapter, bool)
+}
+
+// OrderView is Store.OrderView by adapter id; an unknown adapter is
+// ErrNotFound.
+func (v Views) OrderView(ctx context.Context, adapterID, orderID string) (*order.OrderView, error) {
+	ad, ok := v.Adapters[adapterID]
+	if v.Lookup != nil {
+		ad, ok = v.Lookup(adapterID)
+	}
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return v.Store.OrderView(ctx, ad, orderID)
+}

@@ -1,0 +1,101 @@
+package orderstore
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/order"
+)
+
+// failScripts is a go-redis hook that fails the next n runs of the
+// store's compare-and-set as a Redis restart does: the command never ran.
+type failScripts struct{ n atomic.Int32 }
+
+func (f *failScripts) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (f *failScripts) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if isCAS(cmd) && f.n.Add(-1) >= 0 {
+			err := errors.New("EOF (test: Redis restarted)")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (f *failScripts) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+var _ redis.Hook = (*failScripts)(nil)
+
+func isCAS(cmd redis.Cmder) bool {
+	args := cmd.Args()
+	if len(args) < 2 {
+		return false
+	}
+	switch cmd.Name() {
+	case "evalsha":
+		return args[1] == casScript.Hash()
+	case "eval":
+		src, _ := args[1].(string)
+		sum := sha1.Sum([]byte(src))
+		return hex.EncodeToString(sum[:]) == casScript.Hash()
+	}
+	return false
+}
+
+// newTestStore is a store on miniredis, and its client.
+func newTestStore(t *testing.T) (*Store, *redis.Client) {
+	t.Helper()
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return NewStore(rdb), rdb
+}
+
+// TestChangeThatFailsLeavesTheCallersDocument: a change handed a decoded
+// document works on a copy, so a store that fails leaves the caller's
+// document as it is stored.
+func TestChangeThatFailsLeavesTheCallersDocument(t *testing.T) {
+	store, rdb := newTestStore(t)
+	ctx := context.Background()
+	doc, err := store.Update(ctx, "t-selfservice", "o-1", func(d *order.Doc) bool {
+		d.Requests = append(d.Requests, order.Request{ID: "r-1", State: adapters.Cancelled, Version: 1})
+		d.Version = 1
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := &failScripts{}
+	rdb.AddHook(hook)
+	hook.n.Store(1)
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := Stored{raw: raw, present: true, doc: doc}
+	_, _, err = store.Change(ctx, "t-selfservice", "o-1", &cur, func(d *order.Doc) bool {
+		d.Acked = 1
+		d.Requests[0].Sync, d.Requests[0].Attempts = order.SyncSynced, 1
+		return true
+	})
+	if err == nil {
+		t.Fatal("the store did not fail")
+	}
+	if doc.Acked != 0 || doc.Requests[0].Sync != "" || doc.Requests[0].Attempts != 0 {
+		t.Fatalf("a change that was not stored is in the caller's document: acked %d, sync %q, attempts %d",
+			doc.Acked, doc.Requests[0].Sync, doc.Requests[0].Attempts)
+	}
+}

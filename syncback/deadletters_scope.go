@@ -1,0 +1,34 @@
+package syncback
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cancelsync/cancelsync/orderstore"
+)
+
+// Get returns one dead letter, orderstore.ErrNotFound when id is not in the dead
+// letter (the console checks its adapter before replaying it).
+func (d *DeadLetters) Get(ctx context.Context, id string) (orderstore.DeadLetter, error) {
+	if err := d.adoptArchived(ctx); err != nil {
+		return orderstore.DeadLetter{}, err
+	}
+	l, err := d.store.DeadLetter(ctx, id)
+	if err != nil {
+		return orderstore.DeadLetter{}, fmt.Errorf("dead letter %s: %w", id, err)
+	}
+	return l, nil
+}
+
+// ListAdapter returns the dead letters of one adapter, oldest failure
+// first.
+func (d *DeadLetters) ListAdapter(ctx context.Context, adapterID string) ([]orderstore.DeadLetter, error) {
+	if err := d.adoptArchived(ctx); err != nil {
+		return nil, err
+	}
+	out, err := d.store.DeadLettersOf(ctx, adapterID)
+	if err != nil {
+		return nil, fmt.Errorf("list dead letter of %s: %w", adapterID, err)
+	}
+	return out, nil
+}
