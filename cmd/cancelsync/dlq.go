@@ -13,8 +13,8 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
-	"github.com/cancelsync/cancelsync/internal/live"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/live"
 )
 
 // runDLQ lists or replays the dead letter.

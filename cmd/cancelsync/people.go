@@ -7,8 +7,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/config"
-	"github.com/cancelsync/cancelsync/internal/live"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/live"
 	"github.com/cancelsync/cancelsync/people/console"
 )
 

@@ -24,10 +24,10 @@ import (
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
 	"github.com/cancelsync/cancelsync/internal/autopipe"
-	"github.com/cancelsync/cancelsync/internal/live"
 	"github.com/cancelsync/cancelsync/internal/logthrottle"
 	"github.com/cancelsync/cancelsync/internal/redisconn"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/live"
 	"github.com/cancelsync/cancelsync/people/storefront"
 	"github.com/cancelsync/cancelsync/webhooks"
 )
@@ -83,7 +83,7 @@ func newQueue(rdb redis.UniversalClient, cfg *config.Config, set *live.Set) *job
 // runService runs serve (ingest and workers), api (ingest) or worker until
 // ctx is cancelled, then shuts down within shutdown_timeout. On SIGHUP it
 // reads the config again with load and swaps in its adapters (package
-// internal/live): every edge and worker looks adapters up per request.
+// live): every edge and worker looks adapters up per request.
 func runService(ctx context.Context, mode string, cfg *config.Config, load func() (*config.Config, error), platforms adapters.Registry, log *slog.Logger, stdout io.Writer) error {
 	// Caught from the start: SIGHUP's default action would end the process.
 	hup := make(chan os.Signal, 1)
