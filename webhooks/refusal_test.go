@@ -10,8 +10,8 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
-	"github.com/cancelsync/cancelsync/adapters/seed"
 	"github.com/cancelsync/cancelsync/adapters/shopify"
+	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
 	"github.com/cancelsync/cancelsync/adapters/woocommerce"
 )
 
@@ -57,7 +57,7 @@ func TestIngestRefusalReasonIsLoggedNotAnswered(t *testing.T) {
 		}
 	}
 	seedHeaders := func(secret string, at time.Time) http.Header {
-		sig, err := seed.Sign(secret, "msg_1", at, body)
+		sig, err := standardwebhooks.Sign(secret, "msg_1", at, body)
 		if err != nil {
 			t.Fatal(err)
 		}

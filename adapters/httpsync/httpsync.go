@@ -1,4 +1,4 @@
-// Package httpsync is what the platform clients (seed, Shopify,
+// Package httpsync is what the platform clients (v1api, Shopify,
 // WooCommerce) share to push states over HTTP: a client that never follows
 // redirects, the reading of Retry-After, which statuses are worth sending
 // again, and error messages that are one short line without credentials.

@@ -3,7 +3,7 @@
 // merchant may cancel an unshipped order at once, and a cancellation is
 // carried out with the Admin GraphQL API's orderCancel mutation. Buyers'
 // requests arrive from the storefront endpoints or, signed with
-// relay_secrets, from the merchant's own systems as the seed cancellation
+// relay_secrets, from the merchant's own systems as the v1 cancellation
 // bodies (docs/SHOPIFY.md).
 package shopify
 
@@ -16,7 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
+	"github.com/cancelsync/cancelsync/adapters/v1api"
 )
 
 // DefaultAPIVersion is the Admin API version used when api.version is not
@@ -91,7 +92,7 @@ func Check(s adapters.Settings) []adapters.FieldError {
 		add("api.version", fmt.Sprintf("%q must be an Admin API version like %s", s.API.Version, DefaultAPIVersion))
 	}
 	for i, r := range s.RelaySecrets {
-		if err := seed.CheckSecret(r); err != nil {
+		if err := standardwebhooks.CheckSecret(r); err != nil {
 			add(fmt.Sprintf("relay_secrets[%d]", i), err.Error())
 		}
 	}
@@ -103,7 +104,7 @@ func Check(s adapters.Settings) []adapters.FieldError {
 	if s.Windows.ResponseWindow > 0 {
 		add("policy.response_window", "is not used by this platform: a Shopify request never waits for an answer")
 	}
-	errs = append(errs, seed.Unused(s, "api.consumer_key", "api.consumer_secret", "policy.status_map")...)
+	errs = append(errs, v1api.Unused(s, "api.consumer_key", "api.consumer_secret", "policy.status_map")...)
 	if len(s.StorefrontSecrets) > 0 {
 		add("storefront_secrets", "is not used by this platform: storefront tokens are signed with the app's secrets")
 	}
@@ -117,5 +118,5 @@ func Endpoints(s adapters.Settings) (map[adapters.Kind]adapters.Inbound, error) 
 	if err != nil {
 		return nil, err
 	}
-	return seed.WithRelay(orders, s.RelaySecrets)
+	return v1api.WithRelay(orders, s.RelaySecrets)
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/httpsync"
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/v1payload"
 )
 
 const (
@@ -99,7 +99,7 @@ func (c *Client) Push(ctx context.Context, _ string, u adapters.Update) error {
 	}
 	amount := u.Refund.Amount
 	if remaining.Cmp(total) < 0 {
-		amount = remaining.FloatString(seed.MinorUnits(u.Refund.Currency))
+		amount = remaining.FloatString(v1payload.MinorUnits(u.Refund.Currency))
 	}
 	return c.call(ctx, http.MethodPost, order+"/refunds", map[string]any{
 		"amount": amount, "api_refund": true, "reason": RefundReason(u.RequestID),

@@ -5,7 +5,7 @@
 // outcome goes back through the store's REST API: a status change and one
 // refund for a cancellation, an order note the customer sees for anything
 // else. Buyers' requests arrive from the storefront endpoints or, signed
-// with relay_secrets, from the merchant's own systems as the seed
+// with relay_secrets, from the merchant's own systems as the v1
 // cancellation bodies (docs/WOOCOMMERCE.md).
 package woocommerce
 
@@ -19,7 +19,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
+	"github.com/cancelsync/cancelsync/adapters/v1api"
 )
 
 // Platform is WooCommerce, for the registry.
@@ -69,7 +70,7 @@ func Check(s adapters.Settings) []adapters.FieldError {
 		add("api.consumer_secret", msg)
 	}
 	for i, r := range s.RelaySecrets {
-		if err := seed.CheckSecret(r); err != nil {
+		if err := standardwebhooks.CheckSecret(r); err != nil {
 			add(fmt.Sprintf("relay_secrets[%d]", i), err.Error())
 		}
 	}
@@ -97,7 +98,7 @@ func Check(s adapters.Settings) []adapters.FieldError {
 	}
 	// api.token is tolerated and ignored: docs/API.md §2 says only that it is
 	// not used here, so a config written from the general example still starts.
-	errs = append(errs, seed.Unused(s, "shop", "api.version",
+	errs = append(errs, v1api.Unused(s, "shop", "api.version",
 		"policy.notify_customer", "policy.restock", "policy.refund")...)
 	return errs
 }
@@ -127,7 +128,7 @@ func Endpoints(s adapters.Settings) (map[adapters.Kind]adapters.Inbound, error) 
 	if err != nil {
 		return nil, err
 	}
-	return seed.WithRelay(orders, s.RelaySecrets)
+	return v1api.WithRelay(orders, s.RelaySecrets)
 }
 
 func truncate(s string, n int) string {

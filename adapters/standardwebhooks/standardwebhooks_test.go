@@ -1,4 +1,4 @@
-package seed_test
+package standardwebhooks_test
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
 )
 
 // The Standard Webhooks specification's published test vector, as its
@@ -21,6 +21,27 @@ const (
 	vectorTS     = 1614265330
 	vectorBody   = `{"test": 2432232314}`
 	vectorSig    = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+)
+
+// orderExample is a body of realistic size (docs/API.md §3); what it says
+// does not matter to a signature.
+const (
+	orderExample = `{
+  "type": "order.created",
+  "data": {
+    "order_id": "PM-10023",
+    "status": "paid",
+    "placed_at": "2026-11-20T10:00:00Z",
+    "updated_at": "2026-11-20T10:05:00Z",
+    "buyer_id": "b-17",
+    "seller_id": "s-4",
+    "total": {"amount": "42.50", "currency": "USD"},
+    "items": [{"sku": "JKT-M", "quantity": 1, "price": "42.50"}],
+    "shipped_at": null,
+    "requirements_submitted": false,
+    "work_delivered": false
+  }
+}`
 )
 
 // otherSecret is a second, unrelated secret: base64("cancelsync-rotation-test-key-32b").
@@ -36,18 +57,18 @@ func vectorHeader() http.Header {
 	return h
 }
 
-func newInbound(t testing.TB, secrets ...string) adapters.Inbound {
+func newVerifier(t testing.TB, secrets ...string) *standardwebhooks.Verifier {
 	t.Helper()
-	in, err := seed.NewInbound(secrets)
+	in, err := standardwebhooks.NewVerifier(secrets)
 	if err != nil {
-		t.Fatalf("NewInbound: %v", err)
+		t.Fatalf("NewVerifier: %v", err)
 	}
 	return in
 }
 
 func TestSignMatchesVector(t *testing.T) {
 	t.Parallel()
-	got, err := seed.Sign(vectorSecret, vectorID, vectorTime, []byte(vectorBody))
+	got, err := standardwebhooks.Sign(vectorSecret, vectorID, vectorTime, []byte(vectorBody))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +79,7 @@ func TestSignMatchesVector(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	t.Parallel()
-	otherSig, err := seed.Sign(otherSecret, vectorID, vectorTime, []byte(vectorBody))
+	otherSig, err := standardwebhooks.Sign(otherSecret, vectorID, vectorTime, []byte(vectorBody))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +164,7 @@ func TestVerify(t *testing.T) {
 			if now.IsZero() {
 				now = vectorTime
 			}
-			id, err := newInbound(t, secrets...).Verify(h, []byte(body), now)
+			id, err := newVerifier(t, secrets...).Verify(h, []byte(body), now)
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
@@ -183,10 +204,10 @@ func del(key string) func(http.Header) {
 
 func TestVerifyFreshDelivery(t *testing.T) {
 	t.Parallel()
-	in := newInbound(t, otherSecret)
+	in := newVerifier(t, otherSecret)
 	now := time.Now()
 	body := []byte(orderExample)
-	sig, err := seed.Sign(otherSecret, "evt_1", now.Add(-time.Minute), body)
+	sig, err := standardwebhooks.Sign(otherSecret, "evt_1", now.Add(-time.Minute), body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +223,7 @@ func TestVerifyFreshDelivery(t *testing.T) {
 // Verify is called from every ingest goroutine at once; run it under -race.
 func TestVerifyConcurrent(t *testing.T) {
 	t.Parallel()
-	in := newInbound(t, otherSecret, vectorSecret)
+	in := newVerifier(t, otherSecret, vectorSecret)
 	var wg sync.WaitGroup
 	for g := range 16 {
 		wg.Add(1)
@@ -225,7 +246,7 @@ func TestVerifyConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-func TestNewInboundRejectsBadSecrets(t *testing.T) {
+func TestNewVerifierRejectsBadSecrets(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -241,9 +262,9 @@ func TestNewInboundRejectsBadSecrets(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			in, err := seed.NewInbound(tt.secrets)
+			in, err := standardwebhooks.NewVerifier(tt.secrets)
 			if err == nil {
-				t.Fatalf("NewInbound(%q) = %v, want an error", tt.secrets, in)
+				t.Fatalf("NewVerifier(%q) = %v, want an error", tt.secrets, in)
 			}
 			for _, s := range tt.secrets {
 				if payload := strings.TrimPrefix(s, "whsec_"); payload != "" && strings.Contains(err.Error(), payload) {
@@ -254,13 +275,13 @@ func TestNewInboundRejectsBadSecrets(t *testing.T) {
 	}
 }
 
-func TestNewInboundAcceptsUnpaddedSecret(t *testing.T) {
+func TestNewVerifierAcceptsUnpaddedSecret(t *testing.T) {
 	t.Parallel()
 	// A 32-byte key takes one "=" of padding in base64; accept it without.
 	unpadded := strings.TrimRight(otherSecret, "=")
-	in := newInbound(t, unpadded)
+	in := newVerifier(t, unpadded)
 	h := vectorHeader()
-	sig, _ := seed.Sign(otherSecret, vectorID, vectorTime, []byte(vectorBody))
+	sig, _ := standardwebhooks.Sign(otherSecret, vectorID, vectorTime, []byte(vectorBody))
 	h.Set("webhook-signature", sig)
 	if _, err := in.Verify(h, []byte(vectorBody), vectorTime); err != nil {
 		t.Fatalf("Verify: %v", err)
@@ -270,10 +291,10 @@ func TestNewInboundAcceptsUnpaddedSecret(t *testing.T) {
 // benchVerify is a two-secret adapter verifying an order snapshot whose
 // header carries one stale signature before the valid one.
 func benchVerify(b *testing.B) func() error {
-	in := newInbound(b, otherSecret, vectorSecret)
+	in := newVerifier(b, otherSecret, vectorSecret)
 	body := []byte(orderExample)
 	now := time.Now()
-	sig, err := seed.Sign(vectorSecret, "msg_2Lh9KZ1a0vX4d7", now, body)
+	sig, err := standardwebhooks.Sign(vectorSecret, "msg_2Lh9KZ1a0vX4d7", now, body)
 	if err != nil {
 		b.Fatal(err)
 	}

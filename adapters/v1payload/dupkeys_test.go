@@ -1,4 +1,4 @@
-package seed_test
+package v1payload_test
 
 import (
 	"errors"
@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/v1payload"
 )
 
 // TestDecodeRefusesDuplicateKeys: a name given twice in one object is a 400
 // naming the field, wherever it is and however it is spelled; the same name
 // in different objects is fine.
 func TestDecodeRefusesDuplicateKeys(t *testing.T) {
-	in := newInbound(t, vectorSecret)
+	in := v1payload.NewDecoder()
 	tests := []struct {
 		name  string
 		kind  adapters.Kind
@@ -63,7 +64,7 @@ func TestDecodeRefusesDuplicateKeys(t *testing.T) {
 // body near the 1 MiB limit) is checked quickly, and the clash is found at
 // its end.
 func TestDuplicateKeyCheckStaysLinear(t *testing.T) {
-	in := newInbound(t, vectorSecret)
+	in := v1payload.NewDecoder()
 	var b strings.Builder
 	b.WriteString(`{"type":"cancellation.requested","data":{"order_id":"o1","request_id":"r1","initiator":"buyer","reason":"other","occurred_at":"2026-11-20T11:00:00Z"`)
 	for i := range 100_000 {

@@ -1,4 +1,4 @@
-package seed
+package v1payload
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package seed_test
+package v1api_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/v1api"
 )
 
 const testToken = "tok_live_5ecr3t-9f8e7d6c5b4a"
@@ -86,7 +86,7 @@ func cancelledUpdate() adapters.Update {
 }
 
 func newClient(baseURL string, timeout time.Duration) adapters.Client {
-	return seed.NewClient(adapters.API{BaseURL: baseURL, Token: testToken, Timeout: timeout})
+	return v1api.NewClient(adapters.API{BaseURL: baseURL, Token: testToken, Timeout: timeout})
 }
 
 func TestPushRequest(t *testing.T) {
@@ -328,13 +328,13 @@ func TestPushNeverRevealsCredentials(t *testing.T) {
 	p := newPlatform(t, status(http.StatusOK))
 	withUser := strings.Replace(p.URL, "http://", "http://acme:pa55w0rd-xyz@", 1)
 	p.Close()
-	err := seed.NewClient(adapters.API{BaseURL: withUser, Token: testToken, Timeout: time.Second}).
+	err := v1api.NewClient(adapters.API{BaseURL: withUser, Token: testToken, Timeout: time.Second}).
 		Push(context.Background(), "k", cancelledUpdate())
 	if err == nil || strings.Contains(err.Error(), "pa55w0rd") || strings.Contains(err.Error(), "acme:") || strings.Contains(err.Error(), testToken) {
 		t.Fatalf("error %q reveals credentials", err)
 	}
 
-	err = seed.NewClient(adapters.API{BaseURL: "http://acme:pa55w0rd-xyz@bad host/", Token: testToken}).
+	err = v1api.NewClient(adapters.API{BaseURL: "http://acme:pa55w0rd-xyz@bad host/", Token: testToken}).
 		Push(context.Background(), "k", cancelledUpdate())
 	var se *adapters.SyncError
 	if !errors.As(err, &se) || se.Retryable || strings.Contains(err.Error(), "pa55w0rd") {

@@ -1,4 +1,4 @@
-package seed
+package v1payload
 
 // MinorUnits is the number of decimals of an ISO 4217 currency (2 unless
 // the standard's table says otherwise), for platforms that must write an

@@ -1,9 +1,11 @@
-// Package seed is what the four seed platforms (selfservice, poshmark,
-// aliexpress, fiverr) share: Standard Webhooks signatures, the JSON payloads
-// of docs/API.md §3 and the sync call of §5. Platforms with their own webhooks
-// (Shopify, WooCommerce) reuse its verifier and decoder for the cancellation
-// bodies a merchant's own systems relay to them.
-package seed
+// Package v1api is cancelsync's own v1 webhook API as a platform speaks it:
+// deliveries signed with Standard Webhooks (package standardwebhooks)
+// carrying the JSON bodies of docs/API.md §3 (package v1payload), and the
+// sync call of §5 (PUT {base_url}/orders/{order_id}/cancellation). The four
+// platforms without webhooks of their own (selfservice, poshmark,
+// aliexpress, fiverr) are built with Platform; Shopify and WooCommerce take
+// relayed cancellations through WithRelay.
+package v1api
 
 import (
 	"errors"
@@ -12,13 +14,15 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
+	"github.com/cancelsync/cancelsync/adapters/v1payload"
 )
 
 // inbound pairs the signature check with the payload decoder; both are safe
 // for concurrent use.
 type inbound struct {
-	*verifier
-	*decoder
+	*standardwebhooks.Verifier
+	*v1payload.Decoder
 }
 
 var (
@@ -27,17 +31,17 @@ var (
 )
 
 // NewInbound verifies Standard Webhooks signatures with any of secrets
-// ("whsec_" + base64) and decodes the seed JSON payloads.
+// ("whsec_" + base64) and decodes the v1 JSON payloads.
 func NewInbound(secrets []string) (adapters.Inbound, error) {
-	v, err := newVerifier(secrets)
+	v, err := standardwebhooks.NewVerifier(secrets)
 	if err != nil {
 		return nil, err
 	}
-	return inbound{verifier: v, decoder: newDecoder()}, nil
+	return inbound{Verifier: v, Decoder: v1payload.NewDecoder()}, nil
 }
 
-// Endpoints is Platform.NewInbound of the seed platforms: both endpoints
-// verify with the adapter's secrets and take the seed JSON payloads.
+// Endpoints is Platform.NewInbound of the v1 platforms: both endpoints
+// verify with the adapter's secrets and take the v1 JSON payloads.
 func Endpoints(s adapters.Settings) (map[adapters.Kind]adapters.Inbound, error) {
 	in, err := NewInbound(s.Secrets)
 	if err != nil {
@@ -46,15 +50,15 @@ func Endpoints(s adapters.Settings) (map[adapters.Kind]adapters.Inbound, error) 
 	return map[adapters.Kind]adapters.Inbound{adapters.KindOrders: in, adapters.KindCancellations: in}, nil
 }
 
-// Platform is a seed platform for the registry: its own name, rules and
+// Platform is a platform on the v1 API, for the registry: its own name, rules and
 // default windows; the secrets, the endpoints, the sync call and the
-// config check are the seed protocol's.
+// config check are the v1 API's.
 func Platform(name string, rules adapters.Rules, defaults adapters.Windows) adapters.Platform {
 	return adapters.Platform{
 		Name:        name,
 		Rules:       rules,
 		Defaults:    defaults,
-		CheckSecret: CheckSecret,
+		CheckSecret: standardwebhooks.CheckSecret,
 		Check:       Check,
 		NewInbound:  Endpoints,
 		NewClient:   ClientFor,
@@ -63,7 +67,7 @@ func Platform(name string, rules adapters.Rules, defaults adapters.Windows) adap
 
 // WithRelay is the endpoints of a platform with its own webhooks (Shopify,
 // WooCommerce): orders on /orders and, only when relaySecrets are set,
-// /cancellations taking the seed payloads a merchant's systems relay.
+// /cancellations taking the v1 payloads a merchant's systems relay.
 func WithRelay(orders adapters.Inbound, relaySecrets []string) (map[adapters.Kind]adapters.Inbound, error) {
 	in := map[adapters.Kind]adapters.Inbound{adapters.KindOrders: orders}
 	if len(relaySecrets) > 0 {
@@ -104,24 +108,12 @@ func NewClient(api adapters.API) adapters.Client {
 	return newClient(api)
 }
 
-// ClientFor is Platform.NewClient of the seed platforms.
+// ClientFor is Platform.NewClient of the v1 platforms.
 func ClientFor(s adapters.Settings) adapters.Client {
 	return newClient(s.API)
 }
 
-// CheckSecret is Platform.CheckSecret of the seed platforms: "whsec_" and
-// the base64, padded or not, of a non-empty key. It accepts exactly what
-// the verifier can key with.
-func CheckSecret(s string) error {
-	if _, err := decodeSecret(s); err != nil {
-		return errSecretFormat
-	}
-	return nil
-}
-
-var errSecretFormat = errors.New(`must be "whsec_" followed by base64, as the platform shows it; to make one: echo "whsec_$(openssl rand -base64 32)"`)
-
-// Check is Platform.Check of the seed platforms: the keys that belong to
+// Check is Platform.Check of the v1 platforms: the keys that belong to
 // other platforms are refused rather than silently ignored.
 func Check(s adapters.Settings) []adapters.FieldError {
 	return Unused(s, "shop", "api.version", "api.consumer_key", "api.consumer_secret", "relay_secrets",

@@ -1,4 +1,4 @@
-package seed
+package v1api
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ const (
 	maxDrain = 64 << 10
 )
 
-// client pushes cancellation states to a seed platform's API.
+// client pushes cancellation states to a v1 platform's API.
 type client struct {
 	base   string // api.base_url without its trailing slash
 	token  string

@@ -1,4 +1,4 @@
-package seed_test
+package v1payload_test
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/adapters/v1payload"
 )
 
 // The bodies of docs/API.md §3.
@@ -80,7 +81,7 @@ func setData(key string, value any) func(b, data map[string]any) {
 
 func TestDecodeOrderExample(t *testing.T) {
 	t.Parallel()
-	ev, err := newInbound(t, vectorSecret).Decode(adapters.KindOrders, nil, []byte(orderExample))
+	ev, err := v1payload.NewDecoder().Decode(adapters.KindOrders, nil, []byte(orderExample))
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
@@ -194,7 +195,7 @@ func TestDecodeOrderAccepts(t *testing.T) {
 			},
 		},
 	}
-	in := newInbound(t, vectorSecret)
+	in := v1payload.NewDecoder()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -352,7 +353,7 @@ func TestDecodeOrderRejects(t *testing.T) {
 			{Field: "data.status", Message: "must be one of: placed paid shipped delivered completed cancelled"},
 		}},
 	}
-	in := newInbound(t, vectorSecret)
+	in := v1payload.NewDecoder()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -402,7 +403,7 @@ func TestDecodeCancellation(t *testing.T) {
 			Type: adapters.CancellationWithdrawn, OrderID: "o1", RequestID: "r1", OccurredAt: occurred,
 		}},
 	}
-	in := newInbound(t, vectorSecret)
+	in := v1payload.NewDecoder()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -468,7 +469,7 @@ func TestDecodeCancellationRejects(t *testing.T) {
 		{"invalid UTF-8 in comments", strings.Replace(cancellationExample, "wrong size", "wrong \xc3\x28size", 1),
 			fe("body", "must be valid UTF-8")},
 	}
-	in := newInbound(t, vectorSecret)
+	in := v1payload.NewDecoder()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -480,7 +481,7 @@ func TestDecodeCancellationRejects(t *testing.T) {
 
 func TestDecodeUnknownKind(t *testing.T) {
 	t.Parallel()
-	_, err := newInbound(t, vectorSecret).Decode(adapters.Kind("refunds"), nil, []byte(orderExample))
+	_, err := v1payload.NewDecoder().Decode(adapters.Kind("refunds"), nil, []byte(orderExample))
 	var ve *adapters.ValidationError
 	if err == nil || errors.As(err, &ve) {
 		t.Fatalf("Decode(refunds) error = %v, want a non-validation error", err)
@@ -509,7 +510,7 @@ func assertInvalid(t *testing.T, ev adapters.Event, err error, want []adapters.F
 }
 
 func BenchmarkDecodeOrder(b *testing.B) {
-	in := newInbound(b, vectorSecret)
+	in := v1payload.NewDecoder()
 	body := []byte(orderExample)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
@@ -521,7 +522,7 @@ func BenchmarkDecodeOrder(b *testing.B) {
 }
 
 func BenchmarkDecodeCancellation(b *testing.B) {
-	in := newInbound(b, vectorSecret)
+	in := v1payload.NewDecoder()
 	body := []byte(cancellationExample)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))

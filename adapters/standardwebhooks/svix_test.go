@@ -1,4 +1,4 @@
-package seed_test
+package standardwebhooks_test
 
 import (
 	"errors"
@@ -30,7 +30,7 @@ func TestVerifySvixSpelling(t *testing.T) {
 		add("signature", vectorSig)
 		return h
 	}
-	in := newInbound(t, vectorSecret)
+	in := newVerifier(t, vectorSecret)
 	for _, tc := range []struct {
 		name string
 		h    http.Header
@@ -63,7 +63,7 @@ func TestVerifySvixSpelling(t *testing.T) {
 // Each refusal says which check failed, for the log.
 func TestVerifyReason(t *testing.T) {
 	t.Parallel()
-	in := newInbound(t, vectorSecret)
+	in := newVerifier(t, vectorSecret)
 	tests := []struct {
 		name   string
 		edit   func(http.Header)

@@ -1,4 +1,10 @@
-package seed
+// Package standardwebhooks is the Standard Webhooks protocol
+// (https://www.standardwebhooks.com) as cancelsync speaks it: the
+// "whsec_" secret format, the v1 HMAC-SHA256 signature over
+// "{id}.{timestamp}.{body}", the replay tolerance, and the headers under
+// both spellings, the spec's webhook-* and Svix's svix-*. It knows nothing
+// of what a body says; the platforms that use it pair it with their decoder.
+package standardwebhooks
 
 import (
 	"encoding/base64"
@@ -59,14 +65,17 @@ var (
 	errDuplicateStamp = adapters.NewAuthError(adapters.ReasonDuplicateHeader, "webhook-timestamp")
 )
 
-// verifier checks Standard Webhooks signatures against an adapter's secrets.
+// Verifier checks Standard Webhooks signatures against an adapter's secrets.
 // Verify runs concurrently; the only mutable state is the per-call scratch
 // of hmacsig.
-type verifier struct {
+type Verifier struct {
 	keys *hmacsig.Keys
 }
 
-func newVerifier(secrets []string) (*verifier, error) {
+// NewVerifier keys a Verifier with every one of secrets ("whsec_" +
+// base64), so a rotation accepts the old and the new secret at once. Its
+// error names a bad secret by position and never quotes it.
+func NewVerifier(secrets []string) (*Verifier, error) {
 	keys := make([][]byte, len(secrets))
 	for i, s := range secrets {
 		key, err := decodeSecret(s)
@@ -80,13 +89,23 @@ func newVerifier(secrets []string) (*verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &verifier{keys: k}, nil
+	return &Verifier{keys: k}, nil
 }
 
+// CheckSecret says why s is not a Standard Webhooks secret: "whsec_" and
+// the base64, padded or not, of a non-empty key. It accepts exactly what
+// NewVerifier can key with. The error never quotes s.
+func CheckSecret(s string) error {
+	if _, err := decodeSecret(s); err != nil {
+		return errSecretFormat
+	}
+	return nil
+}
+
+var errSecretFormat = errors.New(`must be "whsec_" followed by base64, as the platform shows it; to make one: echo "whsec_$(openssl rand -base64 32)"`)
+
 // decodeSecret returns the HMAC key of a "whsec_" + base64 secret. Padded
-// and unpadded standard base64 are both accepted. It is also the format
-// check config runs (CheckSecret), so config accepts exactly what the
-// verifier can key with.
+// and unpadded standard base64 are both accepted.
 func decodeSecret(s string) ([]byte, error) {
 	enc, ok := strings.CutPrefix(s, secretPrefix)
 	if !ok {
@@ -109,7 +128,7 @@ func decodeSecret(s string) ([]byte, error) {
 // are *adapters.AuthError: wrapping adapters.ErrTimestamp for a well-formed
 // timestamp more than Tolerance away from now, adapters.ErrSignature for
 // everything else.
-func (v *verifier) Verify(h http.Header, body []byte, now time.Time) (string, error) {
+func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) (string, error) {
 	id, err := singleHeader(h, headerID, errNoID, errDuplicateID)
 	if err != nil {
 		return "", err

@@ -1,4 +1,9 @@
-package seed
+// Package v1payload decodes and validates the JSON bodies of cancelsync's
+// v1 webhook API (docs/API.md §3): an order snapshot on /orders, a
+// cancellation request, response or withdrawal on /cancellations. Every
+// problem is reported by field; a name given twice in one object is refused.
+// It authenticates nothing: a body reaches Decode only once verified.
+package v1payload
 
 import (
 	"encoding/json"
@@ -88,13 +93,14 @@ type withdrawnData struct {
 // maxAmountLen bounds an amount string; no real price needs more.
 const maxAmountLen = 32
 
-// decoder validates the seed payloads. One validator serves all calls: it
-// caches struct metadata and is safe for concurrent use.
-type decoder struct {
+// Decoder validates the v1 payloads. One validator serves all calls: it
+// caches struct metadata, and a Decoder is safe for concurrent use.
+type Decoder struct {
 	validate *validator.Validate
 }
 
-func newDecoder() *decoder {
+// NewDecoder builds a Decoder; build one and share it.
+func NewDecoder() *Decoder {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	// Errors name fields the way the sender wrote them.
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
@@ -115,7 +121,7 @@ func newDecoder() *decoder {
 	mustRegister(v, "amount", func(fl validator.FieldLevel) bool {
 		return validAmount(fl.Field().String(), currencyOf(fl.Top().Interface()))
 	})
-	return &decoder{validate: v}
+	return &Decoder{validate: v}
 }
 
 func mustRegister(v *validator.Validate, tag string, fn validator.Func) {
@@ -136,7 +142,7 @@ func currencyOf(data any) string {
 // Decode maps a verified body posted to kind into an Event. A body that
 // does not decode, carries a type the endpoint does not take or breaks a
 // field rule gives a *adapters.ValidationError listing every problem found.
-func (d *decoder) Decode(kind adapters.Kind, _ http.Header, body []byte) (adapters.Event, error) {
+func (d *Decoder) Decode(kind adapters.Kind, _ http.Header, body []byte) (adapters.Event, error) {
 	// encoding/json silently turns invalid UTF-8 into U+FFFD; refuse it
 	// instead, since JSON text must be UTF-8 (RFC 8259 §8.1).
 	if !utf8.Valid(body) {
@@ -171,7 +177,7 @@ var (
 
 // decodeOrder decodes a snapshot in one pass. json.Unmarshal refuses
 // anything after the top-level value, so trailing data is malformed JSON.
-func (d *decoder) decodeOrder(body []byte) (adapters.Event, error) {
+func (d *Decoder) decodeOrder(body []byte) (adapters.Event, error) {
 	var b orderBody
 	jsonErr := json.Unmarshal(body, &b)
 	if err := envelopeError(jsonErr, b.Type, orderTypes, body); err != nil {
@@ -191,7 +197,7 @@ type cancellationData interface {
 	cancellation(adapters.EventType) *adapters.Cancellation
 }
 
-func (d *decoder) decodeCancellation(body []byte) (adapters.Event, error) {
+func (d *Decoder) decodeCancellation(body []byte) (adapters.Event, error) {
 	var b cancellationBody
 	jsonErr := json.Unmarshal(body, &b)
 	if err := envelopeError(jsonErr, b.Type, cancellationTypes, body); err != nil {
@@ -328,7 +334,7 @@ func jsonTypeMessage(te *json.UnmarshalTypeError) string {
 
 // check runs the field rules on data (a pointer to one of the data shapes)
 // and reports every broken rule, sorted by field.
-func (d *decoder) check(data any) error {
+func (d *Decoder) check(data any) error {
 	err := d.validate.Struct(data)
 	if err == nil {
 		return nil
@@ -403,7 +409,7 @@ func validRFC3339(s string) bool {
 func mustTime(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		panic("seed: unvalidated timestamp " + s)
+		panic("v1payload: unvalidated timestamp " + s)
 	}
 	return t
 }
