@@ -3,7 +3,6 @@ package main
 import (
 	"log/slog"
 
-	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/config"
@@ -23,13 +22,4 @@ func newConsole(cfg *config.Config, set *live.Set, rdb redis.UniversalClient, st
 		AdminToken: func() string { return cfg.AdminToken },
 		Logger:     log,
 	})
-}
-
-// mountAll mounts each of mounts in turn: the hook for Options.Extra.
-func mountAll(mounts ...func(*gin.Engine)) func(*gin.Engine) {
-	return func(r *gin.Engine) {
-		for _, m := range mounts {
-			m(r)
-		}
-	}
 }

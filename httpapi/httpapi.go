@@ -1,24 +1,25 @@
-// Package webhooks is the HTTP edge of cancelsync (docs/API.md §3 and §6): the
-// Gin router, request ids, body limits, problem+json errors, the read API and
-// the health, readiness and metrics endpoints. For an inbound webhook it
-// checks the route and media type, reads the body once, hands it to the
-// adapter's Inbound to verify and decode, and enqueues the result. It decides
-// nothing about cancellations and knows no platform's headers: adapters do.
+// Package httpapi is the HTTP router of cancelsync (docs/API.md): it mounts
+// ingest (package webhooks), the read API, the buyers' storefront endpoints
+// (people/storefront), the merchant console (people/console) and the queues
+// UI, guards /v1 and /admin, and serves the operations endpoints. Every
+// answer it writes itself is problem+json; it holds no handler's logic.
 //
 // Routes:
 //
-//	POST /webhooks/:adapter/orders          ingest an order snapshot
-//	POST /webhooks/:adapter/cancellations   ingest a cancellation event
+//	POST /webhooks/:adapter/orders          ingest an order snapshot (webhooks)
+//	POST /webhooks/:adapter/cancellations   ingest a cancellation event (webhooks)
 //	GET  /v1/adapters/:adapter/orders/:id   the order's view (bearer admin token)
 //	GET  /healthz                           process alive
 //	GET  /readyz                            Options.Ready reachable
 //	GET  /metrics                           Prometheus text format (when Options.Gatherer is set)
 //	GET  /openapi.yaml                      docs/openapi.yaml, the document of every route
+//	/admin/queues                           asynqmon (when Options.QueuesUI is set)
+//	/storefront/..., /console/..., /v1/...  people/storefront and people/console, when set
 //
-// Every path under /v1 and /admin needs the admin token, including routes
-// mounted through Options.Extra; with Options.V1Auth set, /v1 takes the
-// merchant console's scoped tokens instead (people/console).
-package webhooks
+// Every path under /v1 and /admin needs the admin token, including paths
+// that match no route; with Options.Console set, /v1 takes the merchant
+// console's scoped tokens instead (people/console).
+package httpapi
 
 import (
 	"context"
@@ -32,20 +33,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/docs"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/people/console"
+	"github.com/cancelsync/cancelsync/people/storefront"
+	"github.com/cancelsync/cancelsync/webhooks"
 )
-
-// Enqueuer makes a verified delivery durable: queued for the workers, or
-// (jobs.Intake) an order snapshot that needs no worker stored at once.
-type Enqueuer interface {
-	// Enqueue returns once d is durable. duplicate reports that a delivery
-	// with the same adapter and webhook id was already accepted within the
-	// dedup window; it is then not queued again. Any error means nothing
-	// was accepted.
-	Enqueue(ctx context.Context, d jobs.Delivery) (duplicate bool, err error)
-}
 
 // OrderViews reads the read API's document for one order.
 type OrderViews interface {
@@ -67,116 +60,96 @@ type Warner interface {
 	Warnings(ctx context.Context) []string
 }
 
-// Defaults applied by NewRouter to zero Options fields.
-const (
-	DefaultMaxBodyBytes   = 1 << 20
-	DefaultEnqueueTimeout = 3 * time.Second
-	readyTimeout          = 1500 * time.Millisecond
-)
+const readyTimeout = 1500 * time.Millisecond
 
-// Options configure the router. Adapters and Enqueuer are required.
+// Options configure the router. Webhooks.Enqueuer is required.
 type Options struct {
-	// Adapters are the configured adapters by id.
-	Adapters map[string]*adapters.Adapter
-	// Lookup, when set, replaces Adapters: it is asked once per request,
-	// so a request finishes with the adapter it started with and the next
-	// one sees a reloaded set (README.md, Live configuration). Adapters then
-	// only names the series Metrics creates at zero.
-	Lookup func(id string) (*adapters.Adapter, bool)
-	// Enqueuer takes verified deliveries.
-	Enqueuer Enqueuer
-	// Views serves the read API; nil leaves /v1 unmounted.
+	// Webhooks configures ingest; its adapters (Adapters or Lookup) are
+	// also the ones the read API and the not-found hints look up.
+	Webhooks webhooks.Options
+	// Views serves the read API; nil leaves /v1/adapters/... unmounted.
 	Views OrderViews
 	// Ready backs /readyz; nil means always ready. When it is also a
 	// Warner, its warnings are in /readyz's body.
 	Ready Pinger
 	// AdminToken guards /v1 and /admin. Empty refuses every request there.
 	AdminToken string
-	// MaxBodyBytes caps a webhook body (default DefaultMaxBodyBytes).
-	MaxBodyBytes int64
-	// EnqueueTimeout bounds one Enqueue call so a hung Redis becomes a 503
-	// the sender retries (default DefaultEnqueueTimeout).
-	EnqueueTimeout time.Duration
-	// Logger gets one line per ingest request; nil discards.
+	// Logger gets panics, readiness failures and read API errors; nil
+	// discards. Ingest logs through Webhooks.Logger.
 	Logger *slog.Logger
-	// Metrics counts ingest requests; nil counts nothing.
-	Metrics *Metrics
 	// Gatherer is served on /metrics; nil leaves /metrics unmounted.
 	Gatherer prometheus.Gatherer
-	// Now is the clock for signature timestamps and ReceivedAt (default
-	// time.Now). Latency is always measured on the real clock.
-	Now func() time.Time
-	// Extra mounts more routes after the built-in ones, e.g. /admin/queues.
-	// Routes under /admin get the admin token check without asking.
-	Extra func(*gin.Engine)
-	// V1Auth, when set, guards /v1 in place of the admin token check: the
-	// merchant console's scoped tokens (people/console).
-	V1Auth gin.HandlerFunc
+	// QueuesUI is served at QueuesUIPath and below (see NewQueuesUI); nil
+	// leaves it unmounted.
+	QueuesUI http.Handler
+	// Storefront, when set, mounts the buyers' storefront endpoints
+	// (people/storefront) with these options.
+	Storefront *storefront.Options
+	// Console, when set, mounts the merchant console (people/console), and
+	// its scoped tokens guard /v1 in place of the admin token check.
+	Console *console.Console
 }
 
 func (o Options) withDefaults() Options {
-	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if o.EnqueueTimeout <= 0 {
-		o.EnqueueTimeout = DefaultEnqueueTimeout
-	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Lookup == nil {
-		m := o.Adapters
-		o.Lookup = func(id string) (*adapters.Adapter, bool) {
-			ad, ok := m[id]
-			return ad, ok
-		}
 	}
 	return o
 }
 
-// NewRouter builds the HTTP handler. It panics when Enqueuer is nil, a
-// wiring mistake that would otherwise turn every webhook into a 503.
+// NewRouter builds the HTTP handler. It panics when Webhooks.Enqueuer is
+// nil, a wiring mistake that would otherwise turn every webhook into a 503.
 func NewRouter(o Options) http.Handler {
-	if o.Enqueuer == nil {
-		panic("webhooks: Options.Enqueuer is nil")
+	if o.Webhooks.Enqueuer == nil {
+		panic("httpapi: Options.Webhooks.Enqueuer is nil")
 	}
 	o = o.withDefaults()
+	lookup := o.Webhooks.Find
 
-	// Release mode keeps gin from printing routes and warnings to stdout.
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
+	r := newEngine()
 	r.HandleMethodNotAllowed = true
-	// A redirect is not an answer a webhook sender acts on, and the
-	// trailing-slash redirect trusts X-Forwarded-Prefix.
-	r.RedirectTrailingSlash = false
-	r.RedirectFixedPath = false
-
-	r.Use(recovery(o.Logger), requestID, adminPaths(o.AdminToken, o.V1Auth))
-	r.NoRoute(notFound(o.Lookup))
+	var v1 gin.HandlerFunc
+	if o.Console != nil {
+		v1 = o.Console.V1Auth()
+	}
+	r.Use(recovery(o.Logger), requestID, adminPaths(o.AdminToken, v1))
+	r.NoRoute(notFound(lookup))
 	r.NoMethod(func(c *gin.Context) {
 		writeProblem(c, http.StatusMethodNotAllowed, probMethodNotAllowed, "method not allowed on this route")
 	})
 
-	for id := range o.Adapters {
-		o.Metrics.initAdapter(id)
-	}
-	in := &ingest{o: o}
-	r.POST("/webhooks/:adapter/orders", in.handler(adapters.KindOrders))
-	r.POST("/webhooks/:adapter/cancellations", in.handler(adapters.KindCancellations))
-
+	webhooks.Mount(r, o.Webhooks)
 	if o.Views != nil {
-		rd := &reader{adapter: o.Lookup, views: o.Views, log: o.Logger}
+		rd := &reader{adapter: lookup, views: o.Views, log: o.Logger}
 		r.GET("/v1/adapters/:adapter/orders/:order_id", rd.orderView)
 	}
-
 	mountProbes(r, o)
 	r.GET("/openapi.yaml", openAPI)
-	if o.Extra != nil {
-		o.Extra(r)
+	if o.QueuesUI != nil {
+		serve := gin.WrapH(noStore(o.QueuesUI))
+		r.Any(QueuesUIPath, serve)
+		r.Any(QueuesUIPath+"/*rest", serve)
 	}
+	if o.Storefront != nil {
+		storefront.Mount(r, *o.Storefront)
+	}
+	// Last: the console's page-error middleware applies to its own routes
+	// only, those mounted after it.
+	if o.Console != nil {
+		o.Console.Mount(r)
+	}
+	return r
+}
+
+// newEngine is a gin engine that prints nothing and never redirects.
+func newEngine() *gin.Engine {
+	// Release mode keeps gin from printing routes and warnings to stdout.
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	// A redirect is not an answer a webhook sender acts on, and the
+	// trailing-slash redirect trusts X-Forwarded-Prefix.
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
 	return r
 }
 

@@ -1,4 +1,4 @@
-package webhooks
+package httpapi
 
 import (
 	"encoding/json"
@@ -119,13 +119,11 @@ func TestReadAPI(t *testing.T) {
 	})
 }
 
-func TestAdminRoutesFromExtra(t *testing.T) {
+func TestAdminPathsGuardEveryRouteUnderAdmin(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(o *Options) {
-		o.Extra = func(r *gin.Engine) {
-			r.GET("/admin/queues", func(c *gin.Context) { c.String(http.StatusOK, "queues") })
-			r.GET("/administrivia", func(c *gin.Context) { c.String(http.StatusOK, "public") })
-		}
+	b := guarded(t, testToken, func(r *gin.Engine) {
+		r.GET("/admin/queues", func(c *gin.Context) { c.String(http.StatusOK, "queues") })
+		r.GET("/administrivia", func(c *gin.Context) { c.String(http.StatusOK, "public") })
 	})
 	resp, body := b.get(t, "/admin/queues", nil)
 	wantProblem(t, resp, body, http.StatusUnauthorized, "unauthorized")
@@ -145,11 +143,9 @@ func TestAdminRoutesFromExtra(t *testing.T) {
 
 func TestRequireAdminOnAGroup(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(o *Options) {
-		o.Extra = func(r *gin.Engine) {
-			g := r.Group("/ops", RequireAdmin(testToken))
-			g.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
-		}
+	b := guarded(t, testToken, func(r *gin.Engine) {
+		g := r.Group("/ops", RequireAdmin(testToken))
+		g.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
 	})
 	resp, body := b.get(t, "/ops/ping", nil)
 	wantProblem(t, resp, body, http.StatusUnauthorized, "unauthorized")

@@ -1,4 +1,4 @@
-package webhooks
+package httpapi
 
 import (
 	"net/http"

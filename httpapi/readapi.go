@@ -1,4 +1,4 @@
-package webhooks
+package httpapi
 
 import (
 	"crypto/sha256"
@@ -44,7 +44,7 @@ func bearerMatches(auth string, want *[sha256.Size]byte) bool {
 
 // adminPaths applies RequireAdmin to every path under /v1 and
 // requireAdminUI to every path under /admin, including routes that
-// Options.Extra mounts and paths that match no route, so an unauthenticated
+// the people's packages mount and paths that match no route, so an unauthenticated
 // caller learns nothing about what exists there. v1, when set, replaces the
 // admin check on /v1 (scoped merchant tokens). Nobody may frame /admin.
 func adminPaths(token string, v1 gin.HandlerFunc) gin.HandlerFunc {
@@ -104,3 +104,7 @@ func (rd *reader) orderView(c *gin.Context) {
 	}
 	writeJSON(c, http.StatusOK, b)
 }
+
+// retryAfterSeconds is the Retry-After of a 503 from the read API, as
+// ingest's: long enough for a Redis failover.
+const retryAfterSeconds = "5"

@@ -1,4 +1,4 @@
-package webhooks
+package httpapi
 
 import (
 	"crypto/sha256"
@@ -48,10 +48,7 @@ func requireAdminUI(token string) gin.HandlerFunc {
 // webhooks. ready may be nil (always ready).
 func NewOpsRouter(ready Pinger, g prometheus.Gatherer, log *slog.Logger) http.Handler {
 	o := Options{Ready: ready, Gatherer: g, Logger: log}.withDefaults()
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	r.RedirectTrailingSlash = false
-	r.RedirectFixedPath = false
+	r := newEngine()
 	r.Use(recovery(o.Logger), requestID)
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, http.StatusNotFound, probNotFound, "no such route")

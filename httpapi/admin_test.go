@@ -1,4 +1,4 @@
-package webhooks
+package httpapi
 
 import (
 	"encoding/json"
@@ -8,10 +8,14 @@ import (
 	"testing"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 )
+
+// answer is a handler that always answers 200 with body.
+func answer(body string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(body)) })
+}
 
 func basic(user, password string) http.Header {
 	r, _ := http.NewRequest(http.MethodGet, "/", nil)
@@ -21,18 +25,14 @@ func basic(user, password string) http.Header {
 
 func TestAdminUIAcceptsBasicAuthAndRefusesCrossOriginWrites(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(o *Options) {
-		o.Extra = func(r *gin.Engine) {
-			r.Any("/admin/ui", func(c *gin.Context) { c.String(http.StatusOK, "ui") })
-		}
-	})
+	b := setup(t, func(o *Options) { o.QueuesUI = answer("ui") })
 	// The browser's way: basic auth, any user, the token as the password.
-	resp, body := b.get(t, "/admin/ui", basic("ops", testToken))
+	resp, body := b.get(t, QueuesUIPath, basic("ops", testToken))
 	if resp.StatusCode != http.StatusOK || string(body) != "ui" {
 		t.Errorf("basic auth: %d %s", resp.StatusCode, body)
 	}
 	wantNoFraming(t, resp)
-	resp, body = b.get(t, "/admin/ui", basic("ops", "wrong"))
+	resp, body = b.get(t, QueuesUIPath, basic("ops", "wrong"))
 	wantNoFraming(t, resp)
 	wantProblem(t, resp, body, http.StatusUnauthorized, "unauthorized")
 	if got := resp.Header.Values("WWW-Authenticate"); len(got) != 2 || !strings.HasPrefix(got[0], "Basic ") || got[1] != "Bearer" {
@@ -43,7 +43,7 @@ func TestAdminUIAcceptsBasicAuthAndRefusesCrossOriginWrites(t *testing.T) {
 	wantProblem(t, resp, body, http.StatusUnauthorized, "unauthorized")
 
 	post := func(h http.Header) *http.Response {
-		req, _ := http.NewRequest(http.MethodPost, b.url+"/admin/ui", nil)
+		req, _ := http.NewRequest(http.MethodPost, b.url+QueuesUIPath, nil)
 		for k, v := range h {
 			req.Header[k] = v
 		}
@@ -73,10 +73,10 @@ func TestAdminUIRefusesEveryoneWithoutAToken(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(o *Options) {
 		o.AdminToken = ""
-		o.Extra = func(r *gin.Engine) { r.GET("/admin/ui", func(c *gin.Context) { c.String(http.StatusOK, "ui") }) }
+		o.QueuesUI = answer("ui")
 	})
 	for _, h := range []http.Header{basic("", ""), basic("ops", ""), bearer("")} {
-		resp, body := b.get(t, "/admin/ui", h)
+		resp, body := b.get(t, QueuesUIPath, h)
 		wantProblem(t, resp, body, http.StatusUnauthorized, "unauthorized")
 	}
 }
@@ -101,9 +101,9 @@ func TestQueuesUIServesAsynqmon(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	mount, closeUI := QueuesUI(conn, false)
+	ui, closeUI := NewQueuesUI(conn, false)
 	t.Cleanup(func() { _ = closeUI() })
-	b := setup(t, func(o *Options) { o.Extra = mount })
+	b := setup(t, func(o *Options) { o.QueuesUI = ui })
 
 	resp, body := b.get(t, QueuesUIPath, nil)
 	wantProblem(t, resp, body, http.StatusUnauthorized, "unauthorized")
