@@ -22,10 +22,10 @@ func previewSettings(platform string, w adapters.Windows) adapters.Settings {
 	}
 	switch platform {
 	case "shopify":
-		s.Secrets, s.Shop = []string{"shopify-client-secret-0123456789"}, "t-store.myshopify.com"
+		s.Secrets, s.Block = []string{"shopify-client-secret-0123456789"}, adapters.BlockOf(map[string]any{"shop": "t-store.myshopify.com"})
 	case "woocommerce":
 		s.Secrets = []string{"woo-webhook-secret"}
-		s.API.ConsumerKey, s.API.ConsumerSecret = "ck_test", "cs_test"
+		s.Block = adapters.BlockOf(map[string]any{"api.consumer_key": "ck_test", "api.consumer_secret": "cs_test"})
 	}
 	return s
 }

@@ -262,7 +262,7 @@ func diff(prev, next *Snapshot) Change {
 		switch {
 		case !ok:
 			ch.Added = append(ch.Added, id)
-		case !reflect.DeepEqual(old, a):
+		case !old.Equal(a):
 			ch.Changed = append(ch.Changed, id)
 		}
 	}

@@ -37,12 +37,12 @@ func TestIngestRefusalReasonIsLoggedNotAnswered(t *testing.T) {
 		return a
 	}
 	configured := map[string]*adapters.Adapter{
-		"shop": build("shopify", adapters.Settings{ID: "shop", Secrets: []string{shopSecret}, Shop: shop,
-			API: adapters.API{Token: "shpat_x"}, RelaySecrets: []string{relaySecret}}),
-		"shop-bare": build("shopify", adapters.Settings{ID: "shop-bare", Secrets: []string{shopSecret}, Shop: shop,
-			API: adapters.API{Token: "shpat_x"}}),
+		"shop": build("shopify", adapters.Settings{ID: "shop", Secrets: []string{shopSecret},
+			API: adapters.API{Token: "shpat_x"}, Block: adapters.BlockOf(map[string]any{"shop": shop, "relay_secrets": []string{relaySecret}})}),
+		"shop-bare": build("shopify", adapters.Settings{ID: "shop-bare", Secrets: []string{shopSecret},
+			API: adapters.API{Token: "shpat_x"}, Block: adapters.BlockOf(map[string]any{"shop": shop})}),
 		"woo": build("woocommerce", adapters.Settings{ID: "woo", Secrets: []string{wooSecret},
-			API: adapters.API{ConsumerKey: "ck", ConsumerSecret: "cs"}}),
+			Block: adapters.BlockOf(map[string]any{"api.consumer_key": "ck", "api.consumer_secret": "cs"})}),
 		"posh": build("poshmark", adapters.Settings{ID: "posh", Secrets: []string{seedSecret}}),
 	}
 	b := setup(t, func(o *Options) { o.Adapters = configured })

@@ -113,34 +113,9 @@ func ClientFor(s adapters.Settings) adapters.Client {
 	return newClient(s.API)
 }
 
-// Check is Platform.Check of the v1 platforms: the keys that belong to
-// other platforms are refused rather than silently ignored.
+// Check is Platform.Check of the v1 platforms: they read no keys of their
+// own, so every key in the adapter's block is refused rather than silently
+// ignored.
 func Check(s adapters.Settings) []adapters.FieldError {
-	return Unused(s, "shop", "api.version", "api.consumer_key", "api.consumer_secret", "relay_secrets",
-		"policy.notify_customer", "policy.restock", "policy.refund", "policy.status_map")
-}
-
-// Unused reports each of keys that is set in s as not used by the
-// platform. Keys it does not know are skipped.
-func Unused(s adapters.Settings, keys ...string) []adapters.FieldError {
-	set := map[string]bool{
-		"shop":                   s.Shop != "",
-		"api.version":            s.API.Version != "",
-		"api.consumer_key":       s.API.ConsumerKey != "",
-		"api.consumer_secret":    s.API.ConsumerSecret != "",
-		"api.token":              s.API.Token != "",
-		"relay_secrets":          len(s.RelaySecrets) > 0,
-		"storefront_secrets":     len(s.StorefrontSecrets) > 0,
-		"policy.notify_customer": s.Options.NotifyCustomer != nil,
-		"policy.restock":         s.Options.Restock != nil,
-		"policy.refund":          s.Options.Refund != "",
-		"policy.status_map":      len(s.Options.StatusMap) > 0,
-	}
-	var errs []adapters.FieldError
-	for _, k := range keys {
-		if set[k] {
-			errs = append(errs, adapters.FieldError{Field: k, Message: "is not used by this platform"})
-		}
-	}
-	return errs
+	return s.Block.Read().Done()
 }

@@ -42,13 +42,14 @@ type Client struct {
 
 var _ adapters.Client = (*Client)(nil)
 
-// NewClient talks to the store at api.BaseURL.
-func NewClient(api adapters.API) *Client {
+// NewClient talks to the store at api.BaseURL with the REST API's
+// consumer key and secret.
+func NewClient(api adapters.API, consumerKey, consumerSecret string) *Client {
 	return &Client{
 		base:   strings.TrimRight(api.BaseURL, "/"),
-		key:    api.ConsumerKey,
-		secret: api.ConsumerSecret,
-		creds:  httpsync.NewSecrets(api),
+		key:    consumerKey,
+		secret: consumerSecret,
+		creds:  httpsync.NewSecrets(api, adapters.BasicCredentials(consumerKey, consumerSecret)...),
 		http:   httpsync.NewClient(api.Timeout, nil),
 		now:    time.Now,
 	}

@@ -102,7 +102,8 @@ func newRig(t testing.TB, o rigOpts) *rig {
 	// app secrets in StorefrontSecrets); it decides by the self-service
 	// rule here, since this test is about its tokens.
 	shop := *r.adapters["self"]
-	shop.ID, shop.Platform, shop.Shop, shop.StorefrontSecrets = "shop", Shopify, shopName, []string{shopKey}
+	shop.ID, shop.Platform, shop.StorefrontSecrets = "shop", "shopify", []string{shopKey}
+	shop.BuyerClaims = reg["shopify"].NewBuyerClaims(adapters.Settings{Block: adapters.BlockOf(map[string]any{"shop": shopName})})
 	r.adapters["shop"] = &shop
 
 	r.store = jobs.NewStore(r.rdb)
