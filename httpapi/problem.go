@@ -3,28 +3,23 @@ package httpapi
 import (
 	"github.com/gin-gonic/gin"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/problem"
 )
 
 // Every error answer is a problem+json document; the types, their URIs and
-// the writer live in internal/problem, shared with the storefront and the
-// console (webhooks answers its own). These names keep this package's call sites short.
+// the writer live in internal/problem, shared with ingest (webhooks), the
+// storefront and the console. These names keep this package's call sites
+// short.
 const problemBase = problem.Base
 
 type problemKind = problem.Kind
 
 var (
-	probInvalidPayload   = problem.InvalidPayload
-	probInvalidSignature = problem.InvalidSignature
-	probInvalidTimestamp = problem.InvalidTimestamp
 	probUnauthorized     = problem.Unauthorized
 	probForbidden        = problem.Forbidden
 	probUnknownAdapter   = problem.UnknownAdapter
 	probNotFound         = problem.NotFound
 	probMethodNotAllowed = problem.MethodNotAllowed
-	probTooLarge         = problem.TooLarge
-	probMediaType        = problem.MediaType
 	probUnavailable      = problem.Unavailable
 	probInternal         = problem.Internal
 )
@@ -32,10 +27,6 @@ var (
 // writeProblem answers status with a problem document and stops the chain.
 func writeProblem(c *gin.Context, status int, k problemKind, detail string) {
 	problem.Write(c, status, k, detail)
-}
-
-func writeProblemErrors(c *gin.Context, status int, k problemKind, detail string, errs []adapters.FieldError) {
-	problem.Write(c, status, k, detail, errs...)
 }
 
 // writeJSON answers status with a JSON body and stops the chain.

@@ -143,12 +143,6 @@ func (f *fakeEnqueuer) Enqueue(_ context.Context, d jobs.Delivery) (bool, error)
 	return false, nil
 }
 
-func (f *fakeEnqueuer) setErr(err error) {
-	f.mu.Lock()
-	f.err = err
-	f.mu.Unlock()
-}
-
 func (f *fakeEnqueuer) accepted() []jobs.Delivery {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -282,7 +276,6 @@ type webhook struct {
 }
 
 const orderBody = `{"type":"order.created","data":{"order_id":"PM-10023","status":"paid"}}`
-const cancelBody = `{"type":"cancellation.requested","data":{"order_id":"PM-10023","request_id":"cr-881"}}`
 
 func (b *bundle) post(t *testing.T, w webhook) (*http.Response, []byte) {
 	t.Helper()

@@ -302,18 +302,6 @@ func (b *bundle) post(t *testing.T, w webhook) (*http.Response, []byte) {
 	return do(t, req)
 }
 
-func (b *bundle) get(t *testing.T, path string, header http.Header) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, b.url+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	return do(t, req)
-}
-
 func do(t *testing.T, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)

@@ -64,7 +64,7 @@ func connect(cfg *config.Config, log, libLog *slog.Logger) (redisconn.Opt, redis
 
 // batched is a client of opt whose concurrent commands share pipelines
 // (internal/autopipe): the ingest handlers' and workers' round trips to
-// Redis are most of the CPU a webhook costs (BENCHMARKS.md).
+// Redis are most of the CPU a webhook costs.
 func batched(opt redisconn.Opt) (redis.UniversalClient, func()) {
 	rdb, via := opt.Client(), opt.Client()
 	rdb.AddHook(autopipe.New(via))
