@@ -26,18 +26,18 @@ type recorded struct {
 	body                  string
 }
 
-// platform is a fake platform API: a real HTTP server that records every
+// fakeAPI is a fake platform API: a real HTTP server that records every
 // request and answers with respond.
-type platform struct {
+type fakeAPI struct {
 	*httptest.Server
 	mu       sync.Mutex
 	requests []recorded
 	conns    atomic.Int32
 }
 
-func newPlatform(t *testing.T, respond http.HandlerFunc) *platform {
+func newPlatform(t *testing.T, respond http.HandlerFunc) *fakeAPI {
 	t.Helper()
-	p := &platform{}
+	p := &fakeAPI{}
 	p.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		p.mu.Lock()
@@ -55,7 +55,7 @@ func newPlatform(t *testing.T, respond http.HandlerFunc) *platform {
 	return p
 }
 
-func (p *platform) last(t *testing.T) recorded {
+func (p *fakeAPI) last(t *testing.T) recorded {
 	t.Helper()
 	p.mu.Lock()
 	defer p.mu.Unlock()
