@@ -82,13 +82,13 @@ func newRig(t testing.TB, o rigOpts) *rig {
 		t.Cleanup(func() { _ = r.rdb.Close() })
 	}
 	reg := registry.Default()
-	add := func(id, platform string, s adapters.Settings) {
+	add := func(id, plat string, s adapters.Settings) {
 		s.ID = id
 		if s.Secrets == nil {
 			s.Secrets = []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 		}
 		s.API = adapters.API{BaseURL: "http://127.0.0.1:9", Token: "tok", Timeout: time.Second}
-		ad, err := reg[platform].New(s)
+		ad, err := reg[plat].New(s)
 		if err != nil {
 			t.Fatal(err)
 		}
