@@ -31,7 +31,7 @@ func Default() adapters.Registry {
 
 // With is Default and the platforms extra, which replace a default one of
 // the same name: how a test serves a platform this build does not register
-// (adapters/platformtest).
+// (adapters/examplemarket).
 func With(extra ...adapters.Platform) adapters.Registry {
 	r := Default()
 	for _, p := range extra {

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/cancelsync/cancelsync/adapters/platformtest"
+	"github.com/cancelsync/cancelsync/adapters/examplemarket"
 	"github.com/cancelsync/cancelsync/adapters/registry"
 )
 
@@ -30,11 +30,11 @@ func TestDefault(t *testing.T) {
 // it was.
 func TestWith(t *testing.T) {
 	t.Parallel()
-	r := registry.With(platformtest.Platform)
-	if _, ok := r[platformtest.Name]; !ok || len(r) != len(registry.Default())+1 {
+	r := registry.With(examplemarket.Platform)
+	if _, ok := r[examplemarket.Name]; !ok || len(r) != len(registry.Default())+1 {
 		t.Errorf("With: %v", r.Names())
 	}
-	if _, ok := registry.Default()[platformtest.Name]; ok {
+	if _, ok := registry.Default()[examplemarket.Name]; ok {
 		t.Error("With changed Default")
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/platformtest"
+	"github.com/cancelsync/cancelsync/adapters/examplemarket"
 	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/config"
 )
@@ -23,11 +23,11 @@ import (
 // marketSync is one sync call Example Market received.
 type marketSync struct {
 	path, market, auth string
-	body               platformtest.StateBody
+	body               examplemarket.StateBody
 }
 
 // TestANewPlatformIsOneFolderAndOneLine serves a platform no build
-// registers (adapters/platformtest, added with registry.With as a real one
+// registers (adapters/examplemarket, added with registry.With as a real one
 // is with a line in registry.Default) through the whole service: its own
 // config key parsed and checked by it, its signed webhooks taken by ingest,
 // its rule deciding, and its own sync call made to a real HTTP server.
@@ -36,7 +36,7 @@ func TestANewPlatformIsOneFolderAndOneLine(t *testing.T) {
 	var syncs []marketSync
 	market := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var s marketSync
-		s.path, s.market, s.auth = r.Method+" "+r.URL.Path, r.Header.Get(platformtest.HeaderMarket), r.Header.Get("Authorization")
+		s.path, s.market, s.auth = r.Method+" "+r.URL.Path, r.Header.Get(examplemarket.HeaderMarket), r.Header.Get("Authorization")
 		if err := json.NewDecoder(r.Body).Decode(&s.body); err != nil {
 			http.Error(w, "bad body", http.StatusBadRequest)
 			return
@@ -49,7 +49,7 @@ func TestANewPlatformIsOneFolderAndOneLine(t *testing.T) {
 	t.Cleanup(market.Close)
 
 	const secret = "market-secret-0123456789"
-	platforms := registry.With(platformtest.Platform)
+	platforms := registry.With(examplemarket.Platform)
 	conf := func(own string) []byte {
 		return fmt.Appendf(nil, `
 listen: "127.0.0.1:0"
@@ -101,8 +101,8 @@ adapters:
 		b, _ := json.Marshal(body)
 		req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/market-eu/"+kind, bytes.NewReader(b))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(platformtest.HeaderDelivery, id)
-		req.Header.Set(platformtest.HeaderSignature, platformtest.Sign(secret, b))
+		req.Header.Set(examplemarket.HeaderDelivery, id)
+		req.Header.Set(examplemarket.HeaderSignature, examplemarket.Sign(secret, b))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -117,16 +117,16 @@ adapters:
 	// EX-1 is asked for within the market's hour; EX-2 three hours late.
 	for i, placed := range []time.Time{now.Add(-10 * time.Minute), now.Add(-3 * time.Hour)} {
 		id := fmt.Sprintf("EX-%d", i+1)
-		post("orders", "d-o-"+id, platformtest.OrderBody{ID: id, Status: "paid", PlacedAt: placed, UpdatedAt: placed,
+		post("orders", "d-o-"+id, examplemarket.OrderBody{ID: id, Status: "paid", PlacedAt: placed, UpdatedAt: placed,
 			Buyer: "b-1", Total: "12.50", Currency: "EUR"})
-		post("cancellations", "d-c-"+id, platformtest.CancelBody{OrderID: id, RequestID: "cr-" + id, By: "buyer",
+		post("cancellations", "d-c-"+id, examplemarket.CancelBody{OrderID: id, RequestID: "cr-" + id, By: "buyer",
 			Reason: "changed_mind", At: now})
 	}
 	// A forged delivery is refused by the platform's own verifier.
 	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/market-eu/orders", strings.NewReader(`{"id":"EX-9"}`))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(platformtest.HeaderDelivery, "d-forged")
-	req.Header.Set(platformtest.HeaderSignature, "sha256=00")
+	req.Header.Set(examplemarket.HeaderDelivery, "d-forged")
+	req.Header.Set(examplemarket.HeaderSignature, "sha256=00")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("forged delivery: %v %v, want 401", resp, err)
 	}

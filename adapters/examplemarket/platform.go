@@ -1,13 +1,13 @@
-// Package platformtest is a complete platform written to prove what adding
+// Package examplemarket is a complete platform written to prove what adding
 // one takes: this folder and one registration line, nothing in a shared
 // file. "Example Market" has webhooks of its own (an HMAC header over the
 // body, its own JSON), one config key of its own (market), its own rule
 // and its own sync call. No build registers it; a test does, with
-// registry.With(platformtest.Platform).
+// registry.With(examplemarket.Platform).
 //
 // A real platform is the same folder under adapters/ and one line in
 // registry.Default.
-package platformtest
+package examplemarket
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package platformtest
+package examplemarket
 
 import (
 	"crypto/hmac"

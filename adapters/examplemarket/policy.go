@@ -1,4 +1,4 @@
-package platformtest
+package examplemarket
 
 import "github.com/cancelsync/cancelsync/adapters"
 
