@@ -110,7 +110,7 @@ func NewDecoder() *Decoder {
 		}
 		return name
 	})
-	// The field rules of adapters (fields.go) are registered, not copied,
+	// The field rules of package adapters (fields.go) are registered, not copied,
 	// so the storefront and the console refuse exactly what ingest refuses.
 	mustRegister(v, "ident", func(fl validator.FieldLevel) bool { return adapters.ValidID(fl.Field().String()) })
 	mustRegister(v, "reason", func(fl validator.FieldLevel) bool { return adapters.ValidReason(fl.Field().String()) })

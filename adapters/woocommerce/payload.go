@@ -101,7 +101,7 @@ func (a *amount) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Limits of what is accepted. maxIdent is the id rule of adapters
+// Limits of what is accepted. maxIdent is the id rule of package adapters
 // (fields.go); maxAmountText bounds the text of an amount before it is parsed.
 const (
 	maxIdent      = adapters.MaxIDLen
