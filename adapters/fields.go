@@ -7,7 +7,7 @@ import (
 
 // Reasons are the cancellation reasons a request may give; a request with
 // any other reason is refused at the edge (the webhook decoder in
-// adapters/seed, the storefront in people/storefront).
+// adapters/v1payload, the storefront in people/storefront).
 var Reasons = []string{
 	"changed_mind", "ordered_by_mistake", "duplicate_order", "found_better_price", "payment_issue",
 	"shipping_delay", "price_or_product_change", "seller_unresponsive", "unreliable_seller",

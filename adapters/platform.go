@@ -117,46 +117,31 @@ type SyncError struct {
 
 func (e *SyncError) Error() string { return e.Msg }
 
-// API is where and how an adapter syncs back.
+// API is where and how an adapter syncs back: the api keys every adapter
+// has. A platform's own api keys (Shopify's api.version, WooCommerce's
+// consumer key) are in its Block.
 type API struct {
 	BaseURL string
 	Token   string
 	Timeout time.Duration
-	// Version is the platform's API version (Shopify's "2026-04"); empty
-	// means the newest the platform's client knows.
-	Version string
-	// ConsumerKey and ConsumerSecret are REST API keys sent with Basic
-	// auth (WooCommerce).
-	ConsumerKey    string
-	ConsumerSecret string
 }
 
-// Options are platform-specific policy settings; each platform's Check says
-// which apply to it.
-type Options struct {
-	NotifyCustomer *bool             // Shopify: tell the buyer (default true)
-	Restock        *bool             // Shopify: put the items back in stock (default true)
-	Refund         string            // Shopify: "original_payment" (default) or "store_credit"
-	StatusMap      map[string]string // WooCommerce: extra store statuses to ours
-}
-
-// Settings configure one adapter, one platform account.
+// Settings configure one adapter, one platform account: the keys every
+// adapter has, and Block, the keys only its platform reads.
 type Settings struct {
 	ID      string
 	Secrets []string
-	// Shop is the store's domain (Shopify's {name}.myshopify.com).
-	Shop string
-	API  API
-	// RelaySecrets are Standard Webhooks secrets with which the merchant's
-	// own systems sign cancellation bodies (Shopify, WooCommerce).
-	RelaySecrets []string
+	API     API
 	// StorefrontSecrets are HS256 keys of buyers' storefront tokens.
 	StorefrontSecrets []string
 	// MerchantTokens are bearer tokens that see only this adapter.
 	MerchantTokens []string
 	// Windows overrides the platform's defaults where a field is non-zero.
 	Windows Windows
-	Options Options
+	// Block holds the keys only the platform reads ("shop",
+	// "relay_secrets", "api.version", "policy.refund", ...): its Check
+	// parses and validates them, and its constructors read them.
+	Block Block
 }
 
 // Platform builds adapters for one platform. A new platform is one value of
@@ -165,15 +150,20 @@ type Platform struct {
 	Name     string
 	Rules    Rules
 	Defaults Windows
-	// NewRules, when set, builds one adapter's rules from its options;
+	// Keys are the config keys the platform reads besides those every
+	// adapter has (docs/API.md §2); config hands it their values in
+	// Settings.Block and refuses them on every other platform.
+	Keys []Key
+	// NewRules, when set, builds one adapter's rules from its settings;
 	// otherwise every adapter of the platform has Rules.
-	NewRules func(Options) Rules
+	NewRules func(Settings) Rules
 	// CheckSecret says why s is not a secret in this platform's format, or
 	// nil. Its error never quotes s.
 	CheckSecret func(s string) error
-	// Check reports problems with the settings this platform owns (its
-	// options, keys it requires or does not use). Field names are relative
-	// to the adapter: "shop", "api.consumer_key", "policy.status_map.shipped".
+	// Check reports problems with the settings this platform owns: its
+	// Block (every key parsed, every key it does not read refused) and the
+	// common keys it requires or does not use. Field names are relative to
+	// the adapter: "shop", "api.consumer_key", "policy.status_map.shipped".
 	// Messages never quote a secret.
 	Check func(Settings) []FieldError
 	// NewInbound builds the adapter's inbound endpoints; a kind without an
@@ -185,6 +175,13 @@ type Platform struct {
 	// a customer-account extension's session token with the app's secret,
 	// so its keys are its secrets.
 	StorefrontKeys func(Settings) []string
+	// NewBuyerClaims, when set, checks the claims of the adapter's buyer
+	// tokens beyond the registered ones; otherwise sub is the buyer.
+	NewBuyerClaims func(Settings) BuyerClaims
+	// Credentials, when set, are forms of the platform's secret keys a
+	// client sends besides the values themselves (WooCommerce's Basic auth
+	// pair), for the adapter's Redactor.
+	Credentials func(Settings) []string
 }
 
 // Adapter is one configured platform account.
@@ -195,12 +192,14 @@ type Adapter struct {
 	Client   Client
 	Rules    Rules
 	Windows  Windows
-	// Shop, StorefrontSecrets and MerchantTokens are copied from Settings
-	// for the HTTP edges that serve people (storefront, console);
-	// StorefrontSecrets are the platform's StorefrontKeys when it has them.
-	Shop              string
+	// StorefrontSecrets and MerchantTokens are copied from Settings for the
+	// HTTP edges that serve people (storefront, console); StorefrontSecrets
+	// are the platform's StorefrontKeys when it has them.
 	StorefrontSecrets []string
 	MerchantTokens    []string
+	// BuyerClaims checks a buyer token's platform claims; nil: the token's
+	// sub is the buyer.
+	BuyerClaims BuyerClaims
 	// Redactor hides every credential of the adapter (its API block's,
 	// its webhook, relay and storefront secrets, its merchant tokens) in a
 	// sync failure before it is recorded or logged: a platform's error body
@@ -223,20 +222,27 @@ func (p Platform) New(s Settings) (*Adapter, error) {
 	}
 	rules := p.Rules
 	if p.NewRules != nil {
-		rules = p.NewRules(s.Options)
+		rules = p.NewRules(s)
 	}
 	keys := s.StorefrontSecrets
 	if p.StorefrontKeys != nil {
 		keys = p.StorefrontKeys(s)
 	}
-	secrets := s.API.Credentials()
-	for _, list := range [][]string{s.Secrets, s.RelaySecrets, s.StorefrontSecrets, s.MerchantTokens} {
+	var claims BuyerClaims
+	if p.NewBuyerClaims != nil {
+		claims = p.NewBuyerClaims(s)
+	}
+	secrets := append(s.API.Credentials(), s.Block.SecretValues(p.Keys)...)
+	if p.Credentials != nil {
+		secrets = append(secrets, p.Credentials(s)...)
+	}
+	for _, list := range [][]string{s.Secrets, s.StorefrontSecrets, s.MerchantTokens} {
 		secrets = append(secrets, list...)
 	}
 	return &Adapter{
 		ID: s.ID, Platform: p.Name, Inbound: in, Client: p.NewClient(s), Rules: rules, Windows: w,
-		Shop: s.Shop, StorefrontSecrets: slices.Clone(keys), MerchantTokens: slices.Clone(s.MerchantTokens),
-		Redactor: NewRedactor(secrets...),
+		StorefrontSecrets: slices.Clone(keys), MerchantTokens: slices.Clone(s.MerchantTokens),
+		BuyerClaims: claims, Redactor: NewRedactor(secrets...),
 	}, nil
 }
 
@@ -251,4 +257,22 @@ func (r Registry) Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Keys lists every key the registry's platforms read besides those every
+// adapter has, each once, sorted: what config refuses as unknown when no
+// platform reads it.
+func (r Registry) Keys() []string {
+	seen := map[string]bool{}
+	for _, p := range r {
+		for _, k := range p.Keys {
+			seen[k.Name] = true
+		}
+	}
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -94,21 +94,27 @@ func (r Redactor) DropCut(s string) string {
 }
 
 // Credentials are the secrets of an API block as a client sends them: the
-// token, the consumer key and secret, base_url's password, and the pairs
-// HTTP Basic auth joins with ":" (the consumer key and secret, base_url's
-// user and password), whose base64 is what an echoed Authorization header
-// shows.
+// token, base_url's password, and the pair HTTP Basic auth joins with ":"
+// (base_url's user and password), whose base64 is what an echoed
+// Authorization header shows.
 func (a API) Credentials() []string {
-	out := []string{a.Token, a.ConsumerKey, a.ConsumerSecret}
-	if a.ConsumerKey != "" || a.ConsumerSecret != "" {
-		out = append(out, a.ConsumerKey+":"+a.ConsumerSecret)
-	}
+	out := []string{a.Token}
 	if u, err := url.Parse(a.BaseURL); err == nil && u.User != nil {
 		if p, ok := u.User.Password(); ok && p != "" {
-			out = append(out, p, u.User.Username()+":"+p)
+			out = append(out, BasicCredentials(u.User.Username(), p)[1:]...)
 		}
 	}
 	return out
+}
+
+// BasicCredentials are a user and password as HTTP Basic auth sends them:
+// the user, the password and the pair joined with ":" (the Redactor hides
+// its base64 too). Empty ones are dropped.
+func BasicCredentials(user, password string) []string {
+	if user == "" && password == "" {
+		return nil
+	}
+	return []string{user, password, user + ":" + password}
 }
 
 // lowerEscapes writes the hex digits of s's %XX escapes in lower case.

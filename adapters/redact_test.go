@@ -13,14 +13,13 @@ import (
 // alone, and nothing of the secret is left to decode.
 func TestRedactorHidesEveryForm(t *testing.T) {
 	t.Parallel()
-	api := API{
-		ConsumerKey: "ck_abc", ConsumerSecret: "cs_s3cr+t/?&=% x~", Token: "shpat_0123456789",
-		BaseURL: "https://user:p%40ss@shop.example/",
-	}
-	r := NewRedactor(api.Credentials()...)
-	pair := api.ConsumerKey + ":" + api.ConsumerSecret
+	api := API{Token: "shpat_0123456789", BaseURL: "https://user:p%40ss@shop.example/"}
+	// A Basic auth key and secret, as WooCommerce's REST API takes them.
+	consumerKey, consumerSecret := "ck_abc", "cs_s3cr+t/?&=% x~"
+	r := NewRedactor(append(api.Credentials(), BasicCredentials(consumerKey, consumerSecret)...)...)
+	pair := consumerKey + ":" + consumerSecret
 	var forms []string
-	for _, s := range []string{pair, api.ConsumerKey, api.ConsumerSecret, api.Token, "p@ss", "user:p@ss"} {
+	for _, s := range []string{pair, consumerKey, consumerSecret, api.Token, "p@ss", "user:p@ss"} {
 		b := []byte(s)
 		forms = append(forms, s,
 			base64.StdEncoding.EncodeToString(b), base64.URLEncoding.EncodeToString(b),
@@ -35,7 +34,7 @@ func TestRedactorHidesEveryForm(t *testing.T) {
 		if !strings.Contains(got, Redacted) || !strings.HasPrefix(got, "HTTP 400: echo <") || !strings.HasSuffix(got, "> end") {
 			t.Errorf("%q → %q", msg, got)
 		}
-		for _, s := range []string{api.ConsumerSecret, api.Token, "p@ss", base64.StdEncoding.EncodeToString([]byte(pair))} {
+		for _, s := range []string{consumerSecret, api.Token, "p@ss", base64.StdEncoding.EncodeToString([]byte(pair))} {
 			if strings.Contains(got, s) {
 				t.Errorf("%q → %q still shows a secret", msg, got)
 			}

@@ -1,6 +1,7 @@
 // Package config loads, expands, defaults and validates cancelsync's YAML
 // configuration. It knows nothing about HTTP or Redis; each platform of the
-// registry it is given checks its own secret format and options.
+// registry it is given parses and checks its own block: the keys of an
+// adapter that not every platform has, its secret format and its options.
 //
 // Parse (and Load, which reads a file) is the only way a file becomes a
 // Config: it expands ${VAR} references, rejects unknown keys, applies the
@@ -11,7 +12,7 @@ package config
 
 import (
 	"fmt"
-	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -44,68 +45,65 @@ type Config struct {
 	Warnings []string `yaml:"-"`
 }
 
-// Adapter is one platform account. Which of the keys after api apply
-// depends on the platform (docs/API.md §2); the platform checks
-// its own.
+// Adapter is one platform account: the keys every adapter has, which
+// config decodes and checks, and Own, the keys only its platform reads
+// (docs/API.md §2), which the platform parses and checks.
 type Adapter struct {
 	ID                string   `yaml:"id"`
 	Platform          string   `yaml:"platform"`
 	Secrets           []string `yaml:"secrets"`
-	Shop              string   `yaml:"shop"`
 	API               API      `yaml:"api"`
-	RelaySecrets      []string `yaml:"relay_secrets"`
 	StorefrontSecrets []string `yaml:"storefront_secrets"`
 	MerchantTokens    []string `yaml:"merchant_tokens"`
 	Policy            Policy   `yaml:"policy"`
 	Retry             Retry    `yaml:"retry"`
+
+	// Own holds every other key of the adapter's block, and of its api and
+	// policy mappings ("shop", "api.version", "policy.refund"), with
+	// ${VAR} expanded, for the platform.
+	Own adapters.Block `yaml:"-"`
 }
 
 // API is where states are synced back.
 type API struct {
-	BaseURL        string   `yaml:"base_url"`
-	Token          string   `yaml:"token"`
-	Timeout        Duration `yaml:"timeout"`
-	Version        string   `yaml:"version"`
-	ConsumerKey    string   `yaml:"consumer_key"`
-	ConsumerSecret string   `yaml:"consumer_secret"`
+	BaseURL string   `yaml:"base_url"`
+	Token   string   `yaml:"token"`
+	Timeout Duration `yaml:"timeout"`
 }
 
-// Policy overrides the platform's default windows (zero keeps the default)
-// and holds the platform-specific options.
+// Policy overrides the platform's default windows (zero keeps the
+// default); a platform's own options are in Adapter.Own.
 type Policy struct {
-	CancelWindow   Duration          `yaml:"cancel_window"`
-	ResponseWindow Duration          `yaml:"response_window"`
-	NotifyCustomer *bool             `yaml:"notify_customer"`
-	Restock        *bool             `yaml:"restock"`
-	Refund         string            `yaml:"refund"`
-	StatusMap      map[string]string `yaml:"status_map"`
+	CancelWindow   Duration `yaml:"cancel_window"`
+	ResponseWindow Duration `yaml:"response_window"`
 }
 
 // Settings is the adapter as its platform takes it.
 func (a *Adapter) Settings() adapters.Settings {
 	return adapters.Settings{
-		ID: a.ID, Secrets: slices.Clone(a.Secrets), Shop: a.Shop,
-		API: adapters.API{
-			BaseURL: a.API.BaseURL, Token: a.API.Token, Timeout: a.API.Timeout.D(),
-			Version: a.API.Version, ConsumerKey: a.API.ConsumerKey, ConsumerSecret: a.API.ConsumerSecret,
-		},
-		RelaySecrets:      slices.Clone(a.RelaySecrets),
+		ID: a.ID, Secrets: slices.Clone(a.Secrets),
+		API:               adapters.API{BaseURL: a.API.BaseURL, Token: a.API.Token, Timeout: a.API.Timeout.D()},
 		StorefrontSecrets: slices.Clone(a.StorefrontSecrets),
 		MerchantTokens:    slices.Clone(a.MerchantTokens),
 		Windows:           adapters.Windows{CancelWindow: a.Policy.CancelWindow.D(), ResponseWindow: a.Policy.ResponseWindow.D()},
-		Options: adapters.Options{
-			NotifyCustomer: clonePtr(a.Policy.NotifyCustomer), Restock: clonePtr(a.Policy.Restock),
-			Refund: a.Policy.Refund, StatusMap: maps.Clone(a.Policy.StatusMap),
-		},
+		Block:             a.Own,
 	}
 }
 
-func clonePtr[T any](p *T) *T {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
+// Equal reports whether a and b configure the same adapter: the same
+// values, the platform's own keys included, wherever they were written.
+func (a Adapter) Equal(b Adapter) bool {
+	own, other := a.Own, b.Own
+	a.Own, b.Own = adapters.Block{}, adapters.Block{}
+	return reflect.DeepEqual(a, b) && own.Equal(other)
+}
+
+// openBlocks are the mappings whose keys config does not know go to the
+// adapter's platform (Adapter.Own) instead of being refused here.
+var openBlocks = map[reflect.Type]bool{
+	reflect.TypeFor[Adapter](): true,
+	reflect.TypeFor[API]():     true,
+	reflect.TypeFor[Policy]():  true,
 }
 
 // Retry shapes the sync-back retries.
@@ -134,12 +132,8 @@ func (c *Config) clone() *Config {
 	for i := range cp.Adapters {
 		a := &cp.Adapters[i]
 		a.Secrets = slices.Clone(a.Secrets)
-		a.RelaySecrets = slices.Clone(a.RelaySecrets)
 		a.StorefrontSecrets = slices.Clone(a.StorefrontSecrets)
 		a.MerchantTokens = slices.Clone(a.MerchantTokens)
-		a.Policy.NotifyCustomer = clonePtr(a.Policy.NotifyCustomer)
-		a.Policy.Restock = clonePtr(a.Policy.Restock)
-		a.Policy.StatusMap = maps.Clone(a.Policy.StatusMap)
 	}
 	return &cp
 }

@@ -51,6 +51,7 @@ func Parse(data []byte, platforms adapters.Registry, getenv func(string) (string
 	if root != nil {
 		d.decode(root, reflect.ValueOf(&cfg).Elem(), "")
 	}
+	d.handOver(&cfg, platforms)
 	cfg.applyDefaults(d.given)
 
 	ps := d.problems
@@ -106,6 +107,10 @@ type decoder struct {
 	given    map[string]bool // keys of scalars written in the file
 	problems problems
 	warnings []string
+	// own are the keys of an adapter's open blocks (openBlocks) that
+	// config does not know, by full key path, with ${VAR} expanded: each
+	// goes to the adapter's platform in Adapter.Own.
+	own map[string]*yaml.Node
 }
 
 // reported reports whether a problem was already recorded for key or for a
@@ -170,11 +175,106 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, key string) {
 		}
 		seen[k.Value] = true
 		f, ok := fieldByYAMLName(v.Type(), k.Value)
+		if !ok && openBlocks[v.Type()] {
+			d.keep(val, child)
+			continue
+		}
 		if !ok {
 			d.problems.add(child, "unknown key")
 			continue
 		}
 		d.decode(val, v.FieldByIndex(f.Index), child)
+	}
+}
+
+// keep records n, a key of an open block that its platform reads, with
+// every ${VAR} in it expanded; a null value is the same as no key.
+func (d *decoder) keep(n *yaml.Node, key string) {
+	n, ok := d.expandTree(n, key)
+	if !ok || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return
+	}
+	if d.own == nil {
+		d.own = map[string]*yaml.Node{}
+	}
+	d.own[key] = n
+}
+
+// expandTree copies n with ${VAR} expanded in every string scalar, so the
+// platform reads what decode would have; false when a variable is unset
+// (the problem is recorded).
+func (d *decoder) expandTree(n *yaml.Node, key string) (*yaml.Node, bool) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	c := *n
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.ShortTag() != "!!str" {
+			return &c, true
+		}
+		if bareEnvRef.MatchString(n.Value) {
+			d.warnings = append(d.warnings, key+": $NAME is not expanded, only ${NAME} is; the value is used as written")
+		}
+		if strings.Contains(n.Value, "${") {
+			value, ok := d.expand(n.Value, key)
+			if !ok {
+				return nil, false
+			}
+			// Resolved as if written plain, as decodeScalar does.
+			c.Value, c.Tag, c.Style = value, "", 0
+		}
+		return &c, true
+	case yaml.MappingNode, yaml.SequenceNode:
+		c.Content = make([]*yaml.Node, len(n.Content))
+		ok := true
+		for i, child := range n.Content {
+			childKey := key
+			switch {
+			case n.Kind == yaml.SequenceNode:
+				childKey = fmt.Sprintf("%s[%d]", key, i)
+			case i%2 == 1:
+				childKey = joinKey(key, n.Content[i-1].Value)
+			}
+			e, good := d.expandTree(child, childKey)
+			if !good {
+				ok = false
+				continue
+			}
+			c.Content[i] = e
+		}
+		return &c, ok
+	}
+	return &c, true
+}
+
+// handOver gives each adapter the keys of its open blocks that config does
+// not know (Adapter.Own), for its platform to parse; one that no platform
+// of the registry reads is refused at once when the platform is unknown.
+func (d *decoder) handOver(cfg *Config, platforms adapters.Registry) {
+	anyReads := map[string]bool{}
+	for _, k := range platforms.Keys() {
+		anyReads[k] = true
+	}
+	elsewhere := func(k string) bool { return anyReads[k] }
+	for i := range cfg.Adapters {
+		a := &cfg.Adapters[i]
+		prefix := adapterKey(i) + "."
+		values := map[string]*yaml.Node{}
+		for k, n := range d.own {
+			if rel, ok := strings.CutPrefix(k, prefix); ok {
+				values[rel] = n
+			}
+		}
+		p, known := platforms[a.Platform]
+		a.Own = adapters.NewBlock(values, p.Keys, elsewhere)
+		if !known {
+			for _, k := range a.Own.Keys() {
+				if !anyReads[k] {
+					d.problems.add(prefix+k, "unknown key")
+				}
+			}
+		}
 	}
 }
 

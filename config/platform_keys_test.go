@@ -3,9 +3,12 @@ package config
 import (
 	"bytes"
 	"log/slog"
-	"reflect"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cancelsync/cancelsync/adapters"
 )
 
 // The keys of docs/API.md §2's per-platform table reach the platform's Settings,
@@ -57,7 +60,7 @@ adapters:
 		{"adapters[0].api.consumer_key", "is not used by this platform"},
 		{"adapters[0].policy.restock", "is not used by this platform"},
 		{"adapters[0].policy.status_map", "is not used by this platform"},
-		{"adapters[0].policy.notify_customer", "must be true or false"},
+		{"adapters[0].policy.notify_customer", "is not used by this platform"},
 		{"adapters[0].merchant_tokens[0]", "must not be empty"},
 	} {
 		if !hasProblem(e, p.Key, p.Message) {
@@ -66,29 +69,27 @@ adapters:
 	}
 }
 
-// Options decode into the shapes the platforms take: a map keeps its
-// entries, a bool written false stays false (not unset).
-func TestPolicyOptionsDecode(t *testing.T) {
+// A platform's own key of the wrong shape is refused by that platform,
+// under the adapter's key path.
+func TestPlatformKeyOfTheWrongShape(t *testing.T) {
 	t.Parallel()
-	var a Adapter
-	d := decoder{getenv: noEnv, given: map[string]bool{}}
-	root, err := parseDocument([]byte("policy: {restock: false, notify_customer: true, refund: store_credit, status_map: {shipped: shipped, \"wc-ready\": paid}}\nrelay_secrets: [a, b]\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.decode(root, reflect.ValueOf(&a).Elem(), "adapters[0]")
-	if len(d.problems) != 0 {
-		t.Fatalf("problems: %v", d.problems)
-	}
-	p := a.Policy
-	if p.Restock == nil || *p.Restock || p.NotifyCustomer == nil || !*p.NotifyCustomer || p.Refund != "store_credit" ||
-		len(p.StatusMap) != 2 || p.StatusMap["wc-ready"] != "paid" || len(a.RelaySecrets) != 2 {
-		t.Errorf("decoded %+v", a)
-	}
-	o := a.Settings().Options
-	*o.Restock = true
-	if *a.Policy.Restock {
-		t.Error("Settings shares the Restock pointer with the config")
+	bad := `
+adapters:
+  - id: acme-shop
+    platform: shopify
+    secrets: ["shopify-client-secret-0123456789"]
+    shop: acme.myshopify.com
+    api: {base_url: "https://acme.myshopify.com", token: shpat_x}
+    policy: {notify_customer: maybe, refund: [a]}
+`
+	e := parseErr(t, bad, noEnv)
+	for _, p := range []Problem{
+		{"adapters[0].policy.notify_customer", "must be true or false"},
+		{"adapters[0].policy.refund", "must be a string"},
+	} {
+		if !hasProblem(e, p.Key, p.Message) {
+			t.Errorf("no problem %s: %s in\n%s", p.Key, p.Message, e)
+		}
 	}
 }
 
@@ -96,9 +97,17 @@ func TestPolicyOptionsDecode(t *testing.T) {
 func TestRedactedPlatformSecrets(t *testing.T) {
 	t.Parallel()
 	secrets := []string{"relay-SEKRIT-1", "sf-SEKRIT-2", "mt-SEKRIT-3", "ck-SEKRIT-4", "cs-SEKRIT-5"}
+	own := map[string]*yaml.Node{}
+	for k, v := range map[string]any{"relay_secrets": []string{secrets[0]}, "api.consumer_key": secrets[3], "api.consumer_secret": secrets[4]} {
+		var n yaml.Node
+		if err := n.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		own[k] = &n
+	}
 	c := &Config{Adapters: []Adapter{{
-		ID: "a", Platform: "woocommerce", RelaySecrets: []string{secrets[0]}, StorefrontSecrets: []string{secrets[1]},
-		MerchantTokens: []string{secrets[2]}, API: API{ConsumerKey: secrets[3], ConsumerSecret: secrets[4]},
+		ID: "a", Platform: "woocommerce", StorefrontSecrets: []string{secrets[1]},
+		MerchantTokens: []string{secrets[2]}, Own: adapters.NewBlock(own, testPlatforms["woocommerce"].Keys, nil),
 	}}}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("cfg", "config", c, "redacted", c.Redacted())
@@ -107,7 +116,7 @@ func TestRedactedPlatformSecrets(t *testing.T) {
 			t.Errorf("log shows %q: %s", s, buf.String())
 		}
 	}
-	if c.Adapters[0].RelaySecrets[0] != secrets[0] {
+	if relay := c.Adapters[0].Own.Read().Strings("relay_secrets"); len(relay) != 1 || relay[0] != secrets[0] {
 		t.Error("Redacted wrote through to the original")
 	}
 }

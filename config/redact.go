@@ -17,9 +17,9 @@ func mask(s string) string {
 }
 
 // Redacted returns a copy of c that is safe to print: admin_token, every
-// secret, relay and storefront secret, merchant token, api.token,
-// api.consumer_key, api.consumer_secret and redis_sentinel_password are
-// masked and redis_url loses its password.
+// secret, storefront secret, merchant token, api.token, every key its
+// platform marks secret (relay_secrets, api.consumer_key, ...) and
+// redis_sentinel_password are masked and redis_url loses its password.
 func (c *Config) Redacted() *Config {
 	r := c.clone()
 	r.AdminToken = mask(r.AdminToken)
@@ -27,14 +27,13 @@ func (c *Config) Redacted() *Config {
 	r.RedisSentinelPassword = mask(r.RedisSentinelPassword)
 	for i := range r.Adapters {
 		a := &r.Adapters[i]
-		for _, list := range [][]string{a.Secrets, a.RelaySecrets, a.StorefrontSecrets, a.MerchantTokens} {
+		for _, list := range [][]string{a.Secrets, a.StorefrontSecrets, a.MerchantTokens} {
 			for j := range list {
 				list[j] = mask(list[j])
 			}
 		}
 		a.API.Token = mask(a.API.Token)
-		a.API.ConsumerKey = mask(a.API.ConsumerKey)
-		a.API.ConsumerSecret = mask(a.API.ConsumerSecret)
+		a.Own = a.Own.Redacted(mask)
 		a.API.BaseURL = RedactURL(a.API.BaseURL)
 	}
 	return r
@@ -81,39 +80,26 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
-// LogValue shows an adapter with its secrets and tokens counted, not shown.
+// LogValue shows an adapter with its secrets and tokens counted, not shown,
+// and the keys its platform reads (Own) with the secret ones masked.
 func (a Adapter) LogValue() slog.Value {
-	policy := []any{
-		slog.String("cancel_window", a.Policy.CancelWindow.String()),
-		slog.String("response_window", a.Policy.ResponseWindow.String()),
-	}
-	if a.Policy.NotifyCustomer != nil {
-		policy = append(policy, slog.Bool("notify_customer", *a.Policy.NotifyCustomer))
-	}
-	if a.Policy.Restock != nil {
-		policy = append(policy, slog.Bool("restock", *a.Policy.Restock))
-	}
-	if a.Policy.Refund != "" {
-		policy = append(policy, slog.String("refund", a.Policy.Refund))
-	}
-	if len(a.Policy.StatusMap) > 0 {
-		policy = append(policy, slog.Any("status_map", a.Policy.StatusMap))
-	}
 	return slog.GroupValue(
 		slog.String("id", a.ID),
 		slog.String("platform", a.Platform),
 		slog.Int("secrets", len(a.Secrets)),
-		slog.String("shop", a.Shop),
 		slog.Any("api", a.API),
-		slog.Int("relay_secrets", len(a.RelaySecrets)),
 		slog.Int("storefront_secrets", len(a.StorefrontSecrets)),
 		slog.Int("merchant_tokens", len(a.MerchantTokens)),
-		slog.Group("policy", policy...),
+		slog.Group("policy",
+			slog.String("cancel_window", a.Policy.CancelWindow.String()),
+			slog.String("response_window", a.Policy.ResponseWindow.String()),
+		),
 		slog.Group("retry",
 			slog.Int("max_attempts", a.Retry.MaxAttempts),
 			slog.String("base_delay", a.Retry.BaseDelay.String()),
 			slog.String("max_delay", a.Retry.MaxDelay.String()),
 		),
+		slog.Any("platform_keys", a.Own),
 	)
 }
 
@@ -123,8 +109,5 @@ func (a API) LogValue() slog.Value {
 		slog.String("base_url", RedactURL(a.BaseURL)),
 		slog.String("token", mask(a.Token)),
 		slog.String("timeout", a.Timeout.String()),
-		slog.String("version", a.Version),
-		slog.String("consumer_key", mask(a.ConsumerKey)),
-		slog.String("consumer_secret", mask(a.ConsumerSecret)),
 	)
 }

@@ -11,9 +11,10 @@ import (
 
 // The reference tables of docs/API.md §2 ("Top-level keys", "Adapter
 // keys") list every key the config takes, and nothing else; the platform
-// row and each row's platforms name the registry's platforms. A key added
-// to Config without its row fails here, so the table cannot drift from the
-// schema.
+// row and each row's platforms name the registry's platforms, and a key
+// that only some platforms read names exactly those (each platform is
+// asked for its keys). A key added to Config or to a platform without its
+// row fails here, so the table cannot drift from the schema.
 func TestReferenceTableListsEveryKey(t *testing.T) {
 	t.Parallel()
 	doc := string(must(os.ReadFile("../docs/API.md")))
@@ -21,7 +22,13 @@ func TestReferenceTableListsEveryKey(t *testing.T) {
 	adapter, adapterRows := tableKeys(t, doc, "### Adapter keys")
 
 	wantTop := yamlKeys(reflect.TypeFor[Config](), "")
-	wantAdapter := yamlKeys(reflect.TypeFor[Adapter](), "")
+	wantAdapter := append(yamlKeys(reflect.TypeFor[Adapter](), ""), testPlatforms.Keys()...)
+	readers := map[string][]string{} // a platform's own key → the platforms that read it
+	for _, n := range testPlatforms.Names() {
+		for _, k := range testPlatforms[n].Keys {
+			readers[k.Name] = append(readers[k.Name], n)
+		}
+	}
 	for _, k := range wantTop {
 		if !slices.Contains(top, k) {
 			t.Errorf("docs/API.md §2 Top-level keys has no row for %q", k)
@@ -58,11 +65,25 @@ func TestReferenceTableListsEveryKey(t *testing.T) {
 			}
 		}
 		// "all", "all but shopify", or a list of names: each a platform.
+		all := strings.HasPrefix(strings.TrimSpace(cells[1]), "all")
 		plats := strings.TrimPrefix(strings.TrimSpace(cells[1]), "all")
 		plats = strings.TrimPrefix(strings.TrimSpace(plats), "but ")
+		var listed []string
 		for p := range strings.SplitSeq(plats, ",") {
 			if p = strings.TrimSpace(p); p != "" && !slices.Contains(names, p) {
 				t.Errorf("row %s names platform %q, not one of %v", strings.TrimSpace(cells[0]), p, names)
+			} else if p != "" {
+				listed = append(listed, p)
+			}
+		}
+		// A platform's own key: the row lists exactly the platforms that read it.
+		code := regexp.MustCompile("`([a-z_.]+)`")
+		for _, m := range code.FindAllStringSubmatch(cells[0], -1) {
+			if r, own := readers[m[1]]; own {
+				slices.Sort(listed)
+				if all || !slices.Equal(listed, r) {
+					t.Errorf("row %s: platforms %q, but the platforms that read %s are %v", strings.TrimSpace(cells[0]), strings.TrimSpace(cells[1]), m[1], r)
+				}
 			}
 		}
 	}

@@ -147,6 +147,8 @@ func (a *Adapter) validate(ps *problems, key string, platforms adapters.Registry
 		ps.add(key+".retry.max_delay", fmt.Sprintf("must not be less than base_delay (%s)", a.Retry.BaseDelay))
 	}
 
+	// The platform parses and checks its own block and the common keys
+	// it requires or does not use.
 	if known && p.Check != nil {
 		for _, fe := range p.Check(a.Settings()) {
 			ps.add(joinKey(key, fe.Field), fe.Message)

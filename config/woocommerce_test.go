@@ -25,7 +25,8 @@ adapters:
 		t.Fatal(err)
 	}
 	s := cfg.Adapters[0].Settings()
-	if s.API.ConsumerKey != "ck_0123" || s.API.ConsumerSecret != "cs_4567" || s.Options.StatusMap["shipped"] != "shipped" {
+	r := s.Block.Read()
+	if r.String("api.consumer_key") != "ck_0123" || r.String("api.consumer_secret") != "cs_4567" || r.StringMap("policy.status_map")["shipped"] != "shipped" {
 		t.Errorf("Settings() = %+v", s)
 	}
 

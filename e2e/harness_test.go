@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
 	"github.com/cancelsync/cancelsync/internal/redistest"
 )
 
@@ -368,7 +368,7 @@ func (s *service) stopClean(t *testing.T) {
 
 // signedRequest is a webhook POST of body to url, signed at ts under id.
 func signedRequest(url, adapter, kind, id string, ts time.Time, body []byte) (*http.Request, error) {
-	sig, err := seed.Sign(secret, id, ts, body)
+	sig, err := standardwebhooks.Sign(secret, id, ts, body)
 	if err != nil {
 		return nil, err
 	}

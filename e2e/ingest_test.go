@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
 )
 
 // TestIngestAnswersEveryRowOfTheContract posts to the running binary one
@@ -62,7 +62,7 @@ func TestIngestAnswersEveryRowOfTheContract(t *testing.T) {
 		{name: "missing signature", mutate: func(h http.Header) { h.Del("webhook-signature") }, status: 401, wantText: "signature"},
 		{name: "stale timestamp", mutate: func(h http.Header) {
 			old := time.Now().Add(-6 * time.Minute)
-			sig, _ := seed.Sign(secret, h.Get("webhook-id"), old, good)
+			sig, _ := standardwebhooks.Sign(secret, h.Get("webhook-id"), old, good)
 			h.Set("webhook-timestamp", fmt.Sprint(old.Unix()))
 			h.Set("webhook-signature", sig)
 		}, status: 401, wantText: "timestamp"},

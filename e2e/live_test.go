@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
 )
 
 // secretB is the secret a rotation moves to (secret is the first one).
@@ -74,7 +74,7 @@ func writeAtomically(t *testing.T, path, text string) {
 func postWith(url, adapter, kind, sec string, body any) int {
 	raw, _ := jsonBytes(body)
 	id, ts := newID(), time.Now()
-	sig, err := seed.Sign(sec, id, ts, raw)
+	sig, err := standardwebhooks.Sign(sec, id, ts, raw)
 	if err != nil {
 		return 0
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
 )
 
 // proofHostileBodies are correctly signed bodies a careful user expects to
@@ -163,8 +163,8 @@ func TestProofHostileInput(t *testing.T) {
 			}
 			id := "msg_hostile_" + strconv.Itoa(i)
 			ts := strconv.FormatInt(time.Now().Unix(), 10)
-			good, _ := seed.Sign(secret, id, time.Now(), body)
-			forged, _ := seed.Sign(otherSecret, id, time.Now(), body)
+			good, _ := standardwebhooks.Sign(secret, id, time.Now(), body)
+			forged, _ := standardwebhooks.Sign(otherSecret, id, time.Now(), body)
 			h = http.Header{"Content-Type": {"application/json"}, "Webhook-Id": {id}, "Webhook-Timestamp": {ts}, "Webhook-Signature": {forged}}
 			switch i % 8 {
 			case 1: // right signature of another body
@@ -177,7 +177,7 @@ func TestProofHostileInput(t *testing.T) {
 			case 4: // stale
 				old := time.Now().Add(-10 * time.Minute)
 				h.Set("Webhook-Timestamp", strconv.FormatInt(old.Unix(), 10))
-				sig, _ := seed.Sign(secret, id, old, body)
+				sig, _ := standardwebhooks.Sign(secret, id, old, body)
 				h.Set("Webhook-Signature", sig)
 			case 5:
 				h.Set("Webhook-Id", strings.Repeat("i", 10_000))

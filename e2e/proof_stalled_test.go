@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
 )
 
 // TestProofStalledBodiesHoldNoMemory: 1,000 connections that each declare
@@ -50,7 +50,7 @@ func TestProofStalledBodiesHoldNoMemory(t *testing.T) {
 		t.Fatalf("body is %d bytes, want %d", len(body), declared)
 	}
 	now := time.Now()
-	sig, err := seed.Sign(secret, "msg_stall", now, body)
+	sig, err := standardwebhooks.Sign(secret, "msg_stall", now, body)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func postShopify(t *testing.T, s *service, adapter, topic string, body []byte, s
 	return do(t, req)
 }
 
-// TestShopifyStore is issue 12's story against the real binary: Shopify's
+// TestShopifyStore is a Shopify store's story against the real binary: Shopify's
 // webhooks in, relay-signed buyer requests, orderCancel out to a fake
 // Admin GraphQL API, and each of orderCancel's answers.
 func TestShopifyStore(t *testing.T) {

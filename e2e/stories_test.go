@@ -12,7 +12,7 @@ import (
 // before it passes, even on a slow, loaded machine.
 const timerWindow = 10 * time.Second
 
-// TestPlatformStories plays each seed platform's story through the HTTP API
+// TestPlatformStories plays each v1 platform's story through the HTTP API
 // of the running binary, as docs/PLATFORMS.md's tables tell them, and checks both
 // what the read API shows and what the platform received.
 func TestPlatformStories(t *testing.T) {

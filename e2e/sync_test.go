@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// TestUnreachablePlatformDeadLetterAndReplay is issue 4's story: an adapter
+// TestUnreachablePlatformDeadLetterAndReplay is the dead letter's story: an adapter
 // points at a URL where nothing listens; its sync goes pending → failed after
 // max_attempts and shows in `dlq list`, even once Asynq's archive has
 // dropped it; the platform comes up; `dlq replay --all` syncs it.

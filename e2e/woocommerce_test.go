@@ -120,7 +120,7 @@ func count(calls []wootest.Call, route string) int {
 	return n
 }
 
-// TestWooCommerceStore plays issue 13's story against the real binary and a
+// TestWooCommerceStore plays a WooCommerce store's story against the real binary and a
 // fake WooCommerce REST API, checking the read API and what the store got.
 func TestWooCommerceStore(t *testing.T) {
 	t.Parallel()

@@ -59,7 +59,7 @@ func TestMetricsCountEveryDecisionAndSyncOutcome(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	seen := map[string]int{}
-	platform := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		seen[r.URL.Path]++
 		n := seen[r.URL.Path]
@@ -73,7 +73,7 @@ func TestMetricsCountEveryDecisionAndSyncOutcome(t *testing.T) {
 			w.WriteHeader(http.StatusOK)
 		}
 	}))
-	t.Cleanup(platform.Close)
+	t.Cleanup(server.Close)
 
 	mr := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
@@ -83,7 +83,7 @@ func TestMetricsCountEveryDecisionAndSyncOutcome(t *testing.T) {
 	for id, platformName := range map[string]string{"m-self": "selfservice", "m-ali": "aliexpress"} {
 		ad, err := registry.Default()[platformName].New(adapters.Settings{
 			ID: id, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
-			API: adapters.API{BaseURL: platform.URL, Token: "tok-SEKRIT", Timeout: 2 * time.Second},
+			API: adapters.API{BaseURL: server.URL, Token: "tok-SEKRIT", Timeout: 2 * time.Second},
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -12,17 +12,17 @@ import (
 
 // previewSettings configures one adapter of each platform for the table;
 // each platform checks its own secret format and keys.
-func previewSettings(platform string, w adapters.Windows) adapters.Settings {
+func previewSettings(plat string, w adapters.Windows) adapters.Settings {
 	s := adapters.Settings{
-		ID: "p-" + platform, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, Windows: w,
+		ID: "p-" + plat, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, Windows: w,
 		API: adapters.API{BaseURL: "http://127.0.0.1:9", Token: "tok", Timeout: time.Second},
 	}
-	switch platform {
+	switch plat {
 	case "shopify":
-		s.Secrets, s.Shop = []string{"shopify-client-secret-0123456789"}, "t-store.myshopify.com"
+		s.Secrets, s.Block = []string{"shopify-client-secret-0123456789"}, adapters.BlockOf(map[string]any{"shop": "t-store.myshopify.com"})
 	case "woocommerce":
 		s.Secrets = []string{"woo-webhook-secret"}
-		s.API.ConsumerKey, s.API.ConsumerSecret = "ck_test", "cs_test"
+		s.Block = adapters.BlockOf(map[string]any{"api.consumer_key": "ck_test", "api.consumer_secret": "cs_test"})
 	}
 	return s
 }
@@ -115,8 +115,8 @@ func TestPreviewMatchesDecisionTables(t *testing.T) {
 			t.Errorf("platform %s has no rows in this table: add its decision table", name)
 		}
 	}
-	for platform, rows := range tables {
-		blocks, set := deliveredBlocks[platform]
+	for plat, rows := range tables {
+		blocks, set := deliveredBlocks[plat]
 		if !set {
 			blocks = true
 		}
@@ -124,12 +124,12 @@ func TestPreviewMatchesDecisionTables(t *testing.T) {
 			rows["shared: "+name] = r
 		}
 		for name, r := range rows {
-			t.Run(platform+"/"+name, func(t *testing.T) {
-				p, ok := reg[platform]
+			t.Run(plat+"/"+name, func(t *testing.T) {
+				p, ok := reg[plat]
 				if !ok {
-					t.Skipf("platform %s is not in this build", platform)
+					t.Skipf("platform %s is not in this build", plat)
 				}
-				ad, err := p.New(previewSettings(platform, adapters.Windows{CancelWindow: r.s.window}))
+				ad, err := p.New(previewSettings(plat, adapters.Windows{CancelWindow: r.s.window}))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -8,25 +8,20 @@ import (
 )
 
 // Every error answer is a problem+json document; the types, their URIs and
-// the writer live in internal/problem, shared with the storefront and the
-// console. These names keep this package's call sites short.
-const problemBase = problem.Base
-
+// the writer live in internal/problem, shared with the router (httpapi),
+// the storefront and the console. These names keep this package's call
+// sites short.
 type problemKind = problem.Kind
 
 var (
 	probInvalidPayload   = problem.InvalidPayload
 	probInvalidSignature = problem.InvalidSignature
 	probInvalidTimestamp = problem.InvalidTimestamp
-	probUnauthorized     = problem.Unauthorized
-	probForbidden        = problem.Forbidden
 	probUnknownAdapter   = problem.UnknownAdapter
 	probNotFound         = problem.NotFound
-	probMethodNotAllowed = problem.MethodNotAllowed
 	probTooLarge         = problem.TooLarge
 	probMediaType        = problem.MediaType
 	probUnavailable      = problem.Unavailable
-	probInternal         = problem.Internal
 )
 
 // writeProblem answers status with a problem document and stops the chain.

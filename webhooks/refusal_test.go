@@ -10,8 +10,8 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
-	"github.com/cancelsync/cancelsync/adapters/seed"
 	"github.com/cancelsync/cancelsync/adapters/shopify"
+	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
 	"github.com/cancelsync/cancelsync/adapters/woocommerce"
 )
 
@@ -37,12 +37,12 @@ func TestIngestRefusalReasonIsLoggedNotAnswered(t *testing.T) {
 		return a
 	}
 	configured := map[string]*adapters.Adapter{
-		"shop": build("shopify", adapters.Settings{ID: "shop", Secrets: []string{shopSecret}, Shop: shop,
-			API: adapters.API{Token: "shpat_x"}, RelaySecrets: []string{relaySecret}}),
-		"shop-bare": build("shopify", adapters.Settings{ID: "shop-bare", Secrets: []string{shopSecret}, Shop: shop,
-			API: adapters.API{Token: "shpat_x"}}),
+		"shop": build("shopify", adapters.Settings{ID: "shop", Secrets: []string{shopSecret},
+			API: adapters.API{Token: "shpat_x"}, Block: adapters.BlockOf(map[string]any{"shop": shop, "relay_secrets": []string{relaySecret}})}),
+		"shop-bare": build("shopify", adapters.Settings{ID: "shop-bare", Secrets: []string{shopSecret},
+			API: adapters.API{Token: "shpat_x"}, Block: adapters.BlockOf(map[string]any{"shop": shop})}),
 		"woo": build("woocommerce", adapters.Settings{ID: "woo", Secrets: []string{wooSecret},
-			API: adapters.API{ConsumerKey: "ck", ConsumerSecret: "cs"}}),
+			Block: adapters.BlockOf(map[string]any{"api.consumer_key": "ck", "api.consumer_secret": "cs"})}),
 		"posh": build("poshmark", adapters.Settings{ID: "posh", Secrets: []string{seedSecret}}),
 	}
 	b := setup(t, func(o *Options) { o.Adapters = configured })
@@ -57,7 +57,7 @@ func TestIngestRefusalReasonIsLoggedNotAnswered(t *testing.T) {
 		}
 	}
 	seedHeaders := func(secret string, at time.Time) http.Header {
-		sig, err := seed.Sign(secret, "msg_1", at, body)
+		sig, err := standardwebhooks.Sign(secret, "msg_1", at, body)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,12 +20,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/order"
-	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -156,25 +156,6 @@ func (f *fakeEnqueuer) accepted() []tasks.Delivery {
 	return append([]tasks.Delivery(nil), f.deliveries...)
 }
 
-type fakeViews struct {
-	views map[string]*order.OrderView
-	err   error
-}
-
-func (f *fakeViews) OrderView(_ context.Context, adapterID, orderID string) (*order.OrderView, error) {
-	if f.err != nil {
-		return nil, f.err
-	}
-	if v, ok := f.views[adapterID+"/"+orderID]; ok {
-		return v, nil
-	}
-	return nil, fmt.Errorf("view %s: %w", orderID, orderstore.ErrNotFound)
-}
-
-type fakePinger struct{ err error }
-
-func (f *fakePinger) Ping(context.Context) error { return f.err }
-
 // syncBuffer is a log sink safe for the server's goroutines.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -199,8 +180,6 @@ type bundle struct {
 	now     time.Time
 	inbound *fakeInbound
 	enq     *fakeEnqueuer
-	views   *fakeViews
-	ready   *fakePinger
 	metrics *Metrics
 	reg     *prometheus.Registry
 	logs    *syncBuffer
@@ -208,7 +187,23 @@ type bundle struct {
 
 var testNow = time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC)
 
-// setup starts a real HTTP server over NewRouter with one adapter,
+// newRouter is ingest on a bare gin engine, with what the router (httpapi)
+// puts in front of it that ingest relies on: the request id on the response.
+func newRouter(o Options) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(func(c *gin.Context) {
+		id := c.Request.Header.Get(headerRequestID)
+		if id == "" {
+			id = "req-test"
+		}
+		c.Writer.Header().Set(headerRequestID, id)
+	})
+	Mount(r, o)
+	return r
+}
+
+// setup starts a real HTTP server over Mount with one adapter,
 // testAdapter, a fresh metrics registry and a fixed clock. mods adjust the
 // options before the router is built.
 func setup(t *testing.T, mods ...func(*Options)) *bundle {
@@ -217,8 +212,6 @@ func setup(t *testing.T, mods ...func(*Options)) *bundle {
 		now:     testNow,
 		inbound: &fakeInbound{secret: []byte(testSecret)},
 		enq:     &fakeEnqueuer{seen: map[string]bool{}},
-		views:   &fakeViews{views: map[string]*order.OrderView{}},
-		ready:   &fakePinger{},
 		reg:     prometheus.NewRegistry(),
 		logs:    &syncBuffer{},
 	}
@@ -234,19 +227,15 @@ func setup(t *testing.T, mods ...func(*Options)) *bundle {
 			}},
 		},
 		Enqueuer:     b.enq,
-		Views:        b.views,
-		Ready:        b.ready,
-		AdminToken:   testToken,
 		MaxBodyBytes: 1024,
 		Logger:       slog.New(slog.NewJSONHandler(b.logs, nil)),
 		Metrics:      b.metrics,
-		Gatherer:     b.reg,
 		Now:          func() time.Time { return b.now },
 	}
 	for _, m := range mods {
 		m(&o)
 	}
-	srv := httptest.NewServer(NewRouter(o))
+	srv := httptest.NewServer(newRouter(o))
 	t.Cleanup(srv.Close)
 	b.url = srv.URL
 	return b
@@ -313,18 +302,6 @@ func (b *bundle) post(t *testing.T, w webhook) (*http.Response, []byte) {
 	return do(t, req)
 }
 
-func (b *bundle) get(t *testing.T, path string, header http.Header) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, b.url+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	return do(t, req)
-}
-
 func do(t *testing.T, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
@@ -367,8 +344,8 @@ func wantProblem(t *testing.T, resp *http.Response, body []byte, status int, typ
 	if err := json.Unmarshal(body, &p); err != nil {
 		t.Fatalf("problem body %s: %v", body, err)
 	}
-	if p.Type != problemBase+typ || p.Status != status || p.Title == "" || p.Detail == "" {
-		t.Errorf("problem = %+v, want type %s, status %d, a title and a detail", p, problemBase+typ, status)
+	if p.Type != problem.Base+typ || p.Status != status || p.Title == "" || p.Detail == "" {
+		t.Errorf("problem = %+v, want type %s, status %d, a title and a detail", p, problem.Base+typ, status)
 	}
 	for _, secret := range []string{testSecret, testToken, "PM-10023"} {
 		if bytes.Contains(body, []byte(secret)) {
@@ -383,8 +360,6 @@ var (
 	_ adapters.Inbound = (*fakeInbound)(nil)
 	_ adapters.Pinger  = pingingInbound{}
 	_ Enqueuer         = (*fakeEnqueuer)(nil)
-	_ OrderViews       = (*fakeViews)(nil)
-	_ Pinger           = (*fakePinger)(nil)
 )
 
 var errRedisDown = errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")

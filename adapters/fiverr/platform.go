@@ -1,12 +1,12 @@
 // Package fiverr is Fiverr: cancelling an order takes both sides, so either
 // one asks and the other has a response window to agree; a decline or
-// silence goes to Fiverr's customer support. It speaks the seed platforms'
-// Standard Webhooks and JSON payloads.
+// silence goes to Fiverr's customer support. It speaks cancelsync's v1
+// webhook API (package v1api).
 package fiverr
 
 import (
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/v1api"
 )
 
 // Platform is Fiverr, for the registry.
-var Platform = seed.Platform("fiverr", Policy{}, Defaults())
+var Platform = v1api.Platform("fiverr", Policy{}, Defaults())

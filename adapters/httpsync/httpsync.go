@@ -1,4 +1,4 @@
-// Package httpsync is what the platform clients (seed, Shopify,
+// Package httpsync is what the platform clients (v1api, Shopify,
 // WooCommerce) share to push states over HTTP: a client that never follows
 // redirects, the reading of Retry-After, which statuses are worth sending
 // again, and error messages that are one short line without credentials.
@@ -85,14 +85,14 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 	return min(d, maxRetryAfter)
 }
 
-// Secrets hide a client's credentials (api.token, the consumer key and
-// secret, base_url's password) in every form an error message could carry
-// them in (adapters.Redactor).
+// Secrets hide a client's credentials (api.token, base_url's password, a
+// platform's own keys) in every form an error message could carry them in
+// (adapters.Redactor).
 type Secrets struct{ adapters.Redactor }
 
-// NewSecrets hides the credentials of api.
-func NewSecrets(api adapters.API) Secrets {
-	return Secrets{adapters.NewRedactor(api.Credentials()...)}
+// NewSecrets hides the credentials of api and the platform's own, more.
+func NewSecrets(api adapters.API, more ...string) Secrets {
+	return Secrets{adapters.NewRedactor(append(api.Credentials(), more...)...)}
 }
 
 // TransportError describes a call (what: "PUT /orders/1/cancellation")

@@ -1,5 +1,5 @@
 // Package registry lists the platforms this build knows. A new platform is
-// one folder under adapters/ and one line here.
+// one folder under adapters/ and one line in Default's list.
 package registry
 
 import (
@@ -24,6 +24,17 @@ func Default() adapters.Registry {
 		shopify.Platform,
 		woocommerce.Platform,
 	} {
+		r[p.Name] = p
+	}
+	return r
+}
+
+// With is Default and the platforms extra, which replace a default one of
+// the same name: how a test serves a platform this build does not register
+// (adapters/examplemarket).
+func With(extra ...adapters.Platform) adapters.Registry {
+	r := Default()
+	for _, p := range extra {
 		r[p.Name] = p
 	}
 	return r

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/cancelsync/cancelsync/adapters/examplemarket"
 	"github.com/cancelsync/cancelsync/adapters/registry"
 )
 
@@ -22,5 +23,18 @@ func TestDefault(t *testing.T) {
 		if p.Rules == nil || p.NewInbound == nil || p.NewClient == nil || p.CheckSecret == nil || p.Check == nil {
 			t.Errorf("%s: Rules, NewInbound, NewClient, CheckSecret and Check must all be set", name)
 		}
+	}
+}
+
+// With adds a platform the build does not register, and leaves Default as
+// it was.
+func TestWith(t *testing.T) {
+	t.Parallel()
+	r := registry.With(examplemarket.Platform)
+	if _, ok := r[examplemarket.Name]; !ok || len(r) != len(registry.Default())+1 {
+		t.Errorf("With: %v", r.Names())
+	}
+	if _, ok := registry.Default()[examplemarket.Name]; ok {
+		t.Error("With changed Default")
 	}
 }

@@ -47,7 +47,8 @@ var _ adapters.Client = (*client)(nil)
 
 // NewClient builds the orderCancel client of an adapter.
 func NewClient(s adapters.Settings) adapters.Client {
-	version := s.API.Version
+	cfg := configOf(s)
+	version := cfg.version
 	if version == "" {
 		version = DefaultAPIVersion
 	}
@@ -55,8 +56,8 @@ func NewClient(s adapters.Settings) adapters.Client {
 		endpoint:       strings.TrimRight(s.API.BaseURL, "/") + "/admin/api/" + url.PathEscape(version) + "/graphql.json",
 		token:          s.API.Token,
 		secrets:        httpsync.NewSecrets(s.API),
-		notifyCustomer: s.Options.NotifyCustomer == nil || *s.Options.NotifyCustomer,
-		restock:        s.Options.Restock == nil || *s.Options.Restock,
+		notifyCustomer: cfg.notifyCustomer == nil || *cfg.notifyCustomer,
+		restock:        cfg.restock == nil || *cfg.restock,
 		// A redirect (a renamed shop's domain) would drop the token
 		// off-host: it is taken as the answer.
 		http: httpsync.NewClient(s.API.Timeout, nil),

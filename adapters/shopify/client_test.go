@@ -17,14 +17,20 @@ import (
 
 const testToken = "shpat_0123456789abcdef0123456789abcdef"
 
-func fakeShop(t *testing.T, opts adapters.Options, answers ...shopifytest.Answer) (*shopifytest.Server, adapters.Client) {
+// fakeShop is a client of a scripted store; opts are policy keys of the
+// adapter's block ("policy.restock": false).
+func fakeShop(t *testing.T, opts map[string]any, answers ...shopifytest.Answer) (*shopifytest.Server, adapters.Client) {
 	t.Helper()
 	srv := shopifytest.NewServer()
 	t.Cleanup(srv.Close)
 	srv.Script(answers...)
+	block := map[string]any{"api.version": "2026-01"}
+	for k, v := range opts {
+		block[k] = v
+	}
 	c := shopify.NewClient(adapters.Settings{
-		API:     adapters.API{BaseURL: srv.URL + "/", Token: testToken, Timeout: 2 * time.Second, Version: "2026-01"},
-		Options: opts,
+		API:   adapters.API{BaseURL: srv.URL + "/", Token: testToken, Timeout: 2 * time.Second},
+		Block: adapters.BlockOf(block),
 	})
 	return srv, c
 }
@@ -43,17 +49,17 @@ func TestPushVariables(t *testing.T) {
 	no := false
 	tests := []struct {
 		name string
-		opts adapters.Options
+		opts map[string]any
 		u    adapters.Update
 		want string
 	}{
-		{"buyer, original payment", adapters.Options{}, cancelled(adapters.Buyer, "changed_mind", adapters.OriginalPayment),
+		{"buyer, original payment", nil, cancelled(adapters.Buyer, "changed_mind", adapters.OriginalPayment),
 			`{"notifyCustomer":true,"orderId":"gid://shopify/Order/820982911946154508","reason":"CUSTOMER","refundMethod":{"originalPaymentMethodsRefund":true},"restock":true,"staffNote":"cancelsync sf-7Q2 v3"}`},
-		{"merchant, store credit, no restock or notice", adapters.Options{Restock: &no, NotifyCustomer: &no}, cancelled(adapters.Merchant, "other", adapters.PlatformCredit),
+		{"merchant, store credit, no restock or notice", map[string]any{"policy.restock": no, "policy.notify_customer": no}, cancelled(adapters.Merchant, "other", adapters.PlatformCredit),
 			`{"notifyCustomer":false,"orderId":"gid://shopify/Order/820982911946154508","reason":"OTHER","refundMethod":{"storeCreditRefund":{"expiresAt":null}},"restock":false,"staffNote":"cancelsync sf-7Q2 v3"}`},
-		{"seller is the merchant", adapters.Options{}, cancelled(adapters.Seller, "changed_mind", adapters.OriginalPayment),
+		{"seller is the merchant", nil, cancelled(adapters.Seller, "changed_mind", adapters.OriginalPayment),
 			`{"notifyCustomer":true,"orderId":"gid://shopify/Order/820982911946154508","reason":"OTHER","refundMethod":{"originalPaymentMethodsRefund":true},"restock":true,"staffNote":"cancelsync sf-7Q2 v3"}`},
-		{"payment_issue is DECLINED", adapters.Options{}, cancelled(adapters.Buyer, "payment_issue", adapters.OriginalPayment),
+		{"payment_issue is DECLINED", nil, cancelled(adapters.Buyer, "payment_issue", adapters.OriginalPayment),
 			`{"notifyCustomer":true,"orderId":"gid://shopify/Order/820982911946154508","reason":"DECLINED","refundMethod":{"originalPaymentMethodsRefund":true},"restock":true,"staffNote":"cancelsync sf-7Q2 v3"}`},
 	}
 	for _, tt := range tests {
@@ -81,7 +87,7 @@ func TestPushVariables(t *testing.T) {
 
 func TestPushSkipsOtherStates(t *testing.T) {
 	t.Parallel()
-	srv, c := fakeShop(t, adapters.Options{})
+	srv, c := fakeShop(t, nil)
 	for _, s := range []adapters.State{adapters.Denied, adapters.Withdrawn, adapters.PendingResponse, adapters.Escalated} {
 		u := cancelled(adapters.Buyer, "other", adapters.OriginalPayment)
 		u.State, u.Refund = s, nil
@@ -126,7 +132,7 @@ func TestPushOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, c := fakeShop(t, adapters.Options{}, tt.answer)
+			_, c := fakeShop(t, nil, tt.answer)
 			err := c.Push(context.Background(), "k", cancelled(adapters.Buyer, "changed_mind", adapters.OriginalPayment))
 			if !tt.wantErr {
 				if err != nil {

@@ -3,7 +3,7 @@
 // merchant may cancel an unshipped order at once, and a cancellation is
 // carried out with the Admin GraphQL API's orderCancel mutation. Buyers'
 // requests arrive from the storefront endpoints or, signed with
-// relay_secrets, from the merchant's own systems as the seed cancellation
+// relay_secrets, from the merchant's own systems as the v1 cancellation
 // bodies (docs/SHOPIFY.md).
 package shopify
 
@@ -16,7 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
+	"github.com/cancelsync/cancelsync/adapters/v1api"
 )
 
 // DefaultAPIVersion is the Admin API version used when api.version is not
@@ -28,6 +29,7 @@ var Platform = adapters.Platform{
 	Name:        "shopify",
 	Rules:       Policy{},
 	Defaults:    Defaults(),
+	Keys:        Keys,
 	NewRules:    newRules,
 	CheckSecret: CheckSecret,
 	Check:       Check,
@@ -36,6 +38,7 @@ var Platform = adapters.Platform{
 	// Buyers' storefront tokens are a customer-account extension's session
 	// tokens, signed with the app's client secret.
 	StorefrontKeys: func(s adapters.Settings) []string { return s.Secrets },
+	NewBuyerClaims: func(s adapters.Settings) adapters.BuyerClaims { return buyerClaims{shop: configOf(s).shop} },
 }
 
 var (
@@ -76,34 +79,43 @@ func CheckSecret(s string) error {
 
 // Check reports problems with the keys a Shopify adapter owns.
 func Check(s adapters.Settings) []adapters.FieldError {
+	c, read := readConfig(s.Block)
+	failed := map[string]bool{}
+	for _, fe := range read {
+		failed[fe.Field] = true
+	}
 	var errs []adapters.FieldError
-	add := func(field, msg string) { errs = append(errs, adapters.FieldError{Field: field, Message: msg}) }
+	add := func(field, msg string) {
+		if !failed[field] {
+			errs = append(errs, adapters.FieldError{Field: field, Message: msg})
+		}
+	}
 	switch {
-	case s.Shop == "":
+	case c.shop == "":
 		add("shop", "is required: the store's {name}.myshopify.com domain")
-	case !shopDomain.MatchString(s.Shop):
-		add("shop", fmt.Sprintf("%q must be the store's {name}.myshopify.com domain", s.Shop))
+	case !shopDomain.MatchString(c.shop):
+		add("shop", fmt.Sprintf("%q must be the store's {name}.myshopify.com domain", c.shop))
 	}
 	if s.API.Token == "" {
 		add("api.token", "is required: the Admin API access token (scope write_orders)")
 	}
-	if s.API.Version != "" && !apiVersion.MatchString(s.API.Version) {
-		add("api.version", fmt.Sprintf("%q must be an Admin API version like %s", s.API.Version, DefaultAPIVersion))
+	if c.version != "" && !apiVersion.MatchString(c.version) {
+		add("api.version", fmt.Sprintf("%q must be an Admin API version like %s", c.version, DefaultAPIVersion))
 	}
-	for i, r := range s.RelaySecrets {
-		if err := seed.CheckSecret(r); err != nil {
+	for i, r := range c.relaySecrets {
+		if err := standardwebhooks.CheckSecret(r); err != nil {
 			add(fmt.Sprintf("relay_secrets[%d]", i), err.Error())
 		}
 	}
-	switch s.Options.Refund {
+	switch c.refund {
 	case "", refundOriginal, refundStoreCredit:
 	default:
-		add("policy.refund", fmt.Sprintf("%q must be original_payment or store_credit", s.Options.Refund))
+		add("policy.refund", fmt.Sprintf("%q must be original_payment or store_credit", c.refund))
 	}
 	if s.Windows.ResponseWindow > 0 {
 		add("policy.response_window", "is not used by this platform: a Shopify request never waits for an answer")
 	}
-	errs = append(errs, seed.Unused(s, "api.consumer_key", "api.consumer_secret", "policy.status_map")...)
+	errs = append(errs, read...)
 	if len(s.StorefrontSecrets) > 0 {
 		add("storefront_secrets", "is not used by this platform: storefront tokens are signed with the app's secrets")
 	}
@@ -113,9 +125,10 @@ func Check(s adapters.Settings) []adapters.FieldError {
 // Endpoints is Platform.NewInbound: /orders takes Shopify's webhooks;
 // /cancellations exists only with relay_secrets.
 func Endpoints(s adapters.Settings) (map[adapters.Kind]adapters.Inbound, error) {
-	orders, err := newInbound(s.Secrets, s.Shop)
+	c := configOf(s)
+	orders, err := newInbound(s.Secrets, c.shop)
 	if err != nil {
 		return nil, err
 	}
-	return seed.WithRelay(orders, s.RelaySecrets)
+	return v1api.WithRelay(orders, c.relaySecrets)
 }

@@ -47,14 +47,18 @@ func TestCheckSecret(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	good := adapters.Settings{Shop: "acme-store.myshopify.com", API: adapters.API{Token: "shpat_x", Version: "2026-04"}, RelaySecrets: []string{"whsec_c2Vjb25k"}}
+	good := adapters.Settings{API: adapters.API{Token: "shpat_x"}, Block: adapters.BlockOf(map[string]any{
+		"shop": "acme-store.myshopify.com", "api.version": "2026-04", "relay_secrets": []string{"whsec_c2Vjb25k"},
+	})}
 	if errs := shopify.Check(good); len(errs) != 0 {
 		t.Errorf("Check(good) = %v", errs)
 	}
 	bad := adapters.Settings{
-		Shop: "https://acme.myshopify.com", API: adapters.API{Version: "2026-05", ConsumerKey: "ck"},
-		RelaySecrets: []string{"nope"}, StorefrontSecrets: []string{"k"},
-		Options: adapters.Options{Refund: "cash", StatusMap: map[string]string{"a": "b"}},
+		StorefrontSecrets: []string{"k"},
+		Block: adapters.BlockOf(map[string]any{
+			"shop": "https://acme.myshopify.com", "api.version": "2026-05", "api.consumer_key": "ck",
+			"relay_secrets": []string{"nope"}, "policy.refund": "cash", "policy.status_map": map[string]string{"a": "b"},
+		}),
 		Windows: adapters.Windows{ResponseWindow: time.Hour},
 	}
 	want := []string{"shop", "api.token", "api.version", "relay_secrets[0]", "policy.refund", "policy.response_window", "api.consumer_key", "policy.status_map", "storefront_secrets"}
@@ -74,16 +78,20 @@ func TestCheck(t *testing.T) {
 // /cancellations exists only with relay_secrets.
 func TestEndpoints(t *testing.T) {
 	t.Parallel()
-	s := adapters.Settings{Secrets: []string{"shpss_0123456789abcdef"}, Shop: "acme.myshopify.com"}
+	s := adapters.Settings{Secrets: []string{"shpss_0123456789abcdef"}, Block: adapters.BlockOf(map[string]any{"shop": "acme.myshopify.com"})}
 	in, err := shopify.Endpoints(s)
 	if err != nil || in[adapters.KindOrders] == nil || in[adapters.KindCancellations] != nil {
 		t.Fatalf("without relay_secrets: %v, %v", in, err)
 	}
 	a, err := shopify.Platform.New(s)
-	if err != nil || len(a.StorefrontSecrets) != 1 || a.StorefrontSecrets[0] != s.Secrets[0] || a.Shop != s.Shop {
-		t.Errorf("adapter storefront keys %v, shop %q (%v): want the app secret", a.StorefrontSecrets, a.Shop, err)
+	if err != nil || len(a.StorefrontSecrets) != 1 || a.StorefrontSecrets[0] != s.Secrets[0] {
+		t.Errorf("adapter storefront keys %v (%v): want the app secret", a.StorefrontSecrets, err)
 	}
-	s.RelaySecrets = []string{"whsec_c2Vjb25k"}
+	// The shop reaches the buyer-token check.
+	if id, err := a.BuyerClaims.Buyer("gid://shopify/Customer/7", map[string]any{"dest": "https://acme.myshopify.com"}); err != nil || id != "7" {
+		t.Errorf("buyer of a token for the adapter's shop = %q, %v", id, err)
+	}
+	s.Block = adapters.BlockOf(map[string]any{"shop": "acme.myshopify.com", "relay_secrets": []string{"whsec_c2Vjb25k"}})
 	if in, err = shopify.Endpoints(s); err != nil || in[adapters.KindCancellations] == nil {
 		t.Fatalf("with relay_secrets: %v, %v", in, err)
 	}

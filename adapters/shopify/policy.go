@@ -31,8 +31,8 @@ type Policy struct {
 
 var _ adapters.Rules = Policy{}
 
-func newRules(o adapters.Options) adapters.Rules {
-	return Policy{StoreCredit: o.Refund == refundStoreCredit}
+func newRules(s adapters.Settings) adapters.Rules {
+	return Policy{StoreCredit: configOf(s).refund == refundStoreCredit}
 }
 
 // DeliveredBlocks is true: a delivered order is past cancelling.

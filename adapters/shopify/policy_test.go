@@ -27,8 +27,8 @@ var (
 
 func rulesFor(refund string) adapters.Rules {
 	a, err := shopify.Platform.New(adapters.Settings{
-		ID: "acme", Secrets: []string{"shpss_0123456789abcdef"}, Shop: "acme.myshopify.com",
-		Options: adapters.Options{Refund: refund},
+		ID: "acme", Secrets: []string{"shpss_0123456789abcdef"},
+		Block: adapters.BlockOf(map[string]any{"shop": "acme.myshopify.com", "policy.refund": refund}),
 	})
 	if err != nil {
 		panic(err)

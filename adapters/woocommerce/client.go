@@ -14,7 +14,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/httpsync"
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/v1payload"
 )
 
 const (
@@ -42,13 +42,14 @@ type Client struct {
 
 var _ adapters.Client = (*Client)(nil)
 
-// NewClient talks to the store at api.BaseURL.
-func NewClient(api adapters.API) *Client {
+// NewClient talks to the store at api.BaseURL with the REST API's
+// consumer key and secret.
+func NewClient(api adapters.API, consumerKey, consumerSecret string) *Client {
 	return &Client{
 		base:   strings.TrimRight(api.BaseURL, "/"),
-		key:    api.ConsumerKey,
-		secret: api.ConsumerSecret,
-		creds:  httpsync.NewSecrets(api),
+		key:    consumerKey,
+		secret: consumerSecret,
+		creds:  httpsync.NewSecrets(api, adapters.BasicCredentials(consumerKey, consumerSecret)...),
 		http:   httpsync.NewClient(api.Timeout, nil),
 		now:    time.Now,
 	}
@@ -99,7 +100,7 @@ func (c *Client) Push(ctx context.Context, _ string, u adapters.Update) error {
 	}
 	amount := u.Refund.Amount
 	if remaining.Cmp(total) < 0 {
-		amount = remaining.FloatString(seed.MinorUnits(u.Refund.Currency))
+		amount = remaining.FloatString(v1payload.MinorUnits(u.Refund.Currency))
 	}
 	return c.call(ctx, http.MethodPost, order+"/refunds", map[string]any{
 		"amount": amount, "api_refund": true, "reason": RefundReason(u.RequestID),

@@ -24,7 +24,7 @@ func store(t *testing.T) (*wootest.Server, *woocommerce.Client) {
 	t.Helper()
 	s := wootest.NewServer(ck, cs)
 	t.Cleanup(s.Close)
-	return s, woocommerce.NewClient(adapters.API{BaseURL: s.URL + "/", ConsumerKey: ck, ConsumerSecret: cs, Timeout: 5 * time.Second})
+	return s, woocommerce.NewClient(adapters.API{BaseURL: s.URL + "/", Timeout: 5 * time.Second}, ck, cs)
 }
 
 func cancelled(orderID string, paid bool) adapters.Update {
@@ -238,7 +238,7 @@ func TestPushFailures(t *testing.T) {
 	t.Run("wrong keys: permanent, WooCommerce's words, no credential", func(t *testing.T) {
 		t.Parallel()
 		s, _ := store(t)
-		client := woocommerce.NewClient(adapters.API{BaseURL: s.URL, ConsumerKey: ck, ConsumerSecret: "cs_wrong_secret"})
+		client := woocommerce.NewClient(adapters.API{BaseURL: s.URL}, ck, "cs_wrong_secret")
 		err := client.Push(context.Background(), "k", cancelled("751", false))
 		se, ok := errors.AsType[*adapters.SyncError](err)
 		if !ok || se.Retryable || !strings.Contains(se.Msg, "woocommerce_rest_cannot_view") || strings.Contains(se.Msg, "cs_wrong_secret") {
@@ -250,7 +250,7 @@ func TestPushFailures(t *testing.T) {
 		s, _ := store(t)
 		url := s.URL
 		s.Close()
-		err := woocommerce.NewClient(adapters.API{BaseURL: url, ConsumerKey: ck, ConsumerSecret: cs}).Push(context.Background(), "k", cancelled("752", false))
+		err := woocommerce.NewClient(adapters.API{BaseURL: url}, ck, cs).Push(context.Background(), "k", cancelled("752", false))
 		if se, ok := errors.AsType[*adapters.SyncError](err); !ok || !se.Retryable {
 			t.Fatalf("err %#v", err)
 		}
@@ -287,7 +287,7 @@ func TestPushReadsDocsRefundList(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 	})
 	srv := httptestServer(t, mux)
-	if err := woocommerce.NewClient(adapters.API{BaseURL: srv, ConsumerKey: ck, ConsumerSecret: cs}).Push(context.Background(), "k", cancelled("723", true)); err != nil {
+	if err := woocommerce.NewClient(adapters.API{BaseURL: srv}, ck, cs).Push(context.Background(), "k", cancelled("723", true)); err != nil {
 		t.Fatal(err)
 	}
 	if posted != 1 {

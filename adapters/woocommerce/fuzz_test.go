@@ -26,7 +26,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"id":1,"status":"trash"}`), "order.updated")
 	f.Add([]byte(`[]`), "order.created")
 	f.Add([]byte(`webhook_id=1`), "")
-	in, err := woocommerce.Endpoints(adapters.Settings{Secrets: []string{"s"}, Options: adapters.Options{StatusMap: map[string]string{"shipped": "shipped"}}})
+	in, err := woocommerce.Endpoints(adapters.Settings{Secrets: []string{"s"}, Block: adapters.BlockOf(map[string]any{"policy.status_map": map[string]string{"shipped": "shipped"}})})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/v1payload"
 )
 
 // Guest is the buyer id of an order without a customer account
@@ -101,14 +101,14 @@ func (a *amount) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Limits of what is accepted. maxIdent is the id rule of adapters
+// Limits of what is accepted. maxIdent is the id rule of package adapters
 // (fields.go); maxAmountText bounds the text of an amount before it is parsed.
 const (
 	maxIdent      = adapters.MaxIDLen
 	maxSKU        = 128
 	maxAmountText = 64
 	maxExponent   = 40
-	maxAmountLen  = 32 // of the written amount, as the seed payloads
+	maxAmountLen  = 32 // of the written amount, as the v1 payloads
 	maxQuantity   = 1_000_000_000
 )
 
@@ -193,7 +193,7 @@ func (in inbound) decodeOrder(h http.Header, body []byte) (*adapters.Order, erro
 	if !adapters.CurrencyCode(w.Currency) {
 		bad("currency", "must be a 3-letter currency code")
 	} else {
-		decimals = seed.MinorUnits(w.Currency)
+		decimals = v1payload.MinorUnits(w.Currency)
 	}
 	if t, ok := formatAmount(string(w.Total), decimals); ok {
 		o.Total = adapters.Money{Amount: t, Currency: w.Currency}

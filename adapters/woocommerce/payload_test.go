@@ -36,7 +36,7 @@ func edit(t testing.TB, body []byte, old, new string) []byte {
 
 func endpoints(t testing.TB, statusMap map[string]string) map[adapters.Kind]adapters.Inbound {
 	t.Helper()
-	in, err := woocommerce.Endpoints(adapters.Settings{ID: "woo", Secrets: []string{secret}, Options: adapters.Options{StatusMap: statusMap}})
+	in, err := woocommerce.Endpoints(adapters.Settings{ID: "woo", Secrets: []string{secret}, Block: adapters.BlockOf(map[string]any{"policy.status_map": statusMap})})
 	if err != nil {
 		t.Fatal(err)
 	}

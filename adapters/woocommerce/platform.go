@@ -5,7 +5,7 @@
 // outcome goes back through the store's REST API: a status change and one
 // refund for a cancellation, an order note the customer sees for anything
 // else. Buyers' requests arrive from the storefront endpoints or, signed
-// with relay_secrets, from the merchant's own systems as the seed
+// with relay_secrets, from the merchant's own systems as the v1
 // cancellation bodies (docs/WOOCOMMERCE.md).
 package woocommerce
 
@@ -19,7 +19,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
+	"github.com/cancelsync/cancelsync/adapters/v1api"
 )
 
 // Platform is WooCommerce, for the registry.
@@ -27,10 +28,19 @@ var Platform = adapters.Platform{
 	Name:        "woocommerce",
 	Rules:       Policy{},
 	Defaults:    Defaults(),
+	Keys:        Keys,
 	CheckSecret: CheckSecret,
 	Check:       Check,
 	NewInbound:  Endpoints,
-	NewClient:   func(s adapters.Settings) adapters.Client { return NewClient(s.API) },
+	NewClient: func(s adapters.Settings) adapters.Client {
+		c := configOf(s)
+		return NewClient(s.API, c.consumerKey, c.consumerSecret)
+	},
+	// The key and secret go out joined, as Basic auth.
+	Credentials: func(s adapters.Settings) []string {
+		c := configOf(s)
+		return adapters.BasicCredentials(c.consumerKey, c.consumerSecret)
+	},
 }
 
 // maxSecretLen bounds a webhook secret; WooCommerce generates 50
@@ -60,21 +70,30 @@ var statusKey = regexp.MustCompile(`^[a-z0-9_-]{1,17}$`)
 
 // Check reports problems with the keys a WooCommerce adapter owns.
 func Check(s adapters.Settings) []adapters.FieldError {
+	c, read := readConfig(s.Block)
+	failed := map[string]bool{}
+	for _, fe := range read {
+		failed[fe.Field] = true
+	}
 	var errs []adapters.FieldError
-	add := func(field, msg string) { errs = append(errs, adapters.FieldError{Field: field, Message: msg}) }
-	if msg := checkKey(s.API.ConsumerKey, true); msg != "" {
+	add := func(field, msg string) {
+		if !failed[field] {
+			errs = append(errs, adapters.FieldError{Field: field, Message: msg})
+		}
+	}
+	if msg := checkKey(c.consumerKey, true); msg != "" {
 		add("api.consumer_key", msg)
 	}
-	if msg := checkKey(s.API.ConsumerSecret, false); msg != "" {
+	if msg := checkKey(c.consumerSecret, false); msg != "" {
 		add("api.consumer_secret", msg)
 	}
-	for i, r := range s.RelaySecrets {
-		if err := seed.CheckSecret(r); err != nil {
+	for i, r := range c.relaySecrets {
+		if err := standardwebhooks.CheckSecret(r); err != nil {
 			add(fmt.Sprintf("relay_secrets[%d]", i), err.Error())
 		}
 	}
-	keys := make([]string, 0, len(s.Options.StatusMap))
-	for k := range s.Options.StatusMap {
+	keys := make([]string, 0, len(c.statusMap))
+	for k := range c.statusMap {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
@@ -88,8 +107,8 @@ func Check(s adapters.Settings) []adapters.FieldError {
 		case coreStatus(k):
 			add(field, "is a WooCommerce core status, which cancelsync maps itself")
 		}
-		if !ourStatus(s.Options.StatusMap[k]) {
-			add(field, fmt.Sprintf("%q must be one of placed, paid, shipped, delivered, completed, cancelled", truncate(s.Options.StatusMap[k], 32)))
+		if !ourStatus(c.statusMap[k]) {
+			add(field, fmt.Sprintf("%q must be one of placed, paid, shipped, delivered, completed, cancelled", truncate(c.statusMap[k], 32)))
 		}
 	}
 	if s.Windows.CancelWindow > 0 {
@@ -97,9 +116,7 @@ func Check(s adapters.Settings) []adapters.FieldError {
 	}
 	// api.token is tolerated and ignored: docs/API.md §2 says only that it is
 	// not used here, so a config written from the general example still starts.
-	errs = append(errs, seed.Unused(s, "shop", "api.version",
-		"policy.notify_customer", "policy.restock", "policy.refund")...)
-	return errs
+	return append(errs, read...)
 }
 
 // checkKey says why a REST API key or secret cannot be sent with Basic
@@ -123,11 +140,12 @@ func checkKey(k string, isKey bool) string {
 // Endpoints is Platform.NewInbound: /orders takes WooCommerce's webhooks;
 // /cancellations exists only with relay_secrets.
 func Endpoints(s adapters.Settings) (map[adapters.Kind]adapters.Inbound, error) {
-	orders, err := newInbound(s.Secrets, s.Options.StatusMap)
+	c := configOf(s)
+	orders, err := newInbound(s.Secrets, c.statusMap)
 	if err != nil {
 		return nil, err
 	}
-	return seed.WithRelay(orders, s.RelaySecrets)
+	return v1api.WithRelay(orders, c.relaySecrets)
 }
 
 func truncate(s string, n int) string {

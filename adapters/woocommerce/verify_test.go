@@ -149,21 +149,24 @@ func TestCheck(t *testing.T) {
 	t.Parallel()
 	// api.token is not used on WooCommerce, and a config that carries one
 	// (written from the general example) is accepted.
-	ok := adapters.Settings{Secrets: []string{secret}, API: adapters.API{BaseURL: "https://shop.example", ConsumerKey: "ck_1", ConsumerSecret: "cs_1", Token: "unused"},
-		RelaySecrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, StorefrontSecrets: []string{"sf"},
-		Windows: adapters.Windows{ResponseWindow: time.Hour}, Options: adapters.Options{StatusMap: map[string]string{"shipped": "shipped", "ready_2": "paid"}}}
+	ok := adapters.Settings{Secrets: []string{secret}, API: adapters.API{BaseURL: "https://shop.example", Token: "unused"},
+		StorefrontSecrets: []string{"sf"}, Windows: adapters.Windows{ResponseWindow: time.Hour},
+		Block: adapters.BlockOf(map[string]any{
+			"api.consumer_key": "ck_1", "api.consumer_secret": "cs_1", "relay_secrets": []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+			"policy.status_map": map[string]string{"shipped": "shipped", "ready_2": "paid"},
+		})}
 	if errs := woocommerce.Check(ok); len(errs) != 0 {
 		t.Fatalf("a good config: %+v", errs)
 	}
-	yes := true
 	bad := ok
-	bad.API = adapters.API{Token: "tok", Version: "v3", ConsumerSecret: "cs 1"}
-	bad.Shop = "x.myshopify.com"
-	bad.RelaySecrets = []string{"not-whsec"}
+	bad.API = adapters.API{Token: "tok"}
 	bad.Windows.CancelWindow = time.Hour
-	bad.Options = adapters.Options{Restock: &yes, Refund: "store_credit", StatusMap: map[string]string{
-		"processing": "paid", "wc-shipped": "shipped", "Bad Status": "paid", "ready": "refunded",
-	}}
+	bad.Block = adapters.BlockOf(map[string]any{
+		"api.version": "v3", "api.consumer_secret": "cs 1", "shop": "x.myshopify.com", "relay_secrets": []string{"not-whsec"},
+		"policy.restock": true, "policy.refund": "store_credit", "policy.status_map": map[string]string{
+			"processing": "paid", "wc-shipped": "shipped", "Bad Status": "paid", "ready": "refunded",
+		},
+	})
 	want := map[string]bool{
 		"api.consumer_key": true, "api.consumer_secret": true, "api.version": true, "shop": true,
 		"relay_secrets[0]": true, "policy.cancel_window": true, "policy.restock": true, "policy.refund": true,
@@ -195,7 +198,8 @@ func TestRelayEndpoint(t *testing.T) {
 	if _, ok := endpoints(t, nil)[adapters.KindCancellations]; ok {
 		t.Fatal("a /cancellations endpoint without relay_secrets")
 	}
-	in, err := woocommerce.Endpoints(adapters.Settings{Secrets: []string{secret}, RelaySecrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}})
+	in, err := woocommerce.Endpoints(adapters.Settings{Secrets: []string{secret},
+		Block: adapters.BlockOf(map[string]any{"relay_secrets": []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}})})
 	if err != nil || in[adapters.KindCancellations] == nil {
 		t.Fatalf("relay endpoint: %v", err)
 	}

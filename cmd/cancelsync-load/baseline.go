@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/v1api"
 )
 
 // BaselineKey is the list baseline (b) pushes bodies onto.
@@ -88,7 +88,7 @@ func baselineHandler(kind, redisURL, secret string) (http.Handler, func(), error
 			return nil, nil, fmt.Errorf("-redis-url %w", err)
 		}
 		rdb := redis.NewClient(opt)
-		in, err := seed.NewInbound([]string{secret})
+		in, err := v1api.NewInbound([]string{secret})
 		if err != nil {
 			return nil, nil, fmt.Errorf("-secret: %w", err)
 		}

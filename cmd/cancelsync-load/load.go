@@ -20,7 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/seed"
+	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
 )
 
 // exampleSecret is the example config's webhook secret (cancelsync.yaml).
@@ -87,7 +87,7 @@ func (f *loadFlags) check() error {
 	if f.duration > time.Hour {
 		return errors.New("-duration is capped at 1h")
 	}
-	if _, err := seed.Sign(f.secret, "x", time.Now(), nil); err != nil {
+	if _, err := standardwebhooks.Sign(f.secret, "x", time.Now(), nil); err != nil {
 		return fmt.Errorf("-secret: %w", err)
 	}
 	f.url = strings.TrimRight(f.url, "/")
@@ -150,7 +150,7 @@ type sender struct {
 // "cancellations"). It returns the status, or 0 and the transport error.
 func (s *sender) post(ctx context.Context, kind, webhookID string, body []byte) (int, error) {
 	now := time.Now()
-	sig, err := seed.Sign(s.secret, webhookID, now, body)
+	sig, err := standardwebhooks.Sign(s.secret, webhookID, now, body)
 	if err != nil {
 		return 0, err
 	}

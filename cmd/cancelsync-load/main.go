@@ -1,5 +1,4 @@
-// Command cancelsync-load measures cancelsync on one machine (issue 6,
-// BENCHMARKS.md). It only ever talks to loopback addresses, and every mode
+// Command cancelsync-load measures cancelsync on one machine. It only ever talks to loopback addresses, and every mode
 // is bounded by a duration, a count or a timeout, so it stops by itself.
 //
 //	cancelsync-load ingest   signed order snapshots at N keep-alive connections:

@@ -13,7 +13,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
-	"github.com/cancelsync/cancelsync/internal/live"
+	"github.com/cancelsync/cancelsync/live"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/syncback"
 )

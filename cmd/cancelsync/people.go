@@ -3,11 +3,10 @@ package main
 import (
 	"log/slog"
 
-	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/config"
-	"github.com/cancelsync/cancelsync/internal/live"
+	"github.com/cancelsync/cancelsync/live"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/console"
 	"github.com/cancelsync/cancelsync/syncback"
@@ -25,13 +24,4 @@ func newConsole(cfg *config.Config, set *live.Set, rdb redis.UniversalClient, st
 		AdminToken: func() string { return cfg.AdminToken },
 		Logger:     log,
 	})
-}
-
-// mountAll mounts each of mounts in turn: the hook for Options.Extra.
-func mountAll(mounts ...func(*gin.Engine)) func(*gin.Engine) {
-	return func(r *gin.Engine) {
-		for _, m := range mounts {
-			m(r)
-		}
-	}
 }

@@ -10,9 +10,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/config"
+	"github.com/cancelsync/cancelsync/httpapi"
 	"github.com/cancelsync/cancelsync/internal/redisconn"
 	"github.com/cancelsync/cancelsync/tasks"
-	"github.com/cancelsync/cancelsync/webhooks"
 )
 
 // durabilityTimeout bounds the look at Redis' settings at start and in
@@ -29,9 +29,9 @@ type readiness struct {
 	rdb redis.UniversalClient
 }
 
-var _ webhooks.Warner = readiness{}
+var _ httpapi.Warner = readiness{}
 
-// Warnings implements webhooks.Warner. A Redis that stopped answering
+// Warnings implements httpapi.Warner. A Redis that stopped answering
 // between the ping and this says nothing here: the next probe's ping fails.
 func (r readiness) Warnings(ctx context.Context) []string {
 	w, err := redisconn.Durability(ctx, r.rdb)

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -23,11 +22,12 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
+	"github.com/cancelsync/cancelsync/httpapi"
 	"github.com/cancelsync/cancelsync/internal/autopipe"
-	"github.com/cancelsync/cancelsync/internal/live"
 	"github.com/cancelsync/cancelsync/internal/logthrottle"
 	"github.com/cancelsync/cancelsync/internal/redisconn"
 	"github.com/cancelsync/cancelsync/jobs"
+	"github.com/cancelsync/cancelsync/live"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/storefront"
 	"github.com/cancelsync/cancelsync/syncback"
@@ -67,7 +67,7 @@ func connect(cfg *config.Config, log, libLog *slog.Logger) (redisconn.Opt, redis
 
 // batched is a client of opt whose concurrent commands share pipelines
 // (internal/autopipe): the ingest handlers' and workers' round trips to
-// Redis are most of the CPU a webhook costs (BENCHMARKS.md).
+// Redis are most of the CPU a webhook costs.
 func batched(opt redisconn.Opt) (redis.UniversalClient, func()) {
 	rdb, via := opt.Client(), opt.Client()
 	rdb.AddHook(autopipe.New(via))
@@ -86,7 +86,7 @@ func newQueue(rdb redis.UniversalClient, cfg *config.Config, set *live.Set) *tas
 // runService runs serve (ingest and workers), api (ingest) or worker until
 // ctx is cancelled, then shuts down within shutdown_timeout. On SIGHUP it
 // reads the config again with load and swaps in its adapters (package
-// internal/live): every edge and worker looks adapters up per request.
+// live): every edge and worker looks adapters up per request.
 func runService(ctx context.Context, mode string, cfg *config.Config, load func() (*config.Config, error), platforms adapters.Registry, log *slog.Logger, stdout io.Writer) error {
 	// Caught from the start: SIGHUP's default action would end the process.
 	hup := make(chan os.Signal, 1)
@@ -135,7 +135,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 	ads := first.Adapters()
 	store := orderstore.NewStore(rdb)
 	queue := newQueue(rdb, cfg, set)
-	var ready webhooks.Pinger = queue
+	var ready httpapi.Pinger = queue
 	if !cfg.Embedded() {
 		ready = readiness{Queue: queue, rdb: rdb}
 		go warnDurability(log, rdb)
@@ -171,7 +171,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 			return fmt.Errorf("metrics_listen %s: %w", cfg.MetricsListen, err)
 		}
 		log.Info("metrics listening", slog.String("url", "http://"+ln.Addr().String()+"/metrics"))
-		serve("metrics", ln, webhooks.NewOpsRouter(ready, reg, log))
+		serve("metrics", ln, httpapi.NewOpsRouter(ready, reg, log))
 	}
 	closeUI := func() error { return nil }
 	if ingest {
@@ -179,21 +179,22 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 		}
-		var mountUI func(*gin.Engine)
-		mountUI, closeUI = webhooks.QueuesUI(redisOpt, false)
-		// The people's edge: buyers' storefront endpoints
-		// (docs/STOREFRONT.md).
-		mountPeople := func(e *gin.Engine) {
-			storefront.Mount(e, storefront.Options{Adapters: set.Adapter, Orders: store, Queue: queue, Redis: rdb, Logger: log})
-		}
+		var ui http.Handler
+		ui, closeUI = httpapi.NewQueuesUI(redisOpt, false)
 		cons := newConsole(cfg, set, rdb, store, queue, log)
 		// A snapshot that needs no worker is stored by ingest itself
 		// (jobs.Intake); everything else is queued.
 		intake := jobs.NewIntake(store, queue, jobs.IntakeOptions{Lookup: set.Adapter, OrderWait: cfg.OrderWait.D(), Logger: log})
-		serve("http", ln, webhooks.NewRouter(webhooks.Options{
-			Adapters: ads, Lookup: set.Adapter, Enqueuer: intake, Views: orderstore.Views{Store: store, Lookup: set.Adapter}, Ready: ready,
-			AdminToken: cfg.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
-			Metrics: ingestMetrics, Gatherer: reg, Extra: mountAll(mountUI, mountPeople, cons.Mount), V1Auth: cons.V1Auth(),
+		serve("http", ln, httpapi.NewRouter(httpapi.Options{
+			Webhooks: webhooks.Options{
+				Adapters: ads, Lookup: set.Adapter, Enqueuer: intake, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Metrics: ingestMetrics,
+			},
+			Views: orderstore.Views{Store: store, Lookup: set.Adapter}, Ready: ready, AdminToken: cfg.AdminToken, Logger: log, Gatherer: reg,
+			QueuesUI: ui,
+			// The people's edge: buyers' storefront endpoints
+			// (docs/STOREFRONT.md) and the merchant console.
+			Storefront: &storefront.Options{Adapters: set.Adapter, Orders: store, Queue: queue, Redis: rdb, Logger: log},
+			Console:    cons,
 		}))
 		// The one line on stdout, for people and scripts; everything else
 		// is a log record on stderr. It names this process, so a reload is
@@ -285,7 +286,7 @@ func announce(log *slog.Logger, mode string, cfg *config.Config, redisOpt redisc
 	base := baseURL(cfg.Listen)
 	if mode != "worker" {
 		attrs = append(attrs, slog.String("listen", cfg.Listen), slog.String("metrics_url", base+"/metrics"),
-			slog.String("queues_ui", base+webhooks.QueuesUIPath))
+			slog.String("queues_ui", base+httpapi.QueuesUIPath))
 	}
 	switch {
 	case cfg.MetricsListen != "":

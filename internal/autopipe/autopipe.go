@@ -5,7 +5,7 @@
 // idle process sends each command at once, as before; a busy one pays one
 // write and one read system call (on both sides) per batch instead of per
 // command, which on a small machine is most of what a Redis round trip
-// costs (BENCHMARKS.md).
+// costs.
 //
 // It is a go-redis hook: every command of the hooked client that Batchable
 // accepts goes through it, including Asynq's scripts when Asynq shares the

@@ -4,7 +4,7 @@
 // meanwhile gathers into the next. Nothing waits for a timer, so an idle
 // process writes each log line at once, as before; a busy one pays one write
 // system call per batch instead of one per line, and no logging goroutine
-// holds slog's handler lock across a system call (BENCHMARKS.md, issue 17).
+// holds slog's handler lock across a system call.
 //
 // A batch is handed to the writer underneath by one goroutine, in the order
 // the writes arrived. A write returns once its bytes are queued, so the

@@ -159,7 +159,7 @@ const scopeKey = "console.scope"
 // V1Auth guards every path under /v1: the admin token passes; a merchant
 // token passes on its own adapter's paths (/v1/adapters/{id}/... and the
 // /v1/adapters list) and gets 404 anywhere else; any other caller gets 401.
-// The webhooks router runs it in place of its admin-only check.
+// The router (httpapi) runs it in place of its admin-only check.
 func (c *Console) V1Auth() gin.HandlerFunc {
 	return func(ctx *gin.Context) {
 		sum, ok := bearer(ctx.Request)

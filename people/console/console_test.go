@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/adapters/registry"
+	"github.com/cancelsync/cancelsync/httpapi"
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/console"
@@ -86,9 +86,10 @@ func newRig(t *testing.T) *rig {
 		Adapter: lookup, AdapterIDs: func() []string { return []string{"shop-a", "shop-b"} }, AdminToken: func() string { return adminToken },
 		Logger: slog.New(slog.NewJSONHandler(r.logs, nil)),
 	})
-	h := webhooks.NewRouter(webhooks.Options{
-		Adapters: r.ads, Enqueuer: r.queue, Views: orderstore.Views{Store: store, Adapters: r.ads}, AdminToken: adminToken,
-		Extra: func(e *gin.Engine) { c.Mount(e); e.GET("/admin/ping", func(c *gin.Context) { c.String(200, "pong") }) }, V1Auth: c.V1Auth(),
+	pong := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("pong")) })
+	h := httpapi.NewRouter(httpapi.Options{
+		Webhooks: webhooks.Options{Adapters: r.ads, Enqueuer: r.queue}, Views: orderstore.Views{Store: store, Adapters: r.ads}, AdminToken: adminToken,
+		Console: c, QueuesUI: pong,
 	})
 	r.srv = httptest.NewServer(h)
 	t.Cleanup(r.srv.Close)
@@ -137,8 +138,8 @@ func TestTenantIsolationOverV1(t *testing.T) {
 		{"GET", "/v1/adapters/shop-b/stats", adminToken, "", 200},
 		{"GET", "/v1/adapters/shop-a/stats", "", "", 401},
 		{"GET", "/v1/adapters/shop-a/stats", "tok-wrong", "", 401},
-		{"GET", "/admin/ping", "tok-a", "", 401},
-		{"GET", "/admin/ping", adminToken, "", 200},
+		{"GET", httpapi.QueuesUIPath, "tok-a", "", 401},
+		{"GET", httpapi.QueuesUIPath, adminToken, "", 200},
 		{"POST", "/v1/adapters/shop-a/orders/o1/cancellations", "tok-a", `{"reason":"other"}`, 202},
 		{"POST", "/v1/adapters/shop-a/orders/o1/cancellations", "tok-a", `{"reason":"nope"}`, 400},
 		// The body's schema is an object: null, an array or a second

@@ -1,6 +1,7 @@
 package storefront
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -9,11 +10,6 @@ import (
 
 	"github.com/cancelsync/cancelsync/adapters"
 )
-
-// Shopify is the platform whose buyer tokens are its customer-account
-// extensions' session tokens: signed with the app's client secret, the
-// store in dest, the customer as a gid in sub.
-const Shopify = "shopify"
 
 // Token rules (docs/STOREFRONT.md).
 const (
@@ -24,8 +20,7 @@ const (
 	// exp and nbf (a Shopify session token's nbf is the second it was made).
 	clockLeeway = 5 * time.Second
 	// maxTokenBytes bounds what is parsed at all.
-	maxTokenBytes   = 4096
-	shopifyCustomer = "gid://shopify/Customer/"
+	maxTokenBytes = 4096
 )
 
 // tokenError is a refused token. The answer says no more than that the
@@ -47,16 +42,25 @@ var (
 	errTokenSubject = &tokenError{"token_bad_subject"}
 )
 
-// claims are the registered claims plus Shopify's dest.
+// claims are the registered claims, and every claim as decoded for a
+// platform's own (adapters.BuyerClaims: Shopify's dest).
 type claims struct {
 	jwt.RegisteredClaims
-	Dest string `json:"dest,omitempty"`
+	all map[string]any
+}
+
+func (c *claims) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &c.RegisteredClaims); err != nil {
+		return err
+	}
+	return json.Unmarshal(b, &c.all)
 }
 
 // buyer verifies a bearer token for adapter a and returns the buyer it
-// names: the sub claim, or for Shopify the customer id of its gid, after
-// checking that dest is the adapter's shop. The algorithm is pinned to
-// HS256, exp is required and at most MaxTokenLife ahead, nbf is honoured.
+// names: the sub claim, or what the adapter's platform makes of its claims
+// (adapters.BuyerClaims: for Shopify the customer id of its gid, once dest
+// is the adapter's shop). The algorithm is pinned to HS256, exp is required
+// and at most MaxTokenLife ahead, nbf is honoured.
 func buyer(a *adapters.Adapter, token string, now time.Time) (string, error) {
 	// The adapter's storefront_secrets; a Shopify adapter's are its app
 	// secrets (adapters.Platform.StorefrontKeys). None: no storefront.
@@ -92,12 +96,12 @@ func buyer(a *adapters.Adapter, token string, now time.Time) (string, error) {
 		return "", errTokenLife
 	}
 	sub := cl.Subject
-	if a.Platform == Shopify {
-		if !sameShop(cl.Dest, a.Shop) {
+	if a.BuyerClaims != nil {
+		id, err := a.BuyerClaims.Buyer(sub, cl.all)
+		switch {
+		case errors.Is(err, adapters.ErrTokenAccount):
 			return "", errTokenShop
-		}
-		id, ok := strings.CutPrefix(sub, shopifyCustomer)
-		if !ok || !allDigits(id) {
+		case err != nil:
 			return "", errTokenSubject
 		}
 		sub = id
@@ -106,27 +110,6 @@ func buyer(a *adapters.Adapter, token string, now time.Time) (string, error) {
 		return "", errTokenSubject
 	}
 	return sub, nil
-}
-
-// sameShop reports whether a token's dest names shop, with or without
-// https://.
-func sameShop(dest, shop string) bool {
-	if shop == "" {
-		return false
-	}
-	return strings.TrimPrefix(dest, "https://") == shop
-}
-
-func allDigits(s string) bool {
-	if s == "" || len(s) > 20 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // bearer is the token of an "Authorization: Bearer <token>" header, "" if

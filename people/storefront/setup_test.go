@@ -84,13 +84,13 @@ func newRig(t testing.TB, o rigOpts) *rig {
 		t.Cleanup(func() { _ = r.rdb.Close() })
 	}
 	reg := registry.Default()
-	add := func(id, platform string, s adapters.Settings) {
+	add := func(id, plat string, s adapters.Settings) {
 		s.ID = id
 		if s.Secrets == nil {
 			s.Secrets = []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 		}
 		s.API = adapters.API{BaseURL: "http://127.0.0.1:9", Token: "tok", Timeout: time.Second}
-		ad, err := reg[platform].New(s)
+		ad, err := reg[plat].New(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,8 @@ func newRig(t testing.TB, o rigOpts) *rig {
 	// app secrets in StorefrontSecrets); it decides by the self-service
 	// rule here, since this test is about its tokens.
 	shop := *r.adapters["self"]
-	shop.ID, shop.Platform, shop.Shop, shop.StorefrontSecrets = "shop", Shopify, shopName, []string{shopKey}
+	shop.ID, shop.Platform, shop.StorefrontSecrets = "shop", "shopify", []string{shopKey}
+	shop.BuyerClaims = reg["shopify"].NewBuyerClaims(adapters.Settings{Block: adapters.BlockOf(map[string]any{"shop": shopName})})
 	r.adapters["shop"] = &shop
 
 	r.store = orderstore.NewStore(r.rdb)
