@@ -19,7 +19,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // Config is the whole file (docs/API.md §2).
@@ -61,7 +61,7 @@ type Adapter struct {
 	// Own holds every other key of the adapter's block, and of its api and
 	// policy mappings ("shop", "api.version", "policy.refund"), with
 	// ${VAR} expanded, for the platform.
-	Own adapters.Block `yaml:"-"`
+	Own platform.Block `yaml:"-"`
 }
 
 // API is where states are synced back.
@@ -79,13 +79,13 @@ type Policy struct {
 }
 
 // Settings is the adapter as its platform takes it.
-func (a *Adapter) Settings() adapters.Settings {
-	return adapters.Settings{
+func (a *Adapter) Settings() platform.Settings {
+	return platform.Settings{
 		ID: a.ID, Secrets: slices.Clone(a.Secrets),
-		API:               adapters.API{BaseURL: a.API.BaseURL, Token: a.API.Token, Timeout: a.API.Timeout.D()},
+		API:               platform.API{BaseURL: a.API.BaseURL, Token: a.API.Token, Timeout: a.API.Timeout.D()},
 		StorefrontSecrets: slices.Clone(a.StorefrontSecrets),
 		MerchantTokens:    slices.Clone(a.MerchantTokens),
-		Windows:           adapters.Windows{CancelWindow: a.Policy.CancelWindow.D(), ResponseWindow: a.Policy.ResponseWindow.D()},
+		Windows:           platform.Windows{CancelWindow: a.Policy.CancelWindow.D(), ResponseWindow: a.Policy.ResponseWindow.D()},
 		Block:             a.Own,
 	}
 }
@@ -94,7 +94,7 @@ func (a *Adapter) Settings() adapters.Settings {
 // values, the platform's own keys included, wherever they were written.
 func (a Adapter) Equal(b Adapter) bool {
 	own, other := a.Own, b.Own
-	a.Own, b.Own = adapters.Block{}, adapters.Block{}
+	a.Own, b.Own = platform.Block{}, platform.Block{}
 	return reflect.DeepEqual(a, b) && own.Equal(other)
 }
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/registry"
+	"github.com/cancelsync/cancelsync/platform/registry"
 )
 
 var testPlatforms = registry.Default()

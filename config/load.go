@@ -12,14 +12,14 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // Load reads the YAML file at path and returns the config Parse makes of it,
 // expanding ${VAR} from the process environment. platforms is the adapter
 // registry: its names are the known platforms, and each checks its own keys. A config that is wrong in any way
 // is an *Error listing every problem.
-func Load(path string, platforms adapters.Registry) (*Config, error) {
+func Load(path string, platforms platform.Registry) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -34,7 +34,7 @@ func Load(path string, platforms adapters.Registry) (*Config, error) {
 // declare, values of the wrong type and duplicate keys are problems too, and
 // explicit zero values ("timeout: 0s") are validated rather than defaulted.
 // All problems are returned together as an *Error.
-func Parse(data []byte, platforms adapters.Registry, getenv func(string) (string, bool)) (*Config, error) {
+func Parse(data []byte, platforms platform.Registry, getenv func(string) (string, bool)) (*Config, error) {
 	if getenv == nil {
 		getenv = os.LookupEnv
 	}
@@ -251,7 +251,7 @@ func (d *decoder) expandTree(n *yaml.Node, key string) (*yaml.Node, bool) {
 // handOver gives each adapter the keys of its open blocks that config does
 // not know (Adapter.Own), for its platform to parse; one that no platform
 // of the registry reads is refused at once when the platform is unknown.
-func (d *decoder) handOver(cfg *Config, platforms adapters.Registry) {
+func (d *decoder) handOver(cfg *Config, platforms platform.Registry) {
 	anyReads := map[string]bool{}
 	for _, k := range platforms.Keys() {
 		anyReads[k] = true
@@ -267,7 +267,7 @@ func (d *decoder) handOver(cfg *Config, platforms adapters.Registry) {
 			}
 		}
 		p, known := platforms[a.Platform]
-		a.Own = adapters.NewBlock(values, p.Keys, elsewhere)
+		a.Own = platform.NewBlock(values, p.Keys, elsewhere)
 		if !known {
 			for _, k := range a.Own.Keys() {
 				if !anyReads[k] {

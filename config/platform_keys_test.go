@@ -8,7 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // The keys of docs/API.md §2's per-platform table reach the platform's Settings,
@@ -107,7 +107,7 @@ func TestRedactedPlatformSecrets(t *testing.T) {
 	}
 	c := &Config{Adapters: []Adapter{{
 		ID: "a", Platform: "woocommerce", StorefrontSecrets: []string{secrets[1]},
-		MerchantTokens: []string{secrets[2]}, Own: adapters.NewBlock(own, testPlatforms["woocommerce"].Keys, nil),
+		MerchantTokens: []string{secrets[2]}, Own: platform.NewBlock(own, testPlatforms["woocommerce"].Keys, nil),
 	}}}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("cfg", "config", c, "redacted", c.Redacted())

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // minHS256Key is the shortest storefront key: as long as HS256's hash.
@@ -22,13 +22,13 @@ var (
 
 // Validate checks c as it stands (no defaults are applied) against the
 // platforms of the registry and returns every problem as an *Error, or nil.
-func (c *Config) Validate(platforms adapters.Registry) error {
+func (c *Config) Validate(platforms platform.Registry) error {
 	return c.validate(platforms).err()
 }
 
 // validate never quotes admin_token, a secret, a token, a URL that may hold
 // a password, or a base_url (which may carry credentials).
-func (c *Config) validate(platforms adapters.Registry) problems {
+func (c *Config) validate(platforms platform.Registry) problems {
 	var ps problems
 	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
 		ps.add("listen", fmt.Sprintf("%q must be host:port, like 127.0.0.1:8080 or :8080", c.Listen))
@@ -102,7 +102,7 @@ func (c *Config) validate(platforms adapters.Registry) problems {
 	return ps
 }
 
-func (a *Adapter) validate(ps *problems, key string, platforms adapters.Registry) {
+func (a *Adapter) validate(ps *problems, key string, platforms platform.Registry) {
 	p, known := platforms[a.Platform]
 	switch {
 	case a.Platform == "":

@@ -22,8 +22,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
 	"github.com/cancelsync/cancelsync/internal/redistest"
+	"github.com/cancelsync/cancelsync/platform/standardwebhooks"
 )
 
 var binary string

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
+	"github.com/cancelsync/cancelsync/platform/standardwebhooks"
 )
 
 // TestIngestAnswersEveryRowOfTheContract posts to the running binary one

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
+	"github.com/cancelsync/cancelsync/platform/standardwebhooks"
 )
 
 // secretB is the secret a rotation moves to (secret is the first one).

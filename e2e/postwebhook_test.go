@@ -18,8 +18,8 @@ func TestPostWebhookSignsEveryPlatform(t *testing.T) {
 	t.Parallel()
 	// The samples are the published ones the adapters' tests use.
 	for sample, fixture := range map[string]string{
-		"shopify-orders-cancelled.json": "../adapters/shopify/testdata/orders_cancelled_sample.json",
-		"woocommerce-order-727.json":    "../adapters/woocommerce/testdata/order_retrieve_727.json",
+		"shopify-orders-cancelled.json": "../platform/shopify/testdata/orders_cancelled_sample.json",
+		"woocommerce-order-727.json":    "../platform/woocommerce/testdata/order_retrieve_727.json",
 	} {
 		if !bytes.Equal(must(os.ReadFile("../docs/examples/webhooks/"+sample)), must(os.ReadFile(fixture))) {
 			t.Errorf("docs/examples/webhooks/%s differs from %s", sample, fixture)

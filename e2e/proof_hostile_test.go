@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
+	"github.com/cancelsync/cancelsync/platform/standardwebhooks"
 )
 
 // proofHostileBodies are correctly signed bodies a careful user expects to

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
+	"github.com/cancelsync/cancelsync/platform/standardwebhooks"
 )
 
 // TestProofStalledBodiesHoldNoMemory: 1,000 connections that each declare

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/shopify"
-	"github.com/cancelsync/cancelsync/adapters/shopify/shopifytest"
+	"github.com/cancelsync/cancelsync/platform/shopify"
+	"github.com/cancelsync/cancelsync/platform/shopify/shopifytest"
 )
 
 const testShopDomain = "acme.myshopify.com"

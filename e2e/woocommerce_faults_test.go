@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/woocommerce/wootest"
+	"github.com/cancelsync/cancelsync/platform/woocommerce/wootest"
 )
 
 // wooPatientRig is a running cancelsync with one WooCommerce adapter, "woo",

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/woocommerce"
-	"github.com/cancelsync/cancelsync/adapters/woocommerce/wootest"
+	"github.com/cancelsync/cancelsync/platform/woocommerce"
+	"github.com/cancelsync/cancelsync/platform/woocommerce/wootest"
 )
 
 const (
@@ -47,11 +47,11 @@ func wooRig(t *testing.T) (*service, *wootest.Server) {
 	return start(t, "serve", path, listen), store
 }
 
-// wooOrder is the REST API docs' order (adapters/woocommerce/testdata) as
+// wooOrder is the REST API docs' order (platform/woocommerce/testdata) as
 // WooCommerce would send it for order id with status, modified at modified.
 func wooOrder(t *testing.T, id int, status string, modified time.Time) []byte {
 	t.Helper()
-	raw, err := os.ReadFile("../adapters/woocommerce/testdata/order_retrieve_727.json")
+	raw, err := os.ReadFile("../platform/woocommerce/testdata/order_retrieve_727.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // notFound answers a route that does not exist. A near miss of a webhook
@@ -14,7 +14,7 @@ import (
 // no endpoint at all) names the adapter's real endpoints in the detail, so
 // a sender's typo is fixed from the answer alone. Nothing the client sent
 // is echoed: only a configured adapter id, and only when it is one.
-func notFound(lookup func(string) (*adapters.Adapter, bool)) gin.HandlerFunc {
+func notFound(lookup func(string) (*platform.Adapter, bool)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		detail := "no such route"
 		if id, ok := webhookAdapter(c.Request.URL.Path); ok {
@@ -39,9 +39,9 @@ func webhookAdapter(path string) (string, bool) {
 }
 
 // endpointsOf lists the POST paths adapter a takes, orders first.
-func endpointsOf(a *adapters.Adapter) []string {
+func endpointsOf(a *platform.Adapter) []string {
 	var paths []string
-	for _, k := range []adapters.Kind{adapters.KindOrders, adapters.KindCancellations} {
+	for _, k := range []platform.Kind{platform.KindOrders, platform.KindCancellations} {
 		if _, ok := a.Inbound[k]; ok {
 			paths = append(paths, "POST /webhooks/"+a.ID+"/"+string(k))
 		}

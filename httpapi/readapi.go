@@ -11,8 +11,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // RequireAdmin lets a request through only with "Authorization: Bearer
@@ -74,7 +74,7 @@ func hasSegmentPrefix(p, prefix string) bool {
 // reader serves the read API (docs/API.md §6). The admin token is checked by
 // adminPaths before it runs.
 type reader struct {
-	adapter func(id string) (*adapters.Adapter, bool)
+	adapter func(id string) (*platform.Adapter, bool)
 	views   OrderViews
 	log     *slog.Logger
 }

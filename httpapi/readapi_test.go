@@ -9,22 +9,22 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 func sampleView() *order.OrderView {
 	placed := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	state := adapters.Cancelled
+	state := platform.Cancelled
 	return &order.OrderView{
 		Adapter: testAdapter, Platform: "poshmark", OrderID: "PM-10023",
-		Order: &order.OrderSummary{Status: adapters.StatusPaid, PlacedAt: placed, UpdatedAt: placed,
-			Total: adapters.Money{Amount: "42.50", Currency: "USD"}},
-		Cancellation: &order.CancellationView{RequestID: "cr-881", State: adapters.Cancelled, Version: 1,
-			Initiator: adapters.Buyer, Reason: "changed_mind",
-			Refund: &adapters.Refund{Method: adapters.PlatformCredit, Amount: "42.50", Currency: "USD"}},
+		Order: &order.OrderSummary{Status: platform.StatusPaid, PlacedAt: placed, UpdatedAt: placed,
+			Total: platform.Money{Amount: "42.50", Currency: "USD"}},
+		Cancellation: &order.CancellationView{RequestID: "cr-881", State: platform.Cancelled, Version: 1,
+			Initiator: platform.Buyer, Reason: "changed_mind",
+			Refund: &platform.Refund{Method: platform.PlatformCredit, Amount: "42.50", Currency: "USD"}},
 		Sync:    &order.SyncView{State: "synced", Attempts: 1, Version: 1},
-		History: []order.HistoryEntry{{At: placed, Event: adapters.CancellationRequested, State: &state}},
+		History: []order.HistoryEntry{{At: placed, Event: platform.CancellationRequested, State: &state}},
 	}
 }
 

@@ -12,9 +12,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -26,8 +26,8 @@ func failSync(t testing.TB, b *bundle, adapterID, orderID string) {
 	ctx := context.Background()
 	ad := b.adapters[adapterID]
 	doc, cur, err := b.store.Change(ctx, adapterID, orderID, nil, func(d *order.Doc) bool {
-		d.Requests = append(d.Requests, order.Request{ID: "cr-" + orderID, Initiator: adapters.Buyer, Reason: "other",
-			OccurredAt: time.Now().UTC(), State: adapters.Cancelled, Version: 1})
+		d.Requests = append(d.Requests, order.Request{ID: "cr-" + orderID, Initiator: platform.Buyer, Reason: "other",
+			OccurredAt: time.Now().UTC(), State: platform.Cancelled, Version: 1})
 		d.Version = 1
 		return true
 	})
@@ -142,9 +142,9 @@ func TestReplayedDeadLetterSyncsAndLeaves(t *testing.T) {
 	b := setup(t, setupOpts{})
 	ctx := context.Background()
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool { w.WriteHeader(http.StatusBadRequest); return true })
-	b.deliver(t, "t-selfservice", snapshot("o-rp", adapters.StatusPaid, placed))
-	b.deliver(t, "t-selfservice", request("o-rp", "cr-rp", adapters.Buyer))
-	b.waitState(t, "t-selfservice", "o-rp", adapters.Cancelled, order.SyncFailed)
+	b.deliver(t, "t-selfservice", snapshot("o-rp", platform.StatusPaid, placed))
+	b.deliver(t, "t-selfservice", request("o-rp", "cr-rp", platform.Buyer))
+	b.waitState(t, "t-selfservice", "o-rp", platform.Cancelled, order.SyncFailed)
 	var letters []orderstore.DeadLetter
 	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(ctx); return len(letters) == 1 })
 	if n, err := b.dlq.Size(ctx); err != nil || n != 1 {
@@ -154,7 +154,7 @@ func TestReplayedDeadLetterSyncsAndLeaves(t *testing.T) {
 	if _, err := b.dlq.Replay(ctx, []string{letters[0].ID}); err != nil {
 		t.Fatal(err)
 	}
-	v := b.waitState(t, "t-selfservice", "o-rp", adapters.Cancelled, order.SyncSynced)
+	v := b.waitState(t, "t-selfservice", "o-rp", platform.Cancelled, order.SyncSynced)
 	if v.Sync.Attempts != 1 {
 		t.Fatalf("sync after the replay %+v, want one attempt of a new round", v.Sync)
 	}
@@ -244,8 +244,8 @@ func TestArchivedDeadLetterOfThePreviousRelease(t *testing.T) {
 	// The previous release: archived, and the document stored as failed
 	// without the record (a plain SET, as its script wrote no record).
 	legacy := func(orderID string) {
-		old := &order.Doc{Version: 1, Requests: []order.Request{{ID: "cr-" + orderID, Initiator: adapters.Buyer, Reason: "other",
-			OccurredAt: time.Now().UTC(), State: adapters.Cancelled, Version: 1, Sync: order.SyncFailed, Attempts: 3, LastError: "HTTP 503"}}}
+		old := &order.Doc{Version: 1, Requests: []order.Request{{ID: "cr-" + orderID, Initiator: platform.Buyer, Reason: "other",
+			OccurredAt: time.Now().UTC(), State: platform.Cancelled, Version: 1, Sync: order.SyncFailed, Attempts: 3, LastError: "HTTP 503"}}}
 		raw, _ := json.Marshal(old)
 		if err := b.rdb.Set(ctx, orderKey(ad, orderID), raw, 0).Err(); err != nil {
 			t.Fatal(err)

@@ -15,9 +15,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
@@ -25,7 +25,7 @@ import (
 // Regression tests of issue 10, each on a real redis-server: every one
 // failed on the code before the Syncer (docs/GUARANTEES.md).
 
-func (b *bundle) runEventOK(t *testing.T, adapterID string, ev adapters.Event) {
+func (b *bundle) runEventOK(t *testing.T, adapterID string, ev platform.Event) {
 	t.Helper()
 	payload, _ := json.Marshal(tasks.Delivery{AdapterID: adapterID, WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})
 	if err := b.worker.handleEvent(context.Background(), asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
@@ -41,10 +41,10 @@ func (b *bundle) runEventOK(t *testing.T, adapterID string, ev adapters.Event) {
 func TestManyRequestsNoneLostNoSecondRefund(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true, real: true})
-	b.runEventOK(t, "t-selfservice", snapshot("o-many", adapters.StatusPaid, placed))
+	b.runEventOK(t, "t-selfservice", snapshot("o-many", platform.StatusPaid, placed))
 	const n = 3 * order.MaxRequests
 	for i := range n {
-		b.runEventOK(t, "t-selfservice", request("o-many", fmt.Sprintf("cr-%02d", i), adapters.Buyer))
+		b.runEventOK(t, "t-selfservice", request("o-many", fmt.Sprintf("cr-%02d", i), platform.Buyer))
 	}
 	puts := b.platform.received()
 	if len(puts) != n {
@@ -55,9 +55,9 @@ func TestManyRequestsNoneLostNoSecondRefund(t *testing.T) {
 		if p.Update.Version != int64(i+1) {
 			t.Fatalf("PUT %d has version %d", i, p.Update.Version)
 		}
-		if p.Update.State == adapters.Cancelled {
+		if p.Update.State == platform.Cancelled {
 			cancelled++
-		} else if p.Update.DenialReason != adapters.AlreadyCancelled {
+		} else if p.Update.DenialReason != platform.AlreadyCancelled {
 			t.Fatalf("PUT %d: %+v, want denied already_cancelled", i, p.Update)
 		}
 	}
@@ -65,7 +65,7 @@ func TestManyRequestsNoneLostNoSecondRefund(t *testing.T) {
 		t.Fatalf("%d cancellations (refunds), want 1", cancelled)
 	}
 	v := b.view(t, "t-selfservice", "o-many")
-	if v.Cancellation.RequestID != "cr-00" || v.Cancellation.State != adapters.Cancelled {
+	if v.Cancellation.RequestID != "cr-00" || v.Cancellation.State != platform.Cancelled {
 		t.Fatalf("view shows %+v, want the cancelling cr-00", v.Cancellation)
 	}
 	// The view lists the newest 50 requests, newest first (docs/API.md),
@@ -98,10 +98,10 @@ func TestUnacknowledgedRequestsAreNeverCompacted(t *testing.T) {
 		}
 		return false
 	})
-	b.runEventOK(t, "t-selfservice", snapshot("o-down", adapters.StatusPaid, placed))
+	b.runEventOK(t, "t-selfservice", snapshot("o-down", platform.StatusPaid, placed))
 	const n = order.MaxRequests + 5
 	for i := range n {
-		b.runEventOK(t, "t-selfservice", request("o-down", fmt.Sprintf("cr-%02d", i), adapters.Buyer))
+		b.runEventOK(t, "t-selfservice", request("o-down", fmt.Sprintf("cr-%02d", i), platform.Buyer))
 	}
 	doc, err := b.store.Load(context.Background(), "t-selfservice", "o-down")
 	if err != nil {
@@ -140,7 +140,7 @@ func TestPermanentFailureDoesNotBlockLaterVersions(t *testing.T) {
 	b := setup(t, setupOpts{real: true, retry: syncback.Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	var mu sync.Mutex
 	refuse := map[int64]bool{1: true}
-	b.platform.setScriptUpdate(func(u adapters.Update, w http.ResponseWriter) bool {
+	b.platform.setScriptUpdate(func(u platform.Update, w http.ResponseWriter) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		if refuse[u.Version] {
@@ -149,11 +149,11 @@ func TestPermanentFailureDoesNotBlockLaterVersions(t *testing.T) {
 		}
 		return false
 	})
-	b.deliver(t, "t-aliexpress", snapshot("o-perm", adapters.StatusPaid, placed))
-	b.deliver(t, "t-aliexpress", request("o-perm", "cr-perm", adapters.Buyer))
-	b.waitState(t, "t-aliexpress", "o-perm", adapters.PendingResponse, order.SyncFailed)
-	b.deliver(t, "t-aliexpress", respond("o-perm", "cr-perm", adapters.Seller, adapters.Accept))
-	b.waitState(t, "t-aliexpress", "o-perm", adapters.Cancelled, order.SyncSynced)
+	b.deliver(t, "t-aliexpress", snapshot("o-perm", platform.StatusPaid, placed))
+	b.deliver(t, "t-aliexpress", request("o-perm", "cr-perm", platform.Buyer))
+	b.waitState(t, "t-aliexpress", "o-perm", platform.PendingResponse, order.SyncFailed)
+	b.deliver(t, "t-aliexpress", respond("o-perm", "cr-perm", platform.Seller, platform.Accept))
+	b.waitState(t, "t-aliexpress", "o-perm", platform.Cancelled, order.SyncSynced)
 	versions := func() []int64 {
 		var vs []int64
 		for _, p := range b.platform.received() {
@@ -173,11 +173,11 @@ func TestPermanentFailureDoesNotBlockLaterVersions(t *testing.T) {
 	mu.Lock()
 	refuse[1], refuse[2] = true, true
 	mu.Unlock()
-	b.deliver(t, "t-aliexpress", snapshot("o-perm2", adapters.StatusPaid, placed))
-	b.deliver(t, "t-aliexpress", request("o-perm2", "cr-perm2", adapters.Buyer))
-	b.waitState(t, "t-aliexpress", "o-perm2", adapters.PendingResponse, order.SyncFailed)
-	b.deliver(t, "t-aliexpress", respond("o-perm2", "cr-perm2", adapters.Seller, adapters.Accept))
-	b.waitState(t, "t-aliexpress", "o-perm2", adapters.Cancelled, order.SyncFailed)
+	b.deliver(t, "t-aliexpress", snapshot("o-perm2", platform.StatusPaid, placed))
+	b.deliver(t, "t-aliexpress", request("o-perm2", "cr-perm2", platform.Buyer))
+	b.waitState(t, "t-aliexpress", "o-perm2", platform.PendingResponse, order.SyncFailed)
+	b.deliver(t, "t-aliexpress", respond("o-perm2", "cr-perm2", platform.Seller, platform.Accept))
+	b.waitState(t, "t-aliexpress", "o-perm2", platform.Cancelled, order.SyncFailed)
 	var v2 string
 	eventually(t, "two dead letters of o-perm2", func() bool {
 		letters, _ = b.dlq.List(context.Background())
@@ -199,7 +199,7 @@ func TestPermanentFailureDoesNotBlockLaterVersions(t *testing.T) {
 	if _, err := b.dlq.Replay(context.Background(), []string{v2}); err != nil {
 		t.Fatal(err)
 	}
-	b.waitState(t, "t-aliexpress", "o-perm2", adapters.Cancelled, order.SyncSynced)
+	b.waitState(t, "t-aliexpress", "o-perm2", platform.Cancelled, order.SyncSynced)
 	time.Sleep(200 * time.Millisecond)
 	after := b.platform.received()[before:]
 	if len(after) != 1 || after[0].Update.Version != 2 {
@@ -218,9 +218,9 @@ func TestWaitingForTheLockIsNotAnAttempt(t *testing.T) {
 	if err := b.rdb.Set(ctx, key, "crashed-holder", 2*time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
-	b.deliver(t, "t-selfservice", snapshot("o-busy", adapters.StatusPaid, placed))
-	b.deliver(t, "t-selfservice", request("o-busy", "cr-busy", adapters.Buyer))
-	b.waitState(t, "t-selfservice", "o-busy", adapters.Cancelled, order.SyncPending)
+	b.deliver(t, "t-selfservice", snapshot("o-busy", platform.StatusPaid, placed))
+	b.deliver(t, "t-selfservice", request("o-busy", "cr-busy", platform.Buyer))
+	b.waitState(t, "t-selfservice", "o-busy", platform.Cancelled, order.SyncPending)
 	// Longer than the 10 s a sync used to wait for the lock before it
 	// counted the wait as its one attempt and went to the dead letter.
 	time.Sleep(11 * time.Second)
@@ -231,7 +231,7 @@ func TestWaitingForTheLockIsNotAnAttempt(t *testing.T) {
 		t.Fatalf("sync while waiting = %+v", v.Sync)
 	}
 	b.rdb.Del(ctx, key)
-	v := b.waitState(t, "t-selfservice", "o-busy", adapters.Cancelled, order.SyncSynced)
+	v := b.waitState(t, "t-selfservice", "o-busy", platform.Cancelled, order.SyncSynced)
 	if v.Sync.Attempts != 1 || len(b.platform.received()) != 1 {
 		t.Fatalf("sync = %+v after %d PUTs", v.Sync, len(b.platform.received()))
 	}
@@ -247,8 +247,8 @@ func TestIdsWithColonsNeverCollide(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true, real: true})
 	at := time.Now().UTC().Truncate(time.Second)
 	for _, ids := range [][2]string{{"X:A", "B"}, {"X", "A:B"}} {
-		b.runEventOK(t, "t-aliexpress", snapshot(ids[0], adapters.StatusPaid, placed))
-		ev := request(ids[0], ids[1], adapters.Buyer)
+		b.runEventOK(t, "t-aliexpress", snapshot(ids[0], platform.StatusPaid, placed))
+		ev := request(ids[0], ids[1], platform.Buyer)
 		ev.Cancellation.OccurredAt = at
 		b.runEventOK(t, "t-aliexpress", ev)
 	}
@@ -288,22 +288,22 @@ func TestSnapshotOrdering(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true, real: true})
 	at := placed.Add(10 * time.Minute)
-	b.runEventOK(t, "t-selfservice", snapshot("o-eq1", adapters.StatusPaid, at))
-	b.runEventOK(t, "t-selfservice", snapshot("o-eq1", adapters.StatusShipped, at))
-	b.runEventOK(t, "t-selfservice", snapshot("o-eq2", adapters.StatusShipped, at))
-	b.runEventOK(t, "t-selfservice", snapshot("o-eq2", adapters.StatusPaid, at))
+	b.runEventOK(t, "t-selfservice", snapshot("o-eq1", platform.StatusPaid, at))
+	b.runEventOK(t, "t-selfservice", snapshot("o-eq1", platform.StatusShipped, at))
+	b.runEventOK(t, "t-selfservice", snapshot("o-eq2", platform.StatusShipped, at))
+	b.runEventOK(t, "t-selfservice", snapshot("o-eq2", platform.StatusPaid, at))
 	for _, id := range []string{"o-eq1", "o-eq2"} {
-		b.runEventOK(t, "t-selfservice", request(id, "cr-"+id, adapters.Buyer))
+		b.runEventOK(t, "t-selfservice", request(id, "cr-"+id, platform.Buyer))
 		v := b.view(t, "t-selfservice", id)
-		if v.Order.Status != adapters.StatusShipped || v.Cancellation.State != adapters.Denied || *v.Cancellation.DenialReason != adapters.AlreadyShipped {
+		if v.Order.Status != platform.StatusShipped || v.Cancellation.State != platform.Denied || *v.Cancellation.DenialReason != platform.AlreadyShipped {
 			t.Fatalf("%s: order %s, cancellation %+v; want shipped, denied already_shipped", id, v.Order.Status, v.Cancellation)
 		}
 	}
-	b.runEventOK(t, "t-selfservice", snapshot("o-back", adapters.StatusShipped, at))
-	b.runEventOK(t, "t-selfservice", snapshot("o-back", adapters.StatusPaid, at.Add(time.Minute)))
-	b.runEventOK(t, "t-selfservice", snapshot("o-back", adapters.StatusShipped, at.Add(-time.Minute)))
+	b.runEventOK(t, "t-selfservice", snapshot("o-back", platform.StatusShipped, at))
+	b.runEventOK(t, "t-selfservice", snapshot("o-back", platform.StatusPaid, at.Add(time.Minute)))
+	b.runEventOK(t, "t-selfservice", snapshot("o-back", platform.StatusShipped, at.Add(-time.Minute)))
 	v := b.view(t, "t-selfservice", "o-back")
-	if v.Order.Status != adapters.StatusPaid || v.History[1].Note == nil || v.History[2].Note == nil {
+	if v.Order.Status != platform.StatusPaid || v.History[1].Note == nil || v.History[2].Note == nil {
 		t.Fatalf("order %s, history %+v; want paid with notes", v.Order.Status, v.History)
 	}
 }
@@ -314,12 +314,12 @@ func TestSnapshotOrdering(t *testing.T) {
 func TestAnswerAfterShipmentIsDeniedAlreadyShipped(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true, real: true})
-	b.runEventOK(t, "t-aliexpress", snapshot("o-ship", adapters.StatusPaid, placed))
-	b.runEventOK(t, "t-aliexpress", request("o-ship", "cr-ship", adapters.Buyer))
-	b.runEventOK(t, "t-aliexpress", snapshot("o-ship", adapters.StatusShipped, placed.Add(time.Minute)))
-	b.runEventOK(t, "t-aliexpress", respond("o-ship", "cr-ship", adapters.Seller, adapters.Accept))
+	b.runEventOK(t, "t-aliexpress", snapshot("o-ship", platform.StatusPaid, placed))
+	b.runEventOK(t, "t-aliexpress", request("o-ship", "cr-ship", platform.Buyer))
+	b.runEventOK(t, "t-aliexpress", snapshot("o-ship", platform.StatusShipped, placed.Add(time.Minute)))
+	b.runEventOK(t, "t-aliexpress", respond("o-ship", "cr-ship", platform.Seller, platform.Accept))
 	v := b.view(t, "t-aliexpress", "o-ship")
-	if c := v.Cancellation; c.State != adapters.Denied || c.DenialReason == nil || *c.DenialReason != adapters.AlreadyShipped {
+	if c := v.Cancellation; c.State != platform.Denied || c.DenialReason == nil || *c.DenialReason != platform.AlreadyShipped {
 		t.Fatalf("cancellation %+v, want denied already_shipped", c)
 	}
 }
@@ -329,12 +329,12 @@ func TestAnswerAfterShipmentIsDeniedAlreadyShipped(t *testing.T) {
 func TestCancelledSnapshotResolvesPendingRequest(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true, real: true})
-	b.runEventOK(t, "t-aliexpress", snapshot("o-pc", adapters.StatusPaid, placed))
-	b.runEventOK(t, "t-aliexpress", request("o-pc", "cr-pc", adapters.Buyer))
-	b.runEventOK(t, "t-aliexpress", snapshot("o-pc", adapters.StatusCancelled, placed.Add(time.Minute)))
+	b.runEventOK(t, "t-aliexpress", snapshot("o-pc", platform.StatusPaid, placed))
+	b.runEventOK(t, "t-aliexpress", request("o-pc", "cr-pc", platform.Buyer))
+	b.runEventOK(t, "t-aliexpress", snapshot("o-pc", platform.StatusCancelled, placed.Add(time.Minute)))
 	v := b.view(t, "t-aliexpress", "o-pc")
 	last := v.History[len(v.History)-1]
-	if c := v.Cancellation; c.State != adapters.Cancelled || c.Refund == nil || c.Version != 2 || last.Note == nil || *last.Note != "cancelled on the platform" {
+	if c := v.Cancellation; c.State != platform.Cancelled || c.Refund == nil || c.Version != 2 || last.Note == nil || *last.Note != "cancelled on the platform" {
 		t.Fatalf("cancellation %+v, history %+v", c, last)
 	}
 	if v.Sync.State != order.SyncSynced || v.Sync.Version != 2 {
@@ -343,14 +343,14 @@ func TestCancelledSnapshotResolvesPendingRequest(t *testing.T) {
 }
 
 // TestNothingToSendIsSkipped: a state the platform takes no call for
-// (adapters.ErrNothingToSend) is shown skipped, counts as acknowledged and
+// (platform.ErrNothingToSend) is shown skipped, counts as acknowledged and
 // never retries.
 func TestNothingToSendIsSkipped(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true, real: true})
 	b.adapters["t-aliexpress"].Client = nothingToSend{}
-	b.runEventOK(t, "t-aliexpress", snapshot("o-skip", adapters.StatusPaid, placed))
-	b.runEventOK(t, "t-aliexpress", request("o-skip", "cr-skip", adapters.Buyer))
+	b.runEventOK(t, "t-aliexpress", snapshot("o-skip", platform.StatusPaid, placed))
+	b.runEventOK(t, "t-aliexpress", request("o-skip", "cr-skip", platform.Buyer))
 	v := b.view(t, "t-aliexpress", "o-skip")
 	if v.Sync.State != order.SyncSkipped || v.Sync.Attempts != 1 || v.Sync.LastError != nil {
 		t.Fatalf("sync %+v", v.Sync)
@@ -363,8 +363,8 @@ func TestNothingToSendIsSkipped(t *testing.T) {
 
 type nothingToSend struct{}
 
-func (nothingToSend) Push(context.Context, string, adapters.Update) error {
-	return fmt.Errorf("pending_response: %w", adapters.ErrNothingToSend)
+func (nothingToSend) Push(context.Context, string, platform.Update) error {
+	return fmt.Errorf("pending_response: %w", platform.ErrNothingToSend)
 }
 
 // TestTaskFailuresAreLogged: the servers' ErrorHandler logs every failed
@@ -393,8 +393,8 @@ func TestTaskFailuresAreLogged(t *testing.T) {
 func TestTypicalDocumentIsSmall(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true, real: true})
-	b.runEventOK(t, "t-poshmark", snapshot("PM-10023", adapters.StatusPaid, placed))
-	b.runEventOK(t, "t-poshmark", request("PM-10023", "cr-881", adapters.Buyer))
+	b.runEventOK(t, "t-poshmark", snapshot("PM-10023", platform.StatusPaid, placed))
+	b.runEventOK(t, "t-poshmark", request("PM-10023", "cr-881", platform.Buyer))
 	raw, err := b.rdb.Get(context.Background(), orderKey("t-poshmark", "PM-10023")).Bytes()
 	if err != nil {
 		t.Fatal(err)

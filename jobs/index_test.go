@@ -11,9 +11,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 func TestIndexMemberSplitsBack(t *testing.T) {
@@ -30,7 +30,7 @@ func TestIndexMemberSplitsBack(t *testing.T) {
 }
 
 // oldRequest is a request that occurred at at.
-func oldRequest(orderID, requestID string, who adapters.Party, reason string, at time.Time) adapters.Event {
+func oldRequest(orderID, requestID string, who platform.Party, reason string, at time.Time) platform.Event {
 	ev := request(orderID, requestID, who)
 	ev.Cancellation.Reason, ev.Cancellation.OccurredAt = reason, at
 	return ev
@@ -41,27 +41,27 @@ func oldRequest(orderID, requestID string, who adapters.Party, reason string, at
 // order views say.
 func TestIndexesFollowTheDocuments(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{real: true, windows: adapters.Windows{ResponseWindow: time.Hour}})
+	b := setup(t, setupOpts{real: true, windows: platform.Windows{ResponseWindow: time.Hour}})
 	ctx := context.Background()
 	ali, self := "t-aliexpress", "t-selfservice"
 	now := time.Now().UTC()
 	for _, o := range []string{"o1", "o2", "o3"} {
-		b.deliver(t, ali, snapshot(o, adapters.StatusPaid, placed))
+		b.deliver(t, ali, snapshot(o, platform.StatusPaid, placed))
 	}
-	b.deliver(t, ali, snapshot("o4", adapters.StatusShipped, placed))
+	b.deliver(t, ali, snapshot("o4", platform.StatusShipped, placed))
 	for _, o := range []string{"o1", "o2", "o3", "o4"} {
 		eventually(t, "snapshot "+o, func() bool { v, err := b.store.OrderView(ctx, b.adapters[ali], o); return err == nil && v.Order != nil })
 	}
-	b.deliver(t, ali, oldRequest("o1", "r1", adapters.Buyer, "changed_mind", now.Add(-4*time.Minute)))
-	b.deliver(t, ali, oldRequest("o2", "r2", adapters.Buyer, "shipping_delay", now.Add(-3*time.Minute)))
-	b.deliver(t, ali, oldRequest("o3", "r3", adapters.Seller, "other", now.Add(-2*time.Minute)))
-	b.deliver(t, ali, oldRequest("o4", "r4", adapters.Buyer, "changed_mind", now.Add(-1*time.Minute)))
-	b.waitState(t, ali, "o1", adapters.PendingResponse, "synced")
-	b.deliver(t, ali, respond("o1", "r1", adapters.Seller, adapters.Accept))
-	b.waitState(t, ali, "o1", adapters.Cancelled, "synced")
-	b.waitState(t, ali, "o2", adapters.PendingResponse, "synced")
-	b.waitState(t, ali, "o3", adapters.Cancelled, "synced")
-	b.waitState(t, ali, "o4", adapters.Denied, "synced")
+	b.deliver(t, ali, oldRequest("o1", "r1", platform.Buyer, "changed_mind", now.Add(-4*time.Minute)))
+	b.deliver(t, ali, oldRequest("o2", "r2", platform.Buyer, "shipping_delay", now.Add(-3*time.Minute)))
+	b.deliver(t, ali, oldRequest("o3", "r3", platform.Seller, "other", now.Add(-2*time.Minute)))
+	b.deliver(t, ali, oldRequest("o4", "r4", platform.Buyer, "changed_mind", now.Add(-1*time.Minute)))
+	b.waitState(t, ali, "o1", platform.PendingResponse, "synced")
+	b.deliver(t, ali, respond("o1", "r1", platform.Seller, platform.Accept))
+	b.waitState(t, ali, "o1", platform.Cancelled, "synced")
+	b.waitState(t, ali, "o2", platform.PendingResponse, "synced")
+	b.waitState(t, ali, "o3", platform.Cancelled, "synced")
+	b.waitState(t, ali, "o4", platform.Denied, "synced")
 
 	cons := orderstore.NewConsole(b.store)
 	st, err := cons.Stats(ctx, ali, now.Add(-24*time.Hour), now)
@@ -151,13 +151,13 @@ func TestIndexesFollowTheDocuments(t *testing.T) {
 	// Three buyer cancellations on selfservice make a repeat canceller; a
 	// request older than the retention leaves no trace.
 	for i, o := range []string{"s1", "s2", "s3"} {
-		b.deliver(t, self, snapshot(o, adapters.StatusPaid, placed))
-		b.deliver(t, self, oldRequest(o, "q"+o, adapters.Buyer, "changed_mind", now.Add(-time.Duration(i+1)*time.Minute)))
+		b.deliver(t, self, snapshot(o, platform.StatusPaid, placed))
+		b.deliver(t, self, oldRequest(o, "q"+o, platform.Buyer, "changed_mind", now.Add(-time.Duration(i+1)*time.Minute)))
 	}
-	b.deliver(t, self, snapshot("old", adapters.StatusPaid, placed))
-	b.deliver(t, self, oldRequest("old", "qold", adapters.Seller, "other", now.Add(-100*24*time.Hour)))
+	b.deliver(t, self, snapshot("old", platform.StatusPaid, placed))
+	b.deliver(t, self, oldRequest("old", "qold", platform.Seller, "other", now.Add(-100*24*time.Hour)))
 	for _, o := range []string{"s1", "s2", "s3", "old"} {
-		b.waitState(t, self, o, adapters.Cancelled, "synced")
+		b.waitState(t, self, o, platform.Cancelled, "synced")
 	}
 	rc, err := cons.RepeatCancellers(ctx, self, 10)
 	if err != nil || len(rc) != 1 || rc[0].BuyerID != "b" || rc[0].Cancellations != 3 {
@@ -215,9 +215,9 @@ func TestRepeatCancellerCountsTheWindowOnly(t *testing.T) {
 	self := "t-selfservice"
 	now := time.Now().UTC()
 	cancel := func(o string, at time.Time) {
-		b.deliver(t, self, snapshot(o, adapters.StatusPaid, placed))
-		b.deliver(t, self, oldRequest(o, "q"+o, adapters.Buyer, "changed_mind", at))
-		b.waitState(t, self, o, adapters.Cancelled, "synced")
+		b.deliver(t, self, snapshot(o, platform.StatusPaid, placed))
+		b.deliver(t, self, oldRequest(o, "q"+o, platform.Buyer, "changed_mind", at))
+		b.waitState(t, self, o, platform.Cancelled, "synced")
 	}
 	cancel("w1", now.Add(-40*24*time.Hour))
 	cancel("w2", now.Add(-40*24*time.Hour+time.Minute))
@@ -258,9 +258,9 @@ func TestListMergesTheStateSets(t *testing.T) {
 	// 300 requests over six states, uneven, with many sharing a score
 	// (every third pair of requests at the same millisecond).
 	for i := range 300 {
-		st := adapters.States[(i*i+i/7)%len(adapters.States)]
+		st := platform.States[(i*i+i/7)%len(platform.States)]
 		if i%11 == 0 {
-			st = adapters.Cancelled
+			st = platform.Cancelled
 		}
 		at := ms(base.Add(time.Duration(i/3) * time.Second))
 		m := indexMember(fmt.Sprintf("o%03d", (i*37)%300), fmt.Sprintf("r%d", i))
@@ -318,7 +318,7 @@ func TestListMergesTheStateSets(t *testing.T) {
 	}
 	// The first write of an adapter's indexes unlinks the stale set.
 	if _, _, err := b.store.Change(ctx, ad, "o-new", nil, func(d *order.Doc) bool {
-		d.Requests = append(d.Requests, order.Request{ID: "r-new", State: adapters.Cancelled, Initiator: adapters.Buyer, Reason: "changed_mind", OccurredAt: base})
+		d.Requests = append(d.Requests, order.Request{ID: "r-new", State: platform.Cancelled, Initiator: platform.Buyer, Reason: "changed_mind", OccurredAt: base})
 		return true
 	}); err != nil {
 		t.Fatal(err)
@@ -334,13 +334,13 @@ func TestListMergesTheStateSets(t *testing.T) {
 // one request in its new state, whichever version wrote what.
 func TestStatsAddsUpCountersOfBothVersions(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{windows: adapters.Windows{ResponseWindow: time.Hour}})
+	b := setup(t, setupOpts{windows: platform.Windows{ResponseWindow: time.Hour}})
 	ctx := context.Background()
 	ali := "t-aliexpress"
 	now := time.Now().UTC()
-	b.deliver(t, ali, snapshot("o1", adapters.StatusPaid, placed))
-	b.deliver(t, ali, oldRequest("o1", "r1", adapters.Buyer, "changed_mind", now.Add(-time.Minute)))
-	b.waitState(t, ali, "o1", adapters.PendingResponse, "synced")
+	b.deliver(t, ali, snapshot("o1", platform.StatusPaid, placed))
+	b.deliver(t, ali, oldRequest("o1", "r1", platform.Buyer, "changed_mind", now.Add(-time.Minute)))
+	b.waitState(t, ali, "o1", platform.PendingResponse, "synced")
 	day := ixKey(ali, ixDay, dayOf(now))
 	fields := b.rdb.HGetAll(ctx, day).Val()
 	// The request may have waited for its order first (awaiting_order,
@@ -354,12 +354,12 @@ func TestStatsAddsUpCountersOfBothVersions(t *testing.T) {
 			b.rdb.HDel(ctx, day, f) // rewritten below as an earlier version would have left it
 		}
 	}
-	if fields[requestCounter(adapters.PendingResponse, adapters.Buyer, "changed_mind")] != "1" || nonzero != 2 {
+	if fields[requestCounter(platform.PendingResponse, platform.Buyer, "changed_mind")] != "1" || nonzero != 2 {
 		t.Fatalf("today's counters %v, want the order and one request counter", fields)
 	}
 	b.rdb.HSet(ctx, day, cntState+"pending_response", 1, cntReason+"changed_mind", 1, cntInitiator+"buyer", 1)
-	b.deliver(t, ali, respond("o1", "r1", adapters.Seller, adapters.Accept))
-	b.waitState(t, ali, "o1", adapters.Cancelled, "synced")
+	b.deliver(t, ali, respond("o1", "r1", platform.Seller, platform.Accept))
+	b.waitState(t, ali, "o1", platform.Cancelled, "synced")
 	st, err := orderstore.NewConsole(b.store).Stats(ctx, ali, now, now)
 	if err != nil {
 		t.Fatal(err)

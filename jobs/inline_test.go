@@ -9,14 +9,14 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // runEvent runs the event handler on one delivery the way Asynq would.
-func (b *bundle) runEvent(t *testing.T, adapterID, webhookID string, ev adapters.Event) {
+func (b *bundle) runEvent(t *testing.T, adapterID, webhookID string, ev platform.Event) {
 	t.Helper()
 	payload, _ := json.Marshal(tasks.Delivery{AdapterID: adapterID, WebhookID: webhookID, ReceivedAt: time.Now(), Event: ev})
 	if err := b.worker.handleEvent(context.Background(), asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
@@ -30,12 +30,12 @@ func (b *bundle) runEvent(t *testing.T, adapterID, webhookID string, ev adapters
 func TestInlineSyncPushesOnceAndQueuesNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true})
-	b.runEvent(t, "t-selfservice", "w1", snapshot("o-in1", adapters.StatusPaid, placed))
+	b.runEvent(t, "t-selfservice", "w1", snapshot("o-in1", platform.StatusPaid, placed))
 	for range 2 {
-		b.runEvent(t, "t-selfservice", "w2", request("o-in1", "cr-in1", adapters.Buyer))
+		b.runEvent(t, "t-selfservice", "w2", request("o-in1", "cr-in1", platform.Buyer))
 	}
 	puts := b.platform.received()
-	if len(puts) != 1 || puts[0].Update.Version != 1 || puts[0].Update.State != adapters.Cancelled {
+	if len(puts) != 1 || puts[0].Update.Version != 1 || puts[0].Update.State != platform.Cancelled {
 		t.Fatalf("PUTs = %+v", puts)
 	}
 	if v := b.view(t, "t-selfservice", "o-in1"); v.Sync.State != order.SyncSynced || v.Sync.Attempts != 1 {
@@ -58,12 +58,12 @@ func TestInlineSyncLeavesABusyOrderToTheTask(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true})
 	ctx := context.Background()
-	b.runEvent(t, "t-selfservice", "w1", snapshot("o-in2", adapters.StatusPaid, placed))
+	b.runEvent(t, "t-selfservice", "w1", snapshot("o-in2", platform.StatusPaid, placed))
 	lock := syncLockKey("t-selfservice", "o-in2")
 	if err := b.rdb.Set(ctx, lock, "someone-else", time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
-	b.runEvent(t, "t-selfservice", "w2", request("o-in2", "cr-in2", adapters.Buyer))
+	b.runEvent(t, "t-selfservice", "w2", request("o-in2", "cr-in2", platform.Buyer))
 	if n := len(b.platform.received()); n != 0 {
 		t.Fatalf("pushed %d times while the order's sync lock was held", n)
 	}
@@ -88,8 +88,8 @@ func TestInlineSyncFailureQueuesTheRest(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true, retry: syncback.Retry{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool { w.WriteHeader(http.StatusServiceUnavailable); return true })
-	b.runEvent(t, "t-selfservice", "w1", snapshot("o-in3", adapters.StatusPaid, placed))
-	b.runEvent(t, "t-selfservice", "w2", request("o-in3", "cr-in3", adapters.Buyer))
+	b.runEvent(t, "t-selfservice", "w1", snapshot("o-in3", platform.StatusPaid, placed))
+	b.runEvent(t, "t-selfservice", "w2", request("o-in3", "cr-in3", platform.Buyer))
 	v := b.view(t, "t-selfservice", "o-in3")
 	if v.Sync.State != order.SyncPending || v.Sync.Attempts != 1 || v.Sync.LastError == nil {
 		t.Fatalf("sync = %+v", v.Sync)

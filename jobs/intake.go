@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -28,7 +28,7 @@ import (
 type Intake struct {
 	queue     *tasks.Queue
 	store     *orderstore.Store
-	adapter   func(id string) (*adapters.Adapter, bool)
+	adapter   func(id string) (*platform.Adapter, bool)
 	orderWait time.Duration
 	now       func() time.Time
 	log       *slog.Logger
@@ -37,7 +37,7 @@ type Intake struct {
 // IntakeOptions configure an Intake, as WorkerOptions do a Worker.
 type IntakeOptions struct {
 	// Lookup finds a delivery's adapter (a live adapter set's lookup).
-	Lookup    func(id string) (*adapters.Adapter, bool)
+	Lookup    func(id string) (*platform.Adapter, bool)
 	OrderWait time.Duration
 	Now       func() time.Time // default time.Now
 	Logger    *slog.Logger     // default slog.Default()
@@ -88,13 +88,13 @@ func (in *Intake) Enqueue(ctx context.Context, d tasks.Delivery) (duplicate bool
 // already in its history) stores nothing but the delivery's id: remembered first, a fresh
 // delivery; already remembered, a duplicate (two deliveries of one
 // webhook racing each other).
-func (in *Intake) apply(ctx context.Context, ad *adapters.Adapter, d tasks.Delivery) (duplicate, stored bool, err error) {
+func (in *Intake) apply(ctx context.Context, ad *platform.Adapter, d tasks.Delivery) (duplicate, stored bool, err error) {
 	orderID := d.Event.OrderID()
 	var tr *order.Transition
 	// A new order's first snapshot is stored without reading first: the
 	// compare-and-set checks that there is no document yet (AbsentGuess).
 	var known *orderstore.Stored
-	if d.Event.Type == adapters.OrderCreated {
+	if d.Event.Type == platform.OrderCreated {
 		guess := orderstore.AbsentGuess
 		known = &guess
 	}

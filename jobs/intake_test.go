@@ -12,9 +12,9 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -22,7 +22,7 @@ func (b *bundle) intake() *Intake {
 	return NewIntake(b.store, b.queue, IntakeOptions{Lookup: mapLookup(b.adapters), OrderWait: time.Minute, Logger: quiet})
 }
 
-func (b *bundle) take(t *testing.T, in *Intake, adapterID, webhookID string, ev adapters.Event) bool {
+func (b *bundle) take(t *testing.T, in *Intake, adapterID, webhookID string, ev platform.Event) bool {
 	t.Helper()
 	dup, err := in.Enqueue(context.Background(), tasks.Delivery{AdapterID: adapterID, WebhookID: webhookID, ReceivedAt: time.Now(), Event: ev})
 	if err != nil {
@@ -52,30 +52,30 @@ func TestIntakeStoresASnapshotThatNeedsNoWorker(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
 
-	if dup := b.take(t, in, "t-selfservice", "w-in1", snapshot("o-in1", adapters.StatusPaid, now)); dup {
+	if dup := b.take(t, in, "t-selfservice", "w-in1", snapshot("o-in1", platform.StatusPaid, now)); dup {
 		t.Fatal("a fresh snapshot reported duplicate")
 	}
 	if queued := b.pendingEvents(t); len(queued) != 0 {
 		t.Fatalf("%d tasks queued, want none", len(queued))
 	}
 	v := b.view(t, "t-selfservice", "o-in1")
-	if v.Order == nil || v.Order.Status != adapters.StatusPaid || len(v.History) != 1 {
+	if v.Order == nil || v.Order.Status != platform.StatusPaid || len(v.History) != 1 {
 		t.Fatalf("view = %+v", v)
 	}
 	if ttl := b.rdb.PTTL(ctx, orderstore.DeliveryKey("t-selfservice", "w-in1")).Val(); ttl <= 0 || ttl > time.Hour {
 		t.Fatalf("delivery id remembered for %v, want the dedup window (1h)", ttl)
 	}
-	if dup := b.take(t, in, "t-selfservice", "w-in1", snapshot("o-in1", adapters.StatusPaid, now)); !dup {
+	if dup := b.take(t, in, "t-selfservice", "w-in1", snapshot("o-in1", platform.StatusPaid, now)); !dup {
 		t.Fatal("the same webhook-id again was not a duplicate")
 	}
-	if dup := b.take(t, in, "t-selfservice", "w-in1-old", snapshot("o-in1", adapters.StatusPlaced, now.Add(-time.Minute))); dup {
+	if dup := b.take(t, in, "t-selfservice", "w-in1-old", snapshot("o-in1", platform.StatusPlaced, now.Add(-time.Minute))); dup {
 		t.Fatal("an older snapshot under a new id reported duplicate")
 	}
-	if dup := b.take(t, in, "t-selfservice", "w-in1-old", snapshot("o-in1", adapters.StatusPlaced, now.Add(-time.Minute))); !dup {
+	if dup := b.take(t, in, "t-selfservice", "w-in1-old", snapshot("o-in1", platform.StatusPlaced, now.Add(-time.Minute))); !dup {
 		t.Fatal("the older snapshot's webhook-id was not remembered")
 	}
 	v = b.view(t, "t-selfservice", "o-in1")
-	if v.Order.Status != adapters.StatusPaid || len(v.History) != 2 || v.History[1].Note == nil {
+	if v.Order.Status != platform.StatusPaid || len(v.History) != 2 || v.History[1].Note == nil {
 		t.Fatalf("an older snapshot changed the order, or was not noted as ignored: %+v", v)
 	}
 	if queued := b.pendingEvents(t); len(queued) != 0 {
@@ -99,19 +99,19 @@ func TestIntakeQueuesWhatAWorkerMustDecide(t *testing.T) {
 
 	// The request arrives before its order: queued, and its worker stores
 	// it waiting for the order.
-	if dup := b.take(t, in, "t-selfservice", "w-wait-c", request("o-wait", "cr-wait", adapters.Buyer)); dup {
+	if dup := b.take(t, in, "t-selfservice", "w-wait-c", request("o-wait", "cr-wait", platform.Buyer)); dup {
 		t.Fatal("duplicate")
 	}
 	if queued := b.pendingEvents(t); len(queued) != 1 {
 		t.Fatalf("%d tasks queued for a cancellation, want 1", len(queued))
 	}
-	b.runEvent(t, "t-selfservice", "w-wait-c", request("o-wait", "cr-wait", adapters.Buyer))
-	if v := b.view(t, "t-selfservice", "o-wait"); v.Order != nil || v.Cancellation == nil || v.Cancellation.State != adapters.AwaitingOrder {
+	b.runEvent(t, "t-selfservice", "w-wait-c", request("o-wait", "cr-wait", platform.Buyer))
+	if v := b.view(t, "t-selfservice", "o-wait"); v.Order != nil || v.Cancellation == nil || v.Cancellation.State != platform.AwaitingOrder {
 		t.Fatalf("before the snapshot: %+v", v)
 	}
 
 	// The snapshot decides the waiting request: that is a worker's job.
-	snap := snapshot("o-wait", adapters.StatusPaid, now)
+	snap := snapshot("o-wait", platform.StatusPaid, now)
 	if dup := b.take(t, in, "t-selfservice", "w-wait-s", snap); dup {
 		t.Fatal("duplicate")
 	}
@@ -125,7 +125,7 @@ func TestIntakeQueuesWhatAWorkerMustDecide(t *testing.T) {
 		t.Fatalf("ingest pushed %d states", len(puts))
 	}
 	b.runEvent(t, "t-selfservice", "w-wait-s", snap)
-	if v := b.view(t, "t-selfservice", "o-wait"); v.Cancellation.State != adapters.Cancelled || v.Sync.State != order.SyncSynced {
+	if v := b.view(t, "t-selfservice", "o-wait"); v.Cancellation.State != platform.Cancelled || v.Sync.State != order.SyncSynced {
 		t.Fatalf("after the worker: %+v %+v", v.Cancellation, v.Sync)
 	}
 }
@@ -136,7 +136,7 @@ func TestIntakeRacingDeliveriesStoreOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{real: true, noServer: true})
 	in := b.intake()
-	snap := snapshot("o-race", adapters.StatusPaid, time.Now().UTC().Truncate(time.Second))
+	snap := snapshot("o-race", platform.StatusPaid, time.Now().UTC().Truncate(time.Second))
 	var mu sync.Mutex
 	fresh := 0
 	var wg sync.WaitGroup
@@ -174,7 +174,7 @@ func TestIntakeLeavesAnUnreadableOrderToTheWorkers(t *testing.T) {
 	if err := b.rdb.Set(context.Background(), orderKey("t-selfservice", "o-bad"), "{not json", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if dup := b.take(t, in, "t-selfservice", "w-bad", snapshot("o-bad", adapters.StatusPaid, time.Now())); dup {
+	if dup := b.take(t, in, "t-selfservice", "w-bad", snapshot("o-bad", platform.StatusPaid, time.Now())); dup {
 		t.Fatal("duplicate")
 	}
 	if queued := b.pendingEvents(t); len(queued) != 1 {
@@ -192,7 +192,7 @@ func TestIntakeWithoutRedisAcceptsNothing(t *testing.T) {
 	b.rdb.AddHook(cmds)
 	b.mr.Close()
 	_, err := in.Enqueue(context.Background(), tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "w-down", ReceivedAt: time.Now(),
-		Event: snapshot("o-down", adapters.StatusPaid, time.Now())})
+		Event: snapshot("o-down", platform.StatusPaid, time.Now())})
 	if err == nil {
 		t.Fatal("accepted without Redis")
 	}
@@ -239,15 +239,15 @@ func TestIntakeOneAnswerPerWebhookWhenStoreAndQueueRace(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true})
 	in := b.intake()
 	now := time.Now().UTC().Truncate(time.Second)
-	b.runEvent(t, "t-selfservice", "w-mk-c", request("o-mk", "cr-mk", adapters.Buyer))
-	snap := snapshot("o-mk", adapters.StatusPaid, now)
+	b.runEvent(t, "t-selfservice", "w-mk-c", request("o-mk", "cr-mk", platform.Buyer))
+	snap := snapshot("o-mk", platform.StatusPaid, now)
 	if dup := b.take(t, in, "t-selfservice", "w-mk-s1", snap); dup {
 		t.Fatal("duplicate")
 	}
 	// The platform's re-send under a new id is applied first and decides
 	// the request; w-mk-s1 is still queued.
 	b.runEvent(t, "t-selfservice", "w-mk-s2", snap)
-	if v := b.view(t, "t-selfservice", "o-mk"); v.Cancellation.State != adapters.Cancelled {
+	if v := b.view(t, "t-selfservice", "o-mk"); v.Cancellation.State != platform.Cancelled {
 		t.Fatalf("state %s", v.Cancellation.State)
 	}
 	if dup := b.take(t, in, "t-selfservice", "w-mk-s1", snap); !dup {
@@ -255,7 +255,7 @@ func TestIntakeOneAnswerPerWebhookWhenStoreAndQueueRace(t *testing.T) {
 	}
 	snapshots := 0
 	for _, h := range b.view(t, "t-selfservice", "o-mk").History {
-		if h.Event == adapters.OrderUpdated {
+		if h.Event == platform.OrderUpdated {
 			snapshots++
 		}
 	}
@@ -265,10 +265,10 @@ func TestIntakeOneAnswerPerWebhookWhenStoreAndQueueRace(t *testing.T) {
 
 	// The other order: stored at ingest first, then a twin that is being
 	// queued finds its dedup key.
-	if dup := b.take(t, in, "t-selfservice", "w-mk-n", snapshot("o-mk2", adapters.StatusPaid, now)); dup {
+	if dup := b.take(t, in, "t-selfservice", "w-mk-n", snapshot("o-mk2", platform.StatusPaid, now)); dup {
 		t.Fatal("duplicate")
 	}
-	dup, err := b.queue.EnqueueMarked(context.Background(), tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "w-mk-n", ReceivedAt: time.Now(), Event: snapshot("o-mk2", adapters.StatusPaid, now)})
+	dup, err := b.queue.EnqueueMarked(context.Background(), tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "w-mk-n", ReceivedAt: time.Now(), Event: snapshot("o-mk2", platform.StatusPaid, now)})
 	if err != nil || !dup {
 		t.Fatalf("queueing a webhook-id stored at ingest: dup=%v err=%v", dup, err)
 	}
@@ -286,7 +286,7 @@ func TestIntakeRemembersWithoutTheDocument(t *testing.T) {
 	if err := b.rdb.Set(ctx, orderstore.DeliveryKey("t-selfservice", "w-rem"), "1", time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if dup := b.take(t, in, "t-selfservice", "w-rem", snapshot("o-rem", adapters.StatusPaid, time.Now())); !dup {
+	if dup := b.take(t, in, "t-selfservice", "w-rem", snapshot("o-rem", platform.StatusPaid, time.Now())); !dup {
 		t.Fatal("a remembered webhook-id was accepted again")
 	}
 	if n := b.rdb.Exists(ctx, orderKey("t-selfservice", "o-rem")).Val(); n != 0 {
@@ -316,20 +316,20 @@ func TestIntakeStoresANewOrderWithoutReadingIt(t *testing.T) {
 	b.rdb.AddHook(reads)
 	in := b.intake()
 	now := time.Now().UTC().Truncate(time.Second)
-	created := func(orderID string, status adapters.OrderStatus, updated time.Time) adapters.Event {
+	created := func(orderID string, status platform.OrderStatus, updated time.Time) platform.Event {
 		ev := snapshot(orderID, status, updated)
-		ev.Type = adapters.OrderCreated
+		ev.Type = platform.OrderCreated
 		return ev
 	}
 
 	// A new order: stored, not read.
-	if dup := b.take(t, in, "t-selfservice", "w-new", created("o-new", adapters.StatusPaid, now)); dup {
+	if dup := b.take(t, in, "t-selfservice", "w-new", created("o-new", platform.StatusPaid, now)); dup {
 		t.Fatal("duplicate")
 	}
 	if n := reads.n.Load(); n != 0 {
 		t.Errorf("%d reads of the order document for a new order, want 0", n)
 	}
-	if v := b.view(t, "t-selfservice", "o-new"); v.Order == nil || v.Order.Status != adapters.StatusPaid || len(v.History) != 1 {
+	if v := b.view(t, "t-selfservice", "o-new"); v.Order == nil || v.Order.Status != platform.StatusPaid || len(v.History) != 1 {
 		t.Fatalf("view = %+v", v)
 	}
 	if n, _ := b.rdb.HGet(context.Background(), ixKey("t-selfservice", ixDay, dayOf(placed)), cntOrders).Int(); n != 1 {
@@ -338,16 +338,16 @@ func TestIntakeStoresANewOrderWithoutReadingIt(t *testing.T) {
 
 	// Its update came first: the created snapshot is older, so it is only
 	// noted in the history, not applied over the newer state.
-	b.take(t, in, "t-selfservice", "w-upd", snapshot("o-late", adapters.StatusShipped, now))
+	b.take(t, in, "t-selfservice", "w-upd", snapshot("o-late", platform.StatusShipped, now))
 	reads.n.Store(0)
-	if dup := b.take(t, in, "t-selfservice", "w-late", created("o-late", adapters.StatusPaid, now.Add(-time.Minute))); dup {
+	if dup := b.take(t, in, "t-selfservice", "w-late", created("o-late", platform.StatusPaid, now.Add(-time.Minute))); dup {
 		t.Fatal("duplicate")
 	}
 	if n := reads.n.Load(); n != 0 {
 		t.Errorf("%d reads: the compare-and-set's answer should have served", n)
 	}
 	v := b.view(t, "t-selfservice", "o-late")
-	if v.Order.Status != adapters.StatusShipped || len(v.History) != 2 || v.History[1].Note == nil {
+	if v.Order.Status != platform.StatusShipped || len(v.History) != 2 || v.History[1].Note == nil {
 		t.Fatalf("a late order.created changed the order, or was not noted: %+v", v)
 	}
 	if n, _ := b.rdb.HGet(context.Background(), ixKey("t-selfservice", ixDay, dayOf(placed)), cntOrders).Int(); n != 2 {
@@ -356,9 +356,9 @@ func TestIntakeStoresANewOrderWithoutReadingIt(t *testing.T) {
 
 	// A request waits for the order: deciding it is a worker's job, so the
 	// created snapshot is queued and nothing is stored at ingest.
-	b.take(t, in, "t-selfservice", "w-wait-c", request("o-wait", "cr-wait", adapters.Buyer))
-	b.runEvent(t, "t-selfservice", "w-wait-c", request("o-wait", "cr-wait", adapters.Buyer))
-	if dup := b.take(t, in, "t-selfservice", "w-wait-s", created("o-wait", adapters.StatusPaid, now)); dup {
+	b.take(t, in, "t-selfservice", "w-wait-c", request("o-wait", "cr-wait", platform.Buyer))
+	b.runEvent(t, "t-selfservice", "w-wait-c", request("o-wait", "cr-wait", platform.Buyer))
+	if dup := b.take(t, in, "t-selfservice", "w-wait-s", created("o-wait", platform.StatusPaid, now)); dup {
 		t.Fatal("duplicate")
 	}
 	if v := b.view(t, "t-selfservice", "o-wait"); v.Order != nil {
@@ -377,7 +377,7 @@ func TestStoreChecksWhatItConcludesFromAGuess(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true})
 	ctx := context.Background()
 	in := b.intake()
-	b.take(t, in, "t-selfservice", "w-g1", snapshot("o-g", adapters.StatusPaid, time.Now()))
+	b.take(t, in, "t-selfservice", "w-g1", snapshot("o-g", platform.StatusPaid, time.Now()))
 	guess := orderstore.AbsentGuess
 	var saw []bool
 	doc, _, err := b.store.Change(ctx, "t-selfservice", "o-g", &guess, func(doc *order.Doc) bool {

@@ -10,9 +10,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -31,7 +31,7 @@ func TestShipRacesCancelOnRealRedis(t *testing.T) {
 	b.queue = tasks.NewQueue(rdb, time.Hour)
 	b.worker = NewWorker(b.store, b.queue, WorkerOptions{Adapters: b.adapters, OrderWait: time.Minute, Logger: quiet})
 	ctx := context.Background()
-	run := func(ev adapters.Event) error {
+	run := func(ev platform.Event) error {
 		payload, _ := json.Marshal(tasks.Delivery{AdapterID: "t-selfservice", WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})
 		return b.worker.handleEvent(ctx, asynq.NewTask(tasks.TypeEvent, payload))
 	}
@@ -39,17 +39,17 @@ func TestShipRacesCancelOnRealRedis(t *testing.T) {
 	cancelled, denied := 0, 0
 	for i := range n {
 		id := fmt.Sprintf("race-%d", i)
-		if err := run(snapshot(id, adapters.StatusPaid, placed)); err != nil {
+		if err := run(snapshot(id, platform.StatusPaid, placed)); err != nil {
 			t.Fatal(err)
 		}
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			if err := run(snapshot(id, adapters.StatusShipped, placed.Add(time.Minute))); err != nil {
+			if err := run(snapshot(id, platform.StatusShipped, placed.Add(time.Minute))); err != nil {
 				t.Error(err)
 			}
 		})
 		wg.Go(func() {
-			if err := run(request(id, "cr-"+id, adapters.Buyer)); err != nil {
+			if err := run(request(id, "cr-"+id, platform.Buyer)); err != nil {
 				t.Error(err)
 			}
 		})
@@ -57,11 +57,11 @@ func TestShipRacesCancelOnRealRedis(t *testing.T) {
 		v := b.view(t, "t-selfservice", id)
 		c := v.Cancellation
 		switch {
-		case v.Order.Status != adapters.StatusShipped || c == nil || c.Version != 1 || v.Sync.Version != 1 || len(v.History) != 3:
+		case v.Order.Status != platform.StatusShipped || c == nil || c.Version != 1 || v.Sync.Version != 1 || len(v.History) != 3:
 			t.Fatalf("%s: inconsistent view %+v", id, v)
-		case c.State == adapters.Cancelled && v.Conflict != nil && *v.Conflict == "shipped_after_cancel":
+		case c.State == platform.Cancelled && v.Conflict != nil && *v.Conflict == "shipped_after_cancel":
 			cancelled++
-		case c.State == adapters.Denied && c.DenialReason != nil && *c.DenialReason == adapters.AlreadyShipped && v.Conflict == nil:
+		case c.State == platform.Denied && c.DenialReason != nil && *c.DenialReason == platform.AlreadyShipped && v.Conflict == nil:
 			denied++
 		default:
 			t.Fatalf("%s: inconsistent outcome %+v conflict=%v", id, c, v.Conflict)

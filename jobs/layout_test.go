@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -58,7 +58,7 @@ func splitMember(m string) (orderID, requestID string, ok bool) {
 	return m[i+1 : i+1+n], m[i+1+n:], true
 }
 
-func requestCounter(state adapters.State, who adapters.Party, reason string) string {
+func requestCounter(state platform.State, who platform.Party, reason string) string {
 	return cntRequest + string(state) + "|" + string(who) + "|" + reason
 }
 

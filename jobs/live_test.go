@@ -10,19 +10,19 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/poshmark"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/poshmark"
 	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // liveWorker runs a worker on b whose adapters come from the lookup of
 // *set, which the test swaps as a reload would.
-func liveWorker(t *testing.T, b *bundle, set *atomic.Pointer[map[string]*adapters.Adapter], log *slog.Logger) {
+func liveWorker(t *testing.T, b *bundle, set *atomic.Pointer[map[string]*platform.Adapter], log *slog.Logger) {
 	t.Helper()
-	lookup := func(id string) (*adapters.Adapter, bool) {
+	lookup := func(id string) (*platform.Adapter, bool) {
 		ad, ok := (*set.Load())[id]
 		return ad, ok
 	}
@@ -44,14 +44,14 @@ func liveWorker(t *testing.T, b *bundle, set *atomic.Pointer[map[string]*adapter
 func TestRemovedAdapterTasksAreArchivedWithReason(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true})
 	ctx := context.Background()
-	b.deliver(t, "t-selfservice", snapshot("o-gone", adapters.StatusPaid, placed))
-	doc := &order.Doc{Requests: []order.Request{{ID: "cr-1", State: adapters.Cancelled, Version: 1}}}
+	b.deliver(t, "t-selfservice", snapshot("o-gone", platform.StatusPaid, placed))
+	doc := &order.Doc{Requests: []order.Request{{ID: "cr-1", State: platform.Cancelled, Version: 1}}}
 	if err := b.queue.QueueNext(ctx, "t-selfservice", "o-gone", doc, ""); err != nil {
 		t.Fatal(err)
 	}
 
-	var set atomic.Pointer[map[string]*adapters.Adapter]
-	set.Store(&map[string]*adapters.Adapter{}) // t-selfservice was removed
+	var set atomic.Pointer[map[string]*platform.Adapter]
+	set.Store(&map[string]*platform.Adapter{}) // t-selfservice was removed
 	logs := &lockedBuffer{}
 	liveWorker(t, b, &set, slog.New(slog.NewJSONHandler(logs, nil)))
 
@@ -89,35 +89,35 @@ func TestRemovedAdapterTasksAreArchivedWithReason(t *testing.T) {
 // decided stays as it was.
 func TestLookupPerTask(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true})
-	build := func(token string, window time.Duration) *adapters.Adapter {
-		ad, err := poshmark.Platform.New(adapters.Settings{
+	build := func(token string, window time.Duration) *platform.Adapter {
+		ad, err := poshmark.Platform.New(platform.Settings{
 			ID: "t-live", Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
-			Windows: adapters.Windows{CancelWindow: window},
-			API:     adapters.API{BaseURL: b.platform.srv.URL, Token: token, Timeout: 2 * time.Second},
+			Windows: platform.Windows{CancelWindow: window},
+			API:     platform.API{BaseURL: b.platform.srv.URL, Token: token, Timeout: 2 * time.Second},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return ad
 	}
-	var set atomic.Pointer[map[string]*adapters.Adapter]
+	var set atomic.Pointer[map[string]*platform.Adapter]
 	first := build("tok-old", 30*time.Minute)
-	set.Store(&map[string]*adapters.Adapter{"t-live": first})
+	set.Store(&map[string]*platform.Adapter{"t-live": first})
 	liveWorker(t, b, &set, quiet)
 
 	// Placed an hour ago: out of a 30 min window, inside a 2 h one.
-	b.deliver(t, "t-live", snapshot("o-1", adapters.StatusPaid, placed))
-	b.deliver(t, "t-live", request("o-1", "cr-1", adapters.Buyer))
+	b.deliver(t, "t-live", snapshot("o-1", platform.StatusPaid, placed))
+	b.deliver(t, "t-live", request("o-1", "cr-1", platform.Buyer))
 	b.adapters["t-live"] = first
-	if v := b.waitState(t, "t-live", "o-1", adapters.Denied, order.SyncSynced); v.Cancellation.DenialReason == nil {
+	if v := b.waitState(t, "t-live", "o-1", platform.Denied, order.SyncSynced); v.Cancellation.DenialReason == nil {
 		t.Fatalf("o-1: %+v", v.Cancellation)
 	}
 
-	set.Store(&map[string]*adapters.Adapter{"t-live": build("tok-new", 2*time.Hour)})
-	b.deliver(t, "t-live", snapshot("o-2", adapters.StatusPaid, placed))
-	b.deliver(t, "t-live", request("o-2", "cr-2", adapters.Buyer))
-	b.waitState(t, "t-live", "o-2", adapters.Cancelled, order.SyncSynced)
-	b.waitState(t, "t-live", "o-1", adapters.Denied, order.SyncSynced)
+	set.Store(&map[string]*platform.Adapter{"t-live": build("tok-new", 2*time.Hour)})
+	b.deliver(t, "t-live", snapshot("o-2", platform.StatusPaid, placed))
+	b.deliver(t, "t-live", request("o-2", "cr-2", platform.Buyer))
+	b.waitState(t, "t-live", "o-2", platform.Cancelled, order.SyncSynced)
+	b.waitState(t, "t-live", "o-1", platform.Denied, order.SyncSynced)
 
 	auth := map[string]string{}
 	for _, p := range b.platform.received() {

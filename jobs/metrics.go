@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/syncback"
 )
 
@@ -64,7 +64,7 @@ func (m *Metrics) initAdapter(id string) {
 	}
 }
 
-func (m *Metrics) decided(ad *adapters.Adapter, s adapters.State) {
+func (m *Metrics) decided(ad *platform.Adapter, s platform.State) {
 	if m == nil {
 		return
 	}
@@ -72,7 +72,7 @@ func (m *Metrics) decided(ad *adapters.Adapter, s adapters.State) {
 }
 
 // SyncAttempt counts one push by its result.
-func (m *Metrics) SyncAttempt(ad *adapters.Adapter, outcome string, took time.Duration) {
+func (m *Metrics) SyncAttempt(ad *platform.Adapter, outcome string, took time.Duration) {
 	if m == nil {
 		return
 	}

@@ -18,9 +18,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/registry"
 	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
@@ -78,12 +78,12 @@ func TestMetricsCountEveryDecisionAndSyncOutcome(t *testing.T) {
 	mr := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
-	ads := map[string]*adapters.Adapter{}
+	ads := map[string]*platform.Adapter{}
 	retries := map[string]syncback.Retry{}
 	for id, platformName := range map[string]string{"m-self": "selfservice", "m-ali": "aliexpress"} {
-		ad, err := registry.Default()[platformName].New(adapters.Settings{
+		ad, err := registry.Default()[platformName].New(platform.Settings{
 			ID: id, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
-			API: adapters.API{BaseURL: server.URL, Token: "tok-SEKRIT", Timeout: 2 * time.Second},
+			API: platform.API{BaseURL: server.URL, Token: "tok-SEKRIT", Timeout: 2 * time.Second},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -109,7 +109,7 @@ func TestMetricsCountEveryDecisionAndSyncOutcome(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	deliver := func(adapterID, requestID string, ev adapters.Event) {
+	deliver := func(adapterID, requestID string, ev platform.Event) {
 		t.Helper()
 		if _, err := queue.Enqueue(ctx, tasks.Delivery{AdapterID: adapterID, WebhookID: nextWebhookID(), RequestID: requestID, ReceivedAt: time.Now(), Event: ev}); err != nil {
 			t.Fatal(err)
@@ -118,7 +118,7 @@ func TestMetricsCountEveryDecisionAndSyncOutcome(t *testing.T) {
 	// Three selfservice cancellations: one synced at once, one after a 503,
 	// one refused for good (400).
 	for _, o := range []string{"o-ok", "o-retry", "o-fail"} {
-		deliver("m-self", "rid-snap-"+o, snapshot(o, adapters.StatusPaid, placed))
+		deliver("m-self", "rid-snap-"+o, snapshot(o, platform.StatusPaid, placed))
 		// Workers take tasks in parallel; the request must find its order
 		// stored, or the snapshot's task decides it (and its log lines
 		// carry the snapshot's request id).
@@ -126,21 +126,21 @@ func TestMetricsCountEveryDecisionAndSyncOutcome(t *testing.T) {
 			v, err := store.OrderView(ctx, ads["m-self"], o)
 			return err == nil && v.Order != nil
 		})
-		deliver("m-self", "rid-req-"+o, request(o, "cr-"+o, adapters.Buyer))
+		deliver("m-self", "rid-req-"+o, request(o, "cr-"+o, platform.Buyer))
 	}
 	// Two AliExpress requests wait for their order; its snapshot decides
 	// both in one transition: pending_response, then denied request_open.
-	deliver("m-ali", "rid-a", request("o-multi", "cr-a", adapters.Buyer))
+	deliver("m-ali", "rid-a", request("o-multi", "cr-a", platform.Buyer))
 	eventually(t, "cr-a stored", func() bool {
 		v, err := store.OrderView(ctx, ads["m-ali"], "o-multi")
 		return err == nil && v.Cancellation != nil
 	})
-	deliver("m-ali", "rid-b", request("o-multi", "cr-b", adapters.Buyer))
+	deliver("m-ali", "rid-b", request("o-multi", "cr-b", platform.Buyer))
 	eventually(t, "cr-b stored", func() bool {
 		v, err := store.OrderView(ctx, ads["m-ali"], "o-multi")
 		return err == nil && v.Cancellation != nil && len(v.History) == 2
 	})
-	deliver("m-ali", "rid-snap-multi", snapshot("o-multi", adapters.StatusPaid, placed))
+	deliver("m-ali", "rid-snap-multi", snapshot("o-multi", platform.StatusPaid, placed))
 
 	want := map[prometheus.Collector]float64{
 		m.decisions.WithLabelValues("m-self", "selfservice", "cancelled"):      3,

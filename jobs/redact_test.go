@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/syncback"
 )
 
@@ -21,8 +21,8 @@ type leakyClient struct {
 	retryable bool
 }
 
-func (c leakyClient) Push(context.Context, string, adapters.Update) error {
-	return &adapters.SyncError{Retryable: c.retryable,
+func (c leakyClient) Push(context.Context, string, platform.Update) error {
+	return &platform.SyncError{Retryable: c.retryable,
 		Msg: "HTTP 401: token " + c.token + " from Authorization: Bearer " + base64.StdEncoding.EncodeToString([]byte(c.token))}
 }
 
@@ -48,13 +48,13 @@ func TestSyncFailureRedactedWhateverTheClient(t *testing.T) {
 		sync      string
 	}{{"o-leak-retry", true, order.SyncPending}, {"o-leak-dead", false, order.SyncFailed}} {
 		b.adapters[id].Client = leakyClient{token: token, retryable: tc.retryable}
-		b.runEvent(t, id, tc.order+"-w1", snapshot(tc.order, adapters.StatusPaid, placed))
-		b.runEvent(t, id, tc.order+"-w2", request(tc.order, "cr-"+tc.order, adapters.Buyer))
+		b.runEvent(t, id, tc.order+"-w1", snapshot(tc.order, platform.StatusPaid, placed))
+		b.runEvent(t, id, tc.order+"-w2", request(tc.order, "cr-"+tc.order, platform.Buyer))
 		v := b.view(t, id, tc.order)
 		if v.Sync == nil || v.Sync.State != tc.sync || v.Sync.LastError == nil {
 			t.Fatalf("%s: sync %+v", tc.order, v.Sync)
 		}
-		if e := *v.Sync.LastError; !strings.Contains(e, adapters.Redacted) || containsAny(e, forms) {
+		if e := *v.Sync.LastError; !strings.Contains(e, platform.Redacted) || containsAny(e, forms) {
 			t.Errorf("%s: last_error %q", tc.order, e)
 		}
 	}
@@ -62,13 +62,13 @@ func TestSyncFailureRedactedWhateverTheClient(t *testing.T) {
 	if err != nil || len(letters) != 1 {
 		t.Fatalf("dead letters %+v, %v", letters, err)
 	}
-	if e := letters[0].LastError; !strings.Contains(e, adapters.Redacted) || containsAny(e, forms) {
+	if e := letters[0].LastError; !strings.Contains(e, platform.Redacted) || containsAny(e, forms) {
 		t.Errorf("dead letter's error %q", e)
 	}
 	logs.mu.Lock()
 	out := logs.b.String()
 	logs.mu.Unlock()
-	if strings.Count(out, adapters.Redacted) < 2 || containsAny(out, forms) {
+	if strings.Count(out, platform.Redacted) < 2 || containsAny(out, forms) {
 		t.Errorf("logs:\n%s", out)
 	}
 }

@@ -7,9 +7,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -26,9 +26,9 @@ func TestArchivedSyncRunAgainPushes(t *testing.T) {
 		}
 		return false
 	})
-	b.deliver(t, "t-selfservice", snapshot("o-run", adapters.StatusPaid, placed))
-	b.deliver(t, "t-selfservice", request("o-run", "cr-run", adapters.Buyer))
-	b.waitState(t, "t-selfservice", "o-run", adapters.Cancelled, order.SyncFailed)
+	b.deliver(t, "t-selfservice", snapshot("o-run", platform.StatusPaid, placed))
+	b.deliver(t, "t-selfservice", request("o-run", "cr-run", platform.Buyer))
+	b.waitState(t, "t-selfservice", "o-run", platform.Cancelled, order.SyncFailed)
 	var letters []orderstore.DeadLetter
 	eventually(t, "dead letter", func() bool { letters, _ = b.dlq.List(context.Background()); return len(letters) == 1 })
 
@@ -36,7 +36,7 @@ func TestArchivedSyncRunAgainPushes(t *testing.T) {
 	if err := inspector.RunTask(tasks.QueueSync, letters[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	b.waitState(t, "t-selfservice", "o-run", adapters.Cancelled, order.SyncSynced)
+	b.waitState(t, "t-selfservice", "o-run", platform.Cancelled, order.SyncSynced)
 	if n := len(b.platform.received()); n != 2 {
 		t.Fatalf("%d PUTs, want the refused one and the re-run", n)
 	}

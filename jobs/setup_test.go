@@ -15,11 +15,11 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/registry"
 	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
@@ -32,14 +32,14 @@ type fakePlatform struct {
 	puts   []recordedPut
 	script func(n int, w http.ResponseWriter) bool // true: answered
 	// byUpdate, when set, picks the answer by the update pushed.
-	byUpdate func(u adapters.Update, w http.ResponseWriter) bool
+	byUpdate func(u platform.Update, w http.ResponseWriter) bool
 }
 
 type recordedPut struct {
 	Path           string
 	Auth           string
 	IdempotencyKey string
-	Update         adapters.Update
+	Update         platform.Update
 	Raw            string
 	At             time.Time
 }
@@ -48,7 +48,7 @@ func newFakePlatform(t *testing.T) *fakePlatform {
 	f := &fakePlatform{}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
-		var u adapters.Update
+		var u platform.Update
 		_ = json.Unmarshal(raw, &u)
 		f.mu.Lock()
 		n := len(f.puts)
@@ -73,7 +73,7 @@ func (f *fakePlatform) setScript(s func(n int, w http.ResponseWriter) bool) {
 	f.mu.Unlock()
 }
 
-func (f *fakePlatform) setScriptUpdate(s func(u adapters.Update, w http.ResponseWriter) bool) {
+func (f *fakePlatform) setScriptUpdate(s func(u platform.Update, w http.ResponseWriter) bool) {
 	f.mu.Lock()
 	f.byUpdate = s
 	f.mu.Unlock()
@@ -94,12 +94,12 @@ type bundle struct {
 	worker   *Worker
 	dlq      *syncback.DeadLetters
 	platform *fakePlatform
-	adapters map[string]*adapters.Adapter
+	adapters map[string]*platform.Adapter
 }
 
 type setupOpts struct {
 	orderWait time.Duration
-	windows   adapters.Windows
+	windows   platform.Windows
 	retry     syncback.Retry
 	noServer  bool
 	// queueSyncs: every sync goes through its own task (WorkerOptions).
@@ -121,7 +121,7 @@ func setup(t *testing.T, o setupOpts) *bundle {
 		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
 		t.Cleanup(func() { _ = rdb.Close() })
 	}
-	b := &bundle{mr: mr, rdb: rdb, store: orderstore.NewStore(rdb), platform: newFakePlatform(t), adapters: map[string]*adapters.Adapter{}}
+	b := &bundle{mr: mr, rdb: rdb, store: orderstore.NewStore(rdb), platform: newFakePlatform(t), adapters: map[string]*platform.Adapter{}}
 	if o.orderWait == 0 {
 		o.orderWait = time.Minute
 	}
@@ -130,9 +130,9 @@ func setup(t *testing.T, o setupOpts) *bundle {
 	}
 	retries := map[string]syncback.Retry{}
 	for name, p := range registry.Default() {
-		ad, err := p.New(adapters.Settings{
+		ad, err := p.New(platform.Settings{
 			ID: "t-" + name, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, Windows: o.windows,
-			API: adapters.API{BaseURL: b.platform.srv.URL, Token: "tok-" + name, Timeout: 2 * time.Second},
+			API: platform.API{BaseURL: b.platform.srv.URL, Token: "tok-" + name, Timeout: 2 * time.Second},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -168,7 +168,7 @@ func nextWebhookID() string {
 	return fmt.Sprintf("msg_%d", webhookSeq.n)
 }
 
-func (b *bundle) deliver(t *testing.T, adapterID string, ev adapters.Event) string {
+func (b *bundle) deliver(t *testing.T, adapterID string, ev platform.Event) string {
 	t.Helper()
 	id := nextWebhookID()
 	dup, err := b.queue.Enqueue(context.Background(), tasks.Delivery{AdapterID: adapterID, WebhookID: id, ReceivedAt: time.Now(), Event: ev})
@@ -180,22 +180,22 @@ func (b *bundle) deliver(t *testing.T, adapterID string, ev adapters.Event) stri
 
 var placed = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 
-func snapshot(orderID string, status adapters.OrderStatus, updated time.Time) adapters.Event {
-	o := &adapters.Order{ID: orderID, Status: status, PlacedAt: placed, UpdatedAt: updated, BuyerID: "b", SellerID: "s",
-		Total: adapters.Money{Amount: "42.50", Currency: "USD"}}
-	return adapters.Event{Type: adapters.OrderUpdated, Order: o}
+func snapshot(orderID string, status platform.OrderStatus, updated time.Time) platform.Event {
+	o := &platform.Order{ID: orderID, Status: status, PlacedAt: placed, UpdatedAt: updated, BuyerID: "b", SellerID: "s",
+		Total: platform.Money{Amount: "42.50", Currency: "USD"}}
+	return platform.Event{Type: platform.OrderUpdated, Order: o}
 }
 
-func request(orderID, requestID string, who adapters.Party) adapters.Event {
-	return adapters.Event{Type: adapters.CancellationRequested, Cancellation: &adapters.Cancellation{
-		Type: adapters.CancellationRequested, OrderID: orderID, RequestID: requestID, Initiator: who,
+func request(orderID, requestID string, who platform.Party) platform.Event {
+	return platform.Event{Type: platform.CancellationRequested, Cancellation: &platform.Cancellation{
+		Type: platform.CancellationRequested, OrderID: orderID, RequestID: requestID, Initiator: who,
 		Reason: "changed_mind", OccurredAt: time.Now().UTC().Truncate(time.Second),
 	}}
 }
 
-func respond(orderID, requestID string, who adapters.Party, d adapters.Decision) adapters.Event {
-	return adapters.Event{Type: adapters.CancellationResponded, Cancellation: &adapters.Cancellation{
-		Type: adapters.CancellationResponded, OrderID: orderID, RequestID: requestID, Responder: who, Decision: d,
+func respond(orderID, requestID string, who platform.Party, d platform.Decision) platform.Event {
+	return platform.Event{Type: platform.CancellationResponded, Cancellation: &platform.Cancellation{
+		Type: platform.CancellationResponded, OrderID: orderID, RequestID: requestID, Responder: who, Decision: d,
 		OccurredAt: time.Now().UTC().Truncate(time.Second),
 	}}
 }
@@ -222,7 +222,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func (b *bundle) waitState(t *testing.T, adapterID, orderID string, state adapters.State, sync string) *order.OrderView {
+func (b *bundle) waitState(t *testing.T, adapterID, orderID string, state platform.State, sync string) *order.OrderView {
 	t.Helper()
 	var v *order.OrderView
 	eventually(t, fmt.Sprintf("%s %s/%s", orderID, state, sync), func() bool {

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // A state the platform takes no call for (a Shopify denial) is acknowledged
@@ -16,9 +16,9 @@ func TestSyncSkippedState(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
 	const ad = "t-shopify"
-	b.deliver(t, ad, snapshot("7001", adapters.StatusShipped, placed.Add(time.Minute)))
-	b.deliver(t, ad, request("7001", "rq-1", adapters.Buyer))
-	v := b.waitState(t, ad, "7001", adapters.Denied, order.SyncSkipped)
+	b.deliver(t, ad, snapshot("7001", platform.StatusShipped, placed.Add(time.Minute)))
+	b.deliver(t, ad, request("7001", "rq-1", platform.Buyer))
+	v := b.waitState(t, ad, "7001", platform.Denied, order.SyncSkipped)
 	if v.Sync.Version != 1 || v.Sync.LastError != nil {
 		t.Errorf("sync = %+v", *v.Sync)
 	}
@@ -32,7 +32,7 @@ func TestSyncSkippedState(t *testing.T) {
 func TestStoredOrderKeepsParties(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
-	b.deliver(t, "t-shopify", snapshot("7002", adapters.StatusPaid, placed))
+	b.deliver(t, "t-shopify", snapshot("7002", platform.StatusPaid, placed))
 	var doc *order.Doc
 	eventually(t, "stored snapshot", func() bool {
 		d, err := b.store.Load(context.Background(), "t-shopify", "7002")

@@ -8,8 +8,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
@@ -26,8 +26,8 @@ func TestSweeperQueuesOnlyLostSyncs(t *testing.T) {
 		t.Helper()
 		_, err := b.store.Update(ctx, ad, orderID, func(d *order.Doc) bool {
 			d.Version = 1
-			d.Requests = append(d.Requests, order.Request{ID: "r-" + orderID, State: adapters.Cancelled, Version: 1, Initiator: adapters.Buyer, Reason: "changed_mind", OccurredAt: at})
-			d.History = append(d.History, order.HistoryRecord{At: at, Event: adapters.CancellationRequested, State: adapters.Cancelled})
+			d.Requests = append(d.Requests, order.Request{ID: "r-" + orderID, State: platform.Cancelled, Version: 1, Initiator: platform.Buyer, Reason: "changed_mind", OccurredAt: at})
+			d.History = append(d.History, order.HistoryRecord{At: at, Event: platform.CancellationRequested, State: platform.Cancelled})
 			if acked {
 				d.Acked, d.Requests[0].Sync = 1, order.SyncSynced
 			}

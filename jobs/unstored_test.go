@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // failScripts is a go-redis hook that fails the next n runs of the
@@ -67,9 +67,9 @@ func TestAckNotStoredIsSyncedAgain(t *testing.T) {
 		return false
 	})
 	const ad = "t-selfservice"
-	b.deliver(t, ad, snapshot("o-ack", adapters.StatusPaid, placed.Add(time.Minute)))
-	b.deliver(t, ad, request("o-ack", "r-ack", adapters.Buyer))
-	v := b.waitState(t, ad, "o-ack", adapters.Cancelled, order.SyncSynced)
+	b.deliver(t, ad, snapshot("o-ack", platform.StatusPaid, placed.Add(time.Minute)))
+	b.deliver(t, ad, request("o-ack", "r-ack", platform.Buyer))
+	v := b.waitState(t, ad, "o-ack", platform.Cancelled, order.SyncSynced)
 	if v.Sync.Version != 1 {
 		t.Fatalf("synced version %d, want 1", v.Sync.Version)
 	}

@@ -9,9 +9,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
@@ -22,7 +22,7 @@ import (
 type Worker struct {
 	store     *orderstore.Store
 	queue     *tasks.Queue
-	adapter   func(id string) (*adapters.Adapter, bool)
+	adapter   func(id string) (*platform.Adapter, bool)
 	orderWait time.Duration
 	now       func() time.Time
 	log       *slog.Logger
@@ -34,12 +34,12 @@ type Worker struct {
 
 // WorkerOptions configure a Worker.
 type WorkerOptions struct {
-	Adapters map[string]*adapters.Adapter
+	Adapters map[string]*platform.Adapter
 	Retries  map[string]syncback.Retry
 	// Lookup, when set, replaces Adapters: it is asked once per task, so a
 	// task runs to its end with the adapter it started with and the next
 	// one sees a reloaded set (README.md, Live configuration).
-	Lookup func(id string) (*adapters.Adapter, bool)
+	Lookup func(id string) (*platform.Adapter, bool)
 	// RetryOf, when set, replaces Retries, asked per push like Lookup.
 	RetryOf   func(id string) (syncback.Retry, bool)
 	OrderWait time.Duration
@@ -104,7 +104,7 @@ func mapLookup[V any](m map[string]V) func(string) (V, bool) {
 // An adapter removed from the config (a reload) fails its queued tasks for
 // good: Asynq archives them with this error (the dead letter, for syncs) and
 // the servers' failure log says so, so none is dropped unseen.
-func (w *Worker) configured(id string) (*adapters.Adapter, error) {
+func (w *Worker) configured(id string) (*platform.Adapter, error) {
 	ad, ok := w.adapter(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: %w", &NotConfiguredError{AdapterID: id}, asynq.SkipRetry)
@@ -161,7 +161,7 @@ func (w *Worker) handleTimer(ctx context.Context, t *asynq.Task) error {
 // d is the delivery an event task applies (nil for a timer): its id is
 // remembered for the dedup window (tasks.Queue.Enqueue) with the store, or on its
 // own when nothing changes, before the task completes.
-func (w *Worker) transact(ctx context.Context, ad *adapters.Adapter, orderID, requestID string, d *tasks.Delivery, apply func(*order.Transition), attrs ...any) error {
+func (w *Worker) transact(ctx context.Context, ad *platform.Adapter, orderID, requestID string, d *tasks.Delivery, apply func(*order.Transition), attrs ...any) error {
 	var tr *order.Transition
 	// A transition that decides a state takes the order's sync lock in the
 	// round trip that stores it, for the inline sync below.

@@ -11,9 +11,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
@@ -21,11 +21,11 @@ import (
 func TestSelfserviceCancelsAndSyncs(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
-	b.deliver(t, "t-selfservice", snapshot("o-1", adapters.StatusPaid, placed))
-	b.deliver(t, "t-selfservice", request("o-1", "cr-1", adapters.Buyer))
+	b.deliver(t, "t-selfservice", snapshot("o-1", platform.StatusPaid, placed))
+	b.deliver(t, "t-selfservice", request("o-1", "cr-1", platform.Buyer))
 
-	v := b.waitState(t, "t-selfservice", "o-1", adapters.Cancelled, order.SyncSynced)
-	if v.Cancellation.Version != 1 || v.Cancellation.Refund == nil || v.Cancellation.Refund.Method != adapters.OriginalPayment || v.Cancellation.Refund.Amount != "42.50" {
+	v := b.waitState(t, "t-selfservice", "o-1", platform.Cancelled, order.SyncSynced)
+	if v.Cancellation.Version != 1 || v.Cancellation.Refund == nil || v.Cancellation.Refund.Method != platform.OriginalPayment || v.Cancellation.Refund.Amount != "42.50" {
 		t.Fatalf("cancellation = %+v", v.Cancellation)
 	}
 	if v.Sync.Attempts != 1 || v.Sync.Version != 1 || v.Sync.LastError != nil {
@@ -39,7 +39,7 @@ func TestSelfserviceCancelsAndSyncs(t *testing.T) {
 	if p.Path != "/orders/o-1/cancellation" || p.Auth != "Bearer tok-selfservice" || p.IdempotencyKey != "t-selfservice:cr-1:1" {
 		t.Fatalf("PUT = %+v", p)
 	}
-	if p.Update.State != adapters.Cancelled || p.Update.Version != 1 || p.Update.Reason != "changed_mind" {
+	if p.Update.State != platform.Cancelled || p.Update.Version != 1 || p.Update.Reason != "changed_mind" {
 		t.Fatalf("body = %s", p.Raw)
 	}
 }
@@ -47,15 +47,15 @@ func TestSelfserviceCancelsAndSyncs(t *testing.T) {
 func TestRequestWaitsForItsOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
-	b.deliver(t, "t-poshmark", request("o-2", "cr-2", adapters.Buyer))
-	v := b.waitState(t, "t-poshmark", "o-2", adapters.AwaitingOrder, "")
+	b.deliver(t, "t-poshmark", request("o-2", "cr-2", platform.Buyer))
+	v := b.waitState(t, "t-poshmark", "o-2", platform.AwaitingOrder, "")
 	if v.Order != nil || v.Sync != nil {
 		t.Fatalf("awaiting view = %+v", v)
 	}
-	b.deliver(t, "t-poshmark", snapshot("o-2", adapters.StatusPaid, placed))
+	b.deliver(t, "t-poshmark", snapshot("o-2", platform.StatusPaid, placed))
 	// Placed an hour before the request, within Poshmark's 3 h window.
-	v = b.waitState(t, "t-poshmark", "o-2", adapters.Cancelled, order.SyncSynced)
-	if v.Cancellation.Version != 1 || v.Cancellation.Refund.Method != adapters.PlatformCredit || v.History[2].Event != adapters.CancellationRequested {
+	v = b.waitState(t, "t-poshmark", "o-2", platform.Cancelled, order.SyncSynced)
+	if v.Cancellation.Version != 1 || v.Cancellation.Refund.Method != platform.PlatformCredit || v.History[2].Event != platform.CancellationRequested {
 		t.Fatalf("view = %+v", v)
 	}
 }
@@ -63,29 +63,29 @@ func TestRequestWaitsForItsOrder(t *testing.T) {
 func TestOrderWaitDeniesUnknownOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{orderWait: 200 * time.Millisecond})
-	b.deliver(t, "t-selfservice", request("o-3", "cr-3", adapters.Buyer))
-	v := b.waitState(t, "t-selfservice", "o-3", adapters.Denied, order.SyncSynced)
-	if v.Cancellation.DenialReason == nil || *v.Cancellation.DenialReason != adapters.OrderUnknown || v.Cancellation.Version != 1 {
+	b.deliver(t, "t-selfservice", request("o-3", "cr-3", platform.Buyer))
+	v := b.waitState(t, "t-selfservice", "o-3", platform.Denied, order.SyncSynced)
+	if v.Cancellation.DenialReason == nil || *v.Cancellation.DenialReason != platform.OrderUnknown || v.Cancellation.Version != 1 {
 		t.Fatalf("cancellation = %+v", v.Cancellation)
 	}
 	// A snapshot arriving afterwards changes no decision.
-	b.deliver(t, "t-selfservice", snapshot("o-3", adapters.StatusPaid, placed))
+	b.deliver(t, "t-selfservice", snapshot("o-3", platform.StatusPaid, placed))
 	eventually(t, "snapshot stored", func() bool { return b.view(t, "t-selfservice", "o-3").Order != nil })
-	if v := b.view(t, "t-selfservice", "o-3"); v.Cancellation.State != adapters.Denied || v.Cancellation.Version != 1 {
+	if v := b.view(t, "t-selfservice", "o-3"); v.Cancellation.State != platform.Denied || v.Cancellation.Version != 1 {
 		t.Fatalf("after late snapshot: %+v", v.Cancellation)
 	}
 }
 
 func TestAliexpressDeadlineAutoApproves(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{windows: adapters.Windows{ResponseWindow: 1500 * time.Millisecond}})
-	b.deliver(t, "t-aliexpress", snapshot("o-4", adapters.StatusPaid, placed))
-	b.deliver(t, "t-aliexpress", request("o-4", "cr-4", adapters.Buyer))
-	v := b.waitState(t, "t-aliexpress", "o-4", adapters.PendingResponse, order.SyncSynced)
+	b := setup(t, setupOpts{windows: platform.Windows{ResponseWindow: 1500 * time.Millisecond}})
+	b.deliver(t, "t-aliexpress", snapshot("o-4", platform.StatusPaid, placed))
+	b.deliver(t, "t-aliexpress", request("o-4", "cr-4", platform.Buyer))
+	v := b.waitState(t, "t-aliexpress", "o-4", platform.PendingResponse, order.SyncSynced)
 	if v.Cancellation.RespondBy == nil || v.Cancellation.Version != 1 {
 		t.Fatalf("pending = %+v", v.Cancellation)
 	}
-	v = b.waitState(t, "t-aliexpress", "o-4", adapters.Cancelled, order.SyncSynced)
+	v = b.waitState(t, "t-aliexpress", "o-4", platform.Cancelled, order.SyncSynced)
 	if v.Cancellation.Version != 2 {
 		t.Fatalf("auto-approved = %+v", v.Cancellation)
 	}
@@ -98,23 +98,23 @@ func TestAliexpressDeadlineAutoApproves(t *testing.T) {
 func TestFiverrDeclineEscalatesAndOwnSideIsIgnored(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
-	b.deliver(t, "t-fiverr", snapshot("o-5", adapters.StatusPaid, placed))
+	b.deliver(t, "t-fiverr", snapshot("o-5", platform.StatusPaid, placed))
 	// Workers take tasks in parallel: let the snapshot land first, so the
 	// history below has one entry per webhook.
 	eventually(t, "snapshot stored", func() bool {
 		v, err := b.store.OrderView(context.Background(), b.adapters["t-fiverr"], "o-5")
 		return err == nil && v.Order != nil
 	})
-	b.deliver(t, "t-fiverr", request("o-5", "cr-5", adapters.Seller))
-	b.waitState(t, "t-fiverr", "o-5", adapters.PendingResponse, order.SyncSynced)
-	b.deliver(t, "t-fiverr", respond("o-5", "cr-5", adapters.Seller, adapters.Accept))
+	b.deliver(t, "t-fiverr", request("o-5", "cr-5", platform.Seller))
+	b.waitState(t, "t-fiverr", "o-5", platform.PendingResponse, order.SyncSynced)
+	b.deliver(t, "t-fiverr", respond("o-5", "cr-5", platform.Seller, platform.Accept))
 	eventually(t, "own-side response recorded", func() bool { return len(b.view(t, "t-fiverr", "o-5").History) == 3 })
 	v := b.view(t, "t-fiverr", "o-5")
-	if v.Cancellation.State != adapters.PendingResponse || v.History[2].Note == nil || *v.History[2].Note != string(adapters.OwnSideResponse) {
+	if v.Cancellation.State != platform.PendingResponse || v.History[2].Note == nil || *v.History[2].Note != string(platform.OwnSideResponse) {
 		t.Fatalf("after own-side response: %+v %+v", v.Cancellation, v.History)
 	}
-	b.deliver(t, "t-fiverr", respond("o-5", "cr-5", adapters.Buyer, adapters.Decline))
-	v = b.waitState(t, "t-fiverr", "o-5", adapters.Escalated, order.SyncSynced)
+	b.deliver(t, "t-fiverr", respond("o-5", "cr-5", platform.Buyer, platform.Decline))
+	v = b.waitState(t, "t-fiverr", "o-5", platform.Escalated, order.SyncSynced)
 	if v.Cancellation.Version != 2 {
 		t.Fatalf("escalated = %+v", v.Cancellation)
 	}
@@ -123,13 +123,13 @@ func TestFiverrDeclineEscalatesAndOwnSideIsIgnored(t *testing.T) {
 func TestShippedAfterCancelIsAConflict(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
-	b.deliver(t, "t-selfservice", snapshot("o-6", adapters.StatusPaid, placed))
-	b.deliver(t, "t-selfservice", request("o-6", "cr-6", adapters.Buyer))
-	b.waitState(t, "t-selfservice", "o-6", adapters.Cancelled, order.SyncSynced)
-	b.deliver(t, "t-selfservice", snapshot("o-6", adapters.StatusShipped, placed.Add(time.Minute)))
+	b.deliver(t, "t-selfservice", snapshot("o-6", platform.StatusPaid, placed))
+	b.deliver(t, "t-selfservice", request("o-6", "cr-6", platform.Buyer))
+	b.waitState(t, "t-selfservice", "o-6", platform.Cancelled, order.SyncSynced)
+	b.deliver(t, "t-selfservice", snapshot("o-6", platform.StatusShipped, placed.Add(time.Minute)))
 	eventually(t, "conflict", func() bool { return b.view(t, "t-selfservice", "o-6").Conflict != nil })
 	v := b.view(t, "t-selfservice", "o-6")
-	if *v.Conflict != "shipped_after_cancel" || v.Cancellation.State != adapters.Cancelled || v.Cancellation.Version != 1 || v.Order.Status != adapters.StatusShipped {
+	if *v.Conflict != "shipped_after_cancel" || v.Cancellation.State != platform.Cancelled || v.Cancellation.Version != 1 || v.Order.Status != platform.StatusShipped {
 		t.Fatalf("view = %+v", v)
 	}
 	if n := len(b.platform.received()); n != 1 {
@@ -143,7 +143,7 @@ func TestHandlersAreIdempotent(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true, queueSyncs: true})
 	ctx := context.Background()
-	run := func(ev adapters.Event, id string) {
+	run := func(ev platform.Event, id string) {
 		d := tasks.Delivery{AdapterID: "t-aliexpress", WebhookID: id, ReceivedAt: time.Now(), Event: ev}
 		payload, _ := json.Marshal(d)
 		for range 2 {
@@ -152,10 +152,10 @@ func TestHandlersAreIdempotent(t *testing.T) {
 			}
 		}
 	}
-	run(snapshot("o-7", adapters.StatusPaid, placed), "w1")
-	run(request("o-7", "cr-7", adapters.Buyer), "w2")
+	run(snapshot("o-7", platform.StatusPaid, placed), "w1")
+	run(request("o-7", "cr-7", platform.Buyer), "w2")
 	before, _ := b.rdb.Get(ctx, orderKey("t-aliexpress", "o-7")).Result()
-	run(request("o-7", "cr-7", adapters.Buyer), "w2")
+	run(request("o-7", "cr-7", platform.Buyer), "w2")
 	after, _ := b.rdb.Get(ctx, orderKey("t-aliexpress", "o-7")).Result()
 	if before != after {
 		t.Fatalf("second run changed the order:\n%s\n%s", before, after)
@@ -185,7 +185,7 @@ func TestHandlersAreIdempotent(t *testing.T) {
 func TestEnqueueDeduplicatesRacingDeliveries(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true})
-	d := tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "msg_race", ReceivedAt: time.Now(), Event: snapshot("o-8", adapters.StatusPaid, placed)}
+	d := tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "msg_race", ReceivedAt: time.Now(), Event: snapshot("o-8", platform.StatusPaid, placed)}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	accepted, dups := 0, 0
@@ -247,7 +247,7 @@ func TestEnqueueFailsWhenRedisIsDown(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true})
 	b.mr.Close()
-	d := tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "msg_down", ReceivedAt: time.Now(), Event: snapshot("o-9", adapters.StatusPaid, placed)}
+	d := tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "msg_down", ReceivedAt: time.Now(), Event: snapshot("o-9", platform.StatusPaid, placed)}
 	if _, err := b.queue.Enqueue(context.Background(), d); err == nil {
 		t.Fatal("enqueue succeeded with Redis down")
 	}
@@ -263,9 +263,9 @@ func TestSyncRetriesThenSucceeds(t *testing.T) {
 		}
 		return false
 	})
-	b.deliver(t, "t-selfservice", snapshot("o-10", adapters.StatusPaid, placed))
-	b.deliver(t, "t-selfservice", request("o-10", "cr-10", adapters.Buyer))
-	v := b.waitState(t, "t-selfservice", "o-10", adapters.Cancelled, order.SyncSynced)
+	b.deliver(t, "t-selfservice", snapshot("o-10", platform.StatusPaid, placed))
+	b.deliver(t, "t-selfservice", request("o-10", "cr-10", platform.Buyer))
+	v := b.waitState(t, "t-selfservice", "o-10", platform.Cancelled, order.SyncSynced)
 	if v.Sync.Attempts != 3 || len(b.platform.received()) != 3 {
 		t.Fatalf("sync = %+v after %d PUTs", v.Sync, len(b.platform.received()))
 	}
@@ -279,9 +279,9 @@ func TestPermanentFailureGoesToDeadLetterAndReplays(t *testing.T) {
 		_, _ = w.Write([]byte(`{"error":"nope"}`))
 		return true
 	})
-	b.deliver(t, "t-selfservice", snapshot("o-11", adapters.StatusPaid, placed))
-	b.deliver(t, "t-selfservice", request("o-11", "cr-11", adapters.Buyer))
-	v := b.waitState(t, "t-selfservice", "o-11", adapters.Cancelled, order.SyncFailed)
+	b.deliver(t, "t-selfservice", snapshot("o-11", platform.StatusPaid, placed))
+	b.deliver(t, "t-selfservice", request("o-11", "cr-11", platform.Buyer))
+	v := b.waitState(t, "t-selfservice", "o-11", platform.Cancelled, order.SyncFailed)
 	if v.Sync.Attempts != 1 || v.Sync.LastError == nil {
 		t.Fatalf("sync = %+v", v.Sync)
 	}
@@ -296,7 +296,7 @@ func TestPermanentFailureGoesToDeadLetterAndReplays(t *testing.T) {
 	if _, err := b.dlq.Replay(ctx, []string{l.ID}); err != nil {
 		t.Fatal(err)
 	}
-	b.waitState(t, "t-selfservice", "o-11", adapters.Cancelled, order.SyncSynced)
+	b.waitState(t, "t-selfservice", "o-11", platform.Cancelled, order.SyncSynced)
 	if letters, _ := b.dlq.List(ctx); len(letters) != 0 {
 		t.Fatalf("dead letter after replay = %+v", letters)
 	}
@@ -306,9 +306,9 @@ func TestExhaustedRetriesGoToDeadLetter(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{retry: syncback.Retry{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	b.platform.setScript(func(n int, w http.ResponseWriter) bool { w.WriteHeader(http.StatusBadGateway); return true })
-	b.deliver(t, "t-selfservice", snapshot("o-12", adapters.StatusPaid, placed))
-	b.deliver(t, "t-selfservice", request("o-12", "cr-12", adapters.Buyer))
-	v := b.waitState(t, "t-selfservice", "o-12", adapters.Cancelled, order.SyncFailed)
+	b.deliver(t, "t-selfservice", snapshot("o-12", platform.StatusPaid, placed))
+	b.deliver(t, "t-selfservice", request("o-12", "cr-12", platform.Buyer))
+	v := b.waitState(t, "t-selfservice", "o-12", platform.Cancelled, order.SyncFailed)
 	if v.Sync.Attempts != 3 || len(b.platform.received()) != 3 {
 		t.Fatalf("sync = %+v after %d PUTs", v.Sync, len(b.platform.received()))
 	}
@@ -323,7 +323,7 @@ func TestOldVersionIsNeverSentAfterANewerAck(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true, queueSyncs: true})
 	ctx := context.Background()
-	run := func(ev adapters.Event) {
+	run := func(ev platform.Event) {
 		payload, _ := json.Marshal(tasks.Delivery{AdapterID: "t-aliexpress", WebhookID: nextWebhookID(), ReceivedAt: time.Now(), Event: ev})
 		if err := b.worker.handleEvent(ctx, asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
 			t.Fatal(err)
@@ -335,13 +335,13 @@ func TestOldVersionIsNeverSentAfterANewerAck(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run(snapshot("o-13", adapters.StatusPaid, placed))
-	run(request("o-13", "cr-13", adapters.Buyer))                   // v1 pending
-	run(respond("o-13", "cr-13", adapters.Seller, adapters.Accept)) // v2 cancelled
+	run(snapshot("o-13", platform.StatusPaid, placed))
+	run(request("o-13", "cr-13", platform.Buyer))                   // v1 pending
+	run(respond("o-13", "cr-13", platform.Seller, platform.Accept)) // v2 cancelled
 	sync(2)
 	sync(1) // the retry of v1 arrives late
 	puts := b.platform.received()
-	if len(puts) != 1 || puts[0].Update.Version != 2 || puts[0].Update.State != adapters.Cancelled {
+	if len(puts) != 1 || puts[0].Update.Version != 2 || puts[0].Update.State != platform.Cancelled {
 		t.Fatalf("PUTs = %+v", puts)
 	}
 	if v := b.view(t, "t-aliexpress", "o-13"); v.Sync.State != order.SyncSynced || v.Sync.Version != 2 {
@@ -356,10 +356,10 @@ var _ = strconv.Itoa
 func TestSnapshotAndRequestInOneDelivery(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
-	ev := snapshot("o-14", adapters.StatusPaid, placed)
-	ev.Cancellation = request("o-14", "cr-14", adapters.Merchant).Cancellation
+	ev := snapshot("o-14", platform.StatusPaid, placed)
+	ev.Cancellation = request("o-14", "cr-14", platform.Merchant).Cancellation
 	b.deliver(t, "t-selfservice", ev)
-	v := b.waitState(t, "t-selfservice", "o-14", adapters.Cancelled, order.SyncSynced)
+	v := b.waitState(t, "t-selfservice", "o-14", platform.Cancelled, order.SyncSynced)
 	if v.Cancellation.Version != 1 || len(v.History) != 2 || v.Order == nil {
 		t.Fatalf("view = %+v", v)
 	}
@@ -371,10 +371,10 @@ func TestSecondRequestAfterCancelIsDenied(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noServer: true})
 	ctx := context.Background()
-	for i, ev := range []adapters.Event{
-		snapshot("o-15", adapters.StatusPaid, placed),
-		request("o-15", "cr-15a", adapters.Buyer),
-		request("o-15", "cr-15b", adapters.Merchant),
+	for i, ev := range []platform.Event{
+		snapshot("o-15", platform.StatusPaid, placed),
+		request("o-15", "cr-15a", platform.Buyer),
+		request("o-15", "cr-15b", platform.Merchant),
 	} {
 		payload, _ := json.Marshal(tasks.Delivery{AdapterID: "t-selfservice", WebhookID: "w15-" + strconv.Itoa(i), ReceivedAt: time.Now(), Event: ev})
 		if err := b.worker.handleEvent(ctx, asynq.NewTask(tasks.TypeEvent, payload)); err != nil {
@@ -386,7 +386,7 @@ func TestSecondRequestAfterCancelIsDenied(t *testing.T) {
 		t.Fatalf("view shows %+v of %d requests, want the cancelling cr-15a", v.Cancellation, len(v.Requests))
 	}
 	c := v.Requests[0]
-	if c.RequestID != "cr-15b" || c.State != adapters.Denied || c.DenialReason == nil || *c.DenialReason != adapters.AlreadyCancelled || c.Version != 2 {
+	if c.RequestID != "cr-15b" || c.State != platform.Denied || c.DenialReason == nil || *c.DenialReason != platform.AlreadyCancelled || c.Version != 2 {
 		t.Fatalf("second request = %+v", c)
 	}
 }

@@ -4,7 +4,7 @@
 // A Snapshot is one config with every adapter built; it never changes once
 // made. A Set holds the current Snapshot behind an atomic pointer. Code that
 // needs the adapters asks the Set per request or per task (Set.Adapter, the
-// lookup shape func(id string) (*adapters.Adapter, bool)) and keeps what it
+// lookup shape func(id string) (*platform.Adapter, bool)) and keeps what it
 // got until it is done, so a request in flight finishes with the adapter it
 // started with and the next one sees the new set.
 //
@@ -29,15 +29,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/syncback"
 )
 
 // Snapshot is one configuration with its adapters built. It is immutable.
 type Snapshot struct {
 	cfg      *config.Config
-	adapters map[string]*adapters.Adapter
+	adapters map[string]*platform.Adapter
 	retries  map[string]syncback.Retry
 	timeouts map[string]time.Duration
 	settings map[string]config.Adapter // as written, to tell what a reload changed
@@ -45,10 +45,10 @@ type Snapshot struct {
 
 // Build configures every adapter of cfg, a config that config.Parse
 // accepted. An adapter its platform cannot build is an error naming its key.
-func Build(cfg *config.Config, platforms adapters.Registry) (*Snapshot, error) {
+func Build(cfg *config.Config, platforms platform.Registry) (*Snapshot, error) {
 	s := &Snapshot{
 		cfg:      cfg,
-		adapters: make(map[string]*adapters.Adapter, len(cfg.Adapters)),
+		adapters: make(map[string]*platform.Adapter, len(cfg.Adapters)),
 		retries:  make(map[string]syncback.Retry, len(cfg.Adapters)),
 		timeouts: make(map[string]time.Duration, len(cfg.Adapters)),
 		settings: make(map[string]config.Adapter, len(cfg.Adapters)),
@@ -82,7 +82,7 @@ func Build(cfg *config.Config, platforms adapters.Registry) (*Snapshot, error) {
 func (s *Snapshot) Config() *config.Config { return s.cfg }
 
 // Adapter is the configured adapter with this id.
-func (s *Snapshot) Adapter(id string) (*adapters.Adapter, bool) {
+func (s *Snapshot) Adapter(id string) (*platform.Adapter, bool) {
 	ad, ok := s.adapters[id]
 	return ad, ok
 }
@@ -94,7 +94,7 @@ func (s *Snapshot) Retry(id string) (syncback.Retry, bool) {
 }
 
 // Adapters is a copy of the configured adapters by id.
-func (s *Snapshot) Adapters() map[string]*adapters.Adapter { return maps.Clone(s.adapters) }
+func (s *Snapshot) Adapters() map[string]*platform.Adapter { return maps.Clone(s.adapters) }
 
 // IDs lists the configured adapter ids, sorted.
 func (s *Snapshot) IDs() []string {
@@ -118,8 +118,8 @@ type Options struct {
 	// Load reads and validates the config file again (config.Load on the
 	// same path, same ${VAR} expansion).
 	Load func() (*config.Config, error)
-	// Platforms builds the adapters.
-	Platforms adapters.Registry
+	// Platforms builds the platform.
+	Platforms platform.Registry
 	// Logger gets one line per reload and one per problem; nil discards.
 	Logger *slog.Logger
 	// Registerer gets cancelsync_config_reloads_total; nil registers nothing.
@@ -135,7 +135,7 @@ type Set struct {
 	cur       atomic.Pointer[Snapshot]
 	started   *config.Config // the top-level settings in effect, as at start
 	load      func() (*config.Config, error)
-	platforms adapters.Registry
+	platforms platform.Registry
 	log       *slog.Logger
 	reloads   *prometheus.CounterVec
 	onReload  func(Change)
@@ -173,7 +173,7 @@ const (
 func (s *Set) Current() *Snapshot { return s.cur.Load() }
 
 // Adapter is the lookup the edges and workers call per request or task.
-func (s *Set) Adapter(id string) (*adapters.Adapter, bool) { return s.cur.Load().Adapter(id) }
+func (s *Set) Adapter(id string) (*platform.Adapter, bool) { return s.cur.Load().Adapter(id) }
 
 // Retry is the adapter's current sync-back retry policy.
 func (s *Set) Retry(id string) (syncback.Retry, bool) { return s.cur.Load().Retry(id) }

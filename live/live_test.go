@@ -12,9 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/config"
+	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/registry"
 )
 
 const (
@@ -22,7 +22,7 @@ const (
 	secretB = "whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24="
 )
 
-// file is a config with the given top-level lines and adapters.
+// file is a config with the given top-level lines and platform.
 func file(top string, ads ...string) string {
 	return "redis_url: redis://127.0.0.1:6379/0\nadmin_token: t\n" + top + "adapters:\n" + strings.Join(ads, "")
 }
@@ -45,7 +45,7 @@ func (r *rig) write(s string) {
 	r.mu.Unlock()
 }
 
-func newRig(t *testing.T, platforms adapters.Registry, first string) *rig {
+func newRig(t *testing.T, platforms platform.Registry, first string) *rig {
 	t.Helper()
 	r := &rig{text: first, reg: prometheus.NewRegistry(), logs: &bytes.Buffer{}}
 	load := func() (*config.Config, error) {
@@ -156,7 +156,7 @@ func TestReloadRefusesAnAdapterThatDoesNotBuild(t *testing.T) {
 	platforms := registry.Default()
 	broken := platforms["poshmark"]
 	broken.Name = "brittle"
-	broken.NewInbound = func(s adapters.Settings) (map[adapters.Kind]adapters.Inbound, error) {
+	broken.NewInbound = func(s platform.Settings) (map[platform.Kind]platform.Inbound, error) {
 		return nil, errors.New("no inbound today")
 	}
 	platforms["brittle"] = broken

@@ -5,24 +5,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/selfservice"
+	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/selfservice"
 )
 
 // BenchmarkTransition is the CPU of one event in the store, without Redis:
 // decode the stored document, apply a cancellation request to it (the
 // policy decision included) and encode it again.
 func BenchmarkTransition(b *testing.B) {
-	ad := &adapters.Adapter{ID: "bench-self", Platform: "selfservice", Rules: selfservice.Policy{}}
+	ad := &platform.Adapter{ID: "bench-self", Platform: "selfservice", Rules: selfservice.Policy{}}
 	now := time.Now().UTC()
 	doc := &Doc{}
 	tr := &Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
-	tr.ApplyDelivery("w-snap", now, snapshot("o-1", adapters.StatusPaid, placed))
+	tr.ApplyDelivery("w-snap", now, snapshot("o-1", platform.StatusPaid, placed))
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		b.Fatal(err)
 	}
-	req := request("o-1", "cr-1", adapters.Buyer)
+	req := request("o-1", "cr-1", platform.Buyer)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(raw)))
 	for b.Loop() {

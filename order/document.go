@@ -3,7 +3,7 @@ package order
 import (
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // Doc is everything stored about one order of one adapter, kept as one
@@ -33,7 +33,7 @@ type Doc struct {
 type Snapshot struct {
 	BuyerID               string               `json:"b,omitempty"`
 	SellerID              string               `json:"s,omitempty"`
-	Status                adapters.OrderStatus `json:"st"`
+	Status                platform.OrderStatus `json:"st"`
 	PlacedAt              time.Time            `json:"pa"`
 	UpdatedAt             time.Time            `json:"ua"`
 	ShippedAt             *time.Time           `json:"sa,omitempty"`
@@ -43,7 +43,7 @@ type Snapshot struct {
 	Items                 []item               `json:"it,omitempty"`
 }
 
-// item is adapters.Item under one-letter names, like money.
+// item is platform.Item under one-letter names, like money.
 type item struct {
 	SKU      string `json:"k"`
 	Quantity int    `json:"q"`
@@ -51,15 +51,15 @@ type item struct {
 }
 
 // items are the order's items as the view shows them: never null.
-func (o *Snapshot) items() []adapters.Item {
-	out := make([]adapters.Item, len(o.Items))
+func (o *Snapshot) items() []platform.Item {
+	out := make([]platform.Item, len(o.Items))
 	for i, it := range o.Items {
-		out[i] = adapters.Item(it)
+		out[i] = platform.Item(it)
 	}
 	return out
 }
 
-func storedItems(its []adapters.Item) []item {
+func storedItems(its []platform.Item) []item {
 	if len(its) == 0 {
 		return nil
 	}
@@ -70,14 +70,14 @@ func storedItems(its []adapters.Item) []item {
 	return out
 }
 
-func (o *Snapshot) Domain(id string) adapters.Order {
-	return adapters.Order{
+func (o *Snapshot) Domain(id string) platform.Order {
+	return platform.Order{
 		ID: id, BuyerID: o.BuyerID, SellerID: o.SellerID, Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
-		Total: adapters.Money(o.Total), RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
+		Total: platform.Money(o.Total), RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
 	}
 }
 
-// money and refund are adapters.Money and adapters.Refund under one-letter
+// money and refund are platform.Money and platform.Refund under one-letter
 // names: the same fields, so they convert both ways, in fewer bytes per order.
 type money struct {
 	Amount   string `json:"a"`
@@ -85,19 +85,19 @@ type money struct {
 }
 
 type refund struct {
-	Method   adapters.RefundMethod `json:"m"`
+	Method   platform.RefundMethod `json:"m"`
 	Amount   string                `json:"a"`
 	Currency string                `json:"c"`
 }
 
 type Request struct {
 	ID         string                `json:"id"`
-	Initiator  adapters.Party        `json:"i"`
+	Initiator  platform.Party        `json:"i"`
 	Reason     string                `json:"re"`
 	OccurredAt time.Time             `json:"oa"`
 	ArrivedAt  time.Time             `json:"aa,omitzero"` // kept only while awaiting_order
-	State      adapters.State        `json:"st"`
-	Denial     adapters.DenialReason `json:"dr,omitempty"`
+	State      platform.State        `json:"st"`
+	Denial     platform.DenialReason `json:"dr,omitempty"`
 	RespondBy  *time.Time            `json:"rb,omitempty"`
 	Refund     *refund               `json:"rf,omitempty"`
 	SellerHit  bool                  `json:"ss,omitempty"`
@@ -113,22 +113,22 @@ type Request struct {
 	Round     int       `json:"rd,omitempty"`
 }
 
-func (r *Request) Domain() adapters.Request {
-	return adapters.Request{
+func (r *Request) Domain() platform.Request {
+	return platform.Request{
 		RequestID: r.ID, Initiator: r.Initiator, Reason: r.Reason, OccurredAt: r.OccurredAt,
-		Outcome: adapters.Outcome{State: r.State, DenialReason: r.Denial, RespondBy: r.RespondBy, Refund: (*adapters.Refund)(r.Refund), AffectsSellerStats: r.SellerHit},
+		Outcome: platform.Outcome{State: r.State, DenialReason: r.Denial, RespondBy: r.RespondBy, Refund: (*platform.Refund)(r.Refund), AffectsSellerStats: r.SellerHit},
 	}
 }
 
-func (r *Request) setOutcome(o adapters.Outcome) {
+func (r *Request) setOutcome(o platform.Outcome) {
 	r.State, r.Denial, r.RespondBy, r.Refund, r.SellerHit = o.State, o.DenialReason, o.RespondBy, (*refund)(o.Refund), o.AffectsSellerStats
 }
 
 // update is what is pushed to the platform for this request's current state.
-func (r *Request) Update(orderID string) adapters.Update {
-	return adapters.Update{
+func (r *Request) Update(orderID string) platform.Update {
+	return platform.Update{
 		OrderID: orderID, RequestID: r.ID, State: r.State, Version: r.Version, Reason: r.Reason,
-		DenialReason: r.Denial, RespondBy: r.RespondBy, Refund: (*adapters.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
+		DenialReason: r.Denial, RespondBy: r.RespondBy, Refund: (*platform.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
 		Initiator: r.Initiator,
 	}
 }
@@ -152,7 +152,7 @@ func (r *Request) SyncState() string {
 
 // unsent reports whether r's current state still has to go to the platform.
 func (r *Request) Unsent(acked int64) bool {
-	return r.Version > acked && r.Sync == "" && r.State != adapters.AwaitingOrder
+	return r.Version > acked && r.Sync == "" && r.State != platform.AwaitingOrder
 }
 
 // legacySync is the order-wide sync record of older documents.
@@ -190,7 +190,7 @@ func (d *Doc) Upgrade() {
 		}
 	}
 	for i := range d.Requests {
-		if d.Requests[i].State == adapters.Cancelled && d.CancelledBy == "" {
+		if d.Requests[i].State == platform.Cancelled && d.CancelledBy == "" {
 			d.CancelledBy = d.Requests[i].ID
 		}
 	}
@@ -198,8 +198,8 @@ func (d *Doc) Upgrade() {
 
 type HistoryRecord struct {
 	At        time.Time          `json:"at"`
-	Event     adapters.EventType `json:"ev"`
-	State     adapters.State     `json:"st,omitempty"`
+	Event     platform.EventType `json:"ev"`
+	State     platform.State     `json:"st,omitempty"`
 	Note      string             `json:"n,omitempty"`
 	WebhookID string             `json:"w,omitempty"`
 }
@@ -360,7 +360,7 @@ func (d *Doc) Compact() {
 
 // Open reports whether r still waits for an answer or for its order.
 func (r *Request) Open() bool {
-	return r.State == adapters.PendingResponse || r.State == adapters.AwaitingOrder
+	return r.State == platform.PendingResponse || r.State == platform.AwaitingOrder
 }
 
 func (d *Doc) seen(webhookID string) bool {

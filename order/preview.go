@@ -3,27 +3,27 @@ package order
 import (
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // decideNew decides new request c of the document's order the way every
 // new request is decided: on the order as decided on (orderForRequest: an
 // order one of our requests already cancelled counts as cancelled), with
 // another pending request than r (nil: any pending request) denying it
-// request_open, then by adapters.DecideRequest. The workers call it when a
+// request_open, then by platform.DecideRequest. The workers call it when a
 // request arrives or its order's first snapshot does; Preview calls it
 // without storing anything. The document must have an order.
-func (t *Transition) decideNew(r *Request, c adapters.Cancellation) adapters.Outcome {
-	return adapters.DecideRequest(t.Adapter.Rules, t.Adapter.Windows, t.orderForRequest(), c, t.otherPending(r), t.Now)
+func (t *Transition) decideNew(r *Request, c platform.Cancellation) platform.Outcome {
+	return platform.DecideRequest(t.Adapter.Rules, t.Adapter.Windows, t.orderForRequest(), c, t.otherPending(r), t.Now)
 }
 
 // Preview is what a cancellation request made now would get, from the
 // stored state only (docs/STOREFRONT.md).
 type Preview struct {
 	// Order is the stored snapshot; its BuyerID says whose order it is.
-	Order adapters.Order
+	Order platform.Order
 	// Would is the outcome the workers would decide for the request.
-	Would adapters.Outcome
+	Would platform.Outcome
 	// CancelBy is when the requester's cancel window closes, nil when the
 	// platform's rule has no window for them.
 	CancelBy *time.Time
@@ -36,7 +36,7 @@ type Preview struct {
 // already read that has an order: the same decision path as the workers'
 // (decideNew), storing nothing. c is the request as it would arrive; its
 // OccurredAt is now.
-func PreviewOf(doc *Doc, ad *adapters.Adapter, orderID string, c adapters.Cancellation, now time.Time) Preview {
+func PreviewOf(doc *Doc, ad *platform.Adapter, orderID string, c platform.Cancellation, now time.Time) Preview {
 	t := Transition{Doc: doc, OrderID: orderID, Adapter: ad, Now: now}
 	p := Preview{Order: doc.Order.Domain(orderID), Would: t.decideNew(nil, c)}
 	// The window's end is found by asking the same rule about a request
@@ -47,7 +47,7 @@ func PreviewOf(doc *Doc, ad *adapters.Adapter, orderID string, c adapters.Cancel
 		end := p.Order.PlacedAt.Add(w)
 		late := c
 		late.OccurredAt = end.Add(time.Nanosecond)
-		if out := t.decideNew(nil, late); out.State == adapters.Denied && out.DenialReason == adapters.WindowExpired {
+		if out := t.decideNew(nil, late); out.State == platform.Denied && out.DenialReason == platform.WindowExpired {
 			p.CancelBy = &end
 		}
 	}

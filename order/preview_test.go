@@ -6,23 +6,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/registry"
+	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/registry"
 )
 
 // previewSettings configures one adapter of each platform for the table;
 // each platform checks its own secret format and keys.
-func previewSettings(plat string, w adapters.Windows) adapters.Settings {
-	s := adapters.Settings{
+func previewSettings(plat string, w platform.Windows) platform.Settings {
+	s := platform.Settings{
 		ID: "p-" + plat, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, Windows: w,
-		API: adapters.API{BaseURL: "http://127.0.0.1:9", Token: "tok", Timeout: time.Second},
+		API: platform.API{BaseURL: "http://127.0.0.1:9", Token: "tok", Timeout: time.Second},
 	}
 	switch plat {
 	case "shopify":
-		s.Secrets, s.Block = []string{"shopify-client-secret-0123456789"}, adapters.BlockOf(map[string]any{"shop": "t-store.myshopify.com"})
+		s.Secrets, s.Block = []string{"shopify-client-secret-0123456789"}, platform.BlockOf(map[string]any{"shop": "t-store.myshopify.com"})
 	case "woocommerce":
 		s.Secrets = []string{"woo-webhook-secret"}
-		s.Block = adapters.BlockOf(map[string]any{"api.consumer_key": "ck_test", "api.consumer_secret": "cs_test"})
+		s.Block = platform.BlockOf(map[string]any{"api.consumer_key": "ck_test", "api.consumer_secret": "cs_test"})
 	}
 	return s
 }
@@ -36,7 +36,7 @@ func previewSettings(plat string, w adapters.Windows) adapters.Settings {
 func TestPreviewMatchesDecisionTables(t *testing.T) {
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	type situation struct {
-		status adapters.OrderStatus
+		status platform.OrderStatus
 		age    time.Duration // now - placed_at
 		// openOther: another request is pending_response; cancelledBy: an
 		// earlier request of ours cancelled the order (its snapshot still paid).
@@ -44,8 +44,8 @@ func TestPreviewMatchesDecisionTables(t *testing.T) {
 		window                 time.Duration // policy.cancel_window
 	}
 	type want struct {
-		state    adapters.State
-		denial   adapters.DenialReason
+		state    platform.State
+		denial   platform.DenialReason
 		cancelBy time.Duration // placed_at + this, 0 for null
 	}
 	shared := func(deliveredBlocks bool) map[string]struct {
@@ -56,18 +56,18 @@ func TestPreviewMatchesDecisionTables(t *testing.T) {
 			s situation
 			w want
 		}{
-			"cancelled":                 {situation{status: adapters.StatusCancelled, age: time.Hour}, want{adapters.Denied, adapters.AlreadyCancelled, 0}},
-			"cancelled by our request":  {situation{status: adapters.StatusPaid, age: time.Hour, cancelledBy: true}, want{adapters.Denied, adapters.AlreadyCancelled, 0}},
-			"another request open":      {situation{status: adapters.StatusPaid, age: time.Hour, openOther: true}, want{adapters.Denied, adapters.RequestOpen, 0}},
-			"completed":                 {situation{status: adapters.StatusCompleted, age: time.Hour}, want{adapters.Denied, adapters.AlreadyDelivered, 0}},
-			"shipped":                   {situation{status: adapters.StatusShipped, age: time.Hour}, want{adapters.Denied, adapters.AlreadyShipped, 0}},
-			"cancelled before shipping": {situation{status: adapters.StatusCancelled, age: 10 * time.Minute}, want{adapters.Denied, adapters.AlreadyCancelled, 0}},
+			"cancelled":                 {situation{status: platform.StatusCancelled, age: time.Hour}, want{platform.Denied, platform.AlreadyCancelled, 0}},
+			"cancelled by our request":  {situation{status: platform.StatusPaid, age: time.Hour, cancelledBy: true}, want{platform.Denied, platform.AlreadyCancelled, 0}},
+			"another request open":      {situation{status: platform.StatusPaid, age: time.Hour, openOther: true}, want{platform.Denied, platform.RequestOpen, 0}},
+			"completed":                 {situation{status: platform.StatusCompleted, age: time.Hour}, want{platform.Denied, platform.AlreadyDelivered, 0}},
+			"shipped":                   {situation{status: platform.StatusShipped, age: time.Hour}, want{platform.Denied, platform.AlreadyShipped, 0}},
+			"cancelled before shipping": {situation{status: platform.StatusCancelled, age: 10 * time.Minute}, want{platform.Denied, platform.AlreadyCancelled, 0}},
 		}
 		if deliveredBlocks {
 			rows["delivered"] = struct {
 				s situation
 				w want
-			}{situation{status: adapters.StatusDelivered, age: time.Hour}, want{adapters.Denied, adapters.AlreadyDelivered, 0}}
+			}{situation{status: platform.StatusDelivered, age: time.Hour}, want{platform.Denied, platform.AlreadyDelivered, 0}}
 		}
 		return rows
 	}
@@ -77,34 +77,34 @@ func TestPreviewMatchesDecisionTables(t *testing.T) {
 	}
 	tables := map[string]map[string]row{
 		"selfservice": {
-			"paid":                        {situation{status: adapters.StatusPaid, age: time.Hour}, want{adapters.Cancelled, "", 0}},
-			"placed":                      {situation{status: adapters.StatusPlaced, age: 30 * 24 * time.Hour}, want{adapters.Cancelled, "", 0}},
-			"configured window is unused": {situation{status: adapters.StatusPaid, age: 2 * time.Hour, window: time.Hour}, want{adapters.Cancelled, "", 0}},
+			"paid":                        {situation{status: platform.StatusPaid, age: time.Hour}, want{platform.Cancelled, "", 0}},
+			"placed":                      {situation{status: platform.StatusPlaced, age: 30 * 24 * time.Hour}, want{platform.Cancelled, "", 0}},
+			"configured window is unused": {situation{status: platform.StatusPaid, age: 2 * time.Hour, window: time.Hour}, want{platform.Cancelled, "", 0}},
 		},
 		"poshmark": {
-			"within 3h":          {situation{status: adapters.StatusPaid, age: time.Hour}, want{adapters.Cancelled, "", 3 * time.Hour}},
-			"at 3h, edge inside": {situation{status: adapters.StatusPaid, age: 3 * time.Hour}, want{adapters.Cancelled, "", 3 * time.Hour}},
-			"past 3h":            {situation{status: adapters.StatusPaid, age: 3*time.Hour + time.Second}, want{adapters.Denied, adapters.WindowExpired, 3 * time.Hour}},
-			"configured 1h, past": {situation{status: adapters.StatusPaid, age: 90 * time.Minute, window: time.Hour},
-				want{adapters.Denied, adapters.WindowExpired, time.Hour}},
+			"within 3h":          {situation{status: platform.StatusPaid, age: time.Hour}, want{platform.Cancelled, "", 3 * time.Hour}},
+			"at 3h, edge inside": {situation{status: platform.StatusPaid, age: 3 * time.Hour}, want{platform.Cancelled, "", 3 * time.Hour}},
+			"past 3h":            {situation{status: platform.StatusPaid, age: 3*time.Hour + time.Second}, want{platform.Denied, platform.WindowExpired, 3 * time.Hour}},
+			"configured 1h, past": {situation{status: platform.StatusPaid, age: 90 * time.Minute, window: time.Hour},
+				want{platform.Denied, platform.WindowExpired, time.Hour}},
 		},
 		"aliexpress": {
-			"paid":   {situation{status: adapters.StatusPaid, age: 5 * 24 * time.Hour}, want{adapters.PendingResponse, "", 0}},
-			"placed": {situation{status: adapters.StatusPlaced, age: time.Hour}, want{adapters.PendingResponse, "", 0}},
+			"paid":   {situation{status: platform.StatusPaid, age: 5 * 24 * time.Hour}, want{platform.PendingResponse, "", 0}},
+			"placed": {situation{status: platform.StatusPlaced, age: time.Hour}, want{platform.PendingResponse, "", 0}},
 		},
 		"fiverr": {
-			"paid":                     {situation{status: adapters.StatusPaid, age: time.Hour}, want{adapters.PendingResponse, "", 0}},
-			"delivered does not block": {situation{status: adapters.StatusDelivered, age: time.Hour}, want{adapters.PendingResponse, "", 0}},
+			"paid":                     {situation{status: platform.StatusPaid, age: time.Hour}, want{platform.PendingResponse, "", 0}},
+			"delivered does not block": {situation{status: platform.StatusDelivered, age: time.Hour}, want{platform.PendingResponse, "", 0}},
 		},
 		"shopify": {
-			"paid, no window":   {situation{status: adapters.StatusPaid, age: 60 * 24 * time.Hour}, want{adapters.Cancelled, "", 0}},
-			"window 2h, within": {situation{status: adapters.StatusPaid, age: time.Hour, window: 2 * time.Hour}, want{adapters.Cancelled, "", 2 * time.Hour}},
-			"window 2h, past":   {situation{status: adapters.StatusPaid, age: 3 * time.Hour, window: 2 * time.Hour}, want{adapters.Denied, adapters.WindowExpired, 2 * time.Hour}},
-			"placed (unpaid)":   {situation{status: adapters.StatusPlaced, age: time.Hour}, want{adapters.Cancelled, "", 0}},
+			"paid, no window":   {situation{status: platform.StatusPaid, age: 60 * 24 * time.Hour}, want{platform.Cancelled, "", 0}},
+			"window 2h, within": {situation{status: platform.StatusPaid, age: time.Hour, window: 2 * time.Hour}, want{platform.Cancelled, "", 2 * time.Hour}},
+			"window 2h, past":   {situation{status: platform.StatusPaid, age: 3 * time.Hour, window: 2 * time.Hour}, want{platform.Denied, platform.WindowExpired, 2 * time.Hour}},
+			"placed (unpaid)":   {situation{status: platform.StatusPlaced, age: time.Hour}, want{platform.Cancelled, "", 0}},
 		},
 		"woocommerce": {
-			"placed (unpaid)": {situation{status: adapters.StatusPlaced, age: time.Hour}, want{adapters.Cancelled, "", 0}},
-			"paid":            {situation{status: adapters.StatusPaid, age: time.Hour}, want{adapters.PendingResponse, "", 0}},
+			"placed (unpaid)": {situation{status: platform.StatusPlaced, age: time.Hour}, want{platform.Cancelled, "", 0}},
+			"paid":            {situation{status: platform.StatusPaid, age: time.Hour}, want{platform.PendingResponse, "", 0}},
 		},
 	}
 	deliveredBlocks := map[string]bool{"fiverr": false}
@@ -129,7 +129,7 @@ func TestPreviewMatchesDecisionTables(t *testing.T) {
 				if !ok {
 					t.Skipf("platform %s is not in this build", plat)
 				}
-				ad, err := p.New(previewSettings(plat, adapters.Windows{CancelWindow: r.s.window}))
+				ad, err := p.New(previewSettings(plat, platform.Windows{CancelWindow: r.s.window}))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -139,18 +139,18 @@ func TestPreviewMatchesDecisionTables(t *testing.T) {
 					Total: money{Amount: "42.50", Currency: "USD"},
 				}}
 				if r.s.openOther {
-					doc.Requests = append(doc.Requests, Request{ID: "r-open", Initiator: adapters.Seller, Reason: "other", OccurredAt: placed,
-						State: adapters.PendingResponse, RespondBy: new(now.Add(time.Hour)), Version: 1})
+					doc.Requests = append(doc.Requests, Request{ID: "r-open", Initiator: platform.Seller, Reason: "other", OccurredAt: placed,
+						State: platform.PendingResponse, RespondBy: new(now.Add(time.Hour)), Version: 1})
 					doc.Version = 1
 				}
 				if r.s.cancelledBy {
-					doc.Requests = append(doc.Requests, Request{ID: "r-done", Initiator: adapters.Buyer, Reason: "other", OccurredAt: placed,
-						State: adapters.Cancelled, Version: 1, Sync: SyncSynced})
+					doc.Requests = append(doc.Requests, Request{ID: "r-done", Initiator: platform.Buyer, Reason: "other", OccurredAt: placed,
+						State: platform.Cancelled, Version: 1, Sync: SyncSynced})
 					doc.Version, doc.Acked, doc.CancelledBy = 1, 1, "r-done"
 				}
 				workers := cloneDoc(t, doc)
 
-				c := adapters.Cancellation{Type: adapters.CancellationRequested, OrderID: "o-1", Initiator: adapters.Buyer, OccurredAt: now}
+				c := platform.Cancellation{Type: platform.CancellationRequested, OrderID: "o-1", Initiator: platform.Buyer, OccurredAt: now}
 				got := PreviewOf(doc, ad, "o-1", c, now)
 				if got.Would.State != r.w.state || got.Would.DenialReason != r.w.denial {
 					t.Errorf("would = %s %q, the table says %s %q", got.Would.State, got.Would.DenialReason, r.w.state, r.w.denial)
@@ -165,7 +165,7 @@ func TestPreviewMatchesDecisionTables(t *testing.T) {
 				// The same request, arriving now, through the workers' transition.
 				tr := &Transition{Doc: workers, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
 				c.RequestID, c.Reason = "r-new", "changed_mind"
-				tr.ApplyDelivery("w-new", now, adapters.Event{Type: adapters.CancellationRequested, Cancellation: &c})
+				tr.ApplyDelivery("w-new", now, platform.Event{Type: platform.CancellationRequested, Cancellation: &c})
 				stored := workers.Request("r-new")
 				if stored == nil {
 					t.Fatal("the workers stored no request")

@@ -3,7 +3,7 @@ package order
 import (
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // Timer kinds.
@@ -27,7 +27,7 @@ type Effects struct {
 	Timers []Timer
 	// Decided are the states this transition reached, one per new version,
 	// for the decisions metric.
-	Decided []adapters.State
+	Decided []platform.State
 }
 
 // Transition applies one event to one order's document. It is pure: the
@@ -37,7 +37,7 @@ type Effects struct {
 type Transition struct {
 	Doc       *Doc
 	OrderID   string
-	Adapter   *adapters.Adapter
+	Adapter   *platform.Adapter
 	OrderWait time.Duration // how long a request waits for its order's first snapshot
 	Now       time.Time
 
@@ -56,7 +56,7 @@ func (t *Transition) Replayed() bool { return t.replay }
 // Effects are what the transition asks of the queue once it is stored.
 func (t *Transition) Effects() Effects { return t.eff }
 
-func (t *Transition) note(ev adapters.EventType, webhookID string, state adapters.State, note string) {
+func (t *Transition) note(ev platform.EventType, webhookID string, state platform.State, note string) {
 	// Milliseconds are plenty for a history and keep the document small.
 	t.Doc.record(HistoryRecord{At: t.Now.Truncate(time.Millisecond), Event: ev, State: state, Note: note, WebhookID: webhookID})
 	t.changed = true
@@ -64,15 +64,15 @@ func (t *Transition) note(ev adapters.EventType, webhookID string, state adapter
 
 // decide moves request r to out: a new version, a history entry, a sync and,
 // for a pending outcome, its deadline.
-func (t *Transition) decide(r *Request, out adapters.Outcome, ev adapters.EventType, webhookID string) {
+func (t *Transition) decide(r *Request, out platform.Outcome, ev platform.EventType, webhookID string) {
 	t.decideNote(r, out, ev, webhookID, "")
 }
 
 // decideNote is decide with a note in the history entry.
-func (t *Transition) decideNote(r *Request, out adapters.Outcome, ev adapters.EventType, webhookID, note string) {
+func (t *Transition) decideNote(r *Request, out platform.Outcome, ev platform.EventType, webhookID, note string) {
 	t.newVersion(r, out, ev, webhookID, note)
 	t.eff.Decided = append(t.eff.Decided, out.State)
-	if out.State == adapters.PendingResponse && out.RespondBy != nil {
+	if out.State == platform.PendingResponse && out.RespondBy != nil {
 		t.eff.Timers = append(t.eff.Timers, Timer{Kind: TimerDeadline, RequestID: r.ID, At: *out.RespondBy})
 	}
 }
@@ -80,13 +80,13 @@ func (t *Transition) decideNote(r *Request, out adapters.Outcome, ev adapters.Ev
 // newVersion gives r the outcome out as a new version with a fresh sync
 // record and a history entry, and asks for its sync. A revision that keeps
 // r's state (a refund added) stops here: it is no new decision.
-func (t *Transition) newVersion(r *Request, out adapters.Outcome, ev adapters.EventType, webhookID, note string) {
+func (t *Transition) newVersion(r *Request, out platform.Outcome, ev platform.EventType, webhookID, note string) {
 	r.setOutcome(out)
 	r.ArrivedAt = time.Time{} // only order_wait needs it, and the request no longer waits
 	t.Doc.Version++
 	r.Version = t.Doc.Version
 	r.Sync, r.Attempts, r.LastError, r.NextAt, r.Round = "", 0, "", time.Time{}, 0
-	if out.State == adapters.Cancelled && t.Doc.CancelledBy == "" {
+	if out.State == platform.Cancelled && t.Doc.CancelledBy == "" {
 		t.Doc.CancelledBy = r.ID
 	}
 	t.note(ev, webhookID, out.State, note)
@@ -96,7 +96,7 @@ func (t *Transition) newVersion(r *Request, out adapters.Outcome, ev adapters.Ev
 func (t *Transition) otherPending(except *Request) bool {
 	for i := range t.Doc.Requests {
 		r := &t.Doc.Requests[i]
-		if r != except && r.State == adapters.PendingResponse {
+		if r != except && r.State == platform.PendingResponse {
 			return true
 		}
 	}
@@ -105,12 +105,12 @@ func (t *Transition) otherPending(except *Request) bool {
 
 // ApplyDelivery applies one webhook delivery, received at receivedAt. A
 // delivery already in the history (a re-run of its task) changes nothing.
-func (t *Transition) ApplyDelivery(webhookID string, receivedAt time.Time, ev adapters.Event) {
+func (t *Transition) ApplyDelivery(webhookID string, receivedAt time.Time, ev platform.Event) {
 	if t.Doc.seen(webhookID) {
 		t.replay = true
 		return
 	}
-	// A delivery may carry both (see adapters.Event): snapshot first.
+	// A delivery may carry both (see platform.Event): snapshot first.
 	if ev.Order != nil {
 		t.applySnapshot(ev.Type, webhookID, ev.Order)
 	}
@@ -121,9 +121,9 @@ func (t *Transition) ApplyDelivery(webhookID string, receivedAt time.Time, ev ad
 
 // statusRank orders statuses by how far along an order is; two snapshots
 // with the same updated_at resolve to the further one.
-var statusRank = map[adapters.OrderStatus]int{
-	adapters.StatusPlaced: 0, adapters.StatusPaid: 1, adapters.StatusShipped: 2,
-	adapters.StatusDelivered: 3, adapters.StatusCompleted: 4, adapters.StatusCancelled: 5,
+var statusRank = map[platform.OrderStatus]int{
+	platform.StatusPlaced: 0, platform.StatusPaid: 1, platform.StatusShipped: 2,
+	platform.StatusDelivered: 3, platform.StatusCompleted: 4, platform.StatusCancelled: 5,
 }
 
 // applySnapshot stores a snapshot by its updated_at (docs/DECISIONS.md,
@@ -131,11 +131,11 @@ var statusRank = map[adapters.OrderStatus]int{
 // even when its status moves back (a shipment cancelled on the platform),
 // with a note; of two with the same updated_at the one further along wins,
 // whatever order they arrive in.
-func (t *Transition) applySnapshot(ev adapters.EventType, webhookID string, o *adapters.Order) {
+func (t *Transition) applySnapshot(ev platform.EventType, webhookID string, o *platform.Order) {
 	old := t.Doc.Order
 	if old != nil {
 		if o.UpdatedAt.Before(old.UpdatedAt) || o.UpdatedAt.Equal(old.UpdatedAt) && statusRank[o.Status] <= statusRank[old.Status] {
-			t.note(ev, webhookID, "", string(adapters.SnapshotNotNewer))
+			t.note(ev, webhookID, "", string(platform.SnapshotNotNewer))
 			return
 		}
 	}
@@ -161,17 +161,17 @@ func (t *Transition) applySnapshot(ev adapters.EventType, webhookID string, o *a
 	// charged for a cancelled order (docs/GUARANTEES.md). Only the request
 	// that cancelled the order is refunded, so the order is refunded once.
 	if r := t.Doc.Request(t.Doc.CancelledBy); r != nil && t.Doc.CancelledBy != "" {
-		if out, ok := adapters.DecidePaidAfterCancel(t.Adapter.Rules, next.Domain(t.OrderID), r.Domain()); ok {
+		if out, ok := platform.DecidePaidAfterCancel(t.Adapter.Rules, next.Domain(t.OrderID), r.Domain()); ok {
 			t.newVersion(r, out, ev, "", "order paid after its cancellation: refund added")
 		}
 	}
 
 	// The platform cancelled the order: a request still waiting for the
 	// counterparty is resolved cancelled.
-	if next.Status == adapters.StatusCancelled && (old == nil || old.Status != adapters.StatusCancelled) {
+	if next.Status == platform.StatusCancelled && (old == nil || old.Status != platform.StatusCancelled) {
 		for i := range t.Doc.Requests {
 			r := &t.Doc.Requests[i]
-			if out, ok := adapters.DecidePlatformCancel(t.Adapter.Rules, next.Domain(t.OrderID), r.Domain()); ok {
+			if out, ok := platform.DecidePlatformCancel(t.Adapter.Rules, next.Domain(t.OrderID), r.Domain()); ok {
 				t.decideNote(r, out, ev, "", "cancelled on the platform")
 			}
 		}
@@ -180,27 +180,27 @@ func (t *Transition) applySnapshot(ev adapters.EventType, webhookID string, o *a
 	// Requests that waited for this order are decided now, oldest first.
 	for i := range t.Doc.Requests {
 		r := &t.Doc.Requests[i]
-		if r.State != adapters.AwaitingOrder {
+		if r.State != platform.AwaitingOrder {
 			continue
 		}
-		c := adapters.Cancellation{OrderID: t.OrderID, RequestID: r.ID, Initiator: r.Initiator, Reason: r.Reason, OccurredAt: r.OccurredAt}
+		c := platform.Cancellation{OrderID: t.OrderID, RequestID: r.ID, Initiator: r.Initiator, Reason: r.Reason, OccurredAt: r.OccurredAt}
 		out := t.decideNew(r, c)
-		t.decide(r, out, adapters.CancellationRequested, "")
+		t.decide(r, out, platform.CancellationRequested, "")
 	}
 }
 
 func shipped(o *Snapshot) bool {
-	return o.ShippedAt != nil || statusRank[o.Status] >= statusRank[adapters.StatusShipped] && o.Status != adapters.StatusCancelled
+	return o.ShippedAt != nil || statusRank[o.Status] >= statusRank[platform.StatusShipped] && o.Status != platform.StatusCancelled
 }
 
 // orderForRequest is the order a new request is decided on. An order whose
 // cancellation we already decided counts as cancelled even before the
 // platform's own "cancelled" snapshot arrives, so that a second request is
 // denied already_cancelled instead of refunding the buyer twice.
-func (t *Transition) orderForRequest() adapters.Order {
+func (t *Transition) orderForRequest() platform.Order {
 	o := t.Doc.Order.Domain(t.OrderID)
 	if t.hasCancelled() {
-		o.Status = adapters.StatusCancelled
+		o.Status = platform.StatusCancelled
 	}
 	return o
 }
@@ -210,7 +210,7 @@ func (t *Transition) hasCancelled() bool {
 		return true
 	}
 	for i := range t.Doc.Requests {
-		if t.Doc.Requests[i].State == adapters.Cancelled {
+		if t.Doc.Requests[i].State == platform.Cancelled {
 			return true
 		}
 	}
@@ -224,12 +224,12 @@ func joinNote(a, b string) string {
 	return a + "; " + b
 }
 
-func (t *Transition) applyCancellation(webhookID string, receivedAt time.Time, c *adapters.Cancellation) {
+func (t *Transition) applyCancellation(webhookID string, receivedAt time.Time, c *platform.Cancellation) {
 	r := t.Doc.Request(c.RequestID)
 	switch c.Type {
-	case adapters.CancellationRequested:
+	case platform.CancellationRequested:
 		if r != nil {
-			t.note(c.Type, webhookID, "", string(adapters.DuplicateRequest))
+			t.note(c.Type, webhookID, "", string(platform.DuplicateRequest))
 			return
 		}
 		t.Doc.Requests = append(t.Doc.Requests, Request{
@@ -238,35 +238,35 @@ func (t *Transition) applyCancellation(webhookID string, receivedAt time.Time, c
 		t.Doc.Compact()
 		r = &t.Doc.Requests[len(t.Doc.Requests)-1]
 		if t.Doc.Order == nil {
-			r.State = adapters.AwaitingOrder
-			t.note(c.Type, webhookID, adapters.AwaitingOrder, "")
+			r.State = platform.AwaitingOrder
+			t.note(c.Type, webhookID, platform.AwaitingOrder, "")
 			t.eff.Timers = append(t.eff.Timers, Timer{Kind: TimerOrderWait, RequestID: r.ID, At: receivedAt.Add(t.OrderWait)})
 			return
 		}
 		out := t.decideNew(r, *c)
 		t.decide(r, out, c.Type, webhookID)
-	case adapters.CancellationResponded:
+	case platform.CancellationResponded:
 		if r == nil {
-			t.note(c.Type, webhookID, "", string(adapters.UnknownRequest))
+			t.note(c.Type, webhookID, "", string(platform.UnknownRequest))
 			return
 		}
-		var o adapters.Order
+		var o platform.Order
 		if t.Doc.Order != nil {
 			o = t.Doc.Order.Domain(t.OrderID)
 		}
-		out, ignored := adapters.DecideResponse(t.Adapter.Rules, o, r.Domain(), *c)
-		if ignored != adapters.NotIgnored {
+		out, ignored := platform.DecideResponse(t.Adapter.Rules, o, r.Domain(), *c)
+		if ignored != platform.NotIgnored {
 			t.note(c.Type, webhookID, "", string(ignored))
 			return
 		}
 		t.decide(r, out, c.Type, webhookID)
-	case adapters.CancellationWithdrawn:
+	case platform.CancellationWithdrawn:
 		if r == nil {
-			t.note(c.Type, webhookID, "", string(adapters.UnknownRequest))
+			t.note(c.Type, webhookID, "", string(platform.UnknownRequest))
 			return
 		}
-		out, ignored := adapters.DecideWithdrawal(r.Domain())
-		if ignored != adapters.NotIgnored {
+		out, ignored := platform.DecideWithdrawal(r.Domain())
+		if ignored != platform.NotIgnored {
 			t.note(c.Type, webhookID, "", string(ignored))
 			return
 		}
@@ -285,8 +285,8 @@ func (t *Transition) NeedsWorker() bool {
 
 // Timer events as they appear in the history.
 const (
-	eventDeadline  adapters.EventType = "deadline.reached"
-	eventOrderWait adapters.EventType = "order_wait.expired"
+	eventDeadline  platform.EventType = "deadline.reached"
+	eventOrderWait platform.EventType = "order_wait.expired"
 )
 
 // ApplyTimer re-checks a request when its timer fires. A timer for a request
@@ -299,24 +299,24 @@ func (t *Transition) ApplyTimer(tm Timer) {
 	}
 	switch tm.Kind {
 	case TimerDeadline:
-		if r.State != adapters.PendingResponse || t.Doc.Order == nil {
+		if r.State != platform.PendingResponse || t.Doc.Order == nil {
 			return
 		}
-		out, ok := adapters.DecideTimeout(t.Adapter.Rules, t.Doc.Order.Domain(t.OrderID), r.Domain(), t.Now)
+		out, ok := platform.DecideTimeout(t.Adapter.Rules, t.Doc.Order.Domain(t.OrderID), r.Domain(), t.Now)
 		if !ok {
 			t.eff.Timers = append(t.eff.Timers, Timer{Kind: TimerDeadline, RequestID: r.ID, At: *r.RespondBy, Rearm: t.Now.UnixNano()})
 			return
 		}
 		t.decide(r, out, eventDeadline, "")
 	case TimerOrderWait:
-		if r.State != adapters.AwaitingOrder {
+		if r.State != platform.AwaitingOrder {
 			return
 		}
 		if due := r.ArrivedAt.Add(t.OrderWait); t.Now.Before(due) {
 			t.eff.Timers = append(t.eff.Timers, Timer{Kind: TimerOrderWait, RequestID: r.ID, At: due, Rearm: t.Now.UnixNano()})
 			return
 		}
-		t.decide(r, adapters.Deny(adapters.OrderUnknown), eventOrderWait, "")
+		t.decide(r, platform.Deny(platform.OrderUnknown), eventOrderWait, "")
 	}
 }
 
@@ -331,11 +331,11 @@ func PendingEffects(doc *Doc, orderWait time.Duration) Effects {
 			eff.Sync = max(eff.Sync, r.Version)
 		}
 		switch r.State {
-		case adapters.PendingResponse:
+		case platform.PendingResponse:
 			if r.RespondBy != nil {
 				eff.Timers = append(eff.Timers, Timer{Kind: TimerDeadline, RequestID: r.ID, At: *r.RespondBy})
 			}
-		case adapters.AwaitingOrder:
+		case platform.AwaitingOrder:
 			eff.Timers = append(eff.Timers, Timer{Kind: TimerOrderWait, RequestID: r.ID, At: r.ArrivedAt.Add(orderWait)})
 		}
 	}

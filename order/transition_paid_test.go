@@ -5,13 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/woocommerce"
+	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/woocommerce"
 )
 
 // withoutLatePayment is a platform's rules without its LatePayment rule:
 // the shared transition must add no refund on its own.
-type withoutLatePayment struct{ adapters.Rules }
+type withoutLatePayment struct{ platform.Rules }
 
 // TestTransitionPaidAfterCancel: a cancellation decided without a refund
 // because the order was unpaid gets the refund, as a new version synced
@@ -20,54 +20,54 @@ type withoutLatePayment struct{ adapters.Rules }
 func TestTransitionPaidAfterCancel(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	owed := &refund{Method: adapters.OriginalPayment, Amount: "42.50", Currency: "USD"}
+	owed := &refund{Method: platform.OriginalPayment, Amount: "42.50", Currency: "USD"}
 	const note = "order paid after its cancellation: refund added"
 	tests := []struct {
 		name  string
-		rules adapters.Rules
-		who   adapters.Party
-		first adapters.OrderStatus // the order when the request is decided
-		later []adapters.Event     // snapshots after the decision, in arrival order
+		rules platform.Rules
+		who   platform.Party
+		first platform.OrderStatus // the order when the request is decided
+		later []platform.Event     // snapshots after the decision, in arrival order
 		// the request after the last one
 		wantVersion int64
 		wantRefund  *refund
 		wantSync    int64 // the last snapshot's sync effect
 	}{
-		{name: "unpaid, buyer cancels, then processing: refund added as v2", rules: woocommerce.Policy{}, who: adapters.Buyer,
-			first: adapters.StatusPlaced, later: []adapters.Event{snapshot("o", adapters.StatusPaid, t0.Add(2*time.Minute))},
+		{name: "unpaid, buyer cancels, then processing: refund added as v2", rules: woocommerce.Policy{}, who: platform.Buyer,
+			first: platform.StatusPlaced, later: []platform.Event{snapshot("o", platform.StatusPaid, t0.Add(2*time.Minute))},
 			wantVersion: 2, wantRefund: owed, wantSync: 2},
-		{name: "unpaid, merchant cancels, then processing: refund added", rules: woocommerce.Policy{}, who: adapters.Merchant,
-			first: adapters.StatusPlaced, later: []adapters.Event{snapshot("o", adapters.StatusPaid, t0.Add(2*time.Minute))},
+		{name: "unpaid, merchant cancels, then processing: refund added", rules: woocommerce.Policy{}, who: platform.Merchant,
+			first: platform.StatusPlaced, later: []platform.Event{snapshot("o", platform.StatusPaid, t0.Add(2*time.Minute))},
 			wantVersion: 2, wantRefund: owed, wantSync: 2},
-		{name: "processing twice: the refund is added once", rules: woocommerce.Policy{}, who: adapters.Buyer,
-			first: adapters.StatusPlaced, later: []adapters.Event{
-				snapshot("o", adapters.StatusPaid, t0.Add(2*time.Minute)),
-				snapshot("o", adapters.StatusPlaced, t0.Add(3*time.Minute)),
-				snapshot("o", adapters.StatusPaid, t0.Add(4*time.Minute)),
+		{name: "processing twice: the refund is added once", rules: woocommerce.Policy{}, who: platform.Buyer,
+			first: platform.StatusPlaced, later: []platform.Event{
+				snapshot("o", platform.StatusPaid, t0.Add(2*time.Minute)),
+				snapshot("o", platform.StatusPlaced, t0.Add(3*time.Minute)),
+				snapshot("o", platform.StatusPaid, t0.Add(4*time.Minute)),
 			},
 			wantVersion: 2, wantRefund: owed, wantSync: 0},
-		{name: "processing older than the stored snapshot: ignored", rules: woocommerce.Policy{}, who: adapters.Buyer,
-			first: adapters.StatusPlaced, later: []adapters.Event{snapshot("o", adapters.StatusPaid, t0.Add(-time.Minute))},
+		{name: "processing older than the stored snapshot: ignored", rules: woocommerce.Policy{}, who: platform.Buyer,
+			first: platform.StatusPlaced, later: []platform.Event{snapshot("o", platform.StatusPaid, t0.Add(-time.Minute))},
 			wantVersion: 1, wantSync: 0},
-		{name: "cancelled or refunded on the store: nothing owed", rules: woocommerce.Policy{}, who: adapters.Buyer,
-			first: adapters.StatusPlaced, later: []adapters.Event{snapshot("o", adapters.StatusCancelled, t0.Add(2*time.Minute))},
+		{name: "cancelled or refunded on the store: nothing owed", rules: woocommerce.Policy{}, who: platform.Buyer,
+			first: platform.StatusPlaced, later: []platform.Event{snapshot("o", platform.StatusCancelled, t0.Add(2*time.Minute))},
 			wantVersion: 1, wantSync: 0},
-		{name: "shipped after the cancellation: the conflict, no refund", rules: woocommerce.Policy{}, who: adapters.Buyer,
-			first: adapters.StatusPlaced, later: []adapters.Event{snapshot("o", adapters.StatusShipped, t0.Add(2*time.Minute))},
+		{name: "shipped after the cancellation: the conflict, no refund", rules: woocommerce.Policy{}, who: platform.Buyer,
+			first: platform.StatusPlaced, later: []platform.Event{snapshot("o", platform.StatusShipped, t0.Add(2*time.Minute))},
 			wantVersion: 1, wantSync: 0},
-		{name: "cancelled paid: refunded at once, a later processing adds nothing", rules: woocommerce.Policy{}, who: adapters.Merchant,
-			first: adapters.StatusPaid, later: []adapters.Event{snapshot("o", adapters.StatusPaid, t0.Add(2*time.Minute))},
+		{name: "cancelled paid: refunded at once, a later processing adds nothing", rules: woocommerce.Policy{}, who: platform.Merchant,
+			first: platform.StatusPaid, later: []platform.Event{snapshot("o", platform.StatusPaid, t0.Add(2*time.Minute))},
 			wantVersion: 1, wantRefund: owed, wantSync: 0},
-		{name: "a platform without the rule: shared code adds no refund", rules: withoutLatePayment{woocommerce.Policy{}}, who: adapters.Buyer,
-			first: adapters.StatusPlaced, later: []adapters.Event{snapshot("o", adapters.StatusPaid, t0.Add(2*time.Minute))},
+		{name: "a platform without the rule: shared code adds no refund", rules: withoutLatePayment{woocommerce.Policy{}}, who: platform.Buyer,
+			first: platform.StatusPlaced, later: []platform.Event{snapshot("o", platform.StatusPaid, t0.Add(2*time.Minute))},
 			wantVersion: 1, wantSync: 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ad := &adapters.Adapter{ID: "woo", Platform: "woocommerce", Rules: tc.rules, Windows: woocommerce.Defaults()}
+			ad := &platform.Adapter{ID: "woo", Platform: "woocommerce", Rules: tc.rules, Windows: woocommerce.Defaults()}
 			doc := &Doc{}
-			step := func(i int, ev adapters.Event) Effects {
+			step := func(i int, ev platform.Event) Effects {
 				tr := &Transition{Doc: doc, OrderID: "o", Adapter: ad, OrderWait: time.Minute, Now: t0.Add(time.Duration(i) * time.Minute)}
 				tr.ApplyDelivery("w"+strconv.Itoa(i), tr.Now, ev)
 				return tr.Effects()
@@ -83,7 +83,7 @@ func TestTransitionPaidAfterCancel(t *testing.T) {
 				last = step(2+i, ev)
 			}
 			r := doc.Request("cr-1")
-			if r.State != adapters.Cancelled || r.Version != tc.wantVersion || doc.Version != tc.wantVersion {
+			if r.State != platform.Cancelled || r.Version != tc.wantVersion || doc.Version != tc.wantVersion {
 				t.Fatalf("request %s v%d (doc v%d), want cancelled v%d", r.State, r.Version, doc.Version, tc.wantVersion)
 			}
 			if (r.Refund == nil) != (tc.wantRefund == nil) || r.Refund != nil && *r.Refund != *tc.wantRefund {
@@ -99,7 +99,7 @@ func TestTransitionPaidAfterCancel(t *testing.T) {
 			for _, h := range doc.History {
 				if h.Note == note {
 					notes++
-					if h.State != adapters.Cancelled {
+					if h.State != platform.Cancelled {
 						t.Errorf("history entry %+v: want state cancelled", h)
 					}
 				}

@@ -3,7 +3,7 @@ package order
 import (
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // OrderView is the read API's document for one order (docs/API.md §6).
@@ -22,27 +22,27 @@ type OrderView struct {
 
 // OrderSummary is the order part of the view.
 type OrderSummary struct {
-	Status    adapters.OrderStatus `json:"status"`
+	Status    platform.OrderStatus `json:"status"`
 	PlacedAt  time.Time            `json:"placed_at"`
 	UpdatedAt time.Time            `json:"updated_at"`
 	ShippedAt *time.Time           `json:"shipped_at"`
-	Total     adapters.Money       `json:"total"`
+	Total     platform.Money       `json:"total"`
 	BuyerID   string               `json:"buyer_id"`
 	// Items are the snapshot's items as the platform sent them (none
 	// when it sent none).
-	Items []adapters.Item `json:"items"`
+	Items []platform.Item `json:"items"`
 }
 
 // CancellationView is the cancellation part of the view.
 type CancellationView struct {
 	RequestID          string                 `json:"request_id"`
-	State              adapters.State         `json:"state"`
+	State              platform.State         `json:"state"`
 	Version            int64                  `json:"version"`
-	Initiator          adapters.Party         `json:"initiator"`
+	Initiator          platform.Party         `json:"initiator"`
 	Reason             string                 `json:"reason"`
-	DenialReason       *adapters.DenialReason `json:"denial_reason"`
+	DenialReason       *platform.DenialReason `json:"denial_reason"`
 	RespondBy          *time.Time             `json:"respond_by"`
-	Refund             *adapters.Refund       `json:"refund"`
+	Refund             *platform.Refund       `json:"refund"`
 	AffectsSellerStats bool                   `json:"affects_seller_stats"`
 }
 
@@ -57,16 +57,16 @@ type SyncView struct {
 // HistoryEntry is one event applied to (or ignored by) the order.
 type HistoryEntry struct {
 	At    time.Time          `json:"at"`
-	Event adapters.EventType `json:"event"`
-	State *adapters.State    `json:"state"`
+	Event platform.EventType `json:"event"`
+	State *platform.State    `json:"state"`
 	Note  *string            `json:"note"`
 }
 
 // View is the read API's document of the order (docs/API.md §6).
-func (d *Doc) View(ad *adapters.Adapter, orderID string) *OrderView {
+func (d *Doc) View(ad *platform.Adapter, orderID string) *OrderView {
 	v := &OrderView{Adapter: ad.ID, Platform: ad.Platform, OrderID: orderID, History: []HistoryEntry{}, Requests: []CancellationView{}}
 	if o := d.Order; o != nil {
-		v.Order = &OrderSummary{Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt, Total: adapters.Money(o.Total),
+		v.Order = &OrderSummary{Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt, Total: platform.Money(o.Total),
 			BuyerID: o.BuyerID, Items: o.items()}
 	}
 	if r := d.Shown(); r != nil {
@@ -110,7 +110,7 @@ const MaxViewRequests = 50
 func (r *Request) View() CancellationView {
 	cv := CancellationView{
 		RequestID: r.ID, State: r.State, Version: r.Version, Initiator: r.Initiator, Reason: r.Reason,
-		RespondBy: r.RespondBy, Refund: (*adapters.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
+		RespondBy: r.RespondBy, Refund: (*platform.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
 	}
 	if r.Denial != "" {
 		dr := r.Denial

@@ -7,25 +7,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/selfservice"
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/selfservice"
 )
 
 // benchDoc is an order as stored after its snapshot, and a request for it.
-func benchDoc(b *testing.B) (raw []byte, ad *adapters.Adapter, req adapters.Event) {
+func benchDoc(b *testing.B) (raw []byte, ad *platform.Adapter, req platform.Event) {
 	b.Helper()
-	ad = &adapters.Adapter{ID: "bench-self", Platform: "selfservice", Rules: selfservice.Policy{}}
+	ad = &platform.Adapter{ID: "bench-self", Platform: "selfservice", Rules: selfservice.Policy{}}
 	now := time.Now().UTC()
 	doc := &order.Doc{}
 	tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
-	tr.ApplyDelivery("w-snap", now, snapshot("o-1", adapters.StatusPaid, placed))
+	tr.ApplyDelivery("w-snap", now, snapshot("o-1", platform.StatusPaid, placed))
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return raw, ad, request("o-1", "cr-1", adapters.Buyer)
+	return raw, ad, request("o-1", "cr-1", platform.Buyer)
 }
 
 // BenchmarkStoreChange is one atomic transition through Store.Change on a

@@ -12,8 +12,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // Console reads the console's indexes (index.go): lists and counters of one
@@ -33,16 +33,16 @@ var ErrBadCursor = errors.New("bad cursor")
 type CancellationRow struct {
 	OrderID            string                 `json:"order_id"`
 	RequestID          string                 `json:"request_id"`
-	State              adapters.State         `json:"state"`
-	Initiator          adapters.Party         `json:"initiator"`
+	State              platform.State         `json:"state"`
+	Initiator          platform.Party         `json:"initiator"`
 	Reason             string                 `json:"reason"`
-	DenialReason       *adapters.DenialReason `json:"denial_reason"`
+	DenialReason       *platform.DenialReason `json:"denial_reason"`
 	OccurredAt         time.Time              `json:"occurred_at"`
 	RespondBy          *time.Time             `json:"respond_by"`
 	AffectsSellerStats bool                   `json:"affects_seller_stats"`
 	Sync               string                 `json:"sync"`
 	BuyerID            string                 `json:"buyer_id"`
-	OrderStatus        adapters.OrderStatus   `json:"order_status"`
+	OrderStatus        platform.OrderStatus   `json:"order_status"`
 }
 
 // ListFilter selects requests for List. Empty fields do not filter; Since
@@ -108,7 +108,7 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	// no set of all requests to write on every change).
 	walk := &walker{rdb: c.store.rdb, max: maxScore, min: minScore}
 	if len(sets) == 0 {
-		for _, st := range adapters.States {
+		for _, st := range platform.States {
 			walk.keys = append(walk.keys, ixKey(adapterID, ixState, string(st)))
 		}
 	} else {
@@ -330,7 +330,7 @@ func fillRow(row *CancellationRow, doc *order.Doc) {
 		d := r.Denial
 		row.DenialReason = &d
 	}
-	if r.State != adapters.AwaitingOrder {
+	if r.State != platform.AwaitingOrder {
 		row.Sync = r.SyncState()
 	}
 }
@@ -352,7 +352,7 @@ func (c *Console) Latest(ctx context.Context, adapterID, list string, since, unt
 	var key string
 	switch list {
 	case "escalated":
-		key = ixKey(adapterID, ixState, string(adapters.Escalated))
+		key = ixKey(adapterID, ixState, string(platform.Escalated))
 	case ixSellerHit, ixSyncFailed, ixSyncQueued:
 		key = ixKey(adapterID, list)
 	default:
@@ -512,7 +512,7 @@ func (c *Console) Stats(ctx context.Context, adapterID string, since, until time
 		st.Requests += n
 	}
 	if st.OrdersSeen > 0 {
-		st.CancellationRate = float64(st.ByState[string(adapters.Cancelled)]) / float64(st.OrdersSeen)
+		st.CancellationRate = float64(st.ByState[string(platform.Cancelled)]) / float64(st.OrdersSeen)
 	}
 	st.PendingNow, st.Sync.Pending, st.Sync.Failed, st.Conflicts = pending.Val(), syncQ.Val(), syncF.Val(), conflicts.Val()
 	return st, nil

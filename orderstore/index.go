@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // The merchant console's indexes (docs/OPERATIONS.md, "For merchants"): per
@@ -80,7 +80,7 @@ const (
 // requestCounter is the cntRequest field of a request in state, by who,
 // for reason. The reason goes last: states and parties never hold '|', a
 // reason might.
-func requestCounter(state adapters.State, who adapters.Party, reason string) string {
+func requestCounter(state platform.State, who platform.Party, reason string) string {
 	return cntRequest + string(state) + "|" + string(who) + "|" + reason
 }
 
@@ -179,7 +179,7 @@ func factsOf(adapterID, orderID string, d *order.Doc) docFacts {
 			zfact{r.ID, ixKey(adapterID, ixInitiator, string(r.Initiator)), m, at})
 		day := dayOf(r.OccurredAt)
 		f.c = append(f.c, cfact{r.ID, day, requestCounter(r.State, r.Initiator, r.Reason)})
-		if r.State == adapters.PendingResponse && r.RespondBy != nil {
+		if r.State == platform.PendingResponse && r.RespondBy != nil {
 			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixPending), m, ms(*r.RespondBy)})
 		}
 		if r.Denial != "" {
@@ -196,7 +196,7 @@ func factsOf(adapterID, orderID string, d *order.Doc) docFacts {
 		case r.Unsent(d.Acked):
 			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixSyncQueued), m, at})
 		}
-		if r.State == adapters.Cancelled && r.Initiator == adapters.Buyer && d.Order != nil && d.Order.BuyerID != "" {
+		if r.State == platform.Cancelled && r.Initiator == platform.Buyer && d.Order != nil && d.Order.BuyerID != "" {
 			f.cancelled = append(f.cancelled, cancelFact{r.ID, d.Order.BuyerID})
 		}
 	}

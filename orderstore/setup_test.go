@@ -3,7 +3,7 @@ package orderstore
 import (
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // The events the store's tests apply, as the adapters decode them.
@@ -11,20 +11,20 @@ import (
 // placed is when every snapshot's order was placed.
 var placed = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 
-func snapshot(orderID string, status adapters.OrderStatus, updated time.Time) adapters.Event {
-	o := &adapters.Order{ID: orderID, Status: status, PlacedAt: placed, UpdatedAt: updated, BuyerID: "b", SellerID: "s",
-		Total: adapters.Money{Amount: "42.50", Currency: "USD"}}
-	return adapters.Event{Type: adapters.OrderUpdated, Order: o}
+func snapshot(orderID string, status platform.OrderStatus, updated time.Time) platform.Event {
+	o := &platform.Order{ID: orderID, Status: status, PlacedAt: placed, UpdatedAt: updated, BuyerID: "b", SellerID: "s",
+		Total: platform.Money{Amount: "42.50", Currency: "USD"}}
+	return platform.Event{Type: platform.OrderUpdated, Order: o}
 }
 
-func request(orderID, requestID string, who adapters.Party) adapters.Event {
+func request(orderID, requestID string, who platform.Party) platform.Event {
 	return oldRequest(orderID, requestID, who, "changed_mind", time.Now().UTC().Truncate(time.Second))
 }
 
 // oldRequest is a request that occurred at at.
-func oldRequest(orderID, requestID string, who adapters.Party, reason string, at time.Time) adapters.Event {
-	return adapters.Event{Type: adapters.CancellationRequested, Cancellation: &adapters.Cancellation{
-		Type: adapters.CancellationRequested, OrderID: orderID, RequestID: requestID, Initiator: who,
+func oldRequest(orderID, requestID string, who platform.Party, reason string, at time.Time) platform.Event {
+	return platform.Event{Type: platform.CancellationRequested, Cancellation: &platform.Cancellation{
+		Type: platform.CancellationRequested, OrderID: orderID, RequestID: requestID, Initiator: who,
 		Reason: reason, OccurredAt: at,
 	}}
 }

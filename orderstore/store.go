@@ -10,8 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // ErrNotFound is returned for an order, or a dead letter, the store knows
@@ -278,7 +278,7 @@ func (s *Store) Load(ctx context.Context, adapterID, orderID string) (*order.Doc
 
 // OrderView builds the read API's document, or ErrNotFound when neither a
 // snapshot nor a request of the order is known.
-func (s *Store) OrderView(ctx context.Context, ad *adapters.Adapter, orderID string) (*order.OrderView, error) {
+func (s *Store) OrderView(ctx context.Context, ad *platform.Adapter, orderID string) (*order.OrderView, error) {
 	doc, err := s.Load(ctx, ad.ID, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("view order %s/%s: %w", ad.ID, orderID, err)
@@ -289,12 +289,12 @@ func (s *Store) OrderView(ctx context.Context, ad *adapters.Adapter, orderID str
 	return doc.View(ad, orderID), nil
 }
 
-// Views serves order views for a set of adapters.
+// Views serves order views for a set of platform.
 type Views struct {
 	Store    *Store
-	Adapters map[string]*adapters.Adapter
+	Adapters map[string]*platform.Adapter
 	// Lookup, when set, replaces Adapters (a live adapter set's lookup).
-	Lookup func(id string) (*adapters.Adapter, bool)
+	Lookup func(id string) (*platform.Adapter, bool)
 }
 
 // OrderView is Store.OrderView by adapter id; an unknown adapter is

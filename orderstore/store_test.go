@@ -12,8 +12,8 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // failScripts is a go-redis hook that fails the next n runs of the
@@ -71,7 +71,7 @@ func TestChangeThatFailsLeavesTheCallersDocument(t *testing.T) {
 	store, rdb := newTestStore(t)
 	ctx := context.Background()
 	doc, err := store.Update(ctx, "t-selfservice", "o-1", func(d *order.Doc) bool {
-		d.Requests = append(d.Requests, order.Request{ID: "r-1", State: adapters.Cancelled, Version: 1})
+		d.Requests = append(d.Requests, order.Request{ID: "r-1", State: platform.Cancelled, Version: 1})
 		d.Version = 1
 		return true
 	})

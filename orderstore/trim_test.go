@@ -4,9 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/selfservice"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/selfservice"
 )
 
 func TestTrimDueOncePerMinutePerSet(t *testing.T) {
@@ -35,13 +35,13 @@ func TestTrimDueOncePerMinutePerSet(t *testing.T) {
 // A request past the retention is never added to a set, so a set trimmed
 // only now and then never shows it.
 func TestIndexOpsSkipEntriesPastRetention(t *testing.T) {
-	ad := &adapters.Adapter{ID: "ad", Platform: "selfservice", Rules: selfservice.Policy{}}
+	ad := &platform.Adapter{ID: "ad", Platform: "selfservice", Rules: selfservice.Policy{}}
 	now := time.Now().UTC()
 	doc := &order.Doc{}
 	tr := &order.Transition{Doc: doc, OrderID: "o", Adapter: ad, OrderWait: time.Minute, Now: now}
-	tr.ApplyDelivery("w1", now, snapshot("o", adapters.StatusPaid, placed))
+	tr.ApplyDelivery("w1", now, snapshot("o", platform.StatusPaid, placed))
 	before := factsOf(ad.ID, "o", doc)
-	tr.ApplyDelivery("w2", now, oldRequest("o", "old", adapters.Seller, "other", now.Add(-100*24*time.Hour)))
+	tr.ApplyDelivery("w2", now, oldRequest("o", "old", platform.Seller, "other", now.Add(-100*24*time.Hour)))
 	ops := indexOps(ad.ID, "o", before, doc, now, DefaultRetention, func(string) bool { return false })
 	for _, o := range ops {
 		if o.op == "za" || o.op == "zt" {

@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // Retry shapes one adapter's sync-back retries (its retry block,
@@ -53,7 +53,7 @@ func (p Backoff) NextRetry(adapterID string, n int, err error) time.Duration {
 		r = DefaultRetry()
 	}
 	d := p.Wait(n, r.BaseDelay, r.MaxDelay)
-	var se *adapters.SyncError
+	var se *platform.SyncError
 	if errors.As(err, &se) && se.RetryAfter > d {
 		d = min(se.RetryAfter, r.MaxDelay)
 	}

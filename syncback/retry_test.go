@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // TestRetryPolicy: the delay grows with each retry within the adapter's
@@ -19,16 +19,16 @@ func TestRetryPolicy(t *testing.T) {
 	for n := range 10 {
 		ceil := min(time.Second<<n, 10*time.Second)
 		for range 50 {
-			d := p.NextRetry("a", n, &adapters.SyncError{Retryable: true, Msg: "HTTP 503"})
+			d := p.NextRetry("a", n, &platform.SyncError{Retryable: true, Msg: "HTTP 503"})
 			if d < time.Second || d > ceil {
 				t.Fatalf("n=%d: delay %v outside [1s, %v]", n, d, ceil)
 			}
 		}
 	}
-	if d := p.NextRetry("a", 0, &adapters.SyncError{Retryable: true, RetryAfter: 7 * time.Second}); d != 7*time.Second {
+	if d := p.NextRetry("a", 0, &platform.SyncError{Retryable: true, RetryAfter: 7 * time.Second}); d != 7*time.Second {
 		t.Fatalf("Retry-After 7s: delay %v", d)
 	}
-	if d := p.NextRetry("a", 0, &adapters.SyncError{Retryable: true, RetryAfter: time.Hour}); d != 10*time.Second {
+	if d := p.NextRetry("a", 0, &platform.SyncError{Retryable: true, RetryAfter: time.Hour}); d != 10*time.Second {
 		t.Fatalf("Retry-After capped: delay %v", d)
 	}
 	// Full jitter reaches both ends of the range.

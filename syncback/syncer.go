@@ -9,9 +9,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -27,12 +27,12 @@ import (
 // A push has one of four results:
 //   - synced: the platform has the version;
 //   - skipped: the platform takes no call for its state
-//     (adapters.ErrNothingToSend), which counts as acknowledged;
+//     (platform.ErrNothingToSend), which counts as acknowledged;
 //   - retry: a retryable failure with attempts left; a task of its own,
 //     named by (version, attempt), is scheduled after the backoff, and the
 //     order's later versions wait behind it so they reach the platform in
 //     order;
-//   - dead: a permanent failure (a *adapters.SyncError that is not
+//   - dead: a permanent failure (a *platform.SyncError that is not
 //     Retryable) or the last of max_attempts; the version goes to the dead
 //     letter once, and the later versions are sent at once.
 //
@@ -55,13 +55,13 @@ type Syncer struct {
 type Metrics interface {
 	// SyncAttempt counts one push by its result, one of the Outcome
 	// constants, and how long it took.
-	SyncAttempt(ad *adapters.Adapter, outcome string, took time.Duration)
+	SyncAttempt(ad *platform.Adapter, outcome string, took time.Duration)
 }
 
 // noMetrics counts nothing.
 type noMetrics struct{}
 
-func (noMetrics) SyncAttempt(*adapters.Adapter, string, time.Duration) {}
+func (noMetrics) SyncAttempt(*platform.Adapter, string, time.Duration) {}
 
 // SyncerOptions configure a Syncer.
 type SyncerOptions struct {
@@ -111,7 +111,7 @@ func NewSyncer(store *orderstore.Store, queue *tasks.Queue, o SyncerOptions) *Sy
 }
 
 // Handle runs a sync task.
-func (s *Syncer) Handle(ctx context.Context, ad *adapters.Adapter, p tasks.SyncPayload) error {
+func (s *Syncer) Handle(ctx context.Context, ad *platform.Adapter, p tasks.SyncPayload) error {
 	if p.Dead != nil {
 		// A dead letter run again (asynqmon's Run): its version gets a new
 		// round of attempts, as dlq replay gives it.
@@ -144,21 +144,21 @@ func (s *Syncer) comeBack(ctx context.Context, p tasks.SyncPayload) error {
 // jobs' Worker): on success that saves a task and a lock/read cycle per
 // decision. It returns an error only when Redis failed, and
 // the caller then queues the sync task.
-func (s *Syncer) Inline(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, lock *orderstore.SyncLock, origin string) error {
+func (s *Syncer) Inline(ctx context.Context, ad *platform.Adapter, orderID string, cur orderstore.Stored, lock *orderstore.SyncLock, origin string) error {
 	defer lock.Unlock()
 	return s.run(ctx, ad, orderID, cur, lock, origin)
 }
 
 // unsentUpdate is one version to send with what its sync record needs.
 type unsentUpdate struct {
-	u        adapters.Update
+	u        platform.Update
 	round    int
 	attempts int // made before this push
 }
 
 // run sends the order's unsent versions under its sync lock; cur is the
 // document read (or written) under the lock.
-func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, lock *orderstore.SyncLock, origin string) error {
+func (s *Syncer) run(ctx context.Context, ad *platform.Adapter, orderID string, cur orderstore.Stored, lock *orderstore.SyncLock, origin string) error {
 	doc, err := cur.Decoded(ad.ID, orderID)
 	if err != nil {
 		return err
@@ -193,11 +193,11 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 			release = lock // the last record hands the lock back in its round trip
 		}
 		start := time.Now()
-		err := ad.Client.Push(ctx, adapters.IdempotencyKey(ad.ID, t.u), t.u)
+		err := ad.Client.Push(ctx, platform.IdempotencyKey(ad.ID, t.u), t.u)
 		took := time.Since(start)
 		attempt := t.attempts + 1
 		switch {
-		case err == nil || errors.Is(err, adapters.ErrNothingToSend):
+		case err == nil || errors.Is(err, platform.ErrNothingToSend):
 			outcome := OutcomeSynced
 			if err != nil {
 				outcome = OutcomeSkipped
@@ -245,15 +245,15 @@ func (s *Syncer) run(ctx context.Context, ad *adapters.Adapter, orderID string, 
 // letter) and logged: the one place a push error becomes text, so every
 // credential of the adapter is hidden here, in all its encodings, whatever
 // the client let through (docs/GUARANTEES.md).
-func failureMsg(ad *adapters.Adapter, err error) string {
+func failureMsg(ad *platform.Adapter, err error) string {
 	return ad.Redactor.Redact(err.Error())
 }
 
 // permanent reports whether a push failure will fail again however often
-// it is sent: a *adapters.SyncError that is not Retryable. Anything else
+// it is sent: a *platform.SyncError that is not Retryable. Anything else
 // (a client that broke the Client contract) is retried.
 func permanent(err error) bool {
-	var se *adapters.SyncError
+	var se *platform.SyncError
 	return errors.As(err, &se) && !se.Retryable
 }
 
@@ -261,7 +261,7 @@ func permanent(err error) bool {
 // to send (skipped). It starts from cur, the document as last read or
 // written under the sync lock, so that in the usual case it costs one
 // compare-and-set and no read; it returns the document as stored.
-func (s *Syncer) acked(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, release *orderstore.SyncLock, version int64, outcome string) (orderstore.Stored, error) {
+func (s *Syncer) acked(ctx context.Context, ad *platform.Adapter, orderID string, cur orderstore.Stored, release *orderstore.SyncLock, version int64, outcome string) (orderstore.Stored, error) {
 	return s.record(ctx, ad, orderID, cur, release, func(doc *order.Doc) bool {
 		changed := false
 		if doc.Acked < version {
@@ -280,7 +280,7 @@ func (s *Syncer) acked(ctx context.Context, ad *adapters.Adapter, orderID string
 
 // RecordFailure records a failed push of version: with next set, the attempt
 // that will follow; zero, the version is dead.
-func (s *Syncer) RecordFailure(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, release *orderstore.SyncLock, version int64, msg string, next time.Time) (orderstore.Stored, error) {
+func (s *Syncer) RecordFailure(ctx context.Context, ad *platform.Adapter, orderID string, cur orderstore.Stored, release *orderstore.SyncLock, version int64, msg string, next time.Time) (orderstore.Stored, error) {
 	return s.record(ctx, ad, orderID, cur, release, func(doc *order.Doc) bool {
 		r := doc.AtVersion(version)
 		if r == nil || r.Sync != "" || version <= doc.Acked {
@@ -294,7 +294,7 @@ func (s *Syncer) RecordFailure(ctx context.Context, ad *adapters.Adapter, orderI
 	})
 }
 
-func (s *Syncer) record(ctx context.Context, ad *adapters.Adapter, orderID string, cur orderstore.Stored, release *orderstore.SyncLock, fn func(*order.Doc) bool) (orderstore.Stored, error) {
+func (s *Syncer) record(ctx context.Context, ad *platform.Adapter, orderID string, cur orderstore.Stored, release *orderstore.SyncLock, fn func(*order.Doc) bool) (orderstore.Stored, error) {
 	var opts []orderstore.ChangeOption
 	if release != nil {
 		opts = append(opts, orderstore.ReleaseLock(release))
@@ -310,7 +310,7 @@ func (s *Syncer) record(ctx context.Context, ad *adapters.Adapter, orderID strin
 // record the compare-and-set that stores the version as failed writes
 // (orderstore's deadletter.go): Asynq's archive drops old tasks past 10,000. Run again
 // from asynqmon, it is an ordinary sync of the order.
-func (s *Syncer) Archive(ctx context.Context, ad *adapters.Adapter, orderID string, u adapters.Update, round, attempts int, msg string) error {
+func (s *Syncer) Archive(ctx context.Context, ad *platform.Adapter, orderID string, u platform.Update, round, attempts int, msg string) error {
 	p := tasks.SyncPayload{AdapterID: ad.ID, OrderID: orderID, RequestID: u.RequestID, Version: u.Version,
 		Dead: &tasks.DeadInfo{Attempts: attempts, Error: msg, At: s.now().UTC().Truncate(time.Millisecond)}}
 	id := orderstore.DeadLetterID(ad.ID, orderID, u.Version, round)
@@ -325,12 +325,12 @@ func (s *Syncer) Archive(ctx context.Context, ad *adapters.Adapter, orderID stri
 	return nil
 }
 
-func (s *Syncer) attrs(ad *adapters.Adapter, orderID string, u adapters.Update, attempt int) []any {
+func (s *Syncer) attrs(ad *platform.Adapter, orderID string, u platform.Update, attempt int) []any {
 	return []any{slog.String("adapter", ad.ID), slog.String("order_id", orderID),
 		slog.String("cancel_request_id", u.RequestID), slog.Int64("version", u.Version), slog.Int("attempt", attempt)}
 }
 
-func (s *Syncer) logFailure(ctx context.Context, ad *adapters.Adapter, orderID string, u adapters.Update, attempt int, outcome, msg, origin string, extra ...any) {
+func (s *Syncer) logFailure(ctx context.Context, ad *platform.Adapter, orderID string, u platform.Update, attempt int, outcome, msg, origin string, extra ...any) {
 	attrs := append(s.attrs(ad, orderID, u, attempt), slog.String("outcome", outcome), slog.String("error", msg))
 	attrs = append(attrs, extra...)
 	s.log.WarnContext(ctx, "sync failed", append(attrs, LogAttrs(ctx, origin)...)...)

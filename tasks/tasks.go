@@ -15,10 +15,10 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // Delivery is one verified, validated webhook on its way to the workers.
@@ -27,7 +27,7 @@ type Delivery struct {
 	WebhookID  string         `json:"w"`
 	RequestID  string         `json:"r,omitempty"` // ingest request id, for log correlation
 	ReceivedAt time.Time      `json:"t"`
-	Event      adapters.Event `json:"e"`
+	Event      platform.Event `json:"e"`
 }
 
 // Queues. Events are the webhooks; timers re-check requests when a deadline

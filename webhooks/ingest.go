@@ -11,7 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -33,13 +33,13 @@ type result struct {
 	orderID   string // set once decoded
 	err       error  // an operational failure worth logging (never a client's fault)
 	// refusal says, for the log only, which check refused the request
-	// (adapters.AuthReason values, unknown_adapter, no_endpoint); the
+	// (platform.AuthReason values, unknown_adapter, no_endpoint); the
 	// sender's answer never carries it.
 	refusal string
 	header  string // the header the refusal concerned, if any
 }
 
-func (in *ingest) handler(kind adapters.Kind) gin.HandlerFunc {
+func (in *ingest) handler(kind platform.Kind) gin.HandlerFunc {
 	kindLabel := string(kind)
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -82,7 +82,7 @@ func (in *ingest) handler(kind adapters.Kind) gin.HandlerFunc {
 	}
 }
 
-func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
+func (in *ingest) serve(c *gin.Context, kind platform.Kind) result {
 	id := c.Param("adapter")
 	a, ok := in.o.Lookup(id)
 	if !ok {
@@ -101,7 +101,7 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 	}
 
 	if !isJSON(r.Header.Get("Content-Type")) {
-		if p, ok := inbound.(adapters.Pinger); ok && r.ContentLength <= in.o.MaxBodyBytes {
+		if p, ok := inbound.(platform.Pinger); ok && r.ContentLength <= in.o.MaxBodyBytes {
 			// A platform's unsigned hello (WooCommerce's form-encoded
 			// webhook_id=N) is acknowledged and nothing else.
 			if body, err := readBody(c, in.o.MaxBodyBytes); err == nil {
@@ -127,7 +127,7 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 			return res
 		}
 		writeProblemErrors(c, http.StatusBadRequest, probInvalidPayload, "the body could not be read",
-			[]adapters.FieldError{{Field: "", Message: "body could not be read"}})
+			[]platform.FieldError{{Field: "", Message: "body could not be read"}})
 		return res
 	}
 
@@ -136,7 +136,7 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 	if err != nil {
 		// Say which of the two failed and nothing else.
 		reason, k := reasonSignature, probInvalidSignature
-		if errors.Is(err, adapters.ErrTimestamp) {
+		if errors.Is(err, platform.ErrTimestamp) {
 			reason, k = reasonTimestamp, probInvalidTimestamp
 		}
 		in.o.Metrics.authFailure(id, reason)
@@ -148,7 +148,7 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 	res.webhookID = webhookID
 
 	ev, err := inbound.Decode(kind, r.Header, body)
-	if errors.Is(err, adapters.ErrIgnored) {
+	if errors.Is(err, platform.ErrIgnored) {
 		// Authentic, but nothing the adapter acts on (another topic).
 		writeJSON(c, http.StatusOK, ack("ignored", webhookID))
 		return res
@@ -187,7 +187,7 @@ func (in *ingest) serve(c *gin.Context, kind adapters.Kind) result {
 // refusalOf is the log's reason for a verifier's refusal: the check that
 // failed, or "unspecified" from a verifier that does not say.
 func refusalOf(err error) (reason, header string) {
-	if ae, ok := errors.AsType[*adapters.AuthError](err); ok {
+	if ae, ok := errors.AsType[*platform.AuthError](err); ok {
 		return string(ae.Reason), ae.Header
 	}
 	return "unspecified", ""
@@ -223,11 +223,11 @@ func writeTooLarge(c *gin.Context) {
 // fieldErrors lists what Decode rejected. A decoder error that names no
 // field is reported on the document root, field "" (as in JSON Pointer), so
 // a 400 always has at least one entry.
-func fieldErrors(err error) []adapters.FieldError {
-	if ve, ok := errors.AsType[*adapters.ValidationError](err); ok && len(ve.Errors) > 0 {
+func fieldErrors(err error) []platform.FieldError {
+	if ve, ok := errors.AsType[*platform.ValidationError](err); ok && len(ve.Errors) > 0 {
 		return ve.Errors
 	}
-	return []adapters.FieldError{{Field: "", Message: "malformed payload"}}
+	return []platform.FieldError{{Field: "", Message: "malformed payload"}}
 }
 
 // isJSON accepts application/json and application/*+json, with any

@@ -9,17 +9,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 func TestIngestQueued(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		kind, body string
-		eventType  adapters.EventType
+		eventType  platform.EventType
 	}{
-		{"orders", orderBody, adapters.OrderCreated},
-		{"cancellations", cancelBody, adapters.CancellationRequested},
+		{"orders", orderBody, platform.OrderCreated},
+		{"cancellations", cancelBody, platform.CancellationRequested},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			t.Parallel()
@@ -84,16 +84,16 @@ func TestIngestInvalidPayload(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, path, body string
-		want             []adapters.FieldError
+		want             []platform.FieldError
 	}{
 		{"malformed JSON", "/webhooks/acme-posh/orders", `{"type":"order.created",`,
-			[]adapters.FieldError{{Field: "", Message: "malformed JSON"}}},
+			[]platform.FieldError{{Field: "", Message: "malformed JSON"}}},
 		{"failed validation", "/webhooks/acme-posh/orders", `{"type":"order.created","data":{}}`,
-			[]adapters.FieldError{{Field: "data.order_id", Message: "required"}}},
+			[]platform.FieldError{{Field: "data.order_id", Message: "required"}}},
 		{"wrong type for endpoint", "/webhooks/acme-posh/orders", cancelBody,
-			[]adapters.FieldError{{Field: "type", Message: "not an event for /orders"}}},
+			[]platform.FieldError{{Field: "type", Message: "not an event for /orders"}}},
 		{"order on cancellations", "/webhooks/acme-posh/cancellations", orderBody,
-			[]adapters.FieldError{{Field: "type", Message: "not an event for /cancellations"}}},
+			[]platform.FieldError{{Field: "type", Message: "not an event for /cancellations"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,7 +120,7 @@ func TestIngestInvalidPayload(t *testing.T) {
 
 func TestIngestDecoderErrorWithoutFields(t *testing.T) {
 	t.Parallel()
-	got := fieldErrors(&adapters.ValidationError{})
+	got := fieldErrors(&platform.ValidationError{})
 	if len(got) != 1 || got[0].Field != "" || got[0].Message == "" {
 		t.Errorf("fieldErrors(empty) = %+v, want one entry on the root", got)
 	}
@@ -445,7 +445,7 @@ func TestAck(t *testing.T) {
 	}
 }
 
-func equalFieldErrors(a, b []adapters.FieldError) bool {
+func equalFieldErrors(a, b []platform.FieldError) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -485,7 +485,7 @@ func BenchmarkIngest(b *testing.B) {
 	in := &fakeInbound{secret: []byte(testSecret)}
 	enq := &countingEnqueuer{}
 	h := newRouter(Options{
-		Adapters: map[string]*adapters.Adapter{testAdapter: {ID: testAdapter, Inbound: map[adapters.Kind]adapters.Inbound{adapters.KindOrders: in}}},
+		Adapters: map[string]*platform.Adapter{testAdapter: {ID: testAdapter, Inbound: map[platform.Kind]platform.Inbound{platform.KindOrders: in}}},
 		Enqueuer: enq,
 		Metrics:  NewMetrics(nil),
 		Now:      func() time.Time { return testNow },

@@ -3,8 +3,8 @@ package webhooks
 import (
 	"github.com/gin-gonic/gin"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/problem"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // Every error answer is a problem+json document; the types, their URIs and
@@ -29,7 +29,7 @@ func writeProblem(c *gin.Context, status int, k problemKind, detail string) {
 	problem.Write(c, status, k, detail)
 }
 
-func writeProblemErrors(c *gin.Context, status int, k problemKind, detail string, errs []adapters.FieldError) {
+func writeProblemErrors(c *gin.Context, status int, k problemKind, detail string, errs []platform.FieldError) {
 	problem.Write(c, status, k, detail, errs...)
 }
 

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/registry"
-	"github.com/cancelsync/cancelsync/adapters/shopify"
-	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
-	"github.com/cancelsync/cancelsync/adapters/woocommerce"
+	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/registry"
+	"github.com/cancelsync/cancelsync/platform/shopify"
+	"github.com/cancelsync/cancelsync/platform/standardwebhooks"
+	"github.com/cancelsync/cancelsync/platform/woocommerce"
 )
 
 // Every refusal of a real platform's verifier is logged with the check that
@@ -28,7 +28,7 @@ func TestIngestRefusalReasonIsLoggedNotAnswered(t *testing.T) {
 		shop        = "acme.myshopify.com"
 	)
 	reg := registry.Default()
-	build := func(platform string, s adapters.Settings) *adapters.Adapter {
+	build := func(platform string, s platform.Settings) *platform.Adapter {
 		t.Helper()
 		a, err := reg[platform].New(s)
 		if err != nil {
@@ -36,14 +36,14 @@ func TestIngestRefusalReasonIsLoggedNotAnswered(t *testing.T) {
 		}
 		return a
 	}
-	configured := map[string]*adapters.Adapter{
-		"shop": build("shopify", adapters.Settings{ID: "shop", Secrets: []string{shopSecret},
-			API: adapters.API{Token: "shpat_x"}, Block: adapters.BlockOf(map[string]any{"shop": shop, "relay_secrets": []string{relaySecret}})}),
-		"shop-bare": build("shopify", adapters.Settings{ID: "shop-bare", Secrets: []string{shopSecret},
-			API: adapters.API{Token: "shpat_x"}, Block: adapters.BlockOf(map[string]any{"shop": shop})}),
-		"woo": build("woocommerce", adapters.Settings{ID: "woo", Secrets: []string{wooSecret},
-			Block: adapters.BlockOf(map[string]any{"api.consumer_key": "ck", "api.consumer_secret": "cs"})}),
-		"posh": build("poshmark", adapters.Settings{ID: "posh", Secrets: []string{seedSecret}}),
+	configured := map[string]*platform.Adapter{
+		"shop": build("shopify", platform.Settings{ID: "shop", Secrets: []string{shopSecret},
+			API: platform.API{Token: "shpat_x"}, Block: platform.BlockOf(map[string]any{"shop": shop, "relay_secrets": []string{relaySecret}})}),
+		"shop-bare": build("shopify", platform.Settings{ID: "shop-bare", Secrets: []string{shopSecret},
+			API: platform.API{Token: "shpat_x"}, Block: platform.BlockOf(map[string]any{"shop": shop})}),
+		"woo": build("woocommerce", platform.Settings{ID: "woo", Secrets: []string{wooSecret},
+			Block: platform.BlockOf(map[string]any{"api.consumer_key": "ck", "api.consumer_secret": "cs"})}),
+		"posh": build("poshmark", platform.Settings{ID: "posh", Secrets: []string{seedSecret}}),
 	}
 	b := setup(t, func(o *Options) { o.Adapters = configured })
 

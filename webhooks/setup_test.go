@@ -24,8 +24,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/problem"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -51,53 +51,53 @@ func (f *fakeInbound) Verify(h http.Header, body []byte, now time.Time) (string,
 	f.verifies.Add(1)
 	id, ts, sig := h.Get("X-Test-Id"), h.Get("X-Test-Timestamp"), h.Get("X-Test-Signature")
 	if id == "" || ts == "" || sig == "" {
-		return "", fmt.Errorf("missing header: %w", adapters.ErrSignature)
+		return "", fmt.Errorf("missing header: %w", platform.ErrSignature)
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return "", fmt.Errorf("bad timestamp: %w", adapters.ErrSignature)
+		return "", fmt.Errorf("bad timestamp: %w", platform.ErrSignature)
 	}
 	if d := now.Sub(time.Unix(sec, 0)); d > 5*time.Minute || d < -5*time.Minute {
-		return "", fmt.Errorf("skew %s: %w", d, adapters.ErrTimestamp)
+		return "", fmt.Errorf("skew %s: %w", d, platform.ErrTimestamp)
 	}
 	got, err := hex.DecodeString(sig)
 	if err != nil || !hmac.Equal(got, sign(f.secret, id, ts, body)) {
-		return "", fmt.Errorf("mismatch: %w", adapters.ErrSignature)
+		return "", fmt.Errorf("mismatch: %w", platform.ErrSignature)
 	}
 	return id, nil
 }
 
-func (f *fakeInbound) Decode(kind adapters.Kind, h http.Header, body []byte) (adapters.Event, error) {
+func (f *fakeInbound) Decode(kind platform.Kind, h http.Header, body []byte) (platform.Event, error) {
 	if h.Get("X-Test-Panic") != "" {
 		panic("decoder bug")
 	}
 	if h.Get("X-Test-Ignore") != "" {
-		return adapters.Event{}, fmt.Errorf("topic %s: %w", h.Get("X-Test-Ignore"), adapters.ErrIgnored)
+		return platform.Event{}, fmt.Errorf("topic %s: %w", h.Get("X-Test-Ignore"), platform.ErrIgnored)
 	}
 	var p struct {
-		Type adapters.EventType `json:"type"`
+		Type platform.EventType `json:"type"`
 		Data struct {
 			OrderID string `json:"order_id"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &p); err != nil {
-		return adapters.Event{}, &adapters.ValidationError{Errors: []adapters.FieldError{{Field: "", Message: "malformed JSON"}}}
+		return platform.Event{}, &platform.ValidationError{Errors: []platform.FieldError{{Field: "", Message: "malformed JSON"}}}
 	}
 	prefix := "cancellation."
-	if kind == adapters.KindOrders {
+	if kind == platform.KindOrders {
 		prefix = "order."
 	}
 	if !strings.HasPrefix(string(p.Type), prefix) {
-		return adapters.Event{}, &adapters.ValidationError{Errors: []adapters.FieldError{{Field: "type", Message: "not an event for /" + string(kind)}}}
+		return platform.Event{}, &platform.ValidationError{Errors: []platform.FieldError{{Field: "type", Message: "not an event for /" + string(kind)}}}
 	}
 	if p.Data.OrderID == "" {
-		return adapters.Event{}, &adapters.ValidationError{Errors: []adapters.FieldError{{Field: "data.order_id", Message: "required"}}}
+		return platform.Event{}, &platform.ValidationError{Errors: []platform.FieldError{{Field: "data.order_id", Message: "required"}}}
 	}
-	ev := adapters.Event{Type: p.Type}
-	if kind == adapters.KindOrders {
-		ev.Order = &adapters.Order{ID: p.Data.OrderID}
+	ev := platform.Event{Type: p.Type}
+	if kind == platform.KindOrders {
+		ev.Order = &platform.Order{ID: p.Data.OrderID}
 	} else {
-		ev.Cancellation = &adapters.Cancellation{Type: p.Type, OrderID: p.Data.OrderID}
+		ev.Cancellation = &platform.Cancellation{Type: p.Type, OrderID: p.Data.OrderID}
 	}
 	return ev, nil
 }
@@ -217,13 +217,13 @@ func setup(t *testing.T, mods ...func(*Options)) *bundle {
 	}
 	b.metrics = NewMetrics(b.reg)
 	o := Options{
-		Adapters: map[string]*adapters.Adapter{
-			testAdapter: {ID: testAdapter, Platform: "poshmark", Inbound: map[adapters.Kind]adapters.Inbound{
-				adapters.KindOrders: b.inbound, adapters.KindCancellations: b.inbound,
+		Adapters: map[string]*platform.Adapter{
+			testAdapter: {ID: testAdapter, Platform: "poshmark", Inbound: map[platform.Kind]platform.Inbound{
+				platform.KindOrders: b.inbound, platform.KindCancellations: b.inbound,
 			}},
 			// A store platform: orders only, and a Pinger.
-			ordersOnlyAdapter: {ID: ordersOnlyAdapter, Platform: "woocommerce", Inbound: map[adapters.Kind]adapters.Inbound{
-				adapters.KindOrders: pingingInbound{b.inbound},
+			ordersOnlyAdapter: {ID: ordersOnlyAdapter, Platform: "woocommerce", Inbound: map[platform.Kind]platform.Inbound{
+				platform.KindOrders: pingingInbound{b.inbound},
 			}},
 		},
 		Enqueuer:     b.enq,
@@ -327,7 +327,7 @@ type problemDoc struct {
 	Title  string                `json:"title"`
 	Status int                   `json:"status"`
 	Detail string                `json:"detail"`
-	Errors []adapters.FieldError `json:"errors"`
+	Errors []platform.FieldError `json:"errors"`
 }
 
 // wantProblem asserts status, the problem+json media type, a complete
@@ -357,8 +357,8 @@ func wantProblem(t *testing.T, resp *http.Response, body []byte, status int, typ
 
 // Compile-time checks that the fakes satisfy the interfaces they stand in for.
 var (
-	_ adapters.Inbound = (*fakeInbound)(nil)
-	_ adapters.Pinger  = pingingInbound{}
+	_ platform.Inbound = (*fakeInbound)(nil)
+	_ platform.Pinger  = pingingInbound{}
 	_ Enqueuer         = (*fakeEnqueuer)(nil)
 )
 

@@ -19,7 +19,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -42,12 +42,12 @@ const (
 // Options configure ingest. Adapters (or Lookup) and Enqueuer are required.
 type Options struct {
 	// Adapters are the configured adapters by id.
-	Adapters map[string]*adapters.Adapter
+	Adapters map[string]*platform.Adapter
 	// Lookup, when set, replaces Adapters: it is asked once per request,
 	// so a request finishes with the adapter it started with and the next
 	// one sees a reloaded set (README.md, Live configuration). Adapters then
 	// only names the series Metrics creates at zero.
-	Lookup func(id string) (*adapters.Adapter, bool)
+	Lookup func(id string) (*platform.Adapter, bool)
 	// Enqueuer takes verified deliveries.
 	Enqueuer Enqueuer
 	// MaxBodyBytes caps a webhook body (default DefaultMaxBodyBytes).
@@ -66,7 +66,7 @@ type Options struct {
 
 // Find returns the adapter with id, through Lookup when it is set and
 // otherwise from Adapters.
-func (o Options) Find(id string) (*adapters.Adapter, bool) {
+func (o Options) Find(id string) (*platform.Adapter, bool) {
 	if o.Lookup != nil {
 		return o.Lookup(id)
 	}
@@ -89,7 +89,7 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Lookup == nil {
 		m := o.Adapters
-		o.Lookup = func(id string) (*adapters.Adapter, bool) {
+		o.Lookup = func(id string) (*platform.Adapter, bool) {
 			ad, ok := m[id]
 			return ad, ok
 		}
@@ -108,6 +108,6 @@ func Mount(r gin.IRoutes, o Options) {
 		o.Metrics.initAdapter(id)
 	}
 	in := &ingest{o: o}
-	r.POST("/webhooks/:adapter/orders", in.handler(adapters.KindOrders))
-	r.POST("/webhooks/:adapter/cancellations", in.handler(adapters.KindCancellations))
+	r.POST("/webhooks/:adapter/orders", in.handler(platform.KindOrders))
+	r.POST("/webhooks/:adapter/cancellations", in.handler(platform.KindCancellations))
 }

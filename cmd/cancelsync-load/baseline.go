@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters/v1api"
+	"github.com/cancelsync/cancelsync/platform/v1api"
 )
 
 // BaselineKey is the list baseline (b) pushes bodies onto.

@@ -20,7 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/standardwebhooks"
+	"github.com/cancelsync/cancelsync/platform/standardwebhooks"
 )
 
 // exampleSecret is the example config's webhook secret (cancelsync.yaml).

@@ -11,10 +11,10 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/config"
 	"github.com/cancelsync/cancelsync/internal/groupwrite"
+	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/registry"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -260,7 +260,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // loadConfig loads the command's config file, expanding ${VAR} from this
 // process's environment, or from --env-from's process.
-func loadConfig(cmd *command, platforms adapters.Registry) (*config.Config, error) {
+func loadConfig(cmd *command, platforms platform.Registry) (*config.Config, error) {
 	if cmd.envFrom == "" {
 		return config.Load(cmd.config, platforms)
 	}

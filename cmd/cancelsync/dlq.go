@@ -11,15 +11,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
 	"github.com/cancelsync/cancelsync/live"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/syncback"
 )
 
 // runDLQ lists or replays the dead letter.
-func runDLQ(ctx context.Context, cmd *command, cfg *config.Config, platforms adapters.Registry, stdout io.Writer) error {
+func runDLQ(ctx context.Context, cmd *command, cfg *config.Config, platforms platform.Registry, stdout io.Writer) error {
 	if cfg.Embedded() {
 		return errors.New("the dead letter lives in Redis: with the embedded Redis it is inside the serve process; set redis_url")
 	}

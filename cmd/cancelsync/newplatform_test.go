@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/examplemarket"
-	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/config"
+	"github.com/cancelsync/cancelsync/platform/examplemarket"
+	"github.com/cancelsync/cancelsync/platform/registry"
 )
 
 // marketSync is one sync call Example Market received.
@@ -27,7 +27,7 @@ type marketSync struct {
 }
 
 // TestANewPlatformIsOneFolderAndOneLine serves a platform no build
-// registers (adapters/examplemarket, added with registry.With as a real one
+// registers (platform/examplemarket, added with registry.With as a real one
 // is with a line in registry.Default) through the whole service: its own
 // config key parsed and checked by it, its signed webhooks taken by ingest,
 // its rule deciding, and its own sync call made to a real HTTP server.

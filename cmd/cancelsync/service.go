@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/config"
 	"github.com/cancelsync/cancelsync/httpapi"
 	"github.com/cancelsync/cancelsync/internal/autopipe"
@@ -30,6 +29,7 @@ import (
 	"github.com/cancelsync/cancelsync/live"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/storefront"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 	"github.com/cancelsync/cancelsync/webhooks"
@@ -87,7 +87,7 @@ func newQueue(rdb redis.UniversalClient, cfg *config.Config, set *live.Set) *tas
 // ctx is cancelled, then shuts down within shutdown_timeout. On SIGHUP it
 // reads the config again with load and swaps in its adapters (package
 // live): every edge and worker looks adapters up per request.
-func runService(ctx context.Context, mode string, cfg *config.Config, load func() (*config.Config, error), platforms adapters.Registry, log *slog.Logger, stdout io.Writer) error {
+func runService(ctx context.Context, mode string, cfg *config.Config, load func() (*config.Config, error), platforms platform.Registry, log *slog.Logger, stdout io.Writer) error {
 	// Caught from the start: SIGHUP's default action would end the process.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

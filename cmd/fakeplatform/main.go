@@ -5,7 +5,7 @@
 // /admin/api/{version}/graphql.json gets the answer -shopify names (an
 // orderCancel job by default), printed the same way.
 // And it plays a WooCommerce store's REST API under /wp-json/wc/v3/ (the
-// fake of adapters/woocommerce/wootest), with Basic auth from
+// fake of platform/woocommerce/wootest), with Basic auth from
 // -wc-consumer-key and -wc-consumer-secret.
 package main
 
@@ -19,8 +19,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/cancelsync/cancelsync/adapters/shopify/shopifytest"
-	"github.com/cancelsync/cancelsync/adapters/woocommerce/wootest"
+	"github.com/cancelsync/cancelsync/platform/shopify/shopifytest"
+	"github.com/cancelsync/cancelsync/platform/woocommerce/wootest"
 )
 
 // shopifyAnswers are the -shopify choices.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // Base prefixes every problem type URI.
@@ -65,7 +65,7 @@ type Doc struct {
 	Title  string                `json:"title"`
 	Status int                   `json:"status"`
 	Detail string                `json:"detail"`
-	Errors []adapters.FieldError `json:"errors,omitempty"`
+	Errors []platform.FieldError `json:"errors,omitempty"`
 }
 
 var (
@@ -75,7 +75,7 @@ var (
 
 // Write answers status with a problem document of kind k and stops the
 // chain. errs, for a 400, name each failing field.
-func Write(c *gin.Context, status int, k Kind, detail string, errs ...adapters.FieldError) {
+func Write(c *gin.Context, status int, k Kind, detail string, errs ...platform.FieldError) {
 	b, err := json.Marshal(Doc{Type: k.URI, Title: k.Title, Status: status, Detail: detail, Errors: errs})
 	if err != nil { // only strings and ints: cannot happen
 		b = []byte(`{"type":"about:blank","status":500}`)

@@ -11,20 +11,20 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Reasons are the cancellation reasons a request may give (docs/API.md,
 // the cancellation body): those of adapters, which ingest also enforces.
-var Reasons = adapters.Reasons
+var Reasons = platform.Reasons
 
 // States a request can be in, for the list's filter.
-var States = adapters.States
+var States = platform.States
 
 // validID is the id rule of adapters (fields.go), the one ingest enforces.
-var validID = adapters.ValidID
+var validID = platform.ValidID
 
 // fieldError is a request the merchant has to fix.
 type fieldError struct{ Field, Message string }
@@ -56,13 +56,13 @@ func deliveryID(kind, adapterID, idemKey, fp string) string {
 // respond queues the merchant's answer to a pending request: a
 // cancellation.responded from the seller's side, exactly as the platform's
 // webhook would carry it. Whether it still applies is the workers' call.
-func (c *Console) respond(ctx context.Context, ad *adapters.Adapter, orderID, requestID, decision, idemKey string) (queued, error) {
+func (c *Console) respond(ctx context.Context, ad *platform.Adapter, orderID, requestID, decision, idemKey string) (queued, error) {
 	switch {
 	case !validID(orderID):
 		return queued{}, &fieldError{"order_id", "1–128 characters of [A-Za-z0-9._:-]"}
 	case !validID(requestID):
 		return queued{}, &fieldError{"request_id", "1–128 characters of [A-Za-z0-9._:-]"}
-	case decision != string(adapters.Accept) && decision != string(adapters.Decline):
+	case decision != string(platform.Accept) && decision != string(platform.Decline):
 		return queued{}, &fieldError{"decision", `must be "accept" or "decline"`}
 	}
 	fp, err := c.checkKey(ctx, "response", ad.ID, idemKey, orderID, struct{ RequestID, Decision string }{requestID, decision})
@@ -72,23 +72,23 @@ func (c *Console) respond(ctx context.Context, ad *adapters.Adapter, orderID, re
 	now := c.o.Now().UTC()
 	d := tasks.Delivery{
 		AdapterID: ad.ID, WebhookID: deliveryID("response", ad.ID, idemKey, fp), ReceivedAt: now,
-		Event: adapters.Event{Type: adapters.CancellationResponded, Cancellation: &adapters.Cancellation{
-			Type: adapters.CancellationResponded, OrderID: orderID, RequestID: requestID, OccurredAt: now.Truncate(time.Millisecond),
-			Decision: adapters.Decision(decision), Responder: adapters.Seller,
+		Event: platform.Event{Type: platform.CancellationResponded, Cancellation: &platform.Cancellation{
+			Type: platform.CancellationResponded, OrderID: orderID, RequestID: requestID, OccurredAt: now.Truncate(time.Millisecond),
+			Decision: platform.Decision(decision), Responder: platform.Seller,
 		}},
 	}
 	return c.enqueue(ctx, d, requestID)
 }
 
 // cancel queues a cancellation.requested with initiator merchant.
-func (c *Console) cancel(ctx context.Context, ad *adapters.Adapter, orderID, reason, comments, idemKey string) (queued, error) {
+func (c *Console) cancel(ctx context.Context, ad *platform.Adapter, orderID, reason, comments, idemKey string) (queued, error) {
 	switch {
 	case !validID(orderID):
 		return queued{}, &fieldError{"order_id", "1–128 characters of [A-Za-z0-9._:-]"}
-	case !adapters.ValidReason(reason):
+	case !platform.ValidReason(reason):
 		return queued{}, &fieldError{"reason", "not a known reason"}
-	case utf8.RuneCountInString(comments) > adapters.MaxComments:
-		return queued{}, &fieldError{"comments", "at most " + strconv.Itoa(adapters.MaxComments) + " characters"}
+	case utf8.RuneCountInString(comments) > platform.MaxComments:
+		return queued{}, &fieldError{"comments", "at most " + strconv.Itoa(platform.MaxComments) + " characters"}
 	}
 	fp, err := c.checkKey(ctx, "cancel", ad.ID, idemKey, orderID, struct{ Reason, Comments string }{reason, comments})
 	if err != nil {
@@ -99,8 +99,8 @@ func (c *Console) cancel(ctx context.Context, ad *adapters.Adapter, orderID, rea
 	requestID := "mc-" + wid[len("console-cancel-"):]
 	d := tasks.Delivery{
 		AdapterID: ad.ID, WebhookID: wid, ReceivedAt: now,
-		Event: adapters.Event{Type: adapters.CancellationRequested, Cancellation: &adapters.Cancellation{
-			Type: adapters.CancellationRequested, OrderID: orderID, RequestID: requestID, Initiator: adapters.Merchant,
+		Event: platform.Event{Type: platform.CancellationRequested, Cancellation: &platform.Cancellation{
+			Type: platform.CancellationRequested, OrderID: orderID, RequestID: requestID, Initiator: platform.Merchant,
 			Reason: reason, Comments: comments, OccurredAt: now.Truncate(time.Millisecond),
 		}},
 	}
@@ -142,7 +142,7 @@ func (c *Console) enqueue(ctx context.Context, d tasks.Delivery, requestID strin
 
 // replay re-runs one of ad's dead letters; another adapter's is
 // orderstore.ErrNotFound.
-func (c *Console) replay(ctx context.Context, ad *adapters.Adapter, id string) (orderstore.DeadLetter, error) {
+func (c *Console) replay(ctx context.Context, ad *platform.Adapter, id string) (orderstore.DeadLetter, error) {
 	l, err := c.o.DeadLetters.Get(ctx, id)
 	if err != nil {
 		return orderstore.DeadLetter{}, err
@@ -176,7 +176,7 @@ type Dashboard struct {
 
 const dashboardRows = 20
 
-func (c *Console) dashboard(ctx context.Context, ad *adapters.Adapter, p period) (*Dashboard, error) {
+func (c *Console) dashboard(ctx context.Context, ad *platform.Adapter, p period) (*Dashboard, error) {
 	ix := c.o.Indexes
 	d := &Dashboard{Adapter: ad.ID, Platform: ad.Platform}
 	var err error
@@ -309,14 +309,14 @@ func (c *Console) summaries(ctx context.Context, ids []string) ([]Summary, error
 // whether a cancellation by the merchant would be taken now: the order page
 // offers it only then, and says why not otherwise. An order without a
 // snapshot cannot be decided yet (order_unknown).
-func (c *Console) merchantMayCancel(ctx context.Context, ad *adapters.Adapter, orderID string) (bool, adapters.DenialReason, error) {
-	p, err := c.o.Store.Preview(ctx, ad, orderID, adapters.Cancellation{Initiator: adapters.Merchant}, c.o.Now())
+func (c *Console) merchantMayCancel(ctx context.Context, ad *platform.Adapter, orderID string) (bool, platform.DenialReason, error) {
+	p, err := c.o.Store.Preview(ctx, ad, orderID, platform.Cancellation{Initiator: platform.Merchant}, c.o.Now())
 	switch {
 	case errors.Is(err, orderstore.ErrNotFound):
-		return false, adapters.OrderUnknown, nil
+		return false, platform.OrderUnknown, nil
 	case err != nil:
 		return false, "", err
-	case p.Would.State == adapters.Denied:
+	case p.Would.State == platform.Denied:
 		return false, p.Would.DenialReason, nil
 	}
 	return true, "", nil

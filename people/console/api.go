@@ -12,10 +12,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // The JSON twins of the pages (docs/API.md §10, "The JSON twins"). V1Auth
@@ -49,9 +49,9 @@ func (c *Console) apiAdapter(ctx *gin.Context) {
 	ctx.Next()
 }
 
-func adapterOf(ctx *gin.Context) *adapters.Adapter {
+func adapterOf(ctx *gin.Context) *platform.Adapter {
 	v, _ := ctx.Get(adapterKey)
-	return v.(*adapters.Adapter)
+	return v.(*platform.Adapter)
 }
 
 func (c *Console) apiAdapters(ctx *gin.Context) {
@@ -74,7 +74,7 @@ func (c *Console) apiFail(ctx *gin.Context, err error) {
 	case 400:
 		accesslog.Refuse(ctx, "invalid_parameter")
 		problem.Write(ctx, http.StatusBadRequest, problem.InvalidPayload, fe.Error(),
-			adapters.FieldError{Field: fe.Field, Message: fe.Message})
+			platform.FieldError{Field: fe.Field, Message: fe.Message})
 	case 404:
 		accesslog.Refuse(ctx, "not_found")
 		problem.Write(ctx, http.StatusNotFound, problem.NotFound, "not found")
@@ -91,7 +91,7 @@ func (c *Console) apiFail(ctx *gin.Context, err error) {
 // listFilter reads the list's query parameters.
 func (c *Console) listFilter(ctx *gin.Context) (orderstore.ListFilter, error) {
 	f := orderstore.ListFilter{State: ctx.Query("state"), Reason: ctx.Query("reason"), Initiator: ctx.Query("initiator"), Cursor: ctx.Query("cursor")}
-	if f.State != "" && !slices.Contains(States, adapters.State(f.State)) {
+	if f.State != "" && !slices.Contains(States, platform.State(f.State)) {
 		return f, &fieldError{"state", "not a known state"}
 	}
 	if f.Reason != "" && !slices.Contains(Reasons, f.Reason) {

@@ -22,10 +22,10 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
@@ -48,7 +48,7 @@ type Options struct {
 	Enqueuer Enqueuer
 	// Adapter looks an adapter up, per request (adapters change on
 	// SIGHUP); AdapterIDs lists them, sorted.
-	Adapter    func(id string) (*adapters.Adapter, bool)
+	Adapter    func(id string) (*platform.Adapter, bool)
 	AdapterIDs func() []string
 	// AdminToken returns the current admin_token.
 	AdminToken func() string
@@ -137,7 +137,7 @@ func (c *Console) notVisible(s Scope, id string) string {
 }
 
 // adapterFor is the adapter id names if s sees it.
-func (c *Console) adapterFor(s Scope, id string) (*adapters.Adapter, bool) {
+func (c *Console) adapterFor(s Scope, id string) (*platform.Adapter, bool) {
 	if !s.Sees(id) {
 		return nil, false
 	}

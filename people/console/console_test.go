@@ -16,12 +16,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/httpapi"
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/console"
+	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/registry"
 	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 	"github.com/cancelsync/cancelsync/webhooks"
@@ -36,7 +36,7 @@ type rig struct {
 	srv   *httptest.Server
 	rdb   *redis.Client
 	mu    sync.Mutex
-	ads   map[string]*adapters.Adapter
+	ads   map[string]*platform.Adapter
 	queue *tasks.Queue
 	logs  *logBuffer // the console's log lines, JSON
 }
@@ -62,11 +62,11 @@ func (l *logBuffer) String() string {
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	rdb := redistest.Start(t, redistest.Options{}).Client()
-	r := &rig{rdb: rdb, ads: map[string]*adapters.Adapter{}, logs: &logBuffer{}}
+	r := &rig{rdb: rdb, ads: map[string]*platform.Adapter{}, logs: &logBuffer{}}
 	for id, tok := range map[string]string{"shop-a": "tok-a", "shop-b": "tok-b"} {
-		ad, err := registry.Default()["aliexpress"].New(adapters.Settings{
+		ad, err := registry.Default()["aliexpress"].New(platform.Settings{
 			ID: id, Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, MerchantTokens: []string{tok},
-			API: adapters.API{BaseURL: "http://127.0.0.1:9", Token: "x", Timeout: time.Second},
+			API: platform.API{BaseURL: "http://127.0.0.1:9", Token: "x", Timeout: time.Second},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -75,7 +75,7 @@ func newRig(t *testing.T) *rig {
 	}
 	store := orderstore.NewStore(rdb)
 	r.queue = tasks.NewQueue(rdb, time.Hour)
-	lookup := func(id string) (*adapters.Adapter, bool) {
+	lookup := func(id string) (*platform.Adapter, bool) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		a, ok := r.ads[id]

@@ -16,11 +16,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 //go:embed templates/*.html
@@ -94,7 +94,7 @@ type view struct {
 	CSRF     string
 	Scope    Scope
 	Adapters []string
-	Adapter  *adapters.Adapter
+	Adapter  *platform.Adapter
 	Message  string
 	Error    string
 	// Back is where a message page's link goes (default the console's
@@ -170,7 +170,7 @@ func (c *Console) pageAdapter(ctx *gin.Context) {
 	ctx.Next()
 }
 
-func (c *Console) base(ctx *gin.Context, title string, ad *adapters.Adapter) view {
+func (c *Console) base(ctx *gin.Context, title string, ad *platform.Adapter) view {
 	s := sessionOf(ctx)
 	v := view{Title: title, CSRF: s.CSRF, Scope: s.scope, Adapters: c.visible(s.scope), Adapter: ad, Message: takeFlash(ctx)}
 	if ad == nil && title == "Not found" {
@@ -356,7 +356,7 @@ type orderData struct {
 	// CanCancel is whether a cancellation by the merchant would be taken
 	// now; when not, NoCancel is why (a denial reason).
 	CanCancel bool
-	NoCancel  adapters.DenialReason
+	NoCancel  platform.DenialReason
 }
 
 func (c *Console) orderPage(ctx *gin.Context) {

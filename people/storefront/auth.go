@@ -8,7 +8,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // Token rules (docs/STOREFRONT.md).
@@ -43,7 +43,7 @@ var (
 )
 
 // claims are the registered claims, and every claim as decoded for a
-// platform's own (adapters.BuyerClaims: Shopify's dest).
+// platform's own (platform.BuyerClaims: Shopify's dest).
 type claims struct {
 	jwt.RegisteredClaims
 	all map[string]any
@@ -58,12 +58,12 @@ func (c *claims) UnmarshalJSON(b []byte) error {
 
 // buyer verifies a bearer token for adapter a and returns the buyer it
 // names: the sub claim, or what the adapter's platform makes of its claims
-// (adapters.BuyerClaims: for Shopify the customer id of its gid, once dest
+// (platform.BuyerClaims: for Shopify the customer id of its gid, once dest
 // is the adapter's shop). The algorithm is pinned to HS256, exp is required
 // and at most MaxTokenLife ahead, nbf is honoured.
-func buyer(a *adapters.Adapter, token string, now time.Time) (string, error) {
+func buyer(a *platform.Adapter, token string, now time.Time) (string, error) {
 	// The adapter's storefront_secrets; a Shopify adapter's are its app
-	// secrets (adapters.Platform.StorefrontKeys). None: no storefront.
+	// secrets (platform.Platform.StorefrontKeys). None: no storefront.
 	keys := a.StorefrontSecrets
 	switch {
 	case len(keys) == 0:
@@ -99,7 +99,7 @@ func buyer(a *adapters.Adapter, token string, now time.Time) (string, error) {
 	if a.BuyerClaims != nil {
 		id, err := a.BuyerClaims.Buyer(sub, cl.all)
 		switch {
-		case errors.Is(err, adapters.ErrTokenAccount):
+		case errors.Is(err, platform.ErrTokenAccount):
 			return "", errTokenShop
 		case err != nil:
 			return "", errTokenSubject

@@ -8,7 +8,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 // Every storefront request is logged at info with its status and, when
@@ -16,8 +16,8 @@ import (
 // token reaches the log.
 func TestRequestsAreLoggedWithTheReason(t *testing.T) {
 	r := newRig(t, rigOpts{})
-	r.order(t, "self", "o-1", "b-1", adapters.StatusPaid, r.now.Add(-time.Hour))
-	r.order(t, "self", "o-guest", "guest", adapters.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "self", "o-1", "b-1", platform.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "self", "o-guest", "guest", platform.StatusPaid, r.now.Add(-time.Hour))
 
 	expired := token(t, keyA, jwt.MapClaims{"sub": "b-1", "exp": r.now.Add(-time.Hour).Unix()})
 	wrongKey := token(t, "not-a-configured-key-0123456789ab", jwt.MapClaims{"sub": "b-1", "exp": r.now.Add(time.Minute).Unix()})

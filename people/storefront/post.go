@@ -19,10 +19,10 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -72,7 +72,7 @@ func (h *handler) post(c *gin.Context) {
 	if _, sent := c.Request.Header["Idempotency-Key"]; sent && !validIdempotencyKey(idemKey) {
 		accesslog.Refuse(c, "invalid_idempotency_key")
 		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload, "the request is not valid",
-			adapters.FieldError{Field: "Idempotency-Key", Message: "must be 1 to 255 visible ASCII characters"})
+			platform.FieldError{Field: "Idempotency-Key", Message: "must be 1 to 255 visible ASCII characters"})
 		return
 	}
 
@@ -100,9 +100,9 @@ func (h *handler) post(c *gin.Context) {
 	}
 	_, err = h.o.Queue.Enqueue(ctx, tasks.Delivery{
 		AdapterID: a.ID, WebhookID: first.RequestID, RequestID: c.Writer.Header().Get("X-Request-Id"), ReceivedAt: first.OccurredAt,
-		Event: adapters.Event{Type: adapters.CancellationRequested, Cancellation: &adapters.Cancellation{
-			Type: adapters.CancellationRequested, OrderID: first.OrderID, RequestID: first.RequestID,
-			Initiator: adapters.Buyer, Reason: first.Reason, Comments: first.Comments, OccurredAt: first.OccurredAt,
+		Event: platform.Event{Type: platform.CancellationRequested, Cancellation: &platform.Cancellation{
+			Type: platform.CancellationRequested, OrderID: first.OrderID, RequestID: first.RequestID,
+			Initiator: platform.Buyer, Reason: first.Reason, Comments: first.Comments, OccurredAt: first.OccurredAt,
 		}},
 	})
 	if err != nil {
@@ -126,25 +126,25 @@ func readRequest(c *gin.Context) (body requestBody, ok bool) {
 			return body, false
 		}
 		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload, "the body could not be read",
-			adapters.FieldError{Field: "", Message: "body could not be read"})
+			platform.FieldError{Field: "", Message: "body could not be read"})
 		return body, false
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if !utf8.Valid(raw) || dec.Decode(&body) != nil || dec.More() {
 		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload, "the request is not valid",
-			adapters.FieldError{Field: "", Message: `must be a JSON object {"reason": ..., "comments": ...} and nothing else`})
+			platform.FieldError{Field: "", Message: `must be a JSON object {"reason": ..., "comments": ...} and nothing else`})
 		return body, false
 	}
-	var errs []adapters.FieldError
+	var errs []platform.FieldError
 	switch {
 	case body.Reason == "":
-		errs = append(errs, adapters.FieldError{Field: "reason", Message: "is required"})
-	case !adapters.ValidReason(body.Reason):
-		errs = append(errs, adapters.FieldError{Field: "reason", Message: "must be one of the cancellation reasons"})
+		errs = append(errs, platform.FieldError{Field: "reason", Message: "is required"})
+	case !platform.ValidReason(body.Reason):
+		errs = append(errs, platform.FieldError{Field: "reason", Message: "must be one of the cancellation reasons"})
 	}
-	if utf8.RuneCountInString(body.Comments) > adapters.MaxComments {
-		errs = append(errs, adapters.FieldError{Field: "comments", Message: "must be at most " + strconv.Itoa(adapters.MaxComments) + " characters"})
+	if utf8.RuneCountInString(body.Comments) > platform.MaxComments {
+		errs = append(errs, platform.FieldError{Field: "comments", Message: "must be at most " + strconv.Itoa(platform.MaxComments) + " characters"})
 	}
 	if len(errs) > 0 {
 		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload, "the request is not valid", errs...)

@@ -19,11 +19,11 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
-	"github.com/cancelsync/cancelsync/adapters/registry"
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/jobs"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/registry"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -44,7 +44,7 @@ type rig struct {
 	store    *orderstore.Store
 	queue    *tasks.Queue
 	worker   *jobs.Worker
-	adapters map[string]*adapters.Adapter
+	adapters map[string]*platform.Adapter
 	router   *gin.Engine
 	now      time.Time
 	logs     *lockedBuffer // the storefront's log lines, JSON
@@ -74,7 +74,7 @@ type rigOpts struct {
 
 func newRig(t testing.TB, o rigOpts) *rig {
 	t.Helper()
-	r := &rig{adapters: map[string]*adapters.Adapter{}, now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), logs: &lockedBuffer{}}
+	r := &rig{adapters: map[string]*platform.Adapter{}, now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), logs: &lockedBuffer{}}
 	if o.real {
 		r.rs = redistest.Start(t, redistest.Options{})
 		r.rdb = r.rs.Client()
@@ -84,28 +84,28 @@ func newRig(t testing.TB, o rigOpts) *rig {
 		t.Cleanup(func() { _ = r.rdb.Close() })
 	}
 	reg := registry.Default()
-	add := func(id, plat string, s adapters.Settings) {
+	add := func(id, plat string, s platform.Settings) {
 		s.ID = id
 		if s.Secrets == nil {
 			s.Secrets = []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 		}
-		s.API = adapters.API{BaseURL: "http://127.0.0.1:9", Token: "tok", Timeout: time.Second}
+		s.API = platform.API{BaseURL: "http://127.0.0.1:9", Token: "tok", Timeout: time.Second}
 		ad, err := reg[plat].New(s)
 		if err != nil {
 			t.Fatal(err)
 		}
 		r.adapters[id] = ad
 	}
-	add("self", "selfservice", adapters.Settings{StorefrontSecrets: []string{keyA, keyB}})
-	add("posh", "poshmark", adapters.Settings{StorefrontSecrets: []string{keyA}})
-	add("ali", "aliexpress", adapters.Settings{StorefrontSecrets: []string{keyA}})
-	add("nokeys", "selfservice", adapters.Settings{})
+	add("self", "selfservice", platform.Settings{StorefrontSecrets: []string{keyA, keyB}})
+	add("posh", "poshmark", platform.Settings{StorefrontSecrets: []string{keyA}})
+	add("ali", "aliexpress", platform.Settings{StorefrontSecrets: []string{keyA}})
+	add("nokeys", "selfservice", platform.Settings{})
 	// A Shopify store as the people's edge sees it (its platform puts the
 	// app secrets in StorefrontSecrets); it decides by the self-service
 	// rule here, since this test is about its tokens.
 	shop := *r.adapters["self"]
 	shop.ID, shop.Platform, shop.StorefrontSecrets = "shop", "shopify", []string{shopKey}
-	shop.BuyerClaims = reg["shopify"].NewBuyerClaims(adapters.Settings{Block: adapters.BlockOf(map[string]any{"shop": shopName})})
+	shop.BuyerClaims = reg["shopify"].NewBuyerClaims(platform.Settings{Block: platform.BlockOf(map[string]any{"shop": shopName})})
 	r.adapters["shop"] = &shop
 
 	r.store = orderstore.NewStore(r.rdb)
@@ -121,7 +121,7 @@ func newRig(t testing.TB, o rigOpts) *rig {
 func (r *rig) mount(t testing.TB) *gin.Engine {
 	e := gin.New()
 	Mount(e, Options{
-		Adapters: func(id string) (*adapters.Adapter, bool) { a, ok := r.adapters[id]; return a, ok },
+		Adapters: func(id string) (*platform.Adapter, bool) { a, ok := r.adapters[id]; return a, ok },
 		Orders:   r.store, Queue: r.queue, Redis: r.rdb, Timeout: 2 * time.Second,
 		Now:    func() time.Time { return r.now },
 		Logger: slog.New(slog.NewJSONHandler(r.logs, nil)),
@@ -143,13 +143,13 @@ func (r *rig) apply(t testing.TB, d tasks.Delivery) {
 
 var seq int
 
-func (r *rig) order(t testing.TB, adapterID, orderID, buyerID string, status adapters.OrderStatus, placed time.Time) {
+func (r *rig) order(t testing.TB, adapterID, orderID, buyerID string, status platform.OrderStatus, placed time.Time) {
 	t.Helper()
 	seq++
 	r.apply(t, tasks.Delivery{AdapterID: adapterID, WebhookID: "snap-" + orderID + "-" + string(status) + "-" + time.Now().Format("150405.000000000"),
-		ReceivedAt: r.now, Event: adapters.Event{Type: adapters.OrderUpdated, Order: &adapters.Order{
+		ReceivedAt: r.now, Event: platform.Event{Type: platform.OrderUpdated, Order: &platform.Order{
 			ID: orderID, Status: status, PlacedAt: placed, UpdatedAt: placed.Add(time.Duration(seq) * time.Second), BuyerID: buyerID, SellerID: "s-1",
-			Total: adapters.Money{Amount: "42.50", Currency: "USD"},
+			Total: platform.Money{Amount: "42.50", Currency: "USD"},
 		}}})
 }
 

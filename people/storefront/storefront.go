@@ -22,11 +22,11 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cancelsync/cancelsync/adapters"
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
@@ -35,12 +35,12 @@ const Path = "/storefront/:adapter/orders/:order_id/cancellation"
 
 // Lookup finds a configured adapter by id. It is called per request, so a
 // reloaded configuration takes effect at once.
-type Lookup func(id string) (*adapters.Adapter, bool)
+type Lookup func(id string) (*platform.Adapter, bool)
 
 // Previewer tells what a request made now would get (orderstore.Store).
 type Previewer interface {
 	// Preview returns orderstore.ErrNotFound for an order without a snapshot.
-	Preview(ctx context.Context, ad *adapters.Adapter, orderID string, c adapters.Cancellation, now time.Time) (*order.Preview, error)
+	Preview(ctx context.Context, ad *platform.Adapter, orderID string, c platform.Cancellation, now time.Time) (*order.Preview, error)
 }
 
 // Enqueuer durably queues a delivery for the workers (tasks.Queue).
@@ -128,7 +128,7 @@ func preflight(c *gin.Context) {
 
 // authorize finds the adapter and the buyer its token names; it has
 // answered (404 or 401) when ok is false.
-func (h *handler) authorize(c *gin.Context, now time.Time) (a *adapters.Adapter, buyerID string, ok bool) {
+func (h *handler) authorize(c *gin.Context, now time.Time) (a *platform.Adapter, buyerID string, ok bool) {
 	c.Writer.Header()["Cache-Control"] = []string{"no-store"}
 	a, found := h.o.Adapters(c.Param("adapter"))
 	if !found {
@@ -163,14 +163,14 @@ func (h *handler) authorize(c *gin.Context, now time.Time) (a *adapters.Adapter,
 // buyersOrder reads the preview of the buyer's order; it has answered (404
 // or 503) when ok is false. An order of another buyer, or of a guest (who
 // has no account to sign in with), answers exactly as an unknown one.
-func (h *handler) buyersOrder(c *gin.Context, ctx context.Context, a *adapters.Adapter, buyerID string, now time.Time) (*order.Preview, bool) {
+func (h *handler) buyersOrder(c *gin.Context, ctx context.Context, a *platform.Adapter, buyerID string, now time.Time) (*order.Preview, bool) {
 	orderID := c.Param("order_id")
-	if !adapters.ValidID(orderID) {
+	if !platform.ValidID(orderID) {
 		accesslog.Refuse(c, "invalid_order_id")
 		notFound(c)
 		return nil, false
 	}
-	p, err := h.o.Orders.Preview(ctx, a, orderID, adapters.Cancellation{Initiator: adapters.Buyer}, now)
+	p, err := h.o.Orders.Preview(ctx, a, orderID, platform.Cancellation{Initiator: platform.Buyer}, now)
 	switch {
 	case errors.Is(err, orderstore.ErrNotFound):
 		accesslog.Refuse(c, "unknown_order")
@@ -211,8 +211,8 @@ func (h *handler) unavailable(c *gin.Context, op, adapterID string, err error) {
 type previewAnswer struct {
 	OrderID      string                  `json:"order_id"`
 	Eligible     bool                    `json:"eligible"`
-	Would        adapters.State          `json:"would"`
-	DenialReason *adapters.DenialReason  `json:"denial_reason"`
+	Would        platform.State          `json:"would"`
+	DenialReason *platform.DenialReason  `json:"denial_reason"`
 	CancelBy     *time.Time              `json:"cancel_by"`
 	Cancellation *order.CancellationView `json:"cancellation"`
 }
@@ -230,7 +230,7 @@ func (h *handler) get(c *gin.Context) {
 		return
 	}
 	ans := previewAnswer{
-		OrderID: p.Order.ID, Eligible: p.Would.State != adapters.Denied, Would: p.Would.State,
+		OrderID: p.Order.ID, Eligible: p.Would.State != platform.Denied, Would: p.Would.State,
 		CancelBy: p.CancelBy, Cancellation: p.Cancellation,
 	}
 	if p.Would.DenialReason != "" {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/cancelsync/cancelsync/adapters"
+	"github.com/cancelsync/cancelsync/platform"
 )
 
 func TestTokens(t *testing.T) {
@@ -85,9 +85,9 @@ func TestTokens(t *testing.T) {
 // included) gets the preview.
 func TestWhoSeesWhat(t *testing.T) {
 	r := newRig(t, rigOpts{})
-	r.order(t, "self", "o-1", "b-1", adapters.StatusPaid, r.now.Add(-time.Hour))
-	r.order(t, "self", "o-guest", "guest", adapters.StatusPaid, r.now.Add(-time.Hour))
-	r.order(t, "shop", "5001", "7001", adapters.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "self", "o-1", "b-1", platform.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "self", "o-guest", "guest", platform.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "shop", "5001", "7001", platform.StatusPaid, r.now.Add(-time.Hour))
 
 	for _, method := range []string{"GET", "POST"} {
 		body := ""
@@ -168,10 +168,10 @@ func gin404(r *rig) http.Header {
 func TestPreviewAndRequest(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	tok := r.buyerToken(t, "b-1")
-	r.order(t, "posh", "p-new", "b-1", adapters.StatusPaid, r.now.Add(-time.Hour))
-	r.order(t, "posh", "p-old", "b-1", adapters.StatusPaid, r.now.Add(-4*time.Hour))
-	r.order(t, "posh", "p-shipped", "b-1", adapters.StatusShipped, r.now.Add(-time.Hour))
-	r.order(t, "ali", "a-1", "b-1", adapters.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "posh", "p-new", "b-1", platform.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "posh", "p-old", "b-1", platform.StatusPaid, r.now.Add(-4*time.Hour))
+	r.order(t, "posh", "p-shipped", "b-1", platform.StatusShipped, r.now.Add(-time.Hour))
+	r.order(t, "ali", "a-1", "b-1", platform.StatusPaid, r.now.Add(-time.Hour))
 
 	for _, c := range []struct {
 		adapter, order       string
@@ -203,7 +203,7 @@ func TestPreviewAndRequest(t *testing.T) {
 		t.Fatalf("%d tasks queued, want 1", len(queued))
 	}
 	c := queued[0].Event.Cancellation
-	if c == nil || c.Initiator != adapters.Buyer || c.RequestID != a.body["request_id"] || c.OrderID != "a-1" || !c.OccurredAt.Equal(r.now) ||
+	if c == nil || c.Initiator != platform.Buyer || c.RequestID != a.body["request_id"] || c.OrderID != "a-1" || !c.OccurredAt.Equal(r.now) ||
 		c.Reason != "changed_mind" || c.Comments != "wrong size" || queued[0].WebhookID != c.RequestID {
 		t.Fatalf("queued %+v", queued[0])
 	}
@@ -218,7 +218,7 @@ func TestPreviewAndRequest(t *testing.T) {
 
 func TestRequestValidation(t *testing.T) {
 	r := newRig(t, rigOpts{})
-	r.order(t, "self", "o-1", "b-1", adapters.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "self", "o-1", "b-1", platform.StatusPaid, r.now.Add(-time.Hour))
 	tok := r.buyerToken(t, "b-1")
 	for _, c := range []struct {
 		body, field string
@@ -254,8 +254,8 @@ func TestRequestValidation(t *testing.T) {
 // POSTs with one key give one request, and the key is the buyer's own.
 func TestIdempotency(t *testing.T) {
 	r := newRig(t, rigOpts{real: true})
-	r.order(t, "self", "o-1", "b-1", adapters.StatusPaid, r.now.Add(-time.Hour))
-	r.order(t, "self", "o-2", "b-2", adapters.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "self", "o-1", "b-1", platform.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "self", "o-2", "b-2", platform.StatusPaid, r.now.Add(-time.Hour))
 	tok := r.buyerToken(t, "b-1")
 	key := map[string]string{"Idempotency-Key": "order-page-click-1"}
 
@@ -306,8 +306,8 @@ func TestIdempotency(t *testing.T) {
 // stands.
 func TestIdempotencyKeyBoundToOrderAndBody(t *testing.T) {
 	r := newRig(t, rigOpts{real: true})
-	r.order(t, "self", "o-1", "b-1", adapters.StatusPaid, r.now.Add(-time.Hour))
-	r.order(t, "self", "o-2", "b-1", adapters.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "self", "o-1", "b-1", platform.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "self", "o-2", "b-1", platform.StatusPaid, r.now.Add(-time.Hour))
 	tok := r.buyerToken(t, "b-1")
 	key := map[string]string{"Idempotency-Key": "click-1"}
 
@@ -349,8 +349,8 @@ func TestIdempotencyKeyBoundToOrderAndBody(t *testing.T) {
 // not held back.
 func TestRateLimit(t *testing.T) {
 	r := newRig(t, rigOpts{real: true})
-	r.order(t, "self", "o-1", "b-1", adapters.StatusPaid, r.now.Add(-time.Hour))
-	r.order(t, "self", "o-2", "b-2", adapters.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "self", "o-1", "b-1", platform.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "self", "o-2", "b-2", platform.StatusPaid, r.now.Add(-time.Hour))
 	r2 := r.mount(t)
 	tok := r.buyerToken(t, "b-1")
 	// The limit refills one POST every 6 s (redis_rate's GCRA on Redis's
@@ -390,7 +390,7 @@ func TestRateLimit(t *testing.T) {
 // TestRedisDown: 503 with Retry-After, for GET and POST.
 func TestRedisDown(t *testing.T) {
 	r := newRig(t, rigOpts{real: true})
-	r.order(t, "self", "o-1", "b-1", adapters.StatusPaid, r.now.Add(-time.Hour))
+	r.order(t, "self", "o-1", "b-1", platform.StatusPaid, r.now.Add(-time.Hour))
 	tok := r.buyerToken(t, "b-1")
 	r.rs.Stop()
 	for _, m := range []string{"GET", "POST"} {
@@ -409,7 +409,7 @@ func TestRedisDown(t *testing.T) {
 // one GET of the order's document, the decision, the JSON answer.
 func BenchmarkGet(b *testing.B) {
 	r := newRig(b, rigOpts{})
-	r.order(b, "posh", "p-1", "b-1", adapters.StatusPaid, r.now.Add(-time.Hour))
+	r.order(b, "posh", "p-1", "b-1", platform.StatusPaid, r.now.Add(-time.Hour))
 	tok := r.buyerToken(b, "b-1")
 	req := httptest.NewRequest("GET", path("posh", "p-1"), nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
