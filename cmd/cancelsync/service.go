@@ -276,6 +276,8 @@ func announce(log *slog.Logger, mode string, cfg *config.Config, redisOpt redisc
 		redisMode, redisAt = "embedded", "in-process, not durable"
 	case redisOpt.Sentinel():
 		redisMode = "sentinel"
+	case redisOpt.Cluster():
+		redisMode = "cluster"
 	}
 	attrs := []any{slog.String("mode", mode), slog.Int("pid", os.Getpid()), slog.String("version", buildVersion()),
 		slog.String("redis_mode", redisMode), slog.String("redis", redisAt)}
