@@ -25,7 +25,7 @@ import (
 // Config is the whole file (docs/API.md §2).
 type Config struct {
 	Listen                string    `yaml:"listen"`
-	RedisURL              string    `yaml:"redis_url"`               // "" or "embedded": in-process Redis; redis://, rediss:// or redis-sentinel://
+	RedisURL              string    `yaml:"redis_url"`               // "" or "embedded": in-process Redis; redis://, rediss://, redis-sentinel://, redis-cluster:// or rediss-cluster://
 	RedisSentinelPassword string    `yaml:"redis_sentinel_password"` // extension: the Sentinels' own password, for redis-sentinel:// only
 	AdminToken            string    `yaml:"admin_token"`
 	ShutdownTimeout       Duration  `yaml:"shutdown_timeout"`
@@ -117,6 +117,9 @@ type Retry struct {
 func (c *Config) Sentinel() bool {
 	return strings.HasPrefix(c.RedisURL, sentinelScheme+"://")
 }
+
+// Cluster reports whether redis_url names a Redis Cluster.
+func (c *Config) Cluster() bool { return IsClusterURL(c.RedisURL) }
 
 // Embedded reports whether the config asks for the in-process Redis
 // (redis_url empty or "embedded"), which is for trying cancelsync out only.

@@ -33,13 +33,62 @@ func TestSentinelURL(t *testing.T) {
 		{"redis-sentinel://s1:0?master=m", "each Sentinel must be host or host:port"},
 		{"redis-sentinel://s1:26379/zero?master=m", "database"},
 		{"redis-sentinel://s1:26379?master=m&password=x", `unknown query parameter "password"`},
-		{"redis-cluster://s1:7000", "redis-sentinel://"},
+		{"redis-clusters://s1:7000", "redis-cluster://"},
 	}
 	for _, tt := range bad {
 		e := parseErr(t, "redis_url: \""+tt.url+"\"\n"+minimal, noEnv)
 		if !hasProblem(e, "redis_url", tt.msg) {
 			t.Errorf("redis_url %q: problems %v, want one on redis_url saying %q", tt.url, e.Problems, tt.msg)
 		}
+	}
+}
+
+func TestClusterURL(t *testing.T) {
+	t.Parallel()
+	good := []struct {
+		url   string
+		addrs []string
+		tls   bool
+	}{
+		{"redis-cluster://10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000", []string{"10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"}, false},
+		{"rediss-cluster://:pw@r1.example,r2.example:7001/0?dial_timeout=2s", []string{"r1.example:6379", "r2.example:7001"}, true},
+		{"redis-cluster://u:pw@[::1]:7000", []string{"[::1]:7000"}, false},
+	}
+	for _, tt := range good {
+		cfg, err := Parse([]byte("redis_url: \""+tt.url+"\"\n"+minimal), testPlatforms, noEnv)
+		if err != nil {
+			t.Errorf("redis_url %q: %v", tt.url, err)
+			continue
+		}
+		if !cfg.Cluster() || cfg.Sentinel() || cfg.Embedded() {
+			t.Errorf("redis_url %q: Cluster() = %v, Sentinel() = %v, Embedded() = %v", tt.url, cfg.Cluster(), cfg.Sentinel(), cfg.Embedded())
+		}
+		cu, err := ParseClusterURL(tt.url)
+		if err != nil || strings.Join(cu.Addrs, " ") != strings.Join(tt.addrs, " ") || cu.TLS != tt.tls {
+			t.Errorf("ParseClusterURL(%q) = %+v, %v; want addrs %v, TLS %v", tt.url, cu, err, tt.addrs, tt.tls)
+		}
+	}
+
+	bad := []struct{ url, msg string }{
+		{"redis-cluster:///0", "at least one node"},
+		{"redis-cluster://:SEKRIT@r1:7000,r2", "each node must be host:port"},
+		{"redis-cluster://:SEKRIT@r1:7000,:7001", "each node must be host or host:port"},
+		{"redis-cluster://:SEKRIT@r1:0", "each node must be host or host:port"},
+		{"redis-cluster://:SEKRIT@r1:7000/1", "database 0 only"},
+		{"redis-cluster://:SEKRIT@r1:7000/zero", "database 0 only"},
+		{"redis-cluster://:SEKRIT@r1:7000?addr=r2:7000", "not with ?addr="},
+	}
+	for _, tt := range bad {
+		e := parseErr(t, "redis_url: \""+tt.url+"\"\n"+minimal, noEnv)
+		if !hasProblem(e, "redis_url", tt.msg) {
+			t.Errorf("redis_url %q: problems %v, want one on redis_url saying %q", tt.url, e.Problems, tt.msg)
+		}
+		if strings.Contains(e.Error(), "SEKRIT") {
+			t.Errorf("redis_url %q: the error quotes the password: %v", tt.url, e)
+		}
+	}
+	if r := RedactURL("redis-cluster://u:SEKRIT@r1:7000,r2:7000"); strings.Contains(r, "SEKRIT") || !strings.Contains(r, "r1:7000,r2:7000") {
+		t.Errorf("RedactURL = %q, want the nodes without the password", r)
 	}
 }
 

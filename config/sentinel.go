@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -40,18 +39,8 @@ func ParseSentinelURL(s string) (SentinelURL, error) {
 		return SentinelURL{}, errors.New("must list the Sentinels' host:port, like " + example)
 	}
 	var su SentinelURL
-	for _, hp := range strings.Split(u.Host, ",") {
-		host, port, err := net.SplitHostPort(hp)
-		if err != nil { // no port: the default
-			host, port = hp, DefaultSentinelPort
-			if strings.ContainsAny(host, ":[]") {
-				host = ""
-			}
-		}
-		if n, err := strconv.Atoi(port); host == "" || err != nil || n < 1 || n > 65535 {
-			return SentinelURL{}, errors.New("each Sentinel must be host or host:port (IPv6 literals: one Sentinel only, or use names), like " + example)
-		}
-		su.Addrs = append(su.Addrs, net.JoinHostPort(host, port))
+	if su.Addrs, err = splitAddrs(u.Host, DefaultSentinelPort); err != nil {
+		return SentinelURL{}, errors.New("each Sentinel must be host or host:port (IPv6 literals: one Sentinel only, or use names), like " + example)
 	}
 	q := u.Query()
 	if su.Master = q.Get("master"); su.Master == "" {

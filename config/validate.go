@@ -191,8 +191,14 @@ func checkRedisURL(s string) string {
 		}
 		return ""
 	}
+	if IsClusterURL(s) {
+		if _, err := ParseClusterURL(s); err != nil {
+			return err.Error()
+		}
+		return ""
+	}
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-		return `must be empty, "embedded", a redis:// or rediss:// URL, or a redis-sentinel:// URL`
+		return `must be empty, "embedded", a redis:// or rediss:// URL, a redis-sentinel:// URL, or a redis-cluster:// or rediss-cluster:// URL`
 	}
 	if u.Hostname() == "" {
 		return "must name a host, like redis://127.0.0.1:6379/0"

@@ -210,7 +210,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	log := newLogger(cfg, stderr)
 	switch cmd.name {
 	case "config check":
-		checkRedis(ctx, cfg, stderr, cmd.config)
+		if err := checkRedis(ctx, cfg, stderr, cmd.config); err != nil {
+			fmt.Fprintf(stderr, "%s: 1 problem(s):\n%s\n", cmd.config, indent(err.Error()))
+			return exitError
+		}
 		fmt.Fprintf(stdout, "%s: ok (%d adapter(s))\n", cmd.config, len(cfg.Adapters))
 		return exitOK
 	case "dlq list", "dlq replay":

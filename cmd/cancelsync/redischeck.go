@@ -56,16 +56,18 @@ func warnDurability(log *slog.Logger, rdb redis.UniversalClient) {
 	}
 }
 
-// checkRedis is config check's look at the configured Redis: its settings
-// to fix, as warnings, when it answers from here; a note when it does not.
-// Neither changes the exit code: the file is what config check judges.
-func checkRedis(ctx context.Context, cfg *config.Config, stderr io.Writer, name string) {
+// checkRedis is config check's look at the configured Redis. A redis_url
+// that go-redis refuses (an unknown option, a bad value) is a problem, as
+// the process would refuse it at start; otherwise its settings to fix are
+// warnings when it answers from here, and a note when it does not. Neither
+// of those changes the exit code: the file is what config check judges.
+func checkRedis(ctx context.Context, cfg *config.Config, stderr io.Writer, name string) error {
 	if cfg.Embedded() {
-		return
+		return nil
 	}
 	opt, err := redisconn.Parse(cfg.RedisURL, cfg.RedisSentinelPassword)
 	if err != nil {
-		return // config.Load already refused what Parse would
+		return err // names redis_url, never quotes it
 	}
 	rdb := opt.Client()
 	defer rdb.Close()
@@ -75,9 +77,10 @@ func checkRedis(ctx context.Context, cfg *config.Config, stderr io.Writer, name 
 	if err != nil {
 		fmt.Fprintf(stderr, "cancelsync: config %s: note: redis %s does not answer from here: its appendonly and maxmemory-policy were not checked\n",
 			name, config.RedactURL(cfg.RedisURL))
-		return
+		return nil
 	}
 	for _, msg := range w {
 		fmt.Fprintf(stderr, "cancelsync: config %s: warning: %s\n", name, msg)
 	}
+	return nil
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -18,7 +20,45 @@ import (
 // refuses CONFIG GET (managed services disable or rename it) gives one
 // sentence saying the settings could not be checked, not an error: the
 // service works the same. err is only for a Redis that did not answer.
+//
+// On a cluster every node is asked, masters and replicas alike (a replica
+// is the master of tomorrow's failover); a sentence then names the nodes
+// it is true of.
 func Durability(ctx context.Context, rdb redis.UniversalClient) (warnings []string, err error) {
+	c, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return durabilityOf(ctx, rdb)
+	}
+	var mu sync.Mutex
+	var order []string
+	nodes := map[string][]string{} // warning -> the nodes it holds on
+	err = c.ForEachShard(ctx, func(ctx context.Context, node *redis.Client) error {
+		w, err := durabilityOf(ctx, node)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, msg := range w {
+			if nodes[msg] == nil {
+				order = append(order, msg)
+			}
+			nodes[msg] = append(nodes[msg], node.Options().Addr)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, msg := range order {
+		slices.Sort(nodes[msg])
+		warnings = append(warnings, "on node(s) "+strings.Join(nodes[msg], ", ")+": "+msg)
+	}
+	return warnings, nil
+}
+
+// durabilityOf checks one Redis server (or Sentinel's master).
+func durabilityOf(ctx context.Context, rdb redis.Cmdable) (warnings []string, err error) {
 	var aof, policy *redis.MapStringStringCmd
 	// Two commands, not one CONFIG GET with two names: Redis before 7
 	// takes one name per call.

@@ -36,6 +36,24 @@ func TestParse(t *testing.T) {
 					t.Errorf("options %+v", f)
 				}
 			}},
+		{url: "redis-cluster://:pw@r3.example,10.0.0.1:7000,10.0.0.2:7000", want: "redis-cluster://r3.example:6379,10.0.0.1:7000,10.0.0.2:7000", check: func(t *testing.T, o Opt) {
+			c := o.cluster
+			if !o.Cluster() || o.Sentinel() || c.Password != "pw" || c.TLSConfig != nil || len(c.Addrs) != 3 {
+				t.Errorf("options %+v", c)
+			}
+		}},
+		{url: "rediss-cluster://u:pw@r1.example:7000?dial_timeout=2s&read_timeout=5s", want: "rediss-cluster://r1.example:7000", check: func(t *testing.T, o Opt) {
+			c := o.cluster
+			if c.TLSConfig == nil || c.Username != "u" || c.Password != "pw" || c.DialTimeout != 2*time.Second {
+				t.Errorf("options %+v", c)
+			}
+			// The floor applies to what the URL leaves unset, as with one server.
+			rdb := o.Client().(*redis.ClusterClient)
+			defer rdb.Close()
+			if got := rdb.Options(); got.ReadTimeout != 5*time.Second || got.WriteTimeout != ioTimeout || got.ClusterStateReloadInterval != slotMapAge {
+				t.Errorf("client options: read %v write %v reload %v", got.ReadTimeout, got.WriteTimeout, got.ClusterStateReloadInterval)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		o, err := Parse(tt.url, tt.sentinelPassword)
@@ -57,6 +75,11 @@ func TestParse(t *testing.T) {
 		{"redis://:SEKRIT@h:6379/0", "sentinel-pw"},
 		{"redis://:SEKRIT@h:6379/zero", ""},
 		{"http://:SEKRIT@h:6379/0", ""},
+		{"redis-cluster://:SEKRIT@h:7000", "sentinel-pw"},
+		{"redis-cluster://:SEKRIT@h:7000/1", ""},
+		{"redis-cluster://:SEKRIT@h:7000?pool_size=SEKRIT", ""},
+		{"redis-cluster://:SEKRIT@h:7000?bogus=1", ""},
+		{"rediss-cluster://:SEKRIT@h:7000?addr=h2:7000", ""},
 	} {
 		_, err := Parse(bad.url, bad.sentinelPassword)
 		if err == nil {

@@ -1,5 +1,5 @@
 // Package redistest starts a real redis-server on a free loopback port for
-// integration tests. When redis-server is not installed the test is skipped
+// integration tests, or a Sentinel, or a whole Redis Cluster (cluster.go). When redis-server is not installed the test is skipped
 // locally and fails under CI (CI=true), where .ci/run installs it.
 package redistest
 
@@ -71,7 +71,8 @@ func (s *Server) start() {
 	rdb := redis.NewClient(&redis.Options{Addr: s.Addr})
 	defer rdb.Close()
 	deadline := time.Now().Add(10 * time.Second)
-	for rdb.Ping(context.Background()).Err() != nil {
+	// NOAUTH is an answer too: a server with requirepass is up.
+	for err := rdb.Ping(context.Background()).Err(); err != nil && !strings.HasPrefix(err.Error(), "NOAUTH"); err = rdb.Ping(context.Background()).Err() {
 		if time.Now().After(deadline) {
 			s.t.Fatalf("redis-server on %s did not answer", s.Addr)
 		}
@@ -149,12 +150,20 @@ func (s *Server) Client() *redis.Client {
 // fails it under CI (CI=true), where .ci/run installs it.
 func lookRedis(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	return lookBin(t, "redis-server", "redis-server")
+}
+
+// lookBin finds the program name, which Debian's package pkg installs:
+// missing, it skips the test locally and fails it under CI (CI=true),
+// where .ci/run installs it.
+func lookBin(t testing.TB, name, pkg string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("redis-server not found in CI: %v", err)
+			t.Fatalf("%s not found in CI: %v", name, err)
 		}
-		t.Skip("redis-server not installed; apt-get install redis-server")
+		t.Skipf("%s not installed; apt-get install %s", name, pkg)
 	}
 	return bin
 }
