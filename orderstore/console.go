@@ -507,7 +507,7 @@ func (c *Console) Stats(ctx context.Context, adapterID string, since, until time
 		maps.DeleteFunc(m, func(_ string, n int64) bool { return n == 0 })
 	}
 	// Every request is counted once, under its current state (a legacy
-	// cntLegacyRequests field falls through the switch unread).
+	// legacy "n" field falls through the switch unread).
 	for _, n := range st.ByState {
 		st.Requests += n
 	}

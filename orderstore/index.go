@@ -57,11 +57,10 @@ const (
 // Day counter fields.
 const (
 	cntOrders = "o" // orders whose first snapshot was placed that day
-	// cntLegacyRequests ("n") counted requests per day until every request
-	// counted once under its state was enough: the day's requests are the
-	// sum of its requests by state (one command less per request).
-	// Day hashes written before hold it; Stats ignores it.
-	cntLegacyRequests = "n"
+	// A field "n" counted requests per day until every request counted
+	// once under its state was enough: the day's requests are the sum of
+	// its requests by state (one command less per request). Day hashes
+	// written before hold it; Stats ignores it.
 	// cntRequest + state|initiator|reason counts requests by all three at
 	// once: one counter per request instead of one per dimension;
 	// Stats adds them up by each. Day hashes written before hold
