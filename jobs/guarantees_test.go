@@ -22,7 +22,7 @@ import (
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
-// Regression tests of issue 10, each on a real redis-server: every one
+// Regression tests, each on a real redis-server: every one
 // failed on the code before the Syncer (docs/GUARANTEES.md).
 
 func (b *bundle) runEventOK(t *testing.T, adapterID string, ev platform.Event) {
@@ -388,7 +388,7 @@ func TestTaskFailuresAreLogged(t *testing.T) {
 }
 
 // TestTypicalDocumentIsSmall: an order with its snapshot and one decided,
-// synced request stays well under 1 KiB (BENCHMARKS.md counts bytes per
+// synced request stays well under 1 KiB (the memory budget per stored
 // order), per-version sync records and parties included.
 func TestTypicalDocumentIsSmall(t *testing.T) {
 	t.Parallel()
