@@ -30,7 +30,7 @@ const (
 	// and pollPage what a page of the poll takes: a query's requested
 	// cost stays under Shopify's 1,000-point ceiling (its connections
 	// cost their first argument times their node's cost).
-	orderLines = 200
+	orderLines = 100
 	pollLines  = 20
 	pollPage   = 10
 )
