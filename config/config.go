@@ -38,6 +38,7 @@ type Config struct {
 	TimerResolution       Duration  `yaml:"timer_resolution"` // extension: how often due timers and retries are moved to the queue, default 1s
 	SweepEvery            Duration  `yaml:"sweep_every"`      // extension: how often one worker looks for decided versions left without a sync task, default 1m; 0s turns it off
 	MetricsListen         string    `yaml:"metrics_listen"`   // extension: extra host:port serving only /metrics, /healthz and /readyz (how a worker is scraped); default none
+	PublicURL             string    `yaml:"public_url"`       // where platforms reach this service: connect subscribes {public_url}/webhooks/{adapter}/orders
 	Adapters              []Adapter `yaml:"adapters"`
 
 	// Warnings name keys whose values look like a mistake but are valid,
@@ -57,6 +58,9 @@ type Adapter struct {
 	MerchantTokens    []string `yaml:"merchant_tokens"`
 	Policy            Policy   `yaml:"policy"`
 	Retry             Retry    `yaml:"retry"`
+	// Reconcile is open: its keys (reconcile.every, reconcile.overlap)
+	// belong to the platforms that poll (docs/API.md §13).
+	Reconcile Reconcile `yaml:"reconcile"`
 
 	// Own holds every other key of the adapter's block, and of its api and
 	// policy mappings ("shop", "api.version", "policy.refund"), with
@@ -101,10 +105,15 @@ func (a Adapter) Equal(b Adapter) bool {
 // openBlocks are the mappings whose keys config does not know go to the
 // adapter's platform (Adapter.Own) instead of being refused here.
 var openBlocks = map[reflect.Type]bool{
-	reflect.TypeFor[Adapter](): true,
-	reflect.TypeFor[API]():     true,
-	reflect.TypeFor[Policy]():  true,
+	reflect.TypeFor[Adapter]():   true,
+	reflect.TypeFor[API]():       true,
+	reflect.TypeFor[Policy]():    true,
+	reflect.TypeFor[Reconcile](): true,
 }
+
+// Reconcile is the reconciliation poll's block, whose keys its platforms
+// read from Adapter.Own.
+type Reconcile struct{}
 
 // Retry shapes the sync-back retries.
 type Retry struct {

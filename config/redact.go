@@ -76,6 +76,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("timer_resolution", c.TimerResolution.String()),
 		slog.String("sweep_every", c.SweepEvery.String()),
 		slog.String("metrics_listen", c.MetricsListen),
+		slog.String("public_url", RedactURL(c.PublicURL)),
 		slog.Attr{Key: "adapters", Value: slog.GroupValue(adapters...)},
 	)
 }

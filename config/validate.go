@@ -50,6 +50,11 @@ func (c *Config) validate(platforms platform.Registry) problems {
 			ps.add("metrics_listen", "must differ from listen (which serves /metrics already)")
 		}
 	}
+	if c.PublicURL != "" {
+		if msg := checkBaseURL(c.PublicURL); msg != "" {
+			ps.add("public_url", strings.Replace(msg, "api.example.com", "cancelsync.example.com", 1))
+		}
+	}
 	positive(&ps, "shutdown_timeout", c.ShutdownTimeout)
 	atLeastOne(&ps, "worker_concurrency", int64(c.WorkerConcurrency))
 	atLeastOne(&ps, "max_body_bytes", c.MaxBodyBytes)

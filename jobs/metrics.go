@@ -15,6 +15,7 @@ import (
 //	cancelsync_sync_attempts_total{adapter,outcome}          pushes to the platform by result: synced, skipped, retried, dead_lettered
 //	cancelsync_sync_duration_seconds{adapter}                time of one push, answered or not
 //	cancelsync_sync_outcomes_total{adapter,outcome}          the same results, kept under their former name
+//	cancelsync_live_checks_total{adapter,result}             orders read from the platform before a decision: newer, same, failed
 //
 // Labels hold configured adapter ids, platform names and fixed words only;
 // never an order id, request id or anything from a payload.
@@ -23,6 +24,7 @@ type Metrics struct {
 	attempts  *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
 	outcomes  *prometheus.CounterVec
+	live      *prometheus.CounterVec
 }
 
 var _ syncback.Metrics = (*Metrics)(nil)
@@ -47,8 +49,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "cancelsync_sync_outcomes_total",
 			Help: "Sync results by adapter: synced (a version acknowledged), skipped (nothing to send on this platform), retried (a failed attempt to be tried again), dead_lettered (moved to cancelsync dlq).",
 		}, []string{"adapter", "outcome"}),
+		live: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cancelsync_live_checks_total",
+			Help: "Orders read from the platform just before a decision, by adapter and result: newer (applied first), same (the stored snapshot stood), failed (not read within api.timeout: decided on the stored snapshot).",
+		}, []string{"adapter", "result"}),
 	}
-	reg.MustRegister(m.decisions, m.attempts, m.duration, m.outcomes)
+	reg.MustRegister(m.decisions, m.attempts, m.duration, m.outcomes, m.live)
 	return m
 }
 
@@ -79,4 +85,12 @@ func (m *Metrics) SyncAttempt(ad *platform.Adapter, outcome string, took time.Du
 	m.attempts.WithLabelValues(ad.ID, outcome).Inc()
 	m.outcomes.WithLabelValues(ad.ID, outcome).Inc()
 	m.duration.WithLabelValues(ad.ID).Observe(took.Seconds())
+}
+
+// liveChecked counts one live check by its result.
+func (m *Metrics) liveChecked(ad *platform.Adapter, result string) {
+	if m == nil || result == "" {
+		return
+	}
+	m.live.WithLabelValues(ad.ID, result).Inc()
 }

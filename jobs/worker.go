@@ -129,7 +129,14 @@ func (w *Worker) handleEvent(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	orderID := d.Event.OrderID()
-	return w.transact(ctx, ad, orderID, d.RequestID, &d, func(tr *order.Transition) { tr.ApplyDelivery(d.WebhookID, d.ReceivedAt, d.Event) },
+	var live liveRead
+	if needsLive(d.Event) {
+		live = w.readLive(ctx, ad, orderID)
+	}
+	return w.transact(ctx, ad, orderID, d.RequestID, &d, func(tr *order.Transition) {
+		live.set(tr)
+		tr.ApplyDelivery(d.WebhookID, d.ReceivedAt, d.Event)
+	},
 		slog.String("webhook_id", d.WebhookID), slog.String("event", string(d.Event.Type)))
 }
 
@@ -151,7 +158,14 @@ func (w *Worker) handleTimer(ctx context.Context, t *asynq.Task) error {
 			return ctx.Err()
 		}
 	}
-	return w.transact(ctx, ad, p.OrderID, "", nil, func(tr *order.Transition) { tr.ApplyTimer(p.Timer) },
+	var live liveRead
+	if p.Kind == order.TimerDeadline {
+		live = w.readLive(ctx, ad, p.OrderID)
+	}
+	return w.transact(ctx, ad, p.OrderID, "", nil, func(tr *order.Transition) {
+		live.set(tr)
+		tr.ApplyTimer(p.Timer)
+	},
 		slog.String("timer", p.Kind), slog.String("cancel_request_id", p.RequestID))
 }
 
@@ -201,6 +215,9 @@ func (w *Worker) transact(ctx context.Context, ad *platform.Adapter, orderID, re
 	// runs again, finds its transition stored (replay) and counts nothing.
 	for _, s := range tr.Effects().Decided {
 		w.metrics.decided(ad, s)
+	}
+	if tr.Changed() || tr.LiveResult() == order.LiveSame {
+		w.countLive(ctx, ad, tr.LiveResult())
 	}
 	if tr.Changed() {
 		attrs = append(attrs, slog.String("adapter", ad.ID), slog.String("order_id", orderID))

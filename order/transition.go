@@ -40,8 +40,17 @@ type Transition struct {
 	Adapter   *platform.Adapter
 	OrderWait time.Duration // how long a request waits for its order's first snapshot
 	Now       time.Time
+	// Live is the order as the platform holds it now, read by the caller
+	// just before this transition (docs/API.md §13, the live check): a
+	// request, a response or a deadline is decided on it when it is newer
+	// than the stored snapshot. LiveFailed says the read was tried and
+	// failed: the decision uses the stored snapshot and the history says
+	// so. Neither set: no live check (a platform without one).
+	Live       *platform.Order
+	LiveFailed bool
 
 	changed bool
+	live    LiveResult
 	replay  bool // the delivery was applied before: re-issue what the document still needs
 	eff     Effects
 }
@@ -55,6 +64,56 @@ func (t *Transition) Replayed() bool { return t.replay }
 
 // Effects are what the transition asks of the queue once it is stored.
 func (t *Transition) Effects() Effects { return t.eff }
+
+// LiveResult is what the live check found, for its metric.
+type LiveResult string
+
+const (
+	LiveNone   LiveResult = ""       // not asked for, or not needed
+	LiveNewer  LiveResult = "newer"  // newer than the stored snapshot: applied first
+	LiveSame   LiveResult = "same"   // not newer: the stored snapshot stands
+	LiveFailed LiveResult = "failed" // not read in time: decided on the stored snapshot
+)
+
+// Live reports what the live check found.
+func (t *Transition) LiveResult() LiveResult { return t.live }
+
+// eventLiveCheck is the live check's entry in the history.
+const eventLiveCheck platform.EventType = "order.live_check"
+
+// NoteLiveCheckFailed is the history's note when the platform could not
+// be read before a decision.
+const NoteLiveCheckFailed = "live check failed"
+
+// applyLive applies the order read live, before what is about to be
+// decided, by the same ordering rules as a webhook's snapshot; an order
+// no newer than the stored one changes nothing.
+func (t *Transition) applyLive() {
+	switch {
+	case t.LiveFailed:
+		t.live = LiveFailed
+		t.note(eventLiveCheck, "", "", NoteLiveCheckFailed)
+	case t.Live != nil:
+		if old := t.Doc.Order; old != nil && !newerSnapshot(t.Live, old) {
+			t.live = LiveSame
+			return
+		}
+		t.live = LiveNewer
+		t.applySnapshot(eventLiveCheck, "", t.Live)
+	}
+}
+
+// Newer reports whether o would replace doc's snapshot by the snapshot
+// ordering rules: the reconciliation poll skips an order that would not.
+func Newer(o *platform.Order, doc *Doc) bool {
+	return doc.Order == nil || newerSnapshot(o, doc.Order)
+}
+
+// newerSnapshot reports whether o replaces old by the snapshot ordering
+// rules (applySnapshot).
+func newerSnapshot(o *platform.Order, old *Snapshot) bool {
+	return o.UpdatedAt.After(old.UpdatedAt) || o.UpdatedAt.Equal(old.UpdatedAt) && statusRank[o.Status] > statusRank[old.Status]
+}
 
 func (t *Transition) note(ev platform.EventType, webhookID string, state platform.State, note string) {
 	// Milliseconds are plenty for a history and keep the document small.
@@ -115,6 +174,9 @@ func (t *Transition) ApplyDelivery(webhookID string, receivedAt time.Time, ev pl
 		t.applySnapshot(ev.Type, webhookID, ev.Order)
 	}
 	if c := ev.Cancellation; c != nil {
+		if c.Type != platform.CancellationWithdrawn {
+			t.applyLive()
+		}
 		t.applyCancellation(webhookID, receivedAt, c)
 	}
 }
@@ -133,11 +195,9 @@ var statusRank = map[platform.OrderStatus]int{
 // whatever order they arrive in.
 func (t *Transition) applySnapshot(ev platform.EventType, webhookID string, o *platform.Order) {
 	old := t.Doc.Order
-	if old != nil {
-		if o.UpdatedAt.Before(old.UpdatedAt) || o.UpdatedAt.Equal(old.UpdatedAt) && statusRank[o.Status] <= statusRank[old.Status] {
-			t.note(ev, webhookID, "", string(platform.SnapshotNotNewer))
-			return
-		}
+	if old != nil && !newerSnapshot(o, old) {
+		t.note(ev, webhookID, "", string(platform.SnapshotNotNewer))
+		return
 	}
 	next := &Snapshot{
 		BuyerID: o.BuyerID, SellerID: o.SellerID,
@@ -301,6 +361,12 @@ func (t *Transition) ApplyTimer(tm Timer) {
 	case TimerDeadline:
 		if r.State != platform.PendingResponse || t.Doc.Order == nil {
 			return
+		}
+		if r.RespondBy != nil && !t.Now.Before(*r.RespondBy) {
+			t.applyLive()
+			if r.State != platform.PendingResponse {
+				return // the order read live resolved it (cancelled on the platform)
+			}
 		}
 		out, ok := platform.DecideTimeout(t.Adapter.Rules, t.Doc.Order.Domain(t.OrderID), r.Domain(), t.Now)
 		if !ok {

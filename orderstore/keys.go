@@ -101,3 +101,16 @@ func TaskID(kind string, parts ...string) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// reconcileLeaseKey is the lease that lets one process poll an adapter's
+// platform at a time (reconcile.go).
+func reconcileLeaseKey(adapterID string) string {
+	return "cancelsync:reconcile:lease:{" + adapterID + "}"
+}
+
+// reconcileKey is an adapter's boundary record (reconcile.go): the poll's
+// high-water mark and last success, the webhook subscriptions' states and
+// the live checks that failed.
+func reconcileKey(adapterID string) string {
+	return "cancelsync:reconcile:{" + adapterID + "}"
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -308,4 +309,28 @@ func collectScalars(n *yaml.Node, out *[]string) {
 	for _, c := range n.Content {
 		collectScalars(c, out)
 	}
+}
+
+// Duration is key's value as a Go duration ("15m", "0s"), nil when it is
+// absent; a negative one is a problem.
+func (r *BlockReader) Duration(key string) *time.Duration {
+	n := r.node(key)
+	if n == nil {
+		return nil
+	}
+	var s string
+	if n.Kind != yaml.ScalarNode || n.Decode(&s) != nil {
+		r.fail(key, "must be a duration like 15m")
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		r.fail(key, "must be a duration like 15m")
+		return nil
+	}
+	if d < 0 {
+		r.fail(key, "must not be negative")
+		return nil
+	}
+	return &d
 }

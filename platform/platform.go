@@ -182,6 +182,10 @@ type Platform struct {
 	// client sends besides the values themselves (WooCommerce's Basic auth
 	// pair), for the adapter's Redactor.
 	Credentials func(Settings) []string
+	// NewBoundary, when set, builds the adapter's live order reads, its
+	// reconciliation poll's settings and its webhook subscriptions
+	// (docs/API.md §13).
+	NewBoundary func(Settings) *Boundary
 }
 
 // Adapter is one configured platform account.
@@ -205,6 +209,9 @@ type Adapter struct {
 	// sync failure before it is recorded or logged: a platform's error body
 	// may echo what it was sent. The zero value hides nothing.
 	Redactor Redactor
+	// Boundary reads orders live and lists the updated ones; nil for a
+	// platform that cannot (docs/API.md §13).
+	Boundary *Boundary
 }
 
 // New configures an adapter of platform p.
@@ -239,8 +246,13 @@ func (p Platform) New(s Settings) (*Adapter, error) {
 	for _, list := range [][]string{s.Secrets, s.StorefrontSecrets, s.MerchantTokens} {
 		secrets = append(secrets, list...)
 	}
+	var boundary *Boundary
+	if p.NewBoundary != nil {
+		boundary = p.NewBoundary(s)
+	}
 	return &Adapter{
-		ID: s.ID, Platform: p.Name, Inbound: in, Client: p.NewClient(s), Rules: rules, Windows: w,
+		Boundary: boundary,
+		ID:       s.ID, Platform: p.Name, Inbound: in, Client: p.NewClient(s), Rules: rules, Windows: w,
 		StorefrontSecrets: slices.Clone(keys), MerchantTokens: slices.Clone(s.MerchantTokens),
 		BuyerClaims: claims, Redactor: NewRedactor(secrets...),
 	}, nil

@@ -42,6 +42,10 @@ commands:
   dlq list [--json]     show sync jobs that exhausted their retries
   dlq replay [--all | ID...]
                         re-run dead-lettered sync jobs
+  connect ADAPTER       make the platform (shopify, woocommerce) send its
+                        order webhooks to {public_url}/webhooks/ADAPTER/orders:
+                        creates what is missing, re-activates what is
+                        disabled, prints one line per topic
   version               print the version
   help, --help, -h      print this help
 
@@ -87,7 +91,7 @@ func parse(args []string, getenv func(string) string) (*command, error) {
 		rest = rest[1:]
 	}
 	switch cmd.name {
-	case "serve", "api", "worker", "config check", "dlq list", "dlq replay", "version":
+	case "serve", "api", "worker", "config check", "dlq list", "dlq replay", "connect", "version":
 	default:
 		return nil, fmt.Errorf("%w: unknown command %q", errUsage, cmd.name)
 	}
@@ -129,7 +133,9 @@ func parse(args []string, getenv func(string) string) (*command, error) {
 	switch {
 	case cmd.name == "dlq replay" && cmd.all == (len(cmd.args) > 0):
 		return nil, fmt.Errorf("%w: dlq replay takes --all or IDs", errUsage)
-	case cmd.name != "dlq replay" && len(cmd.args) > 0:
+	case cmd.name == "connect" && len(cmd.args) != 1:
+		return nil, fmt.Errorf("%w: connect takes one adapter id", errUsage)
+	case cmd.name != "dlq replay" && cmd.name != "connect" && len(cmd.args) > 0:
 		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, cmd.args[0])
 	}
 	if cmd.logFormat != "" && cmd.logFormat != "json" && cmd.logFormat != "text" {
@@ -218,6 +224,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case "dlq list", "dlq replay":
 		err = runDLQ(ctx, cmd, cfg, platforms, stdout)
+	case "connect":
+		err = runConnect(ctx, cmd, cfg, platforms, stdout)
 	default:
 		// A long-running service logs from many goroutines: its lines are
 		// written in batches under load (internal/groupwrite). Whatever

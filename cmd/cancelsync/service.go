@@ -226,6 +226,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 			return fmt.Errorf("start workers: %w", err)
 		}
 		stopWorkers = srv.Shutdown
+		stopPolling := startReconciler(ctx, store, queue, set, cfg, log, reg)
 		if every := cfg.SweepEvery.D(); every > 0 {
 			sweeper := syncback.NewSweeper(store, queue, syncback.SweeperOptions{
 				Adapters: func() []string { return set.Current().IDs() }, Every: every, Logger: log, Registerer: reg,
@@ -238,6 +239,11 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 				<-swept
 				srv.Shutdown()
 			}
+		}
+		stopRest := stopWorkers
+		stopWorkers = func() {
+			stopPolling()
+			stopRest()
 		}
 	}
 
@@ -333,4 +339,33 @@ func baseURL(listen string) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// startReconciler runs the reconciliation poll of the adapters that have
+// one (docs/API.md §13) in this worker process, until the returned stop,
+// which also gives back its leases.
+func startReconciler(ctx context.Context, store *orderstore.Store, queue *tasks.Queue, set *live.Set, cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) func() {
+	intake := jobs.NewIntake(store, queue, jobs.IntakeOptions{Lookup: set.Adapter, OrderWait: cfg.OrderWait.D(), Logger: log})
+	rec := jobs.NewReconciler(store, intake, jobs.ReconcilerOptions{
+		Adapters: func() []*platform.Adapter {
+			var out []*platform.Adapter
+			cur := set.Current()
+			for _, id := range cur.IDs() {
+				if ad, ok := cur.Adapter(id); ok {
+					out = append(out, ad)
+				}
+			}
+			return out
+		},
+		PublicURL:  func() string { return set.Current().Config().PublicURL },
+		Logger:     log,
+		Registerer: reg,
+	})
+	pollCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); rec.Run(pollCtx) }()
+	return func() {
+		stop()
+		<-done
+	}
 }

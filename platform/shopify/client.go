@@ -65,6 +65,18 @@ func NewClient(s platform.Settings) platform.Client {
 	}
 }
 
+// NewBoundary builds the adapter's live reads, poll settings and
+// subscriptions, on the same endpoint and token as its cancellations.
+func NewBoundary(s platform.Settings) *platform.Boundary {
+	c := NewClient(s).(*client)
+	g := &gql{endpoint: c.endpoint, token: c.token, secrets: c.secrets, http: c.http, now: time.Now, sleep: sleepCtx}
+	cfg := configOf(s)
+	return &platform.Boundary{
+		Reader: &reader{g: g, shop: cfg.shop}, Subscriber: &subscriber{g: g},
+		Every: cfg.every, Overlap: cfg.overlap, Timeout: s.API.Timeout,
+	}
+}
+
 // Variables are orderCancel's arguments, as sent.
 type Variables struct {
 	OrderID        string         `json:"orderId"`

@@ -1,17 +1,21 @@
 package shopify
 
-import "github.com/cancelsync/cancelsync/platform"
+import (
+	"time"
+
+	"github.com/cancelsync/cancelsync/platform"
+)
 
 // Keys are the config keys a Shopify adapter reads besides those every
 // adapter has (docs/API.md §2).
-var Keys = []platform.Key{
+var Keys = append([]platform.Key{
 	{Name: "shop"},
 	{Name: "api.version"},
 	{Name: "relay_secrets", Secret: true},
 	{Name: "policy.notify_customer"},
 	{Name: "policy.restock"},
 	{Name: "policy.refund"},
-}
+}, platform.ReconcileKeys...)
 
 // adapterConfig is a Shopify adapter's own block, as written (unchecked).
 type adapterConfig struct {
@@ -21,6 +25,8 @@ type adapterConfig struct {
 	notifyCustomer *bool    // tell the buyer (default true)
 	restock        *bool    // put the items back in stock (default true)
 	refund         string   // original_payment (default) or store_credit
+	// every and overlap shape the reconciliation poll (docs/API.md §13).
+	every, overlap time.Duration
 }
 
 // readConfig parses b; its problems name the keys of b that are not of
@@ -35,6 +41,7 @@ func readConfig(b platform.Block) (adapterConfig, []platform.FieldError) {
 		restock:        r.Bool("policy.restock"),
 		refund:         r.String("policy.refund"),
 	}
+	c.every, c.overlap = platform.ReadReconcile(r)
 	return c, r.Done()
 }
 

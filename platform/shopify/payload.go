@@ -128,10 +128,16 @@ func decodeOrder(body []byte, shop string) (*platform.Order, error) {
 		}
 		return nil, invalid("", "malformed JSON")
 	}
+	return mapOrder(&w, shop)
+}
+
+// mapOrder maps one order, as a webhook or the Admin API's order query
+// (read.go) gives it, to the domain.
+func mapOrder(w *orderWire, shop string) (*platform.Order, error) {
 	var errs []platform.FieldError
 	bad := func(field, msg string) { errs = append(errs, platform.FieldError{Field: field, Message: msg}) }
 
-	o := &platform.Order{SellerID: shop, Status: status(&w)}
+	o := &platform.Order{SellerID: shop, Status: status(w)}
 	if w.ID.digits == "" {
 		bad("id", "must be the order's numeric id")
 	}

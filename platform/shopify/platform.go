@@ -35,6 +35,7 @@ var Platform = platform.Platform{
 	Check:       Check,
 	NewInbound:  Endpoints,
 	NewClient:   func(s platform.Settings) platform.Client { return NewClient(s) },
+	NewBoundary: NewBoundary,
 	// Buyers' storefront tokens are a customer-account extension's session
 	// tokens, signed with the app's client secret.
 	StorefrontKeys: func(s platform.Settings) []string { return s.Secrets },

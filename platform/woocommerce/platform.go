@@ -12,6 +12,7 @@ package woocommerce
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"sort"
 	"strings"
@@ -36,6 +37,7 @@ var Platform = platform.Platform{
 		c := configOf(s)
 		return NewClient(s.API, c.consumerKey, c.consumerSecret)
 	},
+	NewBoundary: NewBoundary,
 	// The key and secret go out joined, as Basic auth.
 	Credentials: func(s platform.Settings) []string {
 		c := configOf(s)
@@ -146,6 +148,24 @@ func Endpoints(s platform.Settings) (map[platform.Kind]platform.Inbound, error) 
 		return nil, err
 	}
 	return v1api.WithRelay(orders, c.relaySecrets)
+}
+
+// NewBoundary builds the adapter's live reads, poll settings and webhook
+// subscriptions, with the same REST API keys as its sync.
+func NewBoundary(s platform.Settings) *platform.Boundary {
+	c := configOf(s)
+	in, _ := newInbound(s.Secrets, c.statusMap)
+	site := http.Header{}
+	site.Set(HeaderSource, s.API.BaseURL)
+	r := &reader{c: NewClient(s.API, c.consumerKey, c.consumerSecret), in: in, site: site, sleep: sleepCtx}
+	secret := ""
+	if len(s.Secrets) > 0 {
+		secret = s.Secrets[0]
+	}
+	return &platform.Boundary{
+		Reader: r, Subscriber: &subscriber{r: r, secret: secret},
+		Every: c.every, Overlap: c.overlap, Timeout: s.API.Timeout,
+	}
 }
 
 func truncate(s string, n int) string {

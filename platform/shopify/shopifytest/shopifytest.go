@@ -56,6 +56,10 @@ type Handler struct {
 	Default Answer
 	// OnCall, when set, is told of each call (cmd/fakeplatform prints it).
 	OnCall func(Call, Answer)
+
+	once sync.Once
+	bd   *boundary // order reads and webhook subscriptions (boundary.go)
+	all  []Call
 }
 
 // NewHandler answers every call with JobAnswer until scripted otherwise.
@@ -68,11 +72,19 @@ func (h *Handler) Script(as ...Answer) {
 	h.script = append(h.script, as...)
 }
 
-// Calls returns a copy of the calls received so far.
+// Calls returns a copy of the orderCancel calls received so far (the
+// sync's); AllCalls has the reads and subscriptions too.
 func (h *Handler) Calls() []Call {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]Call(nil), h.calls...)
+}
+
+// AllCalls returns a copy of every call received so far.
+func (h *Handler) AllCalls() []Call {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]Call(nil), h.all...)
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -88,10 +100,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.Unmarshal(body, &req)
 	c := Call{Path: r.URL.Path, Token: r.Header.Get("X-Shopify-Access-Token"), Query: req.Query, Variables: req.Variables, Body: body}
 	h.mu.Lock()
-	h.calls = append(h.calls, c)
-	a := h.Default
-	if len(h.script) > 0 {
-		a, h.script = h.script[0], h.script[1:]
+	h.all = append(h.all, c)
+	h.mu.Unlock()
+	a, read := h.serveRead(c)
+	h.mu.Lock()
+	if !read {
+		h.calls = append(h.calls, c)
+		a = h.Default
+		if len(h.script) > 0 {
+			a, h.script = h.script[0], h.script[1:]
+		}
 	}
 	onCall := h.OnCall
 	h.mu.Unlock()

@@ -17,12 +17,19 @@ import (
 
 // Routes the fake serves, for scripting answers.
 const (
-	UpdateOrder   = "PUT order"
-	ListRefunds   = "GET refunds"
-	CreateRefund  = "POST refunds"
-	ListNotes     = "GET notes"
-	CreateNote    = "POST notes"
+	UpdateOrder  = "PUT order"
+	ListRefunds  = "GET refunds"
+	CreateRefund = "POST refunds"
+	ListNotes    = "GET notes"
+	CreateNote   = "POST notes"
+	// Reads and webhooks (docs/API.md §13).
+	GetOrder      = "GET order"
+	ListOrders    = "GET orders"
+	ListWebhooks  = "GET webhooks"
+	CreateWebhook = "POST webhooks"
+	UpdateWebhook = "PUT webhook"
 	routePrefix   = "/wp-json/wc/v3/orders/"
+	apiRoot       = "/wp-json/wc/v3"
 	defaultAnswer = http.StatusOK
 )
 
@@ -68,26 +75,32 @@ type order struct {
 	status  string
 	refunds []Refund
 	notes   []Note
+	// body is the whole order as PutOrder gave it, for GET: an order the
+	// fake was never given is one it cannot show (404), though its sync
+	// calls work as before.
+	body map[string]any
 }
 
 // Handler is the fake API. It is safe for concurrent use.
 type Handler struct {
 	key, secret string
 
-	mu     sync.Mutex
-	calls  []Call
-	script map[string][]Answer
-	outage *Answer // every call's answer while set
-	orders map[string]*order
-	nextID int
+	mu       sync.Mutex
+	calls    []Call
+	script   map[string][]Answer
+	outage   *Answer // every call's answer while set
+	orders   map[string]*order
+	webhooks []*Webhook
+	nextID   int
 	// OnCall, when set, is told of each call (cmd/fakeplatform prints it).
 	OnCall func(Call)
+	now    func() time.Time
 }
 
 // NewHandler accepts Basic auth with key and secret and knows every order
 // id it is asked about.
 func NewHandler(key, secret string) *Handler {
-	return &Handler{key: key, secret: secret, script: map[string][]Answer{}, orders: map[string]*order{}, nextID: 1000}
+	return &Handler{key: key, secret: secret, script: map[string][]Answer{}, orders: map[string]*order{}, nextID: 1000, now: time.Now}
 }
 
 // Fail queues answers for the next calls of route, in order; after them
@@ -113,11 +126,12 @@ func (h *Handler) Calls() []Call {
 	return append([]Call(nil), h.calls...)
 }
 
-// CallsFor returns the calls about one order, in arrival order.
+// CallsFor returns the sync's calls about one order, in arrival order:
+// the live reads of the order (GetOrder) are left out; Calls has them.
 func (h *Handler) CallsFor(orderID string) []Call {
 	var out []Call
 	for _, c := range h.Calls() {
-		if c.OrderID == orderID {
+		if c.OrderID == orderID && c.Route != GetOrder {
 			out = append(out, c)
 		}
 	}
@@ -177,8 +191,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	rest, found := strings.CutPrefix(r.URL.Path, routePrefix)
 	id, sub, _ := strings.Cut(rest, "/")
+	hook, isHook := strings.CutPrefix(r.URL.Path, apiRoot+"/webhooks")
 	switch {
+	case r.URL.Path == apiRoot+"/orders" && r.Method == http.MethodGet:
+		c.Route = ListOrders
+	case isHook && hook == "" && r.Method == http.MethodGet:
+		c.Route = ListWebhooks
+	case isHook && hook == "" && r.Method == http.MethodPost:
+		c.Route = CreateWebhook
+	case isHook && strings.HasPrefix(hook, "/") && r.Method == http.MethodPut:
+		c.Route = UpdateWebhook
+		c.OrderID = ""
 	case !found || id == "":
+	case sub == "" && r.Method == http.MethodGet:
+		c.Route = GetOrder
 	case sub == "" && r.Method == http.MethodPut:
 		c.Route = UpdateOrder
 	case sub == "refunds" && r.Method == http.MethodGet:
@@ -190,7 +216,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case sub == "notes" && r.Method == http.MethodPost:
 		c.Route = CreateNote
 	}
-	c.OrderID = id
+	if found {
+		c.OrderID = id
+	}
 
 	h.mu.Lock()
 	status, header, body := h.serve(&c, r)
@@ -227,6 +255,12 @@ func (h *Handler) serve(c *Call, r *http.Request) (int, http.Header, any) {
 			return fail.Status, fail.Header, fail.body(r, "Scripted failure.")
 		}
 	}
+	if status, header, body, ok := h.serveBoundary(c, r); ok {
+		if fail != nil {
+			return fail.Status, fail.Header, fail.body(r, "Scripted failure after the change.")
+		}
+		return status, header, body
+	}
 	o := h.orders[c.OrderID]
 	if o == nil {
 		o = &order{status: "processing"}
@@ -237,6 +271,7 @@ func (h *Handler) serve(c *Call, r *http.Request) (int, http.Header, any) {
 	case UpdateOrder:
 		if s, ok := c.Body["status"].(string); ok {
 			o.status = s
+			o.touch(h.now())
 		}
 		body = map[string]any{"id": json.Number(c.OrderID), "status": o.status}
 	case ListRefunds:
