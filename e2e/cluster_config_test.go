@@ -8,8 +8,8 @@ import (
 )
 
 // config check on a real Redis Cluster: a redis-cluster:// URL listing one
-// node is ok (serve and worker refuse it, for now) and every node's settings are checked (one node set to evict
-// is named); an option go-redis does not know is a problem on redis_url,
+// node is ok and every node's settings are checked (one node set to
+// evict is named); an option go-redis does not know is a problem on redis_url,
 // without the password.
 func TestConfigCheckOnACluster(t *testing.T) {
 	t.Parallel()
@@ -21,16 +21,6 @@ func TestConfigCheckOnACluster(t *testing.T) {
 	code, out := runCLI(t, "config", "check", "--config", cfg)
 	if code != 0 || !strings.Contains(out, ": ok") || strings.Contains(out, "warning") || strings.Contains(out, "note") {
 		t.Errorf("config check on a healthy cluster: %d\n%s", code, out)
-	}
-
-	// Until cancelsync's own keys keep to one slot per script, the
-	// processes refuse a cluster rather than fail webhook by webhook.
-	for _, cmd := range []string{"serve", "worker"} {
-		code, out := runCLI(t, cmd, "--config", cfg)
-		if code != 1 || !strings.Contains(out, "redis_url: Redis Cluster is not supported yet") {
-			t.Errorf("%s on a cluster: %d\n%s", cmd, code, out)
-		}
-		assertNoSecrets(t, out, "cluster-SEKRIT")
 	}
 
 	bad := c.Nodes[4]

@@ -17,7 +17,11 @@ import (
 // redirects and refusals.
 func TestConsoleTwinsOnTheBinary(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, func(n int, p put, h http.Header) int {
+	consoleTwins(t, single)
+}
+
+func consoleTwins(t *testing.T, rb redisBackend) {
+	r := newRigOn(t, rb(t), func(n int, p put, h http.Header) int {
 		if p.OrderID == "T-4" {
 			return http.StatusUnprocessableEntity // permanent: a dead letter at once
 		}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,11 +23,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/internal/redisconn"
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/platform/standardwebhooks"
 )
 
 var binary string
+
+// redirected matches what a process must never log on a Redis Cluster.
+var redirected = regexp.MustCompile(`\b(CROSSSLOT|MOVED|ASK|TRYAGAIN)\b`)
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "cancelsync-e2e")
@@ -264,7 +271,34 @@ type rig struct {
 // An adapter without a baseURL talks to the fake platform.
 func newRig(t *testing.T, answer func(n int, p put, h http.Header) int, extra string, ads ...adapterConf) *rig {
 	t.Helper()
-	r := &rig{rs: startRedis(t), p: newPlatform(t)}
+	rs := startRedis(t)
+	r := newRigOn(t, rs.URL(), answer, extra, ads...)
+	r.rs = rs
+	return r
+}
+
+// redisBackend starts the Redis a test runs on and returns its redis_url:
+// one server (single) or a Redis Cluster (onCluster, cluster_test.go).
+type redisBackend func(t *testing.T) string
+
+func single(t *testing.T) string { return startRedis(t).URL() }
+
+// clientOf is a client of the Redis at url, as the binary opens it.
+func clientOf(t *testing.T, url string) redis.UniversalClient {
+	t.Helper()
+	opt, err := redisconn.Parse(url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := opt.Client()
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+// newRigOn is newRig on the Redis at url (rs is nil).
+func newRigOn(t *testing.T, url string, answer func(n int, p put, h http.Header) int, extra string, ads ...adapterConf) *rig {
+	t.Helper()
+	r := &rig{p: newPlatform(t)}
 	r.p.answer = answer
 	for _, a := range ads {
 		if a.baseURL == "" {
@@ -272,7 +306,7 @@ func newRig(t *testing.T, answer func(n int, p put, h http.Header) int, extra st
 		}
 		r.ads = append(r.ads, a)
 	}
-	r.cfg, r.listen = writeConfig(t, r.rs.URL(), r.ads, extra)
+	r.cfg, r.listen = writeConfig(t, url, r.ads, extra)
 	return r
 }
 
@@ -306,6 +340,11 @@ func start(t *testing.T, mode, path, listen string) *service {
 		s.signal(syscall.SIGKILL)
 		<-s.done
 		checkAgainstOpenAPI(t, s.url)
+		// On a Redis Cluster no script or transaction may span slots, and
+		// redirections are the client's business: none ever surfaces.
+		if m := redirected.FindString(s.out.String()); m != "" {
+			t.Errorf("%s logged %q", mode, m)
+		}
 		if t.Failed() {
 			t.Logf("%s output:\n%s", mode, s.out.String())
 		}

@@ -60,11 +60,15 @@ func postShopify(t *testing.T, s *service, adapter, topic string, body []byte, s
 // Admin GraphQL API, and each of orderCancel's answers.
 func TestShopifyStore(t *testing.T) {
 	t.Parallel()
+	shopifyStore(t, single)
+}
+
+func shopifyStore(t *testing.T, rb redisBackend) {
 	shop := shopifytest.NewServer()
 	t.Cleanup(shop.Close)
-	rs := startRedis(t)
+	url := rb(t)
 	extra := fmt.Sprintf("    shop: %s\n    relay_secrets: [%q]\n    retry: {max_attempts: 3, base_delay: 100ms, max_delay: 2s}\n", testShopDomain, secret)
-	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{
+	cfg, listen := writeConfig(t, url, []adapterConf{
 		{id: "acme-shop", platform: "shopify", baseURL: shop.URL, extra: extra},
 		{id: "bare-shop", platform: "shopify", baseURL: shop.URL, extra: "    shop: " + testShopDomain + "\n"},
 	}, "")

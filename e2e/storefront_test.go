@@ -23,10 +23,10 @@ const storefrontKey = "e2e-storefront-key-0123456789abcdef"
 // storefrontRig is serve with a selfservice and a poshmark adapter that
 // have storefront_secrets, and three orders of buyer b-17: an eligible one,
 // a shipped one, and a Poshmark order placed 4 h ago (past its 3 h window).
-func storefrontRig(t *testing.T) *service {
+func storefrontRig(t *testing.T, rb redisBackend) *service {
 	t.Helper()
 	keys := "    storefront_secrets: [\"" + storefrontKey + "\"]\n"
-	r := newRig(t, nil, "",
+	r := newRigOn(t, rb(t), nil, "",
 		adapterConf{id: "sf-self", platform: "selfservice", extra: keys},
 		adapterConf{id: "sf-posh", platform: "poshmark", extra: keys})
 	s := r.serve(t)
@@ -87,7 +87,11 @@ func storefrontCall(t *testing.T, s *service, method, adapter, orderID, tok, bod
 // real binary. Eligibility per platform matches the decision tables, the
 // POST is decided by the workers, and the read API agrees.
 func TestStorefrontOnTheBinary(t *testing.T) {
-	s := storefrontRig(t)
+	storefrontOnTheBinary(t, single)
+}
+
+func storefrontOnTheBinary(t *testing.T, rb redisBackend) {
+	s := storefrontRig(t, rb)
 	tok := buyerToken(t, "b-17")
 	for _, c := range []struct {
 		adapter, order, would, denial string
@@ -155,7 +159,7 @@ func chromium(t *testing.T) string {
 // Chromium through what a buyer sees.
 func TestStorefrontSnippetInChromium(t *testing.T) {
 	exe := chromium(t)
-	s := storefrontRig(t)
+	s := storefrontRig(t, single)
 	snippet, err := os.ReadFile("../docs/examples/storefront/cancel-order.html")
 	if err != nil {
 		t.Fatal(err)

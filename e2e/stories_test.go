@@ -17,7 +17,11 @@ const timerWindow = 10 * time.Second
 // what the read API shows and what the platform received.
 func TestPlatformStories(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, nil, "order_wait: 1s",
+	platformStories(t, single)
+}
+
+func platformStories(t *testing.T, rb redisBackend) {
+	r := newRigOn(t, rb(t), nil, "order_wait: 1s",
 		adapterConf{id: "shop-self", platform: "selfservice"},
 		adapterConf{id: "shop-posh", platform: "poshmark"},
 		// shop-ali keeps AliExpress's 48 h window, so a request stays

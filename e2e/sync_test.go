@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // TestUnreachablePlatformDeadLetterAndReplay is the dead letter's story: an adapter
@@ -15,10 +17,14 @@ import (
 // dropped it; the platform comes up; `dlq replay --all` syncs it.
 func TestUnreachablePlatformDeadLetterAndReplay(t *testing.T) {
 	t.Parallel()
-	rs := startRedis(t)
+	deadLetterAndReplay(t, single)
+}
+
+func deadLetterAndReplay(t *testing.T, rb redisBackend) {
+	url := rb(t)
 	addr := freeAddr(t) // nothing listens here yet
 	retry := "    retry: {max_attempts: 3, base_delay: 100ms, max_delay: 200ms}\n"
-	cfg, listen := writeConfig(t, rs.URL(), []adapterConf{{id: "down-self", platform: "selfservice", baseURL: "http://" + addr, extra: retry}}, "")
+	cfg, listen := writeConfig(t, url, []adapterConf{{id: "down-self", platform: "selfservice", baseURL: "http://" + addr, extra: retry}}, "")
 	s := start(t, "serve", cfg, listen)
 	now := time.Now().UTC().Truncate(time.Second)
 	s.acceptOrder(t, "down-self", "D-1", "cr-d1", now)
@@ -52,7 +58,9 @@ func TestUnreachablePlatformDeadLetterAndReplay(t *testing.T) {
 
 	// Asynq's archive keeps 10,000 tasks at most: past that it drops the
 	// oldest id from its set, as here. The dead letter does not follow it.
-	if err := rs.Client().ZRem(t.Context(), "asynq:{cancelsync-sync}:archived", cols[0]).Err(); err != nil {
+	rdb := clientOf(t, url)
+	queue := tasks.LayoutOf(rdb).Sync("down-self", "D-1")
+	if err := rdb.ZRem(t.Context(), "asynq:{"+queue+"}:archived", cols[0]).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if code, again := runCLI(t, "dlq", "list", "--config", cfg); code != 0 || again != strings.Join(lines, "\n")+"\n" {

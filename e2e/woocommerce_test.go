@@ -25,15 +25,15 @@ const (
 // store: "woo" (merchant answers within an hour) and "woo-quick" (a
 // timerWindow response window, to watch silence escalate). Both accept relayed §3
 // cancellation bodies signed with the harness's whsec_ secret.
-func wooRig(t *testing.T) (*service, *wootest.Server) {
+func wooRig(t *testing.T, rb redisBackend) (*service, *wootest.Server) {
 	t.Helper()
-	rs := startRedis(t)
+	url := rb(t)
 	store := wootest.NewServer(wooKey, wooCS)
 	t.Cleanup(store.Close)
 	listen := freeAddr(t)
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: %q\nredis_url: %q\nadmin_token: %q\nshutdown_timeout: 10s\nworker_concurrency: 20\ntimer_resolution: 100ms\nlog_level: debug\norder_wait: 5s\nadapters:\n",
-		listen, rs.URL(), adminToken)
+		listen, url, adminToken)
 	for id, window := range map[string]string{"woo": "1h", "woo-quick": timerWindow.String()} {
 		fmt.Fprintf(&b, "  - id: %s\n    platform: woocommerce\n    secrets: [%q]\n    relay_secrets: [%q]\n", id, wooSecret, secret)
 		fmt.Fprintf(&b, "    api: {base_url: %q, consumer_key: %q, consumer_secret: %q, timeout: 2s}\n", store.URL, wooKey, wooCS)
@@ -124,7 +124,11 @@ func count(calls []wootest.Call, route string) int {
 // fake WooCommerce REST API, checking the read API and what the store got.
 func TestWooCommerceStore(t *testing.T) {
 	t.Parallel()
-	s, store := wooRig(t)
+	wooCommerceStore(t, single)
+}
+
+func wooCommerceStore(t *testing.T, rb redisBackend) {
+	s, store := wooRig(t, rb)
 	now := time.Now().UTC().Truncate(time.Second)
 
 	t.Run("the creation ping is answered 200 ignored", func(t *testing.T) {

@@ -1,10 +1,6 @@
 package jobs
 
-import (
-	"time"
-
-	"github.com/cancelsync/cancelsync/tasks"
-)
+import "time"
 
 // How long an Asynq server sleeps after finding its queue empty (its
 // TaskCheckInterval). A server that finds work never sleeps, so under load
@@ -21,10 +17,11 @@ const (
 	syncPoll        = 500 * time.Millisecond
 )
 
-// idlePoll is the TaskCheckInterval of the i-th server of queue.
-func idlePoll(queue string, i int) time.Duration {
+// idlePoll is the TaskCheckInterval of the i-th server of the events
+// queues, or of the sync queues' server.
+func idlePoll(sync bool, i int) time.Duration {
 	switch {
-	case queue == tasks.QueueSync:
+	case sync:
 		return syncPoll
 	case i == 0:
 		return firstEventsPoll

@@ -46,15 +46,26 @@ type Server struct {
 // and shutdown bound, sharing o.Concurrency between them. Run it with
 // Start(worker.Handler()).
 func NewServer(rdb redis.UniversalClient, o ServerOptions) *Server {
-	conf := func(queue string, i, concurrency int) asynq.Config {
+	// On a cluster every server serves every shard of its kind, with
+	// equal priority (tasks.Shards).
+	layout := tasks.LayoutOf(rdb)
+	conf := func(sync bool, i, concurrency int) asynq.Config {
+		queues := map[string]int{}
+		names := layout.EventsQueues()
+		if sync {
+			names = layout.SyncQueues()
+		}
+		for _, q := range names {
+			queues[q] = 1
+		}
 		return asynq.Config{
 			Concurrency:              max(concurrency, 1),
-			Queues:                   map[string]int{queue: 1},
+			Queues:                   queues,
 			RetryDelayFunc:           taskRetryDelay, // retry.go
 			ErrorHandler:             failureLog{o.Logger},
 			ShutdownTimeout:          o.ShutdownTimeout,
 			DelayedTaskCheckInterval: o.TimerResolution,
-			TaskCheckInterval:        idlePoll(queue, i), // poll.go
+			TaskCheckInterval:        idlePoll(sync, i), // poll.go
 			Logger:                   asynqLogger{o.Logger},
 			LogLevel:                 asynq.WarnLevel,
 		}
@@ -69,9 +80,9 @@ func NewServer(rdb redis.UniversalClient, o ServerOptions) *Server {
 		if i < events%loops {
 			n++
 		}
-		srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(tasks.QueueEvents, i, n)))
+		srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(false, i, n)))
 	}
-	srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(tasks.QueueSync, 0, syncs)))
+	srv.servers = append(srv.servers, asynq.NewServerFromRedisClient(rdb, conf(true, 0, syncs)))
 	return srv
 }
 

@@ -68,12 +68,12 @@ func (s *Store) Unrecorded(ctx context.Context, ids []string) ([]string, error) 
 	cmds := make([]*redis.FloatCmd, 0, len(ids))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, id := range ids {
-			adapterID, ok := taskAdapter(id)
+			tag, ok := s.deadTag(id)
 			if !ok {
 				continue
 			}
 			kept = append(kept, id)
-			cmds = append(cmds, p.ZScore(ctx, ixKey(adapterID, ixDead), id))
+			cmds = append(cmds, p.ZScore(ctx, ixKey(tag, ixDead), id))
 		}
 		return nil
 	})

@@ -42,7 +42,7 @@ func BenchmarkStoreChange(b *testing.B) {
 	for b.Loop() {
 		orderID := "o-" + strconv.Itoa(i)
 		i++
-		if err := rdb.Set(ctx, orderKey(ad.ID, orderID), raw, 0).Err(); err != nil {
+		if err := rdb.Set(ctx, layout{}.orderKey(ad.ID, orderID), raw, 0).Err(); err != nil {
 			b.Fatal(err)
 		}
 		_, _, err := store.Change(ctx, ad.ID, orderID, nil, func(doc *order.Doc) bool {
@@ -66,14 +66,14 @@ func BenchmarkIndexOps(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	before := factsOf(ad.ID, "o-1", doc)
+	before := factsOf(layout{}, ad.ID, "o-1", doc)
 	tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
 	tr.ApplyDelivery("w-req", now, req)
 	b.ReportAllocs()
 	for b.Loop() {
-		if ops := indexOps(ad.ID, "o-1", before, doc, now, DefaultRetention, nil); len(ops) == 0 {
+		if ops := indexOps(layout{}, ad.ID, "o-1", before, doc, now, DefaultRetention, nil); len(ops) == 0 {
 			b.Fatal("no index commands")
 		}
-		factsOf(ad.ID, "o-1", doc)
+		factsOf(layout{}, ad.ID, "o-1", doc)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,17 +76,18 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 		f.Limit = 50
 	}
 	f.Limit = min(f.Limit, 200)
-	// The first filter picks the set to walk; the others are checked by
-	// membership in theirs.
-	sets := []string{}
+	// The first filter picks the sets to walk (one per bucket); the
+	// others are checked by membership in theirs.
+	type filter struct{ name, part string }
+	sets := []filter{}
 	if f.State != "" {
-		sets = append(sets, ixKey(adapterID, ixState, f.State))
+		sets = append(sets, filter{ixState, f.State})
 	}
 	if f.Reason != "" {
-		sets = append(sets, ixKey(adapterID, ixReason, f.Reason))
+		sets = append(sets, filter{ixReason, f.Reason})
 	}
 	if f.Initiator != "" {
-		sets = append(sets, ixKey(adapterID, ixInitiator, f.Initiator))
+		sets = append(sets, filter{ixInitiator, f.Initiator})
 	}
 	f.Since, f.Until = c.store.clampRange(f.Since, f.Until)
 	maxScore, minScore := "("+itoa(ms(f.Until)), itoa(ms(f.Since))
@@ -105,14 +107,21 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	}
 	// Without a filter the walk merges the state sets: every request is
 	// in exactly one of them, so their union is every request (there is
-	// no set of all requests to write on every change).
+	// no set of all requests to write on every change). On a cluster it
+	// merges every bucket's.
 	walk := &walker{rdb: c.store.rdb, max: maxScore, min: minScore}
-	if len(sets) == 0 {
-		for _, st := range platform.States {
-			walk.keys = append(walk.keys, ixKey(adapterID, ixState, string(st)))
+	for _, tag := range c.store.l.tags(adapterID) {
+		if len(sets) == 0 {
+			for _, st := range platform.States {
+				walk.keys = append(walk.keys, ixKey(tag, ixState, string(st)))
+			}
+		} else {
+			walk.keys = append(walk.keys, ixKey(tag, sets[0].name, sets[0].part))
 		}
-	} else {
-		walk.keys, sets = sets[:1], sets[1:]
+	}
+	var others []func(tag string) string
+	for _, ft := range sets[min(len(sets), 1):] {
+		others = append(others, func(tag string) string { return ixKey(tag, ft.name, ft.part) })
 	}
 	var picked []redis.Z
 	var lastSeen redis.Z
@@ -136,7 +145,7 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 			}
 			zs = kept
 		}
-		match, err := c.inAll(ctx, sets, zs)
+		match, err := c.inAll(ctx, adapterID, others, zs)
 		if err != nil {
 			return ListPage{}, fmt.Errorf("list %s: %w", adapterID, err)
 		}
@@ -235,6 +244,18 @@ func (w *walker) next(ctx context.Context, n int) ([]redis.Z, bool, error) {
 	return out, end, nil
 }
 
+// oldestFirst compares a and b: by score, then member (the order
+// of ZRANGE).
+func oldestFirst(a, b redis.Z) int {
+	switch {
+	case newer(b, a):
+		return -1
+	case newer(a, b):
+		return 1
+	}
+	return 0
+}
+
 // newer reports whether a comes before b newest first: a higher score, or
 // the same score and a larger member.
 func newer(a, b redis.Z) bool {
@@ -244,9 +265,9 @@ func newer(a, b redis.Z) bool {
 	return a.Member.(string) > b.Member.(string)
 }
 
-// inAll reports for each of zs whether it is a member of every set in
-// sets, in one round trip.
-func (c *Console) inAll(ctx context.Context, sets []string, zs []redis.Z) ([]bool, error) {
+// inAll reports for each of zs whether it is a member of every set sets
+// name in the member's bucket, in one round trip.
+func (c *Console) inAll(ctx context.Context, adapterID string, sets []func(tag string) string, zs []redis.Z) ([]bool, error) {
 	match := make([]bool, len(zs))
 	for i := range match {
 		match[i] = true
@@ -254,23 +275,38 @@ func (c *Console) inAll(ctx context.Context, sets []string, zs []redis.Z) ([]boo
 	if len(sets) == 0 || len(zs) == 0 {
 		return match, nil
 	}
-	members := make([]string, len(zs))
+	// Members by the tag of their order's bucket, with their places in zs.
+	var tags []string
+	members, at := map[string][]string{}, map[string][]int{}
 	for i, z := range zs {
-		members[i] = z.Member.(string)
+		m := z.Member.(string)
+		orderID, _, _ := splitMember(m)
+		tag := c.store.l.tag(adapterID, orderID)
+		if _, ok := members[tag]; !ok {
+			tags = append(tags, tag)
+		}
+		members[tag], at[tag] = append(members[tag], m), append(at[tag], i)
 	}
-	cmds, err := c.store.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, k := range sets {
-			p.ZMScore(ctx, k, members...)
+	type check struct {
+		tag string
+		cmd *redis.FloatSliceCmd
+	}
+	var checks []check
+	_, err := c.store.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, set := range sets {
+			for _, tag := range tags {
+				checks = append(checks, check{tag, p.ZMScore(ctx, set(tag), members[tag]...)})
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, cmd := range cmds {
-		for i, s := range cmd.(*redis.FloatSliceCmd).Val() {
+	for _, ch := range checks {
+		for j, s := range ch.cmd.Val() {
 			if s == 0 { // absent; scores are times after 2000, never 0
-				match[i] = false
+				match[at[ch.tag][j]] = false
 			}
 		}
 	}
@@ -293,7 +329,7 @@ func (c *Console) rows(ctx context.Context, adapterID string, zs []redis.Z) ([]C
 		for i, z := range zs {
 			o, r, _ := splitMember(z.Member.(string))
 			refs[i] = ref{o, r}
-			p.Get(ctx, orderKey(adapterID, o))
+			p.Get(ctx, c.store.l.orderKey(adapterID, o))
 		}
 		return nil
 	})
@@ -304,8 +340,7 @@ func (c *Console) rows(ctx context.Context, adapterID string, zs []redis.Z) ([]C
 		row := CancellationRow{OrderID: refs[i].order, RequestID: refs[i].request, OccurredAt: time.UnixMilli(int64(zs[i].Score)).UTC()}
 		raw, err := cmd.(*redis.StringCmd).Bytes()
 		if err == nil {
-			key := orderKey(adapterID, refs[i].order)
-			doc, derr := decodeDoc(key, Stored{raw: raw, present: true})
+			doc, derr := decodeDoc(adapterID+"/"+refs[i].order, Stored{raw: raw, present: true})
 			if derr != nil {
 				return nil, derr
 			}
@@ -338,31 +373,73 @@ func fillRow(row *CancellationRow, doc *order.Doc) {
 // Pending lists the adapter's pending_response requests, respond_by
 // soonest first.
 func (c *Console) Pending(ctx context.Context, adapterID string, limit int) ([]CancellationRow, error) {
-	zs, err := c.store.rdb.ZRangeWithScores(ctx, ixKey(adapterID, ixPending), 0, int64(limit)-1).Result()
+	zs, err := c.merged(ctx, adapterID, func(tag string) string { return ixKey(tag, ixPending) }, false,
+		func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
+			return p.ZRangeWithScores(ctx, key, 0, int64(limit)-1)
+		}, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pending %s: %w", adapterID, err)
 	}
 	return c.rows(ctx, adapterID, zs)
 }
 
+// merged reads one sorted set of every bucket of the adapter (read,
+// at most limit members each, in the set's order) and merges them:
+// newest first when desc, else oldest first.
+func (c *Console) merged(ctx context.Context, adapterID string, set func(tag string) string, desc bool,
+	read func(p redis.Pipeliner, key string) *redis.ZSliceCmd, limit int) ([]redis.Z, error) {
+	tags := c.store.l.tags(adapterID)
+	cmds := make([]*redis.ZSliceCmd, len(tags))
+	if _, err := c.store.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, tag := range tags {
+			cmds[i] = read(p, set(tag))
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if len(cmds) == 1 {
+		return cmds[0].Val(), nil
+	}
+	var zs []redis.Z
+	for _, cmd := range cmds {
+		zs = append(zs, cmd.Val()...)
+	}
+	if desc {
+		slices.SortFunc(zs, func(a, b redis.Z) int { return oldestFirst(b, a) })
+	} else {
+		slices.SortFunc(zs, oldestFirst)
+	}
+	return zs[:min(len(zs), limit)], nil
+}
+
 // Latest lists the newest requests of one of the named lists: "escalated"
 // (by state), "sellerhit" (affect the seller's stats), "syncfailed" and
 // "syncqueued" (sync health), within [since, until).
 func (c *Console) Latest(ctx context.Context, adapterID, list string, since, until time.Time, limit int) ([]CancellationRow, error) {
-	var key string
+	var set func(tag string) string
 	switch list {
 	case "escalated":
-		key = ixKey(adapterID, ixState, string(platform.Escalated))
+		set = func(tag string) string { return ixKey(tag, ixState, string(platform.Escalated)) }
 	case ixSellerHit, ixSyncFailed, ixSyncQueued:
-		key = ixKey(adapterID, list)
+		set = func(tag string) string { return ixKey(tag, list) }
 	default:
 		return nil, fmt.Errorf("no list %q", list)
 	}
-	zs, err := c.store.rdb.ZRevRangeByScoreWithScores(ctx, key, c.scoreRange(since, until, int64(limit))).Result()
+	zs, err := c.newest(ctx, adapterID, set, since, until, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", list, adapterID, err)
 	}
 	return c.rows(ctx, adapterID, zs)
+}
+
+// newest is the newest members of set (every bucket's) within [since,
+// until), merged.
+func (c *Console) newest(ctx context.Context, adapterID string, set func(tag string) string, since, until time.Time, limit int) ([]redis.Z, error) {
+	by := c.scoreRange(since, until, int64(limit))
+	return c.merged(ctx, adapterID, set, true, func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
+		return p.ZRevRangeByScoreWithScores(ctx, key, by)
+	}, limit)
 }
 
 // scoreRange is [since, until) clamped to what the indexes hold (a zero
@@ -381,7 +458,7 @@ type Conflict struct {
 // Conflicts lists the adapter's orders with a conflict whose latest
 // snapshot falls in [since, until), newest first.
 func (c *Console) Conflicts(ctx context.Context, adapterID string, since, until time.Time, limit int) ([]Conflict, error) {
-	zs, err := c.store.rdb.ZRevRangeByScoreWithScores(ctx, ixKey(adapterID, ixConflicts), c.scoreRange(since, until, int64(limit))).Result()
+	zs, err := c.newest(ctx, adapterID, func(tag string) string { return ixKey(tag, ixConflicts) }, since, until, limit)
 	if err != nil {
 		return nil, fmt.Errorf("conflicts %s: %w", adapterID, err)
 	}
@@ -406,13 +483,18 @@ func (c *Console) RepeatCancellers(ctx context.Context, adapterID string, limit 
 	now := c.store.now()
 	from := itoa(ms(now.Add(-RepeatWindow)))
 	rdb := c.store.rdb
-	zs, err := rdb.ZRevRangeByScoreWithScores(ctx, ixKey(adapterID, ixRepeat), &redis.ZRangeBy{Min: from, Max: "+inf", Count: int64(limit) * 2}).Result()
+	by := &redis.ZRangeBy{Min: from, Max: "+inf", Count: int64(limit) * 2}
+	zs, err := c.merged(ctx, adapterID, func(tag string) string { return ixKey(tag, ixRepeat) }, true,
+		func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
+			return p.ZRevRangeByScoreWithScores(ctx, key, by)
+		}, limit*2)
 	if err != nil {
 		return nil, fmt.Errorf("repeat cancellers %s: %w", adapterID, err)
 	}
 	cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, z := range zs {
-			p.ZCount(ctx, ixKey(adapterID, ixBuyer, z.Member.(string)), from, "+inf")
+			buyer := z.Member.(string)
+			p.ZCount(ctx, ixKey(c.store.l.tag(adapterID, buyer), ixBuyer, buyer), from, "+inf")
 		}
 		return nil
 	})
@@ -462,15 +544,18 @@ func (c *Console) Stats(ctx context.Context, adapterID string, since, until time
 		ByState: map[string]int64{}, ByReason: map[string]int64{}, ByInitiator: map[string]int64{}, Denials: map[string]int64{}}
 	rdb := c.store.rdb
 	var days []*redis.MapStringStringCmd
-	var pending, syncQ, syncF, conflicts *redis.IntCmd
+	var pending, syncQ, syncF, conflicts []*redis.IntCmd
+	// Every bucket's counters and sets, summed (keys.go).
 	_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for d := first; !d.After(last); d = d.Add(24 * time.Hour) {
-			days = append(days, p.HGetAll(ctx, ixKey(adapterID, ixDay, dayOf(d))))
+		for _, tag := range c.store.l.tags(adapterID) {
+			for d := first; !d.After(last); d = d.Add(24 * time.Hour) {
+				days = append(days, p.HGetAll(ctx, ixKey(tag, ixDay, dayOf(d))))
+			}
+			pending = append(pending, p.ZCard(ctx, ixKey(tag, ixPending)))
+			syncQ = append(syncQ, p.ZCard(ctx, ixKey(tag, ixSyncQueued)))
+			syncF = append(syncF, p.ZCard(ctx, ixKey(tag, ixSyncFailed)))
+			conflicts = append(conflicts, p.ZCount(ctx, ixKey(tag, ixConflicts), itoa(ms(first)), "("+itoa(ms(last.Add(24*time.Hour)))))
 		}
-		pending = p.ZCard(ctx, ixKey(adapterID, ixPending))
-		syncQ = p.ZCard(ctx, ixKey(adapterID, ixSyncQueued))
-		syncF = p.ZCard(ctx, ixKey(adapterID, ixSyncFailed))
-		conflicts = p.ZCount(ctx, ixKey(adapterID, ixConflicts), itoa(ms(first)), "("+itoa(ms(last.Add(24*time.Hour))))
 		return nil
 	})
 	if err != nil {
@@ -514,6 +599,14 @@ func (c *Console) Stats(ctx context.Context, adapterID string, since, until time
 	if st.OrdersSeen > 0 {
 		st.CancellationRate = float64(st.ByState[string(platform.Cancelled)]) / float64(st.OrdersSeen)
 	}
-	st.PendingNow, st.Sync.Pending, st.Sync.Failed, st.Conflicts = pending.Val(), syncQ.Val(), syncF.Val(), conflicts.Val()
+	st.PendingNow, st.Sync.Pending, st.Sync.Failed, st.Conflicts = sum(pending), sum(syncQ), sum(syncF), sum(conflicts)
 	return st, nil
+}
+
+func sum(cmds []*redis.IntCmd) int64 {
+	var n int64
+	for _, c := range cmds {
+		n += c.Val()
+	}
+	return n
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,27 +56,36 @@ func DeadLetterID(adapterID, orderID string, version int64, round int) string {
 	return TaskID("dead", adapterID, orderID, itoa(version), itoa(int64(round)))
 }
 
-// taskAdapter is the adapter a task id of TaskID names (its first part):
-// a dead letter's, or that of a sync task Asynq archived itself (archive.go).
-func taskAdapter(id string) (string, bool) {
+// taskOrder is the adapter and order a task id of TaskID names (its first
+// two parts): a dead letter's, or that of a sync task Asynq archived
+// itself (archive.go).
+func taskOrder(id string) (adapterID, orderID string, ok bool) {
 	_, rest, ok := strings.Cut(id, ".")
 	if !ok {
-		return "", false
+		return "", "", false
 	}
 	_, tail, ok := strings.Cut(rest, ".")
 	if !ok {
-		return "", false
+		return "", "", false
 	}
-	i := strings.IndexByte(tail, ':')
-	if i <= 0 {
-		return "", false
+	var parts [2]string
+	for i := range parts {
+		j := strings.IndexByte(tail, ':')
+		if j <= 0 {
+			return "", "", false
+		}
+		n, err := strconv.Atoi(tail[:j])
+		if err != nil || n < 0 || j+1+n > len(tail) {
+			return "", "", false
+		}
+		parts[i], tail = tail[j+1:j+1+n], tail[j+1+n:]
 	}
-	n, err := strconv.Atoi(tail[:i])
-	if err != nil || n < 0 || i+1+n > len(tail) {
-		return "", false
-	}
-	return tail[i+1 : i+1+n], true
+	return parts[0], parts[1], true
 }
+
+// TaskOrder is the adapter and order of a dead letter's or sync task's
+// id (DeadLetterID, and the sync ids of package tasks).
+func TaskOrder(id string) (adapterID, orderID string, ok bool) { return taskOrder(id) }
 
 // deadFact is a version of a document whose sync failed for good.
 type deadFact struct {
@@ -99,16 +109,16 @@ func hasDead(ds []deadFact, d deadFact) bool {
 // those revived in it. A failed version whose request has moved on to a
 // newer state keeps its entry: it is still a sync that failed, replayable
 // until replayed (then only removed) or past the retention.
-func deadOps(adapterID, orderID string, before, next docFacts, after *order.Doc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
+func deadOps(tag, adapterID, orderID string, before, next docFacts, after *order.Doc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
 	var ops []indexOp
-	key := ixKey(adapterID, ixDead)
+	key := ixKey(tag, ixDead)
 	for _, d := range before.dead {
 		if hasDead(next.dead, d) {
 			continue
 		}
 		if r := after.AtVersion(d.version); r != nil && r.ID == d.req {
 			id := DeadLetterID(adapterID, orderID, d.version, d.round)
-			ops = append(ops, indexOp{op: "zr", key: key, a: id}, indexOp{op: "ul", key: ixKey(adapterID, ixDeadEntry, id)})
+			ops = append(ops, indexOp{op: "zr", key: key, a: id}, indexOp{op: "ul", key: ixKey(tag, ixDeadEntry, id)})
 		}
 	}
 	at := now.UTC().Truncate(time.Millisecond)
@@ -121,7 +131,7 @@ func deadOps(adapterID, orderID string, before, next docFacts, after *order.Doc,
 			Version: d.version, Attempts: d.attempts, FailedAt: at, LastError: d.err})
 		ops = append(ops,
 			indexOp{op: "za", key: key, a: itoa(ms(at)), b: id},
-			indexOp{op: "sv", key: ixKey(adapterID, ixDeadEntry, id), a: string(entry), b: itoa(ms(at.Add(retention)))},
+			indexOp{op: "sv", key: ixKey(tag, ixDeadEntry, id), a: string(entry), b: itoa(ms(at.Add(retention)))},
 			indexOp{op: "sa", key: deadAdaptersKey, a: adapterID})
 		if trim == nil || trim(key) {
 			ops = append(ops, indexOp{op: "zt", key: key, a: itoa(ms(now.Add(-retention)))})
@@ -134,16 +144,37 @@ func deadOps(adapterID, orderID string, before, next docFacts, after *order.Doc,
 const deadPage = 500
 
 // recordOf reads one adapter's dead letters failed at or after cutoff
-// (Unix ms), oldest first, a page at a time.
-func recordOf(ctx context.Context, rdb redis.UniversalClient, adapterID string, cutoff int64) ([]DeadLetter, error) {
+// (Unix ms), oldest first: each bucket's a page at a time, merged.
+func (s *Store) recordOf(ctx context.Context, adapterID string, cutoff int64) ([]DeadLetter, error) {
 	out := []DeadLetter{}
-	key := ixKey(adapterID, ixDead)
+	for _, tag := range s.l.tags(adapterID) {
+		page, err := s.recordIn(ctx, tag, cutoff)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+	}
+	if len(s.l.tags(adapterID)) > 1 {
+		slices.SortStableFunc(out, func(a, b DeadLetter) int {
+			if c := a.FailedAt.Compare(b.FailedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+	}
+	return out, nil
+}
+
+// recordIn reads the dead letters of one tag's record (keys.go).
+func (s *Store) recordIn(ctx context.Context, tag string, cutoff int64) ([]DeadLetter, error) {
+	var out []DeadLetter
+	key := ixKey(tag, ixDead)
 	// The next page starts at the last score read, past the ids already
 	// read at that score: an entry replayed meanwhile can shift only the
 	// ids of that one score, not every later page.
 	from, skip := cutoff, int64(0)
 	for {
-		zs, err := rdb.ZRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{
+		zs, err := s.rdb.ZRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{
 			Min: itoa(from), Max: "+inf", Offset: skip, Count: deadPage}).Result()
 		if err != nil {
 			return nil, err
@@ -153,19 +184,19 @@ func recordOf(ctx context.Context, rdb redis.UniversalClient, adapterID string, 
 		}
 		keys := make([]string, len(zs))
 		for i, z := range zs {
-			keys[i] = ixKey(adapterID, ixDeadEntry, z.Member.(string))
+			keys[i] = ixKey(tag, ixDeadEntry, z.Member.(string))
 		}
-		vals, err := rdb.MGet(ctx, keys...).Result()
+		vals, err := s.rdb.MGet(ctx, keys...).Result()
 		if err != nil {
 			return nil, err
 		}
 		for _, v := range vals {
-			s, ok := v.(string)
+			str, ok := v.(string)
 			if !ok {
 				continue // expired with its retention, not yet trimmed
 			}
 			var l DeadLetter
-			if json.Unmarshal([]byte(s), &l) == nil {
+			if json.Unmarshal([]byte(str), &l) == nil {
 				out = append(out, l)
 			}
 		}
@@ -184,21 +215,30 @@ func recordOf(ctx context.Context, rdb redis.UniversalClient, adapterID string, 
 	}
 }
 
+// deadTag is the tag of the record that holds dead letter id.
+func (s *Store) deadTag(id string) (string, bool) {
+	adapterID, orderID, ok := taskOrder(id)
+	if !ok {
+		return "", false
+	}
+	return s.l.tag(adapterID, orderID), true
+}
+
 // recordGet reads one entry of the record; ErrNotFound when it is not
 // there or past the retention.
-func recordGet(ctx context.Context, rdb redis.UniversalClient, id string, cutoff int64) (DeadLetter, error) {
-	adapterID, ok := taskAdapter(id)
+func (s *Store) recordGet(ctx context.Context, id string, cutoff int64) (DeadLetter, error) {
+	tag, ok := s.deadTag(id)
 	if !ok {
 		return DeadLetter{}, ErrNotFound
 	}
-	score, err := rdb.ZScore(ctx, ixKey(adapterID, ixDead), id).Result()
+	score, err := s.rdb.ZScore(ctx, ixKey(tag, ixDead), id).Result()
 	if errors.Is(err, redis.Nil) || err == nil && int64(score) < cutoff {
 		return DeadLetter{}, ErrNotFound
 	}
 	if err != nil {
 		return DeadLetter{}, err
 	}
-	raw, err := rdb.Get(ctx, ixKey(adapterID, ixDeadEntry, id)).Bytes()
+	raw, err := s.rdb.Get(ctx, ixKey(tag, ixDeadEntry, id)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return DeadLetter{}, ErrNotFound
 	}
@@ -212,40 +252,6 @@ func recordGet(ctx context.Context, rdb redis.UniversalClient, id string, cutoff
 	return l, nil
 }
 
-// recordAdd puts l in the record, as the compare-and-set does; for dead
-// letters the record did not write (adoptArchived).
-func recordAdd(ctx context.Context, rdb redis.UniversalClient, l DeadLetter, retention time.Duration) error {
-	entry, err := json.Marshal(l)
-	if err != nil {
-		return err
-	}
-	_, err = rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, ixKey(l.Adapter, ixDead), redis.Z{Score: float64(ms(l.FailedAt)), Member: l.ID})
-		p.Set(ctx, ixKey(l.Adapter, ixDeadEntry, l.ID), entry, 0)
-		p.PExpireAt(ctx, ixKey(l.Adapter, ixDeadEntry, l.ID), l.FailedAt.Add(retention))
-		p.SAdd(ctx, deadAdaptersKey, l.Adapter)
-		return nil
-	})
-	return err
-}
-
-// recordRemove takes l out of the record: a replay of a version that is
-// no longer failed (answered since, or acknowledged) revives nothing, so
-// no compare-and-set removes it.
-func recordRemove(ctx context.Context, rdb redis.UniversalClient, l DeadLetter) error {
-	_, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZRem(ctx, ixKey(l.Adapter, ixDead), l.ID)
-		p.Unlink(ctx, ixKey(l.Adapter, ixDeadEntry, l.ID))
-		return nil
-	})
-	return err
-}
-
-// recordAdapters lists the adapters that have had a dead letter.
-func recordAdapters(ctx context.Context, rdb redis.UniversalClient) ([]string, error) {
-	return rdb.SMembers(ctx, deadAdaptersKey).Result()
-}
-
 // DeadLetterCutoff is the oldest failure time still in the dead letter:
 // entries leave after the store's retention, like the console's indexes.
 func (s *Store) DeadLetterCutoff() time.Time {
@@ -256,46 +262,70 @@ func (s *Store) deadCutoff() int64 { return ms(s.DeadLetterCutoff()) }
 
 // DeadLetterAdapters lists the adapters that have had a dead letter.
 func (s *Store) DeadLetterAdapters(ctx context.Context) ([]string, error) {
-	return recordAdapters(ctx, s.rdb)
+	return s.rdb.SMembers(ctx, deadAdaptersKey).Result()
 }
 
 // DeadLettersOf reads one adapter's dead letters within the retention,
 // oldest failure first.
 func (s *Store) DeadLettersOf(ctx context.Context, adapterID string) ([]DeadLetter, error) {
-	return recordOf(ctx, s.rdb, adapterID, s.deadCutoff())
+	return s.recordOf(ctx, adapterID, s.deadCutoff())
 }
 
 // DeadLetter reads one entry of the record; ErrNotFound when it is not
 // there or past the retention.
 func (s *Store) DeadLetter(ctx context.Context, id string) (DeadLetter, error) {
-	return recordGet(ctx, s.rdb, id, s.deadCutoff())
+	return s.recordGet(ctx, id, s.deadCutoff())
 }
 
 // AddDeadLetter puts l in the record, as the compare-and-set does, for a
-// dead letter it did not write (one adopted from Asynq's archive).
+// dead letter it did not write (one adopted from Asynq's archive). The
+// adapter joins the set of adapters with dead letters first, on its own:
+// on a cluster that set is in another hash slot.
 func (s *Store) AddDeadLetter(ctx context.Context, l DeadLetter) error {
-	return recordAdd(ctx, s.rdb, l, s.retention())
+	entry, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	if err := s.rdb.SAdd(ctx, deadAdaptersKey, l.Adapter).Err(); err != nil {
+		return err
+	}
+	tag := s.l.tag(l.Adapter, l.OrderID)
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAdd(ctx, ixKey(tag, ixDead), redis.Z{Score: float64(ms(l.FailedAt)), Member: l.ID})
+		p.Set(ctx, ixKey(tag, ixDeadEntry, l.ID), entry, 0)
+		p.PExpireAt(ctx, ixKey(tag, ixDeadEntry, l.ID), l.FailedAt.Add(s.retention()))
+		return nil
+	})
+	return err
 }
 
 // RemoveDeadLetter takes l out of the record: a replay of a version that
 // is no longer failed (answered since, or acknowledged) revives nothing,
 // so no compare-and-set removes it.
 func (s *Store) RemoveDeadLetter(ctx context.Context, l DeadLetter) error {
-	return recordRemove(ctx, s.rdb, l)
+	tag := s.l.tag(l.Adapter, l.OrderID)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRem(ctx, ixKey(tag, ixDead), l.ID)
+		p.Unlink(ctx, ixKey(tag, ixDeadEntry, l.ID))
+		return nil
+	})
+	return err
 }
 
 // DeadLetterCount is the number of dead letters within the retention,
 // exactly, in one round trip after the adapters' list.
 func (s *Store) DeadLetterCount(ctx context.Context) (int, error) {
-	ids, err := recordAdapters(ctx, s.rdb)
+	ids, err := s.DeadLetterAdapters(ctx)
 	if err != nil {
 		return 0, err
 	}
 	from := itoa(s.deadCutoff())
-	cmds := make([]*redis.IntCmd, len(ids))
+	var cmds []*redis.IntCmd
 	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = p.ZCount(ctx, ixKey(id, ixDead), from, "+inf")
+		for _, id := range ids {
+			for _, tag := range s.l.tags(id) {
+				cmds = append(cmds, p.ZCount(ctx, ixKey(tag, ixDead), from, "+inf"))
+			}
 		}
 		return nil
 	}); err != nil {

@@ -1,9 +1,13 @@
 package orderstore
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/platform"
@@ -17,9 +21,9 @@ import (
 // from pending_response to cancelled leaves the pending sets and enters the
 // cancelled ones, and its day's counters move by -1 and +1.
 //
-// Every key of an adapter's indexes carries the adapter's hash tag. The
-// order document has its own tag, so the script that writes both runs on
-// one Redis (single node or Sentinel, as docs/OPERATIONS.md requires), not Cluster.
+// Where the keys are is keys.go's: on one Redis every key of an adapter's
+// indexes carries the adapter's tag; on a cluster an order writes its
+// bucket's share, in its own hash slot, and reads merge the buckets.
 
 // DefaultRetention is how long indexes and day counters keep an entry.
 const DefaultRetention = 90 * 24 * time.Hour
@@ -150,16 +154,17 @@ func (f *docFacts) has(id string) bool {
 	return false
 }
 
-// factsOf collects the index facts of d.
-func factsOf(adapterID, orderID string, d *order.Doc) docFacts {
+// factsOf collects the index facts of d, keyed in layout l.
+func factsOf(l layout, adapterID, orderID string, d *order.Doc) docFacts {
 	var f docFacts
 	if d == nil {
 		return f
 	}
+	tag := l.tag(adapterID, orderID)
 	if o := d.Order; o != nil {
 		f.c = append(f.c, cfact{"", dayOf(o.PlacedAt), cntOrders})
 		if d.Conflict != "" {
-			f.z = append(f.z, zfact{"", ixKey(adapterID, ixConflicts), orderID, ms(o.UpdatedAt)})
+			f.z = append(f.z, zfact{"", ixKey(tag, ixConflicts), orderID, ms(o.UpdatedAt)})
 		}
 	}
 	if len(d.Requests) == 0 {
@@ -173,27 +178,27 @@ func factsOf(adapterID, orderID string, d *order.Doc) docFacts {
 		f.reqs = append(f.reqs, r.ID)
 		m, at := indexMember(orderID, r.ID), ms(r.OccurredAt)
 		f.z = append(f.z,
-			zfact{r.ID, ixKey(adapterID, ixState, string(r.State)), m, at},
-			zfact{r.ID, ixKey(adapterID, ixReason, r.Reason), m, at},
-			zfact{r.ID, ixKey(adapterID, ixInitiator, string(r.Initiator)), m, at})
+			zfact{r.ID, ixKey(tag, ixState, string(r.State)), m, at},
+			zfact{r.ID, ixKey(tag, ixReason, r.Reason), m, at},
+			zfact{r.ID, ixKey(tag, ixInitiator, string(r.Initiator)), m, at})
 		day := dayOf(r.OccurredAt)
 		f.c = append(f.c, cfact{r.ID, day, requestCounter(r.State, r.Initiator, r.Reason)})
 		if r.State == platform.PendingResponse && r.RespondBy != nil {
-			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixPending), m, ms(*r.RespondBy)})
+			f.z = append(f.z, zfact{r.ID, ixKey(tag, ixPending), m, ms(*r.RespondBy)})
 		}
 		if r.Denial != "" {
 			f.c = append(f.c, cfact{r.ID, day, cntDenial + string(r.Denial)})
 		}
 		if r.SellerHit {
-			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixSellerHit), m, at})
+			f.z = append(f.z, zfact{r.ID, ixKey(tag, ixSellerHit), m, at})
 			f.c = append(f.c, cfact{r.ID, day, cntSellerHit})
 		}
 		switch {
 		case r.Sync == order.SyncFailed:
-			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixSyncFailed), m, at})
+			f.z = append(f.z, zfact{r.ID, ixKey(tag, ixSyncFailed), m, at})
 			f.dead = append(f.dead, deadFact{req: r.ID, version: r.Version, round: r.Round, attempts: r.Attempts, err: r.LastError})
 		case r.Unsent(d.Acked):
-			f.z = append(f.z, zfact{r.ID, ixKey(adapterID, ixSyncQueued), m, at})
+			f.z = append(f.z, zfact{r.ID, ixKey(tag, ixSyncQueued), m, at})
 		}
 		if r.State == platform.Cancelled && r.Initiator == platform.Buyer && d.Order != nil && d.Order.BuyerID != "" {
 			f.cancelled = append(f.cancelled, cancelFact{r.ID, d.Order.BuyerID})
@@ -224,8 +229,9 @@ type indexOp struct {
 // added; a set written to is trimmed below now-retention when trim says so
 // for its key (nil: on every write; Store.trimDue: on the first write of a
 // minute), day counters expire retention after their day.
-func indexOps(adapterID, orderID string, before docFacts, after *order.Doc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
-	next := factsOf(adapterID, orderID, after)
+func indexOps(l layout, adapterID, orderID string, before docFacts, after *order.Doc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
+	next := factsOf(l, adapterID, orderID, after)
+	tag := l.tag(adapterID, orderID)
 	// A request compacted out of the document is not in next: what it
 	// contributed stays, so only the order's facts and those of requests
 	// still present are compared. Linear searches below: a document has a
@@ -292,8 +298,8 @@ func indexOps(adapterID, orderID string, before docFacts, after *order.Doc, now 
 			ops = append(ops, indexOp{op: "zt", key: z.key, a: itoa(cutoff)})
 		}
 	}
-	if len(ops) > 0 {
-		if k := ixKey(adapterID, ixLegacyAll); trim == nil || trim(k) {
+	if len(ops) > 0 && !l.cluster { // no earlier release wrote to a cluster
+		if k := ixKey(tag, ixLegacyAll); trim == nil || trim(k) {
 			ops = append(ops, indexOp{op: "ul", key: k})
 		}
 	}
@@ -313,7 +319,7 @@ func indexOps(adapterID, orderID string, before docFacts, after *order.Doc, now 
 		}
 		old, _ := count(oldC, c.day, c.field, 0)
 		if d := n - old; d != 0 {
-			ops = append(ops, indexOp{op: "hi", key: ixKey(adapterID, ixDay, c.day), a: c.field, b: strconv.Itoa(d)})
+			ops = append(ops, indexOp{op: "hi", key: ixKey(tag, ixDay, c.day), a: c.field, b: strconv.Itoa(d)})
 			touch(c.day)
 		}
 	}
@@ -323,7 +329,7 @@ func indexOps(adapterID, orderID string, before docFacts, after *order.Doc, now 
 			continue
 		}
 		if n, _ := count(next.c, c.day, c.field, 0); n == 0 && old != 0 {
-			ops = append(ops, indexOp{op: "hi", key: ixKey(adapterID, ixDay, c.day), a: c.field, b: strconv.Itoa(-old)})
+			ops = append(ops, indexOp{op: "hi", key: ixKey(tag, ixDay, c.day), a: c.field, b: strconv.Itoa(-old)})
 			touch(c.day)
 		}
 	}
@@ -332,7 +338,7 @@ func indexOps(adapterID, orderID string, before docFacts, after *order.Doc, now 
 		// "hx": only when this script created the hash. Its expiry is a
 		// fixed time, so once set it needs no refresh (one
 		// command less per counted change).
-		ops = append(ops, indexOp{op: "hx", key: ixKey(adapterID, ixDay, day), a: itoa(ms(t.Add(24*time.Hour + retention)))})
+		ops = append(ops, indexOp{op: "hx", key: ixKey(tag, ixDay, day), a: itoa(ms(t.Add(24*time.Hour + retention)))})
 	}
 	for _, cf := range next.cancelled {
 		if wasCancelled(before.cancelled, cf.req) {
@@ -340,17 +346,20 @@ func indexOps(adapterID, orderID string, before docFacts, after *order.Doc, now 
 		}
 		r := after.Request(cf.req)
 		at := ms(r.OccurredAt)
-		bk := ixKey(adapterID, ixBuyer, cf.buyer)
+		// The buyer's set is in the bucket of the buyer, with the
+		// repeat cancellers it adds to (keys.go).
+		btag := l.tag(adapterID, cf.buyer)
+		bk := ixKey(btag, ixBuyer, cf.buyer)
 		// "zc" counts the set for "rp", which follows it.
 		ops = append(ops,
 			indexOp{op: "za", key: bk, a: itoa(at), b: indexMember(orderID, cf.req)},
 			indexOp{op: "zc", key: bk, a: itoa(max(cutoff, ms(now.Add(-RepeatWindow))))},
 			indexOp{op: "ex", key: bk, a: itoa(ms(now.Add(RepeatWindow)))},
-			indexOp{op: "rp", key: bk, a: ixKey(adapterID, ixRepeat), b: itoa(at), c: cf.buyer},
+			indexOp{op: "rp", key: bk, a: ixKey(btag, ixRepeat), b: itoa(at), c: cf.buyer},
 		)
 	}
 	if len(before.dead) > 0 || len(next.dead) > 0 {
-		ops = append(ops, deadOps(adapterID, orderID, before, next, after, now, retention, trim)...)
+		ops = append(ops, deadOps(tag, adapterID, orderID, before, next, after, now, retention, trim)...)
 	}
 	return ops
 }
@@ -416,6 +425,55 @@ func indexArgs(keys []string, args []any, ops []indexOp) ([]string, []any) {
 		args = append(args, o.op, keyIdx(o.key), a, o.b, o.c)
 	}
 	return keys, args
+}
+
+// split parts ops, on a cluster, into those in the order's bucket (tag),
+// which its compare-and-set runs, those to run before it (adding the
+// adapter to the set of adapters with dead letters, which only grows: a
+// store that then fails leaves an adapter with no dead letter listed) and
+// those to run after it (a buyer's set, in the buyer's bucket). On one
+// Redis the compare-and-set runs them all.
+func (l layout) split(ops []indexOp, tag string) (own, before, after []indexOp) {
+	if !l.cluster {
+		return ops, nil, nil
+	}
+	own = make([]indexOp, 0, len(ops))
+	for _, o := range ops {
+		switch {
+		case tagOf(o.key) == tag:
+			own = append(own, o)
+		case o.op == "sa":
+			before = append(before, o)
+		default:
+			after = append(after, o)
+		}
+	}
+	return own, before, after
+}
+
+// opsScript runs indexArgs' commands on their own, all of one tag.
+var opsScript = redis.NewScript(indexLua(1))
+
+// runOps runs ops outside a compare-and-set: one script per tag, in
+// order, so each stays in one hash slot.
+func (s *Store) runOps(ctx context.Context, ops []indexOp) error {
+	for len(ops) > 0 {
+		tag := tagOf(ops[0].key)
+		var group, rest []indexOp
+		for _, o := range ops {
+			if tagOf(o.key) == tag {
+				group = append(group, o)
+			} else {
+				rest = append(rest, o)
+			}
+		}
+		keys, args := indexArgs(nil, nil, group)
+		if err := opsScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		ops = rest
+	}
+	return nil
 }
 
 // indexLua applies indexArgs' commands; the compare-and-set script runs it

@@ -54,7 +54,7 @@ type SyncLock struct {
 
 // Held wraps a lock just taken with token (TakeLock): it starts renewing it.
 func (s *Store) Held(ctx context.Context, adapterID, orderID, token string) *SyncLock {
-	key := syncLockKey(adapterID, orderID)
+	key := s.l.syncLockKey(adapterID, orderID)
 	return &SyncLock{s: s, ctx: ctx, key: key, token: token, stop: s.renewLock(ctx, key, token)}
 }
 
@@ -76,11 +76,11 @@ func (l *SyncLock) Unlock() {
 // once), and reads the order's document in the same round trip. It returns
 // ErrSyncBusy when the wait runs out.
 func (s *Store) LockAndLoad(ctx context.Context, adapterID, orderID string, wait time.Duration) (lock *SyncLock, doc Stored, err error) {
-	key := syncLockKey(adapterID, orderID)
+	key := s.l.syncLockKey(adapterID, orderID)
 	token := NewToken()
 	deadline := time.Now().Add(wait)
 	for {
-		res, err := lockAndLoadScript.Run(ctx, s.rdb, []string{key, orderKey(adapterID, orderID)}, token, lockTTL.Milliseconds()).Slice()
+		res, err := lockAndLoadScript.Run(ctx, s.rdb, []string{key, s.l.orderKey(adapterID, orderID)}, token, lockTTL.Milliseconds()).Slice()
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("lock sync %s/%s: %w", adapterID, orderID, err)
 		}

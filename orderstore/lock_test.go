@@ -19,7 +19,7 @@ func TestSyncLockIsRenewedWhileHeld(t *testing.T) {
 	rdb := srv.Client()
 	store := NewStore(rdb)
 	ctx := context.Background()
-	key := syncLockKey("a", "o1")
+	key := layout{}.syncLockKey("a", "o1")
 
 	lock, _, err := store.LockAndLoad(ctx, "a", "o1", 0)
 	if err != nil {

@@ -15,8 +15,9 @@ type changeOptions struct {
 	token string
 	// release is a held lock to give back with the store.
 	release *SyncLock
-	// remember is a delivery's dedup key to set with the store, expiring
-	// after rememberFor; guard, the key whose presence stores nothing.
+	// remember is the webhook-id of a delivery whose dedup key to set
+	// with the store, expiring after rememberFor; guard, the webhook-id
+	// whose queueing mark (or dedup key) stores nothing.
 	remember    string
 	rememberFor time.Duration
 	guard       string
@@ -49,15 +50,16 @@ func ReleaseLock(l *SyncLock) ChangeOption {
 	return func(o *changeOptions) { o.release = l }
 }
 
-// Remember sets the adapter's delivery key of webhookID (DeliveryKey) when
-// the change stores, expiring after ttl (0: never).
+// Remember sets the adapter's delivery key of webhookID (a delivery about
+// the order changed) when the change stores, expiring after ttl (0:
+// never).
 func Remember(adapterID, webhookID string, ttl time.Duration) ChangeOption {
-	return func(o *changeOptions) { o.remember, o.rememberFor = DeliveryKey(adapterID, webhookID), ttl }
+	return func(o *changeOptions) { o.remember, o.rememberFor = webhookID, ttl }
 }
 
 // Guarded, with Remember, makes Change store nothing when that delivery is
 // remembered already (ErrRemembered) or being queued for the workers
 // (ErrGuarded, MarkQueueing).
 func Guarded(adapterID, webhookID string) ChangeOption {
-	return func(o *changeOptions) { o.guard = queuedKey(adapterID, webhookID) }
+	return func(o *changeOptions) { o.guard = webhookID }
 }

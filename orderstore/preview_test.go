@@ -40,7 +40,7 @@ func TestStorePreview(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := mr.Get(orderKey(ad.ID, "o-1"))
+	before, _ := mr.Get(layout{}.orderKey(ad.ID, "o-1"))
 	p, err := store.Preview(ctx, ad, "o-1", platform.Cancellation{Initiator: platform.Buyer}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ func TestStorePreview(t *testing.T) {
 		p.CancelBy == nil || !p.CancelBy.Equal(now.Add(2*time.Hour)) {
 		t.Fatalf("preview = %+v", p)
 	}
-	if after, _ := mr.Get(orderKey(ad.ID, "o-1")); after != before {
+	if after, _ := mr.Get(layout{}.orderKey(ad.ID, "o-1")); after != before {
 		t.Fatal("Preview changed the stored document")
 	}
 }

@@ -23,6 +23,7 @@ var ErrNotFound = errors.New("not found")
 // applied one after the other, never interleaved.
 type Store struct {
 	rdb redis.UniversalClient
+	l   layout // where the keys are (keys.go)
 	// Console indexes (index.go): how long they keep an entry (default
 	// DefaultRetention) and the clock that retention runs on (default
 	// time.Now).
@@ -34,7 +35,7 @@ type Store struct {
 }
 
 // NewStore returns a store on rdb.
-func NewStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb} }
+func NewStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb, l: layoutOf(rdb)} }
 
 // maxTxRetries bounds how often a transaction is retried when another one
 // changed the same order in between; past it the task fails and Asynq retries.
@@ -114,7 +115,7 @@ func (s Stored) Locked() bool { return s.locked }
 // Decoded is the document s holds, decoded once.
 func (s *Stored) Decoded(adapterID, orderID string) (*order.Doc, error) {
 	if s.doc == nil {
-		doc, err := decodeDoc(orderKey(adapterID, orderID), *s)
+		doc, err := decodeDoc(adapterID+"/"+orderID, *s)
 		if err != nil {
 			return nil, err
 		}
@@ -143,7 +144,8 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 	for _, opt := range opts {
 		opt(&o)
 	}
-	key := orderKey(adapterID, orderID)
+	key := s.l.orderKey(adapterID, orderID)
+	tag := s.l.tag(adapterID, orderID)
 	var cur Stored
 	if known != nil {
 		cur = *known
@@ -165,7 +167,7 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
-		before := factsOf(adapterID, orderID, doc) // console indexes (index.go)
+		before := factsOf(s.l, adapterID, orderID, doc) // console indexes (index.go)
 		if !fn(doc) {
 			if cur.guess { // not what is stored, maybe: look
 				if err := s.read(ctx, key, &cur); err != nil {
@@ -185,9 +187,11 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 			expect = "1"
 		}
 		op, token := o.lockOp()
-		ops := indexOps(adapterID, orderID, before, doc, s.now(), s.retention(), s.trimDue)
+		ops := indexOps(s.l, adapterID, orderID, before, doc, s.now(), s.retention(), s.trimDue)
+		var remember string
 		if o.remember != "" {
-			rm := indexOp{op: "sx", key: o.remember} // no expiry without a window, as SET with 0
+			remember = s.l.deliveryKey(adapterID, orderID, o.remember)
+			rm := indexOp{op: "sx", key: remember} // no expiry without a window, as SET with 0
 			if o.rememberFor > 0 {
 				rm.a = itoa(max(o.rememberFor.Milliseconds(), 1))
 			}
@@ -195,11 +199,18 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		}
 		guard, remembered, guarded := key, key, "0"
 		if o.guard != "" {
-			guard, remembered, guarded = o.guard, o.remember, "1"
+			guard, remembered, guarded = s.l.queuedKey(adapterID, orderID, o.guard), remember, "1"
+		}
+		// On a cluster, what is not in the order's bucket is written on
+		// its own: before the store what must never miss a record (the
+		// set of adapters with dead letters), after it the buyer's set.
+		ops, first, then := s.l.split(ops, tag)
+		if err := s.runOps(ctx, first); err != nil {
+			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
 		// Sized once: the fixed keys and arguments, then at most one key
 		// and five arguments per index op.
-		keys := append(make([]string, 0, 4+len(ops)), key, syncLockKey(adapterID, orderID), guard, remembered)
+		keys := append(make([]string, 0, 4+len(ops)), key, s.l.syncLockKey(adapterID, orderID), guard, remembered)
 		args := append(make([]any, 0, 8+5*len(ops)), expect, cur.raw, next, op, token, lockTTL.Milliseconds(), guarded)
 		keys, args = indexArgs(keys, args, ops)
 		res, err := casScript.Run(ctx, s.rdb, keys, args...).Result()
@@ -218,6 +229,9 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 				if o.release != nil {
 					o.release.released = true
 				}
+				// The document is stored: a buyer's set that fails to
+				// follow only undercounts a repeat canceller (console).
+				_ = s.runOps(ctx, then)
 				return doc, Stored{raw: next, present: true, doc: doc, locked: v == 2}, nil
 			}
 			cur = Stored{}
@@ -273,7 +287,7 @@ func loadDoc(ctx context.Context, c redis.Cmdable, key string) (*order.Doc, erro
 
 // Load reads the order's document; a missing one is empty.
 func (s *Store) Load(ctx context.Context, adapterID, orderID string) (*order.Doc, error) {
-	return loadDoc(ctx, s.rdb, orderKey(adapterID, orderID))
+	return loadDoc(ctx, s.rdb, s.l.orderKey(adapterID, orderID))
 }
 
 // OrderView builds the read API's document, or ErrNotFound when neither a

@@ -33,11 +33,16 @@ func (s *Store) ReleaseSweepLease(ctx context.Context, token string) error {
 	return unlockScript.Run(ctx, s.rdb, []string{sweepLeaseKey}, token).Err()
 }
 
-// UnackedPage reads members start to start+count-1 of the adapter's index
-// of versions the platform has not acknowledged (ixSyncQueued) and returns
-// how many it read and their distinct orders, in index order.
-func (s *Store) UnackedPage(ctx context.Context, adapterID string, start, count int64) (read int, orders []string, err error) {
-	members, err := s.rdb.ZRange(ctx, ixKey(adapterID, ixSyncQueued), start, start+count-1).Result()
+// Buckets is how many buckets the adapter's indexes are spread over
+// (keys.go): 1 on one Redis, Buckets on a cluster.
+func (s *Store) Buckets(adapterID string) int { return len(s.l.tags(adapterID)) }
+
+// UnackedPage reads members start to start+count-1 of bucket's share
+// (0 to Buckets-1) of the adapter's index of versions the platform has
+// not acknowledged (ixSyncQueued) and returns how many it read and their
+// distinct orders, in index order.
+func (s *Store) UnackedPage(ctx context.Context, adapterID string, bucket int, start, count int64) (read int, orders []string, err error) {
+	members, err := s.rdb.ZRange(ctx, ixKey(s.l.tags(adapterID)[bucket], ixSyncQueued), start, start+count-1).Result()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -60,8 +65,8 @@ func (s *Store) UnlockedDocs(ctx context.Context, adapterID string, orders []str
 	locks := make([]*redis.IntCmd, len(orders))
 	pipe := s.rdb.Pipeline()
 	for i, orderID := range orders {
-		docs[i] = pipe.Get(ctx, orderKey(adapterID, orderID))
-		locks[i] = pipe.Exists(ctx, syncLockKey(adapterID, orderID))
+		docs[i] = pipe.Get(ctx, s.l.orderKey(adapterID, orderID))
+		locks[i] = pipe.Exists(ctx, s.l.syncLockKey(adapterID, orderID))
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
@@ -75,7 +80,7 @@ func (s *Store) UnlockedDocs(ctx context.Context, adapterID string, orders []str
 		if err != nil {
 			continue
 		}
-		if doc, err := decodeDoc(orderKey(adapterID, orderID), Stored{raw: raw, present: true}); err == nil {
+		if doc, err := decodeDoc(adapterID+"/"+orderID, Stored{raw: raw, present: true}); err == nil {
 			out[i] = doc
 		}
 	}

@@ -40,9 +40,9 @@ func TestIndexOpsSkipEntriesPastRetention(t *testing.T) {
 	doc := &order.Doc{}
 	tr := &order.Transition{Doc: doc, OrderID: "o", Adapter: ad, OrderWait: time.Minute, Now: now}
 	tr.ApplyDelivery("w1", now, snapshot("o", platform.StatusPaid, placed))
-	before := factsOf(ad.ID, "o", doc)
+	before := factsOf(layout{}, ad.ID, "o", doc)
 	tr.ApplyDelivery("w2", now, oldRequest("o", "old", platform.Seller, "other", now.Add(-100*24*time.Hour)))
-	ops := indexOps(ad.ID, "o", before, doc, now, DefaultRetention, func(string) bool { return false })
+	ops := indexOps(layout{}, ad.ID, "o", before, doc, now, DefaultRetention, func(string) bool { return false })
 	for _, o := range ops {
 		if o.op == "za" || o.op == "zt" {
 			t.Errorf("%+v: a 100-day-old request is added or trimmed for", o)

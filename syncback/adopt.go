@@ -8,7 +8,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/orderstore"
-	"github.com/cancelsync/cancelsync/tasks"
 )
 
 // Asynq's archive of the sync queue holds dead letters the record does not:
@@ -29,7 +28,8 @@ import (
 const adoptSlack = time.Minute
 
 // adoptArchived takes into the record the archived sync tasks newer than
-// the last adoption that it does not hold.
+// the last adoption that it does not hold, from every sync queue (one on
+// a single Redis).
 func (d *DeadLetters) adoptArchived(ctx context.Context) error {
 	adopted, err := d.store.Adopted(ctx)
 	if err != nil {
@@ -37,19 +37,21 @@ func (d *DeadLetters) adoptArchived(ctx context.Context) error {
 	}
 	from := max(adopted-int64(adoptSlack/time.Second), 0)
 	newest := adopted
-	for offset := int64(0); ; offset += deadPage {
-		page, err := d.store.ArchivedPage(ctx, tasks.QueueSync, from, offset, deadPage)
-		if err != nil {
-			return fmt.Errorf("dead letter: read Asynq's archive: %w", err)
-		}
-		if err := d.adoptPage(ctx, page); err != nil {
-			return err
-		}
-		for _, t := range page {
-			newest = max(newest, t.At)
-		}
-		if len(page) < deadPage {
-			break
+	for _, queue := range d.queue.Layout().SyncQueues() {
+		for offset := int64(0); ; offset += deadPage {
+			page, err := d.store.ArchivedPage(ctx, queue, from, offset, deadPage)
+			if err != nil {
+				return fmt.Errorf("dead letter: read Asynq's archive: %w", err)
+			}
+			if err := d.adoptPage(ctx, queue, page); err != nil {
+				return err
+			}
+			for _, t := range page {
+				newest = max(newest, t.At)
+			}
+			if len(page) < deadPage {
+				break
+			}
 		}
 	}
 	if newest == adopted {
@@ -66,7 +68,7 @@ const deadPage = 500
 
 // adoptPage adopts the dead letters of one page of the archive that the
 // record does not hold.
-func (d *DeadLetters) adoptPage(ctx context.Context, page []orderstore.ArchivedTask) error {
+func (d *DeadLetters) adoptPage(ctx context.Context, queue string, page []orderstore.ArchivedTask) error {
 	ids := make([]string, len(page))
 	for i, t := range page {
 		ids[i] = t.ID
@@ -77,7 +79,7 @@ func (d *DeadLetters) adoptPage(ctx context.Context, page []orderstore.ArchivedT
 	}
 	cutoff := d.store.DeadLetterCutoff()
 	for _, id := range missing {
-		t, err := d.inspector.GetTaskInfo(tasks.QueueSync, id)
+		t, err := d.inspector.GetTaskInfo(queue, id)
 		if err != nil || t.State != asynq.TaskStateArchived {
 			continue // replayed, run again or trimmed since the page was read
 		}

@@ -133,11 +133,13 @@ func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []orde
 // One trimmed out of the archive by its cap has left its task behind,
 // which Asynq then refuses to delete: that one is left to Asynq.
 func (d *DeadLetters) unarchive(ctx context.Context, id string) error {
-	err := d.inspector.DeleteTask(tasks.QueueSync, id)
+	adapterID, orderID, _ := orderstore.TaskOrder(id)
+	queue := d.queue.Layout().Sync(adapterID, orderID)
+	err := d.inspector.DeleteTask(queue, id)
 	if err == nil || errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 		return nil
 	}
-	if in, zerr := d.store.InArchive(ctx, tasks.QueueSync, id); zerr == nil && !in {
+	if in, zerr := d.store.InArchive(ctx, queue, id); zerr == nil && !in {
 		return nil
 	}
 	return err

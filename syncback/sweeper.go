@@ -167,21 +167,31 @@ type suspect struct {
 	round, attempts    int
 }
 
-// scan walks one adapter's unacknowledged versions, a page at a time, and
-// returns those without a live task.
+// scan walks one adapter's unacknowledged versions, bucket by bucket
+// (one on a single Redis), a page at a time, and returns those without a
+// live task.
 func (s *Sweeper) scan(ctx context.Context, adapterID string) ([]suspect, error) {
 	var found []suspect
-	for start := int64(0); ; start += sweepPage {
-		read, orders, err := s.store.UnackedPage(ctx, adapterID, start, sweepPage)
-		if err != nil || read == 0 {
-			return found, err
-		}
-		page, err := s.unsynced(ctx, adapterID, orders)
-		found = append(found, page...)
-		if err != nil || read < sweepPage {
-			return found, err
+	for bucket := range s.store.Buckets(adapterID) {
+		for start := int64(0); ; start += sweepPage {
+			read, orders, err := s.store.UnackedPage(ctx, adapterID, bucket, start, sweepPage)
+			if err != nil {
+				return found, err
+			}
+			if read == 0 {
+				break
+			}
+			page, err := s.unsynced(ctx, adapterID, orders)
+			found = append(found, page...)
+			if err != nil {
+				return found, err
+			}
+			if read < sweepPage {
+				break
+			}
 		}
 	}
+	return found, nil
 }
 
 // unsynced reads the orders' documents and sync locks in one round trip
@@ -248,7 +258,7 @@ func (s *Sweeper) settled(doc *order.Doc) bool {
 // hasTask reports whether the sync task that sends r next is queued,
 // scheduled, retrying or running.
 func (s *Sweeper) hasTask(adapterID, orderID string, r *order.Request) (bool, error) {
-	info, err := s.inspector.GetTaskInfo(tasks.QueueSync, tasks.SyncTaskID(adapterID, orderID, r.Version, r.Round, r.Attempts+1))
+	info, err := s.inspector.GetTaskInfo(s.queue.Layout().Sync(adapterID, orderID), tasks.SyncTaskID(adapterID, orderID, r.Version, r.Round, r.Attempts+1))
 	switch {
 	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
 		return false, nil

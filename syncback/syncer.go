@@ -317,8 +317,9 @@ func (s *Syncer) Archive(ctx context.Context, ad *platform.Adapter, orderID stri
 	if err := s.queue.EnqueueSync(ctx, p, id, asynq.ProcessIn(deadHold)); err != nil {
 		return err
 	}
-	if err := s.inspector.ArchiveTask(tasks.QueueSync, id); err != nil {
-		if info, ierr := s.inspector.GetTaskInfo(tasks.QueueSync, id); ierr != nil || info.State != asynq.TaskStateArchived {
+	queue := s.queue.Layout().Sync(ad.ID, orderID)
+	if err := s.inspector.ArchiveTask(queue, id); err != nil {
+		if info, ierr := s.inspector.GetTaskInfo(queue, id); ierr != nil || info.State != asynq.TaskStateArchived {
 			return fmt.Errorf("dead letter %s: %w", id, err)
 		}
 	}

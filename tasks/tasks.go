@@ -30,13 +30,6 @@ type Delivery struct {
 	Event      platform.Event `json:"e"`
 }
 
-// Queues. Events are the webhooks; timers re-check requests when a deadline
-// or the order wait runs out; sync pushes states back to the platforms.
-const (
-	QueueEvents = "cancelsync-events"
-	QueueSync   = "cancelsync-sync"
-)
-
 // Task types.
 const (
 	TypeEvent = "cancelsync:event"
@@ -115,6 +108,7 @@ const MaxEarlyWait = 3 * time.Second
 type Queue struct {
 	client *asynq.Client
 	rdb    redis.UniversalClient
+	layout Layout
 	dedup  *orderstore.Dedup
 	// DedupWindow is how long an accepted webhook-id is remembered.
 	DedupWindow time.Duration
@@ -129,6 +123,7 @@ func NewQueue(rdb redis.UniversalClient, dedupWindow time.Duration) *Queue {
 	return &Queue{
 		client:       asynq.NewClientFromRedisClient(rdb),
 		rdb:          rdb,
+		layout:       LayoutOf(rdb),
 		dedup:        orderstore.NewDedup(rdb),
 		DedupWindow:  dedupWindow,
 		SyncAttempts: func(string) int { return config.DefaultMaxAttempts },
@@ -160,7 +155,7 @@ func (q *Queue) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 // seen reports whether the adapter accepted d's webhook-id within the
 // dedup window.
 func (q *Queue) seen(ctx context.Context, d Delivery) (bool, error) {
-	seen, err := q.dedup.Seen(ctx, d.AdapterID, d.WebhookID)
+	seen, err := q.dedup.Seen(ctx, d.AdapterID, d.Event.OrderID(), d.WebhookID)
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", d.WebhookID, err)
 	}
@@ -176,7 +171,7 @@ func (q *Queue) enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 	}
 	task := asynq.NewTask(TypeEvent, payload)
 	_, err = q.client.EnqueueContext(ctx, task,
-		asynq.Queue(QueueEvents), asynq.TaskID(EventTaskID(d.AdapterID, d.WebhookID)),
+		asynq.Queue(q.layout.Events(d.AdapterID, d.Event.OrderID())), asynq.TaskID(EventTaskID(d.AdapterID, d.WebhookID)),
 		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(q.taskTimeout(d.AdapterID)))
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return true, nil
@@ -192,7 +187,7 @@ func (q *Queue) enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 // later re-delivery, which the handlers absorb (idempotent), so it does not
 // fail the task.
 func (q *Queue) Remember(ctx context.Context, d Delivery) {
-	_ = q.dedup.Remember(ctx, d.AdapterID, d.WebhookID, q.DedupWindow)
+	_ = q.dedup.Remember(ctx, d.AdapterID, d.Event.OrderID(), d.WebhookID, q.DedupWindow)
 }
 
 // EnqueueMarked is enqueue for a snapshot that jobs' Intake could have stored:
@@ -206,7 +201,7 @@ func (q *Queue) Remember(ctx context.Context, d Delivery) {
 // sender's retry is queued again. Only snapshots that a worker must apply
 // (a request waits on them) pay the round trip.
 func (q *Queue) EnqueueMarked(ctx context.Context, d Delivery) (duplicate bool, err error) {
-	remembered, err := q.dedup.MarkQueueing(ctx, d.AdapterID, d.WebhookID, max(q.DedupWindow, time.Minute))
+	remembered, err := q.dedup.MarkQueueing(ctx, d.AdapterID, d.Event.OrderID(), d.WebhookID, max(q.DedupWindow, time.Minute))
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", d.WebhookID, err)
 	}
@@ -220,7 +215,7 @@ func (q *Queue) EnqueueMarked(ctx context.Context, d Delivery) (duplicate bool, 
 // delivery ingest stored nothing for (jobs' Intake); fresh is false when another
 // delivery of the webhook-id set it first.
 func (q *Queue) RememberNew(ctx context.Context, d Delivery) (fresh bool, err error) {
-	fresh, err = q.dedup.RememberNew(ctx, d.AdapterID, d.WebhookID, q.DedupWindow)
+	fresh, err = q.dedup.RememberNew(ctx, d.AdapterID, d.Event.OrderID(), d.WebhookID, q.DedupWindow)
 	if err != nil {
 		return false, fmt.Errorf("remember %s: %w", d.WebhookID, err)
 	}
@@ -242,7 +237,7 @@ func (q *Queue) enqueueTimer(ctx context.Context, adapterID, orderID string, tm 
 	}
 	id := orderstore.TaskID("timer", tm.Kind, adapterID, orderID, tm.RequestID, itoa(tm.At.UnixNano()), itoa(tm.Rearm))
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(TypeTimer, payload),
-		asynq.Queue(QueueEvents), asynq.TaskID(id), asynq.ProcessAt(tm.At),
+		asynq.Queue(q.layout.Events(adapterID, orderID)), asynq.TaskID(id), asynq.ProcessAt(tm.At),
 		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(q.taskTimeout(adapterID)))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("schedule %s timer of %s/%s: %w", tm.Kind, adapterID, orderID, err)
@@ -259,7 +254,7 @@ func (q *Queue) EnqueueSync(ctx context.Context, p SyncPayload, taskID string, o
 	if err != nil {
 		return err
 	}
-	opts = append(opts, asynq.Queue(QueueSync), asynq.TaskID(taskID),
+	opts = append(opts, asynq.Queue(q.layout.Sync(p.AdapterID, p.OrderID)), asynq.TaskID(taskID),
 		asynq.MaxRetry(eventMaxRetry), asynq.Timeout(q.taskTimeout(p.AdapterID)))
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(TypeSync, payload), opts...)
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
@@ -298,6 +293,9 @@ func (q *Queue) QueueNext(ctx context.Context, adapterID, orderID string, doc *o
 	}
 	return q.EnqueueSync(ctx, p, SyncTaskID(adapterID, orderID, r.Version, r.Round, r.Attempts+1), opts...)
 }
+
+// Layout is where the queue puts tasks.
+func (q *Queue) Layout() Layout { return q.layout }
 
 // Inspector reads and changes the queues' tasks (Asynq's Inspector).
 func (q *Queue) Inspector() *asynq.Inspector { return asynq.NewInspectorFromRedisClient(q.rdb) }

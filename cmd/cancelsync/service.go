@@ -41,10 +41,6 @@ import (
 // of a dozen a second (internal/logthrottle).
 const outageLogEvery = 5 * time.Second
 
-// errClusterNotYet is what serve, api, worker and dlq say to a
-// redis-cluster:// redis_url for now (docs/OPERATIONS.md, Redis Cluster).
-var errClusterNotYet = errors.New("redis_url: Redis Cluster is not supported yet by serve, api, worker and dlq (config check accepts the URL; see docs/OPERATIONS.md, Redis Cluster)")
-
 // connect opens the configured Redis, or starts the embedded one. The
 // returned Opt makes further clients to the same Redis (asynqmon's). libLog
 // gets go-redis's own lines.
@@ -64,12 +60,6 @@ func connect(cfg *config.Config, log, libLog *slog.Logger) (redisconn.Opt, redis
 	opt, err := redisconn.Parse(cfg.RedisURL, cfg.RedisSentinelPassword)
 	if err != nil {
 		return redisconn.Opt{}, nil, nil, err
-	}
-	if opt.Cluster() {
-		// Asynq and the connection work on a cluster (docs/CLUSTER-NOTES.md);
-		// cancelsync's own keys and scripts are not yet kept to one hash
-		// slot each, so refuse rather than fail webhook by webhook.
-		return redisconn.Opt{}, nil, nil, errClusterNotYet
 	}
 	rdb, closeRDB := batched(opt)
 	return opt, rdb, closeRDB, nil
