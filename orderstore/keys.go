@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Every Redis key cancelsync writes is built in this file, so that a
@@ -113,4 +114,10 @@ func reconcileLeaseKey(adapterID string) string {
 // the live checks that failed.
 func reconcileKey(adapterID string) string {
 	return "cancelsync:reconcile:{" + adapterID + "}"
+}
+
+// liveFailedDayKey counts an adapter's failed live checks on at's UTC day
+// (reconcile.go); it shares the boundary record's slot.
+func liveFailedDayKey(adapterID string, at time.Time) string {
+	return "cancelsync:reconcile:live_failed:{" + adapterID + "}:" + at.UTC().Format(time.DateOnly)
 }
