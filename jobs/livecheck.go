@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/platform"
 )
 
@@ -14,6 +15,8 @@ import (
 type liveRead struct {
 	order  *platform.Order
 	failed bool
+	// err says why it failed, for the console.
+	err string
 }
 
 // readLive reads orderID from ad's platform within its api.timeout. A
@@ -36,7 +39,7 @@ func (w *Worker) readLive(ctx context.Context, ad *platform.Adapter, orderID str
 		}
 		w.log.WarnContext(ctx, "live check failed: deciding on the stored snapshot",
 			slog.String("adapter", ad.ID), slog.String("order_id", orderID), slog.String("error", msg))
-		return liveRead{failed: true}
+		return liveRead{failed: true, err: msg}
 	}
 	return liveRead{order: o}
 }
@@ -56,10 +59,11 @@ func needsLive(ev platform.Event) bool {
 
 // countLive records what the live check found: the metric, and a failure
 // in the adapter's boundary record for the console.
-func (w *Worker) countLive(ctx context.Context, ad *platform.Adapter, r order.LiveResult) {
+func (w *Worker) countLive(ctx context.Context, ad *platform.Adapter, orderID string, live liveRead, r order.LiveResult) {
 	w.metrics.liveChecked(ad, string(r))
 	if r == order.LiveFailed {
-		if err := w.store.CountLiveFailure(ctx, ad.ID); err != nil {
+		f := orderstore.LiveFailure{At: w.now().UTC(), OrderID: orderID, Error: live.err}
+		if err := w.store.CountLiveFailure(ctx, ad.ID, f); err != nil {
 			w.log.WarnContext(ctx, "count live check failure", slog.String("adapter", ad.ID), slog.String("error", err.Error()))
 		}
 	}

@@ -133,8 +133,7 @@ func (w *Worker) handleEvent(ctx context.Context, t *asynq.Task) error {
 	if needsLive(d.Event) {
 		live = w.readLive(ctx, ad, orderID)
 	}
-	return w.transact(ctx, ad, orderID, d.RequestID, &d, func(tr *order.Transition) {
-		live.set(tr)
+	return w.transact(ctx, ad, orderID, d.RequestID, &d, live, func(tr *order.Transition) {
 		tr.ApplyDelivery(d.WebhookID, d.ReceivedAt, d.Event)
 	},
 		slog.String("webhook_id", d.WebhookID), slog.String("event", string(d.Event.Type)))
@@ -162,8 +161,7 @@ func (w *Worker) handleTimer(ctx context.Context, t *asynq.Task) error {
 	if p.Kind == order.TimerDeadline {
 		live = w.readLive(ctx, ad, p.OrderID)
 	}
-	return w.transact(ctx, ad, p.OrderID, "", nil, func(tr *order.Transition) {
-		live.set(tr)
+	return w.transact(ctx, ad, p.OrderID, "", nil, live, func(tr *order.Transition) {
 		tr.ApplyTimer(p.Timer)
 	},
 		slog.String("timer", p.Kind), slog.String("cancel_request_id", p.RequestID))
@@ -174,8 +172,9 @@ func (w *Worker) handleTimer(ctx context.Context, t *asynq.Task) error {
 // died before queueing), the document's outstanding effects are queued again.
 // d is the delivery an event task applies (nil for a timer): its id is
 // remembered for the dedup window (tasks.Queue.Enqueue) with the store, or on its
-// own when nothing changes, before the task completes.
-func (w *Worker) transact(ctx context.Context, ad *platform.Adapter, orderID, requestID string, d *tasks.Delivery, apply func(*order.Transition), attrs ...any) error {
+// own when nothing changes, before the task completes. live is the order as
+// read from the platform just before (zero: not read).
+func (w *Worker) transact(ctx context.Context, ad *platform.Adapter, orderID, requestID string, d *tasks.Delivery, live liveRead, apply func(*order.Transition), attrs ...any) error {
 	var tr *order.Transition
 	// A transition that decides a state takes the order's sync lock in the
 	// round trip that stores it, for the inline sync below.
@@ -186,6 +185,7 @@ func (w *Worker) transact(ctx context.Context, ad *platform.Adapter, orderID, re
 	}
 	doc, stored, err := w.store.Change(ctx, ad.ID, orderID, nil, func(doc *order.Doc) bool {
 		tr = &order.Transition{Doc: doc, OrderID: orderID, Adapter: ad, OrderWait: w.orderWait, Now: w.now()}
+		live.set(tr)
 		apply(tr)
 		return tr.Changed()
 	}, opts...)
@@ -217,7 +217,7 @@ func (w *Worker) transact(ctx context.Context, ad *platform.Adapter, orderID, re
 		w.metrics.decided(ad, s)
 	}
 	if tr.Changed() || tr.LiveResult() == order.LiveSame {
-		w.countLive(ctx, ad, tr.LiveResult())
+		w.countLive(ctx, ad, orderID, live, tr.LiveResult())
 	}
 	if tr.Changed() {
 		attrs = append(attrs, slog.String("adapter", ad.ID), slog.String("order_id", orderID))

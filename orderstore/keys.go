@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -230,4 +231,10 @@ func reconcileLeaseKey(adapterID string) string {
 // the live checks that failed.
 func reconcileKey(adapterID string) string {
 	return "cancelsync:reconcile:{" + adapterID + "}"
+}
+
+// liveFailedDayKey counts an adapter's failed live checks on at's UTC day
+// (reconcile.go); it shares the boundary record's slot.
+func liveFailedDayKey(adapterID string, at time.Time) string {
+	return "cancelsync:reconcile:live_failed:{" + adapterID + "}:" + at.UTC().Format(time.DateOnly)
 }

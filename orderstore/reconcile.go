@@ -23,6 +23,7 @@ const (
 	fieldSubs       = "subs"        // JSON: topic → ok | missing | disabled, as last seen
 	fieldSubsAt     = "subs_at"     // Unix ms of that sighting
 	fieldLiveFailed = "live_failed" // live checks that could not read the platform
+	fieldLiveLast   = "live_last"   // JSON LiveFailure: the latest of them
 )
 
 // ReconcileLease reports whether the process holding token holds the
@@ -72,6 +73,18 @@ type Boundary struct {
 	Subscriptions map[string]string // topic → ok | missing | disabled; nil when never checked
 	CheckedAt     time.Time         // when Subscriptions were seen
 	LiveFailed    int64
+	// LastLiveFailure is the latest live check that failed; nil when
+	// none has.
+	LastLiveFailure *LiveFailure
+}
+
+// LiveFailure is one live check that could not read the platform.
+type LiveFailure struct {
+	At      time.Time `json:"at"`
+	OrderID string    `json:"order_id"`
+	// Error is the read's error as the platform client words it: a
+	// status or a timeout, never a credential.
+	Error string `json:"error"`
 }
 
 // Boundary reads the adapter's boundary record.
@@ -92,6 +105,12 @@ func (s *Store) Boundary(ctx context.Context, adapterID string) (Boundary, error
 		_ = json.Unmarshal([]byte(raw), &b.Subscriptions)
 	}
 	b.LiveFailed, _ = strconv.ParseInt(h[fieldLiveFailed], 10, 64)
+	if raw := h[fieldLiveLast]; raw != "" {
+		var f LiveFailure
+		if json.Unmarshal([]byte(raw), &f) == nil {
+			b.LastLiveFailure = &f
+		}
+	}
 	return b, nil
 }
 
@@ -105,7 +124,51 @@ func (s *Store) SaveSubscriptions(ctx context.Context, adapterID string, states 
 	return s.rdb.HSet(ctx, reconcileKey(adapterID), fieldSubs, raw, fieldSubsAt, at.UnixMilli()).Err()
 }
 
-// CountLiveFailure counts one live check that could not read the platform.
-func (s *Store) CountLiveFailure(ctx context.Context, adapterID string) error {
-	return s.rdb.HIncrBy(ctx, reconcileKey(adapterID), fieldLiveFailed, 1).Err()
+// maxLiveError bounds a stored error message: the console shows it in a
+// table cell.
+const maxLiveError = 300
+
+// CountLiveFailure counts one live check that could not read the
+// platform: in the adapter's total, in its UTC day's counter (kept as
+// long as the indexes, so the console can count any period it shows) and
+// as the latest failure.
+func (s *Store) CountLiveFailure(ctx context.Context, adapterID string, f LiveFailure) error {
+	if len(f.Error) > maxLiveError {
+		f.Error = f.Error[:maxLiveError] + "…"
+	}
+	raw, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	day := liveFailedDayKey(adapterID, f.At)
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HIncrBy(ctx, reconcileKey(adapterID), fieldLiveFailed, 1)
+		p.HSet(ctx, reconcileKey(adapterID), fieldLiveLast, raw)
+		p.Incr(ctx, day)
+		p.Expire(ctx, day, s.retention()+2*oneDay)
+		return nil
+	})
+	return err
+}
+
+// LiveFailures counts the live checks that failed on the UTC days from
+// since's to until's, both included, within the retention.
+func (s *Store) LiveFailures(ctx context.Context, adapterID string, since, until time.Time) (int64, error) {
+	first, last := s.clampDays(since, until)
+	var keys []string
+	for d := first; !d.After(last); d = d.Add(oneDay) {
+		keys = append(keys, liveFailedDayKey(adapterID, d))
+	}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, v := range vals {
+		if str, ok := v.(string); ok {
+			c, _ := strconv.ParseInt(str, 10, 64)
+			n += c
+		}
+	}
+	return n, nil
 }

@@ -22,6 +22,7 @@ func newConsole(cfg *config.Config, set *live.Set, rdb redis.UniversalClient, st
 		Adapter:    set.Adapter,
 		AdapterIDs: func() []string { return set.Current().IDs() },
 		AdminToken: func() string { return cfg.AdminToken },
+		PublicURL:  func() string { return set.Current().Config().PublicURL },
 		Logger:     log,
 	})
 }

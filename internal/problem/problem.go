@@ -53,6 +53,8 @@ var (
 	RateLimited      = Kind{Base + "rate-limited", "Too many requests"}
 	Unavailable      = Kind{Base + "unavailable", "Service unavailable"}
 	Internal         = Kind{Base + "internal", "Internal server error"}
+	NotConfigured    = Kind{Base + "not-configured", "Not configured"}
+	PlatformError    = Kind{Base + "platform-error", "The platform did not answer"}
 )
 
 // KeyReusedDetail is the detail of a KeyReused problem, in the words

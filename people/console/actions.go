@@ -172,6 +172,8 @@ type Dashboard struct {
 	DeadLetters      []orderstore.DeadLetter      `json:"dead_letters"`
 	RepeatCancellers []orderstore.RepeatCanceller `json:"repeat_cancellers"`
 	SellerStatHits   []orderstore.CancellationRow `json:"affects_seller_stats"`
+	// Boundary is there for platforms with one (Shopify, WooCommerce).
+	Boundary *Boundary `json:"boundary,omitempty"`
 }
 
 const dashboardRows = 20
@@ -203,6 +205,9 @@ func (c *Console) dashboard(ctx context.Context, ad *platform.Adapter, p period)
 		return nil, err
 	}
 	if d.DeadLetters, err = c.o.DeadLetters.ListAdapter(ctx, ad.ID); err != nil {
+		return nil, err
+	}
+	if d.Boundary, err = c.boundary(ctx, ad, p); err != nil {
 		return nil, err
 	}
 	return d, nil

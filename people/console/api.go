@@ -32,6 +32,7 @@ func (c *Console) mountAPI(r *gin.Engine) {
 	a.POST("/orders/:order_id/cancellations", c.apiCancel)
 	a.GET("/dead-letters", c.apiDeadLetters)
 	a.POST("/dead-letters/:id/replay", c.apiReplay)
+	a.POST("/connect", c.apiConnect)
 }
 
 const adapterKey = "console.adapter"

@@ -7,7 +7,7 @@
 // It decides nothing: its lists and counters come from the jobs package's
 // indexes, and its actions (answer a request, cancel as the merchant,
 // replay a dead letter) go through the same queue and dead letter as
-// webhooks and the dlq command.
+// webhooks and the dlq command; Connect runs the connect command's code.
 package console
 
 import (
@@ -52,6 +52,9 @@ type Options struct {
 	AdapterIDs func() []string
 	// AdminToken returns the current admin_token.
 	AdminToken func() string
+	// PublicURL returns the current public_url, which the Connect button
+	// needs (nil: never set).
+	PublicURL func() string
 	// SessionTTL is how long a session lasts (default 12h).
 	SessionTTL time.Duration
 	Now        func() time.Time

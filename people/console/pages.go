@@ -48,7 +48,16 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"orderURL": func(adapterID, orderID string) string {
 		return "/console/adapters/" + url.PathEscape(adapterID) + "/orders/" + url.PathEscape(orderID)
 	},
-	"pathEscape": url.PathEscape,
+	"pathEscape":    url.PathEscape,
+	"connectWords":  connectWords,
+	"platformName":  platformName,
+	"publicURLHelp": func() string { return publicURLHelp },
+	"boundaryOf": func(adapterID, csrf, platform string, b *Boundary) any {
+		return struct {
+			Adapter, CSRF, Platform string
+			Boundary                *Boundary
+		}{adapterID, csrf, platform, b}
+	},
 	"rowsOf": func(adapterID string, rows []orderstore.CancellationRow) any {
 		return struct {
 			Adapter string
@@ -86,6 +95,7 @@ func (c *Console) mountPages(r *gin.Engine) {
 	a.POST("/orders/:order_id/responses", c.respondPost)
 	a.POST("/orders/:order_id/cancellations", c.cancelPost)
 	a.POST("/dead-letters/:id/replay", c.replayPost)
+	a.POST("/connect", c.connectPost)
 }
 
 // view is what every page template gets.

@@ -63,6 +63,16 @@ var words = map[string]map[string]string{
 		"completed": "Completed",
 		"cancelled": "Cancelled",
 	},
+	"subscription": {
+		"ok":       "Active",
+		"missing":  "Missing",
+		"disabled": "Disabled",
+	},
+	"connect": {
+		"created":     "Created",
+		"ok":          "Already in place",
+		"reactivated": "Re-activated",
+	},
 	"event": {
 		"order.created":          "Order created",
 		"order.updated":          "Order updated",
