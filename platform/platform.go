@@ -84,6 +84,9 @@ type Update struct {
 	RespondBy          *time.Time   `json:"respond_by"`
 	Refund             *Refund      `json:"refund"`
 	AffectsSellerStats bool         `json:"affects_seller_stats"`
+	// Lines are the cancelled lines with their refunds; nil when the
+	// request is for the whole order.
+	Lines []Line `json:"lines"`
 	// Initiator is who asked for the cancellation (Shopify maps buyer to
 	// CUSTOMER, merchant to OTHER); it is not part of the PUT body.
 	Initiator Party `json:"-"`
@@ -182,6 +185,10 @@ type Platform struct {
 	// client sends besides the values themselves (WooCommerce's Basic auth
 	// pair), for the adapter's Redactor.
 	Credentials func(Settings) []string
+	// Lines says the platform can cancel some lines of an order and refund
+	// them (docs/API.md, "Cancelling some lines"); a request for lines to
+	// an adapter of any other platform is refused naming data.lines.
+	Lines bool
 }
 
 // Adapter is one configured platform account.
@@ -205,6 +212,8 @@ type Adapter struct {
 	// sync failure before it is recorded or logged: a platform's error body
 	// may echo what it was sent. The zero value hides nothing.
 	Redactor Redactor
+	// Lines is the platform's Lines.
+	Lines bool
 }
 
 // New configures an adapter of platform p.
@@ -242,7 +251,7 @@ func (p Platform) New(s Settings) (*Adapter, error) {
 	return &Adapter{
 		ID: s.ID, Platform: p.Name, Inbound: in, Client: p.NewClient(s), Rules: rules, Windows: w,
 		StorefrontSecrets: slices.Clone(keys), MerchantTokens: slices.Clone(s.MerchantTokens),
-		BuyerClaims: claims, Redactor: NewRedactor(secrets...),
+		BuyerClaims: claims, Redactor: NewRedactor(secrets...), Lines: p.Lines,
 	}, nil
 }
 

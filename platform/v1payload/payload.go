@@ -429,20 +429,8 @@ func validAmount(s, currency string) bool {
 	return !platform.CurrencyCode(currency) || len(frac) <= minorUnits(currency)
 }
 
-// minorUnits is the number of decimals of an ISO 4217 currency: 2 unless
-// the standard's table says otherwise.
-func minorUnits(currency string) int {
-	switch currency {
-	case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF",
-		"UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF":
-		return 0
-	case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND":
-		return 3
-	case "CLF", "UYW":
-		return 4
-	}
-	return 2
-}
+// minorUnits is the number of decimals of an ISO 4217 currency.
+func minorUnits(currency string) int { return platform.MinorUnits(currency) }
 
 // cancellation maps a validated request to the domain.
 func (d *requestedData) cancellation(t platform.EventType) *platform.Cancellation {
