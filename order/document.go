@@ -144,8 +144,8 @@ type Request struct {
 	SellerHit  bool                  `json:"ss,omitempty"`
 	// Lines are the lines a request for some lines asked for, each with
 	// its refund once cancelled; nil for the whole order.
-	Lines []line `json:"l,omitempty"`
-	Version    int64                 `json:"v,omitempty"` // version of its current state; 0 while awaiting_order
+	Lines   []line `json:"l,omitempty"`
+	Version int64  `json:"v,omitempty"` // version of its current state; 0 while awaiting_order
 	// The sync record of Version (see package syncback): its state (empty while
 	// pending), the attempts made, the last failure and when the next
 	// attempt is due. Round counts dead-letter replays, so that each
