@@ -55,6 +55,19 @@ func CheckLines(prefix string, lines []LineRequest) []FieldError {
 	return errs
 }
 
+// ErrNoLines is the field error of a request for lines to an adapter whose
+// platform cannot cancel lines.
+var ErrNoLines = FieldError{Field: "data.lines", Message: "this adapter's platform cancels whole orders only: send no lines"}
+
+// RefuseLines is the validation error of an event asking an adapter
+// without Lines to cancel lines, nil for any other event.
+func RefuseLines(ad *Adapter, ev Event) error {
+	if ad.Lines || ev.Cancellation == nil || ev.Cancellation.Lines == nil {
+		return nil
+	}
+	return &ValidationError{Errors: []FieldError{ErrNoLines}}
+}
+
 // Cancellable is how many units of the line can still be cancelled: those
 // neither fulfilled nor already cancelled by cancelsync. Units cancelled by
 // cancelsync that the platform already took out of Quantity (Removed) are
