@@ -56,6 +56,8 @@ type Handler struct {
 	Default Answer
 	// OnCall, when set, is told of each call (cmd/fakeplatform prints it).
 	OnCall func(Call, Answer)
+	// Refunds answers suggestedRefund and refundCreate (refunds.go).
+	Refunds Refunds
 }
 
 // NewHandler answers every call with JobAnswer until scripted otherwise.
@@ -87,6 +89,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = json.Unmarshal(body, &req)
 	c := Call{Path: r.URL.Path, Token: r.Header.Get("X-Shopify-Access-Token"), Query: req.Query, Variables: req.Variables, Body: body}
+	if a, fault, ok := h.Refunds.serve(c); ok {
+		h.mu.Lock()
+		h.calls = append(h.calls, c)
+		h.mu.Unlock()
+		if fault != 0 {
+			lost(w, fault)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, a.Body)
+		return
+	}
 	h.mu.Lock()
 	h.calls = append(h.calls, c)
 	a := h.Default
