@@ -35,7 +35,11 @@ func storefrontRig(t *testing.T, rb redisBackend) *service {
 	s.accept(t, "sf-self", "orders", orderBody("o-shipped", "shipped", now.Add(-time.Hour), now, nil))
 	s.accept(t, "sf-posh", "orders", orderBody("o-late", "paid", now.Add(-4*time.Hour), now, nil))
 	s.accept(t, "sf-posh", "orders", orderBody("o-posh", "paid", now.Add(-time.Hour), now, nil))
-	for _, o := range [][2]string{{"sf-self", "o-eligible"}, {"sf-self", "o-shipped"}, {"sf-posh", "o-late"}, {"sf-posh", "o-posh"}} {
+	s.accept(t, "sf-self", "orders", orderBody("o-lines", "paid", now.Add(-time.Hour), now, map[string]any{"items": []any{
+		map[string]any{"sku": "JKT-M", "quantity": 1, "price": "20.00", "line_id": "li-1"},
+		map[string]any{"sku": "TEE-L", "quantity": 2, "price": "11.25", "line_id": "li-2"},
+	}}))
+	for _, o := range [][2]string{{"sf-self", "o-eligible"}, {"sf-self", "o-shipped"}, {"sf-posh", "o-late"}, {"sf-posh", "o-posh"}, {"sf-self", "o-lines"}} {
 		s.waitFor(t, o[0], o[1], "its snapshot", func(v map[string]any) bool { return v["order"] != nil })
 	}
 	return s
@@ -269,6 +273,41 @@ func TestStorefrontSnippetInChromium(t *testing.T) {
 		v := s.view(t, "sf-self", "o-eligible")
 		if field(v, "cancellation", "reason") != "ordered_by_mistake" || field(v, "cancellation", "initiator") != "buyer" {
 			t.Fatalf("view after the click-through: %v", v)
+		}
+	})
+
+	t.Run("several lines: cancel one unit of one line", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(bctx, 90*time.Second)
+		defer cancel()
+		tab, closeTab := chromedp.NewContext(ctx)
+		defer closeTab()
+		if err := chromedp.Do(tab,
+			chromedp.Navigate(page("sf-self", "o-lines")),
+			chromedp.WaitVisible(chromedp.ID("cs-cancel")),
+			chromedp.Click(chromedp.ID("cs-cancel")),
+			chromedp.WaitVisible(chromedp.ID("cs-lines")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		checkA11y(t, tab, "snippet, lines")
+		label, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.querySelector("label[for=cs-line-1]").textContent`))
+		if err != nil || label != "TEE-L (up to 2)" {
+			t.Fatalf("the second line's label reads %q (%v)", label, err)
+		}
+		if err := chromedp.Do(tab,
+			chromedp.SetValue(chromedp.ID("cs-line-0"), "0"),
+			chromedp.SetValue(chromedp.ID("cs-line-1"), "1"),
+			chromedp.Click(chromedp.ID("cs-submit")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(tab, "#cs-outcome", "Items cancelled"); !strings.Contains(got, "11.25 USD will be refunded") {
+			t.Errorf("the outcome reads %q", got)
+		}
+		checkA11y(t, tab, "snippet, lines cancelled")
+		v := s.view(t, "sf-self", "o-lines")
+		if got, _ := json.Marshal(field(v, "cancellation", "lines")); string(got) != `[{"line_id":"li-2","quantity":1,"refund_amount":"11.25"}]` {
+			t.Errorf("lines %s", got)
 		}
 	})
 

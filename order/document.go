@@ -43,11 +43,18 @@ type Snapshot struct {
 	Items                 []item               `json:"it,omitempty"`
 }
 
-// item is platform.Item under one-letter names, like money.
+// item is platform.Item under one-letter names, like money: the line's
+// id and fulfilled units as the platform sent them, and what cancelsync's
+// line cancellations took off it (carried from snapshot to snapshot).
 type item struct {
-	SKU      string `json:"k"`
-	Quantity int    `json:"q"`
-	Price    string `json:"p"`
+	SKU       string `json:"k"`
+	Quantity  int    `json:"q"`
+	Price     string `json:"p"`
+	LineID    string `json:"l,omitempty"`
+	Fulfilled int    `json:"f,omitempty"`
+	Removed   int    `json:"x,omitempty"`
+	Cancelled int    `json:"c,omitempty"`
+	Refunded  string `json:"r,omitempty"`
 }
 
 // items are the order's items as the view shows them: never null.
@@ -74,6 +81,7 @@ func (o *Snapshot) Domain(id string) platform.Order {
 	return platform.Order{
 		ID: id, BuyerID: o.BuyerID, SellerID: o.SellerID, Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt,
 		Total: platform.Money(o.Total), RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
+		Items: o.items(),
 	}
 }
 
@@ -90,6 +98,39 @@ type refund struct {
 	Currency string                `json:"c"`
 }
 
+// line is platform.Line under one-letter names.
+type line struct {
+	ID       string  `json:"i"`
+	Quantity int     `json:"q"`
+	Refund   *string `json:"a,omitempty"`
+}
+
+func domainLines(ls []line) []platform.Line {
+	if ls == nil {
+		return nil
+	}
+	out := make([]platform.Line, len(ls))
+	for i, l := range ls {
+		out[i] = platform.Line{LineID: l.ID, Quantity: l.Quantity, RefundAmount: l.Refund}
+	}
+	return out
+}
+
+func storedLines(ls []platform.Line) []line {
+	if ls == nil {
+		return nil
+	}
+	out := make([]line, len(ls))
+	for i, l := range ls {
+		out[i] = line{ID: l.LineID, Quantity: l.Quantity, Refund: l.RefundAmount}
+	}
+	return out
+}
+
+// Partial reports whether r is a request for some lines of its order, not
+// for the whole order.
+func (r *Request) Partial() bool { return r.Lines != nil }
+
 type Request struct {
 	ID         string                `json:"id"`
 	Initiator  platform.Party        `json:"i"`
@@ -101,7 +142,10 @@ type Request struct {
 	RespondBy  *time.Time            `json:"rb,omitempty"`
 	Refund     *refund               `json:"rf,omitempty"`
 	SellerHit  bool                  `json:"ss,omitempty"`
-	Version    int64                 `json:"v,omitempty"` // version of its current state; 0 while awaiting_order
+	// Lines are the lines a request for some lines asked for, each with
+	// its refund once cancelled; nil for the whole order.
+	Lines   []line `json:"l,omitempty"`
+	Version int64  `json:"v,omitempty"` // version of its current state; 0 while awaiting_order
 	// The sync record of Version (see package syncback): its state (empty while
 	// pending), the attempts made, the last failure and when the next
 	// attempt is due. Round counts dead-letter replays, so that each
@@ -116,12 +160,14 @@ type Request struct {
 func (r *Request) Domain() platform.Request {
 	return platform.Request{
 		RequestID: r.ID, Initiator: r.Initiator, Reason: r.Reason, OccurredAt: r.OccurredAt,
-		Outcome: platform.Outcome{State: r.State, DenialReason: r.Denial, RespondBy: r.RespondBy, Refund: (*platform.Refund)(r.Refund), AffectsSellerStats: r.SellerHit},
+		Outcome: platform.Outcome{State: r.State, DenialReason: r.Denial, RespondBy: r.RespondBy, Refund: (*platform.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
+			Lines: domainLines(r.Lines)},
 	}
 }
 
 func (r *Request) setOutcome(o platform.Outcome) {
 	r.State, r.Denial, r.RespondBy, r.Refund, r.SellerHit = o.State, o.DenialReason, o.RespondBy, (*refund)(o.Refund), o.AffectsSellerStats
+	r.Lines = storedLines(o.Lines)
 }
 
 // update is what is pushed to the platform for this request's current state.
@@ -129,7 +175,7 @@ func (r *Request) Update(orderID string) platform.Update {
 	return platform.Update{
 		OrderID: orderID, RequestID: r.ID, State: r.State, Version: r.Version, Reason: r.Reason,
 		DenialReason: r.Denial, RespondBy: r.RespondBy, Refund: (*platform.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
-		Initiator: r.Initiator,
+		Initiator: r.Initiator, Lines: domainLines(r.Lines),
 	}
 }
 
@@ -223,6 +269,7 @@ func (d *Doc) Clone() *Doc {
 				rf := *r.Refund
 				r.Refund = &rf
 			}
+			r.Lines = append([]line(nil), r.Lines...)
 			c.Requests[i] = r
 		}
 	}

@@ -30,6 +30,20 @@ type Preview struct {
 	// Cancellation is the order's cancellation as the read API shows it,
 	// nil when it has none.
 	Cancellation *CancellationView
+	// Lines are the order's lines that have an id, each with how many of
+	// its units a request made now could cancel; none when the adapter's
+	// platform cancels whole orders only.
+	Lines []LinePreview
+}
+
+// LinePreview is one line of the order and what of it can be cancelled.
+type LinePreview struct {
+	LineID   string `json:"line_id"`
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
+	// Cancellable is how many units a request made now could cancel: the
+	// line's cancellable units, or 0 when the decision would deny them.
+	Cancellable int `json:"cancellable"`
 }
 
 // PreviewOf is what request c would get if it arrived now, on a document
@@ -55,5 +69,28 @@ func PreviewOf(doc *Doc, ad *platform.Adapter, orderID string, c platform.Cancel
 		cv := r.View()
 		p.Cancellation = &cv
 	}
+	if ad.Lines {
+		p.Lines = t.previewLines(p.Order, c)
+	}
 	return p
+}
+
+// previewLines asks the decision, line by line, whether a request for all
+// of a line's cancellable units made now would be denied.
+func (t *Transition) previewLines(o platform.Order, c platform.Cancellation) []LinePreview {
+	out := []LinePreview{}
+	for _, it := range o.Items {
+		if it.LineID == "" {
+			continue
+		}
+		n := it.Cancellable()
+		if n > 0 {
+			c.Lines = []platform.LineRequest{{LineID: it.LineID, Quantity: n}}
+			if t.decideNew(nil, c).State == platform.Denied {
+				n = 0
+			}
+		}
+		out = append(out, LinePreview{LineID: it.LineID, SKU: it.SKU, Quantity: it.Quantity, Cancellable: n})
+	}
+	return out
 }

@@ -23,3 +23,10 @@ func request(orderID, requestID string, who platform.Party) platform.Event {
 		Reason: "changed_mind", OccurredAt: time.Now().UTC().Truncate(time.Second),
 	}}
 }
+
+func respond(orderID, requestID string, who platform.Party, d platform.Decision) platform.Event {
+	return platform.Event{Type: platform.CancellationResponded, Cancellation: &platform.Cancellation{
+		Type: platform.CancellationResponded, OrderID: orderID, RequestID: requestID, Responder: who, Decision: d,
+		OccurredAt: time.Now().UTC().Truncate(time.Second),
+	}}
+}

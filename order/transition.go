@@ -140,12 +140,15 @@ func (t *Transition) decideNote(r *Request, out platform.Outcome, ev platform.Ev
 // record and a history entry, and asks for its sync. A revision that keeps
 // r's state (a refund added) stops here: it is no new decision.
 func (t *Transition) newVersion(r *Request, out platform.Outcome, ev platform.EventType, webhookID, note string) {
+	if out.State == platform.Cancelled && out.Lines != nil && r.State != platform.Cancelled && t.Doc.Order != nil {
+		t.Doc.Order.cancelLines(out.Lines)
+	}
 	r.setOutcome(out)
 	r.ArrivedAt = time.Time{} // only order_wait needs it, and the request no longer waits
 	t.Doc.Version++
 	r.Version = t.Doc.Version
 	r.Sync, r.Attempts, r.LastError, r.NextAt, r.Round = "", 0, "", time.Time{}, 0
-	if out.State == platform.Cancelled && t.Doc.CancelledBy == "" {
+	if out.State == platform.Cancelled && out.Lines == nil && t.Doc.CancelledBy == "" {
 		t.Doc.CancelledBy = r.ID
 	}
 	t.note(ev, webhookID, out.State, note)
@@ -205,6 +208,9 @@ func (t *Transition) applySnapshot(ev platform.EventType, webhookID string, o *p
 		Total: money(o.Total), RequirementsSubmitted: o.RequirementsSubmitted, WorkDelivered: o.WorkDelivered,
 		Items: storedItems(o.Items),
 	}
+	if old != nil {
+		next.Items = carryCancelled(old.Items, next.Items)
+	}
 	note := ""
 	if old != nil && statusRank[o.Status] < statusRank[old.Status] {
 		note = "status moved back from " + string(old.Status) + " to " + string(o.Status)
@@ -243,7 +249,8 @@ func (t *Transition) applySnapshot(ev platform.EventType, webhookID string, o *p
 		if r.State != platform.AwaitingOrder {
 			continue
 		}
-		c := platform.Cancellation{OrderID: t.OrderID, RequestID: r.ID, Initiator: r.Initiator, Reason: r.Reason, OccurredAt: r.OccurredAt}
+		c := platform.Cancellation{OrderID: t.OrderID, RequestID: r.ID, Initiator: r.Initiator, Reason: r.Reason, OccurredAt: r.OccurredAt,
+			Lines: requestedLines(r.Lines)}
 		out := t.decideNew(r, c)
 		t.decide(r, out, platform.CancellationRequested, "")
 	}
@@ -270,7 +277,7 @@ func (t *Transition) hasCancelled() bool {
 		return true
 	}
 	for i := range t.Doc.Requests {
-		if t.Doc.Requests[i].State == platform.Cancelled {
+		if t.Doc.Requests[i].State == platform.Cancelled && !t.Doc.Requests[i].Partial() {
 			return true
 		}
 	}
@@ -294,6 +301,7 @@ func (t *Transition) applyCancellation(webhookID string, receivedAt time.Time, c
 		}
 		t.Doc.Requests = append(t.Doc.Requests, Request{
 			ID: c.RequestID, Initiator: c.Initiator, Reason: c.Reason, OccurredAt: c.OccurredAt, ArrivedAt: receivedAt.Truncate(time.Millisecond),
+			Lines: askedLines(c.Lines),
 		})
 		t.Doc.Compact()
 		r = &t.Doc.Requests[len(t.Doc.Requests)-1]

@@ -29,8 +29,33 @@ type OrderSummary struct {
 	Total     platform.Money       `json:"total"`
 	BuyerID   string               `json:"buyer_id"`
 	// Items are the snapshot's items as the platform sent them (none
-	// when it sent none).
-	Items []platform.Item `json:"items"`
+	// when it sent none), with what cancelsync cancelled of each line.
+	Items []ItemView `json:"items"`
+}
+
+// ItemView is one line of the order as the read API shows it.
+type ItemView struct {
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
+	Price    string `json:"price"`
+	// LineID is the platform's id of the line, null when it sent none
+	// (the line cannot be cancelled on its own).
+	LineID    *string `json:"line_id"`
+	Fulfilled int     `json:"fulfilled_quantity"`
+	Cancelled int     `json:"cancelled_quantity"`
+}
+
+// itemViews are the order's items as the view shows them: never null.
+func (o *Snapshot) itemViews() []ItemView {
+	out := make([]ItemView, len(o.Items))
+	for i, it := range o.Items {
+		out[i] = ItemView{SKU: it.SKU, Quantity: it.Quantity, Price: it.Price, Fulfilled: it.Fulfilled, Cancelled: it.Cancelled}
+		if it.LineID != "" {
+			id := it.LineID
+			out[i].LineID = &id
+		}
+	}
+	return out
 }
 
 // CancellationView is the cancellation part of the view.
@@ -44,6 +69,9 @@ type CancellationView struct {
 	RespondBy          *time.Time             `json:"respond_by"`
 	Refund             *platform.Refund       `json:"refund"`
 	AffectsSellerStats bool                   `json:"affects_seller_stats"`
+	// Lines are the lines of a request for some lines, with each one's
+	// refund once cancelled; null for the whole order.
+	Lines []platform.Line `json:"lines"`
 }
 
 // SyncView says how far the latest state got to the platform.
@@ -67,7 +95,7 @@ func (d *Doc) View(ad *platform.Adapter, orderID string) *OrderView {
 	v := &OrderView{Adapter: ad.ID, Platform: ad.Platform, OrderID: orderID, History: []HistoryEntry{}, Requests: []CancellationView{}}
 	if o := d.Order; o != nil {
 		v.Order = &OrderSummary{Status: o.Status, PlacedAt: o.PlacedAt, UpdatedAt: o.UpdatedAt, ShippedAt: o.ShippedAt, Total: platform.Money(o.Total),
-			BuyerID: o.BuyerID, Items: o.items()}
+			BuyerID: o.BuyerID, Items: o.itemViews()}
 	}
 	if r := d.Shown(); r != nil {
 		cv := r.View()
@@ -111,6 +139,7 @@ func (r *Request) View() CancellationView {
 	cv := CancellationView{
 		RequestID: r.ID, State: r.State, Version: r.Version, Initiator: r.Initiator, Reason: r.Reason,
 		RespondBy: r.RespondBy, Refund: (*platform.Refund)(r.Refund), AffectsSellerStats: r.SellerHit,
+		Lines: domainLines(r.Lines),
 	}
 	if r.Denial != "" {
 		dr := r.Denial

@@ -31,17 +31,20 @@ type Rules interface {
 // DecideRequest decides a new cancellation request. otherOpen reports whether
 // another request of the order is still pending_response. The shared checks
 // run first, in the contract's order, then the platform's rule; a pending
-// outcome whose respond_by has already passed at now times out at once.
+// outcome whose respond_by has already passed at now times out at once. A
+// request for some lines (c.Lines) is decided the same way on the order as
+// its lines leave it (see checkLines), and settled to their refund.
 func DecideRequest(rules Rules, w Windows, o Order, c Cancellation, otherOpen bool, now time.Time) Outcome {
-	if out, denied := SharedChecks(rules, o, otherOpen); denied {
-		return out
+	ro, out, denied := checkLines(rules, o, c.Lines, otherOpen)
+	if denied {
+		return settle(o, c.Lines, out)
 	}
-	out := rules.Request(o, c, w)
+	out = rules.Request(ro, c, w)
 	if out.State == PendingResponse && out.RespondBy != nil && !now.Before(*out.RespondBy) {
 		r := Request{RequestID: c.RequestID, Initiator: c.Initiator, Reason: c.Reason, OccurredAt: c.OccurredAt, Outcome: out}
-		return rules.Timeout(o, r)
+		out = rules.Timeout(ro, r)
 	}
-	return out
+	return settle(o, c.Lines, out)
 }
 
 // SharedChecks are the checks every platform makes, in this order, before
@@ -52,17 +55,32 @@ func DecideRequest(rules Rules, w Windows, o Order, c Cancellation, otherOpen bo
 // request of the order is pending_response. denied is false when the
 // platform's rule decides.
 func SharedChecks(rules Rules, o Order, otherOpen bool) (out Outcome, denied bool) {
+	_, out, denied = checkLines(rules, o, nil, otherOpen)
+	return out, denied
+}
+
+// checkLines are the shared checks for a request for lines (nil: the whole
+// order). A line asked for more units than it still has to cancel denies
+// the whole request already_shipped; and a partly fulfilled order is no
+// obstacle to cancelling units that are not, so the platform's rule then
+// decides on the order as if unshipped (ro), the part asked for being so.
+func checkLines(rules Rules, o Order, lines []LineRequest, otherOpen bool) (ro Order, out Outcome, denied bool) {
+	ro = o
 	switch {
 	case o.Status == StatusCancelled:
-		return Deny(AlreadyCancelled), true
+		return ro, Deny(AlreadyCancelled), true
 	case otherOpen:
-		return Deny(RequestOpen), true
+		return ro, Deny(RequestOpen), true
 	case o.Status == StatusCompleted, o.Status == StatusDelivered && rules.DeliveredBlocks():
-		return Deny(AlreadyDelivered), true
+		return ro, Deny(AlreadyDelivered), true
+	case lines != nil && !o.linesFit(lines):
+		return ro, Deny(AlreadyShipped), true
+	case o.Status == StatusShipped && lines != nil && o.partlyFulfilled():
+		ro.Status, ro.ShippedAt = StatusPaid, nil
 	case o.Status == StatusShipped:
-		return Deny(AlreadyShipped), true
+		return ro, Deny(AlreadyShipped), true
 	}
-	return Outcome{}, false
+	return ro, Outcome{}, false
 }
 
 // Ignored explains why an event changed nothing; empty means it applies.
@@ -93,10 +111,12 @@ func DecideResponse(rules Rules, o Order, r Request, c Cancellation) (Outcome, I
 	if r.RespondBy != nil && c.OccurredAt.After(*r.RespondBy) {
 		return r.Outcome, ResponseTooLate
 	}
-	if out, denied := SharedChecks(rules, o, false); denied {
-		return out, NotIgnored
+	lines := requested(r.Lines)
+	ro, out, denied := checkLines(rules, o, lines, false)
+	if denied {
+		return settle(o, lines, out), NotIgnored
 	}
-	return rules.Respond(o, r, c.Decision), NotIgnored
+	return settle(o, lines, rules.Respond(ro, r, c.Decision)), NotIgnored
 }
 
 // DecidePlatformCancel resolves pending request r when a snapshot says the
@@ -111,7 +131,7 @@ func DecidePlatformCancel(rules Rules, o Order, r Request) (out Outcome, ok bool
 	if out.State != Cancelled {
 		out = Cancel(o, OriginalPayment)
 	}
-	return out, true
+	return settle(o, requested(r.Lines), out), true
 }
 
 // LatePayment is implemented by Rules that cancel an unpaid order without a
@@ -141,7 +161,7 @@ func DecidePaidAfterCancel(rules Rules, o Order, r Request) (out Outcome, ok boo
 	}
 	out = r.Outcome
 	out.Refund = refund
-	return out, true
+	return settle(o, nil, out), true
 }
 
 // DecideWithdrawal decides the requester's withdrawal of request r.
@@ -158,8 +178,10 @@ func DecideTimeout(rules Rules, o Order, r Request, now time.Time) (out Outcome,
 	if r.State != PendingResponse || r.RespondBy == nil || now.Before(*r.RespondBy) {
 		return r.Outcome, false
 	}
-	if out, denied := SharedChecks(rules, o, false); denied {
-		return out, true
+	lines := requested(r.Lines)
+	ro, out, denied := checkLines(rules, o, lines, false)
+	if denied {
+		return settle(o, lines, out), true
 	}
-	return rules.Timeout(o, r), true
+	return settle(o, lines, rules.Timeout(ro, r)), true
 }

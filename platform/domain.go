@@ -28,11 +28,24 @@ type Money struct {
 	Currency string `json:"currency"`
 }
 
-// Item is one line of an order.
+// Item is one line of an order. Quantity, Price, LineID and Fulfilled are
+// the platform's; Cancelled and Refunded are what cancelsync's line
+// cancellations took off the line (docs/API.md, "Cancelling some lines").
 type Item struct {
 	SKU      string `json:"sku"`
 	Quantity int    `json:"quantity"`
 	Price    string `json:"price"`
+	// LineID is the platform's id of the line; a line without one cannot
+	// be cancelled on its own.
+	LineID    string `json:"line_id,omitempty"`
+	Fulfilled int    `json:"fulfilled_quantity,omitempty"`
+	// Removed is how many units the platform itself already took off the
+	// line and out of Quantity (Shopify's quantity − current_quantity):
+	// units cancelled by cancelsync that the platform removed are not
+	// counted twice.
+	Removed   int    `json:"removed_quantity,omitempty"`
+	Cancelled int    `json:"cancelled_quantity,omitempty"`
+	Refunded  string `json:"refunded_amount,omitempty"`
 }
 
 // Order is one snapshot of an order as the platform sent it.
@@ -100,6 +113,8 @@ type Cancellation struct {
 	OccurredAt time.Time `json:"occurred_at"`
 	Decision   Decision  `json:"decision,omitempty"`
 	Responder  Party     `json:"responder,omitempty"`
+	// Lines are the lines a request cancels; nil for the whole order.
+	Lines []LineRequest `json:"lines,omitempty"`
 }
 
 // Event is one decoded, validated webhook. At least one of Order and
@@ -179,6 +194,9 @@ type Outcome struct {
 	RespondBy          *time.Time   `json:"respond_by,omitempty"`
 	Refund             *Refund      `json:"refund,omitempty"`
 	AffectsSellerStats bool         `json:"affects_seller_stats,omitempty"`
+	// Lines are the lines of a request for some lines, each with its
+	// refund once cancelled; nil for a request for the whole order.
+	Lines []Line `json:"lines,omitempty"`
 }
 
 // Request is a stored cancellation request with its current outcome.

@@ -84,6 +84,9 @@ type Update struct {
 	RespondBy          *time.Time   `json:"respond_by"`
 	Refund             *Refund      `json:"refund"`
 	AffectsSellerStats bool         `json:"affects_seller_stats"`
+	// Lines are the cancelled lines with their refunds; nil when the
+	// request is for the whole order.
+	Lines []Line `json:"lines"`
 	// Initiator is who asked for the cancellation (Shopify maps buyer to
 	// CUSTOMER, merchant to OTHER); it is not part of the PUT body.
 	Initiator Party `json:"-"`
@@ -186,6 +189,10 @@ type Platform struct {
 	// reconciliation poll's settings and its webhook subscriptions
 	// (docs/API.md §13).
 	NewBoundary func(Settings) *Boundary
+	// Lines says the platform can cancel some lines of an order and refund
+	// them (docs/API.md, "Cancelling some lines"); a request for lines to
+	// an adapter of any other platform is refused naming data.lines.
+	Lines bool
 }
 
 // Adapter is one configured platform account.
@@ -212,6 +219,8 @@ type Adapter struct {
 	// Boundary reads orders live and lists the updated ones; nil for a
 	// platform that cannot (docs/API.md §13).
 	Boundary *Boundary
+	// Lines is the platform's Lines.
+	Lines bool
 }
 
 // New configures an adapter of platform p.
@@ -254,7 +263,7 @@ func (p Platform) New(s Settings) (*Adapter, error) {
 		Boundary: boundary,
 		ID:       s.ID, Platform: p.Name, Inbound: in, Client: p.NewClient(s), Rules: rules, Windows: w,
 		StorefrontSecrets: slices.Clone(keys), MerchantTokens: slices.Clone(s.MerchantTokens),
-		BuyerClaims: claims, Redactor: NewRedactor(secrets...),
+		BuyerClaims: claims, Redactor: NewRedactor(secrets...), Lines: p.Lines,
 	}, nil
 }
 

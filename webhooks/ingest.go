@@ -148,6 +148,9 @@ func (in *ingest) serve(c *gin.Context, kind platform.Kind) result {
 	res.webhookID = webhookID
 
 	ev, err := inbound.Decode(kind, r.Header, body)
+	if err == nil {
+		err = platform.RefuseLines(a, ev)
+	}
 	if errors.Is(err, platform.ErrIgnored) {
 		// Authentic, but nothing the adapter acts on (another topic).
 		writeJSON(c, http.StatusOK, ack("ignored", webhookID))

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
@@ -81,7 +82,15 @@ func (c *Console) respond(ctx context.Context, ad *platform.Adapter, orderID, re
 }
 
 // cancel queues a cancellation.requested with initiator merchant.
-func (c *Console) cancel(ctx context.Context, ad *platform.Adapter, orderID, reason, comments, idemKey string) (queued, error) {
+func (c *Console) cancel(ctx context.Context, ad *platform.Adapter, orderID, reason, comments string, lines []platform.LineRequest, idemKey string) (queued, error) {
+	if lines != nil {
+		if !ad.Lines {
+			return queued{}, &fieldError{"lines", platform.ErrNoLines.Message}
+		}
+		if errs := platform.CheckLines("lines", lines); len(errs) > 0 {
+			return queued{}, &fieldError{errs[0].Field, errs[0].Message}
+		}
+	}
 	switch {
 	case !validID(orderID):
 		return queued{}, &fieldError{"order_id", "1–128 characters of [A-Za-z0-9._:-]"}
@@ -90,7 +99,10 @@ func (c *Console) cancel(ctx context.Context, ad *platform.Adapter, orderID, rea
 	case utf8.RuneCountInString(comments) > platform.MaxComments:
 		return queued{}, &fieldError{"comments", "at most " + strconv.Itoa(platform.MaxComments) + " characters"}
 	}
-	fp, err := c.checkKey(ctx, "cancel", ad.ID, idemKey, orderID, struct{ Reason, Comments string }{reason, comments})
+	fp, err := c.checkKey(ctx, "cancel", ad.ID, idemKey, orderID, struct {
+		Reason, Comments string
+		Lines            []platform.LineRequest `json:",omitempty"`
+	}{reason, comments, lines})
 	if err != nil {
 		return queued{}, err
 	}
@@ -101,7 +113,7 @@ func (c *Console) cancel(ctx context.Context, ad *platform.Adapter, orderID, rea
 		AdapterID: ad.ID, WebhookID: wid, ReceivedAt: now,
 		Event: platform.Event{Type: platform.CancellationRequested, Cancellation: &platform.Cancellation{
 			Type: platform.CancellationRequested, OrderID: orderID, RequestID: requestID, Initiator: platform.Merchant,
-			Reason: reason, Comments: comments, OccurredAt: now.Truncate(time.Millisecond),
+			Reason: reason, Comments: comments, OccurredAt: now.Truncate(time.Millisecond), Lines: lines,
 		}},
 	}
 	return c.enqueue(ctx, d, requestID)
@@ -314,15 +326,23 @@ func (c *Console) summaries(ctx context.Context, ids []string) ([]Summary, error
 // whether a cancellation by the merchant would be taken now: the order page
 // offers it only then, and says why not otherwise. An order without a
 // snapshot cannot be decided yet (order_unknown).
-func (c *Console) merchantMayCancel(ctx context.Context, ad *platform.Adapter, orderID string) (bool, platform.DenialReason, error) {
+// lines are the order's lines of which the merchant could cancel some
+// units now (none on a platform that cancels whole orders only).
+func (c *Console) merchantMayCancel(ctx context.Context, ad *platform.Adapter, orderID string) (ok bool, why platform.DenialReason, lines []order.LinePreview, err error) {
 	p, err := c.o.Store.Preview(ctx, ad, orderID, platform.Cancellation{Initiator: platform.Merchant}, c.o.Now())
 	switch {
 	case errors.Is(err, orderstore.ErrNotFound):
-		return false, platform.OrderUnknown, nil
+		return false, platform.OrderUnknown, nil, nil
 	case err != nil:
-		return false, "", err
-	case p.Would.State == platform.Denied:
-		return false, p.Would.DenialReason, nil
+		return false, "", nil, err
 	}
-	return true, "", nil
+	for _, l := range p.Lines {
+		if l.Cancellable > 0 {
+			lines = append(lines, l)
+		}
+	}
+	if p.Would.State == platform.Denied {
+		return false, p.Would.DenialReason, lines, nil
+	}
+	return true, "", lines, nil
 }

@@ -212,8 +212,9 @@ func (c *Console) apiRespond(ctx *gin.Context) {
 
 func (c *Console) apiCancel(ctx *gin.Context) {
 	var body struct {
-		Reason   string `json:"reason"`
-		Comments string `json:"comments"`
+		Reason   string                 `json:"reason"`
+		Comments string                 `json:"comments"`
+		Lines    []platform.LineRequest `json:"lines"`
 	}
 	if err := readJSON(ctx, &body); err != nil {
 		c.apiFail(ctx, err)
@@ -222,7 +223,7 @@ func (c *Console) apiCancel(ctx *gin.Context) {
 	if body.Reason == "" {
 		body.Reason = "other"
 	}
-	q, err := c.cancel(ctx.Request.Context(), adapterOf(ctx), ctx.Param("order_id"), body.Reason, body.Comments, ctx.GetHeader("Idempotency-Key"))
+	q, err := c.cancel(ctx.Request.Context(), adapterOf(ctx), ctx.Param("order_id"), body.Reason, body.Comments, body.Lines, ctx.GetHeader("Idempotency-Key"))
 	c.apiQueued(ctx, q, err)
 }
 

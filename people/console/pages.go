@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -367,6 +369,9 @@ type orderData struct {
 	// now; when not, NoCancel is why (a denial reason).
 	CanCancel bool
 	NoCancel  platform.DenialReason
+	// Lines are the lines of which the merchant could cancel some units
+	// now.
+	Lines []order.LinePreview
 }
 
 func (c *Console) orderPage(ctx *gin.Context) {
@@ -392,7 +397,7 @@ func (c *Console) orderPage(ctx *gin.Context) {
 			}
 		}
 	}
-	if d.CanCancel, d.NoCancel, err = c.merchantMayCancel(ctx.Request.Context(), ad, orderID); err != nil {
+	if d.CanCancel, d.NoCancel, d.Lines, err = c.merchantMayCancel(ctx.Request.Context(), ad, orderID); err != nil {
 		c.unavailable(ctx, err)
 		return
 	}
@@ -450,8 +455,44 @@ func (c *Console) respondPost(ctx *gin.Context) {
 }
 
 func (c *Console) cancelPost(ctx *gin.Context) {
-	q, err := c.cancel(ctx.Request.Context(), adapterOf(ctx), ctx.Param("order_id"), ctx.PostForm("reason"), ctx.PostForm("comments"), ctx.PostForm("idempotency_key"))
-	c.afterAction(ctx, "cancel", q, err)
+	lines, err := formLines(ctx)
+	if err == nil {
+		var q queued
+		q, err = c.cancel(ctx.Request.Context(), adapterOf(ctx), ctx.Param("order_id"), ctx.PostForm("reason"), ctx.PostForm("comments"), lines, ctx.PostForm("idempotency_key"))
+		c.afterAction(ctx, "cancel", q, err)
+		return
+	}
+	c.afterAction(ctx, "cancel", queued{}, err)
+}
+
+// formLines reads the order page's "cancel some lines" form: a line_id
+// and a quantity per line, lines left at 0 not asked for. nil: the form
+// is the whole order's.
+func formLines(ctx *gin.Context) ([]platform.LineRequest, error) {
+	ids, qs := ctx.PostFormArray("line_id"), ctx.PostFormArray("quantity")
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if len(qs) != len(ids) {
+		return nil, &fieldError{"lines", "a quantity for each line"}
+	}
+	lines := []platform.LineRequest{}
+	for i, id := range ids {
+		n, err := strconv.Atoi(strings.TrimSpace(qs[i]))
+		if qs[i] == "" {
+			n, err = 0, nil
+		}
+		if err != nil || n < 0 {
+			return nil, &fieldError{fmt.Sprintf("lines[%d].quantity", i), "a whole number of units, 0 or more"}
+		}
+		if n > 0 {
+			lines = append(lines, platform.LineRequest{LineID: id, Quantity: n})
+		}
+	}
+	if len(lines) == 0 {
+		return nil, &fieldError{"lines", "choose at least one unit to cancel"}
+	}
+	return lines, nil
 }
 
 func (c *Console) replayPost(ctx *gin.Context) {

@@ -30,6 +30,8 @@ import (
 type requestBody struct {
 	Reason   string `json:"reason"`
 	Comments string `json:"comments"`
+	// Lines, when set, are the lines to cancel; absent: the whole order.
+	Lines []platform.LineRequest `json:"lines,omitempty"`
 }
 
 // queuedAnswer is POST's 202 body, and what an Idempotency-Key keeps.
@@ -80,7 +82,12 @@ func (h *handler) post(c *gin.Context) {
 	if !ok {
 		return
 	}
-	mine := claim{RequestID: newRequestID(), OrderID: p.Order.ID, OccurredAt: now, Reason: body.Reason, Comments: body.Comments}
+	if body.Lines != nil && !a.Lines {
+		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload, "the request is not valid",
+			platform.FieldError{Field: "lines", Message: platform.ErrNoLines.Message})
+		return
+	}
+	mine := claim{RequestID: newRequestID(), OrderID: p.Order.ID, OccurredAt: now, Reason: body.Reason, Comments: body.Comments, Lines: body.Lines}
 	first := mine
 	if idemKey != "" {
 		// A repeated key gets the first answer: its request is queued
@@ -103,6 +110,7 @@ func (h *handler) post(c *gin.Context) {
 		Event: platform.Event{Type: platform.CancellationRequested, Cancellation: &platform.Cancellation{
 			Type: platform.CancellationRequested, OrderID: first.OrderID, RequestID: first.RequestID,
 			Initiator: platform.Buyer, Reason: first.Reason, Comments: first.Comments, OccurredAt: first.OccurredAt,
+			Lines: first.Lines,
 		}},
 	})
 	if err != nil {
@@ -133,7 +141,7 @@ func readRequest(c *gin.Context) (body requestBody, ok bool) {
 	dec.DisallowUnknownFields()
 	if !utf8.Valid(raw) || dec.Decode(&body) != nil || dec.More() {
 		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload, "the request is not valid",
-			platform.FieldError{Field: "", Message: `must be a JSON object {"reason": ..., "comments": ...} and nothing else`})
+			platform.FieldError{Field: "", Message: `must be a JSON object {"reason": ..., "comments": ..., "lines": [...]} and nothing else`})
 		return body, false
 	}
 	var errs []platform.FieldError
@@ -145,6 +153,9 @@ func readRequest(c *gin.Context) (body requestBody, ok bool) {
 	}
 	if utf8.RuneCountInString(body.Comments) > platform.MaxComments {
 		errs = append(errs, platform.FieldError{Field: "comments", Message: "must be at most " + strconv.Itoa(platform.MaxComments) + " characters"})
+	}
+	if body.Lines != nil {
+		errs = append(errs, platform.CheckLines("lines", body.Lines)...)
 	}
 	if len(errs) > 0 {
 		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload, "the request is not valid", errs...)
@@ -188,11 +199,12 @@ func idemRedisKey(adapterID, buyerID, key string) string {
 
 // claim is the request an Idempotency-Key stands for.
 type claim struct {
-	RequestID  string    `json:"q"`
-	OrderID    string    `json:"o"`
-	OccurredAt time.Time `json:"t"`
-	Reason     string    `json:"re"`
-	Comments   string    `json:"c,omitempty"`
+	RequestID  string                 `json:"q"`
+	OrderID    string                 `json:"o"`
+	OccurredAt time.Time              `json:"t"`
+	Reason     string                 `json:"re"`
+	Comments   string                 `json:"c,omitempty"`
+	Lines      []platform.LineRequest `json:"l,omitempty"`
 }
 
 // fingerprint is what a repeat of an Idempotency-Key must match: the order
@@ -200,7 +212,7 @@ type claim struct {
 // field order and an empty "comments" do not count). Derived from the
 // claim, so a claim stored before fingerprints existed compares too.
 func (c claim) fingerprint() [sha256.Size]byte {
-	body, _ := json.Marshal(requestBody{Reason: c.Reason, Comments: c.Comments}) // two strings: cannot fail
+	body, _ := json.Marshal(requestBody{Reason: c.Reason, Comments: c.Comments, Lines: c.Lines}) // strings and ints: cannot fail
 	digest := sha256.Sum256(body)
 	return sha256.Sum256(append([]byte(strconv.Itoa(len(c.OrderID))+":"+c.OrderID), digest[:]...))
 }

@@ -215,6 +215,8 @@ type previewAnswer struct {
 	DenialReason *platform.DenialReason  `json:"denial_reason"`
 	CancelBy     *time.Time              `json:"cancel_by"`
 	Cancellation *order.CancellationView `json:"cancellation"`
+	// Lines are the order's lines and what of each can be cancelled.
+	Lines []order.LinePreview `json:"lines"`
 }
 
 func (h *handler) get(c *gin.Context) {
@@ -231,7 +233,10 @@ func (h *handler) get(c *gin.Context) {
 	}
 	ans := previewAnswer{
 		OrderID: p.Order.ID, Eligible: p.Would.State != platform.Denied, Would: p.Would.State,
-		CancelBy: p.CancelBy, Cancellation: p.Cancellation,
+		CancelBy: p.CancelBy, Cancellation: p.Cancellation, Lines: p.Lines,
+	}
+	if ans.Lines == nil {
+		ans.Lines = []order.LinePreview{}
 	}
 	if p.Would.DenialReason != "" {
 		dr := p.Would.DenialReason

@@ -148,9 +148,12 @@ type userError struct {
 // nothing to send on Shopify. orderCancel has no idempotency key, so a
 // retry after a lost answer meets "already been canceled", which is taken
 // as success.
-func (c *client) Push(ctx context.Context, _ string, u platform.Update) error {
+func (c *client) Push(ctx context.Context, key string, u platform.Update) error {
 	if u.State != platform.Cancelled {
 		return fmt.Errorf("state %s: %w", u.State, platform.ErrNothingToSend)
+	}
+	if u.Lines != nil {
+		return c.refundLines(ctx, key, u)
 	}
 	if !platform.Digits(u.OrderID, 20) {
 		return &platform.SyncError{Msg: "order id " + truncate(u.OrderID, 40) + " is not a Shopify order id"}

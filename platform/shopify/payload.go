@@ -81,7 +81,9 @@ type lineItemWire struct {
 	VariantID       id           `json:"variant_id"`
 	Quantity        json.Number  `json:"quantity"`
 	CurrentQuantity *json.Number `json:"current_quantity"`
-	Price           string       `json:"price"`
+	// FulfillableQuantity is what is left to fulfil of current_quantity.
+	FulfillableQuantity *json.Number `json:"fulfillable_quantity"`
+	Price               string       `json:"price"`
 }
 
 type fulfillmentWire struct {
@@ -197,7 +199,22 @@ func mapOrder(w *orderWire, shop string) (*platform.Order, error) {
 		if len(sku) > 128 {
 			sku = sku[:128]
 		}
-		o.Items = append(o.Items, platform.Item{SKU: sku, Quantity: n, Price: li.Price})
+		item := platform.Item{SKU: sku, Quantity: n, Price: li.Price, LineID: li.ID.digits}
+		// quantity − current_quantity were taken off the line on Shopify
+		// (edits, refunds, cancelsync's own line cancellations), and of
+		// current_quantity what is not fulfillable is fulfilled.
+		if ordered, err := strconv.Atoi(li.Quantity.String()); err == nil && ordered > n {
+			item.Removed = ordered - n
+		}
+		if li.FulfillableQuantity != nil {
+			f, err := strconv.Atoi(li.FulfillableQuantity.String())
+			if err != nil || f < 0 {
+				bad(field+".fulfillable_quantity", "must be a whole number, 0 or more")
+				continue
+			}
+			item.Fulfilled = max(0, n-f)
+		}
+		o.Items = append(o.Items, item)
 	}
 	for i, f := range w.Fulfillments {
 		if f.Status != "success" {

@@ -61,7 +61,7 @@ func TestDecodeSample(t *testing.T) {
 		t.Errorf("placed/updated = %v/%v, want %v", o.PlacedAt, o.UpdatedAt, want)
 	case o.Total != platform.Money{Amount: "388.00", Currency: "USD"}:
 		t.Errorf("total = %+v", o.Total)
-	case len(o.Items) != 2 || o.Items[0] != platform.Item{SKU: "IPOD2008PINK", Quantity: 1, Price: "199.00"}:
+	case len(o.Items) != 2 || o.Items[0] != platform.Item{SKU: "IPOD2008PINK", Quantity: 1, Price: "199.00", LineID: "866550311766439020"}:
 		t.Errorf("items = %+v", o.Items)
 	case o.ShippedAt != nil:
 		t.Errorf("shipped_at = %v", o.ShippedAt)
@@ -195,7 +195,12 @@ func TestDecodeTraps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []platform.Item{{SKU: "variant-808950810", Quantity: 2, Price: "199.00"}, {SKU: "line-141249953214522975", Quantity: 1, Price: "5.00"}}
+		// 3 ordered, 1 taken off (current_quantity 2), 1 fulfillable of
+		// the 2 (the sample's fulfillable_quantity): 1 fulfilled.
+		want := []platform.Item{
+			{SKU: "variant-808950810", Quantity: 2, Price: "199.00", LineID: "141249953214522974", Fulfilled: 1, Removed: 1},
+			{SKU: "line-141249953214522975", Quantity: 1, Price: "5.00", LineID: "141249953214522975"},
+		}
 		if len(ev.Order.Items) != 2 || ev.Order.Items[0] != want[0] || ev.Order.Items[1] != want[1] {
 			t.Errorf("items = %+v, want %+v", ev.Order.Items, want)
 		}

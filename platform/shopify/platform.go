@@ -27,6 +27,7 @@ const DefaultAPIVersion = "2026-04"
 // Platform is Shopify, for the registry.
 var Platform = platform.Platform{
 	Name:        "shopify",
+	Lines:       true,
 	Rules:       Policy{},
 	Defaults:    Defaults(),
 	Keys:        Keys,

@@ -79,6 +79,9 @@ type updateWire struct {
 	RespondBy          *time.Time             `json:"respond_by"`
 	Refund             *platform.Refund       `json:"refund"`
 	AffectsSellerStats bool                   `json:"affects_seller_stats"`
+	// Lines are the cancelled lines with their refunds, null for the
+	// whole order.
+	Lines []platform.Line `json:"lines"`
 }
 
 func toWire(u platform.Update) updateWire {
@@ -90,6 +93,7 @@ func toWire(u platform.Update) updateWire {
 		Reason:             u.Reason,
 		Refund:             u.Refund,
 		AffectsSellerStats: u.AffectsSellerStats,
+		Lines:              u.Lines,
 	}
 	if u.DenialReason != "" {
 		w.DenialReason = &u.DenialReason

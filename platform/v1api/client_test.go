@@ -106,7 +106,21 @@ func TestPushRequest(t *testing.T) {
 			wantBody: `{"order_id":"PM-10023","request_id":"cr-881","state":"cancelled","version":1,` +
 				`"reason":"changed_mind","denial_reason":null,"respond_by":null,` +
 				`"refund":{"method":"platform_credit","amount":"42.50","currency":"USD"},` +
-				`"affects_seller_stats":false}`,
+				`"affects_seller_stats":false,"lines":null}`,
+		},
+		{
+			name: "some lines cancelled",
+			update: func() platform.Update {
+				u := cancelledUpdate()
+				a := "12.50"
+				u.Refund.Amount, u.Lines = a, []platform.Line{{LineID: "li-2", Quantity: 1, RefundAmount: &a}}
+				return u
+			}(),
+			wantPath: "/orders/PM-10023/cancellation",
+			wantBody: `{"order_id":"PM-10023","request_id":"cr-881","state":"cancelled","version":1,` +
+				`"reason":"changed_mind","denial_reason":null,"respond_by":null,` +
+				`"refund":{"method":"platform_credit","amount":"12.50","currency":"USD"},` +
+				`"affects_seller_stats":false,"lines":[{"line_id":"li-2","quantity":1,"refund_amount":"12.50"}]}`,
 		},
 		{
 			name: "pending with respond_by in UTC",
@@ -115,7 +129,7 @@ func TestPushRequest(t *testing.T) {
 			wantPath: "/orders/o.1:x/cancellation",
 			wantBody: `{"order_id":"o.1:x","request_id":"r1","state":"pending_response","version":3,` +
 				`"reason":"other","denial_reason":null,"respond_by":"2026-11-22T11:00:00Z",` +
-				`"refund":null,"affects_seller_stats":false}`,
+				`"refund":null,"affects_seller_stats":false,"lines":null}`,
 		},
 		{
 			name: "denied, base_url with a path and a trailing slash",
@@ -125,14 +139,14 @@ func TestPushRequest(t *testing.T) {
 			wantPath: "/api/v2/orders/o1/cancellation",
 			wantBody: `{"order_id":"o1","request_id":"r1","state":"denied","version":2,` +
 				`"reason":"changed_mind","denial_reason":"window_expired","respond_by":null,` +
-				`"refund":null,"affects_seller_stats":true}`,
+				`"refund":null,"affects_seller_stats":true,"lines":null}`,
 		},
 		{
 			name:     "order id that needs escaping",
 			update:   platform.Update{OrderID: "a/b c", RequestID: "r1", State: platform.Withdrawn, Version: 4},
 			wantPath: "/orders/a/b c/cancellation",
 			wantBody: `{"order_id":"a/b c","request_id":"r1","state":"withdrawn","version":4,` +
-				`"reason":"","denial_reason":null,"respond_by":null,"refund":null,"affects_seller_stats":false}`,
+				`"reason":"","denial_reason":null,"respond_by":null,"refund":null,"affects_seller_stats":false,"lines":null}`,
 		},
 	}
 	for _, tt := range tests {

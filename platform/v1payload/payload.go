@@ -53,9 +53,11 @@ type moneyData struct {
 }
 
 type itemData struct {
-	SKU      string `json:"sku" validate:"required,max=128"`
-	Quantity *int   `json:"quantity" validate:"required,min=1"`
-	Price    string `json:"price" validate:"required,amount"`
+	SKU       string `json:"sku" validate:"required,max=128"`
+	Quantity  *int   `json:"quantity" validate:"required,min=1"`
+	Price     string `json:"price" validate:"required,amount"`
+	LineID    string `json:"line_id" validate:"omitempty,ident"`
+	Fulfilled int    `json:"fulfilled_quantity" validate:"min=0"`
 }
 
 // cancellationBody keeps data raw: which fields it must carry depends on
@@ -72,6 +74,9 @@ type requestedData struct {
 	Reason     string `json:"reason" validate:"required,reason"`
 	Comments   string `json:"comments" validate:"comments"`
 	OccurredAt string `json:"occurred_at" validate:"required,rfc3339"`
+	// Lines are checked by platform.CheckLines, which the storefront and
+	// the console share; absent means the whole order.
+	Lines *[]platform.LineRequest `json:"lines" validate:"-"`
 }
 
 type respondedData struct {
@@ -189,7 +194,31 @@ func (d *Decoder) decodeOrder(body []byte) (platform.Event, error) {
 	if err := d.check(b.Data); err != nil {
 		return platform.Event{}, err
 	}
+	if err := checkItemLines(b.Data.Items); err != nil {
+		return platform.Event{}, err
+	}
 	return platform.Event{Type: platform.EventType(b.Type), Order: b.Data.order()}, nil
+}
+
+// checkItemLines refuses what the field rules cannot see: more units
+// fulfilled than ordered, and two items with one line id.
+func checkItemLines(items []itemData) error {
+	var errs []platform.FieldError
+	seen := map[string]bool{}
+	for i, it := range items {
+		at := fmt.Sprintf("data.items[%d]", i)
+		if it.Fulfilled > *it.Quantity {
+			errs = append(errs, platform.FieldError{Field: at + ".fulfilled_quantity", Message: "must be at most quantity"})
+		}
+		if it.LineID != "" && seen[it.LineID] {
+			errs = append(errs, platform.FieldError{Field: at + ".line_id", Message: "must not repeat another item's line_id"})
+		}
+		seen[it.LineID] = true
+	}
+	if errs != nil {
+		return &platform.ValidationError{Errors: errs}
+	}
+	return nil
 }
 
 // cancellationData is what each cancellation type's data shape maps to.
@@ -224,6 +253,11 @@ func (d *Decoder) decodeCancellation(body []byte) (platform.Event, error) {
 	}
 	if err := d.check(data); err != nil {
 		return platform.Event{}, err
+	}
+	if rd, ok := data.(*requestedData); ok && rd.Lines != nil {
+		if errs := platform.CheckLines("data.lines", *rd.Lines); len(errs) > 0 {
+			return platform.Event{}, &platform.ValidationError{Errors: errs}
+		}
 	}
 	return platform.Event{Type: t, Cancellation: data.cancellation(t)}, nil
 }
@@ -429,25 +463,20 @@ func validAmount(s, currency string) bool {
 	return !platform.CurrencyCode(currency) || len(frac) <= minorUnits(currency)
 }
 
-// minorUnits is the number of decimals of an ISO 4217 currency: 2 unless
-// the standard's table says otherwise.
-func minorUnits(currency string) int {
-	switch currency {
-	case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF",
-		"UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF":
-		return 0
-	case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND":
-		return 3
-	case "CLF", "UYW":
-		return 4
-	}
-	return 2
-}
+// minorUnits is the number of decimals of an ISO 4217 currency.
+func minorUnits(currency string) int { return platform.MinorUnits(currency) }
 
 // cancellation maps a validated request to the domain.
 func (d *requestedData) cancellation(t platform.EventType) *platform.Cancellation {
 	return &platform.Cancellation{Type: t, OrderID: d.OrderID, RequestID: d.RequestID, OccurredAt: mustTime(d.OccurredAt),
-		Initiator: platform.Party(d.Initiator), Reason: d.Reason, Comments: d.Comments}
+		Initiator: platform.Party(d.Initiator), Reason: d.Reason, Comments: d.Comments, Lines: linesOf(d.Lines)}
+}
+
+func linesOf(ls *[]platform.LineRequest) []platform.LineRequest {
+	if ls == nil {
+		return nil
+	}
+	return *ls
 }
 
 // cancellation maps a validated response to the domain.
@@ -481,7 +510,7 @@ func (o *orderData) order() *platform.Order {
 	if len(o.Items) > 0 {
 		out.Items = make([]platform.Item, len(o.Items))
 		for i, it := range o.Items {
-			out.Items[i] = platform.Item{SKU: it.SKU, Quantity: *it.Quantity, Price: it.Price}
+			out.Items[i] = platform.Item{SKU: it.SKU, Quantity: *it.Quantity, Price: it.Price, LineID: it.LineID, Fulfilled: min(it.Fulfilled, *it.Quantity)}
 		}
 	}
 	return out

@@ -75,6 +75,9 @@ func (c *Client) Push(ctx context.Context, _ string, u platform.Update) error {
 	if u.State != platform.Cancelled {
 		return c.note(ctx, order, u)
 	}
+	if u.Lines != nil {
+		return c.refundLines(ctx, order, u)
+	}
 	if u.Refund == nil {
 		// Never paid: the status change is all.
 		return c.call(ctx, http.MethodPut, order, map[string]any{"status": "cancelled"}, nil)

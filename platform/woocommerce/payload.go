@@ -63,6 +63,7 @@ type orderWire struct {
 }
 
 type itemWire struct {
+	ID        json.Number `json:"id"`
 	ProductID json.Number `json:"product_id"`
 	Quantity  json.Number `json:"quantity"`
 	SKU       *string     `json:"sku"` // null when the product was deleted
@@ -212,6 +213,15 @@ func (in inbound) decodeOrder(h http.Header, body []byte) (*platform.Order, erro
 			continue // removed from the order
 		}
 		item := platform.Item{Quantity: int(q)}
+		// The line's id makes it cancellable on its own. WooCommerce
+		// keeps no fulfilled count per line: a completed order has
+		// shipped all of it, any other none.
+		if id := it.ID.String(); platform.Digits(id, 20) {
+			item.LineID = id
+		}
+		if o.Status == platform.StatusCompleted {
+			item.Fulfilled = item.Quantity
+		}
 		if it.SKU != nil && *it.SKU != "" {
 			item.SKU = *it.SKU
 		} else if p := it.ProductID.String(); platform.Digits(p, 20) {

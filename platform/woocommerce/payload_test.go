@@ -68,7 +68,7 @@ func TestDecodeDocsOrder(t *testing.T) {
 		UpdatedAt: time.Date(2017, 3, 22, 19, 28, 8, 0, time.UTC),
 		BuyerID:   "guest", SellerID: "example.com",
 		Total: platform.Money{Amount: "29.35", Currency: "USD"},
-		Items: []platform.Item{{SKU: "product-93", Quantity: 2, Price: "3.00"}, {SKU: "Bar3", Quantity: 1, Price: "12.00"}},
+		Items: []platform.Item{{SKU: "product-93", Quantity: 2, Price: "3.00", LineID: "315"}, {SKU: "Bar3", Quantity: 1, Price: "12.00", LineID: "316"}},
 	}
 	if got, w := adapterstestJSON(t, o), adapterstestJSON(t, &want); got != w {
 		t.Fatalf("order\n got %s\nwant %s", got, w)

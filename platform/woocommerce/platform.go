@@ -27,6 +27,7 @@ import (
 // Platform is WooCommerce, for the registry.
 var Platform = platform.Platform{
 	Name:        "woocommerce",
+	Lines:       true,
 	Rules:       Policy{},
 	Defaults:    Defaults(),
 	Keys:        Keys,

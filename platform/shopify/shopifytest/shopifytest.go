@@ -60,6 +60,8 @@ type Handler struct {
 	once sync.Once
 	bd   *boundary // order reads and webhook subscriptions (boundary.go)
 	all  []Call
+	// Refunds answers suggestedRefund and refundCreate (refunds.go).
+	Refunds Refunds
 }
 
 // NewHandler answers every call with JobAnswer until scripted otherwise.
@@ -99,6 +101,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = json.Unmarshal(body, &req)
 	c := Call{Path: r.URL.Path, Token: r.Header.Get("X-Shopify-Access-Token"), Query: req.Query, Variables: req.Variables, Body: body}
+	if a, fault, ok := h.Refunds.serve(c); ok {
+		h.mu.Lock()
+		h.calls = append(h.calls, c)
+		h.mu.Unlock()
+		if fault != 0 {
+			lost(w, fault)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, a.Body)
+		return
+	}
 	h.mu.Lock()
 	h.all = append(h.all, c)
 	h.mu.Unlock()

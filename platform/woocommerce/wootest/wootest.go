@@ -62,6 +62,10 @@ type Refund struct {
 	Amount    string `json:"amount"`
 	Reason    string `json:"reason"`
 	APIRefund bool   `json:"-"`
+	// APIRestock and LineItems are as sent ({"id", "quantity",
+	// "refund_total"} each): a refund of some lines.
+	APIRestock bool             `json:"-"`
+	LineItems  []map[string]any `json:"-"`
 }
 
 // Note is one order note the fake holds.
@@ -291,6 +295,14 @@ func (h *Handler) serve(c *Call, r *http.Request) (int, http.Header, any) {
 		apiRefund, _ := c.Body["api_refund"].(bool)
 		h.nextID++
 		ref := Refund{ID: h.nextID, Amount: amount, Reason: reason, APIRefund: apiRefund}
+		ref.APIRestock, _ = c.Body["api_restock"].(bool)
+		if items, ok := c.Body["line_items"].([]any); ok {
+			for _, it := range items {
+				if m, ok := it.(map[string]any); ok {
+					ref.LineItems = append(ref.LineItems, m)
+				}
+			}
+		}
 		o.refunds = append([]Refund{ref}, o.refunds...) // newest first, as WooCommerce lists them
 		status, body = http.StatusCreated, ref
 	case ListNotes:
