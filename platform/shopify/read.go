@@ -36,7 +36,7 @@ const (
 )
 
 func linesField(n int) string {
-	return fmt.Sprintf(`lineItems(first: %d) { nodes { id sku quantity currentQuantity variant { legacyResourceId } originalUnitPriceSet { shopMoney { amount } } } pageInfo { hasNextPage } }`, n)
+	return fmt.Sprintf(`lineItems(first: %d) { nodes { id sku quantity currentQuantity fulfillableQuantity variant { legacyResourceId } originalUnitPriceSet { shopMoney { amount } } } pageInfo { hasNextPage } }`, n)
 }
 
 // orderQuery is the order(id:) query (shopify.dev/docs/api/admin-graphql/latest/queries/order).
@@ -76,7 +76,11 @@ type gqlOrder struct {
 			SKU             *string `json:"sku"`
 			Quantity        int     `json:"quantity"`
 			CurrentQuantity *int    `json:"currentQuantity"`
-			Variant         *struct {
+			// FulfillableQuantity is what is left to fulfil; the mapping
+			// counts the rest of currentQuantity as fulfilled, as it does
+			// the webhook's fulfillable_quantity (docs/SHOPIFY.md).
+			FulfillableQuantity *int `json:"fulfillableQuantity"`
+			Variant             *struct {
 				LegacyResourceID string `json:"legacyResourceId"`
 			} `json:"variant"`
 			OriginalUnitPriceSet struct {
@@ -131,6 +135,10 @@ func (g *gqlOrder) wire() *orderWire {
 		if li.CurrentQuantity != nil {
 			n := json.Number(fmt.Sprint(*li.CurrentQuantity))
 			lw.CurrentQuantity = &n
+		}
+		if li.FulfillableQuantity != nil {
+			n := json.Number(fmt.Sprint(*li.FulfillableQuantity))
+			lw.FulfillableQuantity = &n
 		}
 		if li.Variant != nil {
 			lw.VariantID = gidDigits(li.Variant.LegacyResourceID)

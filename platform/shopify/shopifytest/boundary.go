@@ -21,7 +21,7 @@ import (
 //   - objects/Order: legacyResourceId, createdAt, updatedAt, cancelledAt,
 //     displayFinancialStatus, displayFulfillmentStatus, currencyCode,
 //     totalPriceSet.shopMoney, customer.legacyResourceId, lineItems
-//     (sku, quantity, currentQuantity, variant, originalUnitPriceSet),
+//     (sku, quantity, currentQuantity, fulfillableQuantity, variant, originalUnitPriceSet),
 //     fulfillments (status SUCCESS | OPEN | CANCELLED…, displayStatus).
 //   - queries/webhookSubscriptions(topics:), mutations/webhookSubscriptionCreate
 //     (topic, webhookSubscription { uri, format }) → webhookSubscription, userErrors.
@@ -54,6 +54,8 @@ type Line struct {
 	SKU      string
 	Quantity int
 	Price    string
+	// Fulfilled units; fulfillableQuantity is Quantity less these.
+	Fulfilled int
 }
 
 // Bucket is the leaky bucket of query cost.
@@ -317,7 +319,7 @@ func (o *Order) node() map[string]any {
 			id = strconv.Itoa(7000 + i)
 		}
 		lines = append(lines, map[string]any{
-			"id": "gid://shopify/LineItem/" + id, "sku": l.SKU, "quantity": l.Quantity, "currentQuantity": l.Quantity,
+			"id": "gid://shopify/LineItem/" + id, "sku": l.SKU, "quantity": l.Quantity, "currentQuantity": l.Quantity, "fulfillableQuantity": l.Quantity - l.Fulfilled,
 			"variant": nil, "originalUnitPriceSet": map[string]any{"shopMoney": map[string]any{"amount": l.Price, "currencyCode": o.Currency}},
 		})
 	}
