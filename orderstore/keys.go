@@ -238,3 +238,24 @@ func reconcileKey(adapterID string) string {
 func liveFailedDayKey(adapterID string, at time.Time) string {
 	return "cancelsync:reconcile:live_failed:{" + adapterID + "}:" + at.UTC().Format(time.DateOnly)
 }
+
+// The people's keys: a buyer's storefront rate limit (redis_rate puts its
+// own "rate:" in front) and Idempotency-Keys of the storefront and the
+// console (Claim). Every id goes through TaskID, which length-prefixes the
+// components, so no two tuples share a key.
+
+// StorefrontRateKey is one buyer's POST rate limit on one adapter.
+func StorefrontRateKey(adapterID, buyerID string) string {
+	return "cancelsync:storefront:" + TaskID("rate", adapterID, buyerID)
+}
+
+// StorefrontIdempotencyKey is one buyer's Idempotency-Key on one adapter.
+func StorefrontIdempotencyKey(adapterID, buyerID, key string) string {
+	return "cancelsync:storefront:" + TaskID("idem", adapterID, buyerID, key)
+}
+
+// ConsoleIdempotencyKey is an Idempotency-Key of one console action (kind)
+// on one adapter.
+func ConsoleIdempotencyKey(adapterID, kind, key string) string {
+	return "cancelsync:console:" + TaskID("idem", adapterID, kind, key)
+}

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/cancelsync/cancelsync/orderstore"
 )
 
@@ -38,26 +36,15 @@ func fingerprint(orderID string, body any) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// keyScript stores ARGV[1] at KEYS[1] for ARGV[2] ms unless a value is
-// there, and returns what is there: of two racing requests with one key,
-// exactly one stores its fingerprint and both compare with it.
-var keyScript = redis.NewScript(`
-local cur = redis.call("GET", KEYS[1])
-if cur then return cur end
-redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
-return ARGV[1]
-`)
-
 // claimKey binds an action's Idempotency-Key (per adapter and kind, as
 // its delivery id) to fp, or returns errKeyReused when it is bound to
 // another fingerprint.
 func (c *Console) claimKey(ctx context.Context, kind, adapterID, idemKey, fp string) error {
-	key := "cancelsync:console:" + orderstore.TaskID("idem", adapterID, kind, idemKey)
-	first, err := keyScript.Run(ctx, c.o.Redis, []string{key}, fp, keyTTL.Milliseconds()).Text()
+	first, err := orderstore.Claim(ctx, c.o.Redis, orderstore.ConsoleIdempotencyKey(adapterID, kind, idemKey), []byte(fp), keyTTL)
 	if err != nil {
 		return err
 	}
-	if first != fp {
+	if string(first) != fp {
 		return errKeyReused
 	}
 	return nil

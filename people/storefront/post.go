@@ -184,18 +184,11 @@ func validIdempotencyKey(k string) bool {
 	return true
 }
 
-// Redis keys. Every id goes through orderstore.TaskID, which length-prefixes
-// the components, so no two (adapter, buyer, key) tuples share a key.
-// redis_rate puts its own "rate:" in front of the limiter's.
-const keyPrefix = "cancelsync:storefront:"
-
-func rateKey(adapterID, buyerID string) string {
-	return keyPrefix + orderstore.TaskID("rate", adapterID, buyerID)
-}
-
-func idemRedisKey(adapterID, buyerID, key string) string {
-	return keyPrefix + orderstore.TaskID("idem", adapterID, buyerID, key)
-}
+// Redis keys live in orderstore/keys.go.
+var (
+	rateKey      = orderstore.StorefrontRateKey
+	idemRedisKey = orderstore.StorefrontIdempotencyKey
+)
 
 // claim is the request an Idempotency-Key stands for.
 type claim struct {
@@ -223,28 +216,18 @@ type idempotency struct {
 	rdb redis.UniversalClient
 }
 
-// claimScript stores ARGV[1] at KEYS[1] for ARGV[2] ms unless a value is
-// there, and returns what is there: of two racing POSTs with one key,
-// exactly one stores its request and both get it back.
-var claimScript = redis.NewScript(`
-local cur = redis.call("GET", KEYS[1])
-if cur then return cur end
-redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
-return ARGV[1]
-`)
-
 // claim returns the key's first request: c when this call is the first.
 func (i idempotency) claim(ctx context.Context, key string, c claim) (claim, error) {
 	b, err := json.Marshal(c)
 	if err != nil {
 		return claim{}, err
 	}
-	got, err := claimScript.Run(ctx, i.rdb, []string{key}, b, IdempotencyTTL.Milliseconds()).Text()
+	got, err := orderstore.Claim(ctx, i.rdb, key, b, IdempotencyTTL)
 	if err != nil {
 		return claim{}, err
 	}
 	var first claim
-	if err := json.Unmarshal([]byte(got), &first); err != nil {
+	if err := json.Unmarshal(got, &first); err != nil {
 		return claim{}, err
 	}
 	return first, nil
