@@ -259,3 +259,10 @@ func StorefrontIdempotencyKey(adapterID, buyerID, key string) string {
 func ConsoleIdempotencyKey(adapterID, kind, key string) string {
 	return "cancelsync:console:" + TaskID("idem", adapterID, kind, key)
 }
+
+// ConsoleSessionKey is where a console session lives: named by the
+// SHA-256 of its cookie's id, so Redis never holds the cookie itself.
+func ConsoleSessionKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return "cancelsync:session:" + hex.EncodeToString(sum[:])
+}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 )
@@ -40,10 +41,8 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func sessionKey(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return "cancelsync:session:" + hex.EncodeToString(sum[:])
-}
+// sessionKey is where a session lives (orderstore/keys.go).
+var sessionKey = orderstore.ConsoleSessionKey
 
 // secure reports whether the browser reached us over TLS, directly or
 // through a proxy that says so.
