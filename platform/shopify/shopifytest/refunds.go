@@ -21,7 +21,6 @@ type Refunds struct {
 	byKey   map[string]int    // idempotency key → index in made
 	made    []Refund
 	lose    []Fault
-	keyless int // refundCreate calls without a key
 }
 
 // Refund is one refund the fake made.
@@ -131,10 +130,15 @@ func (r *Refunds) create(c Call) (Answer, Fault) {
 	if m := idempotentKey.FindStringSubmatch(c.Query); m != nil {
 		key = m[1]
 	}
+	if key == "" {
+		// From API version 2026-04 refundCreate needs its @idempotent key
+		// (https://shopify.dev/docs/api/usage/idempotent-requests).
+		return Answer{Body: `{"errors":[{"message":"The @idempotent directive is required for this mutation.","extensions":{"code":"BAD_REQUEST"}}]}`}, 0
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	i, seen := r.byKey[key]
-	if !seen || key == "" {
+	if !seen {
 		sum := new(big.Rat)
 		for _, t := range in.Transactions {
 			if a, ok := new(big.Rat).SetString(t.Amount); ok {
@@ -146,12 +150,10 @@ func (r *Refunds) create(c Call) (Answer, Fault) {
 		ref.Lines = in.Lines
 		r.made = append(r.made, ref)
 		i = len(r.made) - 1
-		if key != "" {
-			if r.byKey == nil {
-				r.byKey = map[string]int{}
-			}
-			r.byKey[key] = i
+		if r.byKey == nil {
+			r.byKey = map[string]int{}
 		}
+		r.byKey[key] = i
 	}
 	var fault Fault
 	if len(r.lose) > 0 {
