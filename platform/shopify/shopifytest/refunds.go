@@ -16,11 +16,11 @@ import (
 // @idempotent key: a call repeating a key gets the refund that key made,
 // not a second one (https://shopify.dev/docs/api/usage/idempotent-requests).
 type Refunds struct {
-	mu      sync.Mutex
-	prices  map[string]string // line item gid → price
-	byKey   map[string]int    // idempotency key → index in made
-	made    []Refund
-	lose    []Fault
+	mu     sync.Mutex
+	prices map[string]string // line item gid → price
+	byKey  map[string]int    // idempotency key → index in made
+	made   []Refund
+	lose   []Fault
 }
 
 // Refund is one refund the fake made.
