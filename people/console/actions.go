@@ -13,6 +13,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/orderstore/index"
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
@@ -174,16 +175,16 @@ func (c *Console) replay(ctx context.Context, ad *platform.Adapter, id string) (
 
 // Dashboard is everything the adapter's dashboard shows, for a period.
 type Dashboard struct {
-	Adapter          string                       `json:"adapter"`
-	Platform         string                       `json:"platform"`
-	Stats            *orderstore.Stats            `json:"stats"`
-	Pending          []orderstore.CancellationRow `json:"pending"`
-	Escalated        []orderstore.CancellationRow `json:"escalated"`
-	Conflicts        []orderstore.Conflict        `json:"conflicts"`
-	SyncFailed       []orderstore.CancellationRow `json:"sync_failed"`
-	DeadLetters      []orderstore.DeadLetter      `json:"dead_letters"`
-	RepeatCancellers []orderstore.RepeatCanceller `json:"repeat_cancellers"`
-	SellerStatHits   []orderstore.CancellationRow `json:"affects_seller_stats"`
+	Adapter          string                  `json:"adapter"`
+	Platform         string                  `json:"platform"`
+	Stats            *index.Stats            `json:"stats"`
+	Pending          []index.CancellationRow `json:"pending"`
+	Escalated        []index.CancellationRow `json:"escalated"`
+	Conflicts        []index.Conflict        `json:"conflicts"`
+	SyncFailed       []index.CancellationRow `json:"sync_failed"`
+	DeadLetters      []orderstore.DeadLetter `json:"dead_letters"`
+	RepeatCancellers []index.RepeatCanceller `json:"repeat_cancellers"`
+	SellerStatHits   []index.CancellationRow `json:"affects_seller_stats"`
 	// Boundary is there for platforms with one (Shopify, WooCommerce).
 	Boundary *Boundary `json:"boundary,omitempty"`
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
-	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/orderstore/index"
 	"github.com/cancelsync/cancelsync/platform"
 )
 
@@ -90,8 +90,8 @@ func (c *Console) apiFail(ctx *gin.Context, err error) {
 }
 
 // listFilter reads the list's query parameters.
-func (c *Console) listFilter(ctx *gin.Context) (orderstore.ListFilter, error) {
-	f := orderstore.ListFilter{State: ctx.Query("state"), Reason: ctx.Query("reason"), Initiator: ctx.Query("initiator"), Cursor: ctx.Query("cursor")}
+func (c *Console) listFilter(ctx *gin.Context) (index.ListFilter, error) {
+	f := index.ListFilter{State: ctx.Query("state"), Reason: ctx.Query("reason"), Initiator: ctx.Query("initiator"), Cursor: ctx.Query("cursor")}
 	if f.State != "" && !slices.Contains(States, platform.State(f.State)) {
 		return f, &fieldError{"state", "not a known state"}
 	}
@@ -103,7 +103,7 @@ func (c *Console) listFilter(ctx *gin.Context) (orderstore.ListFilter, error) {
 	}
 	for _, p := range []struct {
 		name string
-		to   *orderstore.ListFilter
+		to   *index.ListFilter
 	}{{"since", &f}, {"until", &f}} {
 		v := ctx.Query(p.name)
 		if v == "" {
@@ -136,7 +136,7 @@ func (c *Console) apiList(ctx *gin.Context) {
 		return
 	}
 	page, err := c.o.Indexes.List(ctx.Request.Context(), adapterOf(ctx).ID, f)
-	if errors.Is(err, orderstore.ErrBadCursor) {
+	if errors.Is(err, index.ErrBadCursor) {
 		err = &fieldError{"cursor", "not a cursor this list handed out"}
 	}
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/orderstore/index"
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
@@ -41,7 +42,7 @@ type Options struct {
 	Redis redis.UniversalClient
 	// Store reads order views; Indexes its lists and counters.
 	Store   *orderstore.Store
-	Indexes *orderstore.Console
+	Indexes *index.Console
 	// DeadLetters lists and replays failed syncs.
 	DeadLetters *syncback.DeadLetters
 	// Enqueuer takes the merchant's answers and cancellations.

@@ -22,6 +22,7 @@ import (
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/orderstore/index"
 	"github.com/cancelsync/cancelsync/platform"
 )
 
@@ -60,10 +61,10 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 			Boundary                *Boundary
 		}{adapterID, csrf, platform, b}
 	},
-	"rowsOf": func(adapterID string, rows []orderstore.CancellationRow) any {
+	"rowsOf": func(adapterID string, rows []index.CancellationRow) any {
 		return struct {
 			Adapter string
-			Rows    []orderstore.CancellationRow
+			Rows    []index.CancellationRow
 		}{adapterID, rows}
 	},
 }).ParseFS(templateFS, "templates/*.html"))
@@ -308,7 +309,7 @@ func (c *Console) dashboardPage(ctx *gin.Context) {
 
 // listData is the cancellations list's data.
 type listData struct {
-	Page                        orderstore.ListPage
+	Page                        index.ListPage
 	State, Reason, Initiator    string
 	Since, Until                string
 	States, Reasons, Initiators []string
@@ -326,7 +327,7 @@ func (c *Console) listPage(ctx *gin.Context) {
 	f, err := c.listFilter(ctx)
 	if err == nil {
 		d.Page, err = c.o.Indexes.List(ctx.Request.Context(), ad.ID, f)
-		if errors.Is(err, orderstore.ErrBadCursor) {
+		if errors.Is(err, index.ErrBadCursor) {
 			err = &fieldError{"cursor", "not a cursor this list handed out"}
 		}
 	}
