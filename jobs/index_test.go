@@ -13,6 +13,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/orderstore/index"
 	"github.com/cancelsync/cancelsync/platform"
 )
 
@@ -95,7 +96,7 @@ func TestIndexesFollowTheDocuments(t *testing.T) {
 		t.Fatalf("pending %+v %v", pend, err)
 	}
 
-	list := func(f orderstore.ListFilter) []string {
+	list := func(f index.ListFilter) []string {
 		t.Helper()
 		p, err := cons.List(ctx, ali, f)
 		if err != nil {
@@ -120,19 +121,19 @@ func TestIndexesFollowTheDocuments(t *testing.T) {
 			}
 		}
 	}
-	eq("all", list(orderstore.ListFilter{}), "o4/r4/denied", "o3/r3/cancelled", "o2/r2/pending_response", "o1/r1/cancelled")
-	eq("cancelled", list(orderstore.ListFilter{State: "cancelled"}), "o3/r3/cancelled", "o1/r1/cancelled")
-	eq("cancelled by buyer", list(orderstore.ListFilter{State: "cancelled", Initiator: "buyer"}), "o1/r1/cancelled")
-	eq("changed_mind, denied", list(orderstore.ListFilter{Reason: "changed_mind", State: "denied"}), "o4/r4/denied")
-	eq("pending (left the set after the answer)", list(orderstore.ListFilter{State: "pending_response"}), "o2/r2/pending_response")
-	eq("since", list(orderstore.ListFilter{Since: now.Add(-150 * time.Second)}), "o4/r4/denied", "o3/r3/cancelled")
-	eq("until", list(orderstore.ListFilter{Until: now.Add(-150 * time.Second)}), "o2/r2/pending_response", "o1/r1/cancelled")
+	eq("all", list(index.ListFilter{}), "o4/r4/denied", "o3/r3/cancelled", "o2/r2/pending_response", "o1/r1/cancelled")
+	eq("cancelled", list(index.ListFilter{State: "cancelled"}), "o3/r3/cancelled", "o1/r1/cancelled")
+	eq("cancelled by buyer", list(index.ListFilter{State: "cancelled", Initiator: "buyer"}), "o1/r1/cancelled")
+	eq("changed_mind, denied", list(index.ListFilter{Reason: "changed_mind", State: "denied"}), "o4/r4/denied")
+	eq("pending (left the set after the answer)", list(index.ListFilter{State: "pending_response"}), "o2/r2/pending_response")
+	eq("since", list(index.ListFilter{Since: now.Add(-150 * time.Second)}), "o4/r4/denied", "o3/r3/cancelled")
+	eq("until", list(index.ListFilter{Until: now.Add(-150 * time.Second)}), "o2/r2/pending_response", "o1/r1/cancelled")
 
 	// Paging one at a time visits every request once, in order.
 	var paged []string
 	cursor := ""
 	for range 10 {
-		p, err := cons.List(ctx, ali, orderstore.ListFilter{Limit: 1, Cursor: cursor})
+		p, err := cons.List(ctx, ali, index.ListFilter{Limit: 1, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +145,7 @@ func TestIndexesFollowTheDocuments(t *testing.T) {
 		}
 	}
 	eq("paged", paged, "o4", "o3", "o2", "o1")
-	if _, err := cons.List(ctx, ali, orderstore.ListFilter{Cursor: "nope"}); err != orderstore.ErrBadCursor {
+	if _, err := cons.List(ctx, ali, index.ListFilter{Cursor: "nope"}); err != index.ErrBadCursor {
 		t.Errorf("bad cursor: %v", err)
 	}
 
@@ -166,7 +167,7 @@ func TestIndexesFollowTheDocuments(t *testing.T) {
 	if rc, _ := cons.RepeatCancellers(ctx, ali, 10); len(rc) != 0 {
 		t.Errorf("aliexpress has one buyer cancellation, got repeat cancellers %+v", rc)
 	}
-	p, err := cons.List(ctx, self, orderstore.ListFilter{})
+	p, err := cons.List(ctx, self, index.ListFilter{})
 	if err != nil || len(p.Items) != 3 {
 		t.Errorf("selfservice list %+v %v: the 100-day-old request should be trimmed", p.Items, err)
 	}
@@ -286,7 +287,7 @@ func TestListMergesTheStateSets(t *testing.T) {
 		return out
 	}
 	cons := orderstore.NewConsole(b.store)
-	walk := func(f orderstore.ListFilter) []string {
+	walk := func(f index.ListFilter) []string {
 		t.Helper()
 		var got []string
 		for range 400 {
@@ -310,7 +311,7 @@ func TestListMergesTheStateSets(t *testing.T) {
 	since, until := base.Add(17*time.Second), base.Add(71*time.Second)
 	for _, limit := range []int{1, 2, 7, 50, 200} {
 		for _, w := range []struct{ since, until time.Time }{{}, {since, time.Time{}}, {time.Time{}, until}, {since, until}} {
-			got, exp := walk(orderstore.ListFilter{Limit: limit, Since: w.since, Until: w.until}), want(w.since, w.until)
+			got, exp := walk(index.ListFilter{Limit: limit, Since: w.since, Until: w.until}), want(w.since, w.until)
 			if !slices.Equal(got, exp) {
 				t.Errorf("limit %d, window %v–%v: %d rows, want %d\n got %v\nwant %v", limit, w.since, w.until, len(got), len(exp), got, exp)
 			}

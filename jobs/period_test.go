@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/orderstore/index"
 )
 
 // TestConsoleReadsAtMostTheRetention: whatever period is asked for, Stats
@@ -71,14 +72,14 @@ func TestConsoleReadsAtMostTheRetention(t *testing.T) {
 		}
 		return false
 	}})
-	p, err := cons.List(ctx, ad, orderstore.ListFilter{Since: date("2000-01-01"), Until: date("9999-12-31")})
+	p, err := cons.List(ctx, ad, index.ListFilter{Since: date("2000-01-01"), Until: date("9999-12-31")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !p.Since.Equal(oldest) || !p.Until.Equal(tomorrow.Add(24*time.Hour)) {
 		t.Errorf("list covered %v to %v, want %v to %v", p.Since, p.Until, oldest, tomorrow.Add(24*time.Hour))
 	}
-	if _, err := cons.List(ctx, ad, orderstore.ListFilter{State: "cancelled"}); err != nil {
+	if _, err := cons.List(ctx, ad, index.ListFilter{State: "cancelled"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, list := range []string{"escalated", "syncfailed"} {

@@ -55,25 +55,3 @@ func BenchmarkStoreChange(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkIndexOps is the console indexes' share of a transition, without
-// Redis: the facts of the stored document before a cancellation request,
-// and the commands that bring the indexes to the document after it.
-func BenchmarkIndexOps(b *testing.B) {
-	raw, ad, req := benchDoc(b)
-	now := time.Now()
-	doc, err := decodeDoc("k", Stored{raw: raw, present: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	before := factsOf(layout{}, ad.ID, "o-1", doc)
-	tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
-	tr.ApplyDelivery("w-req", now, req)
-	b.ReportAllocs()
-	for b.Loop() {
-		if ops := indexOps(layout{}, ad.ID, "o-1", before, doc, now, DefaultRetention, nil); len(ops) == 0 {
-			b.Fatal("no index commands")
-		}
-		factsOf(layout{}, ad.ID, "o-1", doc)
-	}
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore/index"
 )
 
 // The dead letter's record: which versions failed for good, kept by us
@@ -87,18 +88,9 @@ func taskOrder(id string) (adapterID, orderID string, ok bool) {
 // id (DeadLetterID, and the sync ids of package tasks).
 func TaskOrder(id string) (adapterID, orderID string, ok bool) { return taskOrder(id) }
 
-// deadFact is a version of a document whose sync failed for good.
-type deadFact struct {
-	req      string
-	version  int64
-	round    int
-	attempts int
-	err      string
-}
-
-func hasDead(ds []deadFact, d deadFact) bool {
+func hasDead(ds []index.DeadFact, d index.DeadFact) bool {
 	for _, x := range ds {
-		if x.req == d.req && x.version == d.version && x.round == d.round {
+		if x.Req == d.Req && x.Version == d.Version && x.Round == d.Round {
 			return true
 		}
 	}
@@ -109,32 +101,32 @@ func hasDead(ds []deadFact, d deadFact) bool {
 // those revived in it. A failed version whose request has moved on to a
 // newer state keeps its entry: it is still a sync that failed, replayable
 // until replayed (then only removed) or past the retention.
-func deadOps(tag, adapterID, orderID string, before, next docFacts, after *order.Doc, now time.Time, retention time.Duration, trim func(key string) bool) []indexOp {
-	var ops []indexOp
+func deadOps(tag, adapterID, orderID string, before, next []index.DeadFact, after *order.Doc, now time.Time, retention time.Duration, trim func(key string) bool) []index.Op {
+	var ops []index.Op
 	key := ixKey(tag, ixDead)
-	for _, d := range before.dead {
-		if hasDead(next.dead, d) {
+	for _, d := range before {
+		if hasDead(next, d) {
 			continue
 		}
-		if r := after.AtVersion(d.version); r != nil && r.ID == d.req {
-			id := DeadLetterID(adapterID, orderID, d.version, d.round)
-			ops = append(ops, indexOp{op: "zr", key: key, a: id}, indexOp{op: "ul", key: ixKey(tag, ixDeadEntry, id)})
+		if r := after.AtVersion(d.Version); r != nil && r.ID == d.Req {
+			id := DeadLetterID(adapterID, orderID, d.Version, d.Round)
+			ops = append(ops, index.Op{Op: "zr", Key: key, A: id}, index.Op{Op: "ul", Key: ixKey(tag, ixDeadEntry, id)})
 		}
 	}
 	at := now.UTC().Truncate(time.Millisecond)
-	for _, d := range next.dead {
-		if hasDead(before.dead, d) {
+	for _, d := range next {
+		if hasDead(before, d) {
 			continue
 		}
-		id := DeadLetterID(adapterID, orderID, d.version, d.round)
-		entry, _ := json.Marshal(DeadLetter{ID: id, Adapter: adapterID, OrderID: orderID, RequestID: d.req,
-			Version: d.version, Attempts: d.attempts, FailedAt: at, LastError: d.err})
+		id := DeadLetterID(adapterID, orderID, d.Version, d.Round)
+		entry, _ := json.Marshal(DeadLetter{ID: id, Adapter: adapterID, OrderID: orderID, RequestID: d.Req,
+			Version: d.Version, Attempts: d.Attempts, FailedAt: at, LastError: d.Err})
 		ops = append(ops,
-			indexOp{op: "za", key: key, a: itoa(ms(at)), b: id},
-			indexOp{op: "sv", key: ixKey(tag, ixDeadEntry, id), a: string(entry), b: itoa(ms(at.Add(retention)))},
-			indexOp{op: "sa", key: deadAdaptersKey, a: adapterID})
+			index.Op{Op: "za", Key: key, A: itoa(ms(at)), B: id},
+			index.Op{Op: "sv", Key: ixKey(tag, ixDeadEntry, id), A: string(entry), B: itoa(ms(at.Add(retention)))},
+			index.Op{Op: "sa", Key: deadAdaptersKey, A: adapterID})
 		if trim == nil || trim(key) {
-			ops = append(ops, indexOp{op: "zt", key: key, a: itoa(ms(now.Add(-retention)))})
+			ops = append(ops, index.Op{Op: "zt", Key: key, A: itoa(ms(now.Add(-retention)))})
 		}
 	}
 	return ops

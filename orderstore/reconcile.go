@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cancelsync/cancelsync/orderstore/index"
 )
 
 // The reconciliation poll's state in Redis (docs/API.md §13): a lease per
@@ -15,6 +17,8 @@ import (
 // adapter that outlives every process: the high-water mark, the last
 // successful poll, the webhook subscriptions' states and the count of live
 // checks that failed (the console shows the last three).
+
+const oneDay = 24 * time.Hour
 
 // Fields of reconcileKey.
 const (
@@ -154,7 +158,7 @@ func (s *Store) CountLiveFailure(ctx context.Context, adapterID string, f LiveFa
 // LiveFailures counts the live checks that failed on the UTC days from
 // since's to until's, both included, within the retention.
 func (s *Store) LiveFailures(ctx context.Context, adapterID string, since, until time.Time) (int64, error) {
-	first, last := s.clampDays(since, until)
+	first, last := index.Period{Now: s.now(), Retention: s.retention()}.Days(since, until)
 	var keys []string
 	for d := first; !d.After(last); d = d.Add(oneDay) {
 		keys = append(keys, liveFailedDayKey(adapterID, d))

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore/index"
 	"github.com/cancelsync/cancelsync/platform"
 )
 
@@ -24,7 +25,7 @@ var ErrNotFound = errors.New("not found")
 type Store struct {
 	rdb redis.UniversalClient
 	l   layout // where the keys are (keys.go)
-	// Console indexes (index.go): how long they keep an entry (default
+	// Console indexes (indexes.go): how long they keep an entry (default
 	// DefaultRetention) and the clock that retention runs on (default
 	// time.Now).
 	Retention time.Duration
@@ -70,7 +71,7 @@ elseif cur ~= ARGV[2] then
   return 0
 end
 redis.call("SET", KEYS[1], ARGV[3])
-` + indexLua(8) + `
+` + index.Lua(8) + `
 if ARGV[4] == "take" then
   if redis.call("SET", KEYS[2], ARGV[5], "NX", "PX", ARGV[6]) then return 2 end
 elseif ARGV[4] == "release" then
@@ -167,7 +168,7 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
-		before := factsOf(s.l, adapterID, orderID, doc) // console indexes (index.go)
+		before := index.FactsOf(s.l, adapterID, orderID, doc) // console indexes (indexes.go)
 		if !fn(doc) {
 			if cur.guess { // not what is stored, maybe: look
 				if err := s.read(ctx, key, &cur); err != nil {
@@ -191,9 +192,9 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		var remember string
 		if o.remember != "" {
 			remember = s.l.deliveryKey(adapterID, orderID, o.remember)
-			rm := indexOp{op: "sx", key: remember} // no expiry without a window, as SET with 0
+			rm := index.Op{Op: "sx", Key: remember} // no expiry without a window, as SET with 0
 			if o.rememberFor > 0 {
-				rm.a = itoa(max(o.rememberFor.Milliseconds(), 1))
+				rm.A = itoa(max(o.rememberFor.Milliseconds(), 1))
 			}
 			ops = append(ops, rm)
 		}
@@ -212,7 +213,7 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		// and five arguments per index op.
 		keys := append(make([]string, 0, 4+len(ops)), key, s.l.syncLockKey(adapterID, orderID), guard, remembered)
 		args := append(make([]any, 0, 8+5*len(ops)), expect, cur.raw, next, op, token, lockTTL.Milliseconds(), guarded)
-		keys, args = indexArgs(keys, args, ops)
+		keys, args = index.Args(keys, args, ops)
 		res, err := casScript.Run(ctx, s.rdb, keys, args...).Result()
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)

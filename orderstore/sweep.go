@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore/index"
 )
 
 // leaseScript takes the lease (KEYS[1]) for ARGV[2] ms when it is free, or
@@ -39,16 +40,16 @@ func (s *Store) Buckets(adapterID string) int { return len(s.l.tags(adapterID)) 
 
 // UnackedPage reads members start to start+count-1 of bucket's share
 // (0 to Buckets-1) of the adapter's index of versions the platform has
-// not acknowledged (ixSyncQueued) and returns how many it read and their
+// not acknowledged (index.SyncQueued) and returns how many it read and their
 // distinct orders, in index order.
 func (s *Store) UnackedPage(ctx context.Context, adapterID string, bucket int, start, count int64) (read int, orders []string, err error) {
-	members, err := s.rdb.ZRange(ctx, ixKey(s.l.tags(adapterID)[bucket], ixSyncQueued), start, start+count-1).Result()
+	members, err := s.rdb.ZRange(ctx, ixKey(s.l.tags(adapterID)[bucket], index.SyncQueued), start, start+count-1).Result()
 	if err != nil {
 		return 0, nil, err
 	}
 	seen := map[string]bool{}
 	for _, m := range members {
-		if orderID, _, ok := splitMember(m); ok && !seen[orderID] {
+		if orderID, _, ok := index.SplitMember(m); ok && !seen[orderID] {
 			seen[orderID] = true
 			orders = append(orders, orderID)
 		}

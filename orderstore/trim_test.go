@@ -3,10 +3,6 @@ package orderstore
 import (
 	"testing"
 	"time"
-
-	"github.com/cancelsync/cancelsync/order"
-	"github.com/cancelsync/cancelsync/platform"
-	"github.com/cancelsync/cancelsync/platform/selfservice"
 )
 
 func TestTrimDueOncePerMinutePerSet(t *testing.T) {
@@ -29,26 +25,5 @@ func TestTrimDueOncePerMinutePerSet(t *testing.T) {
 	now = now.Add(-time.Hour) // the clock stepped back
 	if !s.trimDue("a") {
 		t.Fatal("a clock stepped back must not stop the trims")
-	}
-}
-
-// A request past the retention is never added to a set, so a set trimmed
-// only now and then never shows it.
-func TestIndexOpsSkipEntriesPastRetention(t *testing.T) {
-	ad := &platform.Adapter{ID: "ad", Platform: "selfservice", Rules: selfservice.Policy{}}
-	now := time.Now().UTC()
-	doc := &order.Doc{}
-	tr := &order.Transition{Doc: doc, OrderID: "o", Adapter: ad, OrderWait: time.Minute, Now: now}
-	tr.ApplyDelivery("w1", now, snapshot("o", platform.StatusPaid, placed))
-	before := factsOf(layout{}, ad.ID, "o", doc)
-	tr.ApplyDelivery("w2", now, oldRequest("o", "old", platform.Seller, "other", now.Add(-100*24*time.Hour)))
-	ops := indexOps(layout{}, ad.ID, "o", before, doc, now, DefaultRetention, func(string) bool { return false })
-	for _, o := range ops {
-		if o.op == "za" || o.op == "zt" {
-			t.Errorf("%+v: a 100-day-old request is added or trimmed for", o)
-		}
-	}
-	if len(ops) == 0 {
-		t.Error("no commands: the day counters should still count it")
 	}
 }

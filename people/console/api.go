@@ -14,7 +14,8 @@ import (
 
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
-	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/orderstore/index"
+	"github.com/cancelsync/cancelsync/people/merchant"
 	"github.com/cancelsync/cancelsync/platform"
 )
 
@@ -90,28 +91,28 @@ func (c *Console) apiFail(ctx *gin.Context, err error) {
 }
 
 // listFilter reads the list's query parameters.
-func (c *Console) listFilter(ctx *gin.Context) (orderstore.ListFilter, error) {
-	f := orderstore.ListFilter{State: ctx.Query("state"), Reason: ctx.Query("reason"), Initiator: ctx.Query("initiator"), Cursor: ctx.Query("cursor")}
+func (c *Console) listFilter(ctx *gin.Context) (index.ListFilter, error) {
+	f := index.ListFilter{State: ctx.Query("state"), Reason: ctx.Query("reason"), Initiator: ctx.Query("initiator"), Cursor: ctx.Query("cursor")}
 	if f.State != "" && !slices.Contains(States, platform.State(f.State)) {
-		return f, &fieldError{"state", "not a known state"}
+		return f, &merchant.FieldError{Field: "state", Message: "not a known state"}
 	}
 	if f.Reason != "" && !slices.Contains(Reasons, f.Reason) {
-		return f, &fieldError{"reason", "not a known reason"}
+		return f, &merchant.FieldError{Field: "reason", Message: "not a known reason"}
 	}
 	if f.Initiator != "" && f.Initiator != "buyer" && f.Initiator != "seller" && f.Initiator != "merchant" {
-		return f, &fieldError{"initiator", `one of "buyer", "seller", "merchant"`}
+		return f, &merchant.FieldError{Field: "initiator", Message: `one of "buyer", "seller", "merchant"`}
 	}
 	for _, p := range []struct {
 		name string
-		to   *orderstore.ListFilter
+		to   *index.ListFilter
 	}{{"since", &f}, {"until", &f}} {
 		v := ctx.Query(p.name)
 		if v == "" {
 			continue
 		}
-		t, err := parseTime(v)
+		t, err := merchant.ParseTime(v)
 		if err != nil {
-			return f, &fieldError{p.name, "RFC 3339 time or YYYY-MM-DD"}
+			return f, &merchant.FieldError{Field: p.name, Message: "RFC 3339 time or YYYY-MM-DD"}
 		}
 		if p.name == "since" {
 			f.Since = t
@@ -122,7 +123,7 @@ func (c *Console) listFilter(ctx *gin.Context) (orderstore.ListFilter, error) {
 	if l := ctx.Query("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 200 {
-			return f, &fieldError{"limit", "1 to 200"}
+			return f, &merchant.FieldError{Field: "limit", Message: "1 to 200"}
 		}
 		f.Limit = n
 	}
@@ -136,8 +137,8 @@ func (c *Console) apiList(ctx *gin.Context) {
 		return
 	}
 	page, err := c.o.Indexes.List(ctx.Request.Context(), adapterOf(ctx).ID, f)
-	if errors.Is(err, orderstore.ErrBadCursor) {
-		err = &fieldError{"cursor", "not a cursor this list handed out"}
+	if errors.Is(err, index.ErrBadCursor) {
+		err = &merchant.FieldError{Field: "cursor", Message: "not a cursor this list handed out"}
 	}
 	if err != nil {
 		c.apiFail(ctx, err)
@@ -147,12 +148,12 @@ func (c *Console) apiList(ctx *gin.Context) {
 }
 
 func (c *Console) apiStats(ctx *gin.Context) {
-	p, err := parsePeriod(c.o.Now(), ctx.Query("since"), ctx.Query("until"), ctx.Query("days"))
+	p, err := merchant.ParsePeriod(c.o.Now(), ctx.Query("since"), ctx.Query("until"), ctx.Query("days"))
 	if err != nil {
 		c.apiFail(ctx, err)
 		return
 	}
-	st, err := c.o.Indexes.Stats(ctx.Request.Context(), adapterOf(ctx).ID, p.since, p.until)
+	st, err := c.o.Indexes.Stats(ctx.Request.Context(), adapterOf(ctx).ID, p.Since, p.Until)
 	if err != nil {
 		c.apiFail(ctx, err)
 		return
@@ -161,12 +162,12 @@ func (c *Console) apiStats(ctx *gin.Context) {
 }
 
 func (c *Console) apiDashboard(ctx *gin.Context) {
-	p, err := parsePeriod(c.o.Now(), ctx.Query("since"), ctx.Query("until"), ctx.Query("days"))
+	p, err := merchant.ParsePeriod(c.o.Now(), ctx.Query("since"), ctx.Query("until"), ctx.Query("days"))
 	if err != nil {
 		c.apiFail(ctx, err)
 		return
 	}
-	d, err := c.dashboard(ctx.Request.Context(), adapterOf(ctx), p)
+	d, err := c.m.Dashboard(ctx.Request.Context(), adapterOf(ctx), p)
 	if err != nil {
 		c.apiFail(ctx, err)
 		return
@@ -178,7 +179,7 @@ func (c *Console) apiDashboard(ctx *gin.Context) {
 // v. The object check is explicit: encoding/json decodes null into a
 // struct as a no-op, and the schema (docs/openapi.yaml) says object.
 func readJSON(ctx *gin.Context, v any) error {
-	bad := &fieldError{"body", "a JSON object with the documented fields"}
+	bad := &merchant.FieldError{Field: "body", Message: "a JSON object with the documented fields"}
 	raw, err := io.ReadAll(http.MaxBytesReader(ctx.Writer, ctx.Request.Body, 16<<10))
 	if err != nil {
 		return bad
@@ -206,7 +207,7 @@ func (c *Console) apiRespond(ctx *gin.Context) {
 		c.apiFail(ctx, err)
 		return
 	}
-	q, err := c.respond(ctx.Request.Context(), adapterOf(ctx), ctx.Param("order_id"), body.RequestID, body.Decision, ctx.GetHeader("Idempotency-Key"))
+	q, err := c.m.Respond(ctx.Request.Context(), adapterOf(ctx), ctx.Param("order_id"), body.RequestID, body.Decision, ctx.GetHeader("Idempotency-Key"))
 	c.apiQueued(ctx, q, err)
 }
 
@@ -223,11 +224,11 @@ func (c *Console) apiCancel(ctx *gin.Context) {
 	if body.Reason == "" {
 		body.Reason = "other"
 	}
-	q, err := c.cancel(ctx.Request.Context(), adapterOf(ctx), ctx.Param("order_id"), body.Reason, body.Comments, body.Lines, ctx.GetHeader("Idempotency-Key"))
+	q, err := c.m.Cancel(ctx.Request.Context(), adapterOf(ctx), ctx.Param("order_id"), body.Reason, body.Comments, body.Lines, ctx.GetHeader("Idempotency-Key"))
 	c.apiQueued(ctx, q, err)
 }
 
-func (c *Console) apiQueued(ctx *gin.Context, q queued, err error) {
+func (c *Console) apiQueued(ctx *gin.Context, q merchant.Queued, err error) {
 	if err != nil {
 		c.apiFail(ctx, err)
 		return
@@ -249,7 +250,7 @@ func (c *Console) apiDeadLetters(ctx *gin.Context) {
 }
 
 func (c *Console) apiReplay(ctx *gin.Context) {
-	l, err := c.replay(ctx.Request.Context(), adapterOf(ctx), ctx.Param("id"))
+	l, err := c.m.Replay(ctx.Request.Context(), adapterOf(ctx), ctx.Param("id"))
 	if err != nil {
 		c.apiFail(ctx, err)
 		return

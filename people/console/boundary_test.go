@@ -16,6 +16,7 @@ import (
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/console"
+	"github.com/cancelsync/cancelsync/people/merchant"
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/platform/registry"
 	"github.com/cancelsync/cancelsync/platform/shopify/shopifytest"
@@ -253,7 +254,7 @@ func TestConnectButton(t *testing.T) {
 
 	// The twin, with Shopify's own merchant token: six subscriptions created.
 	code, body := r.do(t, "POST", "/v1/adapters/shop/connect", "tok-shop", "")
-	var got console.ConnectResult
+	var got merchant.ConnectResult
 	if err := json.Unmarshal([]byte(body), &got); code != http.StatusOK || err != nil || got.Failed || len(got.Subscriptions) != 6 {
 		t.Fatalf("shop connect twin: %d %s", code, body)
 	}

@@ -4,10 +4,10 @@
 // adapter; an adapter's merchant_tokens see only that adapter, and anything
 // else is a 404, so a merchant never learns that another adapter exists.
 //
-// It decides nothing: its lists and counters come from the jobs package's
-// indexes, and its actions (answer a request, cancel as the merchant,
-// replay a dead letter) go through the same queue and dead letter as
-// webhooks and the dlq command; Connect runs the connect command's code.
+// It decides nothing: what the merchant does and sees (answer a request,
+// cancel as the merchant, replay a dead letter, connect, the dashboard) is
+// package merchant's, which pages and twins share; this package is the
+// HTTP of it: pages, twins, sessions, words.
 package console
 
 import (
@@ -25,6 +25,8 @@ import (
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/orderstore/index"
+	"github.com/cancelsync/cancelsync/people/merchant"
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
@@ -41,7 +43,7 @@ type Options struct {
 	Redis redis.UniversalClient
 	// Store reads order views; Indexes its lists and counters.
 	Store   *orderstore.Store
-	Indexes *orderstore.Console
+	Indexes *index.Console
 	// DeadLetters lists and replays failed syncs.
 	DeadLetters *syncback.DeadLetters
 	// Enqueuer takes the merchant's answers and cancellations.
@@ -64,6 +66,7 @@ type Options struct {
 // Console serves the pages and their JSON twins.
 type Console struct {
 	o Options
+	m *merchant.Merchant // the actions and reads the pages and twins share
 }
 
 // New returns a console; it panics on a missing required option, a wiring
@@ -82,7 +85,10 @@ func New(o Options) *Console {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Console{o: o}
+	return &Console{o: o, m: merchant.New(merchant.Options{
+		Redis: o.Redis, Store: o.Store, Indexes: o.Indexes, DeadLetters: o.DeadLetters, Enqueuer: o.Enqueuer,
+		Adapter: o.Adapter, PublicURL: o.PublicURL, Now: o.Now,
+	})}
 }
 
 // Scope is what a token may see: every adapter, or one.

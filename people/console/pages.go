@@ -22,6 +22,8 @@ import (
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/orderstore/index"
+	"github.com/cancelsync/cancelsync/people/merchant"
 	"github.com/cancelsync/cancelsync/platform"
 )
 
@@ -54,16 +56,16 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"connectWords":  connectWords,
 	"platformName":  platformName,
 	"publicURLHelp": func() string { return publicURLHelp },
-	"boundaryOf": func(adapterID, csrf, platform string, b *Boundary) any {
+	"boundaryOf": func(adapterID, csrf, platform string, b *merchant.Boundary) any {
 		return struct {
 			Adapter, CSRF, Platform string
-			Boundary                *Boundary
+			Boundary                *merchant.Boundary
 		}{adapterID, csrf, platform, b}
 	},
-	"rowsOf": func(adapterID string, rows []orderstore.CancellationRow) any {
+	"rowsOf": func(adapterID string, rows []index.CancellationRow) any {
 		return struct {
 			Adapter string
-			Rows    []orderstore.CancellationRow
+			Rows    []index.CancellationRow
 		}{adapterID, rows}
 	},
 }).ParseFS(templateFS, "templates/*.html"))
@@ -211,7 +213,7 @@ func (c *Console) home(ctx *gin.Context) {
 	}
 	ctx.Set(sessionKeyCtx, s)
 	v := c.base(ctx, "Adapters", nil)
-	d, err := c.summaries(ctx.Request.Context(), ids)
+	d, err := c.m.Summaries(ctx.Request.Context(), ids)
 	if err != nil {
 		c.unavailable(ctx, err)
 		return
@@ -266,8 +268,8 @@ func (c *Console) signOutPost(ctx *gin.Context) {
 
 // dashboardData is the dashboard template's data.
 type dashboardData struct {
-	*Dashboard
-	Period   period
+	*merchant.Dashboard
+	Period   merchant.Period
 	Since    string
 	Until    string
 	Charts   []chart
@@ -277,7 +279,7 @@ type dashboardData struct {
 func (c *Console) dashboardPage(ctx *gin.Context) {
 	ad := adapterOf(ctx)
 	v := c.base(ctx, ad.ID, ad)
-	p, err := parsePeriod(c.o.Now(), ctx.Query("since"), ctx.Query("until"), ctx.Query("days"))
+	p, err := merchant.ParsePeriod(c.o.Now(), ctx.Query("since"), ctx.Query("until"), ctx.Query("days"))
 	if err != nil {
 		// The JSON twins answer 400 to the same query: so does the page,
 		// with the message and a way back.
@@ -285,7 +287,7 @@ func (c *Console) dashboardPage(ctx *gin.Context) {
 		c.render(ctx, http.StatusBadRequest, "message.html", v)
 		return
 	}
-	d, err := c.dashboard(ctx.Request.Context(), ad, p)
+	d, err := c.m.Dashboard(ctx.Request.Context(), ad, p)
 	if err != nil {
 		c.unavailable(ctx, err)
 		return
@@ -308,7 +310,7 @@ func (c *Console) dashboardPage(ctx *gin.Context) {
 
 // listData is the cancellations list's data.
 type listData struct {
-	Page                        orderstore.ListPage
+	Page                        index.ListPage
 	State, Reason, Initiator    string
 	Since, Until                string
 	States, Reasons, Initiators []string
@@ -326,12 +328,12 @@ func (c *Console) listPage(ctx *gin.Context) {
 	f, err := c.listFilter(ctx)
 	if err == nil {
 		d.Page, err = c.o.Indexes.List(ctx.Request.Context(), ad.ID, f)
-		if errors.Is(err, orderstore.ErrBadCursor) {
-			err = &fieldError{"cursor", "not a cursor this list handed out"}
+		if errors.Is(err, index.ErrBadCursor) {
+			err = &merchant.FieldError{Field: "cursor", Message: "not a cursor this list handed out"}
 		}
 	}
 	status := http.StatusOK
-	var fe *fieldError
+	var fe *merchant.FieldError
 	switch {
 	case errors.As(err, &fe):
 		v.Error, status = fe.Error(), http.StatusBadRequest
@@ -397,7 +399,7 @@ func (c *Console) orderPage(ctx *gin.Context) {
 			}
 		}
 	}
-	if d.CanCancel, d.NoCancel, d.Lines, err = c.merchantMayCancel(ctx.Request.Context(), ad, orderID); err != nil {
+	if d.CanCancel, d.NoCancel, d.Lines, err = c.m.MayCancel(ctx.Request.Context(), ad, orderID); err != nil {
 		c.unavailable(ctx, err)
 		return
 	}
@@ -411,10 +413,10 @@ var messages = map[string]string{
 	"responded": "Your answer is queued. The workers decide it within seconds: reload the page to see the outcome.",
 	"duplicate": "That action was already taken.",
 	"cancelled": "Your cancellation is queued. The workers decide it within seconds: reload the page to see the outcome.",
-	"replayed":  "The sync is queued again with its full attempts.",
+	"replayed":  "The sync is merchant.Queued again with its full attempts.",
 }
 
-func (c *Console) afterAction(ctx *gin.Context, to string, q queued, err error) {
+func (c *Console) afterAction(ctx *gin.Context, to string, q merchant.Queued, err error) {
 	if err != nil {
 		status, fe := errStatus(err)
 		if status == http.StatusServiceUnavailable {
@@ -450,19 +452,19 @@ func (c *Console) afterAction(ctx *gin.Context, to string, q queued, err error) 
 }
 
 func (c *Console) respondPost(ctx *gin.Context) {
-	q, err := c.respond(ctx.Request.Context(), adapterOf(ctx), ctx.Param("order_id"), ctx.PostForm("request_id"), ctx.PostForm("decision"), ctx.PostForm("idempotency_key"))
+	q, err := c.m.Respond(ctx.Request.Context(), adapterOf(ctx), ctx.Param("order_id"), ctx.PostForm("request_id"), ctx.PostForm("decision"), ctx.PostForm("idempotency_key"))
 	c.afterAction(ctx, "respond", q, err)
 }
 
 func (c *Console) cancelPost(ctx *gin.Context) {
 	lines, err := formLines(ctx)
 	if err == nil {
-		var q queued
-		q, err = c.cancel(ctx.Request.Context(), adapterOf(ctx), ctx.Param("order_id"), ctx.PostForm("reason"), ctx.PostForm("comments"), lines, ctx.PostForm("idempotency_key"))
+		var q merchant.Queued
+		q, err = c.m.Cancel(ctx.Request.Context(), adapterOf(ctx), ctx.Param("order_id"), ctx.PostForm("reason"), ctx.PostForm("comments"), lines, ctx.PostForm("idempotency_key"))
 		c.afterAction(ctx, "cancel", q, err)
 		return
 	}
-	c.afterAction(ctx, "cancel", queued{}, err)
+	c.afterAction(ctx, "cancel", merchant.Queued{}, err)
 }
 
 // formLines reads the order page's "cancel some lines" form: a line_id
@@ -474,7 +476,7 @@ func formLines(ctx *gin.Context) ([]platform.LineRequest, error) {
 		return nil, nil
 	}
 	if len(qs) != len(ids) {
-		return nil, &fieldError{"lines", "a quantity for each line"}
+		return nil, &merchant.FieldError{Field: "lines", Message: "a quantity for each line"}
 	}
 	lines := []platform.LineRequest{}
 	for i, id := range ids {
@@ -483,21 +485,21 @@ func formLines(ctx *gin.Context) ([]platform.LineRequest, error) {
 			n, err = 0, nil
 		}
 		if err != nil || n < 0 {
-			return nil, &fieldError{fmt.Sprintf("lines[%d].quantity", i), "a whole number of units, 0 or more"}
+			return nil, &merchant.FieldError{Field: fmt.Sprintf("lines[%d].quantity", i), Message: "a whole number of units, 0 or more"}
 		}
 		if n > 0 {
 			lines = append(lines, platform.LineRequest{LineID: id, Quantity: n})
 		}
 	}
 	if len(lines) == 0 {
-		return nil, &fieldError{"lines", "choose at least one unit to cancel"}
+		return nil, &merchant.FieldError{Field: "lines", Message: "choose at least one unit to cancel"}
 	}
 	return lines, nil
 }
 
 func (c *Console) replayPost(ctx *gin.Context) {
 	ad := adapterOf(ctx)
-	l, err := c.replay(ctx.Request.Context(), ad, ctx.Param("id"))
+	l, err := c.m.Replay(ctx.Request.Context(), ad, ctx.Param("id"))
 	if err != nil {
 		status, _ := errStatus(err)
 		if status == http.StatusServiceUnavailable {

@@ -1,4 +1,4 @@
-package console
+package merchant
 
 import (
 	"context"
@@ -20,8 +20,8 @@ import (
 // keyTTL is how long a key's fingerprint is kept, as the storefront's.
 const keyTTL = 24 * time.Hour
 
-// errKeyReused is an Idempotency-Key repeated with another order or body.
-var errKeyReused = errors.New("idempotency key first used with another order or body")
+// ErrKeyReused is an Idempotency-Key repeated with another order or body.
+var ErrKeyReused = errors.New("idempotency key first used with another order or body")
 
 // fingerprint is what a repeat of a key must match: the order and the
 // SHA-256 of the canonical body (body's fields as read, so spacing and
@@ -37,15 +37,15 @@ func fingerprint(orderID string, body any) string {
 }
 
 // claimKey binds an action's Idempotency-Key (per adapter and kind, as
-// its delivery id) to fp, or returns errKeyReused when it is bound to
+// its delivery id) to fp, or returns ErrKeyReused when it is bound to
 // another fingerprint.
-func (c *Console) claimKey(ctx context.Context, kind, adapterID, idemKey, fp string) error {
-	first, err := orderstore.Claim(ctx, c.o.Redis, orderstore.ConsoleIdempotencyKey(adapterID, kind, idemKey), []byte(fp), keyTTL)
+func (m *Merchant) claimKey(ctx context.Context, kind, adapterID, idemKey, fp string) error {
+	first, err := orderstore.Claim(ctx, m.o.Redis, orderstore.ConsoleIdempotencyKey(adapterID, kind, idemKey), []byte(fp), keyTTL)
 	if err != nil {
 		return err
 	}
 	if string(first) != fp {
-		return errKeyReused
+		return ErrKeyReused
 	}
 	return nil
 }

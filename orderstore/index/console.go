@@ -1,4 +1,4 @@
-package orderstore
+package index
 
 import (
 	"context"
@@ -17,15 +17,19 @@ import (
 	"github.com/cancelsync/cancelsync/platform"
 )
 
-// Console reads the console's indexes (index.go): lists and counters of one
+// Console reads the console's indexes: lists and counters of one
 // adapter. Every read is a bounded number of sorted-set ranges, hash reads
 // and document reads; nothing scans the keyspace.
 type Console struct {
-	store *Store
+	src Source
+	rdb redis.UniversalClient
 }
 
-// NewConsole reads the indexes that store writes.
-func NewConsole(store *Store) *Console { return &Console{store: store} }
+// NewConsole reads the indexes of src.
+func NewConsole(src Source) *Console { return &Console{src: src, rdb: src.Redis()} }
+
+// period is what the indexes hold now.
+func (c *Console) period() Period { return Period{Now: c.src.Now(), Retention: c.src.Retention()} }
 
 // ErrBadCursor is returned for a cursor that List did not hand out.
 var ErrBadCursor = errors.New("bad cursor")
@@ -48,7 +52,7 @@ type CancellationRow struct {
 
 // ListFilter selects requests for List. Empty fields do not filter; Since
 // and Until bound occurred_at (Until exclusive), within what the indexes
-// hold (see span); Limit defaults to 50, at most 200.
+// hold (see Period); Limit defaults to 50, at most 200.
 type ListFilter struct {
 	State, Reason, Initiator string
 	Since, Until             time.Time
@@ -89,7 +93,7 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	if f.Initiator != "" {
 		sets = append(sets, filter{ixInitiator, f.Initiator})
 	}
-	f.Since, f.Until = c.store.clampRange(f.Since, f.Until)
+	f.Since, f.Until = c.period().Range(f.Since, f.Until)
 	maxScore, minScore := "("+itoa(ms(f.Until)), itoa(ms(f.Since))
 	var curScore int64
 	var curMember string
@@ -109,19 +113,19 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	// in exactly one of them, so their union is every request (there is
 	// no set of all requests to write on every change). On a cluster it
 	// merges every bucket's.
-	walk := &walker{rdb: c.store.rdb, max: maxScore, min: minScore}
-	for _, tag := range c.store.l.tags(adapterID) {
+	walk := &walker{rdb: c.rdb, max: maxScore, min: minScore}
+	for _, tag := range c.src.Tags(adapterID) {
 		if len(sets) == 0 {
 			for _, st := range platform.States {
-				walk.keys = append(walk.keys, ixKey(tag, ixState, string(st)))
+				walk.keys = append(walk.keys, c.src.PartKey(tag, ixState, string(st)))
 			}
 		} else {
-			walk.keys = append(walk.keys, ixKey(tag, sets[0].name, sets[0].part))
+			walk.keys = append(walk.keys, c.src.PartKey(tag, sets[0].name, sets[0].part))
 		}
 	}
 	var others []func(tag string) string
 	for _, ft := range sets[min(len(sets), 1):] {
-		others = append(others, func(tag string) string { return ixKey(tag, ft.name, ft.part) })
+		others = append(others, func(tag string) string { return c.src.PartKey(tag, ft.name, ft.part) })
 	}
 	var picked []redis.Z
 	var lastSeen redis.Z
@@ -280,8 +284,8 @@ func (c *Console) inAll(ctx context.Context, adapterID string, sets []func(tag s
 	members, at := map[string][]string{}, map[string][]int{}
 	for i, z := range zs {
 		m := z.Member.(string)
-		orderID, _, _ := splitMember(m)
-		tag := c.store.l.tag(adapterID, orderID)
+		orderID, _, _ := SplitMember(m)
+		tag := c.src.Tag(adapterID, orderID)
 		if _, ok := members[tag]; !ok {
 			tags = append(tags, tag)
 		}
@@ -292,7 +296,7 @@ func (c *Console) inAll(ctx context.Context, adapterID string, sets []func(tag s
 		cmd *redis.FloatSliceCmd
 	}
 	var checks []check
-	_, err := c.store.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, set := range sets {
 			for _, tag := range tags {
 				checks = append(checks, check{tag, p.ZMScore(ctx, set(tag), members[tag]...)})
@@ -317,7 +321,7 @@ func cursorOf(z redis.Z) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(itoa(int64(z.Score)) + "|" + z.Member.(string)))
 }
 
-// rows reads the documents behind index members, in one pipeline.
+// rows reads the documents behind index members, in one round trip.
 func (c *Console) rows(ctx context.Context, adapterID string, zs []redis.Z) ([]CancellationRow, error) {
 	out := make([]CancellationRow, 0, len(zs))
 	if len(zs) == 0 {
@@ -325,25 +329,18 @@ func (c *Console) rows(ctx context.Context, adapterID string, zs []redis.Z) ([]C
 	}
 	type ref struct{ order, request string }
 	refs := make([]ref, len(zs))
-	cmds, err := c.store.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, z := range zs {
-			o, r, _ := splitMember(z.Member.(string))
-			refs[i] = ref{o, r}
-			p.Get(ctx, c.store.l.orderKey(adapterID, o))
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	orders := make([]string, len(zs))
+	for i, z := range zs {
+		o, r, _ := SplitMember(z.Member.(string))
+		refs[i], orders[i] = ref{o, r}, o
+	}
+	docs, err := c.src.Docs(ctx, adapterID, orders)
+	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", adapterID, err)
 	}
-	for i, cmd := range cmds {
+	for i, doc := range docs {
 		row := CancellationRow{OrderID: refs[i].order, RequestID: refs[i].request, OccurredAt: time.UnixMilli(int64(zs[i].Score)).UTC()}
-		raw, err := cmd.(*redis.StringCmd).Bytes()
-		if err == nil {
-			doc, derr := decodeDoc(adapterID+"/"+refs[i].order, Stored{raw: raw, present: true})
-			if derr != nil {
-				return nil, derr
-			}
+		if doc != nil {
 			fillRow(&row, doc)
 		}
 		out = append(out, row)
@@ -373,7 +370,7 @@ func fillRow(row *CancellationRow, doc *order.Doc) {
 // Pending lists the adapter's pending_response requests, respond_by
 // soonest first.
 func (c *Console) Pending(ctx context.Context, adapterID string, limit int) ([]CancellationRow, error) {
-	zs, err := c.merged(ctx, adapterID, func(tag string) string { return ixKey(tag, ixPending) }, false,
+	zs, err := c.merged(ctx, adapterID, func(tag string) string { return c.src.Key(tag, ixPending) }, false,
 		func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
 			return p.ZRangeWithScores(ctx, key, 0, int64(limit)-1)
 		}, limit)
@@ -388,9 +385,9 @@ func (c *Console) Pending(ctx context.Context, adapterID string, limit int) ([]C
 // newest first when desc, else oldest first.
 func (c *Console) merged(ctx context.Context, adapterID string, set func(tag string) string, desc bool,
 	read func(p redis.Pipeliner, key string) *redis.ZSliceCmd, limit int) ([]redis.Z, error) {
-	tags := c.store.l.tags(adapterID)
+	tags := c.src.Tags(adapterID)
 	cmds := make([]*redis.ZSliceCmd, len(tags))
-	if _, err := c.store.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, tag := range tags {
 			cmds[i] = read(p, set(tag))
 		}
@@ -420,9 +417,9 @@ func (c *Console) Latest(ctx context.Context, adapterID, list string, since, unt
 	var set func(tag string) string
 	switch list {
 	case "escalated":
-		set = func(tag string) string { return ixKey(tag, ixState, string(platform.Escalated)) }
-	case ixSellerHit, ixSyncFailed, ixSyncQueued:
-		set = func(tag string) string { return ixKey(tag, list) }
+		set = func(tag string) string { return c.src.PartKey(tag, ixState, string(platform.Escalated)) }
+	case ixSellerHit, ixSyncFailed, SyncQueued:
+		set = func(tag string) string { return c.src.Key(tag, list) }
 	default:
 		return nil, fmt.Errorf("no list %q", list)
 	}
@@ -445,7 +442,7 @@ func (c *Console) newest(ctx context.Context, adapterID string, set func(tag str
 // scoreRange is [since, until) clamped to what the indexes hold (a zero
 // bound: all they hold), as a range of scores.
 func (c *Console) scoreRange(since, until time.Time, limit int64) *redis.ZRangeBy {
-	since, until = c.store.clampRange(since, until)
+	since, until = c.period().Range(since, until)
 	return &redis.ZRangeBy{Min: itoa(ms(since)), Max: "(" + itoa(ms(until)), Count: limit}
 }
 
@@ -458,7 +455,7 @@ type Conflict struct {
 // Conflicts lists the adapter's orders with a conflict whose latest
 // snapshot falls in [since, until), newest first.
 func (c *Console) Conflicts(ctx context.Context, adapterID string, since, until time.Time, limit int) ([]Conflict, error) {
-	zs, err := c.newest(ctx, adapterID, func(tag string) string { return ixKey(tag, ixConflicts) }, since, until, limit)
+	zs, err := c.newest(ctx, adapterID, func(tag string) string { return c.src.Key(tag, ixConflicts) }, since, until, limit)
 	if err != nil {
 		return nil, fmt.Errorf("conflicts %s: %w", adapterID, err)
 	}
@@ -480,11 +477,11 @@ type RepeatCanceller struct {
 // RepeatCancellers lists the adapter's repeat cancellers as of now, most
 // recent first.
 func (c *Console) RepeatCancellers(ctx context.Context, adapterID string, limit int) ([]RepeatCanceller, error) {
-	now := c.store.now()
+	now := c.src.Now()
 	from := itoa(ms(now.Add(-RepeatWindow)))
-	rdb := c.store.rdb
+	rdb := c.rdb
 	by := &redis.ZRangeBy{Min: from, Max: "+inf", Count: int64(limit) * 2}
-	zs, err := c.merged(ctx, adapterID, func(tag string) string { return ixKey(tag, ixRepeat) }, true,
+	zs, err := c.merged(ctx, adapterID, func(tag string) string { return c.src.Key(tag, ixRepeat) }, true,
 		func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
 			return p.ZRevRangeByScoreWithScores(ctx, key, by)
 		}, limit*2)
@@ -494,7 +491,7 @@ func (c *Console) RepeatCancellers(ctx context.Context, adapterID string, limit 
 	cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, z := range zs {
 			buyer := z.Member.(string)
-			p.ZCount(ctx, ixKey(c.store.l.tag(adapterID, buyer), ixBuyer, buyer), from, "+inf")
+			p.ZCount(ctx, c.src.PartKey(c.src.Tag(adapterID, buyer), ixBuyer, buyer), from, "+inf")
 		}
 		return nil
 	})
@@ -535,26 +532,26 @@ type Stats struct {
 }
 
 // Stats sums the adapter's day counters from since's day to until's day
-// (UTC, inclusive; clamped to the days the indexes hold, see span) and
+// (UTC, inclusive; clamped to the days the indexes hold, see Period) and
 // adds the current pending and sync figures. Orders count on the day they
 // were placed, requests on the day they occurred.
 func (c *Console) Stats(ctx context.Context, adapterID string, since, until time.Time) (*Stats, error) {
-	first, last := c.store.clampDays(since, until)
+	first, last := c.period().Days(since, until)
 	st := &Stats{Adapter: adapterID, Since: dayOf(first), Until: dayOf(last),
 		ByState: map[string]int64{}, ByReason: map[string]int64{}, ByInitiator: map[string]int64{}, Denials: map[string]int64{}}
-	rdb := c.store.rdb
+	rdb := c.rdb
 	var days []*redis.MapStringStringCmd
 	var pending, syncQ, syncF, conflicts []*redis.IntCmd
-	// Every bucket's counters and sets, summed (keys.go).
+	// Every bucket's counters and sets, summed (Layout).
 	_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, tag := range c.store.l.tags(adapterID) {
+		for _, tag := range c.src.Tags(adapterID) {
 			for d := first; !d.After(last); d = d.Add(24 * time.Hour) {
-				days = append(days, p.HGetAll(ctx, ixKey(tag, ixDay, dayOf(d))))
+				days = append(days, p.HGetAll(ctx, c.src.PartKey(tag, ixDay, dayOf(d))))
 			}
-			pending = append(pending, p.ZCard(ctx, ixKey(tag, ixPending)))
-			syncQ = append(syncQ, p.ZCard(ctx, ixKey(tag, ixSyncQueued)))
-			syncF = append(syncF, p.ZCard(ctx, ixKey(tag, ixSyncFailed)))
-			conflicts = append(conflicts, p.ZCount(ctx, ixKey(tag, ixConflicts), itoa(ms(first)), "("+itoa(ms(last.Add(24*time.Hour)))))
+			pending = append(pending, p.ZCard(ctx, c.src.Key(tag, ixPending)))
+			syncQ = append(syncQ, p.ZCard(ctx, c.src.Key(tag, SyncQueued)))
+			syncF = append(syncF, p.ZCard(ctx, c.src.Key(tag, ixSyncFailed)))
+			conflicts = append(conflicts, p.ZCount(ctx, c.src.Key(tag, ixConflicts), itoa(ms(first)), "("+itoa(ms(last.Add(24*time.Hour)))))
 		}
 		return nil
 	})

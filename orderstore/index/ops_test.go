@@ -1,0 +1,70 @@
+package index
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/selfservice"
+)
+
+// benchDoc is an order as stored after its snapshot, and a request for it.
+func benchDoc(b *testing.B) (raw []byte, ad *platform.Adapter, req platform.Event) {
+	b.Helper()
+	ad = &platform.Adapter{ID: "bench-self", Platform: "selfservice", Rules: selfservice.Policy{}}
+	now := time.Now().UTC()
+	doc := &order.Doc{}
+	tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
+	tr.ApplyDelivery("w-snap", now, snapshot("o-1", platform.StatusPaid, placed))
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return raw, ad, request("o-1", "cr-1", platform.Buyer)
+}
+
+// BenchmarkIndexOps is the console indexes' share of a transition, without
+// Redis: the facts of the stored document before a cancellation request,
+// and the commands that bring the indexes to the document after it.
+func BenchmarkIndexOps(b *testing.B) {
+	raw, ad, req := benchDoc(b)
+	now := time.Now()
+	doc := &order.Doc{}
+	if err := json.Unmarshal(raw, doc); err != nil {
+		b.Fatal(err)
+	}
+	doc.Upgrade()
+	before := FactsOf(oneRedis{}, ad.ID, "o-1", doc)
+	tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
+	tr.ApplyDelivery("w-req", now, req)
+	b.ReportAllocs()
+	for b.Loop() {
+		next := FactsOf(oneRedis{}, ad.ID, "o-1", doc)
+		if ops := Ops(oneRedis{}, ad.ID, "o-1", before, next, doc, now, retention, nil); len(ops) == 0 {
+			b.Fatal("no index commands")
+		}
+	}
+}
+
+// A request past the retention is never added to a set, so a set trimmed
+// only now and then never shows it.
+func TestIndexOpsSkipEntriesPastRetention(t *testing.T) {
+	ad := &platform.Adapter{ID: "ad", Platform: "selfservice", Rules: selfservice.Policy{}}
+	now := time.Now().UTC()
+	doc := &order.Doc{}
+	tr := &order.Transition{Doc: doc, OrderID: "o", Adapter: ad, OrderWait: time.Minute, Now: now}
+	tr.ApplyDelivery("w1", now, snapshot("o", platform.StatusPaid, placed))
+	before := FactsOf(oneRedis{}, ad.ID, "o", doc)
+	tr.ApplyDelivery("w2", now, oldRequest("o", "old", platform.Seller, "other", now.Add(-100*24*time.Hour)))
+	ops := Ops(oneRedis{}, ad.ID, "o", before, FactsOf(oneRedis{}, ad.ID, "o", doc), doc, now, retention, func(string) bool { return false })
+	for _, o := range ops {
+		if o.Op == "za" || o.Op == "zt" {
+			t.Errorf("%+v: a 100-day-old request is added or trimmed for", o)
+		}
+	}
+	if len(ops) == 0 {
+		t.Error("no commands: the day counters should still count it")
+	}
+}
