@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/cancelsync/cancelsync/platform/configblock"
 )
 
 // Kind is the inbound endpoint a webhook was posted to.
@@ -28,10 +30,7 @@ var (
 
 // FieldError is one field that failed validation; Field is the JSON path
 // ("data.order_id", "data.items[0].price").
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
+type FieldError = configblock.FieldError
 
 // ValidationError is a body that decoded badly or broke a field rule.
 type ValidationError struct {

@@ -1,4 +1,4 @@
-package platform_test
+package configblock_test
 
 import (
 	"slices"
@@ -6,7 +6,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/configblock"
 )
 
 func nodes(t *testing.T, src string) map[string]*yaml.Node {
@@ -27,7 +27,7 @@ func nodes(t *testing.T, src string) map[string]*yaml.Node {
 // platform reads it, unknown otherwise.
 func TestBlockReader(t *testing.T) {
 	t.Parallel()
-	b := platform.NewBlock(nodes(t, `
+	b := configblock.NewBlock(nodes(t, `
 shop: acme.myshopify.com
 policy.restock: false
 policy.notify_customer: maybe
@@ -35,7 +35,7 @@ relay_secrets: [a, [b]]
 policy.status_map: {shipped: shipped, "wc-ready": paid}
 api.consumer_key: ck
 api.tokn: x
-`), []platform.Key{{Name: "shop"}}, func(k string) bool { return k == "api.consumer_key" })
+`), []configblock.Key{{Name: "shop"}}, func(k string) bool { return k == "api.consumer_key" })
 	r := b.Read()
 	if got := r.String("shop"); got != "acme.myshopify.com" {
 		t.Errorf("shop = %q", got)
@@ -55,7 +55,7 @@ api.tokn: x
 	if got := r.Bool("policy.absent"); got != nil {
 		t.Errorf("absent = %v", got)
 	}
-	want := []platform.FieldError{
+	want := []configblock.FieldError{
 		{Field: "api.consumer_key", Message: "is not used by this platform"},
 		{Field: "api.tokn", Message: "unknown key"},
 		{Field: "policy.notify_customer", Message: "must be true or false"},
@@ -71,8 +71,8 @@ api.tokn: x
 // adapter's Redactor.
 func TestBlockSecrets(t *testing.T) {
 	t.Parallel()
-	keys := []platform.Key{{Name: "shop"}, {Name: "api.consumer_key", Secret: true}}
-	b := platform.NewBlock(nodes(t, "shop: acme\napi.consumer_key: ck_SEKRIT\nstray: s_SEKRIT\n"), keys, nil)
+	keys := []configblock.Key{{Name: "shop"}, {Name: "api.consumer_key", Secret: true}}
+	b := configblock.NewBlock(nodes(t, "shop: acme\napi.consumer_key: ck_SEKRIT\nstray: s_SEKRIT\n"), keys, nil)
 	r := b.Redacted(func(string) string { return "[redacted]" }).Read()
 	if r.String("shop") != "acme" || r.String("api.consumer_key") != "[redacted]" || r.String("stray") != "[redacted]" {
 		t.Errorf("redacted block: shop %q, key %q, stray %q", r.String("shop"), r.String("api.consumer_key"), r.String("stray"))
@@ -80,10 +80,10 @@ func TestBlockSecrets(t *testing.T) {
 	if got := b.SecretValues(keys); !slices.Equal(got, []string{"ck_SEKRIT"}) {
 		t.Errorf("SecretValues = %v", got)
 	}
-	if !b.Equal(platform.NewBlock(nodes(t, "stray: s_SEKRIT\n\nshop: acme\napi.consumer_key: ck_SEKRIT\n"), keys, nil)) {
+	if !b.Equal(configblock.NewBlock(nodes(t, "stray: s_SEKRIT\n\nshop: acme\napi.consumer_key: ck_SEKRIT\n"), keys, nil)) {
 		t.Error("the same keys written in another order are not Equal")
 	}
-	if b.Equal(platform.NewBlock(nodes(t, "shop: other\napi.consumer_key: ck_SEKRIT\nstray: s_SEKRIT\n"), keys, nil)) {
+	if b.Equal(configblock.NewBlock(nodes(t, "shop: other\napi.consumer_key: ck_SEKRIT\nstray: s_SEKRIT\n"), keys, nil)) {
 		t.Error("another shop is Equal")
 	}
 }
