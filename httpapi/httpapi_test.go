@@ -127,7 +127,7 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 	if allow := resp.Header.Get("Allow"); allow != "POST" {
 		t.Errorf("Allow = %q, want POST", allow)
 	}
-	if n := len(b.enq.accepted()); n != 0 {
+	if n := len(b.enq.Accepted()); n != 0 {
 		t.Errorf("accepted %d deliveries", n)
 	}
 }
@@ -174,7 +174,7 @@ func TestIngestRequestID(t *testing.T) {
 			if !tc.kept && (got == tc.sent || len(got) != 32) {
 				t.Errorf("X-Request-Id = %q, want a fresh 32-char id", got)
 			}
-			if d := b.enq.accepted(); len(d) != 1 || d[0].RequestID != got {
+			if d := b.enq.Accepted(); len(d) != 1 || d[0].RequestID != got {
 				t.Errorf("delivery request id differs from %q", got)
 			}
 		})

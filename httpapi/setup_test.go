@@ -3,8 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,8 +13,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,8 +22,8 @@ import (
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/platform"
-	"github.com/cancelsync/cancelsync/tasks"
 	"github.com/cancelsync/cancelsync/webhooks"
+	"github.com/cancelsync/cancelsync/webhooks/webhookstest"
 )
 
 // testSecret signs the fake platform's webhooks. Tests assert that it never
@@ -40,116 +36,15 @@ const (
 	testToken         = "admin-token-123"
 )
 
-// fakeInbound is a tiny platform: X-Test-Id, X-Test-Timestamp (Unix
-// seconds) and X-Test-Signature = hex HMAC-SHA256(secret, id.ts.body). Its
-// payloads are {"type": ..., "data": {"order_id": ...}}.
-type fakeInbound struct {
-	secret   []byte
-	verifies atomic.Int64
-}
+// The fakes both the ingest's and the router's tests use (webhookstest).
+type (
+	fakeInbound    = webhookstest.Inbound
+	pingingInbound = webhookstest.PingingInbound
+	fakeEnqueuer   = webhookstest.Enqueuer
+	syncBuffer     = webhookstest.LogBuffer
+)
 
-func (f *fakeInbound) Verify(h http.Header, body []byte, now time.Time) (string, error) {
-	f.verifies.Add(1)
-	id, ts, sig := h.Get("X-Test-Id"), h.Get("X-Test-Timestamp"), h.Get("X-Test-Signature")
-	if id == "" || ts == "" || sig == "" {
-		return "", fmt.Errorf("missing header: %w", platform.ErrSignature)
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return "", fmt.Errorf("bad timestamp: %w", platform.ErrSignature)
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > 5*time.Minute || d < -5*time.Minute {
-		return "", fmt.Errorf("skew %s: %w", d, platform.ErrTimestamp)
-	}
-	got, err := hex.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, sign(f.secret, id, ts, body)) {
-		return "", fmt.Errorf("mismatch: %w", platform.ErrSignature)
-	}
-	return id, nil
-}
-
-func (f *fakeInbound) Decode(kind platform.Kind, h http.Header, body []byte) (platform.Event, error) {
-	if h.Get("X-Test-Panic") != "" {
-		panic("decoder bug")
-	}
-	if h.Get("X-Test-Ignore") != "" {
-		return platform.Event{}, fmt.Errorf("topic %s: %w", h.Get("X-Test-Ignore"), platform.ErrIgnored)
-	}
-	var p struct {
-		Type platform.EventType `json:"type"`
-		Data struct {
-			OrderID string `json:"order_id"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(body, &p); err != nil {
-		return platform.Event{}, &platform.ValidationError{Errors: []platform.FieldError{{Field: "", Message: "malformed JSON"}}}
-	}
-	prefix := "cancellation."
-	if kind == platform.KindOrders {
-		prefix = "order."
-	}
-	if !strings.HasPrefix(string(p.Type), prefix) {
-		return platform.Event{}, &platform.ValidationError{Errors: []platform.FieldError{{Field: "type", Message: "not an event for /" + string(kind)}}}
-	}
-	if p.Data.OrderID == "" {
-		return platform.Event{}, &platform.ValidationError{Errors: []platform.FieldError{{Field: "data.order_id", Message: "required"}}}
-	}
-	ev := platform.Event{Type: p.Type}
-	if kind == platform.KindOrders {
-		ev.Order = &platform.Order{ID: p.Data.OrderID}
-	} else {
-		ev.Cancellation = &platform.Cancellation{Type: p.Type, OrderID: p.Data.OrderID}
-	}
-	return ev, nil
-}
-
-// pingingInbound is a fakeInbound that also recognises an unsigned
-// form-encoded "webhook_id=N" hello, as WooCommerce sends one.
-type pingingInbound struct{ *fakeInbound }
-
-func (p pingingInbound) Ping(_ http.Header, body []byte) (string, bool) {
-	id, ok := strings.CutPrefix(string(body), "webhook_id=")
-	if !ok || id == "" || strings.ContainsAny(id, "&=") {
-		return "", false
-	}
-	return id, true
-}
-
-func sign(secret []byte, id, ts string, body []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(id + "." + ts + "."))
-	m.Write(body)
-	return m.Sum(nil)
-}
-
-// fakeEnqueuer remembers accepted webhook ids, like the Asynq task id does.
-type fakeEnqueuer struct {
-	mu         sync.Mutex
-	err        error
-	seen       map[string]bool
-	deliveries []tasks.Delivery
-}
-
-func (f *fakeEnqueuer) Enqueue(_ context.Context, d tasks.Delivery) (bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err != nil {
-		return false, f.err
-	}
-	key := d.AdapterID + "/" + d.WebhookID
-	if f.seen[key] {
-		return true, nil
-	}
-	f.seen[key] = true
-	f.deliveries = append(f.deliveries, d)
-	return false, nil
-}
-
-func (f *fakeEnqueuer) accepted() []tasks.Delivery {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]tasks.Delivery(nil), f.deliveries...)
-}
+var sign = webhookstest.Sign
 
 type fakeViews struct {
 	views map[string]*order.OrderView
@@ -169,24 +64,6 @@ func (f *fakeViews) OrderView(_ context.Context, adapterID, orderID string) (*or
 type fakePinger struct{ err error }
 
 func (f *fakePinger) Ping(context.Context) error { return f.err }
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // bundle is a running router and its collaborators.
 type bundle struct {
@@ -210,8 +87,8 @@ func setup(t *testing.T, mods ...func(*Options)) *bundle {
 	t.Helper()
 	b := &bundle{
 		now:     testNow,
-		inbound: &fakeInbound{secret: []byte(testSecret)},
-		enq:     &fakeEnqueuer{seen: map[string]bool{}},
+		inbound: &fakeInbound{Secret: []byte(testSecret)},
+		enq:     &fakeEnqueuer{},
 		views:   &fakeViews{views: map[string]*order.OrderView{}},
 		ready:   &fakePinger{},
 		reg:     prometheus.NewRegistry(),
@@ -226,7 +103,7 @@ func setup(t *testing.T, mods ...func(*Options)) *bundle {
 			}},
 			// A store platform: orders only, and a Pinger.
 			ordersOnlyAdapter: {ID: ordersOnlyAdapter, Platform: "woocommerce", Inbound: map[platform.Kind]platform.Inbound{
-				platform.KindOrders: pingingInbound{b.inbound},
+				platform.KindOrders: pingingInbound{Inbound: b.inbound},
 			}},
 		},
 		Enqueuer:     b.enq,

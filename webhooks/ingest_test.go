@@ -34,7 +34,7 @@ func TestIngestQueued(t *testing.T) {
 			if got, want := string(body), `{"status":"queued","webhook_id":"msg_2a"}`; got != want {
 				t.Errorf("body = %s, want %s", got, want)
 			}
-			got := b.enq.accepted()
+			got := b.enq.Accepted()
 			if len(got) != 1 {
 				t.Fatalf("accepted %d deliveries, want 1", len(got))
 			}
@@ -69,7 +69,7 @@ func TestIngestDuplicate(t *testing.T) {
 	if got, want := string(body), `{"status":"duplicate","webhook_id":"msg_dup"}`; got != want {
 		t.Errorf("body = %s, want %s", got, want)
 	}
-	if n := len(b.enq.accepted()); n != 1 {
+	if n := len(b.enq.Accepted()); n != 1 {
 		t.Errorf("accepted %d deliveries, want 1", n)
 	}
 	if n := counterValue(b.metrics.duplicates.WithLabelValues(testAdapter)); n != 1 {
@@ -107,7 +107,7 @@ func TestIngestInvalidPayload(t *testing.T) {
 			if strings.Contains(string(body), tc.body) {
 				t.Errorf("problem echoes the body: %s", body)
 			}
-			if n := len(b.enq.accepted()); n != 0 {
+			if n := len(b.enq.Accepted()); n != 0 {
 				t.Errorf("accepted %d deliveries, want 0", n)
 			}
 			kind := tc.path[strings.LastIndexByte(tc.path, '/')+1:]
@@ -156,7 +156,7 @@ func TestIngestUnauthorized(t *testing.T) {
 			if p.Detail != tc.detail || p.Errors != nil {
 				t.Errorf("problem = %+v, want detail %q only", p, tc.detail)
 			}
-			if n := len(b.enq.accepted()); n != 0 {
+			if n := len(b.enq.Accepted()); n != 0 {
 				t.Errorf("accepted %d deliveries, want 0", n)
 			}
 			if n := counterValue(b.metrics.authFailures.WithLabelValues(testAdapter, tc.reason)); n != 1 {
@@ -174,7 +174,7 @@ func TestIngestUnknownAdapter(t *testing.T) {
 	b := setup(t)
 	resp, body := b.post(t, webhook{path: "/webhooks/scanner-42/cancellations", body: cancelBody})
 	wantProblem(t, resp, body, http.StatusNotFound, "unknown-adapter")
-	if n := b.inbound.verifies.Load(); n != 0 {
+	if n := b.inbound.Verifies(); n != 0 {
 		t.Errorf("Verify called %d times", n)
 	}
 	if n := b.received("unknown", "cancellations", "404"); n != 1 {
@@ -192,10 +192,10 @@ func TestIngestNoEndpointForKind(t *testing.T) {
 	b := setup(t)
 	resp, body := b.post(t, webhook{path: "/webhooks/" + ordersOnlyAdapter + "/cancellations", body: cancelBody})
 	wantProblem(t, resp, body, http.StatusNotFound, "not-found")
-	if n := b.inbound.verifies.Load(); n != 0 {
+	if n := b.inbound.Verifies(); n != 0 {
 		t.Errorf("Verify called %d times", n)
 	}
-	if got := b.enq.accepted(); len(got) != 0 {
+	if got := b.enq.Accepted(); len(got) != 0 {
 		t.Errorf("accepted %d deliveries, want 0", len(got))
 	}
 	resp, body = b.post(t, webhook{path: "/webhooks/" + ordersOnlyAdapter + "/orders", body: orderBody})
@@ -217,7 +217,7 @@ func TestIngestIgnored(t *testing.T) {
 	if got, want := string(body), `{"status":"ignored","webhook_id":"msg_ign"}`; got != want {
 		t.Errorf("body = %s, want %s", got, want)
 	}
-	if got := b.enq.accepted(); len(got) != 0 {
+	if got := b.enq.Accepted(); len(got) != 0 {
 		t.Errorf("accepted %d deliveries, want 0", len(got))
 	}
 	resp, body = b.post(t, webhook{id: "msg_ign2", body: orderBody, header: ignore, unsigned: true})
@@ -251,7 +251,7 @@ func TestIngestPing(t *testing.T) {
 					t.Errorf("body = %s, want %s", got, want)
 				}
 			}
-			if got := b.enq.accepted(); len(got) != 0 {
+			if got := b.enq.Accepted(); len(got) != 0 {
 				t.Errorf("accepted %d deliveries, want 0", len(got))
 			}
 		})
@@ -276,7 +276,7 @@ func TestIngestTooLarge(t *testing.T) {
 			b := setup(t)
 			resp, body := b.post(t, tc.w)
 			wantProblem(t, resp, body, http.StatusRequestEntityTooLarge, "payload-too-large")
-			if n := b.inbound.verifies.Load(); n != 0 {
+			if n := b.inbound.Verifies(); n != 0 {
 				t.Errorf("Verify called %d times", n)
 			}
 			if n := b.received(testAdapter, "orders", "413"); n != 1 {
@@ -308,7 +308,7 @@ func TestIngestMediaType(t *testing.T) {
 			// An oversized body too: the media type is checked first.
 			resp, body := b.post(t, webhook{body: padded(orderBody, 4096), contentType: ct})
 			wantProblem(t, resp, body, http.StatusUnsupportedMediaType, "unsupported-media-type")
-			if n := b.inbound.verifies.Load(); n != 0 {
+			if n := b.inbound.Verifies(); n != 0 {
 				t.Errorf("Verify called %d times", n)
 			}
 			if n := b.received(testAdapter, "orders", "415"); n != 1 {
@@ -331,7 +331,7 @@ func TestIngestMediaType(t *testing.T) {
 func TestIngestEnqueueFails(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.enq.setErr(errRedisDown)
+	b.enq.SetErr(errRedisDown)
 	w := webhook{id: "msg_retry", body: orderBody}
 	resp, body := b.post(t, w)
 	wantProblem(t, resp, body, http.StatusServiceUnavailable, "unavailable")
@@ -341,7 +341,7 @@ func TestIngestEnqueueFails(t *testing.T) {
 	if strings.Contains(string(body), "6379") {
 		t.Errorf("problem leaks the Redis error: %s", body)
 	}
-	if n := len(b.enq.accepted()); n != 0 {
+	if n := len(b.enq.Accepted()); n != 0 {
 		t.Errorf("accepted %d deliveries, want 0", n)
 	}
 	if n := b.received(testAdapter, "orders", "503"); n != 1 {
@@ -351,7 +351,7 @@ func TestIngestEnqueueFails(t *testing.T) {
 		t.Errorf("enqueue failure not logged as a warning with its cause: %s", logs)
 	}
 	// The sender's retry goes through once Redis is back.
-	b.enq.setErr(nil)
+	b.enq.SetErr(nil)
 	if resp, body := b.post(t, w); resp.StatusCode != http.StatusAccepted {
 		t.Errorf("retry: status = %d, want 202; %s", resp.StatusCode, body)
 	}
@@ -482,7 +482,7 @@ func durationCount(t *testing.T, b *bundle, kind string) uint64 {
 // BenchmarkIngest measures the edge alone: routing, body read, a fake HMAC
 // verify and decode, and a no-op enqueue.
 func BenchmarkIngest(b *testing.B) {
-	in := &fakeInbound{secret: []byte(testSecret)}
+	in := &fakeInbound{Secret: []byte(testSecret)}
 	enq := &countingEnqueuer{}
 	h := newRouter(Options{
 		Adapters: map[string]*platform.Adapter{testAdapter: {ID: testAdapter, Inbound: map[platform.Kind]platform.Inbound{platform.KindOrders: in}}},
