@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cancelsync/cancelsync/internal/keyslot"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -382,30 +383,6 @@ func (c *Cluster) node(addr string) *Server {
 	return s
 }
 
-// Slot is the cluster hash slot of key: CRC16 of its hash tag (the part
-// between the first { and the next }, when not empty) or of the whole key,
-// modulo 16384.
-func Slot(key string) int {
-	if i := strings.IndexByte(key, '{'); i >= 0 {
-		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
-			key = key[i+1 : i+1+j]
-		}
-	}
-	return int(crc16(key) % 16384)
-}
-
-// crc16 is CRC-16/XMODEM, the cluster's key hash.
-func crc16(s string) uint16 {
-	var crc uint16
-	for i := 0; i < len(s); i++ {
-		crc ^= uint16(s[i]) << 8
-		for range 8 {
-			if crc&0x8000 != 0 {
-				crc = crc<<1 ^ 0x1021
-			} else {
-				crc <<= 1
-			}
-		}
-	}
-	return crc
-}
+// Slot is the cluster hash slot of key (internal/keyslot, the same
+// function the service uses).
+func Slot(key string) int { return keyslot.Slot(key) }
