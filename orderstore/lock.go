@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,6 +25,10 @@ var renewScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then
 // renews it every lockTTL/3 for as long as it pushes, however long
 // api.timeout is.
 const lockTTL = 15 * time.Second
+
+// lockTTLArg is lockTTL in milliseconds as the scripts take it, boxed
+// once so that passing it allocates nothing.
+var lockTTLArg any = strconv.FormatInt(lockTTL.Milliseconds(), 10)
 
 // ErrSyncBusy means another sync of the same order holds its lock.
 var ErrSyncBusy = errors.New("another sync of this order is running")
@@ -80,7 +85,7 @@ func (s *Store) LockAndLoad(ctx context.Context, adapterID, orderID string, wait
 	token := NewToken()
 	deadline := time.Now().Add(wait)
 	for {
-		res, err := lockAndLoadScript.Run(ctx, s.rdb, []string{key, s.l.orderKey(adapterID, orderID)}, token, lockTTL.Milliseconds()).Slice()
+		res, err := lockAndLoadScript.Run(ctx, s.rdb, []string{key, s.l.orderKey(adapterID, orderID)}, token, lockTTLArg).Slice()
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("lock sync %s/%s: %w", adapterID, orderID, err)
 		}
@@ -126,7 +131,7 @@ func (s *Store) renewLock(ctx context.Context, key, token string) (stop func()) 
 				return
 			case <-tick.C:
 				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				_ = renewScript.Run(rctx, s.rdb, []string{key}, token, lockTTL.Milliseconds()).Err()
+				_ = renewScript.Run(rctx, s.rdb, []string{key}, token, lockTTLArg).Err()
 				cancel()
 			}
 		}
