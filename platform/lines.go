@@ -207,9 +207,11 @@ func settle(o Order, lines []LineRequest, out Outcome) Outcome {
 	}
 	if lines == nil {
 		out.Lines = nil
-		if out.Refund != nil {
+		// Capped only after earlier line refunds: the usual whole-order
+		// refund is the rule's own, parsed and copied for nothing else.
+		if out.Refund != nil && o.refunded() {
 			rf := *out.Refund
-			if a, ok := decimal(rf.Amount); ok && o.refunded() && a.Cmp(o.Remaining()) > 0 {
+			if a, ok := decimal(rf.Amount); ok && a.Cmp(o.Remaining()) > 0 {
 				rf.Amount = formatAmount(o.Remaining(), rf.Currency)
 			}
 			out.Refund = &rf
