@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/orderstore/deadletter"
 	"github.com/cancelsync/cancelsync/orderstore/index"
 )
 
@@ -15,7 +16,7 @@ import (
 // and the commands that bring them in step, which Change runs in its
 // compare-and-set, and the console's reads. This file hands it where they
 // are (keys.go), runs the commands that are not in the order's hash slot,
-// adds the dead letter's record (deadletter.go) and keeps the clock,
+// adds the dead letter's record (package deadletter) and keeps the clock,
 // retention and trims the indexes run on.
 
 // DefaultRetention is how long indexes, day counters and the dead letter's
@@ -31,8 +32,6 @@ func (l layout) PartKey(tag, name, part string) string { return ixKey(tag, name,
 
 var _ index.Layout = layout{}
 
-func ms(t time.Time) int64 { return t.UnixMilli() }
-
 // indexOps is index.Ops with the dead letter's record: the commands that
 // bring the indexes from the facts before (index.FactsOf) to the document
 // after.
@@ -40,7 +39,7 @@ func indexOps(l layout, adapterID, orderID string, before index.Facts, after *or
 	next := index.FactsOf(l, adapterID, orderID, after)
 	ops := index.Ops(l, adapterID, orderID, before, next, after, now, retention, trim)
 	if len(before.Dead) > 0 || len(next.Dead) > 0 {
-		ops = append(ops, deadOps(l.tag(adapterID, orderID), adapterID, orderID, before.Dead, next.Dead, after, now, retention, trim)...)
+		ops = append(ops, deadletter.Ops(l, adapterID, orderID, before.Dead, next.Dead, after, now, retention, trim)...)
 	}
 	return ops
 }

@@ -185,7 +185,7 @@ func (l layout) queuedKey(adapterID, orderID, webhookID string) string {
 const deadAdaptersKey = "cancelsync:dlq:adapters"
 
 // adoptedKey holds the archive time up to which Asynq's archives of the
-// sync queues were adopted into the dead letter's record (archive.go).
+// sync queues were adopted into the dead letter's record (deadletter/archive.go).
 const adoptedKey = "cancelsync:dlq:adopted"
 
 // asynqArchivedKey is Asynq's sorted set of the archived task ids of

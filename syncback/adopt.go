@@ -7,7 +7,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/orderstore/deadletter"
 )
 
 // Asynq's archive of the sync queue holds dead letters the record does not:
@@ -31,7 +31,7 @@ const adoptSlack = time.Minute
 // the last adoption that it does not hold, from every sync queue (one on
 // a single Redis).
 func (d *DeadLetters) adoptArchived(ctx context.Context) error {
-	adopted, err := d.store.Adopted(ctx)
+	adopted, err := d.record.Adopted(ctx)
 	if err != nil {
 		return fmt.Errorf("dead letter: %w", err)
 	}
@@ -39,7 +39,7 @@ func (d *DeadLetters) adoptArchived(ctx context.Context) error {
 	newest := adopted
 	for _, queue := range d.queue.Layout().SyncQueues() {
 		for offset := int64(0); ; offset += deadPage {
-			page, err := d.store.ArchivedPage(ctx, queue, from, offset, deadPage)
+			page, err := d.record.ArchivedPage(ctx, queue, from, offset, deadPage)
 			if err != nil {
 				return fmt.Errorf("dead letter: read Asynq's archive: %w", err)
 			}
@@ -57,7 +57,7 @@ func (d *DeadLetters) adoptArchived(ctx context.Context) error {
 	if newest == adopted {
 		return nil
 	}
-	if err := d.store.SetAdopted(ctx, newest); err != nil {
+	if err := d.record.SetAdopted(ctx, newest); err != nil {
 		return fmt.Errorf("dead letter: %w", err)
 	}
 	return nil
@@ -68,16 +68,16 @@ const deadPage = 500
 
 // adoptPage adopts the dead letters of one page of the archive that the
 // record does not hold.
-func (d *DeadLetters) adoptPage(ctx context.Context, queue string, page []orderstore.ArchivedTask) error {
+func (d *DeadLetters) adoptPage(ctx context.Context, queue string, page []deadletter.ArchivedTask) error {
 	ids := make([]string, len(page))
 	for i, t := range page {
 		ids[i] = t.ID
 	}
-	missing, err := d.store.Unrecorded(ctx, ids)
+	missing, err := d.record.Unrecorded(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("dead letter: %w", err)
 	}
-	cutoff := d.store.DeadLetterCutoff()
+	cutoff := d.record.Cutoff()
 	for _, id := range missing {
 		t, err := d.inspector.GetTaskInfo(queue, id)
 		if err != nil || t.State != asynq.TaskStateArchived {
@@ -87,7 +87,7 @@ func (d *DeadLetters) adoptPage(ctx context.Context, queue string, page []orders
 		if l.FailedAt.Before(cutoff) {
 			continue
 		}
-		if err := d.store.AddDeadLetter(ctx, l); err != nil {
+		if err := d.record.Add(ctx, l); err != nil {
 			return fmt.Errorf("dead letter: adopt %s: %w", id, err)
 		}
 	}

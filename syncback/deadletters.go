@@ -11,10 +11,11 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/orderstore/deadletter"
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
-// DeadLetters lists and replays the dead letter. Its record (orderstore's deadletter.go)
+// DeadLetters lists and replays the dead letter. Its record (package orderstore/deadletter)
 // is the one source: Asynq's archive of the sync queue also holds each dead
 // letter, for asynqmon, but drops old ones past its cap, and is read only
 // for what a previous release left there (adopt.go).
@@ -22,11 +23,12 @@ type DeadLetters struct {
 	inspector *asynq.Inspector
 	queue     *tasks.Queue
 	store     *orderstore.Store
+	record    *deadletter.Record
 }
 
 // NewDeadLetters works on the dead letter of queue's Redis.
 func NewDeadLetters(q *tasks.Queue, store *orderstore.Store) *DeadLetters {
-	return &DeadLetters{inspector: q.Inspector(), queue: q, store: store}
+	return &DeadLetters{inspector: q.Inspector(), queue: q, store: store, record: orderstore.NewDeadLetterRecord(store)}
 }
 
 // List returns every dead letter, oldest failure first.
@@ -34,13 +36,13 @@ func (d *DeadLetters) List(ctx context.Context) ([]orderstore.DeadLetter, error)
 	if err := d.adoptArchived(ctx); err != nil {
 		return nil, err
 	}
-	ids, err := d.store.DeadLetterAdapters(ctx)
+	ids, err := d.record.Adapters(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list dead letter: %w", err)
 	}
 	var out []orderstore.DeadLetter
 	for _, id := range ids {
-		ls, err := d.store.DeadLettersOf(ctx, id)
+		ls, err := d.record.Of(ctx, id)
 		if err != nil {
 			return nil, fmt.Errorf("list dead letter: %w", err)
 		}
@@ -60,7 +62,7 @@ func (d *DeadLetters) Size(ctx context.Context) (int, error) {
 	if err := d.adoptArchived(ctx); err != nil {
 		return 0, err
 	}
-	n, err := d.store.DeadLetterCount(ctx)
+	n, err := d.record.Count(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("dead letter size: %w", err)
 	}
@@ -121,7 +123,7 @@ func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []orde
 		if err := d.queue.QueueNext(ctx, l.Adapter, l.OrderID, doc, ""); err != nil {
 			return replayed, fmt.Errorf("replay %s: %w", l.ID, err)
 		}
-		if err := d.store.RemoveDeadLetter(ctx, l); err != nil {
+		if err := d.record.Remove(ctx, l); err != nil {
 			return replayed, fmt.Errorf("replay %s: remove from dead letter: %w", l.ID, err)
 		}
 		replayed = append(replayed, l)
@@ -139,7 +141,7 @@ func (d *DeadLetters) unarchive(ctx context.Context, id string) error {
 	if err == nil || errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 		return nil
 	}
-	if in, zerr := d.store.InArchive(ctx, queue, id); zerr == nil && !in {
+	if in, zerr := d.record.InArchive(ctx, queue, id); zerr == nil && !in {
 		return nil
 	}
 	return err

@@ -13,7 +13,10 @@ func (d *DeadLetters) Get(ctx context.Context, id string) (orderstore.DeadLetter
 	if err := d.adoptArchived(ctx); err != nil {
 		return orderstore.DeadLetter{}, err
 	}
-	l, err := d.store.DeadLetter(ctx, id)
+	l, ok, err := d.record.Get(ctx, id)
+	if err == nil && !ok {
+		err = orderstore.ErrNotFound
+	}
 	if err != nil {
 		return orderstore.DeadLetter{}, fmt.Errorf("dead letter %s: %w", id, err)
 	}
@@ -26,7 +29,7 @@ func (d *DeadLetters) ListAdapter(ctx context.Context, adapterID string) ([]orde
 	if err := d.adoptArchived(ctx); err != nil {
 		return nil, err
 	}
-	out, err := d.store.DeadLettersOf(ctx, adapterID)
+	out, err := d.record.Of(ctx, adapterID)
 	if err != nil {
 		return nil, fmt.Errorf("list dead letter of %s: %w", adapterID, err)
 	}

@@ -308,7 +308,7 @@ func (s *Syncer) record(ctx context.Context, ad *platform.Adapter, orderID strin
 // archived at once. Its id is the version's and round's (orderstore.DeadLetterID), so
 // it is there once however often this runs. The dead letter itself is the
 // record the compare-and-set that stores the version as failed writes
-// (orderstore's deadletter.go): Asynq's archive drops old tasks past 10,000. Run again
+// (package orderstore/deadletter): Asynq's archive drops old tasks past 10,000. Run again
 // from asynqmon, it is an ordinary sync of the order.
 func (s *Syncer) Archive(ctx context.Context, ad *platform.Adapter, orderID string, u platform.Update, round, attempts int, msg string) error {
 	p := tasks.SyncPayload{AdapterID: ad.ID, OrderID: orderID, RequestID: u.RequestID, Version: u.Version,

@@ -4,5 +4,5 @@
 // compare-and-set, so they never disagree with the document) and the
 // console's reads (Console: lists, counters, periods). Where the keys are
 // is orderstore's layout (its keys.go), handed in as a Layout; the dead
-// letter's record, which the same script keeps, is orderstore's.
+// letter's record, which the same script keeps, is package deadletter's.
 package index

@@ -1,4 +1,4 @@
-package orderstore
+package deadletter
 
 import (
 	"context"
@@ -22,8 +22,8 @@ type ArchivedTask struct {
 
 // ArchivedPage reads up to count ids archived at or after from (Unix s)
 // in queue's archive, skipping offset, oldest first.
-func (s *Store) ArchivedPage(ctx context.Context, queue string, from, offset, count int64) ([]ArchivedTask, error) {
-	zs, err := s.rdb.ZRangeByScoreWithScores(ctx, asynqArchivedKey(queue), &redis.ZRangeBy{
+func (r *Record) ArchivedPage(ctx context.Context, queue string, from, offset, count int64) ([]ArchivedTask, error) {
+	zs, err := r.rdb.ZRangeByScoreWithScores(ctx, r.src.ArchivedKey(queue), &redis.ZRangeBy{
 		Min: strconv.FormatInt(from, 10), Max: "+inf", Offset: offset, Count: count}).Result()
 	if err != nil {
 		return nil, err
@@ -37,8 +37,8 @@ func (s *Store) ArchivedPage(ctx context.Context, queue string, from, offset, co
 }
 
 // InArchive reports whether id is in queue's archive.
-func (s *Store) InArchive(ctx context.Context, queue, id string) (bool, error) {
-	err := s.rdb.ZScore(ctx, asynqArchivedKey(queue), id).Err()
+func (r *Record) InArchive(ctx context.Context, queue, id string) (bool, error) {
+	err := r.rdb.ZScore(ctx, r.src.ArchivedKey(queue), id).Err()
 	if errors.Is(err, redis.Nil) {
 		return false, nil
 	}
@@ -47,8 +47,8 @@ func (s *Store) InArchive(ctx context.Context, queue, id string) (bool, error) {
 
 // Adopted is the archive time (Unix s) up to which the archive was
 // adopted into the record; 0 before the first adoption.
-func (s *Store) Adopted(ctx context.Context) (int64, error) {
-	n, err := s.rdb.Get(ctx, adoptedKey).Int64()
+func (r *Record) Adopted(ctx context.Context) (int64, error) {
+	n, err := r.rdb.Get(ctx, r.src.AdoptedKey()).Int64()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
@@ -56,24 +56,24 @@ func (s *Store) Adopted(ctx context.Context) (int64, error) {
 }
 
 // SetAdopted notes that the archive was adopted up to at (Unix s).
-func (s *Store) SetAdopted(ctx context.Context, at int64) error {
-	return s.rdb.Set(ctx, adoptedKey, at, 0).Err()
+func (r *Record) SetAdopted(ctx context.Context, at int64) error {
+	return r.rdb.Set(ctx, r.src.AdoptedKey(), at, 0).Err()
 }
 
-// Unrecorded returns those of ids (dead-letter ids, DeadLetterID, or sync
+// Unrecorded returns those of ids (dead-letter ids, Layout.ID, or sync
 // task ids) that are not in their adapter's record, in one round trip;
 // an id that names no adapter is left out.
-func (s *Store) Unrecorded(ctx context.Context, ids []string) ([]string, error) {
+func (r *Record) Unrecorded(ctx context.Context, ids []string) ([]string, error) {
 	kept := make([]string, 0, len(ids))
 	cmds := make([]*redis.FloatCmd, 0, len(ids))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, id := range ids {
-			tag, ok := s.deadTag(id)
+			tag, ok := r.tagOf(id)
 			if !ok {
 				continue
 			}
 			kept = append(kept, id)
-			cmds = append(cmds, p.ZScore(ctx, ixKey(tag, ixDead), id))
+			cmds = append(cmds, p.ZScore(ctx, r.src.Key(tag, ixDead), id))
 		}
 		return nil
 	})
