@@ -15,6 +15,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/platform/httpsync"
+	"github.com/cancelsync/cancelsync/platform/shopify/admingql"
 )
 
 const (
@@ -69,7 +70,7 @@ func NewClient(s platform.Settings) platform.Client {
 // subscriptions, on the same endpoint and token as its cancellations.
 func NewBoundary(s platform.Settings) *platform.Boundary {
 	c := NewClient(s).(*client)
-	g := &gql{endpoint: c.endpoint, token: c.token, secrets: c.secrets, http: c.http, now: time.Now, sleep: sleepCtx}
+	g := &admingql.Client{Endpoint: c.endpoint, Token: c.token, Secrets: c.secrets, HTTP: c.http, Now: time.Now, Sleep: admingql.SleepCtx}
 	cfg := configOf(s)
 	return &platform.Boundary{
 		Reader: &reader{g: g, shop: cfg.shop}, Subscriber: &subscriber{g: g},

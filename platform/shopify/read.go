@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/shopify/admingql"
 	"github.com/cancelsync/cancelsync/platform/v1payload"
 )
 
@@ -170,7 +171,7 @@ func amount(s, currency string) string {
 
 // reader reads a store's orders through the Admin GraphQL API.
 type reader struct {
-	g    *gql
+	g    *admingql.Client
 	shop string
 }
 
@@ -184,7 +185,7 @@ func (r *reader) Order(ctx context.Context, orderID string) (*platform.Order, er
 	var data struct {
 		Order *gqlOrder `json:"order"`
 	}
-	if _, err := r.g.do(ctx, orderQuery, map[string]any{"id": "gid://shopify/Order/" + orderID}, &data); err != nil {
+	if _, err := r.g.Do(ctx, orderQuery, map[string]any{"id": "gid://shopify/Order/" + orderID}, &data); err != nil {
 		return nil, fmt.Errorf("order %s: %w", orderID, err)
 	}
 	if data.Order == nil {
@@ -211,7 +212,7 @@ func (r *reader) UpdatedSince(ctx context.Context, since time.Time, page func([]
 				} `json:"pageInfo"`
 			} `json:"orders"`
 		}
-		c, err := r.g.patient(ctx, ordersQuery, map[string]any{"first": pollPage, "after": after, "query": q}, &data)
+		c, err := r.g.Patient(ctx, ordersQuery, map[string]any{"first": pollPage, "after": after, "query": q}, &data)
 		if err != nil {
 			return fmt.Errorf("orders: %w", err)
 		}
@@ -242,8 +243,8 @@ func (r *reader) UpdatedSince(ctx context.Context, since time.Time, page func([]
 			return nil
 		}
 		after = data.Orders.PageInfo.EndCursor
-		if w := c.wait(c.RequestedQueryCost); w > 0 {
-			if err := r.g.sleep(ctx, w); err != nil {
+		if w := c.Wait(c.RequestedQueryCost); w > 0 {
+			if err := r.g.Sleep(ctx, w); err != nil {
 				return err
 			}
 		}

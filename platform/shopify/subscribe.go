@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/platform/shopify/admingql"
 )
 
 // Topics are the orders/* topics cancelsync needs, in the order connect
@@ -31,7 +32,7 @@ const createSubscription = `mutation SubscriptionCreate($topic: WebhookSubscript
 // subscriber keeps a shop's orders/* subscriptions pointed at cancelsync.
 // Shopify has no disabled subscription (it deletes one that keeps
 // failing), so a topic is ok or missing.
-type subscriber struct{ g *gql }
+type subscriber struct{ g *admingql.Client }
 
 var _ platform.Subscriber = (*subscriber)(nil)
 
@@ -49,7 +50,7 @@ func (s *subscriber) Subscriptions(ctx context.Context, url string, mode platfor
 			} `json:"nodes"`
 		} `json:"webhookSubscriptions"`
 	}
-	if _, err := s.g.patient(ctx, subscriptionsQuery, map[string]any{"topics": enums}, &data); err != nil {
+	if _, err := s.g.Patient(ctx, subscriptionsQuery, map[string]any{"topics": enums}, &data); err != nil {
 		return nil, err
 	}
 	have := map[string]bool{}
@@ -85,7 +86,7 @@ func (s *subscriber) create(ctx context.Context, topic, url string) string {
 		} `json:"webhookSubscriptionCreate"`
 	}
 	vars := map[string]any{"topic": topic, "sub": map[string]any{"uri": url, "format": "JSON"}}
-	if _, err := s.g.patient(ctx, createSubscription, vars, &data); err != nil {
+	if _, err := s.g.Patient(ctx, createSubscription, vars, &data); err != nil {
 		return "failed: " + err.Error()
 	}
 	res := data.WebhookSubscriptionCreate

@@ -1,4 +1,9 @@
-package shopify
+// Package admingql posts queries to one Shopify Admin GraphQL endpoint for
+// the reads and the webhook subscriptions, and waits out Shopify's rate
+// limits: THROTTLED and its cost bucket, 429 and 5xx
+// (shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits). The
+// cancellation has its own client, which maps answers to sync outcomes.
+package admingql
 
 import (
 	"bytes"
@@ -15,21 +20,25 @@ import (
 	"github.com/cancelsync/cancelsync/platform/httpsync"
 )
 
-// gql is one Admin GraphQL endpoint, for the reads and the subscriptions
-// (the cancellation has its own client, which maps answers to sync
-// outcomes).
-type gql struct {
-	endpoint string
-	token    string
-	secrets  httpsync.Secrets
-	http     *http.Client
-	now      func() time.Time
-	sleep    func(context.Context, time.Duration) error
+// maxMsg bounds an error message taken from an answer.
+const (
+	maxMsg      = 300
+	maxResponse = 1 << 20 // the largest answer read
+)
+
+// Client is one Admin GraphQL endpoint.
+type Client struct {
+	Endpoint string
+	Token    string
+	Secrets  httpsync.Secrets
+	HTTP     *http.Client
+	Now      func() time.Time
+	Sleep    func(context.Context, time.Duration) error
 }
 
-// cost is an answer's extensions.cost: what the query asked of the bucket
+// Cost is an answer's extensions.cost: what the query asked of the bucket
 // and what is left in it (shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits).
-type cost struct {
+type Cost struct {
 	RequestedQueryCost float64  `json:"requestedQueryCost"`
 	ActualQueryCost    *float64 `json:"actualQueryCost"`
 	ThrottleStatus     struct {
@@ -39,9 +48,9 @@ type cost struct {
 	} `json:"throttleStatus"`
 }
 
-// wait is how long the bucket needs to hold need points again; 0 when it
+// Wait is how long the bucket needs to hold need points again; 0 when it
 // does or the answer did not say.
-func (c cost) wait(need float64) time.Duration {
+func (c Cost) Wait(need float64) time.Duration {
 	t := c.ThrottleStatus
 	if t.RestoreRate <= 0 || t.CurrentlyAvailable >= need {
 		return 0
@@ -50,41 +59,41 @@ func (c cost) wait(need float64) time.Duration {
 	return time.Duration(math.Min(secs, 60) * float64(time.Second))
 }
 
-// retryableError is a failure worth waiting out: THROTTLED, 429, 5xx.
-type retryableError struct {
-	msg   string
-	after time.Duration
+// RetryableError is a failure worth waiting out: THROTTLED, 429, 5xx.
+type RetryableError struct {
+	Msg   string
+	After time.Duration
 }
 
-func (e *retryableError) Error() string { return e.msg }
+func (e *RetryableError) Error() string { return e.Msg }
 
-// do posts one query and decodes its data into out. It returns the
+// Do posts one query and decodes its data into out. It returns the
 // answer's cost whenever the answer carried one.
-func (g *gql) do(ctx context.Context, query string, vars map[string]any, out any) (cost, error) {
+func (g *Client) Do(ctx context.Context, query string, vars map[string]any, out any) (Cost, error) {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
-		return cost{}, err
+		return Cost{}, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.endpoint, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.Endpoint, bytes.NewReader(body))
 	if err != nil {
-		return cost{}, errors.New("invalid api.base_url")
+		return Cost{}, errors.New("invalid api.base_url")
 	}
-	req.Header.Set("X-Shopify-Access-Token", g.token)
+	req.Header.Set("X-Shopify-Access-Token", g.Token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "cancelsync")
-	resp, err := g.http.Do(req)
+	resp, err := g.HTTP.Do(req)
 	if err != nil {
-		return cost{}, errors.New(g.secrets.TransportError("Admin API", g.http.Timeout, err).Msg)
+		return Cost{}, errors.New(g.Secrets.TransportError("Admin API", g.HTTP.Timeout, err).Msg)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 8*maxResponse))
-	after := httpsync.ParseRetryAfter(resp.Header.Get("Retry-After"), g.now())
+	after := httpsync.ParseRetryAfter(resp.Header.Get("Retry-After"), g.Now())
 	switch code := resp.StatusCode; {
 	case httpsync.Retryable(code):
-		return cost{}, &retryableError{msg: httpsync.StatusMsg(code), after: after}
+		return Cost{}, &RetryableError{Msg: httpsync.StatusMsg(code), After: after}
 	case code != http.StatusOK:
-		return cost{}, errors.New(httpsync.StatusMsg(code))
+		return Cost{}, errors.New(httpsync.StatusMsg(code))
 	}
 	var r struct {
 		Data   json.RawMessage `json:"data"`
@@ -95,11 +104,11 @@ func (g *gql) do(ctx context.Context, query string, vars map[string]any, out any
 			} `json:"extensions"`
 		} `json:"errors"`
 		Extensions struct {
-			Cost cost `json:"cost"`
+			Cost Cost `json:"cost"`
 		} `json:"extensions"`
 	}
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return cost{}, &retryableError{msg: "answer is not JSON", after: after}
+		return Cost{}, &RetryableError{Msg: "answer is not JSON", After: after}
 	}
 	c := r.Extensions.Cost
 	if len(r.Errors) > 0 {
@@ -112,9 +121,9 @@ func (g *gql) do(ctx context.Context, query string, vars map[string]any, out any
 			}
 			retry = retry || e.Extensions.Code == "THROTTLED" || e.Extensions.Code == "INTERNAL_SERVER_ERROR"
 		}
-		msg := httpsync.OneLine(g.secrets.Redact(strings.Join(msgs, "; ")), maxMsg)
+		msg := httpsync.OneLine(g.Secrets.Redact(strings.Join(msgs, "; ")), maxMsg)
 		if retry {
-			return c, &retryableError{msg: msg, after: max(after, c.wait(c.RequestedQueryCost))}
+			return c, &RetryableError{Msg: msg, After: max(after, c.Wait(c.RequestedQueryCost))}
 		}
 		return c, errors.New(msg)
 	}
@@ -129,23 +138,23 @@ func (g *gql) do(ctx context.Context, query string, vars map[string]any, out any
 // maxWaits bounds how many times one call is waited out and sent again.
 const maxWaits = 20
 
-// patient is do, waiting out throttling, 429 and 5xx (at least a second
+// Patient is do, waiting out throttling, 429 and 5xx (at least a second
 // when the platform names no wait) up to maxWaits times.
-func (g *gql) patient(ctx context.Context, query string, vars map[string]any, out any) (cost, error) {
+func (g *Client) Patient(ctx context.Context, query string, vars map[string]any, out any) (Cost, error) {
 	for attempt := 0; ; attempt++ {
-		c, err := g.do(ctx, query, vars, out)
-		var re *retryableError
+		c, err := g.Do(ctx, query, vars, out)
+		var re *RetryableError
 		if !errors.As(err, &re) || attempt >= maxWaits {
 			return c, err
 		}
-		if err := g.sleep(ctx, max(re.after, time.Second)); err != nil {
-			return c, fmt.Errorf("%s; %w", re.msg, err)
+		if err := g.Sleep(ctx, max(re.After, time.Second)); err != nil {
+			return c, fmt.Errorf("%s; %w", re.Msg, err)
 		}
 	}
 }
 
-// sleepCtx waits d, or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// SleepCtx waits d, or until ctx is done.
+func SleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
