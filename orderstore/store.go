@@ -61,6 +61,10 @@ const maxTxRetries = 100
 // When ARGV[7] is "1" (Guarded) it stores nothing and returns -2 if
 // the delivery's dedup key KEYS[4] exists, or -1 if its queueing mark
 // KEYS[3] does (Guarded): ingest's checks, in the round trip that stores.
+// ChangeScriptHash is the SHA-1 by which Redis knows the compare-and-set
+// script (orderstoretest fails it on purpose).
+func ChangeScriptHash() string { return casScript.Hash() }
+
 var casScript = redis.NewScript(`
 if ARGV[7] == "1" and redis.call("EXISTS", KEYS[3], KEYS[4]) > 0 then
   if redis.call("EXISTS", KEYS[4]) == 1 then return -2 end
