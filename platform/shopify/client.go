@@ -1,11 +1,9 @@
 package shopify
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -111,18 +109,11 @@ func (c *client) variables(u platform.Update) Variables {
 	}
 }
 
-// gqlResponse is what orderCancel answers, business failures included
-// (they come back with HTTP 200).
-type gqlResponse struct {
-	Data *struct {
-		OrderCancel *struct {
-			Job *struct {
-				ID string `json:"id"`
-			} `json:"job"`
-			OrderCancelUserErrors []userError `json:"orderCancelUserErrors"`
-			UserErrors            []userError `json:"userErrors"`
-		} `json:"orderCancel"`
-	} `json:"data"`
+// gqlEnvelope is an Admin GraphQL answer, business failures included
+// (they come back with HTTP 200): the operation's data, left raw for its
+// caller, and the top-level errors with the cost bucket they were judged by.
+type gqlEnvelope struct {
+	Data   json.RawMessage `json:"data"`
 	Errors []struct {
 		Message    string `json:"message"`
 		Extensions struct {
@@ -138,6 +129,17 @@ type gqlResponse struct {
 			} `json:"throttleStatus"`
 		} `json:"cost"`
 	} `json:"extensions"`
+}
+
+// cancelled is orderCancel's data.
+type cancelled struct {
+	OrderCancel *struct {
+		Job *struct {
+			ID string `json:"id"`
+		} `json:"job"`
+		OrderCancelUserErrors []userError `json:"orderCancelUserErrors"`
+		UserErrors            []userError `json:"userErrors"`
+	} `json:"orderCancel"`
 }
 
 type userError struct {
@@ -159,59 +161,14 @@ func (c *client) Push(ctx context.Context, key string, u platform.Update) error 
 	if !platform.Digits(u.OrderID, 20) {
 		return &platform.SyncError{Msg: "order id " + truncate(u.OrderID, 40) + " is not a Shopify order id"}
 	}
-	body, err := json.Marshal(map[string]any{"query": cancelMutation, "variables": c.variables(u)})
-	if err != nil {
-		return &platform.SyncError{Msg: "encode orderCancel: " + err.Error()}
+	var r cancelled
+	if err := c.graphql(ctx, "orderCancel", cancelMutation, c.variables(u), &r); err != nil {
+		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
-	if err != nil {
-		return &platform.SyncError{Msg: "orderCancel: invalid api.base_url"}
-	}
-	req.Header.Set("X-Shopify-Access-Token", c.token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "cancelsync")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return c.secrets.TransportError("orderCancel", c.http.Timeout, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	retryAfter := httpsync.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())
-
-	switch code := resp.StatusCode; {
-	case httpsync.Retryable(code):
-		return &platform.SyncError{Retryable: true, RetryAfter: retryAfter, Msg: httpsync.StatusMsg(code)}
-	case code != http.StatusOK:
-		// 401, 403, 404 and every other refusal: sending it again will not help.
-		return &platform.SyncError{Msg: httpsync.StatusMsg(code)}
-	}
-	var r gqlResponse
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return &platform.SyncError{Retryable: true, RetryAfter: retryAfter, Msg: "orderCancel: answer is not JSON"}
-	}
-	if len(r.Errors) > 0 {
-		msgs := make([]string, len(r.Errors))
-		retry := false
-		for i, e := range r.Errors {
-			msgs[i] = e.Message
-			if e.Extensions.Code != "" {
-				msgs[i] = e.Extensions.Code + ": " + e.Message
-			}
-			if e.Extensions.Code == "THROTTLED" || e.Extensions.Code == "INTERNAL_SERVER_ERROR" {
-				retry = true
-			}
-		}
-		se := &platform.SyncError{Retryable: retry, Msg: c.clean("orderCancel: " + strings.Join(msgs, "; "))}
-		if retry {
-			se.RetryAfter = max(retryAfter, throttleWait(&r))
-		}
-		return se
-	}
-	if r.Data == nil || r.Data.OrderCancel == nil {
+	if r.OrderCancel == nil {
 		return &platform.SyncError{Msg: "orderCancel: answer has no data.orderCancel"}
 	}
-	oc := r.Data.OrderCancel
+	oc := r.OrderCancel
 	uerrs := append(oc.OrderCancelUserErrors, oc.UserErrors...)
 	if len(uerrs) > 0 {
 		msgs := make([]string, 0, len(uerrs))
@@ -240,7 +197,7 @@ func alreadyCancelled(msg string) bool {
 
 // throttleWait is how long the leaky bucket needs to refill for the
 // request's cost, from the answer's extensions.cost; 0 when not given.
-func throttleWait(r *gqlResponse) time.Duration {
+func throttleWait(r *gqlEnvelope) time.Duration {
 	cost := r.Extensions.Cost
 	need := cost.RequestedQueryCost - cost.ThrottleStatus.CurrentlyAvailable
 	if need <= 0 || cost.ThrottleStatus.RestoreRate <= 0 {

@@ -149,9 +149,10 @@ func (c *client) refundLines(ctx context.Context, key string, u platform.Update)
 }
 
 // graphql posts one operation and decodes its data into out. Failures are
-// classified as orderCancel's are (docs/SHOPIFY.md): 429, 5xx, THROTTLED
-// and transport errors are retried, other refusals are not.
-func (c *client) graphql(ctx context.Context, op, query string, vars map[string]any, out any) error {
+// mapped to sync outcomes (docs/SHOPIFY.md): 429, 5xx, THROTTLED,
+// INTERNAL_SERVER_ERROR, an answer that does not decode and transport
+// errors are retried, other refusals and an answer without data are not.
+func (c *client) graphql(ctx context.Context, op, query string, vars, out any) error {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		return &platform.SyncError{Msg: "encode " + op + ": " + err.Error()}
@@ -175,13 +176,11 @@ func (c *client) graphql(ctx context.Context, op, query string, vars map[string]
 	case httpsync.Retryable(code):
 		return &platform.SyncError{Retryable: true, RetryAfter: retryAfter, Msg: httpsync.StatusMsg(code)}
 	case code != http.StatusOK:
+		// 401, 403, 404 and every other refusal: sending it again will not help.
 		return &platform.SyncError{Msg: httpsync.StatusMsg(code)}
 	}
-	var env gqlResponse
-	var data struct {
-		Data json.RawMessage `json:"data"`
-	}
-	if json.Unmarshal(raw, &env) != nil || json.Unmarshal(raw, &data) != nil {
+	var env gqlEnvelope
+	if err := json.Unmarshal(raw, &env); err != nil {
 		return &platform.SyncError{Retryable: true, RetryAfter: retryAfter, Msg: op + ": answer is not JSON"}
 	}
 	if len(env.Errors) > 0 {
@@ -202,8 +201,11 @@ func (c *client) graphql(ctx context.Context, op, query string, vars map[string]
 		}
 		return se
 	}
-	if len(data.Data) == 0 || json.Unmarshal(data.Data, out) != nil {
+	if len(env.Data) == 0 {
 		return &platform.SyncError{Msg: op + ": answer has no data"}
+	}
+	if err := json.Unmarshal(env.Data, out); err != nil {
+		return &platform.SyncError{Retryable: true, RetryAfter: retryAfter, Msg: op + ": answer is not JSON"}
 	}
 	return nil
 }
