@@ -8,6 +8,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cancelsync/cancelsync/internal/problem"
 )
 
 // requireAdminUI guards /admin, where browser UIs such as asynqmon live. A
@@ -31,11 +33,11 @@ func requireAdminUI(token string) gin.HandlerFunc {
 		}
 		if !ok {
 			c.Writer.Header()["Www-Authenticate"] = []string{`Basic realm="cancelsync admin", charset="UTF-8"`, "Bearer"}
-			writeProblem(c, http.StatusUnauthorized, probUnauthorized, "the admin token is required (bearer, or basic auth with it as the password)")
+			problem.Write(c, http.StatusUnauthorized, problem.Unauthorized, "the admin token is required (bearer, or basic auth with it as the password)")
 			return
 		}
 		if err := crossOrigin.Check(r); err != nil {
-			writeProblem(c, http.StatusForbidden, probForbidden, "cross-origin request refused")
+			problem.Write(c, http.StatusForbidden, problem.Forbidden, "cross-origin request refused")
 			return
 		}
 		c.Next()
@@ -51,7 +53,7 @@ func NewOpsRouter(ready Pinger, g prometheus.Gatherer, log *slog.Logger) http.Ha
 	r := newEngine()
 	r.Use(recovery(o.Logger), requestID)
 	r.NoRoute(func(c *gin.Context) {
-		writeProblem(c, http.StatusNotFound, probNotFound, "no such route")
+		problem.Write(c, http.StatusNotFound, problem.NotFound, "no such route")
 	})
 	mountProbes(r, o)
 	return r

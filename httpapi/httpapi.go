@@ -34,6 +34,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cancelsync/cancelsync/docs"
+	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/people/console"
 	"github.com/cancelsync/cancelsync/people/storefront"
@@ -115,7 +116,7 @@ func NewRouter(o Options) http.Handler {
 	r.Use(recovery(o.Logger), requestID, adminPaths(o.AdminToken, v1))
 	r.NoRoute(notFound(lookup))
 	r.NoMethod(func(c *gin.Context) {
-		writeProblem(c, http.StatusMethodNotAllowed, probMethodNotAllowed, "method not allowed on this route")
+		problem.Write(c, http.StatusMethodNotAllowed, problem.MethodNotAllowed, "method not allowed on this route")
 	})
 
 	webhooks.Mount(r, o.Webhooks)
@@ -172,7 +173,7 @@ func openAPI(c *gin.Context) {
 }
 
 func healthz(c *gin.Context) {
-	writeJSON(c, http.StatusOK, []byte(`{"status":"ok"}`))
+	problem.WriteJSON(c, http.StatusOK, []byte(`{"status":"ok"}`))
 }
 
 func readyz(p Pinger, log *slog.Logger) gin.HandlerFunc {
@@ -207,13 +208,13 @@ func readyz(p Pinger, log *slog.Logger) gin.HandlerFunc {
 				// The error may name hosts; it goes to the log, not the body.
 				log.LogAttrs(c.Request.Context(), slog.LevelWarn, "not ready",
 					slog.String("error", r.err.Error()), slog.String("request_id", requestIDOf(c)))
-				writeProblem(c, http.StatusServiceUnavailable, probUnavailable, "not ready")
+				problem.Write(c, http.StatusServiceUnavailable, problem.Unavailable, "not ready")
 				return
 			}
 			warnings = r.warnings
 		}
 		if len(warnings) == 0 {
-			writeJSON(c, http.StatusOK, []byte(`{"status":"ok"}`))
+			problem.WriteJSON(c, http.StatusOK, []byte(`{"status":"ok"}`))
 			return
 		}
 		body, err := json.Marshal(struct {
@@ -223,7 +224,7 @@ func readyz(p Pinger, log *slog.Logger) gin.HandlerFunc {
 		if err != nil { // strings only: cannot happen
 			panic(err)
 		}
-		writeJSON(c, http.StatusOK, body)
+		problem.WriteJSON(c, http.StatusOK, body)
 	}
 }
 
@@ -243,7 +244,7 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 				slog.Any("panic", v), slog.String("request_id", requestIDOf(c)),
 				slog.String("route", c.FullPath()), slog.String("stack", string(debug.Stack())))
 			if !c.Writer.Written() {
-				writeProblem(c, http.StatusInternalServerError, probInternal, "internal error")
+				problem.Write(c, http.StatusInternalServerError, problem.Internal, "internal error")
 			}
 			c.Abort()
 		}()

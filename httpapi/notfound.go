@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/platform"
 )
 
@@ -24,7 +25,7 @@ func notFound(lookup func(string) (*platform.Adapter, bool)) gin.HandlerFunc {
 				detail += "; webhooks go to /webhooks/{adapter}/orders or /webhooks/{adapter}/cancellations of a configured adapter"
 			}
 		}
-		writeProblem(c, http.StatusNotFound, probNotFound, detail)
+		problem.Write(c, http.StatusNotFound, problem.NotFound, detail)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/platform"
 )
@@ -26,7 +27,7 @@ func RequireAdmin(token string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if token == "" || !bearerMatches(c.Request.Header.Get("Authorization"), &want) {
 			c.Writer.Header().Set("WWW-Authenticate", "Bearer")
-			writeProblem(c, http.StatusUnauthorized, probUnauthorized, "a valid bearer token is required")
+			problem.Write(c, http.StatusUnauthorized, problem.Unauthorized, "a valid bearer token is required")
 			return
 		}
 		c.Next()
@@ -82,27 +83,27 @@ type reader struct {
 func (rd *reader) orderView(c *gin.Context) {
 	adapterID := c.Param("adapter")
 	if _, ok := rd.adapter(adapterID); !ok {
-		writeProblem(c, http.StatusNotFound, probUnknownAdapter, "no adapter with this id")
+		problem.Write(c, http.StatusNotFound, problem.UnknownAdapter, "no adapter with this id")
 		return
 	}
 	v, err := rd.views.OrderView(c.Request.Context(), adapterID, c.Param("order_id"))
 	switch {
 	case errors.Is(err, orderstore.ErrNotFound):
-		writeProblem(c, http.StatusNotFound, probNotFound, "no snapshot or cancellation known for this order")
+		problem.Write(c, http.StatusNotFound, problem.NotFound, "no snapshot or cancellation known for this order")
 		return
 	case err != nil:
 		rd.log.LogAttrs(c.Request.Context(), slog.LevelError, "order view",
 			slog.String("adapter", adapterID), slog.String("error", err.Error()),
 			slog.String("request_id", requestIDOf(c)))
 		c.Writer.Header().Set("Retry-After", retryAfterSeconds)
-		writeProblem(c, http.StatusServiceUnavailable, probUnavailable, "order store unavailable")
+		problem.Write(c, http.StatusServiceUnavailable, problem.Unavailable, "order store unavailable")
 		return
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err) // plain data types: a bug, answered 500 by recovery
 	}
-	writeJSON(c, http.StatusOK, b)
+	problem.WriteJSON(c, http.StatusOK, b)
 }
 
 // retryAfterSeconds is the Retry-After of a 503 from the read API, as

@@ -19,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/platform"
@@ -134,7 +135,7 @@ func guarded(t *testing.T, token string, mount func(*gin.Engine)) *bundle {
 	t.Helper()
 	r := newEngine()
 	r.Use(recovery(slog.New(slog.DiscardHandler)), requestID, adminPaths(token, nil))
-	r.NoRoute(func(c *gin.Context) { writeProblem(c, http.StatusNotFound, probNotFound, "no such route") })
+	r.NoRoute(func(c *gin.Context) { problem.Write(c, http.StatusNotFound, problem.NotFound, "no such route") })
 	mount(r)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
@@ -250,8 +251,8 @@ func wantProblem(t *testing.T, resp *http.Response, body []byte, status int, typ
 	if err := json.Unmarshal(body, &p); err != nil {
 		t.Fatalf("problem body %s: %v", body, err)
 	}
-	if p.Type != problemBase+typ || p.Status != status || p.Title == "" || p.Detail == "" {
-		t.Errorf("problem = %+v, want type %s, status %d, a title and a detail", p, problemBase+typ, status)
+	if p.Type != problem.Base+typ || p.Status != status || p.Title == "" || p.Detail == "" {
+		t.Errorf("problem = %+v, want type %s, status %d, a title and a detail", p, problem.Base+typ, status)
 	}
 	for _, secret := range []string{testSecret, testToken, "PM-10023"} {
 		if bytes.Contains(body, []byte(secret)) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 )
@@ -86,7 +87,7 @@ func (in *ingest) serve(c *gin.Context, kind platform.Kind) result {
 	id := c.Param("adapter")
 	a, ok := in.o.Lookup(id)
 	if !ok {
-		writeProblem(c, http.StatusNotFound, probUnknownAdapter, "no adapter with this id")
+		problem.Write(c, http.StatusNotFound, problem.UnknownAdapter, "no adapter with this id")
 		return result{adapter: unknownAdapter, refusal: "unknown_adapter"}
 	}
 	res := result{adapter: id}
@@ -95,7 +96,7 @@ func (in *ingest) serve(c *gin.Context, kind platform.Kind) result {
 	if !ok {
 		// The adapter takes nothing on this endpoint (a Shopify store
 		// without relay_secrets on /cancellations).
-		writeProblem(c, http.StatusNotFound, probNotFound, "this adapter has no "+string(kind)+" endpoint")
+		problem.Write(c, http.StatusNotFound, problem.NotFound, "this adapter has no "+string(kind)+" endpoint")
 		res.refusal = "no_endpoint"
 		return res
 	}
@@ -107,12 +108,12 @@ func (in *ingest) serve(c *gin.Context, kind platform.Kind) result {
 			if body, err := readBody(c, in.o.MaxBodyBytes); err == nil {
 				if pingID, ok := p.Ping(r.Header, body); ok {
 					res.webhookID = pingID
-					writeJSON(c, http.StatusOK, ack("ignored", pingID))
+					problem.WriteJSON(c, http.StatusOK, ack("ignored", pingID))
 					return res
 				}
 			}
 		}
-		writeProblem(c, http.StatusUnsupportedMediaType, probMediaType, "content type must be application/json")
+		problem.Write(c, http.StatusUnsupportedMediaType, problem.MediaType, "content type must be application/json")
 		return res
 	}
 	// A declared length over the limit is refused before reading a byte.
@@ -126,8 +127,8 @@ func (in *ingest) serve(c *gin.Context, kind platform.Kind) result {
 			writeTooLarge(c)
 			return res
 		}
-		writeProblemErrors(c, http.StatusBadRequest, probInvalidPayload, "the body could not be read",
-			[]platform.FieldError{{Field: "", Message: "body could not be read"}})
+		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload, "the body could not be read",
+			[]platform.FieldError{{Field: "", Message: "body could not be read"}}...)
 		return res
 	}
 
@@ -135,14 +136,14 @@ func (in *ingest) serve(c *gin.Context, kind platform.Kind) result {
 	webhookID, err := inbound.Verify(r.Header, body, now)
 	if err != nil {
 		// Say which of the two failed and nothing else.
-		reason, k := reasonSignature, probInvalidSignature
+		reason, k := reasonSignature, problem.InvalidSignature
 		if errors.Is(err, platform.ErrTimestamp) {
-			reason, k = reasonTimestamp, probInvalidTimestamp
+			reason, k = reasonTimestamp, problem.InvalidTimestamp
 		}
 		in.o.Metrics.authFailure(id, reason)
 		res.refusal, res.header = refusalOf(err)
 		c.Writer.Header().Set("WWW-Authenticate", webhookChallenge)
-		writeProblem(c, http.StatusUnauthorized, k, "invalid "+reason)
+		problem.Write(c, http.StatusUnauthorized, k, "invalid "+reason)
 		return res
 	}
 	res.webhookID = webhookID
@@ -153,12 +154,12 @@ func (in *ingest) serve(c *gin.Context, kind platform.Kind) result {
 	}
 	if errors.Is(err, platform.ErrIgnored) {
 		// Authentic, but nothing the adapter acts on (another topic).
-		writeJSON(c, http.StatusOK, ack("ignored", webhookID))
+		problem.WriteJSON(c, http.StatusOK, ack("ignored", webhookID))
 		return res
 	}
 	if err != nil {
-		writeProblemErrors(c, http.StatusBadRequest, probInvalidPayload,
-			"the payload is not valid for this endpoint", fieldErrors(err))
+		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload,
+			"the payload is not valid for this endpoint", fieldErrors(err)...)
 		return res
 	}
 	res.orderID = ev.OrderID()
@@ -175,15 +176,15 @@ func (in *ingest) serve(c *gin.Context, kind platform.Kind) result {
 	if err != nil {
 		res.err = err
 		c.Writer.Header().Set("Retry-After", retryAfterSeconds)
-		writeProblem(c, http.StatusServiceUnavailable, probUnavailable, "the webhook could not be queued; nothing was accepted, retry later")
+		problem.Write(c, http.StatusServiceUnavailable, problem.Unavailable, "the webhook could not be queued; nothing was accepted, retry later")
 		return res
 	}
 	if dup {
 		in.o.Metrics.duplicate(id)
-		writeJSON(c, http.StatusOK, ack("duplicate", webhookID))
+		problem.WriteJSON(c, http.StatusOK, ack("duplicate", webhookID))
 		return res
 	}
-	writeJSON(c, http.StatusAccepted, ack("queued", webhookID))
+	problem.WriteJSON(c, http.StatusAccepted, ack("queued", webhookID))
 	return res
 }
 
@@ -220,7 +221,7 @@ func ack(status, webhookID string) []byte {
 func writeTooLarge(c *gin.Context) {
 	// The sender may still be pushing the rest; don't keep the connection.
 	c.Writer.Header().Set("Connection", "close")
-	writeProblem(c, http.StatusRequestEntityTooLarge, probTooLarge, "the body is larger than the limit")
+	problem.Write(c, http.StatusRequestEntityTooLarge, problem.TooLarge, "the body is larger than the limit")
 }
 
 // fieldErrors lists what Decode rejected. A decoder error that names no
