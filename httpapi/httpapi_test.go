@@ -82,7 +82,7 @@ func (w *warningPinger) Warnings(context.Context) []string { return w.warnings }
 func TestMetricsEndpoint(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.post(t, webhook{body: orderBody})
+	b.post(t, webhook{Body: orderBody})
 	resp, body := b.get(t, "/metrics", nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("metrics = %d", resp.StatusCode)
@@ -107,10 +107,10 @@ func TestMetricsEndpoint(t *testing.T) {
 func TestNilMetricsCountNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(o *Options) { o.Webhooks.Metrics = nil })
-	if resp, body := b.post(t, webhook{body: orderBody}); resp.StatusCode != http.StatusAccepted {
+	if resp, body := b.post(t, webhook{Body: orderBody}); resp.StatusCode != http.StatusAccepted {
 		t.Errorf("status = %d; %s", resp.StatusCode, body)
 	}
-	if resp, body := b.post(t, webhook{body: orderBody, badSig: true}); resp.StatusCode != http.StatusUnauthorized {
+	if resp, body := b.post(t, webhook{Body: orderBody, BadSig: true}); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("status = %d; %s", resp.StatusCode, body)
 	}
 }
@@ -119,7 +119,7 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for _, path := range []string{"/nope", "/webhooks/acme-posh/refunds", "/webhooks/acme-posh/orders/"} {
-		resp, body := b.post(t, webhook{path: path, body: orderBody})
+		resp, body := b.post(t, webhook{Path: path, Body: orderBody})
 		wantProblem(t, resp, body, http.StatusNotFound, "not-found")
 	}
 	resp, body := b.get(t, "/webhooks/acme-posh/orders", nil)
@@ -163,7 +163,7 @@ func TestIngestRequestID(t *testing.T) {
 			if tc.sent != "" {
 				h.Set("X-Request-Id", tc.sent)
 			}
-			resp, body := b.post(t, webhook{body: orderBody, header: h})
+			resp, body := b.post(t, webhook{Body: orderBody, Header: h})
 			if resp.StatusCode != http.StatusAccepted {
 				t.Fatalf("status = %d; %s", resp.StatusCode, body)
 			}
@@ -184,7 +184,7 @@ func TestIngestRequestID(t *testing.T) {
 func TestIngestPanicIs500(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	resp, body := b.post(t, webhook{body: orderBody, header: http.Header{"X-Test-Panic": {"1"}}})
+	resp, body := b.post(t, webhook{Body: orderBody, Header: http.Header{"X-Test-Panic": {"1"}}})
 	wantProblem(t, resp, body, http.StatusInternalServerError, "internal")
 	if strings.Contains(string(body), "decoder bug") {
 		t.Errorf("500 leaks the panic: %s", body)
@@ -193,7 +193,7 @@ func TestIngestPanicIs500(t *testing.T) {
 		t.Errorf("panic not logged")
 	}
 	// The server survives.
-	if resp, _ := b.post(t, webhook{body: orderBody}); resp.StatusCode != http.StatusAccepted {
+	if resp, _ := b.post(t, webhook{Body: orderBody}); resp.StatusCode != http.StatusAccepted {
 		t.Errorf("after panic: status = %d", resp.StatusCode)
 	}
 }

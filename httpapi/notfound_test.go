@@ -26,7 +26,7 @@ func TestNotFoundSuggestsTheAdaptersEndpoints(t *testing.T) {
 		{"/webhook/acme-posh/orders", []string{"no such route"}, []string{"acme-posh"}},
 	}
 	for _, tt := range tests {
-		resp, body := b.post(t, webhook{path: tt.path, body: orderBody})
+		resp, body := b.post(t, webhook{Path: tt.path, Body: orderBody})
 		p := wantProblem(t, resp, body, http.StatusNotFound, "not-found")
 		for _, w := range tt.want {
 			if !strings.Contains(p.Detail, w) {

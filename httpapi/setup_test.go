@@ -1,18 +1,12 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,14 +21,14 @@ import (
 	"github.com/cancelsync/cancelsync/webhooks/webhookstest"
 )
 
-// testSecret signs the fake platform's webhooks. Tests assert that it never
-// shows up in a response or a log line.
+// The names of the test bundle (webhookstest): testSecret signs the fake
+// platform's webhooks; tests assert that it never shows up in a response
+// or a log line.
 const (
-	testSecret  = "test-secret-do-not-leak"
-	testAdapter = "acme-posh"
-	// ordersOnlyAdapter takes no /cancellations and answers pings.
-	ordersOnlyAdapter = "acme-store"
-	testToken         = "admin-token-123"
+	testSecret        = webhookstest.Secret
+	testAdapter       = webhookstest.Adapter
+	ordersOnlyAdapter = webhookstest.OrdersOnlyAdapter
+	testToken         = webhookstest.Token
 )
 
 // The fakes both the ingest's and the router's tests use (webhookstest).
@@ -44,8 +38,6 @@ type (
 	fakeEnqueuer   = webhookstest.Enqueuer
 	syncBuffer     = webhookstest.LogBuffer
 )
-
-var sign = webhookstest.Sign
 
 type fakeViews struct {
 	views map[string]*order.OrderView
@@ -142,124 +134,24 @@ func guarded(t *testing.T, token string, mount func(*gin.Engine)) *bundle {
 	return &bundle{url: srv.URL}
 }
 
-// webhook is one delivery to post.
-type webhook struct {
-	path        string // default /webhooks/acme-posh/orders
-	id          string // default msg_1
-	ts          time.Time
-	body        string
-	contentType string // default application/json; "-" sends none
-	badSig      bool
-	unsigned    bool
-	chunked     bool // hide the length: Transfer-Encoding: chunked
-	header      http.Header
-}
+// The client side both the ingest's and the router's tests use (webhookstest).
+type webhook = webhookstest.Webhook
+
+var (
+	do          = webhookstest.Do
+	wantProblem = webhookstest.WantProblem
+)
 
 const orderBody = `{"type":"order.created","data":{"order_id":"PM-10023","status":"paid"}}`
 
 func (b *bundle) post(t *testing.T, w webhook) (*http.Response, []byte) {
 	t.Helper()
-	if w.path == "" {
-		w.path = "/webhooks/" + testAdapter + "/orders"
-	}
-	if w.id == "" {
-		w.id = "msg_1"
-	}
-	if w.ts.IsZero() {
-		w.ts = b.now
-	}
-	var body io.Reader = strings.NewReader(w.body)
-	if w.chunked {
-		body = io.MultiReader(strings.NewReader(w.body)) // not a type net/http can size
-	}
-	req, err := http.NewRequest(http.MethodPost, b.url+w.path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.chunked {
-		req.ContentLength = -1
-	}
-	switch w.contentType {
-	case "":
-		req.Header.Set("Content-Type", "application/json")
-	case "-":
-	default:
-		req.Header.Set("Content-Type", w.contentType)
-	}
-	if !w.unsigned {
-		ts := strconv.FormatInt(w.ts.Unix(), 10)
-		sig := sign([]byte(testSecret), w.id, ts, []byte(w.body))
-		if w.badSig {
-			sig[0] ^= 0xff
-		}
-		req.Header.Set("X-Test-Id", w.id)
-		req.Header.Set("X-Test-Timestamp", ts)
-		req.Header.Set("X-Test-Signature", hex.EncodeToString(sig))
-	}
-	for k, vs := range w.header {
-		req.Header[k] = vs
-	}
-	return do(t, req)
+	return webhookstest.Post(t, b.url, b.now, w)
 }
 
 func (b *bundle) get(t *testing.T, path string, header http.Header) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, b.url+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	return do(t, req)
-}
-
-func do(t *testing.T, req *http.Request) (*http.Response, []byte) {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, body
-}
-
-// problemDoc is an RFC 9457 body as a client reads it.
-type problemDoc struct {
-	Type   string                `json:"type"`
-	Title  string                `json:"title"`
-	Status int                   `json:"status"`
-	Detail string                `json:"detail"`
-	Errors []platform.FieldError `json:"errors"`
-}
-
-// wantProblem asserts status, the problem+json media type, a complete
-// document of kind typ, and that nothing secret leaked into it.
-func wantProblem(t *testing.T, resp *http.Response, body []byte, status int, typ string) problemDoc {
-	t.Helper()
-	if resp.StatusCode != status {
-		t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, status, body)
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Errorf("Content-Type = %q, want application/problem+json", ct)
-	}
-	var p problemDoc
-	if err := json.Unmarshal(body, &p); err != nil {
-		t.Fatalf("problem body %s: %v", body, err)
-	}
-	if p.Type != problem.Base+typ || p.Status != status || p.Title == "" || p.Detail == "" {
-		t.Errorf("problem = %+v, want type %s, status %d, a title and a detail", p, problem.Base+typ, status)
-	}
-	for _, secret := range []string{testSecret, testToken, "PM-10023"} {
-		if bytes.Contains(body, []byte(secret)) {
-			t.Errorf("problem body leaks %q: %s", secret, body)
-		}
-	}
-	return p
+	return webhookstest.Get(t, b.url+path, header)
 }
 
 // Compile-time checks that the fakes satisfy the interfaces they stand in for.

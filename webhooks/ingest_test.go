@@ -24,7 +24,7 @@ func TestIngestQueued(t *testing.T) {
 		t.Run(tc.kind, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			resp, body := b.post(t, webhook{path: "/webhooks/acme-posh/" + tc.kind, id: "msg_2a", body: tc.body})
+			resp, body := b.post(t, webhook{Path: "/webhooks/acme-posh/" + tc.kind, ID: "msg_2a", Body: tc.body})
 			if resp.StatusCode != http.StatusAccepted {
 				t.Fatalf("status = %d, want 202; body %s", resp.StatusCode, body)
 			}
@@ -58,7 +58,7 @@ func TestIngestQueued(t *testing.T) {
 func TestIngestDuplicate(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	w := webhook{id: "msg_dup", body: orderBody}
+	w := webhook{ID: "msg_dup", Body: orderBody}
 	if resp, body := b.post(t, w); resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("first: status = %d; %s", resp.StatusCode, body)
 	}
@@ -99,7 +99,7 @@ func TestIngestInvalidPayload(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			resp, body := b.post(t, webhook{path: tc.path, body: tc.body})
+			resp, body := b.post(t, webhook{Path: tc.path, Body: tc.body})
 			p := wantProblem(t, resp, body, http.StatusBadRequest, "invalid-payload")
 			if !equalFieldErrors(p.Errors, tc.want) {
 				t.Errorf("errors = %+v, want %+v", p.Errors, tc.want)
@@ -133,16 +133,16 @@ func TestIngestUnauthorized(t *testing.T) {
 		w                         webhook
 	}{
 		{"wrong signature", "invalid-signature", "invalid signature", "signature",
-			webhook{body: orderBody, badSig: true}},
+			webhook{Body: orderBody, BadSig: true}},
 		{"missing headers", "invalid-signature", "invalid signature", "signature",
-			webhook{body: orderBody, unsigned: true}},
+			webhook{Body: orderBody, Unsigned: true}},
 		{"stale timestamp", "invalid-timestamp", "invalid timestamp", "timestamp",
-			webhook{body: orderBody, ts: testNow.Add(-6 * time.Minute)}},
+			webhook{Body: orderBody, TS: testNow.Add(-6 * time.Minute)}},
 		{"future timestamp", "invalid-timestamp", "invalid timestamp", "timestamp",
-			webhook{body: orderBody, ts: testNow.Add(6 * time.Minute)}},
+			webhook{Body: orderBody, TS: testNow.Add(6 * time.Minute)}},
 		// Authenticity is decided before the body is looked at.
 		{"bad signature on malformed body", "invalid-signature", "invalid signature", "signature",
-			webhook{body: `{"nope`, badSig: true}},
+			webhook{Body: `{"nope`, BadSig: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -172,7 +172,7 @@ func TestIngestUnauthorized(t *testing.T) {
 func TestIngestUnknownAdapter(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	resp, body := b.post(t, webhook{path: "/webhooks/scanner-42/cancellations", body: cancelBody})
+	resp, body := b.post(t, webhook{Path: "/webhooks/scanner-42/cancellations", Body: cancelBody})
 	wantProblem(t, resp, body, http.StatusNotFound, "unknown-adapter")
 	if n := b.inbound.Verifies(); n != 0 {
 		t.Errorf("Verify called %d times", n)
@@ -190,7 +190,7 @@ func TestIngestUnknownAdapter(t *testing.T) {
 func TestIngestNoEndpointForKind(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	resp, body := b.post(t, webhook{path: "/webhooks/" + ordersOnlyAdapter + "/cancellations", body: cancelBody})
+	resp, body := b.post(t, webhook{Path: "/webhooks/" + ordersOnlyAdapter + "/cancellations", Body: cancelBody})
 	wantProblem(t, resp, body, http.StatusNotFound, "not-found")
 	if n := b.inbound.Verifies(); n != 0 {
 		t.Errorf("Verify called %d times", n)
@@ -198,7 +198,7 @@ func TestIngestNoEndpointForKind(t *testing.T) {
 	if got := b.enq.Accepted(); len(got) != 0 {
 		t.Errorf("accepted %d deliveries, want 0", len(got))
 	}
-	resp, body = b.post(t, webhook{path: "/webhooks/" + ordersOnlyAdapter + "/orders", body: orderBody})
+	resp, body = b.post(t, webhook{Path: "/webhooks/" + ordersOnlyAdapter + "/orders", Body: orderBody})
 	if resp.StatusCode != http.StatusAccepted {
 		t.Errorf("orders: status = %d, want 202; %s", resp.StatusCode, body)
 	}
@@ -210,7 +210,7 @@ func TestIngestIgnored(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ignore := http.Header{"X-Test-Ignore": {"products/update"}}
-	resp, body := b.post(t, webhook{id: "msg_ign", body: orderBody, header: ignore})
+	resp, body := b.post(t, webhook{ID: "msg_ign", Body: orderBody, Header: ignore})
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status = %d, want 200; %s", resp.StatusCode, body)
 	}
@@ -220,7 +220,7 @@ func TestIngestIgnored(t *testing.T) {
 	if got := b.enq.Accepted(); len(got) != 0 {
 		t.Errorf("accepted %d deliveries, want 0", len(got))
 	}
-	resp, body = b.post(t, webhook{id: "msg_ign2", body: orderBody, header: ignore, unsigned: true})
+	resp, body = b.post(t, webhook{ID: "msg_ign2", Body: orderBody, Header: ignore, Unsigned: true})
 	wantProblem(t, resp, body, http.StatusUnauthorized, "invalid-signature")
 }
 
@@ -242,7 +242,7 @@ func TestIngestPing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			resp, body := b.post(t, webhook{path: "/webhooks/" + tt.adapter + "/orders", body: tt.body, contentType: form, unsigned: true})
+			resp, body := b.post(t, webhook{Path: "/webhooks/" + tt.adapter + "/orders", Body: tt.body, ContentType: form, Unsigned: true})
 			if resp.StatusCode != tt.want {
 				t.Fatalf("status = %d, want %d; %s", resp.StatusCode, tt.want, body)
 			}
@@ -266,9 +266,9 @@ func TestIngestTooLarge(t *testing.T) {
 		name string
 		w    webhook
 	}{
-		{"content-length over the limit", webhook{body: over}},
-		{"chunked over the limit", webhook{body: over, chunked: true}},
-		{"chunked far over the limit", webhook{body: padded(orderBody, 64*limit), chunked: true}},
+		{"content-length over the limit", webhook{Body: over}},
+		{"chunked over the limit", webhook{Body: over, Chunked: true}},
+		{"chunked far over the limit", webhook{Body: padded(orderBody, 64*limit), Chunked: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -287,7 +287,7 @@ func TestIngestTooLarge(t *testing.T) {
 	// A body of exactly the limit is fine, sized or not.
 	for _, chunked := range []bool{false, true} {
 		b := setup(t)
-		resp, body := b.post(t, webhook{body: padded(orderBody, limit), chunked: chunked})
+		resp, body := b.post(t, webhook{Body: padded(orderBody, limit), Chunked: chunked})
 		if resp.StatusCode != http.StatusAccepted {
 			t.Errorf("chunked=%v body at the limit: status = %d; %s", chunked, resp.StatusCode, body)
 		}
@@ -306,7 +306,7 @@ func TestIngestMediaType(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
 			// An oversized body too: the media type is checked first.
-			resp, body := b.post(t, webhook{body: padded(orderBody, 4096), contentType: ct})
+			resp, body := b.post(t, webhook{Body: padded(orderBody, 4096), ContentType: ct})
 			wantProblem(t, resp, body, http.StatusUnsupportedMediaType, "unsupported-media-type")
 			if n := b.inbound.Verifies(); n != 0 {
 				t.Errorf("Verify called %d times", n)
@@ -320,7 +320,7 @@ func TestIngestMediaType(t *testing.T) {
 		t.Run("accepted "+ct, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			resp, body := b.post(t, webhook{body: orderBody, contentType: ct})
+			resp, body := b.post(t, webhook{Body: orderBody, ContentType: ct})
 			if resp.StatusCode != http.StatusAccepted {
 				t.Errorf("status = %d, want 202; %s", resp.StatusCode, body)
 			}
@@ -332,7 +332,7 @@ func TestIngestEnqueueFails(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.enq.SetErr(errRedisDown)
-	w := webhook{id: "msg_retry", body: orderBody}
+	w := webhook{ID: "msg_retry", Body: orderBody}
 	resp, body := b.post(t, w)
 	wantProblem(t, resp, body, http.StatusServiceUnavailable, "unavailable")
 	if ra := resp.Header.Get("Retry-After"); ra != "5" {
@@ -361,8 +361,8 @@ func TestIngestLogLine(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	h := http.Header{"X-Request-Id": {"req-log-1"}}
-	b.post(t, webhook{id: "msg_log", body: orderBody, header: h})
-	b.post(t, webhook{id: "msg_bad", body: orderBody, badSig: true})
+	b.post(t, webhook{ID: "msg_log", Body: orderBody, Header: h})
+	b.post(t, webhook{ID: "msg_bad", Body: orderBody, BadSig: true})
 
 	lines := strings.Split(strings.TrimSpace(b.logs.String()), "\n")
 	if len(lines) != 2 {

@@ -101,7 +101,7 @@ func TestIngestRefusalReasonIsLoggedNotAnswered(t *testing.T) {
 	}
 	for _, tc := range tests {
 		before := len(b.logs.String())
-		resp, answer := b.post(t, webhook{path: tc.path, body: string(body), unsigned: true, header: tc.header})
+		resp, answer := b.post(t, webhook{Path: tc.path, Body: string(body), Unsigned: true, Header: tc.header})
 		var p struct {
 			Detail string `json:"detail"`
 		}

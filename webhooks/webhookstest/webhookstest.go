@@ -1,6 +1,7 @@
 // Package webhookstest holds the fakes the ingest's and the router's tests
 // share: a tiny platform that signs and decodes its own webhooks, an
-// enqueuer that remembers what it accepted, and a log sink.
+// enqueuer that remembers what it accepted, a log sink, and the client
+// side: a signed post, a get, and the problem+json assertion.
 package webhookstest
 
 import (
