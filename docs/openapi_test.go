@@ -4,10 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/cancelsync/cancelsync/order"
 )
 
 // The document loads, resolves every $ref and validates as OpenAPI 3.1, and
@@ -114,6 +118,81 @@ func TestDocsCiteOnlyTheRepository(t *testing.T) {
 			if strings.Contains(string(b), outside) {
 				t.Errorf("%s cites %q, which is not in the repository (docs/API.md is)", f, outside)
 			}
+		}
+	}
+}
+
+// Every field a schema requires is one it describes: a required name
+// without its property is a field documented nowhere (or described under
+// another schema).
+func TestRequiredFieldsAreDescribed(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi3.NewLoader().LoadFromData(OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[*openapi3.Schema]bool{}
+	var walk func(at string, s *openapi3.Schema)
+	walk = func(at string, s *openapi3.Schema) {
+		if s == nil || seen[s] {
+			return
+		}
+		seen[s] = true
+		if len(s.Properties) > 0 {
+			for _, name := range s.Required {
+				if s.Properties[name] == nil {
+					t.Errorf("%s requires %q but does not describe it", at, name)
+				}
+			}
+		}
+		for name, p := range s.Properties {
+			walk(at+"."+name, p.Value)
+		}
+		if s.Items != nil {
+			walk(at+"[]", s.Items.Value)
+		}
+		for _, group := range []openapi3.SchemaRefs{s.AllOf, s.OneOf, s.AnyOf} {
+			for _, r := range group {
+				walk(at, r.Value)
+			}
+		}
+	}
+	for name, r := range doc.Components.Schemas {
+		walk(name, r.Value)
+	}
+}
+
+// The read API's bodies have exactly the fields their schemas describe: a
+// property the code does not send is a promise nobody keeps.
+func TestSchemasDescribeTheBodies(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi3.NewLoader().LoadFromData(OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storefrontLines := doc.Components.Schemas["StorefrontEligibility"].Value.Properties["lines"]
+	if storefrontLines == nil {
+		t.Fatal("StorefrontEligibility has no lines")
+	}
+	for name, c := range map[string]struct {
+		schema *openapi3.Schema
+		body   reflect.Type
+	}{
+		"OrderView":                     {doc.Components.Schemas["OrderView"].Value, reflect.TypeFor[order.OrderView]()},
+		"Cancellation":                  {doc.Components.Schemas["Cancellation"].Value, reflect.TypeFor[order.CancellationView]()},
+		"StorefrontEligibility.lines[]": {storefrontLines.Value.Items.Value, reflect.TypeFor[order.LinePreview]()},
+	} {
+		var described, sent []string
+		for p := range c.schema.Properties {
+			described = append(described, p)
+		}
+		for f := range c.body.Fields() {
+			sent = append(sent, strings.Split(f.Tag.Get("json"), ",")[0])
+		}
+		slices.Sort(described)
+		slices.Sort(sent)
+		if !slices.Equal(described, sent) {
+			t.Errorf("%s describes %v; %s sends %v", name, described, c.body, sent)
 		}
 	}
 }
