@@ -30,13 +30,6 @@ func TestIndexMemberSplitsBack(t *testing.T) {
 	}
 }
 
-// oldRequest is a request that occurred at at.
-func oldRequest(orderID, requestID string, who platform.Party, reason string, at time.Time) platform.Event {
-	ev := request(orderID, requestID, who)
-	ev.Cancellation.Reason, ev.Cancellation.OccurredAt = reason, at
-	return ev
-}
-
 // TestIndexesFollowTheDocuments drives orders through the workers on a real
 // redis-server and checks every console list and counter against what the
 // order views say.

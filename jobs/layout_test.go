@@ -23,23 +23,11 @@ func syncLockKey(adapterID, orderID string) string {
 }
 
 func ixKey(adapterID, name string, parts ...string) string {
-	n := len("cancelsync:ix:{}:") + len(adapterID) + len(name)
+	k := "cancelsync:ix:{" + adapterID + "}:" + name
 	for _, p := range parts {
-		n += len(p) + 22 // ':', the length (at most 20 digits), ':'
+		k += ":" + strconv.Itoa(len(p)) + ":" + p
 	}
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteString("cancelsync:ix:{")
-	b.WriteString(adapterID)
-	b.WriteString("}:")
-	b.WriteString(name)
-	for _, p := range parts {
-		b.WriteByte(':')
-		b.WriteString(strconv.Itoa(len(p)))
-		b.WriteByte(':')
-		b.WriteString(p)
-	}
-	return b.String()
+	return k
 }
 
 func indexMember(orderID, requestID string) string {
@@ -66,47 +54,24 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
+// Index names and day counter fields (orderstore/index/facts.go explains
+// them); the legacy ones are what earlier releases wrote and this one
+// must still read or remove.
 const (
-	// ixLegacyAll held every request in earlier releases; List merges the state
-	// sets instead. Nothing writes it now; a store unlinks it once a
-	// minute it writes an adapter's indexes (indexOps), so a set left by
-	// an earlier version, or by one still running in a rolling upgrade,
-	// goes away.
-	ixLegacyAll  = "all"
-	ixState      = "state"      // by current state (key part: the state)
-	ixReason     = "reason"     // by reason (key part: the reason)
-	ixInitiator  = "initiator"  // by initiator (key part: the party)
-	ixPending    = "pending"    // pending_response, scored by respond_by
-	ixSellerHit  = "sellerhit"  // affects_seller_stats (fiverr)
-	ixSyncQueued = "syncqueued" // current state not yet acknowledged by the platform
-	ixSyncFailed = "syncfailed" // current state's sync failed (dead letter)
-	ixConflicts  = "conflicts"  // order ids, scored by the order's updated_at
-	ixBuyer      = "buyer"      // one buyer's cancelled requests (key part: the buyer)
-	ixRepeat     = "repeat"     // buyer ids, scored by their latest cancellation
-	ixDay        = "day"        // hash of counters (key part: the UTC day, 2006-01-02)
+	ixLegacyAll = "all"
+	ixState     = "state"
+	ixBuyer     = "buyer"
+	ixRepeat    = "repeat"
+	ixDay       = "day"
 )
 
-// Day counter fields.
 const (
-	cntOrders = "o" // orders whose first snapshot was placed that day
-	// cntLegacyRequests ("n") counted requests per day until every request
-	// counted once under its state was enough: the day's requests are the
-	// sum of its requests by state (one command less per request).
-	// Day hashes written before hold it; Stats ignores it.
+	cntOrders         = "o"
 	cntLegacyRequests = "n"
-	// cntRequest + state|initiator|reason counts requests by all three at
-	// once: one counter per request instead of one per dimension;
-	// Stats adds them up by each. Day hashes written before hold
-	// cntState, cntReason and cntInitiator fields instead (or as well, on
-	// the day of an upgrade), which Stats adds in: a request counted there
-	// and changed since is -1 under its old combination here, so the sums
-	// stay right.
-	cntRequest   = "c:"
-	cntState     = "s:" // + state: requests by current state (before cntRequest)
-	cntReason    = "r:" // + reason (before cntRequest)
-	cntInitiator = "i:" // + initiator (before cntRequest)
-	cntDenial    = "d:" // + denial reason
-	cntSellerHit = "ss" // requests that count against the seller
+	cntRequest        = "c:"
+	cntState          = "s:"
+	cntReason         = "r:"
+	cntInitiator      = "i:"
 )
 
 const (

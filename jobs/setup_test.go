@@ -17,6 +17,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/order/ordertest"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/platform/registry"
@@ -178,20 +179,13 @@ func (b *bundle) deliver(t *testing.T, adapterID string, ev platform.Event) stri
 	return id
 }
 
-var placed = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
-
-func snapshot(orderID string, status platform.OrderStatus, updated time.Time) platform.Event {
-	o := &platform.Order{ID: orderID, Status: status, PlacedAt: placed, UpdatedAt: updated, BuyerID: "b", SellerID: "s",
-		Total: platform.Money{Amount: "42.50", Currency: "USD"}}
-	return platform.Event{Type: platform.OrderUpdated, Order: o}
-}
-
-func request(orderID, requestID string, who platform.Party) platform.Event {
-	return platform.Event{Type: platform.CancellationRequested, Cancellation: &platform.Cancellation{
-		Type: platform.CancellationRequested, OrderID: orderID, RequestID: requestID, Initiator: who,
-		Reason: "changed_mind", OccurredAt: time.Now().UTC().Truncate(time.Second),
-	}}
-}
+// The events the tests apply, as the adapters decode them.
+var (
+	placed     = ordertest.Placed
+	snapshot   = ordertest.Snapshot
+	request    = ordertest.Request
+	oldRequest = ordertest.OldRequest
+)
 
 func respond(orderID, requestID string, who platform.Party, d platform.Decision) platform.Event {
 	return platform.Event{Type: platform.CancellationResponded, Cancellation: &platform.Cancellation{

@@ -207,33 +207,46 @@ func (s *Sweeper) unsynced(ctx context.Context, adapterID string, orders []strin
 		if doc == nil {
 			continue
 		}
-		r := doc.NextUnsent()
-		if r == nil || !s.settled(doc) {
+		sp, ok := s.suspectOf(adapterID, orderID, doc)
+		if !ok {
 			continue
 		}
-		live, err := s.hasTask(adapterID, orderID, r)
+		live, err := s.hasTask(sp)
 		if err != nil {
 			return found, err
 		}
 		if !live {
-			found = append(found, suspect{adapterID: adapterID, orderID: orderID, version: r.Version, round: r.Round, attempts: r.Attempts})
+			found = append(found, sp)
 		}
 	}
 	return found, nil
 }
 
+// suspectOf is doc's oldest unsent version, if it has one and its last
+// transition is settled.
+func (s *Sweeper) suspectOf(adapterID, orderID string, doc *order.Doc) (suspect, bool) {
+	r := doc.NextUnsent()
+	if r == nil || !s.settled(doc) {
+		return suspect{}, false
+	}
+	return suspect{adapterID: adapterID, orderID: orderID, version: r.Version, round: r.Round, attempts: r.Attempts}, true
+}
+
 // requeue queues the sync of a suspect that is still as it was: the same
 // oldest unsent version, round and attempts, its lock free and no task.
+// The task is looked for first and the document read after it, so a sync
+// that ran and completed in between shows in the document; the document
+// so read is the one queued from.
 func (s *Sweeper) requeue(ctx context.Context, sp suspect) (bool, error) {
-	now, err := s.unsynced(ctx, sp.adapterID, []string{sp.orderID})
-	if err != nil || len(now) == 0 || now[0] != sp {
+	if live, err := s.hasTask(sp); err != nil || live {
 		return false, err
 	}
-	doc, err := s.store.Load(ctx, sp.adapterID, sp.orderID)
-	if err != nil {
+	docs, err := s.store.UnlockedDocs(ctx, sp.adapterID, []string{sp.orderID})
+	if err != nil || docs[0] == nil {
 		return false, err
 	}
-	if r := doc.NextUnsent(); r == nil || r.Version != sp.version || r.Round != sp.round || r.Attempts != sp.attempts {
+	doc := docs[0]
+	if now, ok := s.suspectOf(sp.adapterID, sp.orderID, doc); !ok || now != sp {
 		return false, nil
 	}
 	if err := s.queue.QueueNext(ctx, sp.adapterID, sp.orderID, doc, ""); err != nil {
@@ -255,10 +268,10 @@ func (s *Sweeper) settled(doc *order.Doc) bool {
 	return s.now().Sub(doc.History[len(doc.History)-1].At) >= s.every
 }
 
-// hasTask reports whether the sync task that sends r next is queued,
-// scheduled, retrying or running.
-func (s *Sweeper) hasTask(adapterID, orderID string, r *order.Request) (bool, error) {
-	info, err := s.inspector.GetTaskInfo(s.queue.Layout().Sync(adapterID, orderID), tasks.SyncTaskID(adapterID, orderID, r.Version, r.Round, r.Attempts+1))
+// hasTask reports whether the sync task that sends sp's version next is
+// queued, scheduled, retrying or running.
+func (s *Sweeper) hasTask(sp suspect) (bool, error) {
+	info, err := s.inspector.GetTaskInfo(s.queue.Layout().Sync(sp.adapterID, sp.orderID), tasks.SyncTaskID(sp.adapterID, sp.orderID, sp.version, sp.round, sp.attempts+1))
 	switch {
 	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
 		return false, nil

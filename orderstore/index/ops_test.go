@@ -6,30 +6,16 @@ import (
 	"time"
 
 	"github.com/cancelsync/cancelsync/order"
+	"github.com/cancelsync/cancelsync/order/ordertest"
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/platform/selfservice"
 )
-
-// benchDoc is an order as stored after its snapshot, and a request for it.
-func benchDoc(b *testing.B) (raw []byte, ad *platform.Adapter, req platform.Event) {
-	b.Helper()
-	ad = &platform.Adapter{ID: "bench-self", Platform: "selfservice", Rules: selfservice.Policy{}}
-	now := time.Now().UTC()
-	doc := &order.Doc{}
-	tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
-	tr.ApplyDelivery("w-snap", now, snapshot("o-1", platform.StatusPaid, placed))
-	raw, err := json.Marshal(doc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return raw, ad, request("o-1", "cr-1", platform.Buyer)
-}
 
 // BenchmarkIndexOps is the console indexes' share of a transition, without
 // Redis: the facts of the stored document before a cancellation request,
 // and the commands that bring the indexes to the document after it.
 func BenchmarkIndexOps(b *testing.B) {
-	raw, ad, req := benchDoc(b)
+	raw, ad, req := ordertest.BenchDoc(b)
 	now := time.Now()
 	doc := &order.Doc{}
 	if err := json.Unmarshal(raw, doc); err != nil {

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cancelsync/cancelsync/platform"
+	"github.com/cancelsync/cancelsync/order/ordertest"
 )
 
 // retention is orderstore's DefaultRetention.
@@ -23,24 +23,8 @@ func (l oneRedis) PartKey(tag, name, part string) string {
 }
 
 // The events the tests apply, as the adapters decode them.
-
-// placed is when every snapshot's order was placed.
-var placed = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
-
-func snapshot(orderID string, status platform.OrderStatus, updated time.Time) platform.Event {
-	o := &platform.Order{ID: orderID, Status: status, PlacedAt: placed, UpdatedAt: updated, BuyerID: "b", SellerID: "s",
-		Total: platform.Money{Amount: "42.50", Currency: "USD"}}
-	return platform.Event{Type: platform.OrderUpdated, Order: o}
-}
-
-func request(orderID, requestID string, who platform.Party) platform.Event {
-	return oldRequest(orderID, requestID, who, "changed_mind", time.Now().UTC().Truncate(time.Second))
-}
-
-// oldRequest is a request that occurred at at.
-func oldRequest(orderID, requestID string, who platform.Party, reason string, at time.Time) platform.Event {
-	return platform.Event{Type: platform.CancellationRequested, Cancellation: &platform.Cancellation{
-		Type: platform.CancellationRequested, OrderID: orderID, RequestID: requestID, Initiator: who,
-		Reason: reason, OccurredAt: at,
-	}}
-}
+var (
+	placed     = ordertest.Placed
+	snapshot   = ordertest.Snapshot
+	oldRequest = ordertest.OldRequest
+)
