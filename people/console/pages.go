@@ -413,7 +413,7 @@ var messages = map[string]string{
 	"responded": "Your answer is queued. The workers decide it within seconds: reload the page to see the outcome.",
 	"duplicate": "That action was already taken.",
 	"cancelled": "Your cancellation is queued. The workers decide it within seconds: reload the page to see the outcome.",
-	"replayed":  "The sync is merchant.Queued again with its full attempts.",
+	"replayed":  "The sync is queued again with its full attempts.",
 }
 
 func (c *Console) afterAction(ctx *gin.Context, to string, q merchant.Queued, err error) {
