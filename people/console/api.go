@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -83,9 +82,7 @@ func (c *Console) apiFail(ctx *gin.Context, err error) {
 	case 422:
 		problem.Write(ctx, http.StatusUnprocessableEntity, problem.KeyReused, problem.KeyReusedDetail)
 	default:
-		accesslog.Refuse(ctx, "store_unavailable")
-		c.o.Logger.LogAttrs(ctx.Request.Context(), slog.LevelError, "console", slog.String("path", ctx.FullPath()), slog.String("error", err.Error()))
-		ctx.Header("Retry-After", "1")
+		c.storeDown(ctx, err)
 		problem.Write(ctx, http.StatusServiceUnavailable, problem.Unavailable, "store unavailable")
 	}
 }

@@ -163,10 +163,18 @@ func (c *Console) withSession(ctx *gin.Context) {
 	ctx.Next()
 }
 
-func (c *Console) unavailable(ctx *gin.Context, err error) {
-	c.o.Logger.LogAttrs(ctx.Request.Context(), slog.LevelError, "console", slog.String("path", ctx.FullPath()), slog.String("error", err.Error()))
+// storeDown is what the pages and the JSON twins do alike when Redis did
+// not answer, before their answer: the warn line with the error (the
+// request's own line then says store_unavailable) and Retry-After.
+func (c *Console) storeDown(ctx *gin.Context, err error) {
+	c.o.Logger.LogAttrs(ctx.Request.Context(), slog.LevelWarn, "console", slog.String("path", ctx.FullPath()), slog.String("error", err.Error()),
+		slog.String("request_id", ctx.Writer.Header().Get("X-Request-Id")))
 	accesslog.Refuse(ctx, "store_unavailable")
 	ctx.Header("Retry-After", "1")
+}
+
+func (c *Console) unavailable(ctx *gin.Context, err error) {
+	c.storeDown(ctx, err)
 	c.render(ctx, http.StatusServiceUnavailable, "message.html", view{Title: "Unavailable", Error: "The store did not answer. Try again in a moment."})
 }
 
