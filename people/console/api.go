@@ -90,10 +90,10 @@ func (c *Console) apiFail(ctx *gin.Context, err error) {
 // listFilter reads the list's query parameters.
 func (c *Console) listFilter(ctx *gin.Context) (index.ListFilter, error) {
 	f := index.ListFilter{State: ctx.Query("state"), Reason: ctx.Query("reason"), Initiator: ctx.Query("initiator"), Cursor: ctx.Query("cursor")}
-	if f.State != "" && !slices.Contains(States, platform.State(f.State)) {
+	if f.State != "" && !slices.Contains(platform.States, platform.State(f.State)) {
 		return f, &merchant.FieldError{Field: "state", Message: "not a known state"}
 	}
-	if f.Reason != "" && !slices.Contains(Reasons, f.Reason) {
+	if f.Reason != "" && !slices.Contains(platform.Reasons, f.Reason) {
 		return f, &merchant.FieldError{Field: "reason", Message: "not a known reason"}
 	}
 	if f.Initiator != "" && f.Initiator != "buyer" && f.Initiator != "seller" && f.Initiator != "merchant" {

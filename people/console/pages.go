@@ -301,15 +301,15 @@ func (c *Console) dashboardPage(ctx *gin.Context) {
 		return
 	}
 	st := d.Stats
-	states := make([]string, len(States))
-	for i, s := range States {
+	states := make([]string, len(platform.States))
+	for i, s := range platform.States {
 		states[i] = string(s)
 	}
 	v.Data = dashboardData{
 		Dashboard: d, Period: p, Since: st.Since, Until: st.Until,
 		Charts: []chart{
 			barChart("Requests by state", "state", st.ByState, states),
-			barChart("Requests by reason", "reason", st.ByReason, Reasons),
+			barChart("Requests by reason", "reason", st.ByReason, platform.Reasons),
 			barChart("Denials by reason", "denial", st.Denials, nil),
 		},
 	}
@@ -329,8 +329,8 @@ func (c *Console) listPage(ctx *gin.Context) {
 	ad := adapterOf(ctx)
 	v := c.base(ctx, ad.ID+": cancellations", ad)
 	d := listData{State: ctx.Query("state"), Reason: ctx.Query("reason"), Initiator: ctx.Query("initiator"),
-		Since: ctx.Query("since"), Until: ctx.Query("until"), Reasons: Reasons, Initiators: []string{"buyer", "seller", "merchant"}}
-	for _, s := range States {
+		Since: ctx.Query("since"), Until: ctx.Query("until"), Reasons: platform.Reasons, Initiators: []string{"buyer", "seller", "merchant"}}
+	for _, s := range platform.States {
 		d.States = append(d.States, string(s))
 	}
 	f, err := c.listFilter(ctx)
@@ -361,7 +361,7 @@ func (c *Console) listPage(ctx *gin.Context) {
 func (c *Console) findOrder(ctx *gin.Context) {
 	ad := adapterOf(ctx)
 	id := ctx.Query("id")
-	if !validID(id) {
+	if !platform.ValidID(id) {
 		ctx.Redirect(http.StatusSeeOther, "/console/adapters/"+url.PathEscape(ad.ID))
 		ctx.Abort()
 		return
@@ -399,7 +399,7 @@ func (c *Console) orderPage(ctx *gin.Context) {
 		c.unavailable(ctx, err)
 		return
 	}
-	d := orderData{View: ov, Reasons: Reasons}
+	d := orderData{View: ov, Reasons: platform.Reasons}
 	if ls, err := c.o.DeadLetters.ListAdapter(ctx.Request.Context(), ad.ID); err == nil {
 		for _, l := range ls {
 			if l.OrderID == orderID {
