@@ -9,6 +9,7 @@ import (
 	"github.com/cancelsync/cancelsync/live"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/console"
+	"github.com/cancelsync/cancelsync/people/merchant"
 	"github.com/cancelsync/cancelsync/syncback"
 	"github.com/cancelsync/cancelsync/tasks"
 )
@@ -18,11 +19,13 @@ import (
 // swaps them (SIGHUP) needs no new console.
 func newConsole(cfg *config.Config, set *live.Set, rdb redis.UniversalClient, store *orderstore.Store, queue *tasks.Queue, log *slog.Logger) *console.Console {
 	return console.New(console.Options{
-		Redis: rdb, Store: store, Indexes: orderstore.NewConsole(store), DeadLetters: syncback.NewDeadLetters(queue, store), Enqueuer: queue,
-		Adapter:    set.Adapter,
+		Options: merchant.Options{
+			Redis: rdb, Store: store, Indexes: orderstore.NewConsole(store), DeadLetters: syncback.NewDeadLetters(queue, store), Enqueuer: queue,
+			Adapter:   set.Adapter,
+			PublicURL: func() string { return set.Current().Config().PublicURL },
+		},
 		AdapterIDs: func() []string { return set.Current().IDs() },
 		AdminToken: func() string { return cfg.AdminToken },
-		PublicURL:  func() string { return set.Current().Config().PublicURL },
 		Logger:     log,
 	})
 }

@@ -5,21 +5,10 @@ import (
 
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/merchant"
-	"github.com/cancelsync/cancelsync/platform"
 )
 
 // The merchant's actions and reads are package merchant's, which the pages
 // and the JSON twins share; this file holds what the edge checks and maps.
-
-// Reasons are the cancellation reasons a request may give (docs/API.md,
-// the cancellation body): those of adapters, which ingest also enforces.
-var Reasons = platform.Reasons
-
-// States a request can be in, for the list's filter.
-var States = platform.States
-
-// validID is the id rule of adapters (fields.go), the one ingest enforces.
-var validID = platform.ValidID
 
 // errStatus sorts an action's error for the edge.
 func errStatus(err error) (status int, fe *merchant.FieldError) {

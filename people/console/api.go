@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -83,9 +82,7 @@ func (c *Console) apiFail(ctx *gin.Context, err error) {
 	case 422:
 		problem.Write(ctx, http.StatusUnprocessableEntity, problem.KeyReused, problem.KeyReusedDetail)
 	default:
-		accesslog.Refuse(ctx, "store_unavailable")
-		c.o.Logger.LogAttrs(ctx.Request.Context(), slog.LevelError, "console", slog.String("path", ctx.FullPath()), slog.String("error", err.Error()))
-		ctx.Header("Retry-After", "1")
+		c.storeDown(ctx, err)
 		problem.Write(ctx, http.StatusServiceUnavailable, problem.Unavailable, "store unavailable")
 	}
 }
@@ -93,10 +90,10 @@ func (c *Console) apiFail(ctx *gin.Context, err error) {
 // listFilter reads the list's query parameters.
 func (c *Console) listFilter(ctx *gin.Context) (index.ListFilter, error) {
 	f := index.ListFilter{State: ctx.Query("state"), Reason: ctx.Query("reason"), Initiator: ctx.Query("initiator"), Cursor: ctx.Query("cursor")}
-	if f.State != "" && !slices.Contains(States, platform.State(f.State)) {
+	if f.State != "" && !slices.Contains(platform.States, platform.State(f.State)) {
 		return f, &merchant.FieldError{Field: "state", Message: "not a known state"}
 	}
-	if f.Reason != "" && !slices.Contains(Reasons, f.Reason) {
+	if f.Reason != "" && !slices.Contains(platform.Reasons, f.Reason) {
 		return f, &merchant.FieldError{Field: "reason", Message: "not a known reason"}
 	}
 	if f.Initiator != "" && f.Initiator != "buyer" && f.Initiator != "seller" && f.Initiator != "merchant" {

@@ -70,11 +70,13 @@ func newBoundaryRig(t *testing.T, publicURL string) *boundaryRig {
 	br.store = orderstore.NewStore(rdb)
 	br.queue = tasks.NewQueue(rdb, time.Hour)
 	c := console.New(console.Options{
-		Redis: rdb, Store: br.store, Indexes: orderstore.NewConsole(br.store), DeadLetters: syncback.NewDeadLetters(br.queue, br.store), Enqueuer: br.queue,
-		Adapter:    func(id string) (*platform.Adapter, bool) { a, ok := br.ads[id]; return a, ok },
+		Options: merchant.Options{
+			Redis: rdb, Store: br.store, Indexes: orderstore.NewConsole(br.store), DeadLetters: syncback.NewDeadLetters(br.queue, br.store), Enqueuer: br.queue,
+			Adapter:   func(id string) (*platform.Adapter, bool) { a, ok := br.ads[id]; return a, ok },
+			PublicURL: func() string { return publicURL },
+		},
 		AdapterIDs: func() []string { return []string{"shop", "shop-a", "woo"} },
 		AdminToken: func() string { return adminToken },
-		PublicURL:  func() string { return publicURL },
 		Logger:     slog.New(slog.NewJSONHandler(br.logs, nil)),
 	})
 	h := httpapi.NewRouter(httpapi.Options{

@@ -11,7 +11,6 @@
 package console
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"log/slog"
@@ -20,46 +19,24 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
-	"github.com/cancelsync/cancelsync/orderstore"
-	"github.com/cancelsync/cancelsync/orderstore/index"
 	"github.com/cancelsync/cancelsync/people/merchant"
 	"github.com/cancelsync/cancelsync/platform"
-	"github.com/cancelsync/cancelsync/syncback"
-	"github.com/cancelsync/cancelsync/tasks"
 )
 
-// Enqueuer durably queues a delivery for the workers (tasks.Queue).
-type Enqueuer interface {
-	Enqueue(ctx context.Context, d tasks.Delivery) (duplicate bool, err error)
-}
-
-// Options wire the console. Every field but Logger and Now is required.
+// Options wire the console: merchant's options (its Redis keeps the
+// sessions too), and what only HTTP needs. Every field but PublicURL,
+// Logger and Now is required.
 type Options struct {
-	// Redis keeps the sessions.
-	Redis redis.UniversalClient
-	// Store reads order views; Indexes its lists and counters.
-	Store   *orderstore.Store
-	Indexes *index.Console
-	// DeadLetters lists and replays failed syncs.
-	DeadLetters *syncback.DeadLetters
-	// Enqueuer takes the merchant's answers and cancellations.
-	Enqueuer Enqueuer
-	// Adapter looks an adapter up, per request (adapters change on
-	// SIGHUP); AdapterIDs lists them, sorted.
-	Adapter    func(id string) (*platform.Adapter, bool)
+	merchant.Options
+	// AdapterIDs lists the adapters, sorted.
 	AdapterIDs func() []string
 	// AdminToken returns the current admin_token.
 	AdminToken func() string
-	// PublicURL returns the current public_url, which the Connect button
-	// needs (nil: never set).
-	PublicURL func() string
 	// SessionTTL is how long a session lasts (default 12h).
 	SessionTTL time.Duration
-	Now        func() time.Time
 	Logger     *slog.Logger
 }
 
@@ -85,10 +62,7 @@ func New(o Options) *Console {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Console{o: o, m: merchant.New(merchant.Options{
-		Redis: o.Redis, Store: o.Store, Indexes: o.Indexes, DeadLetters: o.DeadLetters, Enqueuer: o.Enqueuer,
-		Adapter: o.Adapter, PublicURL: o.PublicURL, Now: o.Now,
-	})}
+	return &Console{o: o, m: merchant.New(o.Options)}
 }
 
 // Scope is what a token may see: every adapter, or one.

@@ -20,6 +20,7 @@ import (
 	"github.com/cancelsync/cancelsync/internal/redistest"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/people/console"
+	"github.com/cancelsync/cancelsync/people/merchant"
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/platform/registry"
 	"github.com/cancelsync/cancelsync/syncback"
@@ -82,8 +83,11 @@ func newRig(t *testing.T) *rig {
 		return a, ok
 	}
 	c := console.New(console.Options{
-		Redis: rdb, Store: store, Indexes: orderstore.NewConsole(store), DeadLetters: syncback.NewDeadLetters(r.queue, store), Enqueuer: r.queue,
-		Adapter: lookup, AdapterIDs: func() []string { return []string{"shop-a", "shop-b"} }, AdminToken: func() string { return adminToken },
+		Options: merchant.Options{
+			Redis: rdb, Store: store, Indexes: orderstore.NewConsole(store), DeadLetters: syncback.NewDeadLetters(r.queue, store), Enqueuer: r.queue,
+			Adapter: lookup,
+		},
+		AdapterIDs: func() []string { return []string{"shop-a", "shop-b"} }, AdminToken: func() string { return adminToken },
 		Logger: slog.New(slog.NewJSONHandler(r.logs, nil)),
 	})
 	pong := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("pong")) })

@@ -163,10 +163,18 @@ func (c *Console) withSession(ctx *gin.Context) {
 	ctx.Next()
 }
 
-func (c *Console) unavailable(ctx *gin.Context, err error) {
-	c.o.Logger.LogAttrs(ctx.Request.Context(), slog.LevelError, "console", slog.String("path", ctx.FullPath()), slog.String("error", err.Error()))
+// storeDown is what the pages and the JSON twins do alike when Redis did
+// not answer, before their answer: the warn line with the error (the
+// request's own line then says store_unavailable) and Retry-After.
+func (c *Console) storeDown(ctx *gin.Context, err error) {
+	c.o.Logger.LogAttrs(ctx.Request.Context(), slog.LevelWarn, "console", slog.String("path", ctx.FullPath()), slog.String("error", err.Error()),
+		slog.String("request_id", ctx.Writer.Header().Get("X-Request-Id")))
 	accesslog.Refuse(ctx, "store_unavailable")
 	ctx.Header("Retry-After", "1")
+}
+
+func (c *Console) unavailable(ctx *gin.Context, err error) {
+	c.storeDown(ctx, err)
 	c.render(ctx, http.StatusServiceUnavailable, "message.html", view{Title: "Unavailable", Error: "The store did not answer. Try again in a moment."})
 }
 
@@ -293,15 +301,15 @@ func (c *Console) dashboardPage(ctx *gin.Context) {
 		return
 	}
 	st := d.Stats
-	states := make([]string, len(States))
-	for i, s := range States {
+	states := make([]string, len(platform.States))
+	for i, s := range platform.States {
 		states[i] = string(s)
 	}
 	v.Data = dashboardData{
 		Dashboard: d, Period: p, Since: st.Since, Until: st.Until,
 		Charts: []chart{
 			barChart("Requests by state", "state", st.ByState, states),
-			barChart("Requests by reason", "reason", st.ByReason, Reasons),
+			barChart("Requests by reason", "reason", st.ByReason, platform.Reasons),
 			barChart("Denials by reason", "denial", st.Denials, nil),
 		},
 	}
@@ -321,8 +329,8 @@ func (c *Console) listPage(ctx *gin.Context) {
 	ad := adapterOf(ctx)
 	v := c.base(ctx, ad.ID+": cancellations", ad)
 	d := listData{State: ctx.Query("state"), Reason: ctx.Query("reason"), Initiator: ctx.Query("initiator"),
-		Since: ctx.Query("since"), Until: ctx.Query("until"), Reasons: Reasons, Initiators: []string{"buyer", "seller", "merchant"}}
-	for _, s := range States {
+		Since: ctx.Query("since"), Until: ctx.Query("until"), Reasons: platform.Reasons, Initiators: []string{"buyer", "seller", "merchant"}}
+	for _, s := range platform.States {
 		d.States = append(d.States, string(s))
 	}
 	f, err := c.listFilter(ctx)
@@ -353,7 +361,7 @@ func (c *Console) listPage(ctx *gin.Context) {
 func (c *Console) findOrder(ctx *gin.Context) {
 	ad := adapterOf(ctx)
 	id := ctx.Query("id")
-	if !validID(id) {
+	if !platform.ValidID(id) {
 		ctx.Redirect(http.StatusSeeOther, "/console/adapters/"+url.PathEscape(ad.ID))
 		ctx.Abort()
 		return
@@ -391,7 +399,7 @@ func (c *Console) orderPage(ctx *gin.Context) {
 		c.unavailable(ctx, err)
 		return
 	}
-	d := orderData{View: ov, Reasons: Reasons}
+	d := orderData{View: ov, Reasons: platform.Reasons}
 	if ls, err := c.o.DeadLetters.ListAdapter(ctx.Request.Context(), ad.ID); err == nil {
 		for _, l := range ls {
 			if l.OrderID == orderID {
@@ -413,7 +421,7 @@ var messages = map[string]string{
 	"responded": "Your answer is queued. The workers decide it within seconds: reload the page to see the outcome.",
 	"duplicate": "That action was already taken.",
 	"cancelled": "Your cancellation is queued. The workers decide it within seconds: reload the page to see the outcome.",
-	"replayed":  "The sync is merchant.Queued again with its full attempts.",
+	"replayed":  "The sync is queued again with its full attempts.",
 }
 
 func (c *Console) afterAction(ctx *gin.Context, to string, q merchant.Queued, err error) {

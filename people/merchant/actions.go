@@ -18,9 +18,6 @@ import (
 	"github.com/cancelsync/cancelsync/tasks"
 )
 
-// validID is the id rule of adapters (fields.go), the one ingest enforces.
-var validID = platform.ValidID
-
 // FieldError is a request the merchant has to fix.
 type FieldError struct{ Field, Message string }
 
@@ -53,9 +50,9 @@ func deliveryID(kind, adapterID, idemKey, fp string) string {
 // webhook would carry it. Whether it still applies is the workers' call.
 func (m *Merchant) Respond(ctx context.Context, ad *platform.Adapter, orderID, requestID, decision, idemKey string) (Queued, error) {
 	switch {
-	case !validID(orderID):
+	case !platform.ValidID(orderID):
 		return Queued{}, &FieldError{"order_id", "1–128 characters of [A-Za-z0-9._:-]"}
-	case !validID(requestID):
+	case !platform.ValidID(requestID):
 		return Queued{}, &FieldError{"request_id", "1–128 characters of [A-Za-z0-9._:-]"}
 	case decision != string(platform.Accept) && decision != string(platform.Decline):
 		return Queued{}, &FieldError{"decision", `must be "accept" or "decline"`}
@@ -86,7 +83,7 @@ func (m *Merchant) Cancel(ctx context.Context, ad *platform.Adapter, orderID, re
 		}
 	}
 	switch {
-	case !validID(orderID):
+	case !platform.ValidID(orderID):
 		return Queued{}, &FieldError{"order_id", "1–128 characters of [A-Za-z0-9._:-]"}
 	case !platform.ValidReason(reason):
 		return Queued{}, &FieldError{"reason", "not a known reason"}

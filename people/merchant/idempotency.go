@@ -2,11 +2,8 @@ package merchant
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/cancelsync/cancelsync/orderstore"
@@ -23,16 +20,9 @@ const keyTTL = 24 * time.Hour
 // ErrKeyReused is an Idempotency-Key repeated with another order or body.
 var ErrKeyReused = errors.New("idempotency key first used with another order or body")
 
-// fingerprint is what a repeat of a key must match: the order and the
-// SHA-256 of the canonical body (body's fields as read, so spacing and
-// field order do not count).
+// fingerprint is orderstore.Fingerprint in hex, as the key keeps it.
 func fingerprint(orderID string, body any) string {
-	b, err := json.Marshal(body)
-	if err != nil {
-		panic(err) // plain strings: a bug
-	}
-	digest := sha256.Sum256(b)
-	sum := sha256.Sum256(append([]byte(strconv.Itoa(len(orderID))+":"+orderID), digest[:]...))
+	sum := orderstore.Fingerprint(orderID, body)
 	return hex.EncodeToString(sum[:])
 }
 

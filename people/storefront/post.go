@@ -200,14 +200,12 @@ type claim struct {
 	Lines      []platform.LineRequest `json:"l,omitempty"`
 }
 
-// fingerprint is what a repeat of an Idempotency-Key must match: the order
-// and the SHA-256 of the canonical body (the fields as read, so spacing,
-// field order and an empty "comments" do not count). Derived from the
-// claim, so a claim stored before fingerprints existed compares too.
+// fingerprint is what a repeat of an Idempotency-Key must match
+// (orderstore.Fingerprint; an empty "comments" counts as absent). Derived
+// from the claim, so a claim stored before fingerprints existed compares
+// too.
 func (c claim) fingerprint() [sha256.Size]byte {
-	body, _ := json.Marshal(requestBody{Reason: c.Reason, Comments: c.Comments, Lines: c.Lines}) // strings and ints: cannot fail
-	digest := sha256.Sum256(body)
-	return sha256.Sum256(append([]byte(strconv.Itoa(len(c.OrderID))+":"+c.OrderID), digest[:]...))
+	return orderstore.Fingerprint(c.OrderID, requestBody{Reason: c.Reason, Comments: c.Comments, Lines: c.Lines})
 }
 
 // idempotency keeps each Idempotency-Key's first request for
