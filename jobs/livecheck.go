@@ -49,12 +49,26 @@ func (l liveRead) set(tr *order.Transition) {
 	tr.Live, tr.LiveFailed = l.order, l.failed
 }
 
-// needsLive reports whether applying ev may decide a request on the
-// order's state: a new request or a response (a withdrawal never looks at
-// the order).
-func needsLive(ev platform.Event) bool {
-	c := ev.Cancellation
-	return c != nil && (c.Type == platform.CancellationRequested || c.Type == platform.CancellationResponded)
+// liveFirst reads the order live when the adapter's platform can be read
+// and the stored document says the task may decide (worth): a replay, a
+// response to a request no longer pending or a stale deadline costs the
+// platform no call. The document read to tell is handed back as known, so
+// the compare-and-set saves its own read: no round trip is added. With no
+// live reader, nothing is read here.
+func (w *Worker) liveFirst(ctx context.Context, ad *platform.Adapter, orderID string, worth func(*order.Doc) bool) (liveRead, *orderstore.Stored, error) {
+	if ad.Boundary == nil || ad.Boundary.Reader == nil {
+		return liveRead{}, nil, nil
+	}
+	cur, err := w.store.Read(ctx, ad.ID, orderID)
+	if err != nil {
+		return liveRead{}, nil, err
+	}
+	doc, err := cur.Decoded(ad.ID, orderID)
+	if err != nil || !worth(doc) {
+		// A document that does not decode is the transaction's to report.
+		return liveRead{}, &cur, nil
+	}
+	return w.readLive(ctx, ad, orderID), &cur, nil
 }
 
 // countLive records what the live check found: the metric, and a failure

@@ -129,11 +129,13 @@ func (w *Worker) handleEvent(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	orderID := d.Event.OrderID()
-	var live liveRead
-	if needsLive(d.Event) {
-		live = w.readLive(ctx, ad, orderID)
+	live, known, err := w.liveFirst(ctx, ad, orderID, func(doc *order.Doc) bool {
+		return doc.MayDecideOnDelivery(d.WebhookID, d.Event.Cancellation)
+	})
+	if err != nil {
+		return err
 	}
-	return w.transact(ctx, ad, orderID, d.RequestID, &d, live, func(tr *order.Transition) {
+	return w.transact(ctx, ad, orderID, d.RequestID, &d, known, live, func(tr *order.Transition) {
 		tr.ApplyDelivery(d.WebhookID, d.ReceivedAt, d.Event)
 	},
 		slog.String("webhook_id", d.WebhookID), slog.String("event", string(d.Event.Type)))
@@ -157,11 +159,11 @@ func (w *Worker) handleTimer(ctx context.Context, t *asynq.Task) error {
 			return ctx.Err()
 		}
 	}
-	var live liveRead
-	if p.Kind == order.TimerDeadline {
-		live = w.readLive(ctx, ad, p.OrderID)
+	live, known, err := w.liveFirst(ctx, ad, p.OrderID, func(doc *order.Doc) bool { return doc.MayDecideOnTimer(p.Timer) })
+	if err != nil {
+		return err
 	}
-	return w.transact(ctx, ad, p.OrderID, "", nil, live, func(tr *order.Transition) {
+	return w.transact(ctx, ad, p.OrderID, "", nil, known, live, func(tr *order.Transition) {
 		tr.ApplyTimer(p.Timer)
 	},
 		slog.String("timer", p.Kind), slog.String("cancel_request_id", p.RequestID))
@@ -172,9 +174,10 @@ func (w *Worker) handleTimer(ctx context.Context, t *asynq.Task) error {
 // died before queueing), the document's outstanding effects are queued again.
 // d is the delivery an event task applies (nil for a timer): its id is
 // remembered for the dedup window (tasks.Queue.Enqueue) with the store, or on its
-// own when nothing changes, before the task completes. live is the order as
-// read from the platform just before (zero: not read).
-func (w *Worker) transact(ctx context.Context, ad *platform.Adapter, orderID, requestID string, d *tasks.Delivery, live liveRead, apply func(*order.Transition), attrs ...any) error {
+// own when nothing changes, before the task completes. known is the
+// document as read just before (nil: read it), live the order as read from
+// the platform (zero: not read).
+func (w *Worker) transact(ctx context.Context, ad *platform.Adapter, orderID, requestID string, d *tasks.Delivery, known *orderstore.Stored, live liveRead, apply func(*order.Transition), attrs ...any) error {
 	var tr *order.Transition
 	// A transition that decides a state takes the order's sync lock in the
 	// round trip that stores it, for the inline sync below.
@@ -183,7 +186,7 @@ func (w *Worker) transact(ctx context.Context, ad *platform.Adapter, orderID, re
 	if d != nil {
 		opts = append(opts, orderstore.Remember(d.AdapterID, d.WebhookID, w.queue.DedupWindow))
 	}
-	doc, stored, err := w.store.Change(ctx, ad.ID, orderID, nil, func(doc *order.Doc) bool {
+	doc, stored, err := w.store.Change(ctx, ad.ID, orderID, known, func(doc *order.Doc) bool {
 		tr = &order.Transition{Doc: doc, OrderID: orderID, Adapter: ad, OrderWait: w.orderWait, Now: w.now()}
 		live.set(tr)
 		apply(tr)

@@ -303,6 +303,16 @@ func loadDoc(ctx context.Context, c redis.Cmdable, key string) (*order.Doc, erro
 	return decodeDoc(key, Stored{raw: raw, present: true})
 }
 
+// Read reads the order's document as Stored, to hand to Change as known
+// (its read saved) after a look at it; a missing one is absent.
+func (s *Store) Read(ctx context.Context, adapterID, orderID string) (Stored, error) {
+	var cur Stored
+	if err := s.read(ctx, s.l.orderKey(adapterID, orderID), &cur); err != nil {
+		return Stored{}, fmt.Errorf("read order %s/%s: %w", adapterID, orderID, err)
+	}
+	return cur, nil
+}
+
 // Load reads the order's document; a missing one is empty.
 func (s *Store) Load(ctx context.Context, adapterID, orderID string) (*order.Doc, error) {
 	return loadDoc(ctx, s.rdb, s.l.orderKey(adapterID, orderID))
