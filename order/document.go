@@ -25,7 +25,21 @@ type Doc struct {
 	// Legacy is the order-wide sync record of documents written before
 	// sync state was kept per version; decodeDoc folds it in.
 	Legacy *legacySync `json:"s,omitempty"`
+	// Format is the encoding the document was read in (FormatJSON,
+	// FormatCompact; 0 for a document not stored yet), and, set by the
+	// store before it writes, the one it is written in. The console's
+	// indexes of a request follow its document's format.
+	Format int `json:"-"`
 }
+
+// Document formats. FormatJSON is what every release before the compact
+// encoding wrote, and what a fleet that may still run one writes;
+// FormatCompact is written once the store's format says every process
+// reads it (docs/OPERATIONS.md, "Store format").
+const (
+	FormatJSON    = 1
+	FormatCompact = 2
+)
 
 // Snapshot is the part of a snapshot that decisions and the view need,
 // the parties (the storefront checks the buyer, the console counts repeat

@@ -37,6 +37,10 @@ type Store struct {
 	trimmed map[string]int64 // console set key → when this process last trimmed it (trimDue)
 }
 
+// format is the document format this store writes (order.FormatJSON
+// until the store's format is switched).
+func (s *Store) format() int { return order.FormatJSON }
+
 // NewStore returns a store on rdb.
 func NewStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb, l: layoutOf(rdb)} }
 
@@ -187,6 +191,7 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 			cur.doc = doc
 			return doc, cur, nil
 		}
+		doc.Format = s.format()
 		next, err := json.Marshal(doc)
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
@@ -288,6 +293,7 @@ func decodeDoc(key string, d Stored) (*order.Doc, error) {
 	if err := json.Unmarshal(d.raw, doc); err != nil {
 		return nil, fmt.Errorf("decode %s: %w: %w", key, ErrUnreadable, err)
 	}
+	doc.Format = order.FormatJSON
 	doc.Upgrade()
 	return doc, nil
 }
