@@ -198,10 +198,11 @@ func TestStatsCountsRequestsByState(t *testing.T) {
 	}
 }
 
-// TestRepeatCancellerCountsTheWindowOnly: a buyer's set is trimmed only
-// when its count could make a repeat canceller, so cancellations older
-// than the window must be trimmed before that count decides: two of 40
-// days ago and one today are not three.
+// TestRepeatCancellerCountsTheWindowOnly: a buyer's set counts only its
+// entries in the window, and is trimmed only once that count makes a
+// repeat canceller (at most once a minute per process and set, like the
+// console's sets): two cancellations of 40 days ago and one today are not
+// three.
 func TestRepeatCancellerCountsTheWindowOnly(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
@@ -219,14 +220,15 @@ func TestRepeatCancellerCountsTheWindowOnly(t *testing.T) {
 	if _, err := b.rdb.ZScore(ctx, ixKey(self, ixRepeat), "b").Result(); err == nil {
 		t.Fatal("two cancellations of 40 days ago and one today made a repeat canceller")
 	}
-	if n := b.rdb.ZCard(ctx, ixKey(self, ixBuyer, "b")).Val(); n != 1 {
-		t.Errorf("the buyer's set holds %d, want the one in the window (trimmed when it reached three)", n)
+	if n := b.rdb.ZCard(ctx, ixKey(self, ixBuyer, "b")).Val(); n != 3 {
+		t.Errorf("the buyer's set holds %d, want all 3 (not a repeat canceller: not trimmed)", n)
 	}
 	cancel("w4", now.Add(-2*time.Minute))
 	cancel("w5", now.Add(-time.Minute))
 	if _, err := b.rdb.ZScore(ctx, ixKey(self, ixRepeat), "b").Result(); err != nil {
 		t.Fatalf("three cancellations today did not make a repeat canceller: %v", err)
 	}
+
 	rc, err := orderstore.NewConsole(b.store).RepeatCancellers(ctx, self, 10)
 	if err != nil || len(rc) != 1 || rc[0].Cancellations != 3 {
 		t.Errorf("repeat cancellers %+v %v", rc, err)

@@ -143,10 +143,17 @@ func Ops(l Layout, adapterID, orderID string, before, next Facts, after *order.D
 		// repeat cancellers it adds to (Layout).
 		btag := l.Tag(adapterID, cf.buyer)
 		bk := l.PartKey(btag, ixBuyer, cf.buyer)
-		// "zc" counts the set for "rp", which follows it.
+		// "zc" counts the set's entries in the window for "rp", which
+		// follows it, and trims what is older when the set is a repeat
+		// canceller's and trim says so for its key (at most once a minute
+		// per process: the count needs no trim, only the set's size does).
+		zc := Op{Op: "zc", Key: bk, A: itoa(max(cutoff, ms(now.Add(-RepeatWindow))))}
+		if trim == nil || trim(bk) {
+			zc.B = "1"
+		}
 		ops = append(ops,
 			Op{Op: "za", Key: bk, A: itoa(at), B: member(orderID, cf.req)},
-			Op{Op: "zc", Key: bk, A: itoa(max(cutoff, ms(now.Add(-RepeatWindow))))},
+			zc,
 			Op{Op: "ex", Key: bk, A: itoa(ms(now.Add(RepeatWindow)))},
 			Op{Op: "rp", Key: bk, A: l.Key(btag, ixRepeat), B: itoa(at), C: cf.buyer},
 		)
@@ -232,12 +239,13 @@ for _ = 1, nops do
   elseif op == "ul" then redis.call("UNLINK", k)
   elseif op == "zt" then redis.call("ZREMRANGEBYSCORE", k, "-inf", "(" .. a)
   elseif op == "zc" then
-    -- a buyer's set: counted, and trimmed only when the count could make
-    -- a repeat canceller (entries past the window matter only then; the
-    -- set expires a window after its latest entry anyway), for "rp"
-    local n = redis.call("ZCARD", k)
-    if n >= ` + strconv.Itoa(RepeatThreshold) + ` then
-      n = n - redis.call("ZREMRANGEBYSCORE", k, "-inf", "(" .. a)
+    -- a buyer's set: its entries in the window counted for "rp"; trimmed
+    -- (when b says it is due) only when the count makes a repeat
+    -- canceller: a set below that expires a window after its latest
+    -- entry anyway
+    local n = redis.call("ZCOUNT", k, a, "+inf")
+    if b == "1" and n >= ` + strconv.Itoa(RepeatThreshold) + ` then
+      redis.call("ZREMRANGEBYSCORE", k, "-inf", "(" .. a)
     end
     cards[k] = n
   elseif op == "hi" then
@@ -254,9 +262,9 @@ for _ = 1, nops do
     if a == "" then redis.call("SET", k, "1") else redis.call("SET", k, "1", "PX", a) end
   elseif op == "rp" then
     if cards[k] >= ` + strconv.Itoa(RepeatThreshold) + ` then
-      local rk = KEYS[tonumber(a)]
-      local cur = redis.call("ZSCORE", rk, c)
-      if (not cur) or tonumber(cur) < tonumber(b) then redis.call("ZADD", rk, b, c) end
+      -- GT: a newer latest cancellation moves the buyer, an older one
+      -- does not (Redis 6.2+)
+      redis.call("ZADD", KEYS[tonumber(a)], "GT", b, c)
     end
   end
 end
