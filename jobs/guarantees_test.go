@@ -214,10 +214,7 @@ func TestWaitingForTheLockIsNotAnAttempt(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{real: true, retry: syncback.Retry{MaxAttempts: 1, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	ctx := context.Background()
-	key := syncLockKey("t-selfservice", "o-busy")
-	if err := b.rdb.Set(ctx, key, "crashed-holder", 2*time.Minute).Err(); err != nil {
-		t.Fatal(err)
-	}
+	plantLock(t, b.rdb, "t-selfservice", "o-busy", "crashed-holder", 2*time.Minute)
 	b.deliver(t, "t-selfservice", snapshot("o-busy", platform.StatusPaid, placed))
 	b.deliver(t, "t-selfservice", request("o-busy", "cr-busy", platform.Buyer))
 	b.waitState(t, "t-selfservice", "o-busy", platform.Cancelled, order.SyncPending)
@@ -230,7 +227,7 @@ func TestWaitingForTheLockIsNotAnAttempt(t *testing.T) {
 	if v := b.view(t, "t-selfservice", "o-busy"); v.Sync.State != order.SyncPending || v.Sync.Attempts != 0 {
 		t.Fatalf("sync while waiting = %+v", v.Sync)
 	}
-	b.rdb.Del(ctx, key)
+	dropLock(t, b.rdb, "t-selfservice", "o-busy")
 	v := b.waitState(t, "t-selfservice", "o-busy", platform.Cancelled, order.SyncSynced)
 	if v.Sync.Attempts != 1 || len(b.platform.received()) != 1 {
 		t.Fatalf("sync = %+v after %d PUTs", v.Sync, len(b.platform.received()))

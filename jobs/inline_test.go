@@ -45,7 +45,7 @@ func TestInlineSyncPushesOnceAndQueuesNothing(t *testing.T) {
 	if pending, _ := ins.ListPendingTasks(tasks.QueueSync); len(pending) != 0 {
 		t.Fatalf("queued %d sync tasks, want none", len(pending))
 	}
-	if n := b.rdb.Exists(context.Background(), syncLockKey("t-selfservice", "o-in1")).Val(); n != 0 {
+	if lockHeld(b.rdb, "t-selfservice", "o-in1") {
 		t.Fatal("sync lock left behind")
 	}
 }
@@ -59,10 +59,7 @@ func TestInlineSyncLeavesABusyOrderToTheTask(t *testing.T) {
 	b := setup(t, setupOpts{noServer: true})
 	ctx := context.Background()
 	b.runEvent(t, "t-selfservice", "w1", snapshot("o-in2", platform.StatusPaid, placed))
-	lock := syncLockKey("t-selfservice", "o-in2")
-	if err := b.rdb.Set(ctx, lock, "someone-else", time.Minute).Err(); err != nil {
-		t.Fatal(err)
-	}
+	plantLock(t, b.rdb, "t-selfservice", "o-in2", "someone-else", time.Minute)
 	b.runEvent(t, "t-selfservice", "w2", request("o-in2", "cr-in2", platform.Buyer))
 	if n := len(b.platform.received()); n != 0 {
 		t.Fatalf("pushed %d times while the order's sync lock was held", n)
@@ -72,7 +69,7 @@ func TestInlineSyncLeavesABusyOrderToTheTask(t *testing.T) {
 	if len(pending) != 1 {
 		t.Fatalf("queued %d sync tasks, want 1", len(pending))
 	}
-	b.rdb.Del(ctx, lock)
+	dropLock(t, b.rdb, "t-selfservice", "o-in2")
 	if err := b.worker.handleSync(ctx, asynq.NewTask(tasks.TypeSync, pending[0].Payload)); err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,14 @@
 package jobs
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
@@ -20,6 +25,62 @@ func orderKey(adapterID, orderID string) string {
 
 func syncLockKey(adapterID, orderID string) string {
 	return "cancelsync:synclock:{" + adapterID + ":" + orderID + "}"
+}
+
+// compactStore reports whether the store is compact, where an order's
+// sync lock is a header of its document's value ("~" token " " expiry in
+// Unix ms "\n", then the document) instead of syncLockKey.
+func compactStore(rdb redis.Cmdable) bool {
+	v, _ := rdb.Get(context.Background(), "cancelsync:store:format").Result()
+	return strings.HasPrefix(v, "2 ")
+}
+
+// plantLock puts another holder's sync lock on the order, expiring after
+// ttl, as a process that took it and crashed leaves it.
+func plantLock(t *testing.T, rdb redis.Cmdable, adapterID, orderID, token string, ttl time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	if !compactStore(rdb) {
+		if err := rdb.Set(ctx, syncLockKey(adapterID, orderID), token, ttl).Err(); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	doc := dropLock(t, rdb, adapterID, orderID)
+	v := "~" + token + " " + strconv.FormatInt(time.Now().Add(ttl).UnixMilli(), 10) + "\n" + doc
+	if err := rdb.Set(ctx, orderKey(adapterID, orderID), v, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dropLock takes the order's sync lock away, whoever holds it, and
+// returns its document.
+func dropLock(t *testing.T, rdb redis.Cmdable, adapterID, orderID string) string {
+	t.Helper()
+	ctx := context.Background()
+	rdb.Del(ctx, syncLockKey(adapterID, orderID))
+	v, err := rdb.Get(ctx, orderKey(adapterID, orderID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return ""
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(v, "~") {
+		return v
+	}
+	doc := v[strings.IndexByte(v, '\n')+1:]
+	if err := rdb.Set(ctx, orderKey(adapterID, orderID), doc, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// lockHeld reports whether the order's sync lock is held, in either place.
+func lockHeld(rdb redis.Cmdable, adapterID, orderID string) bool {
+	ctx := context.Background()
+	v, _ := rdb.Get(ctx, orderKey(adapterID, orderID)).Result()
+	return strings.HasPrefix(v, "~") || rdb.Exists(ctx, syncLockKey(adapterID, orderID)).Val() > 0
 }
 
 func ixKey(adapterID, name string, parts ...string) string {

@@ -107,6 +107,10 @@ type setupOpts struct {
 	queueSyncs bool
 	// real runs on a real redis-server instead of miniredis.
 	real bool
+	// json keeps the store in the previous releases' format (JSON
+	// documents, lock keys), as an upgraded store is until it is switched;
+	// otherwise it is compact, as a new installation's is.
+	json bool
 }
 
 // setup builds one adapter per seed platform ("t-<platform>") that syncs to
@@ -121,6 +125,11 @@ func setup(t *testing.T, o setupOpts) *bundle {
 		mr = miniredis.RunT(t)
 		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
 		t.Cleanup(func() { _ = rdb.Close() })
+	}
+	if !o.json {
+		if _, err := orderstore.InitFormat(context.Background(), rdb); err != nil {
+			t.Fatal(err)
+		}
 	}
 	b := &bundle{mr: mr, rdb: rdb, store: orderstore.NewStore(rdb), platform: newFakePlatform(t), adapters: map[string]*platform.Adapter{}}
 	if o.orderWait == 0 {

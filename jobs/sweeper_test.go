@@ -49,9 +49,7 @@ func TestSweeperQueuesOnlyLostSyncs(t *testing.T) {
 	if err := b.queue.QueueNext(ctx, ad, "queued", doc, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.rdb.Set(ctx, syncLockKey(ad, "locked"), "someone", time.Minute).Err(); err != nil {
-		t.Fatal(err)
-	}
+	plantLock(t, b.rdb, ad, "locked", "someone", time.Minute)
 
 	reg := prometheus.NewRegistry()
 	sw := syncback.NewSweeper(b.store, b.queue, syncback.SweeperOptions{Adapters: func() []string { return []string{ad, "t-poshmark"} }, Every: time.Minute, Logger: quiet, Registerer: reg})

@@ -207,7 +207,7 @@ func (w *Worker) transact(ctx context.Context, ad *platform.Adapter, orderID, re
 		// Otherwise another sync of the order holds the lock, and the sync
 		// task queued below takes over once it is free. When Redis fails
 		// during the inline sync, the task starts over from the document.
-		if err := w.syncer.Inline(ctx, ad, orderID, stored, w.store.Held(ctx, ad.ID, orderID, token), requestID); err == nil {
+		if err := w.syncer.Inline(ctx, ad, orderID, stored, w.store.Held(ctx, ad.ID, orderID, token, stored), requestID); err == nil {
 			queued.Sync = 0
 		}
 	}

@@ -164,7 +164,7 @@ func (src source) Docs(ctx context.Context, adapterID string, orderIDs []string)
 		if err != nil {
 			continue // none
 		}
-		if docs[i], err = decodeDoc(adapterID+"/"+orderIDs[i], Stored{raw: raw, present: true}); err != nil {
+		if docs[i], err = decodeDoc(adapterID+"/"+orderIDs[i], stored(raw)); err != nil {
 			return nil, err
 		}
 	}

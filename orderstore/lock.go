@@ -1,6 +1,7 @@
 package orderstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,11 +13,88 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// unlockScript deletes the lock only if this holder still owns it.
-var unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
+// An order's sync lock is in one of two places (format.go): in a key of
+// its own beside the document (syncLockKey), while the store is JSON; or,
+// once it is compact, in the value of the document itself, as a header
+// before the document: "~" token " " expiry "\n", the expiry in Unix
+// milliseconds. There, the compare-and-set that stores a decision takes
+// it and the one that stores the platform's answer releases it without a
+// command of their own (the key cost three per cancellation). A document
+// never starts with "~": JSON starts with "{", the compact encoding with
+// its version byte. Every process of this release honours both: a lock
+// key while it writes JSON and a header it finds; a header while it
+// writes compact and, shortly after the switch (keyLockOverlap), a lock
+// key.
+//
+// A header's expiry is the holder's clock compared with the finder's: the
+// service's processes must agree on the time to well under lockTTL, as
+// Asynq's leases already require.
 
-// renewScript extends the lock only if this holder still owns it.
-var renewScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return 0`)
+// lockLua parses a value into its lock's token (nil when it has none) and
+// expiry, and the document ("" when there is none).
+const lockLua = `
+local function lockOf(v)
+  if not v then return nil, "0", "" end
+  if string.byte(v, 1) ~= 126 then return nil, "0", v end
+  local sp = string.find(v, " ", 2, true)
+  local nl = string.find(v, "\n", 2, true)
+  if not sp or not nl then return nil, "0", "" end
+  return string.sub(v, 2, sp - 1), string.sub(v, sp + 1, nl - 1), string.sub(v, nl + 1)
+end
+`
+
+// leaseUnlockScript deletes a key (a lock key, the sweeper's or a
+// reconcile poll's lease) only if this holder still owns it.
+var leaseUnlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
+
+// unlockScript drops the header lock of the value at KEYS[1] only if this
+// holder (ARGV[1]) still owns it.
+var unlockScript = redis.NewScript(lockLua + `
+local tok, exp, body = lockOf(redis.call("GET", KEYS[1]))
+if tok ~= ARGV[1] then return 0 end
+if body == "" then redis.call("DEL", KEYS[1]) else redis.call("SET", KEYS[1], body) end
+return 1
+`)
+
+// renewScript moves the header lock's expiry to ARGV[2] only if this
+// holder (ARGV[1]) still owns it.
+var renewScript = redis.NewScript(lockLua + `
+local tok, exp, body = lockOf(redis.call("GET", KEYS[1]))
+if tok ~= ARGV[1] then return 0 end
+redis.call("SET", KEYS[1], "~" .. tok .. " " .. ARGV[2] .. "\n" .. body)
+return 1
+`)
+
+// renewKeyScript extends a lock key only if this holder still owns it.
+var renewKeyScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return 0`)
+
+// bodyOf is the document of a stored value, without its lock's header.
+func bodyOf(raw []byte) []byte {
+	if len(raw) == 0 || raw[0] != '~' {
+		return raw
+	}
+	if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+		return raw[i+1:]
+	}
+	return nil
+}
+
+// lockedAt reports whether a stored value holds a header lock that has
+// not expired at now (Unix milliseconds).
+func lockedAt(raw []byte, now int64) bool {
+	if len(raw) == 0 || raw[0] != '~' {
+		return false
+	}
+	sp, nl := bytes.IndexByte(raw, ' '), bytes.IndexByte(raw, '\n')
+	if sp < 0 || nl < sp {
+		return false
+	}
+	exp, err := strconv.ParseInt(string(raw[sp+1:nl]), 10, 64)
+	return err == nil && exp > now
+}
+
+// stored is a value as read: present when it holds a document.
+func stored(raw []byte) Stored { return Stored{raw: raw, present: len(bodyOf(raw)) > 0} }
 
 // lockTTL bounds how long a crashed holder blocks the order's syncs. It is
 // kept well under the ~60 s after which Asynq hands a killed worker's task
@@ -30,20 +108,35 @@ const lockTTL = 15 * time.Second
 // once so that passing it allocates nothing.
 var lockTTLArg any = strconv.FormatInt(lockTTL.Milliseconds(), 10)
 
+// lockClock is now and now + lockTTL in Unix milliseconds, as the scripts
+// take them.
+func lockClock() (now, until string) {
+	ms := time.Now().UnixMilli()
+	return itoa(ms), itoa(ms + lockTTL.Milliseconds())
+}
+
 // ErrSyncBusy means another sync of the same order holds its lock.
 var ErrSyncBusy = errors.New("another sync of this order is running")
 
-// lockAndLoadScript takes the order's sync lock (KEYS[1]) and, when it got
-// it, returns the order's document (KEYS[2]) in the same round trip: {1,
-// doc}, {1} without a document, {0} when another holder has the lock. The
-// two keys share the order's hash tag, so this works on one shard.
-var lockAndLoadScript = redis.NewScript(`
-if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then
-  local d = redis.call("GET", KEYS[2])
-  if d then return {1, d} end
-  return {1}
+// lockAndLoadScript takes the sync lock of the order whose document is
+// KEYS[1] with token ARGV[1] and returns the document in the same round
+// trip: {1, doc}, {1} without a document, {0} when another holder has the
+// lock. A header lock of another holder not expired at ARGV[3] is held
+// whatever the mode ARGV[4]: "key" takes the lock key KEYS[2] (for ARGV[5]
+// ms); "doc" writes a header expiring at ARGV[2] (an order without a
+// document gets a value that is the lock alone); "doc+key" does so unless
+// the lock key is held. Both keys carry the order's hash tag.
+var lockAndLoadScript = redis.NewScript(lockLua + `
+local tok, exp, body = lockOf(redis.call("GET", KEYS[1]))
+if tok and tok ~= ARGV[1] and tonumber(exp) > tonumber(ARGV[3]) then return {0} end
+if ARGV[4] == "key" then
+  if not redis.call("SET", KEYS[2], ARGV[1], "NX", "PX", ARGV[5]) then return {0} end
+else
+  if ARGV[4] == "doc+key" and redis.call("EXISTS", KEYS[2]) == 1 then return {0} end
+  redis.call("SET", KEYS[1], "~" .. ARGV[1] .. " " .. ARGV[2] .. "\n" .. body)
 end
-return {0}
+if body ~= "" then return {1, body} end
+return {1}
 `)
 
 // SyncLock is a held sync lock of one order, kept alive by renewLock until
@@ -51,16 +144,27 @@ return {0}
 type SyncLock struct {
 	s        *Store
 	ctx      context.Context
-	key      string
+	key      string // the order's document, or its lock key (!inDoc)
+	inDoc    bool
 	token    string
 	stop     func() // stops renewing
 	released bool
 }
 
-// Held wraps a lock just taken with token (TakeLock): it starts renewing it.
-func (s *Store) Held(ctx context.Context, adapterID, orderID, token string) *SyncLock {
+// Held wraps a lock just taken with token by the Change that returned
+// from (TakeLock): it starts renewing it.
+func (s *Store) Held(ctx context.Context, adapterID, orderID, token string, from Stored) *SyncLock {
+	return s.held(ctx, adapterID, orderID, token, from.lockInDoc)
+}
+
+func (s *Store) held(ctx context.Context, adapterID, orderID, token string, inDoc bool) *SyncLock {
 	key := s.l.syncLockKey(adapterID, orderID)
-	return &SyncLock{s: s, ctx: ctx, key: key, token: token, stop: s.renewLock(ctx, key, token)}
+	if inDoc {
+		key = s.l.orderKey(adapterID, orderID)
+	}
+	l := &SyncLock{s: s, ctx: ctx, key: key, inDoc: inDoc, token: token}
+	l.stop = s.renewLock(ctx, l)
+	return l
 }
 
 // Unlock releases the lock unless a store operation already did, with a
@@ -73,7 +177,11 @@ func (l *SyncLock) Unlock() {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(l.ctx), 5*time.Second)
 	defer cancel()
-	_ = unlockScript.Run(ctx, l.s.rdb, []string{l.key}, l.token).Err()
+	script := leaseUnlockScript
+	if l.inDoc {
+		script = unlockScript
+	}
+	_ = script.Run(ctx, l.s.rdb, []string{l.key}, l.token).Err()
 }
 
 // LockAndLoad takes the order's sync lock so that two syncs of one order
@@ -81,20 +189,22 @@ func (l *SyncLock) Unlock() {
 // once), and reads the order's document in the same round trip. It returns
 // ErrSyncBusy when the wait runs out.
 func (s *Store) LockAndLoad(ctx context.Context, adapterID, orderID string, wait time.Duration) (lock *SyncLock, doc Stored, err error) {
-	key := s.l.syncLockKey(adapterID, orderID)
+	keys := []string{s.l.orderKey(adapterID, orderID), s.l.syncLockKey(adapterID, orderID)}
 	token := NewToken()
 	deadline := time.Now().Add(wait)
 	for {
-		res, err := lockAndLoadScript.Run(ctx, s.rdb, []string{key, s.l.orderKey(adapterID, orderID)}, token, lockTTLArg).Slice()
+		mode := s.lockMode()
+		now, until := lockClock()
+		res, err := lockAndLoadScript.Run(ctx, s.rdb, keys, token, until, now, mode, lockTTLArg).Slice()
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("lock sync %s/%s: %w", adapterID, orderID, err)
 		}
 		if n, _ := res[0].(int64); n == 1 {
 			if len(res) > 1 {
 				raw, _ := res[1].(string)
-				doc = Stored{raw: []byte(raw), present: true}
+				doc = stored([]byte(raw))
 			}
-			return s.Held(ctx, adapterID, orderID, token), doc, nil
+			return s.held(ctx, adapterID, orderID, token, mode != "key"), doc, nil
 		}
 		if !time.Now().Before(deadline) {
 			return nil, Stored{}, ErrSyncBusy
@@ -119,7 +229,7 @@ func NewToken() string {
 // renewal that fails (Redis down, lock lost) is not an error here: the push
 // it protects is idempotent by its Idempotency-Key, and the lock is only
 // there to keep one order's versions in sequence.
-func (s *Store) renewLock(ctx context.Context, key, token string) (stop func()) {
+func (s *Store) renewLock(ctx context.Context, l *SyncLock) (stop func()) {
 	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
@@ -131,7 +241,12 @@ func (s *Store) renewLock(ctx context.Context, key, token string) (stop func()) 
 				return
 			case <-tick.C:
 				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				_ = renewScript.Run(rctx, s.rdb, []string{key}, token, lockTTLArg).Err()
+				if l.inDoc {
+					_, until := lockClock()
+					_ = renewScript.Run(rctx, s.rdb, []string{l.key}, l.token, until).Err()
+				} else {
+					_ = renewKeyScript.Run(rctx, s.rdb, []string{l.key}, l.token, lockTTLArg).Err()
+				}
 				cancel()
 			}
 		}

@@ -23,12 +23,15 @@ type changeOptions struct {
 	guard       string
 }
 
-// lockOp is the script's lock operation and token: "take", "release" or
+// lockOp is the script's lock operation and token: "take", "release" (a
+// header lock), "releasekey" (a lock key) or
 // none. A lock to release wins over one to take.
 func (o *changeOptions) lockOp() (op, token string) {
 	switch {
-	case o.release != nil:
+	case o.release != nil && o.release.inDoc:
 		return "release", o.release.token
+	case o.release != nil:
+		return "releasekey", o.release.token
 	case o.take != nil && o.take():
 		return "take", o.token
 	}

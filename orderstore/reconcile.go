@@ -40,7 +40,7 @@ func (s *Store) ReconcileLease(ctx context.Context, adapterID, token string, ttl
 
 // ReleaseReconcileLease gives the lease back if token holds it.
 func (s *Store) ReleaseReconcileLease(ctx context.Context, adapterID, token string) error {
-	return unlockScript.Run(ctx, s.rdb, []string{reconcileLeaseKey(adapterID)}, token).Err()
+	return leaseUnlockScript.Run(ctx, s.rdb, []string{reconcileLeaseKey(adapterID)}, token).Err()
 }
 
 // advanceScript moves the mark (KEYS[2]) forward and records the poll's

@@ -35,11 +35,12 @@ type Store struct {
 
 	trimMu  sync.Mutex
 	trimmed map[string]int64 // console set key → when this process last trimmed it (trimDue)
-}
 
-// format is the document format this store writes (order.FormatJSON
-// until the store's format is switched).
-func (s *Store) format() int { return order.FormatJSON }
+	// The format documents are written in (format.go): the store's,
+	// unless forceFormat is set (tests).
+	fleetFmt    formatState
+	forceFormat int
+}
 
 // NewStore returns a store on rdb.
 func NewStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb, l: layoutOf(rdb)} }
@@ -57,10 +58,15 @@ const maxTxRetries = 100
 // so no version field is needed, no other writer can slip in between, and
 // the round trip carries 40 bytes instead of the document it expects.
 //
-// Having stored, it takes ("take") or releases ("release") the order's sync
-// lock KEYS[2] with token ARGV[5] (for ARGV[6] ms) when ARGV[4] says so,
-// saving the lock its own round trip; 2 means stored and locked. Both keys
-// carry the order's hash tag.
+// The order's sync lock (lock.go) may be a header of the same value: the
+// digest is the document's alone, and a header lock not expired at
+// ARGV[8] is kept. When ARGV[4] says so, having stored, the script takes
+// the lock ("take", with token ARGV[5]; 2 means stored and locked) or
+// releases it ("release" a header, "releasekey" a lock key), in the mode
+// ARGV[9]: "key" takes the lock key KEYS[2] for ARGV[6] ms unless a header
+// lock is held; "doc" writes a header expiring at ARGV[10], without a
+// command of its own; "doc+key" does so unless the lock key is held. All
+// keys carry the order's hash tag.
 //
 // When ARGV[7] is "1" (Guarded) it stores nothing and returns -2 if
 // the delivery's dedup key KEYS[4] exists, or -1 if its queueing mark
@@ -69,26 +75,40 @@ const maxTxRetries = 100
 // script (orderstoretest fails it on purpose).
 func ChangeScriptHash() string { return casScript.Hash() }
 
-var casScript = redis.NewScript(`
+var casScript = redis.NewScript(lockLua + `
 if ARGV[7] == "1" and redis.call("EXISTS", KEYS[3], KEYS[4]) > 0 then
   if redis.call("EXISTS", KEYS[4]) == 1 then return -2 end
   return -1
 end
 local cur = redis.call("GET", KEYS[1])
+local tok, exp, body = lockOf(cur)
 if ARGV[1] == "0" then
-  if cur then return cur end
-elseif not cur then
+  if body ~= "" then return cur end
+elseif body == "" then
   return 0
-elseif redis.sha1hex(cur) ~= ARGV[2] then
+elseif redis.sha1hex(body) ~= ARGV[2] then
   return cur
 end
-redis.call("SET", KEYS[1], ARGV[3])
-` + index.Lua(8) + `
+if tok and tonumber(exp) <= tonumber(ARGV[8]) then tok = nil end
+local locked = false
 if ARGV[4] == "take" then
-  if redis.call("SET", KEYS[2], ARGV[5], "NX", "PX", ARGV[6]) then return 2 end
+  if ARGV[9] == "key" then
+    locked = not tok and redis.call("SET", KEYS[2], ARGV[5], "NX", "PX", ARGV[6]) ~= false
+  elseif (not tok or tok == ARGV[5]) and (ARGV[9] ~= "doc+key" or redis.call("EXISTS", KEYS[2]) == 0) then
+    tok, exp, locked = ARGV[5], ARGV[10], true
+  end
 elseif ARGV[4] == "release" then
+  if tok == ARGV[5] then tok = nil end
+elseif ARGV[4] == "releasekey" then
   if redis.call("GET", KEYS[2]) == ARGV[5] then redis.call("DEL", KEYS[2]) end
 end
+if tok then
+  redis.call("SET", KEYS[1], "~" .. tok .. " " .. exp .. "\n" .. ARGV[3])
+else
+  redis.call("SET", KEYS[1], ARGV[3])
+end
+` + index.Lua(11) + `
+if locked then return 2 end
 return 1
 `)
 
@@ -119,6 +139,9 @@ type Stored struct {
 	doc     *order.Doc
 	guess   bool
 	locked  bool // the change that stored it took the sync lock (TakeLock)
+	// lockInDoc: that lock is a header of the document's value, not a
+	// key of its own (lock.go).
+	lockInDoc bool
 }
 
 // Locked reports whether the Change that returned s took the order's sync
@@ -198,9 +221,11 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		}
 		expect, digest := "0", []byte(nil)
 		if cur.present {
-			expect, digest = "1", digestOf(cur.raw)
+			expect, digest = "1", digestOf(bodyOf(cur.raw))
 		}
 		op, token := o.lockOp()
+		mode := s.lockMode()
+		now, until := lockClock()
 		ops := indexOps(s.l, adapterID, orderID, before, doc, s.now(), s.retention(), s.trimDue)
 		var remember string
 		if o.remember != "" {
@@ -225,7 +250,7 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		// Sized once: the fixed keys and arguments, then at most one key
 		// and five arguments per index op.
 		keys := append(make([]string, 0, 4+len(ops)), key, s.l.syncLockKey(adapterID, orderID), guard, remembered)
-		args := append(make([]any, 0, 8+5*len(ops)), expect, digest, next, op, token, lockTTLArg, guarded)
+		args := append(make([]any, 0, 11+5*len(ops)), expect, digest, next, op, token, lockTTLArg, guarded, now, mode, until)
 		keys, args = index.Args(keys, args, ops)
 		res, err := casScript.Run(ctx, s.rdb, keys, args...).Result()
 		if err != nil {
@@ -246,11 +271,11 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 				// The document is stored: a buyer's set that fails to
 				// follow only undercounts a repeat canceller (console).
 				_ = s.runOps(ctx, then)
-				return doc, Stored{raw: next, present: true, doc: doc, locked: v == 2}, nil
+				return doc, Stored{raw: next, present: true, doc: doc, locked: v == 2, lockInDoc: v == 2 && mode != "key"}, nil
 			}
 			cur = Stored{}
 		case string:
-			cur = Stored{raw: []byte(v), present: true}
+			cur = stored([]byte(v))
 		default:
 			return nil, Stored{}, fmt.Errorf("update order %s/%s: unexpected script reply %T", adapterID, orderID, res)
 		}
@@ -272,7 +297,7 @@ func (s *Store) read(ctx context.Context, key string, cur *Stored) error {
 	raw, err := s.rdb.Get(ctx, key).Bytes()
 	switch {
 	case err == nil:
-		*cur = Stored{raw: raw, present: true}
+		*cur = stored(raw)
 	case errors.Is(err, redis.Nil):
 		*cur = Stored{}
 	default:
@@ -287,10 +312,11 @@ var ErrUnreadable = errors.New("stored order document does not decode")
 
 func decodeDoc(key string, d Stored) (*order.Doc, error) {
 	doc := &order.Doc{}
-	if !d.present {
+	body := bodyOf(d.raw)
+	if !d.present || len(body) == 0 {
 		return doc, nil
 	}
-	if err := json.Unmarshal(d.raw, doc); err != nil {
+	if err := json.Unmarshal(body, doc); err != nil {
 		return nil, fmt.Errorf("decode %s: %w: %w", key, ErrUnreadable, err)
 	}
 	doc.Format = order.FormatJSON
@@ -306,7 +332,7 @@ func loadDoc(ctx context.Context, c redis.Cmdable, key string) (*order.Doc, erro
 	if err != nil {
 		return nil, err
 	}
-	return decodeDoc(key, Stored{raw: raw, present: true})
+	return decodeDoc(key, stored(raw))
 }
 
 // Read reads the order's document as Stored, to hand to Change as known

@@ -31,7 +31,7 @@ func (s *Store) SweepLease(ctx context.Context, token string, ttl time.Duration)
 
 // ReleaseSweepLease gives the lease back if token holds it.
 func (s *Store) ReleaseSweepLease(ctx context.Context, token string) error {
-	return unlockScript.Run(ctx, s.rdb, []string{sweepLeaseKey}, token).Err()
+	return leaseUnlockScript.Run(ctx, s.rdb, []string{sweepLeaseKey}, token).Err()
 }
 
 // Buckets is how many buckets the adapter's indexes are spread over
@@ -73,15 +73,16 @@ func (s *Store) UnlockedDocs(ctx context.Context, adapterID string, orders []str
 		return nil, err
 	}
 	out := make([]*order.Doc, len(orders))
+	now := time.Now().UnixMilli()
 	for i, orderID := range orders {
-		if locks[i].Val() > 0 {
+		if locks[i].Val() > 0 { // a lock key (lock.go)
 			continue
 		}
 		raw, err := docs[i].Bytes()
-		if err != nil {
+		if err != nil || lockedAt(raw, now) { // or a header lock
 			continue
 		}
-		if doc, err := decodeDoc(adapterID+"/"+orderID, Stored{raw: raw, present: true}); err == nil {
+		if doc, err := decodeDoc(adapterID+"/"+orderID, stored(raw)); err == nil {
 			out[i] = doc
 		}
 	}
