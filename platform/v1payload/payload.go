@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -206,12 +207,11 @@ func checkItemLines(items []itemData) error {
 	var errs []platform.FieldError
 	seen := map[string]bool{}
 	for i, it := range items {
-		at := fmt.Sprintf("data.items[%d]", i)
 		if it.Fulfilled > *it.Quantity {
-			errs = append(errs, platform.FieldError{Field: at + ".fulfilled_quantity", Message: "must be at most quantity"})
+			errs = append(errs, platform.FieldError{Field: itemField(i, "fulfilled_quantity"), Message: "must be at most quantity"})
 		}
 		if it.LineID != "" && seen[it.LineID] {
-			errs = append(errs, platform.FieldError{Field: at + ".line_id", Message: "must not repeat another item's line_id"})
+			errs = append(errs, platform.FieldError{Field: itemField(i, "line_id"), Message: "must not repeat another item's line_id"})
 		}
 		seen[it.LineID] = true
 	}
@@ -219,6 +219,12 @@ func checkItemLines(items []itemData) error {
 		return &platform.ValidationError{Errors: errs}
 	}
 	return nil
+}
+
+// itemField is the path of field of the i-th item ("data.items[0].line_id"),
+// written only for a problem to report.
+func itemField(i int, field string) string {
+	return "data.items[" + strconv.Itoa(i) + "]." + field
 }
 
 // cancellationData is what each cancellation type's data shape maps to.
