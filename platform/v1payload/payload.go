@@ -57,8 +57,11 @@ type itemData struct {
 	SKU       string `json:"sku" validate:"required,max=128"`
 	Quantity  *int   `json:"quantity" validate:"required,min=1"`
 	Price     string `json:"price" validate:"required,amount"`
-	LineID    string `json:"line_id" validate:"omitempty,ident"`
-	Fulfilled int    `json:"fulfilled_quantity" validate:"min=0"`
+	// The line fields' rules (line_id: omitempty,ident; fulfilled_quantity:
+	// min=0) are checked by lineRules, once per item: the validator boxes
+	// every field it visits, an allocation each.
+	LineID    string `json:"line_id" validate:"-"`
+	Fulfilled int    `json:"fulfilled_quantity" validate:"-"`
 }
 
 // cancellationBody keeps data raw: which fields it must carry depends on
@@ -192,13 +195,29 @@ func (d *Decoder) decodeOrder(body []byte) (platform.Event, error) {
 	if b.Data == nil {
 		return platform.Event{}, invalid("data", "is required")
 	}
-	if err := d.check(b.Data); err != nil {
+	if err := d.check(b.Data, lineRules(b.Data.Items)); err != nil {
 		return platform.Event{}, err
 	}
 	if err := checkItemLines(b.Data.Items); err != nil {
 		return platform.Event{}, err
 	}
 	return platform.Event{Type: platform.EventType(b.Type), Order: b.Data.order()}, nil
+}
+
+// lineRules are the field rules of the items' line fields, reported like
+// the validator's: line_id, when given, an ident; fulfilled_quantity at
+// least 0.
+func lineRules(items []itemData) []platform.FieldError {
+	var errs []platform.FieldError
+	for i, it := range items {
+		if it.LineID != "" && !platform.ValidID(it.LineID) {
+			errs = append(errs, platform.FieldError{Field: itemField(i, "line_id"), Message: identMessage})
+		}
+		if it.Fulfilled < 0 {
+			errs = append(errs, platform.FieldError{Field: itemField(i, "fulfilled_quantity"), Message: "must be at least 0"})
+		}
+	}
+	return errs
 }
 
 // checkItemLines refuses what the field rules cannot see: more units
@@ -257,7 +276,7 @@ func (d *Decoder) decodeCancellation(body []byte) (platform.Event, error) {
 		}
 		return platform.Event{}, invalid("data", "must be a JSON object")
 	}
-	if err := d.check(data); err != nil {
+	if err := d.check(data, nil); err != nil {
 		return platform.Event{}, err
 	}
 	if rd, ok := data.(*requestedData); ok && rd.Lines != nil {
@@ -373,24 +392,26 @@ func jsonTypeMessage(te *json.UnmarshalTypeError) string {
 }
 
 // check runs the field rules on data (a pointer to one of the data shapes)
-// and reports every broken rule, sorted by field.
-func (d *Decoder) check(data any) error {
+// and reports every broken rule, with more, the problems of the rules
+// checked by hand, sorted by field.
+func (d *Decoder) check(data any, more []platform.FieldError) error {
 	err := d.validate.Struct(data)
-	if err == nil {
+	if err == nil && more == nil {
 		return nil
 	}
 	var fes validator.ValidationErrors
-	if !errors.As(err, &fes) {
+	if err != nil && !errors.As(err, &fes) {
 		return fmt.Errorf("validate: %w", err)
 	}
 	currency := currencyOf(data) // for amount messages
-	ve := &platform.ValidationError{Errors: make([]platform.FieldError, 0, len(fes))}
+	ve := &platform.ValidationError{Errors: make([]platform.FieldError, 0, len(fes)+len(more))}
 	for _, fe := range fes {
 		// The namespace starts with the Go type name ("orderData.total.amount");
 		// the sender knows it as data.
 		_, path, _ := strings.Cut(fe.Namespace(), ".")
 		ve.Errors = append(ve.Errors, platform.FieldError{Field: "data." + path, Message: ruleMessage(fe, currency)})
 	}
+	ve.Errors = append(ve.Errors, more...)
 	sort.SliceStable(ve.Errors, func(i, j int) bool { return ve.Errors[i].Field < ve.Errors[j].Field })
 	return ve
 }
@@ -404,7 +425,7 @@ func ruleMessage(fe validator.FieldError, currency string) string {
 	case "oneof":
 		return "must be one of: " + fe.Param()
 	case "ident":
-		return fmt.Sprintf("must be 1 to %d characters of A-Z a-z 0-9 . _ : -, and not . or ..", platform.MaxIDLen)
+		return identMessage
 	case "reason":
 		return "must be one of: " + strings.Join(platform.Reasons, " ")
 	case "comments":
@@ -435,6 +456,9 @@ func ruleMessage(fe validator.FieldError, currency string) string {
 	}
 	return "is invalid (" + fe.Tag() + ")"
 }
+
+// identMessage is the problem of a field breaking the ident rule.
+var identMessage = fmt.Sprintf("must be 1 to %d characters of A-Z a-z 0-9 . _ : -, and not . or ..", platform.MaxIDLen)
 
 func invalid(field, message string) *platform.ValidationError {
 	return &platform.ValidationError{Errors: []platform.FieldError{{Field: field, Message: message}}}
