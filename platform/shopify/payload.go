@@ -214,6 +214,11 @@ func mapOrder(w *orderWire, shop string) (*platform.Order, error) {
 			}
 			item.Fulfilled = max(0, n-f)
 		}
+		if o.Items == nil {
+			// One make, for this line and every one after it; an order
+			// with no line kept keeps nil items.
+			o.Items = make([]platform.Item, 0, len(w.LineItems)-i)
+		}
 		o.Items = append(o.Items, item)
 	}
 	for i, f := range w.Fulfillments {
