@@ -55,6 +55,37 @@ func (i *id) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// variantID is a line's variant_id, read as an id is, but kept as its
+// digits in place rather than as a string: the mapping needs it only for a
+// line without a sku, so most are never written out as one.
+type variantID struct {
+	digits [20]byte // the first n bytes; 20 is the most Digits takes
+	n      uint8    // 0 when null, absent or not an id
+}
+
+func (v *variantID) UnmarshalJSON(b []byte) error {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		b = b[1 : len(b)-1]
+	}
+	if len(b) == 0 || len(b) > len(v.digits) {
+		return nil
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return nil // null, or not an id: as id leaves its digits
+		}
+	}
+	v.n = uint8(copy(v.digits[:], b))
+	return nil
+}
+
+// variantOf keeps an id's digits as a variantID.
+func variantOf(i id) variantID {
+	var v variantID
+	v.n = uint8(copy(v.digits[:], i.digits))
+	return v
+}
+
 // orderWire is the part of Shopify's REST order (the body of every orders/*
 // webhook) the mapping reads.
 type orderWire struct {
@@ -78,7 +109,7 @@ type customerWire struct {
 type lineItemWire struct {
 	ID              id           `json:"id"`
 	SKU             *string      `json:"sku"`
-	VariantID       id           `json:"variant_id"`
+	VariantID       variantID    `json:"variant_id"`
 	Quantity        json.Number  `json:"quantity"`
 	CurrentQuantity *json.Number `json:"current_quantity"`
 	// FulfillableQuantity is what is left to fulfil of current_quantity.
@@ -188,8 +219,8 @@ func mapOrder(w *orderWire, shop string) (*platform.Order, error) {
 		}
 		switch {
 		case sku != "":
-		case li.VariantID.digits != "":
-			sku = "variant-" + li.VariantID.digits
+		case li.VariantID.n > 0:
+			sku = "variant-" + string(li.VariantID.digits[:li.VariantID.n])
 		case li.ID.digits != "":
 			sku = "line-" + li.ID.digits
 		default:
@@ -213,6 +244,11 @@ func mapOrder(w *orderWire, shop string) (*platform.Order, error) {
 				continue
 			}
 			item.Fulfilled = max(0, n-f)
+		}
+		if o.Items == nil {
+			// One make, for this line and every one after it; an order
+			// with no line kept keeps nil items.
+			o.Items = make([]platform.Item, 0, len(w.LineItems)-i)
 		}
 		o.Items = append(o.Items, item)
 	}

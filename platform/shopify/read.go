@@ -142,7 +142,7 @@ func (g *gqlOrder) wire() *orderWire {
 			lw.FulfillableQuantity = &n
 		}
 		if li.Variant != nil {
-			lw.VariantID = gidDigits(li.Variant.LegacyResourceID)
+			lw.VariantID = variantOf(gidDigits(li.Variant.LegacyResourceID))
 		}
 		w.LineItems = append(w.LineItems, lw)
 	}

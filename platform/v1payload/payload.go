@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -56,8 +57,11 @@ type itemData struct {
 	SKU       string `json:"sku" validate:"required,max=128"`
 	Quantity  *int   `json:"quantity" validate:"required,min=1"`
 	Price     string `json:"price" validate:"required,amount"`
-	LineID    string `json:"line_id" validate:"omitempty,ident"`
-	Fulfilled int    `json:"fulfilled_quantity" validate:"min=0"`
+	// The line fields' rules (line_id: omitempty,ident; fulfilled_quantity:
+	// min=0) are checked by lineRules, once per item: the validator boxes
+	// every field it visits, an allocation each.
+	LineID    string `json:"line_id" validate:"-"`
+	Fulfilled int    `json:"fulfilled_quantity" validate:"-"`
 }
 
 // cancellationBody keeps data raw: which fields it must carry depends on
@@ -191,7 +195,7 @@ func (d *Decoder) decodeOrder(body []byte) (platform.Event, error) {
 	if b.Data == nil {
 		return platform.Event{}, invalid("data", "is required")
 	}
-	if err := d.check(b.Data); err != nil {
+	if err := d.check(b.Data, lineRules(b.Data.Items)); err != nil {
 		return platform.Event{}, err
 	}
 	if err := checkItemLines(b.Data.Items); err != nil {
@@ -200,18 +204,33 @@ func (d *Decoder) decodeOrder(body []byte) (platform.Event, error) {
 	return platform.Event{Type: platform.EventType(b.Type), Order: b.Data.order()}, nil
 }
 
+// lineRules are the field rules of the items' line fields, reported like
+// the validator's: line_id, when given, an ident; fulfilled_quantity at
+// least 0.
+func lineRules(items []itemData) []platform.FieldError {
+	var errs []platform.FieldError
+	for i, it := range items {
+		if it.LineID != "" && !platform.ValidID(it.LineID) {
+			errs = append(errs, platform.FieldError{Field: itemField(i, "line_id"), Message: identMessage})
+		}
+		if it.Fulfilled < 0 {
+			errs = append(errs, platform.FieldError{Field: itemField(i, "fulfilled_quantity"), Message: "must be at least 0"})
+		}
+	}
+	return errs
+}
+
 // checkItemLines refuses what the field rules cannot see: more units
 // fulfilled than ordered, and two items with one line id.
 func checkItemLines(items []itemData) error {
 	var errs []platform.FieldError
 	seen := map[string]bool{}
 	for i, it := range items {
-		at := fmt.Sprintf("data.items[%d]", i)
 		if it.Fulfilled > *it.Quantity {
-			errs = append(errs, platform.FieldError{Field: at + ".fulfilled_quantity", Message: "must be at most quantity"})
+			errs = append(errs, platform.FieldError{Field: itemField(i, "fulfilled_quantity"), Message: "must be at most quantity"})
 		}
 		if it.LineID != "" && seen[it.LineID] {
-			errs = append(errs, platform.FieldError{Field: at + ".line_id", Message: "must not repeat another item's line_id"})
+			errs = append(errs, platform.FieldError{Field: itemField(i, "line_id"), Message: "must not repeat another item's line_id"})
 		}
 		seen[it.LineID] = true
 	}
@@ -219,6 +238,12 @@ func checkItemLines(items []itemData) error {
 		return &platform.ValidationError{Errors: errs}
 	}
 	return nil
+}
+
+// itemField is the path of field of the i-th item ("data.items[0].line_id"),
+// written only for a problem to report.
+func itemField(i int, field string) string {
+	return "data.items[" + strconv.Itoa(i) + "]." + field
 }
 
 // cancellationData is what each cancellation type's data shape maps to.
@@ -251,7 +276,7 @@ func (d *Decoder) decodeCancellation(body []byte) (platform.Event, error) {
 		}
 		return platform.Event{}, invalid("data", "must be a JSON object")
 	}
-	if err := d.check(data); err != nil {
+	if err := d.check(data, nil); err != nil {
 		return platform.Event{}, err
 	}
 	if rd, ok := data.(*requestedData); ok && rd.Lines != nil {
@@ -367,24 +392,26 @@ func jsonTypeMessage(te *json.UnmarshalTypeError) string {
 }
 
 // check runs the field rules on data (a pointer to one of the data shapes)
-// and reports every broken rule, sorted by field.
-func (d *Decoder) check(data any) error {
+// and reports every broken rule, with more, the problems of the rules
+// checked by hand, sorted by field.
+func (d *Decoder) check(data any, more []platform.FieldError) error {
 	err := d.validate.Struct(data)
-	if err == nil {
+	if err == nil && more == nil {
 		return nil
 	}
 	var fes validator.ValidationErrors
-	if !errors.As(err, &fes) {
+	if err != nil && !errors.As(err, &fes) {
 		return fmt.Errorf("validate: %w", err)
 	}
 	currency := currencyOf(data) // for amount messages
-	ve := &platform.ValidationError{Errors: make([]platform.FieldError, 0, len(fes))}
+	ve := &platform.ValidationError{Errors: make([]platform.FieldError, 0, len(fes)+len(more))}
 	for _, fe := range fes {
 		// The namespace starts with the Go type name ("orderData.total.amount");
 		// the sender knows it as data.
 		_, path, _ := strings.Cut(fe.Namespace(), ".")
 		ve.Errors = append(ve.Errors, platform.FieldError{Field: "data." + path, Message: ruleMessage(fe, currency)})
 	}
+	ve.Errors = append(ve.Errors, more...)
 	sort.SliceStable(ve.Errors, func(i, j int) bool { return ve.Errors[i].Field < ve.Errors[j].Field })
 	return ve
 }
@@ -398,7 +425,7 @@ func ruleMessage(fe validator.FieldError, currency string) string {
 	case "oneof":
 		return "must be one of: " + fe.Param()
 	case "ident":
-		return fmt.Sprintf("must be 1 to %d characters of A-Z a-z 0-9 . _ : -, and not . or ..", platform.MaxIDLen)
+		return identMessage
 	case "reason":
 		return "must be one of: " + strings.Join(platform.Reasons, " ")
 	case "comments":
@@ -429,6 +456,9 @@ func ruleMessage(fe validator.FieldError, currency string) string {
 	}
 	return "is invalid (" + fe.Tag() + ")"
 }
+
+// identMessage is the problem of a field breaking the ident rule.
+var identMessage = fmt.Sprintf("must be 1 to %d characters of A-Z a-z 0-9 . _ : -, and not . or ..", platform.MaxIDLen)
 
 func invalid(field, message string) *platform.ValidationError {
 	return &platform.ValidationError{Errors: []platform.FieldError{{Field: field, Message: message}}}

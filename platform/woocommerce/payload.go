@@ -237,6 +237,11 @@ func (in inbound) decodeOrder(h http.Header, body []byte) (*platform.Order, erro
 		} else {
 			bad(field+".price", "must be a non-negative decimal amount")
 		}
+		if o.Items == nil {
+			// One make, for this line and every one after it; an order
+			// with no line kept keeps nil items.
+			o.Items = make([]platform.Item, 0, len(w.LineItems)-i)
+		}
 		o.Items = append(o.Items, item)
 	}
 	if len(errs) > 0 {
