@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,4 +81,43 @@ func TestUpgradeReadsThePreviousRelease(t *testing.T) {
 	if code != http.StatusOK || body["status"] != "duplicate" {
 		t.Errorf("a webhook-id the previous release remembered: %d %v, want 200 duplicate", code, body)
 	}
+
+	// A store with data stays in the previous release's format, which a
+	// previous release's process beside this one still reads: JSON
+	// documents, and no lock inside them.
+	if raw := rdb.Get(ctx, "cancelsync:order:{"+ad+":U-2}").Val(); !strings.HasPrefix(raw, "{") {
+		t.Fatalf("a shared store got a document a previous release cannot read: %q", raw)
+	}
+	if code, out := runCLI(t, "store", "status", "--config", cfg); code != 0 || !strings.Contains(out, "store format: json") {
+		t.Fatalf("store status: %d %s", code, out)
+	}
+	// Every process runs this release: the operator switches the store.
+	if code, out := runCLI(t, "store", "upgrade", "--config", cfg); code != 0 || !strings.Contains(out, "compact since") {
+		t.Fatalf("store upgrade: %d %s", code, out)
+	}
+	// Within the format's recheck, the running process writes compact;
+	// the documents the previous release wrote are read all along.
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; ; i++ {
+		id := fmt.Sprintf("U-C%d", i)
+		code, _ := s.post(t, ad, "orders", "w-c"+id, orderBody(id, "paid", placed, now, nil))
+		if code != http.StatusAccepted && code != http.StatusOK {
+			t.Fatalf("snapshot %s: %d", id, code)
+		}
+		s.post(t, ad, "cancellations", "w-r"+id, requestBody(id, "cr-"+id, "buyer", now))
+		v := s.waitFor(t, ad, id, "cancelled+synced", stateIs("cancelled", "synced"))
+		if field(v, "order", "buyer_id") != "b-17" {
+			t.Fatalf("%s: %v", id, v)
+		}
+		raw := rdb.Get(ctx, "cancelsync:order:{"+ad+":"+id+"}").Val()
+		if !strings.HasPrefix(raw, "{") {
+			break // compact
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still JSON 20 s after the upgrade: %q", raw)
+		}
+		time.Sleep(time.Second)
+	}
+	s.waitFor(t, ad, "U-1", "still cancelled+synced", stateIs("cancelled", "synced"))
+	s.waitFor(t, ad, "U-2", "still synced", stateIs("cancelled", "synced"))
 }

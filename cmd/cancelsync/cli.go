@@ -42,6 +42,11 @@ commands:
   dlq list [--json]     show sync jobs that exhausted their retries
   dlq replay [--all | ID...]
                         re-run dead-lettered sync jobs
+  store status          the store's format: json (what a previous release
+                        reads) or compact
+  store upgrade         switch the store to compact once every process
+                        runs this release (docs/OPERATIONS.md, "Store
+                        format"); there is no way back
   connect ADAPTER       make the platform (shopify, woocommerce) send its
                         order webhooks to {public_url}/webhooks/ADAPTER/orders:
                         creates what is missing, re-activates what is
@@ -83,7 +88,7 @@ func parse(args []string, getenv func(string) string) (*command, error) {
 	cmd := &command{name: args[0]}
 	rest := args[1:]
 	switch cmd.name {
-	case "config", "dlq":
+	case "config", "dlq", "store":
 		if len(rest) == 0 {
 			return nil, fmt.Errorf("%w: %s needs a subcommand", errUsage, cmd.name)
 		}
@@ -91,7 +96,7 @@ func parse(args []string, getenv func(string) string) (*command, error) {
 		rest = rest[1:]
 	}
 	switch cmd.name {
-	case "serve", "api", "worker", "config check", "dlq list", "dlq replay", "connect", "version":
+	case "serve", "api", "worker", "config check", "dlq list", "dlq replay", "store status", "store upgrade", "connect", "version":
 	default:
 		return nil, fmt.Errorf("%w: unknown command %q", errUsage, cmd.name)
 	}
@@ -224,6 +229,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case "dlq list", "dlq replay":
 		err = runDLQ(ctx, cmd, cfg, platforms, stdout)
+	case "store status", "store upgrade":
+		err = runStore(ctx, cmd, cfg, stdout)
 	case "connect":
 		err = runConnect(ctx, cmd, cfg, platforms, stdout)
 	default:

@@ -34,6 +34,11 @@ func TestParseTakesFlagsAnywhere(t *testing.T) {
 		{name: "unknown flag after an argument", args: []string{"dlq", "replay", "ID1", "--colour"}, errSub: "colour"},
 		{name: "serve takes no argument", args: []string{"serve", "now", "--config", "x.yaml"}, errSub: `unexpected argument "now"`},
 		{name: "no command", args: nil, errSub: "no command"},
+		{name: "store upgrade", args: []string{"store", "upgrade", "--config", "x.yaml"},
+			want: command{name: "store upgrade", config: "x.yaml"}},
+		{name: "store needs a subcommand", args: []string{"store"}, errSub: "store needs a subcommand"},
+		{name: "store takes no argument", args: []string{"store", "upgrade", "3"}, errSub: `unexpected argument "3"`},
+		{name: "unknown store subcommand", args: []string{"store", "downgrade"}, errSub: `unknown command "store downgrade"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

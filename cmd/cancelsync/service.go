@@ -133,6 +133,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		},
 	})
 	ads := first.Adapters()
+	logStoreFormat(ctx, log, rdb)
 	store := orderstore.NewStore(rdb)
 	queue := newQueue(rdb, cfg, set)
 	var ready httpapi.Pinger = queue
