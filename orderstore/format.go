@@ -24,6 +24,7 @@ import (
 // which only this release reads. It is one key in Redis: absent (every
 // store before this release) is JSON; "2 <unix ms>" is compact since
 // then. A store found empty at start-up gets compact at once (InitFormat);
+// ("2 <unix ms> fresh": no lock key was ever taken in it);
 // any other switches when the operator says every process runs this
 // release (SetFormat, `cancelsync store upgrade`). Every release from this
 // one reads both, whatever it writes.
@@ -44,7 +45,10 @@ const keyLockOverlap = 2 * time.Minute
 type fleetFormat struct {
 	format int
 	since  time.Time // when it became compact (zero for JSON)
-	read   time.Time // when this process read it
+	// fresh: compact from the start (an empty store), so no process ever
+	// took a lock key in it
+	fresh bool
+	read  time.Time // when this process read it
 }
 
 type formatState struct {
@@ -122,7 +126,7 @@ func (s *Store) lockMode() string {
 	switch {
 	case f.format != order.FormatCompact:
 		return "key"
-	case time.Since(f.since) < keyLockOverlap:
+	case !f.fresh && time.Since(f.since) < keyLockOverlap:
 		return "doc+key"
 	}
 	return "doc"
@@ -141,6 +145,7 @@ func readFormat(ctx context.Context, rdb redis.UniversalClient) (fleetFormat, er
 
 func parseFormat(v string) (fleetFormat, error) {
 	n, at, _ := strings.Cut(v, " ")
+	at, how, _ := strings.Cut(at, " ")
 	switch n {
 	case "1":
 		return fleetFormat{format: order.FormatJSON}, nil
@@ -149,7 +154,7 @@ func parseFormat(v string) (fleetFormat, error) {
 		if err != nil {
 			return fleetFormat{}, fmt.Errorf("store format %q: %w", v, err)
 		}
-		return fleetFormat{format: order.FormatCompact, since: time.UnixMilli(ms)}, nil
+		return fleetFormat{format: order.FormatCompact, since: time.UnixMilli(ms), fresh: how == "fresh"}, nil
 	}
 	// A later release's format: this one cannot write what it reads.
 	return fleetFormat{}, fmt.Errorf("store format %q is not one this release writes (1 or 2): run the release that set it", v)
@@ -183,7 +188,7 @@ func InitFormat(ctx context.Context, rdb redis.UniversalClient) (StoreFormat, er
 	if err != nil || !empty {
 		return StoreFormat{Format: order.FormatJSON}, err
 	}
-	if err := rdb.SetNX(ctx, formatKey, compactValue(time.Now()), 0).Err(); err != nil {
+	if err := rdb.SetNX(ctx, formatKey, compactValue(time.Now())+" fresh", 0).Err(); err != nil {
 		return StoreFormat{Format: order.FormatJSON}, err
 	}
 	return ReadFormat(ctx, rdb)
