@@ -40,6 +40,8 @@ type Store struct {
 	// unless forceFormat is set (tests).
 	fleetFmt    formatState
 	forceFormat int
+
+	recent *recentDocs // KeepRecent
 }
 
 // NewStore returns a store on rdb.
@@ -185,6 +187,8 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 	var cur Stored
 	if known != nil {
 		cur = *known
+	} else if raw, ok := s.recent.get(key); ok {
+		cur = Stored{raw: raw, present: true, guess: true}
 	} else if err := s.read(ctx, key, &cur); err != nil {
 		return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 	}
@@ -271,6 +275,7 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 				// The document is stored: a buyer's set that fails to
 				// follow only undercounts a repeat canceller (console).
 				_ = s.runOps(ctx, then)
+				s.recent.put(key, next)
 				return doc, Stored{raw: next, present: true, doc: doc, locked: v == 2, lockInDoc: v == 2 && mode != "key"}, nil
 			}
 			cur = Stored{}

@@ -135,6 +135,11 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 	ads := first.Adapters()
 	logStoreFormat(ctx, log, rdb)
 	store := orderstore.NewStore(rdb)
+	if ingest && work {
+		// serve: a request's task usually finds its order's snapshot
+		// stored by this process's ingest a moment before (a read saved).
+		store.KeepRecent(4096)
+	}
 	queue := newQueue(rdb, cfg, set)
 	var ready httpapi.Pinger = queue
 	if !cfg.Embedded() {
