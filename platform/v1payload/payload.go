@@ -54,9 +54,9 @@ type moneyData struct {
 }
 
 type itemData struct {
-	SKU       string `json:"sku" validate:"required,max=128"`
-	Quantity  *int   `json:"quantity" validate:"required,min=1"`
-	Price     string `json:"price" validate:"required,amount"`
+	SKU      string `json:"sku" validate:"required,max=128"`
+	Quantity *int   `json:"quantity" validate:"required,min=1"`
+	Price    string `json:"price" validate:"required,amount"`
 	// The line fields' rules (line_id: omitempty,ident; fulfilled_quantity:
 	// min=0) are checked by lineRules, once per item: the validator boxes
 	// every field it visits, an allocation each.
