@@ -133,7 +133,6 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		},
 	})
 	ads := first.Adapters()
-	logStoreFormat(ctx, log, rdb)
 	store := orderstore.NewStore(rdb)
 	if ingest && work {
 		// serve: a request's task usually finds its order's snapshot
@@ -153,6 +152,8 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 	)
 
 	announce(log, mode, cfg, redisOpt)
+	// Before anything is stored: an empty store becomes compact here.
+	logStoreFormat(ctx, log, rdb)
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
 	var servers []*http.Server
