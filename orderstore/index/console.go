@@ -567,7 +567,7 @@ func (c *Console) Stats(ctx context.Context, adapterID string, since, until time
 			case field == cntSellerHit:
 				st.SellerStatHits += n
 			case strings.HasPrefix(field, cntRequest):
-				if state, who, reason, ok := splitRequestCounter(field[len(cntRequest):]); ok {
+				if state, who, reason, ok := splitKind(field[len(cntRequest):]); ok {
 					st.ByState[state] += n
 					st.ByInitiator[who] += n
 					st.ByReason[reason] += n
