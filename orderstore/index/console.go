@@ -74,7 +74,13 @@ type ListPage struct {
 // combine; the page may then be short, with a cursor to go on.
 const maxExamined = 5000
 
-// List returns the adapter's requests matching f, newest first.
+// List returns the adapter's requests matching f, newest first. It reads
+// both schemes of the lists by state, reason and initiator (facts.go): the
+// kind sets that match every filter, whose members all match, and, for
+// requests whose documents were last written in order.FormatJSON, the
+// first filter's set (the state sets without a filter), whose members are
+// checked against the other filters' sets. Both are walked as one
+// sequence, newest first, so a cursor goes on across them.
 func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (ListPage, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
@@ -109,18 +115,31 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 			maxScore = itoa(n)
 		}
 	}
-	// Without a filter the walk merges the state sets: every request is
-	// in exactly one of them, so their union is every request (there is
-	// no set of all requests to write on every change). On a cluster it
-	// merges every bucket's.
+	tags := c.src.Tags(adapterID)
+	kinds, err := c.kinds(ctx, tags)
+	if err != nil {
+		return ListPage{}, fmt.Errorf("list %s: %w", adapterID, err)
+	}
+	// The kind sets that match every filter. Without a filter the walk
+	// merges every kind set and the state sets: every request is in
+	// exactly one of them, so their union is every request (there is no
+	// set of all requests to write on every change). On a cluster it
+	// merges every bucket's. legacy marks the walk's keys whose members
+	// the other filters check.
 	walk := &walker{rdb: c.rdb, max: maxScore, min: minScore}
-	for _, tag := range c.src.Tags(adapterID) {
+	var legacy []bool
+	for i, tag := range tags {
+		for _, k := range kinds[i] {
+			if kindMatches(k, f.State, f.Reason, f.Initiator) {
+				walk.keys, legacy = append(walk.keys, c.src.PartKey(tag, ixKind, k)), append(legacy, false)
+			}
+		}
 		if len(sets) == 0 {
 			for _, st := range platform.States {
-				walk.keys = append(walk.keys, c.src.PartKey(tag, ixState, string(st)))
+				walk.keys, legacy = append(walk.keys, c.src.PartKey(tag, ixState, string(st))), append(legacy, true)
 			}
 		} else {
-			walk.keys = append(walk.keys, c.src.PartKey(tag, sets[0].name, sets[0].part))
+			walk.keys, legacy = append(walk.keys, c.src.PartKey(tag, sets[0].name, sets[0].part)), append(legacy, true)
 		}
 	}
 	var others []func(tag string) string
@@ -129,34 +148,38 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	}
 	var picked []redis.Z
 	var lastSeen redis.Z
+	// A request is in one scheme only (the store moves it in one
+	// script); one seen twice all the same is listed once.
+	seen := map[string]bool{}
 	examined, exhausted := 0, false
 	batch := f.Limit + 1
 	for len(picked) < f.Limit && examined < maxExamined {
-		zs, done, err := walk.next(ctx, batch)
+		zs, from, done, err := walk.next(ctx, batch)
 		if err != nil {
 			return ListPage{}, fmt.Errorf("list %s: %w", adapterID, err)
 		}
 		exhausted = done
 		if f.Cursor != "" {
-			kept := zs[:0]
-			for _, z := range zs {
+			kept, keptFrom := zs[:0], from[:0]
+			for i, z := range zs {
 				// Same score as the cursor: members come in reverse order,
 				// and the previous page ended at curMember.
 				if int64(z.Score) == curScore && z.Member.(string) >= curMember {
 					continue
 				}
-				kept = append(kept, z)
+				kept, keptFrom = append(kept, z), append(keptFrom, from[i])
 			}
-			zs = kept
+			zs, from = kept, keptFrom
 		}
-		match, err := c.inAll(ctx, adapterID, others, zs)
+		match, err := c.inAll(ctx, adapterID, others, zs, func(i int) bool { return legacy[from[i]] })
 		if err != nil {
 			return ListPage{}, fmt.Errorf("list %s: %w", adapterID, err)
 		}
 		for i, z := range zs {
 			examined++
 			lastSeen = z
-			if match[i] {
+			if m := z.Member.(string); match[i] && !seen[m] {
+				seen[m] = true
 				picked = append(picked, z)
 			}
 			if len(picked) == f.Limit || examined >= maxExamined {
@@ -183,6 +206,33 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	return ListPage{Items: rows, Next: next, Since: f.Since, Until: f.Until}, nil
 }
 
+// kinds reads the registries of kinds (ixKinds) of tags, in one round
+// trip: kinds[i] are those of tags[i].
+func (c *Console) kinds(ctx context.Context, tags []string) ([][]string, error) {
+	cmds := make([]*redis.StringSliceCmd, len(tags))
+	if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, tag := range tags {
+			cmds[i] = p.SMembers(ctx, c.src.Key(tag, ixKinds))
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([][]string, len(tags))
+	for i, cmd := range cmds {
+		out[i] = cmd.Val()
+		slices.Sort(out[i]) // the same walk every time
+	}
+	return out, nil
+}
+
+// kindMatches reports whether kind k has the given state, reason and
+// initiator (an empty one: any).
+func kindMatches(k, state, reason, initiator string) bool {
+	st, who, why, ok := splitKind(k)
+	return ok && (state == "" || st == state) && (reason == "" || why == reason) && (initiator == "" || who == initiator)
+}
+
 // walker goes through the members of one or more sorted sets within
 // [min, max], newest first (score, then member, descending: the order of
 // ZREVRANGEBYSCORE), as one ordered sequence.
@@ -195,10 +245,11 @@ type walker struct {
 	done     []bool      // per key: nothing left to fetch
 }
 
-// next returns up to n more members in order, and whether that is the end.
-// Each key's buffer is filled to n members (or to its end) first, in one
-// round trip, so the n largest of the union are among the buffers.
-func (w *walker) next(ctx context.Context, n int) ([]redis.Z, bool, error) {
+// next returns up to n more members in order, the index in keys of the
+// key each came from, and whether that is the end. Each key's buffer is
+// filled to n members (or to its end) first, in one round trip, so the n
+// largest of the union are among the buffers.
+func (w *walker) next(ctx context.Context, n int) ([]redis.Z, []int, bool, error) {
 	if w.bufs == nil {
 		w.bufs, w.offs, w.done = make([][]redis.Z, len(w.keys)), make([]int64, len(w.keys)), make([]bool, len(w.keys))
 	}
@@ -219,7 +270,7 @@ func (w *walker) next(ctx context.Context, n int) ([]redis.Z, bool, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	for _, f := range fs {
 		zs := f.cmd.Val()
@@ -227,7 +278,7 @@ func (w *walker) next(ctx context.Context, n int) ([]redis.Z, bool, error) {
 		w.offs[f.i] += int64(len(zs))
 		w.done[f.i] = int64(len(zs)) < f.want
 	}
-	out := make([]redis.Z, 0, n)
+	out, from := make([]redis.Z, 0, n), make([]int, 0, n)
 	for len(out) < n {
 		best := -1
 		for i, b := range w.bufs {
@@ -238,14 +289,14 @@ func (w *walker) next(ctx context.Context, n int) ([]redis.Z, bool, error) {
 		if best < 0 {
 			break
 		}
-		out = append(out, w.bufs[best][0])
+		out, from = append(out, w.bufs[best][0]), append(from, best)
 		w.bufs[best] = w.bufs[best][1:]
 	}
 	end := true
 	for i := range w.keys {
 		end = end && w.done[i] && len(w.bufs[i]) == 0
 	}
-	return out, end, nil
+	return out, from, end, nil
 }
 
 // oldestFirst compares a and b: by score, then member (the order
@@ -270,8 +321,9 @@ func newer(a, b redis.Z) bool {
 }
 
 // inAll reports for each of zs whether it is a member of every set sets
-// name in the member's bucket, in one round trip.
-func (c *Console) inAll(ctx context.Context, adapterID string, sets []func(tag string) string, zs []redis.Z) ([]bool, error) {
+// name in the member's bucket, in one round trip; those check does not
+// pick match without a look.
+func (c *Console) inAll(ctx context.Context, adapterID string, sets []func(tag string) string, zs []redis.Z, check func(i int) bool) ([]bool, error) {
 	match := make([]bool, len(zs))
 	for i := range match {
 		match[i] = true
@@ -283,6 +335,9 @@ func (c *Console) inAll(ctx context.Context, adapterID string, sets []func(tag s
 	var tags []string
 	members, at := map[string][]string{}, map[string][]int{}
 	for i, z := range zs {
+		if !check(i) {
+			continue
+		}
 		m := z.Member.(string)
 		orderID, _, _ := SplitMember(m)
 		tag := c.src.Tag(adapterID, orderID)
@@ -291,15 +346,18 @@ func (c *Console) inAll(ctx context.Context, adapterID string, sets []func(tag s
 		}
 		members[tag], at[tag] = append(members[tag], m), append(at[tag], i)
 	}
-	type check struct {
+	if len(tags) == 0 {
+		return match, nil
+	}
+	type lookup struct {
 		tag string
 		cmd *redis.FloatSliceCmd
 	}
-	var checks []check
+	var checks []lookup
 	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, set := range sets {
 			for _, tag := range tags {
-				checks = append(checks, check{tag, p.ZMScore(ctx, set(tag), members[tag]...)})
+				checks = append(checks, lookup{tag, p.ZMScore(ctx, set(tag), members[tag]...)})
 			}
 		}
 		return nil
@@ -370,7 +428,7 @@ func fillRow(row *CancellationRow, doc *order.Doc) {
 // Pending lists the adapter's pending_response requests, respond_by
 // soonest first.
 func (c *Console) Pending(ctx context.Context, adapterID string, limit int) ([]CancellationRow, error) {
-	zs, err := c.merged(ctx, adapterID, func(tag string) string { return c.src.Key(tag, ixPending) }, false,
+	zs, err := c.merged(ctx, c.each(adapterID, ixPending), false,
 		func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
 			return p.ZRangeWithScores(ctx, key, 0, int64(limit)-1)
 		}, limit)
@@ -380,16 +438,25 @@ func (c *Console) Pending(ctx context.Context, adapterID string, limit int) ([]C
 	return c.rows(ctx, adapterID, zs)
 }
 
-// merged reads one sorted set of every bucket of the adapter (read,
-// at most limit members each, in the set's order) and merges them:
-// newest first when desc, else oldest first.
-func (c *Console) merged(ctx context.Context, adapterID string, set func(tag string) string, desc bool,
-	read func(p redis.Pipeliner, key string) *redis.ZSliceCmd, limit int) ([]redis.Z, error) {
+// each is the index name in every bucket of the adapter.
+func (c *Console) each(adapterID, name string) []string {
 	tags := c.src.Tags(adapterID)
-	cmds := make([]*redis.ZSliceCmd, len(tags))
+	keys := make([]string, len(tags))
+	for i, tag := range tags {
+		keys[i] = c.src.Key(tag, name)
+	}
+	return keys
+}
+
+// merged reads sorted sets (read, at most limit members each, in the
+// set's order) and merges them: newest first when desc, else oldest first.
+// A member in two of them with one score is taken once.
+func (c *Console) merged(ctx context.Context, keys []string, desc bool,
+	read func(p redis.Pipeliner, key string) *redis.ZSliceCmd, limit int) ([]redis.Z, error) {
+	cmds := make([]*redis.ZSliceCmd, len(keys))
 	if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, tag := range tags {
-			cmds[i] = read(p, set(tag))
+		for i, k := range keys {
+			cmds[i] = read(p, k)
 		}
 		return nil
 	}); err != nil {
@@ -407,34 +474,48 @@ func (c *Console) merged(ctx context.Context, adapterID string, set func(tag str
 	} else {
 		slices.SortFunc(zs, oldestFirst)
 	}
+	zs = slices.CompactFunc(zs, func(a, b redis.Z) bool { return a.Score == b.Score && a.Member == b.Member })
 	return zs[:min(len(zs), limit)], nil
 }
 
 // Latest lists the newest requests of one of the named lists: "escalated"
-// (by state), "sellerhit" (affect the seller's stats), "syncfailed" and
-// "syncqueued" (sync health), within [since, until).
+// (by state: the kind sets of state escalated and the state set, facts.go),
+// "sellerhit" (affect the seller's stats), "syncfailed" and "syncqueued"
+// (sync health), within [since, until).
 func (c *Console) Latest(ctx context.Context, adapterID, list string, since, until time.Time, limit int) ([]CancellationRow, error) {
-	var set func(tag string) string
+	var keys []string
 	switch list {
 	case "escalated":
-		set = func(tag string) string { return c.src.PartKey(tag, ixState, string(platform.Escalated)) }
+		tags := c.src.Tags(adapterID)
+		kinds, err := c.kinds(ctx, tags)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", list, adapterID, err)
+		}
+		for i, tag := range tags {
+			for _, k := range kinds[i] {
+				if kindMatches(k, string(platform.Escalated), "", "") {
+					keys = append(keys, c.src.PartKey(tag, ixKind, k))
+				}
+			}
+			keys = append(keys, c.src.PartKey(tag, ixState, string(platform.Escalated)))
+		}
 	case ixSellerHit, ixSyncFailed, SyncQueued:
-		set = func(tag string) string { return c.src.Key(tag, list) }
+		keys = c.each(adapterID, list)
 	default:
 		return nil, fmt.Errorf("no list %q", list)
 	}
-	zs, err := c.newest(ctx, adapterID, set, since, until, limit)
+	zs, err := c.newest(ctx, keys, since, until, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", list, adapterID, err)
 	}
 	return c.rows(ctx, adapterID, zs)
 }
 
-// newest is the newest members of set (every bucket's) within [since,
+// newest is the newest members of the sets at keys within [since,
 // until), merged.
-func (c *Console) newest(ctx context.Context, adapterID string, set func(tag string) string, since, until time.Time, limit int) ([]redis.Z, error) {
+func (c *Console) newest(ctx context.Context, keys []string, since, until time.Time, limit int) ([]redis.Z, error) {
 	by := c.scoreRange(since, until, int64(limit))
-	return c.merged(ctx, adapterID, set, true, func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
+	return c.merged(ctx, keys, true, func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
 		return p.ZRevRangeByScoreWithScores(ctx, key, by)
 	}, limit)
 }
@@ -455,7 +536,7 @@ type Conflict struct {
 // Conflicts lists the adapter's orders with a conflict whose latest
 // snapshot falls in [since, until), newest first.
 func (c *Console) Conflicts(ctx context.Context, adapterID string, since, until time.Time, limit int) ([]Conflict, error) {
-	zs, err := c.newest(ctx, adapterID, func(tag string) string { return c.src.Key(tag, ixConflicts) }, since, until, limit)
+	zs, err := c.newest(ctx, c.each(adapterID, ixConflicts), since, until, limit)
 	if err != nil {
 		return nil, fmt.Errorf("conflicts %s: %w", adapterID, err)
 	}
@@ -481,7 +562,7 @@ func (c *Console) RepeatCancellers(ctx context.Context, adapterID string, limit 
 	from := itoa(ms(now.Add(-RepeatWindow)))
 	rdb := c.rdb
 	by := &redis.ZRangeBy{Min: from, Max: "+inf", Count: int64(limit) * 2}
-	zs, err := c.merged(ctx, adapterID, func(tag string) string { return c.src.Key(tag, ixRepeat) }, true,
+	zs, err := c.merged(ctx, c.each(adapterID, ixRepeat), true,
 		func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
 			return p.ZRevRangeByScoreWithScores(ctx, key, by)
 		}, limit*2)
