@@ -420,3 +420,75 @@ func TestListByStateOnACluster(t *testing.T) {
 		t.Errorf("cancelled by the seller for %s: %v, want %v", platform.Reasons[1], got, exp)
 	}
 }
+
+// reads counts what the console's reads cost through a client: round
+// trips (pipelines) and sorted-set members fetched.
+type reads struct{ trips, members int }
+
+func (r *reads) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (r *reads) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (r *reads) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		r.trips++
+		for _, c := range cmds {
+			if z, ok := c.(*redis.ZSliceCmd); ok {
+				r.members += len(z.Val())
+			}
+		}
+		return err
+	}
+}
+
+// TestListReadsWhatThePageNeeds: a page of a list takes two round trips
+// in FormatJSON, as before the kind sets (the registries are read with
+// the first range reads), three with kind sets; and over many kind sets
+// it fetches a few members of each, not a page of each.
+func TestListReadsWhatThePageNeeds(t *testing.T) {
+	t.Parallel()
+	rdb := redistest.Start(t, redistest.Options{}).Client()
+	ctx := context.Background()
+	ad := "t-selfservice"
+	at := time.Now().UTC().Add(-time.Hour).UnixMilli()
+	p := rdb.Pipeline()
+	kinds := 0
+	for _, st := range platform.States {
+		for _, who := range []platform.Party{platform.Buyer, platform.Seller} {
+			for _, reason := range platform.Reasons {
+				k := kindOf(st, who, reason)
+				p.SAdd(ctx, kindsKey(ad), k)
+				for i := range 60 {
+					p.ZAdd(ctx, kindKey(ad, k), redis.Z{Score: float64(at - int64(kinds+i*200)), Member: member(fmt.Sprintf("o-%d-%d", kinds, i), "r")})
+				}
+				kinds++
+			}
+		}
+	}
+	for i := range 300 {
+		p.ZAdd(ctx, ixKey("t-json", "state", "cancelled"), redis.Z{Score: float64(at - int64(i)), Member: member(fmt.Sprintf("o-%d", i), "r")})
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cons := NewConsole(NewStore(rdb))
+	cost := &reads{}
+	rdb.AddHook(cost)
+	for _, c := range []struct {
+		adapter            string
+		limit, trips, most int
+	}{
+		{"t-json", 50, 2, 6 * 51},     // six state sets, a page each at most, as before
+		{ad, 50, 3, kinds*4 + 4*51},   // a few of each kind set, and the page again from a few
+		{ad, 200, 4, kinds*5 + 4*201}, // likewise
+	} {
+		*cost = reads{}
+		pg, err := cons.List(ctx, c.adapter, index.ListFilter{Limit: c.limit})
+		if err != nil || len(pg.Items) != c.limit {
+			t.Fatalf("%s: %d rows, %v", c.adapter, len(pg.Items), err)
+		}
+		if cost.trips > c.trips || cost.members > c.most {
+			t.Errorf("%s, page of %d: %d round trips, %d members fetched; want at most %d and %d", c.adapter, c.limit, cost.trips, cost.members, c.trips, c.most)
+		}
+		t.Logf("%s, page of %d: %d round trips, %d members fetched", c.adapter, c.limit, cost.trips, cost.members)
+	}
+}

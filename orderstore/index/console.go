@@ -115,33 +115,27 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 			maxScore = itoa(n)
 		}
 	}
+	// The walk's keys: the FormatJSON scheme's first filter's set (the
+	// state sets without a filter), whose members the other filters
+	// check, and, found in the registries read in the walk's first round
+	// trip, the kind sets that match every filter. Without a filter that
+	// is every kind set and the state sets: every request is in exactly
+	// one of them, so their union is every request (there is no set of
+	// all requests to write on every change). On a cluster it merges
+	// every bucket's.
 	tags := c.src.Tags(adapterID)
-	kinds, err := c.kinds(ctx, tags)
-	if err != nil {
-		return ListPage{}, fmt.Errorf("list %s: %w", adapterID, err)
-	}
-	// The kind sets that match every filter. Without a filter the walk
-	// merges every kind set and the state sets: every request is in
-	// exactly one of them, so their union is every request (there is no
-	// set of all requests to write on every change). On a cluster it
-	// merges every bucket's. legacy marks the walk's keys whose members
-	// the other filters check.
-	walk := &walker{rdb: c.rdb, max: maxScore, min: minScore}
-	var legacy []bool
-	for i, tag := range tags {
-		for _, k := range kinds[i] {
-			if kindMatches(k, f.State, f.Reason, f.Initiator) {
-				walk.keys, legacy = append(walk.keys, c.src.PartKey(tag, ixKind, k)), append(legacy, false)
-			}
-		}
+	walk := &walker{rdb: c.rdb, max: maxScore, min: minScore,
+		more: c.kindSets(ctx, tags, f.State, f.Reason, f.Initiator)}
+	for _, tag := range tags {
 		if len(sets) == 0 {
 			for _, st := range platform.States {
-				walk.keys, legacy = append(walk.keys, c.src.PartKey(tag, ixState, string(st))), append(legacy, true)
+				walk.keys = append(walk.keys, c.src.PartKey(tag, ixState, string(st)))
 			}
 		} else {
-			walk.keys, legacy = append(walk.keys, c.src.PartKey(tag, sets[0].name, sets[0].part)), append(legacy, true)
+			walk.keys = append(walk.keys, c.src.PartKey(tag, sets[0].name, sets[0].part))
 		}
 	}
+	legacy := len(walk.keys) // the keys before are FormatJSON's
 	var others []func(tag string) string
 	for _, ft := range sets[min(len(sets), 1):] {
 		others = append(others, func(tag string) string { return c.src.PartKey(tag, ft.name, ft.part) })
@@ -171,7 +165,7 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 			}
 			zs, from = kept, keptFrom
 		}
-		match, err := c.inAll(ctx, adapterID, others, zs, func(i int) bool { return legacy[from[i]] })
+		match, err := c.inAll(ctx, adapterID, others, zs, func(i int) bool { return from[i] < legacy })
 		if err != nil {
 			return ListPage{}, fmt.Errorf("list %s: %w", adapterID, err)
 		}
@@ -206,24 +200,30 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	return ListPage{Items: rows, Next: next, Since: f.Since, Until: f.Until}, nil
 }
 
-// kinds reads the registries of kinds (ixKinds) of tags, in one round
-// trip: kinds[i] are those of tags[i].
-func (c *Console) kinds(ctx context.Context, tags []string) ([][]string, error) {
-	cmds := make([]*redis.StringSliceCmd, len(tags))
-	if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+// kindSets asks, in a pipeline, for the registries of kinds (ixKinds) of
+// tags, one SMEMBERS each; what it returns gives, once the pipeline has
+// run, the kind sets of those tags whose kinds have the given state,
+// reason and initiator (an empty one: any).
+func (c *Console) kindSets(ctx context.Context, tags []string, state, reason, initiator string) func(p redis.Pipeliner) func() []string {
+	return func(p redis.Pipeliner) func() []string {
+		cmds := make([]*redis.StringSliceCmd, len(tags))
 		for i, tag := range tags {
 			cmds[i] = p.SMembers(ctx, c.src.Key(tag, ixKinds))
 		}
-		return nil
-	}); err != nil {
-		return nil, err
+		return func() []string {
+			var keys []string
+			for i, cmd := range cmds {
+				kinds := cmd.Val()
+				slices.Sort(kinds) // the same walk every time
+				for _, k := range kinds {
+					if kindMatches(k, state, reason, initiator) {
+						keys = append(keys, c.src.PartKey(tags[i], ixKind, k))
+					}
+				}
+			}
+			return keys
+		}
 	}
-	out := make([][]string, len(tags))
-	for i, cmd := range cmds {
-		out[i] = cmd.Val()
-		slices.Sort(out[i]) // the same walk every time
-	}
-	return out, nil
 }
 
 // kindMatches reports whether kind k has the given state, reason and
@@ -240,37 +240,98 @@ type walker struct {
 	rdb      redis.UniversalClient
 	keys     []string
 	max, min string
-	bufs     [][]redis.Z // per key: fetched and not yet handed out
-	offs     []int64     // per key: members fetched so far
-	done     []bool      // per key: nothing left to fetch
+	// more, when set, adds to the first round trip what gives more keys
+	// to walk once it has run (List: the registries of kinds).
+	more  func(p redis.Pipeliner) func() []string
+	bufs  [][]redis.Z // per key: fetched and not yet handed out
+	offs  []int64     // per key: members fetched so far
+	done  []bool      // per key: nothing left to fetch
+	since int         // the round of this call from which fill's rounds count
 }
 
 // next returns up to n more members in order, the index in keys of the
-// key each came from, and whether that is the end. Each key's buffer is
-// filled to n members (or to its end) first, in one round trip, so the n
-// largest of the union are among the buffers.
+// key each came from, and whether that is the end.
+//
+// A member is handed out only while every key that may hold more has
+// members buffered: a key's unfetched members come after its buffered
+// ones, so the newest buffered member is then the newest of the union.
+// When filling every key's buffer to n (or to its end) costs at most
+// fillBudget members, that is done at once, in one round trip. Past it (a
+// list without a filter reads every kind set, facts.go) each key first
+// gets a few, and only the keys that run dry are filled again, to what
+// is still wanted; the third round trip fills every key as at once, so a
+// call takes at most three (four for the first, when keys that more gives
+// join after the first round trip).
 func (w *walker) next(ctx context.Context, n int) ([]redis.Z, []int, bool, error) {
 	if w.bufs == nil {
 		w.bufs, w.offs, w.done = make([][]redis.Z, len(w.keys)), make([]int64, len(w.keys)), make([]bool, len(w.keys))
 	}
+	w.since = 0
+	out, from := make([]redis.Z, 0, n), make([]int, 0, n)
+	for round := 0; len(out) < n; round++ {
+		if err := w.fill(ctx, n-len(out), round); err != nil {
+			return nil, nil, false, err
+		}
+		if !w.merge(&out, &from, n) {
+			break
+		}
+	}
+	end := true
+	for i := range w.keys {
+		end = end && w.done[i] && len(w.bufs[i]) == 0
+	}
+	return out, from, end, nil
+}
+
+// fillBudget is how many members one walker call may fetch to fill every
+// key's buffer at once; lazyRounds how many round trips fill only what
+// runs dry before one fills every key.
+const (
+	fillBudget = 2048
+	lazyRounds = 2
+)
+
+// fill fetches, in one round trip, what the keys need for need more
+// members in round round of a call (see next).
+func (w *walker) fill(ctx context.Context, need, round int) error {
+	r := round - w.since
+	eager := r >= lazyRounds || len(w.keys)*need <= fillBudget
+	first := max(4, (2*need+len(w.keys)-1)/max(len(w.keys), 1))
 	type fetch struct {
 		i    int
 		want int64
 		cmd  *redis.ZSliceCmd
 	}
 	var fs []fetch
+	var more func() []string
 	_, err := w.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if w.more != nil {
+			more, w.more = w.more(p), nil
+		}
 		for i, k := range w.keys {
-			if w.done[i] || len(w.bufs[i]) >= n {
+			if w.done[i] {
 				continue
 			}
-			want := int64(n - len(w.bufs[i]))
-			fs = append(fs, fetch{i, want, p.ZRevRangeByScoreWithScores(ctx, k, &redis.ZRangeBy{Max: w.max, Min: w.min, Offset: w.offs[i], Count: want})})
+			var want int
+			switch {
+			case eager:
+				want = need - len(w.bufs[i])
+			case len(w.bufs[i]) > 0:
+				continue // not dry
+			case r == 0:
+				want = min(need, first)
+			default:
+				want = need
+			}
+			if want <= 0 {
+				continue
+			}
+			fs = append(fs, fetch{i, int64(want), p.ZRevRangeByScoreWithScores(ctx, k, &redis.ZRangeBy{Max: w.max, Min: w.min, Offset: w.offs[i], Count: int64(want)})})
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, nil, false, err
+		return err
 	}
 	for _, f := range fs {
 		zs := f.cmd.Val()
@@ -278,25 +339,44 @@ func (w *walker) next(ctx context.Context, n int) ([]redis.Z, []int, bool, error
 		w.offs[f.i] += int64(len(zs))
 		w.done[f.i] = int64(len(zs)) < f.want
 	}
-	out, from := make([]redis.Z, 0, n), make([]int, 0, n)
-	for len(out) < n {
+	if more != nil {
+		if ks := more(); len(ks) > 0 {
+			// Not fetched yet: dry, so the next round fetches them, as
+			// its first.
+			w.keys = append(w.keys, ks...)
+			w.bufs = append(w.bufs, make([][]redis.Z, len(ks))...)
+			w.offs = append(w.offs, make([]int64, len(ks))...)
+			w.done = append(w.done, make([]bool, len(ks))...)
+			w.since = round + 1
+		}
+	}
+	return nil
+}
+
+// merge hands out members, newest first, until out holds n, or a key that
+// may hold more has none buffered (true: fill again), or every key is
+// through (false).
+func (w *walker) merge(out *[]redis.Z, from *[]int, n int) bool {
+	for len(*out) < n {
 		best := -1
 		for i, b := range w.bufs {
-			if len(b) > 0 && (best < 0 || newer(b[0], w.bufs[best][0])) {
+			if len(b) == 0 {
+				if !w.done[i] {
+					return true
+				}
+				continue
+			}
+			if best < 0 || newer(b[0], w.bufs[best][0]) {
 				best = i
 			}
 		}
 		if best < 0 {
-			break
+			return false
 		}
-		out, from = append(out, w.bufs[best][0]), append(from, best)
+		*out, *from = append(*out, w.bufs[best][0]), append(*from, best)
 		w.bufs[best] = w.bufs[best][1:]
 	}
-	end := true
-	for i := range w.keys {
-		end = end && w.done[i] && len(w.bufs[i]) == 0
-	}
-	return out, from, end, nil
+	return true
 }
 
 // oldestFirst compares a and b: by score, then member (the order
@@ -428,7 +508,7 @@ func fillRow(row *CancellationRow, doc *order.Doc) {
 // Pending lists the adapter's pending_response requests, respond_by
 // soonest first.
 func (c *Console) Pending(ctx context.Context, adapterID string, limit int) ([]CancellationRow, error) {
-	zs, err := c.merged(ctx, c.each(adapterID, ixPending), false,
+	zs, err := c.merged(ctx, c.each(adapterID, ixPending), nil, false,
 		func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
 			return p.ZRangeWithScores(ctx, key, 0, int64(limit)-1)
 		}, limit)
@@ -450,17 +530,28 @@ func (c *Console) each(adapterID, name string) []string {
 
 // merged reads sorted sets (read, at most limit members each, in the
 // set's order) and merges them: newest first when desc, else oldest first.
-// A member in two of them with one score is taken once.
-func (c *Console) merged(ctx context.Context, keys []string, desc bool,
+// more, when set, adds to that round trip what gives more sets to read,
+// in another. A member in two of them with one score is taken once.
+func (c *Console) merged(ctx context.Context, keys []string, more func(p redis.Pipeliner) func() []string, desc bool,
 	read func(p redis.Pipeliner, key string) *redis.ZSliceCmd, limit int) ([]redis.Z, error) {
-	cmds := make([]*redis.ZSliceCmd, len(keys))
-	if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, k := range keys {
-			cmds[i] = read(p, k)
+	var cmds []*redis.ZSliceCmd
+	for len(keys) > 0 {
+		var then func() []string
+		if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if more != nil {
+				then, more = more(p), nil
+			}
+			for _, k := range keys {
+				cmds = append(cmds, read(p, k))
+			}
+			return nil
+		}); err != nil {
+			return nil, err
 		}
-		return nil
-	}); err != nil {
-		return nil, err
+		keys = nil
+		if then != nil {
+			keys = then()
+		}
 	}
 	if len(cmds) == 1 {
 		return cmds[0].Val(), nil
@@ -484,38 +575,33 @@ func (c *Console) merged(ctx context.Context, keys []string, desc bool,
 // (sync health), within [since, until).
 func (c *Console) Latest(ctx context.Context, adapterID, list string, since, until time.Time, limit int) ([]CancellationRow, error) {
 	var keys []string
+	var more func(p redis.Pipeliner) func() []string
 	switch list {
 	case "escalated":
+		// The state set, and the kind sets of state escalated, found in
+		// the registries read with it.
 		tags := c.src.Tags(adapterID)
-		kinds, err := c.kinds(ctx, tags)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", list, adapterID, err)
-		}
-		for i, tag := range tags {
-			for _, k := range kinds[i] {
-				if kindMatches(k, string(platform.Escalated), "", "") {
-					keys = append(keys, c.src.PartKey(tag, ixKind, k))
-				}
-			}
+		for _, tag := range tags {
 			keys = append(keys, c.src.PartKey(tag, ixState, string(platform.Escalated)))
 		}
+		more = c.kindSets(ctx, tags, string(platform.Escalated), "", "")
 	case ixSellerHit, ixSyncFailed, SyncQueued:
 		keys = c.each(adapterID, list)
 	default:
 		return nil, fmt.Errorf("no list %q", list)
 	}
-	zs, err := c.newest(ctx, keys, since, until, limit)
+	zs, err := c.newest(ctx, keys, more, since, until, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", list, adapterID, err)
 	}
 	return c.rows(ctx, adapterID, zs)
 }
 
-// newest is the newest members of the sets at keys within [since,
-// until), merged.
-func (c *Console) newest(ctx context.Context, keys []string, since, until time.Time, limit int) ([]redis.Z, error) {
+// newest is the newest members of the sets at keys (and those more gives,
+// see merged) within [since, until), merged.
+func (c *Console) newest(ctx context.Context, keys []string, more func(p redis.Pipeliner) func() []string, since, until time.Time, limit int) ([]redis.Z, error) {
 	by := c.scoreRange(since, until, int64(limit))
-	return c.merged(ctx, keys, true, func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
+	return c.merged(ctx, keys, more, true, func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
 		return p.ZRevRangeByScoreWithScores(ctx, key, by)
 	}, limit)
 }
@@ -536,7 +622,7 @@ type Conflict struct {
 // Conflicts lists the adapter's orders with a conflict whose latest
 // snapshot falls in [since, until), newest first.
 func (c *Console) Conflicts(ctx context.Context, adapterID string, since, until time.Time, limit int) ([]Conflict, error) {
-	zs, err := c.newest(ctx, c.each(adapterID, ixConflicts), since, until, limit)
+	zs, err := c.newest(ctx, c.each(adapterID, ixConflicts), nil, since, until, limit)
 	if err != nil {
 		return nil, fmt.Errorf("conflicts %s: %w", adapterID, err)
 	}
@@ -562,7 +648,7 @@ func (c *Console) RepeatCancellers(ctx context.Context, adapterID string, limit 
 	from := itoa(ms(now.Add(-RepeatWindow)))
 	rdb := c.rdb
 	by := &redis.ZRangeBy{Min: from, Max: "+inf", Count: int64(limit) * 2}
-	zs, err := c.merged(ctx, c.each(adapterID, ixRepeat), true,
+	zs, err := c.merged(ctx, c.each(adapterID, ixRepeat), nil, true,
 		func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
 			return p.ZRevRangeByScoreWithScores(ctx, key, by)
 		}, limit*2)
