@@ -108,7 +108,13 @@ func splitMember(m string) (orderID, requestID string, ok bool) {
 }
 
 func requestCounter(state platform.State, who platform.Party, reason string) string {
-	return cntRequest + string(state) + "|" + string(who) + "|" + reason
+	return cntRequest + kindOf(state, who, reason)
+}
+
+// kindOf is a request's kind: the key part of its ixKind set, a member
+// of its tag's ixKinds.
+func kindOf(state platform.State, who platform.Party, reason string) string {
+	return string(state) + "|" + string(who) + "|" + reason
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
@@ -121,6 +127,10 @@ func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 const (
 	ixLegacyAll = "all"
 	ixState     = "state"
+	ixReason    = "reason"
+	ixInitiator = "initiator"
+	ixKind      = "kind"
+	ixKinds     = "kinds"
 	ixBuyer     = "buyer"
 	ixRepeat    = "repeat"
 	ixDay       = "day"

@@ -19,6 +19,7 @@ import (
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/order/ordertest"
 	"github.com/cancelsync/cancelsync/orderstore"
+	"github.com/cancelsync/cancelsync/orderstore/orderstoretest"
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/platform/registry"
 	"github.com/cancelsync/cancelsync/syncback"
@@ -107,10 +108,23 @@ type setupOpts struct {
 	queueSyncs bool
 	// real runs on a real redis-server instead of miniredis.
 	real bool
-	// json keeps the store in the previous releases' format (JSON
-	// documents, lock keys), as an upgraded store is until it is switched;
-	// otherwise it is compact, as a new installation's is.
-	json bool
+	// format is the document format the store writes (0: its default),
+	// and so the scheme of its console indexes (orderstore/index/facts.go).
+	format int
+}
+
+// formats are the document formats the store may write: the console's
+// tests run in each, for each indexes its requests its own way.
+var formats = []int{order.FormatJSON, order.FormatCompact}
+
+// inFormats runs test in each of formats, in parallel.
+func inFormats(t *testing.T, test func(t *testing.T, format int)) {
+	for _, format := range formats {
+		t.Run(fmt.Sprintf("format=%d", format), func(t *testing.T) {
+			t.Parallel()
+			test(t, format)
+		})
+	}
 }
 
 // setup builds one adapter per seed platform ("t-<platform>") that syncs to
@@ -126,12 +140,14 @@ func setup(t *testing.T, o setupOpts) *bundle {
 		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
 		t.Cleanup(func() { _ = rdb.Close() })
 	}
-	if !o.json {
+	if o.format != order.FormatJSON {
+		// A new installation's store: compact (unless forced below).
 		if _, err := orderstore.InitFormat(context.Background(), rdb); err != nil {
 			t.Fatal(err)
 		}
 	}
 	b := &bundle{mr: mr, rdb: rdb, store: orderstore.NewStore(rdb), platform: newFakePlatform(t), adapters: map[string]*platform.Adapter{}}
+	orderstoretest.ForceFormat(b.store, o.format)
 	if o.orderWait == 0 {
 		o.orderWait = time.Minute
 	}

@@ -35,9 +35,9 @@ var _ index.Layout = layout{}
 // indexOps is index.Ops with the dead letter's record: the commands that
 // bring the indexes from the facts before (index.FactsOf) to the document
 // after.
-func indexOps(l layout, adapterID, orderID string, before index.Facts, after *order.Doc, now time.Time, retention time.Duration, trim func(key string) bool) []index.Op {
+func indexOps(l layout, adapterID, orderID string, before index.Facts, after *order.Doc, now time.Time, retention time.Duration, trim func(key string) bool, known func(registry, kind string) bool) []index.Op {
 	next := index.FactsOf(l, adapterID, orderID, after)
-	ops := index.Ops(l, adapterID, orderID, before, next, after, now, retention, trim)
+	ops := index.Ops(l, adapterID, orderID, before, next, after, now, retention, trim, known)
 	if len(before.Dead) > 0 || len(next.Dead) > 0 {
 		ops = append(ops, deadletter.Ops(l, adapterID, orderID, before.Dead, next.Dead, after, now, retention, trim)...)
 	}
@@ -118,6 +118,48 @@ func (s *Store) trimDue(key string) bool {
 // maxTrimKeys bounds trimDue's memory (a set per state, reason, initiator
 // and adapter: a few hundred in practice).
 const maxTrimKeys = 4096
+
+// factsOf is index.FactsOf of doc as read; a document not stored yet
+// (Format 0) is taken in the format this store writes.
+func (s *Store) factsOf(adapterID, orderID string, doc *order.Doc) index.Facts {
+	if doc.Format == 0 {
+		doc.Format = s.format()
+		defer func() { doc.Format = 0 }()
+	}
+	return index.FactsOf(s.l, adapterID, orderID, doc)
+}
+
+// registeredKind is a kind in a registry, as knownKind remembers it.
+type registeredKind struct{ registry, kind string }
+
+// knownKind reports whether this process registered kind in registry
+// (index.Ops' known): then it is there, for nothing removes a registry's
+// members.
+func (s *Store) knownKind(registry, kind string) bool {
+	s.trimMu.Lock()
+	defer s.trimMu.Unlock()
+	_, ok := s.registered[registeredKind{registry, kind}]
+	return ok
+}
+
+// noteRegistered notes the kinds ops registered, once the script that ran
+// them succeeded (a script that failed, or stored nothing, registered
+// nothing).
+func (s *Store) noteRegistered(ops []index.Op) {
+	index.Registrations(ops, func(registry, kind string) {
+		s.trimMu.Lock()
+		defer s.trimMu.Unlock()
+		if s.registered == nil || len(s.registered) >= maxKnownKinds {
+			s.registered = map[registeredKind]struct{}{} // bounded; forgetting only registers again
+		}
+		s.registered[registeredKind{registry, kind}] = struct{}{}
+	})
+}
+
+// maxKnownKinds bounds what knownKind remembers: a registry (an adapter's,
+// or a bucket's on a cluster) holds a few hundred kinds at most, and a
+// process writes few of them in practice.
+const maxKnownKinds = 1 << 16
 
 func (s *Store) now() time.Time {
 	if s.Now != nil {

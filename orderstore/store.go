@@ -1,6 +1,7 @@
 package orderstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore/index"
+	"github.com/cancelsync/cancelsync/orderstore/internal/storehook"
 	"github.com/cancelsync/cancelsync/platform"
 )
 
@@ -33,11 +35,12 @@ type Store struct {
 	Retention time.Duration
 	Now       func() time.Time
 
-	trimMu  sync.Mutex
-	trimmed map[string]int64 // console set key → when this process last trimmed it (trimDue)
+	trimMu     sync.Mutex
+	trimmed    map[string]int64            // console set key → when this process last trimmed it (trimDue)
+	registered map[registeredKind]struct{} // kinds this process registered (knownKind), under trimMu
 
 	// The format documents are written in (format.go): the store's,
-	// unless forceFormat is set (tests).
+	// unless forceFormat is set (tests: orderstoretest.ForceFormat).
 	fleetFmt    formatState
 	forceFormat int
 
@@ -207,7 +210,7 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
-		before := index.FactsOf(s.l, adapterID, orderID, doc) // console indexes (indexes.go)
+		before := s.factsOf(adapterID, orderID, doc) // console indexes (indexes.go)
 		if !fn(doc) {
 			if cur.guess { // not what is stored, maybe: look
 				if err := s.read(ctx, key, &cur); err != nil {
@@ -218,8 +221,11 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 			cur.doc = doc
 			return doc, cur, nil
 		}
+		// The format written decides the scheme of the document's index
+		// entries too (index.FactsOf): a change that writes another format
+		// than was read moves them, in this change's script.
 		doc.Format = s.format()
-		next, err := json.Marshal(doc)
+		next, err := encodeDoc(doc)
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
@@ -230,7 +236,7 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		op, token := o.lockOp()
 		mode := s.lockMode()
 		now, until := lockClock()
-		ops := indexOps(s.l, adapterID, orderID, before, doc, s.now(), s.retention(), s.trimDue)
+		ops := indexOps(s.l, adapterID, orderID, before, doc, s.now(), s.retention(), s.trimDue, s.knownKind)
 		var remember string
 		if o.remember != "" {
 			remember = s.l.deliveryKey(adapterID, orderID, o.remember)
@@ -272,6 +278,7 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 				if o.release != nil {
 					o.release.released = true
 				}
+				s.noteRegistered(ops)
 				// The document is stored: a buyer's set that fails to
 				// follow only undercounts a repeat canceller (console).
 				_ = s.runOps(ctx, then)
@@ -315,16 +322,37 @@ func (s *Store) read(ctx context.Context, key string, cur *Stored) error {
 // order's data is at fault, not Redis.
 var ErrUnreadable = errors.New("stored order document does not decode")
 
+// compactStub stands in for the compact encoding, which is not written
+// yet: a document stored in order.FormatCompact (only a test's forceFormat
+// writes one) is its JSON behind this prefix, so that it reads back as
+// FormatCompact and its requests' index entries are found where that
+// format keeps them (index.FactsOf). No JSON document begins with it. The
+// compact encoding replaces it.
+const compactStub = "\x00compact-stub:"
+
+// encodeDoc is doc as stored, in doc.Format.
+func encodeDoc(doc *order.Doc) ([]byte, error) {
+	raw, err := json.Marshal(doc)
+	if err != nil || doc.Format != order.FormatCompact {
+		return raw, err
+	}
+	return append([]byte(compactStub), raw...), nil
+}
+
 func decodeDoc(key string, d Stored) (*order.Doc, error) {
 	doc := &order.Doc{}
 	body := bodyOf(d.raw)
 	if !d.present || len(body) == 0 {
 		return doc, nil
 	}
-	if err := json.Unmarshal(body, doc); err != nil {
+	raw, format := body, order.FormatJSON
+	if rest, ok := bytes.CutPrefix(raw, []byte(compactStub)); ok {
+		raw, format = rest, order.FormatCompact
+	}
+	if err := json.Unmarshal(raw, doc); err != nil {
 		return nil, fmt.Errorf("decode %s: %w: %w", key, ErrUnreadable, err)
 	}
-	doc.Format = order.FormatJSON
+	doc.Format = format
 	doc.Upgrade()
 	return doc, nil
 }
@@ -387,4 +415,8 @@ func (v Views) OrderView(ctx context.Context, adapterID, orderID string) (*order
 		return nil, ErrNotFound
 	}
 	return v.Store.OrderView(ctx, ad, orderID)
+}
+
+func init() {
+	storehook.ForceFormat = func(store any, format int) { store.(*Store).forceFormat = format }
 }

@@ -74,7 +74,13 @@ type ListPage struct {
 // combine; the page may then be short, with a cursor to go on.
 const maxExamined = 5000
 
-// List returns the adapter's requests matching f, newest first.
+// List returns the adapter's requests matching f, newest first. It reads
+// both schemes of the lists by state, reason and initiator (facts.go): the
+// kind sets that match every filter, whose members all match, and, for
+// requests whose documents were last written in order.FormatJSON, the
+// first filter's set (the state sets without a filter), whose members are
+// checked against the other filters' sets. Both are walked as one
+// sequence, newest first, so a cursor goes on across them.
 func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (ListPage, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
@@ -109,12 +115,18 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 			maxScore = itoa(n)
 		}
 	}
-	// Without a filter the walk merges the state sets: every request is
-	// in exactly one of them, so their union is every request (there is
-	// no set of all requests to write on every change). On a cluster it
-	// merges every bucket's.
-	walk := &walker{rdb: c.rdb, max: maxScore, min: minScore}
-	for _, tag := range c.src.Tags(adapterID) {
+	// The walk's keys: the FormatJSON scheme's first filter's set (the
+	// state sets without a filter), whose members the other filters
+	// check, and, found in the registries read in the walk's first round
+	// trip, the kind sets that match every filter. Without a filter that
+	// is every kind set and the state sets: every request is in exactly
+	// one of them, so their union is every request (there is no set of
+	// all requests to write on every change). On a cluster it merges
+	// every bucket's.
+	tags := c.src.Tags(adapterID)
+	walk := &walker{rdb: c.rdb, max: maxScore, min: minScore,
+		more: c.kindSets(ctx, tags, f.State, f.Reason, f.Initiator)}
+	for _, tag := range tags {
 		if len(sets) == 0 {
 			for _, st := range platform.States {
 				walk.keys = append(walk.keys, c.src.PartKey(tag, ixState, string(st)))
@@ -123,40 +135,45 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 			walk.keys = append(walk.keys, c.src.PartKey(tag, sets[0].name, sets[0].part))
 		}
 	}
+	legacy := len(walk.keys) // the keys before are FormatJSON's
 	var others []func(tag string) string
 	for _, ft := range sets[min(len(sets), 1):] {
 		others = append(others, func(tag string) string { return c.src.PartKey(tag, ft.name, ft.part) })
 	}
 	var picked []redis.Z
 	var lastSeen redis.Z
+	// A request is in one scheme only (the store moves it in one
+	// script); one seen twice all the same is listed once.
+	seen := map[string]bool{}
 	examined, exhausted := 0, false
 	batch := f.Limit + 1
 	for len(picked) < f.Limit && examined < maxExamined {
-		zs, done, err := walk.next(ctx, batch)
+		zs, from, done, err := walk.next(ctx, batch)
 		if err != nil {
 			return ListPage{}, fmt.Errorf("list %s: %w", adapterID, err)
 		}
 		exhausted = done
 		if f.Cursor != "" {
-			kept := zs[:0]
-			for _, z := range zs {
+			kept, keptFrom := zs[:0], from[:0]
+			for i, z := range zs {
 				// Same score as the cursor: members come in reverse order,
 				// and the previous page ended at curMember.
 				if int64(z.Score) == curScore && z.Member.(string) >= curMember {
 					continue
 				}
-				kept = append(kept, z)
+				kept, keptFrom = append(kept, z), append(keptFrom, from[i])
 			}
-			zs = kept
+			zs, from = kept, keptFrom
 		}
-		match, err := c.inAll(ctx, adapterID, others, zs)
+		match, err := c.inAll(ctx, adapterID, others, zs, func(i int) bool { return from[i] < legacy })
 		if err != nil {
 			return ListPage{}, fmt.Errorf("list %s: %w", adapterID, err)
 		}
 		for i, z := range zs {
 			examined++
 			lastSeen = z
-			if match[i] {
+			if m := z.Member.(string); match[i] && !seen[m] {
+				seen[m] = true
 				picked = append(picked, z)
 			}
 			if len(picked) == f.Limit || examined >= maxExamined {
@@ -183,6 +200,39 @@ func (c *Console) List(ctx context.Context, adapterID string, f ListFilter) (Lis
 	return ListPage{Items: rows, Next: next, Since: f.Since, Until: f.Until}, nil
 }
 
+// kindSets asks, in a pipeline, for the registries of kinds (ixKinds) of
+// tags, one SMEMBERS each; what it returns gives, once the pipeline has
+// run, the kind sets of those tags whose kinds have the given state,
+// reason and initiator (an empty one: any).
+func (c *Console) kindSets(ctx context.Context, tags []string, state, reason, initiator string) func(p redis.Pipeliner) func() []string {
+	return func(p redis.Pipeliner) func() []string {
+		cmds := make([]*redis.StringSliceCmd, len(tags))
+		for i, tag := range tags {
+			cmds[i] = p.SMembers(ctx, c.src.Key(tag, ixKinds))
+		}
+		return func() []string {
+			var keys []string
+			for i, cmd := range cmds {
+				kinds := cmd.Val()
+				slices.Sort(kinds) // the same walk every time
+				for _, k := range kinds {
+					if kindMatches(k, state, reason, initiator) {
+						keys = append(keys, c.src.PartKey(tags[i], ixKind, k))
+					}
+				}
+			}
+			return keys
+		}
+	}
+}
+
+// kindMatches reports whether kind k has the given state, reason and
+// initiator (an empty one: any).
+func kindMatches(k, state, reason, initiator string) bool {
+	st, who, why, ok := splitKind(k)
+	return ok && (state == "" || st == state) && (reason == "" || why == reason) && (initiator == "" || who == initiator)
+}
+
 // walker goes through the members of one or more sorted sets within
 // [min, max], newest first (score, then member, descending: the order of
 // ZREVRANGEBYSCORE), as one ordered sequence.
@@ -190,36 +240,98 @@ type walker struct {
 	rdb      redis.UniversalClient
 	keys     []string
 	max, min string
-	bufs     [][]redis.Z // per key: fetched and not yet handed out
-	offs     []int64     // per key: members fetched so far
-	done     []bool      // per key: nothing left to fetch
+	// more, when set, adds to the first round trip what gives more keys
+	// to walk once it has run (List: the registries of kinds).
+	more  func(p redis.Pipeliner) func() []string
+	bufs  [][]redis.Z // per key: fetched and not yet handed out
+	offs  []int64     // per key: members fetched so far
+	done  []bool      // per key: nothing left to fetch
+	since int         // the round of this call from which fill's rounds count
 }
 
-// next returns up to n more members in order, and whether that is the end.
-// Each key's buffer is filled to n members (or to its end) first, in one
-// round trip, so the n largest of the union are among the buffers.
-func (w *walker) next(ctx context.Context, n int) ([]redis.Z, bool, error) {
+// next returns up to n more members in order, the index in keys of the
+// key each came from, and whether that is the end.
+//
+// A member is handed out only while every key that may hold more has
+// members buffered: a key's unfetched members come after its buffered
+// ones, so the newest buffered member is then the newest of the union.
+// When filling every key's buffer to n (or to its end) costs at most
+// fillBudget members, that is done at once, in one round trip. Past it (a
+// list without a filter reads every kind set, facts.go) each key first
+// gets a few, and only the keys that run dry are filled again, to what
+// is still wanted; the third round trip fills every key as at once, so a
+// call takes at most three (four for the first, when keys that more gives
+// join after the first round trip).
+func (w *walker) next(ctx context.Context, n int) ([]redis.Z, []int, bool, error) {
 	if w.bufs == nil {
 		w.bufs, w.offs, w.done = make([][]redis.Z, len(w.keys)), make([]int64, len(w.keys)), make([]bool, len(w.keys))
 	}
+	w.since = 0
+	out, from := make([]redis.Z, 0, n), make([]int, 0, n)
+	for round := 0; len(out) < n; round++ {
+		if err := w.fill(ctx, n-len(out), round); err != nil {
+			return nil, nil, false, err
+		}
+		if !w.merge(&out, &from, n) {
+			break
+		}
+	}
+	end := true
+	for i := range w.keys {
+		end = end && w.done[i] && len(w.bufs[i]) == 0
+	}
+	return out, from, end, nil
+}
+
+// fillBudget is how many members one walker call may fetch to fill every
+// key's buffer at once; lazyRounds how many round trips fill only what
+// runs dry before one fills every key.
+const (
+	fillBudget = 2048
+	lazyRounds = 2
+)
+
+// fill fetches, in one round trip, what the keys need for need more
+// members in round round of a call (see next).
+func (w *walker) fill(ctx context.Context, need, round int) error {
+	r := round - w.since
+	eager := r >= lazyRounds || len(w.keys)*need <= fillBudget
+	first := max(4, (2*need+len(w.keys)-1)/max(len(w.keys), 1))
 	type fetch struct {
 		i    int
 		want int64
 		cmd  *redis.ZSliceCmd
 	}
 	var fs []fetch
+	var more func() []string
 	_, err := w.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if w.more != nil {
+			more, w.more = w.more(p), nil
+		}
 		for i, k := range w.keys {
-			if w.done[i] || len(w.bufs[i]) >= n {
+			if w.done[i] {
 				continue
 			}
-			want := int64(n - len(w.bufs[i]))
-			fs = append(fs, fetch{i, want, p.ZRevRangeByScoreWithScores(ctx, k, &redis.ZRangeBy{Max: w.max, Min: w.min, Offset: w.offs[i], Count: want})})
+			var want int
+			switch {
+			case eager:
+				want = need - len(w.bufs[i])
+			case len(w.bufs[i]) > 0:
+				continue // not dry
+			case r == 0:
+				want = min(need, first)
+			default:
+				want = need
+			}
+			if want <= 0 {
+				continue
+			}
+			fs = append(fs, fetch{i, int64(want), p.ZRevRangeByScoreWithScores(ctx, k, &redis.ZRangeBy{Max: w.max, Min: w.min, Offset: w.offs[i], Count: int64(want)})})
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, false, err
+		return err
 	}
 	for _, f := range fs {
 		zs := f.cmd.Val()
@@ -227,25 +339,44 @@ func (w *walker) next(ctx context.Context, n int) ([]redis.Z, bool, error) {
 		w.offs[f.i] += int64(len(zs))
 		w.done[f.i] = int64(len(zs)) < f.want
 	}
-	out := make([]redis.Z, 0, n)
-	for len(out) < n {
+	if more != nil {
+		if ks := more(); len(ks) > 0 {
+			// Not fetched yet: dry, so the next round fetches them, as
+			// its first.
+			w.keys = append(w.keys, ks...)
+			w.bufs = append(w.bufs, make([][]redis.Z, len(ks))...)
+			w.offs = append(w.offs, make([]int64, len(ks))...)
+			w.done = append(w.done, make([]bool, len(ks))...)
+			w.since = round + 1
+		}
+	}
+	return nil
+}
+
+// merge hands out members, newest first, until out holds n, or a key that
+// may hold more has none buffered (true: fill again), or every key is
+// through (false).
+func (w *walker) merge(out *[]redis.Z, from *[]int, n int) bool {
+	for len(*out) < n {
 		best := -1
 		for i, b := range w.bufs {
-			if len(b) > 0 && (best < 0 || newer(b[0], w.bufs[best][0])) {
+			if len(b) == 0 {
+				if !w.done[i] {
+					return true
+				}
+				continue
+			}
+			if best < 0 || newer(b[0], w.bufs[best][0]) {
 				best = i
 			}
 		}
 		if best < 0 {
-			break
+			return false
 		}
-		out = append(out, w.bufs[best][0])
+		*out, *from = append(*out, w.bufs[best][0]), append(*from, best)
 		w.bufs[best] = w.bufs[best][1:]
 	}
-	end := true
-	for i := range w.keys {
-		end = end && w.done[i] && len(w.bufs[i]) == 0
-	}
-	return out, end, nil
+	return true
 }
 
 // oldestFirst compares a and b: by score, then member (the order
@@ -270,8 +401,9 @@ func newer(a, b redis.Z) bool {
 }
 
 // inAll reports for each of zs whether it is a member of every set sets
-// name in the member's bucket, in one round trip.
-func (c *Console) inAll(ctx context.Context, adapterID string, sets []func(tag string) string, zs []redis.Z) ([]bool, error) {
+// name in the member's bucket, in one round trip; those check does not
+// pick match without a look.
+func (c *Console) inAll(ctx context.Context, adapterID string, sets []func(tag string) string, zs []redis.Z, check func(i int) bool) ([]bool, error) {
 	match := make([]bool, len(zs))
 	for i := range match {
 		match[i] = true
@@ -283,6 +415,9 @@ func (c *Console) inAll(ctx context.Context, adapterID string, sets []func(tag s
 	var tags []string
 	members, at := map[string][]string{}, map[string][]int{}
 	for i, z := range zs {
+		if !check(i) {
+			continue
+		}
 		m := z.Member.(string)
 		orderID, _, _ := SplitMember(m)
 		tag := c.src.Tag(adapterID, orderID)
@@ -291,15 +426,18 @@ func (c *Console) inAll(ctx context.Context, adapterID string, sets []func(tag s
 		}
 		members[tag], at[tag] = append(members[tag], m), append(at[tag], i)
 	}
-	type check struct {
+	if len(tags) == 0 {
+		return match, nil
+	}
+	type lookup struct {
 		tag string
 		cmd *redis.FloatSliceCmd
 	}
-	var checks []check
+	var checks []lookup
 	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, set := range sets {
 			for _, tag := range tags {
-				checks = append(checks, check{tag, p.ZMScore(ctx, set(tag), members[tag]...)})
+				checks = append(checks, lookup{tag, p.ZMScore(ctx, set(tag), members[tag]...)})
 			}
 		}
 		return nil
@@ -370,7 +508,7 @@ func fillRow(row *CancellationRow, doc *order.Doc) {
 // Pending lists the adapter's pending_response requests, respond_by
 // soonest first.
 func (c *Console) Pending(ctx context.Context, adapterID string, limit int) ([]CancellationRow, error) {
-	zs, err := c.merged(ctx, adapterID, func(tag string) string { return c.src.Key(tag, ixPending) }, false,
+	zs, err := c.merged(ctx, c.each(adapterID, ixPending), nil, false,
 		func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
 			return p.ZRangeWithScores(ctx, key, 0, int64(limit)-1)
 		}, limit)
@@ -380,20 +518,40 @@ func (c *Console) Pending(ctx context.Context, adapterID string, limit int) ([]C
 	return c.rows(ctx, adapterID, zs)
 }
 
-// merged reads one sorted set of every bucket of the adapter (read,
-// at most limit members each, in the set's order) and merges them:
-// newest first when desc, else oldest first.
-func (c *Console) merged(ctx context.Context, adapterID string, set func(tag string) string, desc bool,
-	read func(p redis.Pipeliner, key string) *redis.ZSliceCmd, limit int) ([]redis.Z, error) {
+// each is the index name in every bucket of the adapter.
+func (c *Console) each(adapterID, name string) []string {
 	tags := c.src.Tags(adapterID)
-	cmds := make([]*redis.ZSliceCmd, len(tags))
-	if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, tag := range tags {
-			cmds[i] = read(p, set(tag))
+	keys := make([]string, len(tags))
+	for i, tag := range tags {
+		keys[i] = c.src.Key(tag, name)
+	}
+	return keys
+}
+
+// merged reads sorted sets (read, at most limit members each, in the
+// set's order) and merges them: newest first when desc, else oldest first.
+// more, when set, adds to that round trip what gives more sets to read,
+// in another. A member in two of them with one score is taken once.
+func (c *Console) merged(ctx context.Context, keys []string, more func(p redis.Pipeliner) func() []string, desc bool,
+	read func(p redis.Pipeliner, key string) *redis.ZSliceCmd, limit int) ([]redis.Z, error) {
+	var cmds []*redis.ZSliceCmd
+	for len(keys) > 0 {
+		var then func() []string
+		if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if more != nil {
+				then, more = more(p), nil
+			}
+			for _, k := range keys {
+				cmds = append(cmds, read(p, k))
+			}
+			return nil
+		}); err != nil {
+			return nil, err
 		}
-		return nil
-	}); err != nil {
-		return nil, err
+		keys = nil
+		if then != nil {
+			keys = then()
+		}
 	}
 	if len(cmds) == 1 {
 		return cmds[0].Val(), nil
@@ -407,34 +565,43 @@ func (c *Console) merged(ctx context.Context, adapterID string, set func(tag str
 	} else {
 		slices.SortFunc(zs, oldestFirst)
 	}
+	zs = slices.CompactFunc(zs, func(a, b redis.Z) bool { return a.Score == b.Score && a.Member == b.Member })
 	return zs[:min(len(zs), limit)], nil
 }
 
 // Latest lists the newest requests of one of the named lists: "escalated"
-// (by state), "sellerhit" (affect the seller's stats), "syncfailed" and
-// "syncqueued" (sync health), within [since, until).
+// (by state: the kind sets of state escalated and the state set, facts.go),
+// "sellerhit" (affect the seller's stats), "syncfailed" and "syncqueued"
+// (sync health), within [since, until).
 func (c *Console) Latest(ctx context.Context, adapterID, list string, since, until time.Time, limit int) ([]CancellationRow, error) {
-	var set func(tag string) string
+	var keys []string
+	var more func(p redis.Pipeliner) func() []string
 	switch list {
 	case "escalated":
-		set = func(tag string) string { return c.src.PartKey(tag, ixState, string(platform.Escalated)) }
+		// The state set, and the kind sets of state escalated, found in
+		// the registries read with it.
+		tags := c.src.Tags(adapterID)
+		for _, tag := range tags {
+			keys = append(keys, c.src.PartKey(tag, ixState, string(platform.Escalated)))
+		}
+		more = c.kindSets(ctx, tags, string(platform.Escalated), "", "")
 	case ixSellerHit, ixSyncFailed, SyncQueued:
-		set = func(tag string) string { return c.src.Key(tag, list) }
+		keys = c.each(adapterID, list)
 	default:
 		return nil, fmt.Errorf("no list %q", list)
 	}
-	zs, err := c.newest(ctx, adapterID, set, since, until, limit)
+	zs, err := c.newest(ctx, keys, more, since, until, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", list, adapterID, err)
 	}
 	return c.rows(ctx, adapterID, zs)
 }
 
-// newest is the newest members of set (every bucket's) within [since,
-// until), merged.
-func (c *Console) newest(ctx context.Context, adapterID string, set func(tag string) string, since, until time.Time, limit int) ([]redis.Z, error) {
+// newest is the newest members of the sets at keys (and those more gives,
+// see merged) within [since, until), merged.
+func (c *Console) newest(ctx context.Context, keys []string, more func(p redis.Pipeliner) func() []string, since, until time.Time, limit int) ([]redis.Z, error) {
 	by := c.scoreRange(since, until, int64(limit))
-	return c.merged(ctx, adapterID, set, true, func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
+	return c.merged(ctx, keys, more, true, func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
 		return p.ZRevRangeByScoreWithScores(ctx, key, by)
 	}, limit)
 }
@@ -455,7 +622,7 @@ type Conflict struct {
 // Conflicts lists the adapter's orders with a conflict whose latest
 // snapshot falls in [since, until), newest first.
 func (c *Console) Conflicts(ctx context.Context, adapterID string, since, until time.Time, limit int) ([]Conflict, error) {
-	zs, err := c.newest(ctx, adapterID, func(tag string) string { return c.src.Key(tag, ixConflicts) }, since, until, limit)
+	zs, err := c.newest(ctx, c.each(adapterID, ixConflicts), nil, since, until, limit)
 	if err != nil {
 		return nil, fmt.Errorf("conflicts %s: %w", adapterID, err)
 	}
@@ -481,7 +648,7 @@ func (c *Console) RepeatCancellers(ctx context.Context, adapterID string, limit 
 	from := itoa(ms(now.Add(-RepeatWindow)))
 	rdb := c.rdb
 	by := &redis.ZRangeBy{Min: from, Max: "+inf", Count: int64(limit) * 2}
-	zs, err := c.merged(ctx, adapterID, func(tag string) string { return c.src.Key(tag, ixRepeat) }, true,
+	zs, err := c.merged(ctx, c.each(adapterID, ixRepeat), nil, true,
 		func(p redis.Pipeliner, key string) *redis.ZSliceCmd {
 			return p.ZRevRangeByScoreWithScores(ctx, key, by)
 		}, limit*2)
@@ -567,7 +734,7 @@ func (c *Console) Stats(ctx context.Context, adapterID string, since, until time
 			case field == cntSellerHit:
 				st.SellerStatHits += n
 			case strings.HasPrefix(field, cntRequest):
-				if state, who, reason, ok := splitRequestCounter(field[len(cntRequest):]); ok {
+				if state, who, reason, ok := splitKind(field[len(cntRequest):]); ok {
 					st.ByState[state] += n
 					st.ByInitiator[who] += n
 					st.ByReason[reason] += n

@@ -17,6 +17,19 @@ import (
 // from pending_response to cancelled leaves the pending sets and enters the
 // cancelled ones, and its day's counters move by -1 and +1.
 //
+// A request is in the lists by state, reason and initiator in one of two
+// schemes, by its document's format (order.Doc.Format; docs/OPERATIONS.md,
+// "Where the numbers come from"): a document in order.FormatJSON, which
+// every earlier release writes, has each of its requests in three sets
+// (ixState, ixReason, ixInitiator); one in order.FormatCompact has each in
+// one set of its kind, the combination of the three (ixKind), listed in
+// its tag's registry of kinds (ixKinds) so that reads find the kinds
+// without a scan. A change that writes a document in another format than
+// it was read in moves its requests from one scheme to the other in the
+// same script, so a request is in one scheme only. Reads take both until
+// the retention has passed since the last document was written in the
+// old one.
+//
 // Where the keys are is orderstore's keys.go's (Layout): on one Redis every
 // key of an adapter's indexes carries the adapter's tag; on a cluster an
 // order writes its bucket's share, in its own hash slot, and reads merge
@@ -38,10 +51,17 @@ const (
 	// minute it writes an adapter's indexes (Ops), so a set left by
 	// an earlier version, or by one still running in a rolling upgrade,
 	// goes away.
-	ixLegacyAll  = "all"
-	ixState      = "state"      // by current state (key part: the state)
-	ixReason     = "reason"     // by reason (key part: the reason)
-	ixInitiator  = "initiator"  // by initiator (key part: the party)
+	ixLegacyAll = "all"
+	ixState     = "state"     // by current state (key part: the state), FormatJSON
+	ixReason    = "reason"    // by reason (key part: the reason), FormatJSON
+	ixInitiator = "initiator" // by initiator (key part: the party), FormatJSON
+	ixKind      = "kind"      // by kind (key part: kindOf), FormatCompact
+	// ixKinds is a set, per tag, of the kinds that have an ixKind set in
+	// it: SADDed by the script that first adds to such a set (as far as
+	// the writing process knows; see Ops), never trimmed. It holds at most
+	// one member per combination of platform.States, parties and
+	// platform.Reasons: a few hundred.
+	ixKinds      = "kinds"
 	ixPending    = "pending"    // pending_response, scored by respond_by
 	ixSellerHit  = "sellerhit"  // affects_seller_stats (fiverr)
 	SyncQueued   = "syncqueued" // current state not yet acknowledged by the platform
@@ -74,17 +94,24 @@ const (
 	cntSellerHit = "ss" // requests that count against the seller
 )
 
-// requestCounter is the cntRequest field of a request in state, by who,
-// for reason. The reason goes last: states and parties never hold '|', a
-// reason might.
-func requestCounter(state platform.State, who platform.Party, reason string) string {
-	return cntRequest + string(state) + "|" + string(who) + "|" + reason
+// kindOf is the kind of a request in state, by who, for reason: the
+// ixKind set it is in (FormatCompact) and, behind cntRequest, the day
+// counter it counts in. The reason goes last: states and parties never
+// hold '|', a reason might.
+func kindOf(state platform.State, who platform.Party, reason string) string {
+	return string(state) + "|" + string(who) + "|" + reason
 }
 
-// splitRequestCounter is requestCounter's inverse, given the field
-// without its prefix.
-func splitRequestCounter(f string) (state, who, reason string, ok bool) {
-	state, rest, ok1 := strings.Cut(f, "|")
+// requestCounter is the cntRequest field of a request in state, by who,
+// for reason.
+func requestCounter(state platform.State, who platform.Party, reason string) string {
+	return cntRequest + kindOf(state, who, reason)
+}
+
+// splitKind is kindOf's inverse (of a cntRequest field without its
+// prefix too).
+func splitKind(k string) (state, who, reason string, ok bool) {
+	state, rest, ok1 := strings.Cut(k, "|")
 	who, reason, ok2 := strings.Cut(rest, "|")
 	return state, who, reason, ok1 && ok2
 }
@@ -114,10 +141,11 @@ func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 // zfact is one member of one sorted set with its score; cfact one counter
 // of one day. req names the request that contributes it ("" for the
-// order's own).
+// order's own); kind is set for a member of an ixKind set, whose kind
+// must be registered (ixKinds).
 type zfact struct {
-	req, key, member string
-	score            int64
+	req, key, member, kind string
+	score                  int64
 }
 type cfact struct{ req, day, field string }
 
@@ -149,7 +177,11 @@ func (f *Facts) has(id string) bool {
 	return false
 }
 
-// FactsOf collects the index facts of d, keyed in layout l.
+// FactsOf collects the index facts of d, keyed in layout l. Its requests
+// are in the sets of d.Format's scheme: ixKind for order.FormatCompact,
+// else (order.FormatJSON, or 0 for a document not stored yet, which holds
+// no request; orderstore takes it in the format it writes) ixState,
+// ixReason and ixInitiator.
 func FactsOf(l Layout, adapterID, orderID string, d *order.Doc) Facts {
 	var f Facts
 	if d == nil {
@@ -159,9 +191,10 @@ func FactsOf(l Layout, adapterID, orderID string, d *order.Doc) Facts {
 	if o := d.Order; o != nil {
 		f.c = append(f.c, cfact{"", dayOf(o.PlacedAt), cntOrders})
 		if d.Conflict != "" {
-			f.z = append(f.z, zfact{"", l.Key(tag, ixConflicts), orderID, ms(o.UpdatedAt)})
+			f.z = append(f.z, zfact{req: "", key: l.Key(tag, ixConflicts), member: orderID, score: ms(o.UpdatedAt)})
 		}
 	}
+	compact := d.Format == order.FormatCompact
 	if len(d.Requests) == 0 {
 		return f
 	}
@@ -172,28 +205,34 @@ func FactsOf(l Layout, adapterID, orderID string, d *order.Doc) Facts {
 		r := &d.Requests[i]
 		f.reqs = append(f.reqs, r.ID)
 		m, at := member(orderID, r.ID), ms(r.OccurredAt)
-		f.z = append(f.z,
-			zfact{r.ID, l.PartKey(tag, ixState, string(r.State)), m, at},
-			zfact{r.ID, l.PartKey(tag, ixReason, r.Reason), m, at},
-			zfact{r.ID, l.PartKey(tag, ixInitiator, string(r.Initiator)), m, at})
 		day := dayOf(r.OccurredAt)
-		f.c = append(f.c, cfact{r.ID, day, requestCounter(r.State, r.Initiator, r.Reason)})
+		if compact {
+			k := kindOf(r.State, r.Initiator, r.Reason)
+			f.z = append(f.z, zfact{req: r.ID, key: l.PartKey(tag, ixKind, k), member: m, kind: k, score: at})
+			f.c = append(f.c, cfact{r.ID, day, cntRequest + k})
+		} else {
+			f.z = append(f.z,
+				zfact{req: r.ID, key: l.PartKey(tag, ixState, string(r.State)), member: m, score: at},
+				zfact{req: r.ID, key: l.PartKey(tag, ixReason, r.Reason), member: m, score: at},
+				zfact{req: r.ID, key: l.PartKey(tag, ixInitiator, string(r.Initiator)), member: m, score: at})
+			f.c = append(f.c, cfact{r.ID, day, requestCounter(r.State, r.Initiator, r.Reason)})
+		}
 		if r.State == platform.PendingResponse && r.RespondBy != nil {
-			f.z = append(f.z, zfact{r.ID, l.Key(tag, ixPending), m, ms(*r.RespondBy)})
+			f.z = append(f.z, zfact{req: r.ID, key: l.Key(tag, ixPending), member: m, score: ms(*r.RespondBy)})
 		}
 		if r.Denial != "" {
 			f.c = append(f.c, cfact{r.ID, day, cntDenial + string(r.Denial)})
 		}
 		if r.SellerHit {
-			f.z = append(f.z, zfact{r.ID, l.Key(tag, ixSellerHit), m, at})
+			f.z = append(f.z, zfact{req: r.ID, key: l.Key(tag, ixSellerHit), member: m, score: at})
 			f.c = append(f.c, cfact{r.ID, day, cntSellerHit})
 		}
 		switch {
 		case r.Sync == order.SyncFailed:
-			f.z = append(f.z, zfact{r.ID, l.Key(tag, ixSyncFailed), m, at})
+			f.z = append(f.z, zfact{req: r.ID, key: l.Key(tag, ixSyncFailed), member: m, score: at})
 			f.Dead = append(f.Dead, DeadFact{Req: r.ID, Version: r.Version, Round: r.Round, Attempts: r.Attempts, Err: r.LastError})
 		case r.Unsent(d.Acked):
-			f.z = append(f.z, zfact{r.ID, l.Key(tag, SyncQueued), m, at})
+			f.z = append(f.z, zfact{req: r.ID, key: l.Key(tag, SyncQueued), member: m, score: at})
 		}
 		if r.State == platform.Cancelled && r.Initiator == platform.Buyer && d.Order != nil && d.Order.BuyerID != "" {
 			f.cancelled = append(f.cancelled, cancelFact{r.ID, d.Order.BuyerID})

@@ -24,7 +24,14 @@ type Op struct {
 // write of a minute), day counters expire retention after their day. next
 // is FactsOf(after); the dead letter's record is orderstore's to keep
 // (next.Dead).
-func Ops(l Layout, adapterID, orderID string, before, next Facts, after *order.Doc, now time.Time, retention time.Duration, trim func(key string) bool) []Op {
+//
+// A request added to an ixKind set has its kind registered in the same
+// script ("rg", SADD to the tag's ixKinds), unless known says the kind is
+// registered there already (nil: never known). orderstore's known is what
+// its process registered: in the steady state no
+// change registers anything, and a kind's set never exists unregistered,
+// for the registry is never trimmed.
+func Ops(l Layout, adapterID, orderID string, before, next Facts, after *order.Doc, now time.Time, retention time.Duration, trim func(key string) bool, known func(registry, kind string) bool) []Op {
 	tag := l.Tag(adapterID, orderID)
 	// A request compacted out of the document is not in next: what it
 	// contributed stays, so only the order's facts and those of requests
@@ -66,6 +73,7 @@ func Ops(l Layout, adapterID, orderID string, before, next Facts, after *order.D
 
 	ops := make([]Op, 0, 16)
 	cutoff := ms(now.Add(-retention))
+	registry := "" // the tag's ixKinds, once needed
 	for _, z := range oldZ {
 		if _, ok := findZ(next.z, z.key, z.member); !ok && !zDone(ops, "zr", z.key, z.member) {
 			ops = append(ops, Op{Op: "zr", Key: z.key, A: z.member})
@@ -85,6 +93,14 @@ func Ops(l Layout, adapterID, orderID string, before, next Facts, after *order.D
 		}
 		if zAdded(ops, z.key, z.member) {
 			continue
+		}
+		if z.kind != "" {
+			if registry == "" {
+				registry = l.Key(tag, ixKinds)
+			}
+			if !zDone(ops, "rg", registry, z.kind) && (known == nil || !known(registry, z.kind)) {
+				ops = append(ops, Op{Op: "rg", Key: registry, A: z.kind})
+			}
 		}
 		trimmed := zTrimmed(ops, z.key)
 		ops = append(ops, Op{Op: "za", Key: z.key, A: itoa(z.score), B: z.member})
@@ -211,6 +227,16 @@ func zTrimmed(ops []Op, key string) bool {
 	return false
 }
 
+// Registrations calls fn with each kind ops register ("rg"): what a
+// process notes as known once the script that ran them succeeded.
+func Registrations(ops []Op, fn func(registry, kind string)) {
+	for _, o := range ops {
+		if o.Op == "rg" {
+			fn(o.Key, o.A)
+		}
+	}
+}
+
 // Args appends ops to a script's keys and arguments in Lua's
 // layout: a count, then five arguments per op (op, key index, a, b, c);
 // keys go after the first nkeys.
@@ -268,7 +294,7 @@ for _ = 1, nops do
   elseif op == "sv" then
     redis.call("SET", k, a)
     redis.call("PEXPIREAT", k, b)
-  elseif op == "sa" then redis.call("SADD", k, a)
+  elseif op == "sa" or op == "rg" then redis.call("SADD", k, a)
   elseif op == "sx" then
     if a == "" then redis.call("SET", k, "1") else redis.call("SET", k, "1", "PX", a) end
   elseif op == "rp" then

@@ -2,6 +2,7 @@ package index
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,24 +14,32 @@ import (
 
 // BenchmarkIndexOps is the console indexes' share of a transition, without
 // Redis: the facts of the stored document before a cancellation request,
-// and the commands that bring the indexes to the document after it.
+// and the commands that bring the indexes to the document after it, in
+// each format's scheme (facts.go), its kind registered already as in a
+// process's steady state.
 func BenchmarkIndexOps(b *testing.B) {
 	raw, ad, req := ordertest.BenchDoc(b)
-	now := time.Now()
-	doc := &order.Doc{}
-	if err := json.Unmarshal(raw, doc); err != nil {
-		b.Fatal(err)
-	}
-	doc.Upgrade()
-	before := FactsOf(oneRedis{}, ad.ID, "o-1", doc)
-	tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
-	tr.ApplyDelivery("w-req", now, req)
-	b.ReportAllocs()
-	for b.Loop() {
-		next := FactsOf(oneRedis{}, ad.ID, "o-1", doc)
-		if ops := Ops(oneRedis{}, ad.ID, "o-1", before, next, doc, now, retention, nil); len(ops) == 0 {
-			b.Fatal("no index commands")
-		}
+	known := func(string, string) bool { return true }
+	for _, format := range []int{order.FormatJSON, order.FormatCompact} {
+		b.Run(fmt.Sprintf("format=%d", format), func(b *testing.B) {
+			now := time.Now()
+			doc := &order.Doc{}
+			if err := json.Unmarshal(raw, doc); err != nil {
+				b.Fatal(err)
+			}
+			doc.Upgrade()
+			doc.Format = format
+			before := FactsOf(oneRedis{}, ad.ID, "o-1", doc)
+			tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
+			tr.ApplyDelivery("w-req", now, req)
+			b.ReportAllocs()
+			for b.Loop() {
+				next := FactsOf(oneRedis{}, ad.ID, "o-1", doc)
+				if ops := Ops(oneRedis{}, ad.ID, "o-1", before, next, doc, now, retention, nil, known); len(ops) == 0 {
+					b.Fatal("no index commands")
+				}
+			}
+		})
 	}
 }
 
@@ -44,7 +53,7 @@ func TestIndexOpsSkipEntriesPastRetention(t *testing.T) {
 	tr.ApplyDelivery("w1", now, snapshot("o", platform.StatusPaid, placed))
 	before := FactsOf(oneRedis{}, ad.ID, "o", doc)
 	tr.ApplyDelivery("w2", now, oldRequest("o", "old", platform.Seller, "other", now.Add(-100*24*time.Hour)))
-	ops := Ops(oneRedis{}, ad.ID, "o", before, FactsOf(oneRedis{}, ad.ID, "o", doc), doc, now, retention, func(string) bool { return false })
+	ops := Ops(oneRedis{}, ad.ID, "o", before, FactsOf(oneRedis{}, ad.ID, "o", doc), doc, now, retention, func(string) bool { return false }, nil)
 	for _, o := range ops {
 		if o.Op == "za" || o.Op == "zt" {
 			t.Errorf("%+v: a 100-day-old request is added or trimmed for", o)
