@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -21,9 +20,11 @@ import (
 // nothing about.
 var ErrNotFound = errors.New("not found")
 
-// Store keeps one JSON document per (adapter, order) in Redis and changes it
-// only by compare-and-set, so two events of one order racing each other are
-// applied one after the other, never interleaved.
+// Store keeps one document per (adapter, order) in Redis, in JSON or the
+// compact encoding (docs/ARCHITECTURE.md, "Document formats"; it reads
+// both), and changes it only by compare-and-set, so two events of one
+// order racing each other are applied one after the other, never
+// interleaved.
 type Store struct {
 	rdb redis.UniversalClient
 	l   layout // where the keys are (keys.go)
@@ -35,11 +36,20 @@ type Store struct {
 
 	trimMu  sync.Mutex
 	trimmed map[string]int64 // console set key → when this process last trimmed it (trimDue)
+
+	// forceFormat, when not 0, is the format this store writes whatever
+	// format would say: tests run the store in each format.
+	forceFormat int
 }
 
 // format is the document format this store writes (order.FormatJSON
-// until the store's format is switched).
-func (s *Store) format() int { return order.FormatJSON }
+// until the store's format is switched); forceFormat wins.
+func (s *Store) format() int {
+	if s.forceFormat != 0 {
+		return s.forceFormat
+	}
+	return order.FormatJSON
+}
 
 // NewStore returns a store on rdb.
 func NewStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb, l: layoutOf(rdb)} }
@@ -192,7 +202,7 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 			return doc, cur, nil
 		}
 		doc.Format = s.format()
-		next, err := json.Marshal(doc)
+		next, err := encodeDoc(doc, len(cur.raw))
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
@@ -285,17 +295,29 @@ func (s *Store) read(ctx context.Context, key string, cur *Stored) error {
 // order's data is at fault, not Redis.
 var ErrUnreadable = errors.New("stored order document does not decode")
 
+// decodeDoc reads a stored document in either format (order.DecodeDoc);
+// an absent one is empty.
 func decodeDoc(key string, d Stored) (*order.Doc, error) {
-	doc := &order.Doc{}
 	if !d.present {
-		return doc, nil
+		return &order.Doc{}, nil
 	}
-	if err := json.Unmarshal(d.raw, doc); err != nil {
+	doc, err := order.DecodeDoc(d.raw)
+	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w: %w", key, ErrUnreadable, err)
 	}
-	doc.Format = order.FormatJSON
-	doc.Upgrade()
 	return doc, nil
+}
+
+// encodeDoc is doc in its Format, in a slice of its own (Change keeps it
+// as Stored.raw). The compact encoding appends to a buffer sized from the
+// document read before (before bytes) with room for what a change adds,
+// so that it allocates once; JSON's encoder sizes its own.
+func encodeDoc(doc *order.Doc, before int) ([]byte, error) {
+	var buf []byte
+	if doc.Format == order.FormatCompact {
+		buf = make([]byte, 0, before+256)
+	}
+	return doc.AppendEncoded(buf, doc.Format)
 }
 
 func loadDoc(ctx context.Context, c redis.Cmdable, key string) (*order.Doc, error) {
