@@ -1,7 +1,6 @@
 package index
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -17,11 +16,10 @@ import (
 func BenchmarkIndexOps(b *testing.B) {
 	raw, ad, req := ordertest.BenchDoc(b)
 	now := time.Now()
-	doc := &order.Doc{}
-	if err := json.Unmarshal(raw, doc); err != nil {
+	doc, err := order.DecodeDoc(raw)
+	if err != nil {
 		b.Fatal(err)
 	}
-	doc.Upgrade()
 	before := FactsOf(oneRedis{}, ad.ID, "o-1", doc)
 	tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
 	tr.ApplyDelivery("w-req", now, req)
