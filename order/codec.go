@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cancelsync/cancelsync/platform"
 )
@@ -45,6 +46,11 @@ import (
 // minutes, truncated, as RFC 3339's is (a zone of under a minute is zoned,
 // 0, as JSON writes "+00:00" for it), and the seconds are those JSON's
 // text reads back as, so a time keeps exactly what JSON would have kept.
+//
+// A string is written as JSON reads it back too: each byte of it that is
+// not UTF-8 (in a webhook-id from a header, a platform's error text cut
+// mid-character) as U+FFFD, so that nothing read from a document depends
+// on the format it was stored in.
 //
 // # How the format grows
 //
@@ -254,7 +260,7 @@ func DecodeDoc(raw []byte) (*Doc, error) {
 	}
 	d := &Doc{}
 	if err := json.Unmarshal(raw, d); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("decode order document: %w", err)
 	}
 	d.Format = FormatJSON
 	d.Upgrade()
@@ -271,8 +277,38 @@ func (e *encoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 func (e *encoder) varint(v int64)   { e.b = binary.AppendVarint(e.b, v) }
 
 func (e *encoder) str(s string) {
+	if !utf8.ValidString(s) {
+		e.invalidUTF8(s)
+		return
+	}
 	e.b = binary.AppendUvarint(e.b, uint64(len(s)))
 	e.b = append(e.b, s...)
+}
+
+// invalidUTF8 writes s as encoding/json writes it, and so reads it back:
+// each byte that is not UTF-8 as U+FFFD.
+func (e *encoder) invalidUTF8(s string) {
+	const bad = "\uFFFD"
+	n := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			n += len(bad)
+		} else {
+			n += size
+		}
+		i += size
+	}
+	e.uvarint(uint64(n))
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			e.b = append(e.b, bad...)
+		} else {
+			e.b = append(e.b, s[i:i+size]...)
+		}
+		i += size
+	}
 }
 
 func (e *encoder) sym(s string) {

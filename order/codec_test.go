@@ -225,6 +225,25 @@ func TestCodecEmptySlices(t *testing.T) {
 	}
 }
 
+// TestCodecInvalidUTF8: a string that is not UTF-8 (a webhook-id taken
+// from a header, an error text cut mid-character) reads back from the
+// compact encoding as from JSON: each invalid byte as U+FFFD.
+func TestCodecInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	doc := &Doc{History: []HistoryRecord{{At: time.Unix(1, 0).UTC(), Event: platform.OrderUpdated, WebhookID: "bad\xffid"}},
+		Requests: []Request{{ID: "r", State: platform.Cancelled, Version: 1, LastError: "HTTP 502: \xe2\x82\xfe\xff \ufffd", Reason: "\xc3"}},
+		Version:  1, Conflict: "\x80"}
+	checkFormats(t, doc, &platform.Adapter{ID: "a", Platform: "p"}, "o")
+	c, _ := doc.AppendEncoded(nil, FormatCompact)
+	d := decodeAs(t, c, FormatCompact)
+	if got := d.History[0].WebhookID; got != "bad\ufffdid" {
+		t.Errorf("webhook-id %q", got)
+	}
+	if got := d.Requests[0].LastError; got != "HTTP 502: \ufffd\ufffd\ufffd\ufffd \ufffd" {
+		t.Errorf("last error %q", got)
+	}
+}
+
 // TestCodecTimes: a time reads back from the compact encoding as from
 // JSON's text: its instant, its offset in whole minutes, UTC for none.
 func TestCodecTimes(t *testing.T) {
@@ -575,22 +594,30 @@ func FuzzDecodeDoc(f *testing.F) {
 		if err != nil {
 			t.Fatalf("read, but not written as JSON: %v", err)
 		}
-		d2, err := DecodeDoc(c1)
+		dc, err := DecodeDoc(c1)
 		if err != nil {
 			t.Fatalf("written compact, not read back: %v\n%x", err, c1)
 		}
-		c2, _ := d2.AppendEncoded(nil, FormatCompact)
-		j2, _ := d2.AppendEncoded(nil, FormatJSON)
-		if !bytes.Equal(c1, c2) || !bytes.Equal(j1, j2) {
-			t.Fatalf("read back differently:\n%x\n%x\n%s\n%s", c1, c2, j1, j2)
+		dj, err := DecodeDoc(j1)
+		if err != nil {
+			t.Fatalf("written as JSON, not read back: %v\n%s", err, j1)
+		}
+		// What was read reads back the same from either format, and the
+		// compact encoding of that is where it stays.
+		if c2, _ := dc.AppendEncoded(nil, FormatCompact); !bytes.Equal(c1, c2) {
+			t.Fatalf("compact read back differently:\n%x\n%x", c1, c2)
+		}
+		dj.Format, dc.Format = 0, 0
+		if !reflect.DeepEqual(dj, dc) {
+			t.Fatalf("JSON and compact read back differently:\n%s\n%s", jsonOf(t, dj), jsonOf(t, dc))
 		}
 		// A canonical compact document (as this release writes it; not,
 		// e.g., one whose zone is under a minute: see "zoned") reads as
 		// exactly the document read back.
 		if bytes.Equal(raw, c1) {
-			d.Format, d2.Format = 0, 0
-			if !reflect.DeepEqual(d, d2) {
-				t.Fatalf("read back differently:\n%s\n%s", j1, j2)
+			d.Format = 0
+			if !reflect.DeepEqual(d, dc) {
+				t.Fatalf("read back differently:\n%s\n%s", jsonOf(t, d), jsonOf(t, dc))
 			}
 		}
 	})
