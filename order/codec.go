@@ -24,11 +24,12 @@ import (
 //	struct   := uvarint(len(body)) body     every struct inside the Doc
 //	body     := uvarint(mask) value...      a value for each bit set, in bit order
 //
-// Each field of a struct has a bit (the fieldXxx constants below); a field
-// is written only when JSON would decode it to something other than its
-// zero value: a bool is its bit alone; an empty slice, like a nil one, is
-// absent (JSON's omitempty drops both, so both decode as nil); a pointer is
-// present when it is not nil, even to a zero value. Values:
+// Each field of a struct has a bit (the constants below: docOrder,
+// snapBuyerID, reqID, ...); a field is written only when JSON would decode
+// it to something other than its zero value: a bool is its bit alone; an
+// empty slice, like a nil one, is absent (JSON's omitempty drops both, so
+// both decode as nil); a pointer is present when it is not nil, even to a
+// zero value. Values:
 //
 //	int, int64  varint (zigzag)
 //	string      uvarint(len) bytes
