@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -246,7 +245,7 @@ func TestArchivedDeadLetterOfThePreviousRelease(t *testing.T) {
 	legacy := func(orderID string) {
 		old := &order.Doc{Version: 1, Requests: []order.Request{{ID: "cr-" + orderID, Initiator: platform.Buyer, Reason: "other",
 			OccurredAt: time.Now().UTC(), State: platform.Cancelled, Version: 1, Sync: order.SyncFailed, Attempts: 3, LastError: "HTTP 503"}}}
-		raw, _ := json.Marshal(old)
+		raw, _ := old.AppendEncoded(nil, order.FormatJSON) // what that release wrote
 		if err := b.rdb.Set(ctx, orderKey(ad, orderID), raw, 0).Err(); err != nil {
 			t.Fatal(err)
 		}

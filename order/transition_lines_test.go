@@ -121,6 +121,7 @@ func TestTransitionLines(t *testing.T) {
 			if doc.CancelledBy != tc.cancelledBy {
 				t.Errorf("cancelled by %q, want %q", doc.CancelledBy, tc.cancelledBy)
 			}
+			checkFormats(t, doc, tc.ad, "o")
 		})
 	}
 }
@@ -156,4 +157,5 @@ func TestViewLines(t *testing.T) {
 	if got, want := jsonOf(t, doc.Requests[0].Update("o").Lines), `[{"line_id":"lc","quantity":2,"refund_amount":"3.00"}]`; got != want {
 		t.Errorf("update lines %s, want %s", got, want)
 	}
+	checkFormats(t, doc, ad, "o")
 }

@@ -57,6 +57,7 @@ func TestTransitionLiveCheck(t *testing.T) {
 			if got := strings.Contains(strings.Join(notes, "|"), NoteLiveCheckFailed); got != (tc.wantNote != "") {
 				t.Fatalf("history notes %q", notes)
 			}
+			checkFormats(t, doc, woo, "o")
 		})
 	}
 }

@@ -110,6 +110,7 @@ func TestTransitionPaidAfterCancel(t *testing.T) {
 			if u := r.Update("o"); tc.wantVersion == 2 && (u.Version != 2 || u.Refund == nil || u.Refund.Amount != "42.50") {
 				t.Fatalf("update %+v", u)
 			}
+			checkFormats(t, doc, ad, "o")
 		})
 	}
 }

@@ -333,6 +333,7 @@ func TestTransition(t *testing.T) {
 			if tr.Changed() != (len(doc.History) != history) {
 				t.Errorf("changed %v, but the history went from %d to %d entries", tr.Changed(), history, len(doc.History))
 			}
+			checkFormats(t, doc, ad, "o")
 		})
 	}
 }
@@ -380,6 +381,7 @@ func TestPendingEffects(t *testing.T) {
 			if len(eff.Decided) != 0 {
 				t.Errorf("decided %v: a replay decides nothing", eff.Decided)
 			}
+			checkFormats(t, &tc.doc, &platform.Adapter{ID: "ali", Platform: "aliexpress"}, "o")
 		})
 	}
 }

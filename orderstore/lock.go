@@ -93,8 +93,13 @@ func lockedAt(raw []byte, now int64) bool {
 	return err == nil && exp > now
 }
 
-// stored is a value as read: present when it holds a document.
-func stored(raw []byte) Stored { return Stored{raw: raw, present: len(bodyOf(raw)) > 0} }
+// stored is a value as read: present unless it is a lock alone (a header
+// with no document after it). A value that is empty otherwise is present,
+// and does not decode.
+func stored(raw []byte) Stored {
+	lockAlone := len(raw) > 0 && raw[0] == '~' && len(bodyOf(raw)) == 0
+	return Stored{raw: raw, present: !lockAlone}
+}
 
 // lockTTL bounds how long a crashed holder blocks the order's syncs. It is
 // kept well under the ~60 s after which Asynq hands a killed worker's task

@@ -1,11 +1,9 @@
 package orderstore
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -23,9 +21,11 @@ import (
 // nothing about.
 var ErrNotFound = errors.New("not found")
 
-// Store keeps one JSON document per (adapter, order) in Redis and changes it
-// only by compare-and-set, so two events of one order racing each other are
-// applied one after the other, never interleaved.
+// Store keeps one document per (adapter, order) in Redis, in JSON or the
+// compact encoding (docs/ARCHITECTURE.md, "Document formats"; it reads
+// both), and changes it only by compare-and-set, so two events of one
+// order racing each other are applied one after the other, never
+// interleaved.
 type Store struct {
 	rdb redis.UniversalClient
 	l   layout // where the keys are (keys.go)
@@ -225,7 +225,7 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		// entries too (index.FactsOf): a change that writes another format
 		// than was read moves them, in this change's script.
 		doc.Format = s.format()
-		next, err := encodeDoc(doc)
+		next, err := encodeDoc(doc, len(cur.raw))
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
@@ -322,39 +322,29 @@ func (s *Store) read(ctx context.Context, key string, cur *Stored) error {
 // order's data is at fault, not Redis.
 var ErrUnreadable = errors.New("stored order document does not decode")
 
-// compactStub stands in for the compact encoding, which is not written
-// yet: a document stored in order.FormatCompact (only a test's forceFormat
-// writes one) is its JSON behind this prefix, so that it reads back as
-// FormatCompact and its requests' index entries are found where that
-// format keeps them (index.FactsOf). No JSON document begins with it. The
-// compact encoding replaces it.
-const compactStub = "\x00compact-stub:"
-
-// encodeDoc is doc as stored, in doc.Format.
-func encodeDoc(doc *order.Doc) ([]byte, error) {
-	raw, err := json.Marshal(doc)
-	if err != nil || doc.Format != order.FormatCompact {
-		return raw, err
-	}
-	return append([]byte(compactStub), raw...), nil
-}
-
+// decodeDoc reads a stored document in either format (order.DecodeDoc),
+// without its sync lock's header (lock.go); an absent one is empty.
 func decodeDoc(key string, d Stored) (*order.Doc, error) {
-	doc := &order.Doc{}
-	body := bodyOf(d.raw)
-	if !d.present || len(body) == 0 {
-		return doc, nil
+	if !d.present {
+		return &order.Doc{}, nil
 	}
-	raw, format := body, order.FormatJSON
-	if rest, ok := bytes.CutPrefix(raw, []byte(compactStub)); ok {
-		raw, format = rest, order.FormatCompact
-	}
-	if err := json.Unmarshal(raw, doc); err != nil {
+	doc, err := order.DecodeDoc(bodyOf(d.raw))
+	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w: %w", key, ErrUnreadable, err)
 	}
-	doc.Format = format
-	doc.Upgrade()
 	return doc, nil
+}
+
+// encodeDoc is doc in its Format, in a slice of its own (Change keeps it
+// as Stored.raw). The compact encoding appends to a buffer sized from the
+// document read before (before bytes) with room for what a change adds,
+// so that it allocates once; JSON's encoder sizes its own.
+func encodeDoc(doc *order.Doc, before int) ([]byte, error) {
+	var buf []byte
+	if doc.Format == order.FormatCompact {
+		buf = make([]byte, 0, min(before, 4096)+64)
+	}
+	return doc.AppendEncoded(buf, doc.Format)
 }
 
 func loadDoc(ctx context.Context, c redis.Cmdable, key string) (*order.Doc, error) {

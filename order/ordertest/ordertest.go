@@ -5,7 +5,6 @@
 package ordertest
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -39,8 +38,10 @@ func OldRequest(orderID, requestID string, who platform.Party, reason string, at
 	}}
 }
 
-// BenchDoc is an order ("o-1") as stored after its snapshot, the
-// self-service adapter it is of, and a buyer's request for it.
+// BenchDoc is an order ("o-1") as stored after its snapshot, in JSON (as
+// the previous release stores it; order.DecodeDoc and AppendEncoded give
+// it in another format), the self-service adapter it is of, and a buyer's
+// request for it.
 func BenchDoc(b testing.TB) (raw []byte, ad *platform.Adapter, req platform.Event) {
 	b.Helper()
 	ad = &platform.Adapter{ID: "bench-self", Platform: "selfservice", Rules: selfservice.Policy{}}
@@ -48,7 +49,7 @@ func BenchDoc(b testing.TB) (raw []byte, ad *platform.Adapter, req platform.Even
 	doc := &order.Doc{}
 	tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
 	tr.ApplyDelivery("w-snap", now, Snapshot("o-1", platform.StatusPaid, Placed))
-	raw, err := json.Marshal(doc)
+	raw, err := doc.AppendEncoded(nil, order.FormatJSON)
 	if err != nil {
 		b.Fatal(err)
 	}

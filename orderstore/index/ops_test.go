@@ -1,7 +1,6 @@
 package index
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -23,11 +22,10 @@ func BenchmarkIndexOps(b *testing.B) {
 	for _, format := range []int{order.FormatJSON, order.FormatCompact} {
 		b.Run(fmt.Sprintf("format=%d", format), func(b *testing.B) {
 			now := time.Now()
-			doc := &order.Doc{}
-			if err := json.Unmarshal(raw, doc); err != nil {
+			doc, err := order.DecodeDoc(raw)
+			if err != nil {
 				b.Fatal(err)
 			}
-			doc.Upgrade()
 			doc.Format = format
 			before := FactsOf(oneRedis{}, ad.ID, "o-1", doc)
 			tr := &order.Transition{Doc: doc, OrderID: "o-1", Adapter: ad, OrderWait: time.Minute, Now: now}
