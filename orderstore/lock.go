@@ -113,12 +113,22 @@ const lockTTL = 15 * time.Second
 // once so that passing it allocates nothing.
 var lockTTLArg any = strconv.FormatInt(lockTTL.Milliseconds(), 10)
 
-// lockClock is now and now + lockTTL in Unix milliseconds, as the scripts
-// take them.
-func lockClock() (now, until string) {
+// lockClock is now and, when a header lock is to be written, now +
+// lockTTL ("0" otherwise), in Unix milliseconds as the scripts take them.
+func lockClock(taking bool) (now, until any) {
 	ms := time.Now().UnixMilli()
+	if !taking {
+		return itoa(ms), zeroArg
+	}
 	return itoa(ms), itoa(ms + lockTTL.Milliseconds())
 }
+
+// zeroArg and lockModeArg are script arguments boxed once, so that
+// passing them allocates nothing.
+var (
+	zeroArg     any = "0"
+	lockModeArg     = map[string]any{"key": "key", "doc": "doc", "doc+key": "doc+key"}
+)
 
 // ErrSyncBusy means another sync of the same order holds its lock.
 var ErrSyncBusy = errors.New("another sync of this order is running")
@@ -199,8 +209,8 @@ func (s *Store) LockAndLoad(ctx context.Context, adapterID, orderID string, wait
 	deadline := time.Now().Add(wait)
 	for {
 		mode := s.lockMode()
-		now, until := lockClock()
-		res, err := lockAndLoadScript.Run(ctx, s.rdb, keys, token, until, now, mode, lockTTLArg).Slice()
+		now, until := lockClock(true)
+		res, err := lockAndLoadScript.Run(ctx, s.rdb, keys, token, until, now, lockModeArg[mode], lockTTLArg).Slice()
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("lock sync %s/%s: %w", adapterID, orderID, err)
 		}
@@ -247,7 +257,7 @@ func (s *Store) renewLock(ctx context.Context, l *SyncLock) (stop func()) {
 			case <-tick.C:
 				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 				if l.inDoc {
-					_, until := lockClock()
+					_, until := lockClock(true)
 					_ = renewScript.Run(rctx, s.rdb, []string{l.key}, l.token, until).Err()
 				} else {
 					_ = renewKeyScript.Run(rctx, s.rdb, []string{l.key}, l.token, lockTTLArg).Err()

@@ -235,7 +235,7 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		}
 		op, token := o.lockOp()
 		mode := s.lockMode()
-		now, until := lockClock()
+		now, until := lockClock(op == "take" && mode != "key")
 		ops := indexOps(s.l, adapterID, orderID, before, doc, s.now(), s.retention(), s.trimDue, s.knownKind)
 		var remember string
 		if o.remember != "" {
@@ -260,7 +260,7 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		// Sized once: the fixed keys and arguments, then at most one key
 		// and five arguments per index op.
 		keys := append(make([]string, 0, 4+len(ops)), key, s.l.syncLockKey(adapterID, orderID), guard, remembered)
-		args := append(make([]any, 0, 11+5*len(ops)), expect, digest, next, op, token, lockTTLArg, guarded, now, mode, until)
+		args := append(make([]any, 0, 11+5*len(ops)), expect, digest, next, op, token, lockTTLArg, guarded, now, lockModeArg[mode], until)
 		keys, args = index.Args(keys, args, ops)
 		res, err := casScript.Run(ctx, s.rdb, keys, args...).Result()
 		if err != nil {

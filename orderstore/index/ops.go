@@ -241,24 +241,44 @@ func Registrations(ops []Op, fn func(registry, kind string)) {
 // layout: a count, then five arguments per op (op, key index, a, b, c);
 // keys go after the first nkeys.
 func Args(keys []string, args []any, ops []Op) ([]string, []any) {
-	pos := map[string]int{}
-	keyIdx := func(k string) string {
-		if i, ok := pos[k]; ok {
-			return strconv.Itoa(i)
+	// Key indexes are small ints (boxing one below 256 allocates nothing)
+	// and op names boxed once: a change's arguments cost only the strings
+	// that differ per order. A linear search: a change has a few keys.
+	first := len(keys) // the caller's own keys are never shared with ops
+	keyIdx := func(k string) any {
+		for i := first; i < len(keys); i++ {
+			if keys[i] == k {
+				return i + 1
+			}
 		}
 		keys = append(keys, k)
-		pos[k] = len(keys)
-		return strconv.Itoa(len(keys))
+		return len(keys)
 	}
 	args = append(args, len(ops))
 	for _, o := range ops {
-		a := o.A
+		var a any = o.A
 		if o.Op == "rp" {
 			a = keyIdx(o.A)
 		}
-		args = append(args, o.Op, keyIdx(o.Key), a, o.B, o.C)
+		args = append(args, opArg(o.Op), keyIdx(o.Key), a, o.B, o.C)
 	}
 	return keys, args
+}
+
+// opArgs are the script's op names, boxed once.
+var opArgs = func() map[string]any {
+	m := map[string]any{}
+	for _, op := range []string{"za", "zr", "ul", "zt", "zc", "hi", "ex", "hx", "sv", "sa", "sx", "rp", "rg"} {
+		m[op] = op
+	}
+	return m
+}()
+
+func opArg(op string) any {
+	if a, ok := opArgs[op]; ok {
+		return a
+	}
+	return op
 }
 
 // Lua applies Args' commands; the compare-and-set script runs it
