@@ -9,11 +9,13 @@ import "sync"
 // like any document read, so one changed since by another process costs
 // no more round trips than the read it saves (Change's guess). Only the
 // encoded bytes are kept, never a decoded document a caller might still
-// hold. Bounded: past max entries it starts afresh.
+// hold. Bounded by two generations of max entries: when the newer is
+// full it becomes the older and the older is dropped, so the last max
+// stores are always remembered.
 type recentDocs struct {
-	mu  sync.Mutex
-	max int
-	m   map[string][]byte
+	mu         sync.Mutex
+	max        int
+	cur, older map[string][]byte
 }
 
 func (r *recentDocs) get(key string) ([]byte, bool) {
@@ -21,8 +23,11 @@ func (r *recentDocs) get(key string) ([]byte, bool) {
 		return nil, false
 	}
 	r.mu.Lock()
-	raw, ok := r.m[key]
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	if raw, ok := r.cur[key]; ok {
+		return raw, true
+	}
+	raw, ok := r.older[key]
 	return raw, ok
 }
 
@@ -31,17 +36,17 @@ func (r *recentDocs) put(key string, raw []byte) {
 		return
 	}
 	r.mu.Lock()
-	if r.m == nil || len(r.m) >= r.max {
-		r.m = make(map[string][]byte, r.max)
+	if r.cur == nil || len(r.cur) >= r.max {
+		r.older, r.cur = r.cur, make(map[string][]byte, r.max)
 	}
-	r.m[key] = raw
+	r.cur[key] = raw
 	r.mu.Unlock()
 }
 
-// KeepRecent makes the store remember the last n documents it stored for
-// its next changes of them (n ≤ 0: none, the default). For a process
-// that both ingests and works (serve): an api process's stores are never
-// followed by its own changes.
+// KeepRecent makes the store remember at least the last n documents it
+// stored (at most 2n) for its next changes of them (n ≤ 0: none, the
+// default). For a process that both ingests and works (serve): an api
+// process's stores are never followed by its own changes.
 func (s *Store) KeepRecent(n int) {
 	if n > 0 {
 		s.recent = &recentDocs{max: n}

@@ -137,7 +137,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 	if ingest && work {
 		// serve: a request's task usually finds its order's snapshot
 		// stored by this process's ingest a moment before (a read saved).
-		store.KeepRecent(4096)
+		store.KeepRecent(16384) // about 2.5 MB of compact documents at most
 	}
 	queue := newQueue(rdb, cfg, set)
 	var ready httpapi.Pinger = queue
