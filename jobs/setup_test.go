@@ -19,7 +19,6 @@ import (
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/order/ordertest"
 	"github.com/cancelsync/cancelsync/orderstore"
-	"github.com/cancelsync/cancelsync/orderstore/orderstoretest"
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/platform/registry"
 	"github.com/cancelsync/cancelsync/syncback"
@@ -147,7 +146,7 @@ func setup(t *testing.T, o setupOpts) *bundle {
 		}
 	}
 	b := &bundle{mr: mr, rdb: rdb, store: orderstore.NewStore(rdb), platform: newFakePlatform(t), adapters: map[string]*platform.Adapter{}}
-	orderstoretest.ForceFormat(b.store, o.format)
+	b.store.ForceFormat(o.format)
 	if o.orderWait == 0 {
 		o.orderWait = time.Minute
 	}

@@ -57,14 +57,40 @@ type formatState struct {
 	initMu     sync.Mutex
 }
 
-// format is the document format this store writes now: forceFormat when
-// set (tests), else the store's format, read at most every formatRecheck
-// (in the background after the first read, so no change waits for it).
-func (s *Store) format() int {
-	if s.forceFormat != 0 {
-		return s.forceFormat
+// ForceFormat makes the store write documents in format (order.FormatJSON,
+// order.FormatCompact), and so take locks and index requests the way that
+// format does, whatever the store's format says; 0 goes back to it. For
+// tests and benchmarks; call it before the store is used.
+func (s *Store) ForceFormat(format int) { s.forceFormat = format }
+
+// writing is how a change of this store writes: the document format, and
+// how it takes an order's sync lock (lock.go): "key" in a key of its own,
+// "doc" in the document, or "doc+key" in the document while also
+// respecting a lock key (shortly after the switch to compact). Both come
+// from one read of the store's format, so they never disagree across a
+// switch. That format is read at most every formatRecheck (in the
+// background after the first read, so no change waits for it).
+func (s *Store) writing() (format int, lockMode string) {
+	switch {
+	case s.forceFormat == order.FormatCompact:
+		return order.FormatCompact, "doc"
+	case s.forceFormat != 0:
+		return s.forceFormat, "key"
 	}
-	return s.fleet().format
+	f := s.fleet()
+	switch {
+	case f.format != order.FormatCompact:
+		return f.format, "key"
+	case !f.fresh && time.Since(f.since) < keyLockOverlap:
+		return f.format, "doc+key"
+	}
+	return f.format, "doc"
+}
+
+// format is the document format this store writes now (writing).
+func (s *Store) format() int {
+	f, _ := s.writing()
+	return f
 }
 
 // fleet is the store's format as last read, reading it when it is due.
@@ -111,25 +137,11 @@ func (s *Store) fleet() fleetFormat {
 	return *cur
 }
 
-// lockMode is how a change or a sync of this store takes an order's sync
-// lock (lock.go): "key" in a key of its own, "doc" in the document, or
-// "doc+key" in the document while also respecting a lock key (shortly
-// after the switch to compact).
+// lockMode is how a sync of this store takes an order's sync lock
+// (writing).
 func (s *Store) lockMode() string {
-	if s.forceFormat != 0 {
-		if s.forceFormat == order.FormatCompact {
-			return "doc"
-		}
-		return "key"
-	}
-	f := s.fleet()
-	switch {
-	case f.format != order.FormatCompact:
-		return "key"
-	case !f.fresh && time.Since(f.since) < keyLockOverlap:
-		return "doc+key"
-	}
-	return "doc"
+	_, m := s.writing()
+	return m
 }
 
 func readFormat(ctx context.Context, rdb redis.UniversalClient) (fleetFormat, error) {

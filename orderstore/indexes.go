@@ -119,16 +119,6 @@ func (s *Store) trimDue(key string) bool {
 // and adapter: a few hundred in practice).
 const maxTrimKeys = 4096
 
-// factsOf is index.FactsOf of doc as read; a document not stored yet
-// (Format 0) is taken in the format this store writes.
-func (s *Store) factsOf(adapterID, orderID string, doc *order.Doc) index.Facts {
-	if doc.Format == 0 {
-		doc.Format = s.format()
-		defer func() { doc.Format = 0 }()
-	}
-	return index.FactsOf(s.l, adapterID, orderID, doc)
-}
-
 // registeredKind is a kind in a registry, as knownKind remembers it.
 type registeredKind struct{ registry, kind string }
 

@@ -13,7 +13,6 @@ import (
 
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/orderstore/index"
-	"github.com/cancelsync/cancelsync/orderstore/internal/storehook"
 	"github.com/cancelsync/cancelsync/platform"
 )
 
@@ -40,7 +39,7 @@ type Store struct {
 	registered map[registeredKind]struct{} // kinds this process registered (knownKind), under trimMu
 
 	// The format documents are written in (format.go): the store's,
-	// unless forceFormat is set (tests: orderstoretest.ForceFormat).
+	// unless forceFormat is set (ForceFormat).
 	fleetFmt    formatState
 	forceFormat int
 
@@ -210,7 +209,7 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
-		before := s.factsOf(adapterID, orderID, doc) // console indexes (indexes.go)
+		before := index.FactsOf(s.l, adapterID, orderID, doc) // console indexes (indexes.go)
 		if !fn(doc) {
 			if cur.guess { // not what is stored, maybe: look
 				if err := s.read(ctx, key, &cur); err != nil {
@@ -224,7 +223,8 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		// The format written decides the scheme of the document's index
 		// entries too (index.FactsOf): a change that writes another format
 		// than was read moves them, in this change's script.
-		doc.Format = s.format()
+		var mode string
+		doc.Format, mode = s.writing()
 		next, err := encodeDoc(doc, len(cur.raw))
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
@@ -234,7 +234,6 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 			expect, digest = "1", digestOf(bodyOf(cur.raw))
 		}
 		op, token := o.lockOp()
-		mode := s.lockMode()
 		now, until := lockClock(op == "take" && mode != "key")
 		ops := indexOps(s.l, adapterID, orderID, before, doc, s.now(), s.retention(), s.trimDue, s.knownKind)
 		var remember string
@@ -405,8 +404,4 @@ func (v Views) OrderView(ctx context.Context, adapterID, orderID string) (*order
 		return nil, ErrNotFound
 	}
 	return v.Store.OrderView(ctx, ad, orderID)
-}
-
-func init() {
-	storehook.ForceFormat = func(store any, format int) { store.(*Store).forceFormat = format }
 }

@@ -30,7 +30,7 @@ var formats = []struct {
 
 // inFormat is s writing format.
 func inFormat(s *Store, format int) *Store {
-	s.forceFormat = format
+	s.ForceFormat(format)
 	return s
 }
 

@@ -1,6 +1,6 @@
 // Package orderstoretest holds what tests of the store's users need of it:
 // a go-redis hook that fails the store's compare-and-set as a Redis
-// restart does, and the document format a store writes (ForceFormat).
+// restart does (the format a store writes is orderstore.Store.ForceFormat).
 package orderstoretest
 
 import (
@@ -13,7 +13,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cancelsync/cancelsync/orderstore"
-	"github.com/cancelsync/cancelsync/orderstore/internal/storehook"
 )
 
 // FailChanges fails the next N runs of the store's compare-and-set, as a
@@ -59,9 +58,3 @@ func isChange(cmd redis.Cmder) bool {
 	}
 	return false
 }
-
-// ForceFormat makes store write documents in format (order.FormatJSON,
-// order.FormatCompact) whatever its configuration says, and so index their
-// requests in that format's scheme (orderstore/index/facts.go); 0 goes back
-// to the configuration's. Call it before the store is used.
-func ForceFormat(store *orderstore.Store, format int) { storehook.ForceFormat(store, format) }
