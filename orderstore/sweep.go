@@ -64,10 +64,16 @@ func (s *Store) UnackedPage(ctx context.Context, adapterID string, bucket int, s
 func (s *Store) UnlockedDocs(ctx context.Context, adapterID string, orders []string) ([]*order.Doc, error) {
 	docs := make([]*redis.StringCmd, len(orders))
 	locks := make([]*redis.IntCmd, len(orders))
+	// A lock key exists only while the store writes JSON or just after
+	// its switch to compact (lock.go); a compact store's locks are in the
+	// documents read here anyway.
+	keyLocks := s.lockMode() != "doc"
 	pipe := s.rdb.Pipeline()
 	for i, orderID := range orders {
 		docs[i] = pipe.Get(ctx, s.l.orderKey(adapterID, orderID))
-		locks[i] = pipe.Exists(ctx, s.l.syncLockKey(adapterID, orderID))
+		if keyLocks {
+			locks[i] = pipe.Exists(ctx, s.l.syncLockKey(adapterID, orderID))
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
@@ -75,7 +81,7 @@ func (s *Store) UnlockedDocs(ctx context.Context, adapterID string, orders []str
 	out := make([]*order.Doc, len(orders))
 	now := time.Now().UnixMilli()
 	for i, orderID := range orders {
-		if locks[i].Val() > 0 { // a lock key (lock.go)
+		if keyLocks && locks[i].Val() > 0 { // a lock key (lock.go)
 			continue
 		}
 		raw, err := docs[i].Bytes()
