@@ -102,7 +102,7 @@ func (in *Intake) apply(ctx context.Context, ad *platform.Adapter, d tasks.Deliv
 		tr = &order.Transition{Doc: doc, OrderID: orderID, Adapter: ad, OrderWait: in.orderWait, Now: in.now()}
 		tr.ApplyDelivery(d.WebhookID, d.ReceivedAt, d.Event)
 		return tr.Changed() && !tr.NeedsWorker()
-	}, orderstore.Remember(d.AdapterID, d.WebhookID, in.queue.DedupWindow), orderstore.Guarded(d.AdapterID, d.WebhookID))
+	}, orderstore.Remember(d.WebhookID, in.queue.DedupWindow), orderstore.Guarded(d.WebhookID))
 	switch {
 	case errors.Is(err, orderstore.ErrRemembered):
 		return true, true, nil

@@ -184,7 +184,7 @@ func (w *Worker) transact(ctx context.Context, ad *platform.Adapter, orderID, re
 	token := orderstore.NewToken()
 	opts := []orderstore.ChangeOption{orderstore.TakeLock(token, func() bool { return !w.queueSyncs && !tr.Replayed() && tr.Effects().Sync > 0 })}
 	if d != nil {
-		opts = append(opts, orderstore.Remember(d.AdapterID, d.WebhookID, w.queue.DedupWindow))
+		opts = append(opts, orderstore.Remember(d.WebhookID, w.queue.DedupWindow))
 	}
 	doc, stored, err := w.store.Change(ctx, ad.ID, orderID, known, func(doc *order.Doc) bool {
 		tr = &order.Transition{Doc: doc, OrderID: orderID, Adapter: ad, OrderWait: w.orderWait, Now: w.now()}

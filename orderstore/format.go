@@ -48,6 +48,7 @@ type fleetFormat struct {
 	// fresh: compact from the start (an empty store), so no process ever
 	// took a lock key in it
 	fresh bool
+	set   bool      // the key is there (absent: JSON, as every earlier store)
 	read  time.Time // when this process read it
 }
 
@@ -152,7 +153,9 @@ func readFormat(ctx context.Context, rdb redis.UniversalClient) (fleetFormat, er
 	if err != nil {
 		return fleetFormat{}, err
 	}
-	return parseFormat(v)
+	f, err := parseFormat(v)
+	f.set = err == nil
+	return f, err
 }
 
 func parseFormat(v string) (fleetFormat, error) {
@@ -193,8 +196,8 @@ func InitFormat(ctx context.Context, rdb redis.UniversalClient) (StoreFormat, er
 	if err != nil || f.format == order.FormatCompact {
 		return StoreFormat{Format: f.format, Since: f.since}, err
 	}
-	if n, err := rdb.Exists(ctx, formatKey).Result(); err != nil || n > 0 {
-		return StoreFormat{Format: f.format}, err // JSON on purpose ("1"): leave it
+	if f.set {
+		return StoreFormat{Format: f.format}, nil // JSON on purpose ("1"): leave it
 	}
 	empty, err := storeEmpty(ctx, rdb)
 	if err != nil || !empty {

@@ -56,13 +56,13 @@ func ReleaseLock(l *SyncLock) ChangeOption {
 // Remember sets the adapter's delivery key of webhookID (a delivery about
 // the order changed) when the change stores, expiring after ttl (0:
 // never).
-func Remember(adapterID, webhookID string, ttl time.Duration) ChangeOption {
+func Remember(webhookID string, ttl time.Duration) ChangeOption {
 	return func(o *changeOptions) { o.remember, o.rememberFor = webhookID, ttl }
 }
 
 // Guarded, with Remember, makes Change store nothing when that delivery is
 // remembered already (ErrRemembered) or being queued for the workers
 // (ErrGuarded, MarkQueueing).
-func Guarded(adapterID, webhookID string) ChangeOption {
+func Guarded(webhookID string) ChangeOption {
 	return func(o *changeOptions) { o.guard = webhookID }
 }

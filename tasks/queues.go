@@ -80,13 +80,3 @@ func (l Layout) EventsQueues() []string { return l.events }
 
 // SyncQueues are every sync queue.
 func (l Layout) SyncQueues() []string { return l.sync }
-
-// IsSync reports whether queue is a sync queue.
-func (l Layout) IsSync(queue string) bool {
-	for _, q := range l.sync {
-		if q == queue {
-			return true
-		}
-	}
-	return false
-}
