@@ -6,14 +6,15 @@ import "github.com/cancelsync/cancelsync/platform"
 // as webhookID, can decide a request on the order's state, so that
 // reading the order live first is worth it (docs/API.md §13): not a
 // delivery already applied (a replay), and for a response only one to a
-// request still pending_response. A new request may always decide.
+// request still pending_response. A new request may always decide; one
+// whose request id the order has already only gets a note (duplicate).
 func (d *Doc) MayDecideOnDelivery(webhookID string, c *platform.Cancellation) bool {
 	if c == nil || d.seen(webhookID) {
 		return false
 	}
 	switch c.Type {
 	case platform.CancellationRequested:
-		return true
+		return d.Request(c.RequestID) == nil
 	case platform.CancellationResponded:
 		r := d.Request(c.RequestID)
 		return r != nil && r.State == platform.PendingResponse

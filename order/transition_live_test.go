@@ -61,3 +61,28 @@ func TestTransitionLiveCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestMayDecideOnDelivery: the live read is worth it only for a delivery
+// that can decide: a new request, not a replay of a delivery, nor a second
+// request under an id the order has (it only gets a note).
+func TestMayDecideOnDelivery(t *testing.T) {
+	t.Parallel()
+	woo := &platform.Adapter{ID: "woo", Platform: "woocommerce", Rules: woocommerce.Policy{}, Windows: woocommerce.Defaults()}
+	doc := &Doc{}
+	tr := &Transition{Doc: doc, OrderID: "o", Adapter: woo, OrderWait: time.Minute, Now: time.Now()}
+	tr.ApplyDelivery("w-snap", time.Now(), snapshot("o", platform.StatusPaid, placed))
+	first := request("o", "cr-1", platform.Buyer)
+	if !doc.MayDecideOnDelivery("w-1", first.Cancellation) {
+		t.Fatal("a new request may decide")
+	}
+	tr.ApplyDelivery("w-1", time.Now(), first)
+	if doc.MayDecideOnDelivery("w-1", first.Cancellation) {
+		t.Error("a replay of the delivery may decide")
+	}
+	if doc.MayDecideOnDelivery("w-2", first.Cancellation) {
+		t.Error("a second request under the same id may decide")
+	}
+	if !doc.MayDecideOnDelivery("w-3", request("o", "cr-2", platform.Buyer).Cancellation) {
+		t.Error("another new request may not decide")
+	}
+}
