@@ -181,8 +181,7 @@ func (w *Worker) transact(ctx context.Context, ad *platform.Adapter, orderID, re
 	var tr *order.Transition
 	// A transition that decides a state takes the order's sync lock in the
 	// round trip that stores it, for the inline sync below.
-	token := orderstore.NewToken()
-	opts := []orderstore.ChangeOption{orderstore.TakeLock(token, func() bool { return !w.queueSyncs && !tr.Replayed() && tr.Effects().Sync > 0 })}
+	opts := []orderstore.ChangeOption{orderstore.TakeLock("", func() bool { return !w.queueSyncs && !tr.Replayed() && tr.Effects().Sync > 0 })}
 	if d != nil {
 		opts = append(opts, orderstore.Remember(d.WebhookID, w.queue.DedupWindow))
 	}
@@ -207,7 +206,7 @@ func (w *Worker) transact(ctx context.Context, ad *platform.Adapter, orderID, re
 		// Otherwise another sync of the order holds the lock, and the sync
 		// task queued below takes over once it is free. When Redis fails
 		// during the inline sync, the task starts over from the document.
-		if err := w.syncer.Inline(ctx, ad, orderID, stored, w.store.Held(ctx, ad.ID, orderID, token, stored), requestID); err == nil {
+		if err := w.syncer.Inline(ctx, ad, orderID, stored, w.store.Held(ctx, ad.ID, orderID, stored), requestID); err == nil {
 			queued.Sync = 0
 		}
 	}
@@ -222,7 +221,7 @@ func (w *Worker) transact(ctx context.Context, ad *platform.Adapter, orderID, re
 	if tr.Changed() || tr.LiveResult() == order.LiveSame {
 		w.countLive(ctx, ad, orderID, live, tr.LiveResult())
 	}
-	if tr.Changed() {
+	if tr.Changed() && w.log.Enabled(ctx, slog.LevelInfo) { // attributes built only for a line written
 		attrs = append(attrs, slog.String("adapter", ad.ID), slog.String("order_id", orderID))
 		if r := doc.AtVersion(tr.Effects().Sync); r != nil {
 			attrs = append(attrs, slog.String("cancel_request_id", r.ID), slog.String("state", string(r.State)), slog.Int64("version", r.Version))

@@ -70,7 +70,7 @@ func TestSyncLockInTheDocument(t *testing.T) {
 	if !strings.HasPrefix(raw, "~tok-1 ") || rdb.Exists(ctx, layout{}.syncLockKey("a", "o1")).Val() != 0 {
 		t.Fatalf("lock not in the document: %q", raw)
 	}
-	lock := s.Held(ctx, "a", "o1", "tok-1", st)
+	lock := s.Held(ctx, "a", "o1", st)
 	if _, _, err := s.LockAndLoad(ctx, "a", "o1", 0); !errors.Is(err, ErrSyncBusy) {
 		t.Fatalf("second sync while held: %v", err)
 	}

@@ -166,10 +166,10 @@ type SyncLock struct {
 	released bool
 }
 
-// Held wraps a lock just taken with token by the Change that returned
-// from (TakeLock): it starts renewing it.
-func (s *Store) Held(ctx context.Context, adapterID, orderID, token string, from Stored) *SyncLock {
-	return s.held(ctx, adapterID, orderID, token, from.lockInDoc)
+// Held wraps the lock the Change that returned from just took (TakeLock):
+// it starts renewing it.
+func (s *Store) Held(ctx context.Context, adapterID, orderID string, from Stored) *SyncLock {
+	return s.held(ctx, adapterID, orderID, from.lockToken, from.lockInDoc)
 }
 
 func (s *Store) held(ctx context.Context, adapterID, orderID, token string, inDoc bool) *SyncLock {

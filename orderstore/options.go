@@ -33,14 +33,18 @@ func (o *changeOptions) lockOp() (op, token string) {
 	case o.release != nil:
 		return "releasekey", o.release.token
 	case o.take != nil && o.take():
+		if o.token == "" {
+			o.token = NewToken() // made only for a lock that is taken
+		}
 		return "take", o.token
 	}
 	return "", ""
 }
 
-// TakeLock takes the order's sync lock with token when the change stores
-// and when() says so, asked after each run of Change's fn (nil: always).
-// Stored.Locked reports that it was taken; Store.Held then holds it.
+// TakeLock takes the order's sync lock with token ("": a fresh one, made
+// only if it is taken) when the change stores and when() says so, asked
+// after each run of Change's fn (nil: always). Stored.Locked reports that
+// it was taken; Store.Held then holds it.
 func TakeLock(token string, when func() bool) ChangeOption {
 	if when == nil {
 		when = func() bool { return true }

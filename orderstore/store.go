@@ -144,8 +144,9 @@ type Stored struct {
 	guess   bool
 	locked  bool // the change that stored it took the sync lock (TakeLock)
 	// lockInDoc: that lock is a header of the document's value, not a
-	// key of its own (lock.go).
+	// key of its own (lock.go); lockToken, the token it was taken with.
 	lockInDoc bool
+	lockToken string
 }
 
 // Locked reports whether the Change that returned s took the order's sync
@@ -282,7 +283,11 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 				// follow only undercounts a repeat canceller (console).
 				_ = s.runOps(ctx, then)
 				s.recent.put(key, next)
-				return doc, Stored{raw: next, present: true, doc: doc, locked: v == 2, lockInDoc: v == 2 && mode != "key"}, nil
+				st := Stored{raw: next, present: true, doc: doc}
+				if v == 2 {
+					st.locked, st.lockInDoc, st.lockToken = true, mode != "key", token
+				}
+				return doc, st, nil
 			}
 			cur = Stored{}
 		case string:

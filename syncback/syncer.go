@@ -206,7 +206,9 @@ func (s *Syncer) run(ctx context.Context, ad *platform.Adapter, orderID string, 
 			if cur, err = s.acked(ctx, ad, orderID, cur, release, t.u.Version, outcome); err != nil {
 				return err
 			}
-			s.log.InfoContext(ctx, outcome, append(s.attrs(ad, orderID, t.u, attempt), LogAttrs(ctx, origin)...)...)
+			if s.log.Enabled(ctx, slog.LevelInfo) { // attributes built only for a line written
+				s.log.InfoContext(ctx, outcome, append(s.attrs(ad, orderID, t.u, attempt), LogAttrs(ctx, origin)...)...)
+			}
 		case permanent(err) || attempt >= maxAttempts:
 			msg := failureMsg(ad, err)
 			s.metrics.SyncAttempt(ad, OutcomeDeadLettered, took)
