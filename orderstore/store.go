@@ -210,7 +210,13 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 		if err != nil {
 			return nil, Stored{}, fmt.Errorf("update order %s/%s: %w", adapterID, orderID, err)
 		}
-		before := index.FactsOf(s.l, adapterID, orderID, doc) // console indexes (indexes.go)
+		// The console indexes' facts before the change (indexes.go): of
+		// the copied original once fn changed something, or else of the
+		// decoded document before fn changes it.
+		var before index.Facts
+		if cur.doc == nil {
+			before = index.FactsOf(s.l, adapterID, orderID, doc)
+		}
 		if !fn(doc) {
 			if cur.guess { // not what is stored, maybe: look
 				if err := s.read(ctx, key, &cur); err != nil {
@@ -220,6 +226,9 @@ func (s *Store) Change(ctx context.Context, adapterID, orderID string, known *St
 			}
 			cur.doc = doc
 			return doc, cur, nil
+		}
+		if cur.doc != nil {
+			before = index.FactsOf(s.l, adapterID, orderID, cur.doc)
 		}
 		// The format written decides the scheme of the document's index
 		// entries too (index.FactsOf): a change that writes another format
