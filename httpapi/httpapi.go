@@ -34,6 +34,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cancelsync/cancelsync/docs"
+	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/order"
 	"github.com/cancelsync/cancelsync/people/console"
@@ -207,7 +208,7 @@ func readyz(p Pinger, log *slog.Logger) gin.HandlerFunc {
 			if r.err != nil {
 				// The error may name hosts; it goes to the log, not the body.
 				log.LogAttrs(c.Request.Context(), slog.LevelWarn, "not ready",
-					slog.String("error", r.err.Error()), slog.String("request_id", requestIDOf(c)))
+					slog.String("error", r.err.Error()), slog.String("request_id", accesslog.RequestID(c)))
 				problem.Write(c, http.StatusServiceUnavailable, problem.Unavailable, "not ready")
 				return
 			}
@@ -241,7 +242,7 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 				panic(v) // net/http's way to drop the connection quietly
 			}
 			log.LogAttrs(c.Request.Context(), slog.LevelError, "panic",
-				slog.Any("panic", v), slog.String("request_id", requestIDOf(c)),
+				slog.Any("panic", v), slog.String("request_id", accesslog.RequestID(c)),
 				slog.String("route", c.FullPath()), slog.String("stack", string(debug.Stack())))
 			if !c.Writer.Written() {
 				problem.Write(c, http.StatusInternalServerError, problem.Internal, "internal error")

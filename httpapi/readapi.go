@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/orderstore"
 	"github.com/cancelsync/cancelsync/platform"
@@ -94,8 +95,8 @@ func (rd *reader) orderView(c *gin.Context) {
 	case err != nil:
 		rd.log.LogAttrs(c.Request.Context(), slog.LevelError, "order view",
 			slog.String("adapter", adapterID), slog.String("error", err.Error()),
-			slog.String("request_id", requestIDOf(c)))
-		c.Writer.Header().Set("Retry-After", retryAfterSeconds)
+			slog.String("request_id", accesslog.RequestID(c)))
+		c.Writer.Header().Set("Retry-After", problem.RetryAfterUnavailable)
 		problem.Write(c, http.StatusServiceUnavailable, problem.Unavailable, "order store unavailable")
 		return
 	}
@@ -105,7 +106,3 @@ func (rd *reader) orderView(c *gin.Context) {
 	}
 	problem.WriteJSON(c, http.StatusOK, b)
 }
-
-// retryAfterSeconds is the Retry-After of a 503 from the read API, as
-// ingest's: long enough for a Redis failover.
-const retryAfterSeconds = "5"

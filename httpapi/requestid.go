@@ -4,31 +4,22 @@ import (
 	"math/rand/v2"
 
 	"github.com/gin-gonic/gin"
-)
 
-// headerRequestID is in canonical form, so the header map can be indexed
-// directly.
-const headerRequestID = "X-Request-Id"
+	"github.com/cancelsync/cancelsync/internal/accesslog"
+)
 
 // requestID adopts the caller's X-Request-Id when it is sane (1–128 visible
 // ASCII characters) and otherwise makes one up, then echoes it on the
-// response, where handlers read it back with requestIDOf.
+// response, where handlers read it back with accesslog.RequestID.
 func requestID(c *gin.Context) {
 	id := ""
-	if v := c.Request.Header[headerRequestID]; len(v) > 0 && saneRequestID(v[0]) {
+	if v := c.Request.Header[accesslog.HeaderRequestID]; len(v) > 0 && saneRequestID(v[0]) {
 		id = v[0]
 	} else {
 		id = newRequestID()
 	}
-	c.Writer.Header()[headerRequestID] = []string{id}
+	c.Writer.Header()[accesslog.HeaderRequestID] = []string{id}
 	c.Next()
-}
-
-func requestIDOf(c *gin.Context) string {
-	if v := c.Writer.Header()[headerRequestID]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
 }
 
 func saneRequestID(s string) bool {

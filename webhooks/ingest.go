@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/internal/problem"
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
@@ -67,7 +68,7 @@ func (in *ingest) handler(kind platform.Kind) gin.HandlerFunc {
 			attrs = append(attrs, slog.String("order_id", res.orderID))
 		}
 		attrs = append(attrs,
-			slog.String("request_id", requestIDOf(c)),
+			slog.String("request_id", accesslog.RequestID(c)),
 			slog.Duration("latency", latency),
 		)
 		if res.refusal != "" {
@@ -168,14 +169,14 @@ func (in *ingest) serve(c *gin.Context, kind platform.Kind) result {
 	dup, err := in.o.Enqueuer.Enqueue(ctx, tasks.Delivery{
 		AdapterID:  id,
 		WebhookID:  webhookID,
-		RequestID:  requestIDOf(c),
+		RequestID:  accesslog.RequestID(c),
 		ReceivedAt: now,
 		Event:      ev,
 	})
 	cancel()
 	if err != nil {
 		res.err = err
-		c.Writer.Header().Set("Retry-After", retryAfterSeconds)
+		c.Writer.Header().Set("Retry-After", problem.RetryAfterUnavailable)
 		problem.Write(c, http.StatusServiceUnavailable, problem.Unavailable, "the webhook could not be queued; nothing was accepted, retry later")
 		return res
 	}
@@ -201,10 +202,6 @@ func refusalOf(err error) (reason, header string) {
 // a challenge with every 401). No registered scheme means "a signature over
 // the request"; the credentials are the platform's own headers (docs/API.md).
 const webhookChallenge = `Signature realm="cancelsync"`
-
-// retryAfterSeconds is the Retry-After of a 503: long enough for a Redis
-// failover, short enough that senders do not back off for minutes.
-const retryAfterSeconds = "5"
 
 // ack is the body of a 2xx answer (docs/API.md §3).
 func ack(status, webhookID string) []byte {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/cancelsync/cancelsync/internal/accesslog"
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/tasks"
 	"github.com/cancelsync/cancelsync/webhooks/webhookstest"
@@ -59,11 +60,11 @@ func newRouter(o Options) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(func(c *gin.Context) {
-		id := c.Request.Header.Get(headerRequestID)
+		id := c.Request.Header.Get(accesslog.HeaderRequestID)
 		if id == "" {
 			id = "req-test"
 		}
-		c.Writer.Header().Set(headerRequestID, id)
+		c.Writer.Header().Set(accesslog.HeaderRequestID, id)
 	})
 	Mount(r, o)
 	return r

@@ -19,6 +19,19 @@ const reasonKey = "accesslog.reason"
 // maxParam caps a path parameter in the log: it is the caller's input.
 const maxParam = 64
 
+// HeaderRequestID is the request id's header, in canonical form, so the
+// header map can be indexed directly.
+const HeaderRequestID = "X-Request-Id"
+
+// RequestID is the request's id as the router (httpapi) set it on the
+// response before the handlers ran, or "" when nothing set one.
+func RequestID(c *gin.Context) string {
+	if v := c.Writer.Header()[HeaderRequestID]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // Refuse records why the request is refused, for its log line. The last
 // call wins.
 func Refuse(c *gin.Context, reason string) { c.Set(reasonKey, reason) }
@@ -63,7 +76,7 @@ func Write(c *gin.Context, log *slog.Logger, msg string, latency time.Duration) 
 		attrs = append(attrs, slog.Any("reason", r))
 	}
 	attrs = append(attrs,
-		slog.String("request_id", c.Writer.Header().Get("X-Request-Id")),
+		slog.String("request_id", RequestID(c)),
 		slog.Duration("latency", latency))
 	log.LogAttrs(ctx, level, msg, attrs...)
 }

@@ -12,6 +12,11 @@ import (
 	"github.com/cancelsync/cancelsync/platform"
 )
 
+// RetryAfterUnavailable is the Retry-After of every 503 (ingest, the read
+// API, the storefront): long enough for a Redis failover, short enough
+// that senders do not back off for minutes.
+const RetryAfterUnavailable = "5"
+
 // Base prefixes every problem type URI.
 const Base = "https://cancelsync.dev/problems/"
 

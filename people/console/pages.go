@@ -168,7 +168,7 @@ func (c *Console) withSession(ctx *gin.Context) {
 // request's own line then says store_unavailable) and Retry-After.
 func (c *Console) storeDown(ctx *gin.Context, err error) {
 	c.o.Logger.LogAttrs(ctx.Request.Context(), slog.LevelWarn, "console", slog.String("path", ctx.FullPath()), slog.String("error", err.Error()),
-		slog.String("request_id", ctx.Writer.Header().Get("X-Request-Id")))
+		slog.String("request_id", accesslog.RequestID(ctx)))
 	accesslog.Refuse(ctx, "store_unavailable")
 	ctx.Header("Retry-After", "1")
 }

@@ -106,7 +106,7 @@ func (h *handler) post(c *gin.Context) {
 		}
 	}
 	_, err = h.o.Queue.Enqueue(ctx, tasks.Delivery{
-		AdapterID: a.ID, WebhookID: first.RequestID, RequestID: c.Writer.Header().Get("X-Request-Id"), ReceivedAt: first.OccurredAt,
+		AdapterID: a.ID, WebhookID: first.RequestID, RequestID: accesslog.RequestID(c), ReceivedAt: first.OccurredAt,
 		Event: platform.Event{Type: platform.CancellationRequested, Cancellation: &platform.Cancellation{
 			Type: platform.CancellationRequested, OrderID: first.OrderID, RequestID: first.RequestID,
 			Initiator: platform.Buyer, Reason: first.Reason, Comments: first.Comments, OccurredAt: first.OccurredAt,

@@ -55,9 +55,7 @@ const (
 	DefaultPerMinute = 10
 	// IdempotencyTTL is how long an Idempotency-Key's first answer is kept.
 	IdempotencyTTL = 24 * time.Hour
-	// retryAfterUnavailable is the Retry-After of a 503, as on ingest.
-	retryAfterUnavailable = "5"
-	maxBodyBytes          = 16 << 10
+	maxBodyBytes   = 16 << 10
 )
 
 // Options configure the endpoints. Adapters, Orders, Queue and Redis are
@@ -201,9 +199,9 @@ func (h *handler) unavailable(c *gin.Context, op, adapterID string, err error) {
 	// The error may name hosts: it goes to the log, never the body.
 	h.o.Logger.LogAttrs(c.Request.Context(), slog.LevelWarn, "storefront "+op,
 		slog.String("adapter", adapterID), slog.String("error", err.Error()),
-		slog.String("request_id", c.Writer.Header().Get("X-Request-Id")))
+		slog.String("request_id", accesslog.RequestID(c)))
 	accesslog.Refuse(c, "store_unavailable")
-	c.Writer.Header()["Retry-After"] = []string{retryAfterUnavailable}
+	c.Writer.Header()["Retry-After"] = []string{problem.RetryAfterUnavailable}
 	problem.Write(c, http.StatusServiceUnavailable, problem.Unavailable, "the order store is unavailable, retry later")
 }
 
