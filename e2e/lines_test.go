@@ -216,4 +216,23 @@ func TestLinesWooCommerce(t *testing.T) {
 	if n := count(store.CallsFor(id), wootest.UpdateOrder); n != 0 {
 		t.Errorf("%d status updates: a line cancel leaves the order open", n)
 	}
+	// The rest of the order: what is left of the total after the two line
+	// refunds (29.35 − 15.00), not less because of them.
+	s.accept(t, "woo", "cancellations", requestBody(id, "wl-3", "merchant", now))
+	v = cancelledAt(t, s, "woo", id, "wl-3")
+	if got := field(v, "cancellation", "refund", "amount"); got != "14.35" {
+		t.Errorf("wl-3 refund %v, want 14.35", got)
+	}
+	var posted []any
+	for _, c := range store.CallsFor(id) {
+		if c.Route == wootest.CreateRefund && c.Body["reason"] == "cancelsync wl-3" {
+			posted = append(posted, c.Body["amount"])
+		}
+	}
+	if len(posted) != 1 || posted[0] != "14.35" {
+		t.Errorf("wl-3 refund POSTs %v, want one of 14.35", posted)
+	}
+	if store.Status(id) != "cancelled" {
+		t.Errorf("status %q after the whole order was cancelled", store.Status(id))
+	}
 }

@@ -114,3 +114,36 @@ func TestTransitionPaidAfterCancel(t *testing.T) {
 		})
 	}
 }
+
+// A line cancellation decided on an unpaid order is for those lines only,
+// also once the order shows paid: never the order's total, the order
+// stays open and the request keeps its lines (docs/API.md, "Cancelling
+// some lines").
+func TestTransitionPaidAfterLineCancel(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	ad := &platform.Adapter{ID: "woo", Platform: "woocommerce", Rules: woocommerce.Policy{}, Windows: woocommerce.Defaults()}
+	doc := &Doc{}
+	for i, ev := range []platform.Event{
+		threeLines(platform.StatusPlaced, t0),
+		lineRequest("r1", platform.Merchant, "la", 1),
+		threeLines(platform.StatusPaid, t0.Add(2*time.Minute)),
+	} {
+		tr := &Transition{Doc: doc, OrderID: "o", Adapter: ad, OrderWait: time.Minute, Now: t0.Add(time.Duration(i) * time.Minute)}
+		tr.ApplyDelivery("w"+strconv.Itoa(i), tr.Now, ev)
+	}
+	r := doc.Request("r1")
+	if r.State != platform.Cancelled || !r.Partial() || len(r.Lines) != 1 || r.Domain().Lines[0].LineID != "la" || r.Domain().Lines[0].Quantity != 1 {
+		t.Fatalf("request %s lines %+v: want the line cancellation kept", r.State, r.Lines)
+	}
+	if r.Refund != nil && r.Refund.Amount != "10.00" {
+		t.Fatalf("refund %+v: a line is owed its price, never the order's total", r.Refund)
+	}
+	if doc.CancelledBy != "" {
+		t.Fatalf("cancelled by %q: a line cancellation leaves the order open", doc.CancelledBy)
+	}
+	if u := r.Update("o"); u.Lines == nil || u.Refund != nil && u.Refund.Amount != "10.00" {
+		t.Fatalf("update %+v", u)
+	}
+	checkFormats(t, doc, ad, "o")
+}

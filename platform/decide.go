@@ -148,7 +148,7 @@ type LatePayment interface {
 
 // DecidePaidAfterCancel gives r, cancelled without a refund, the refund its
 // platform's rule owes now that the order is o: the same state with the
-// refund set. ok is false when r is not such a request, the platform has
+// refund set, fitted to r's lines when it cancelled some. ok is false when r is not such a request, the platform has
 // no such rule, or nothing is owed.
 func DecidePaidAfterCancel(rules Rules, o Order, r Request) (out Outcome, ok bool) {
 	lp, has := rules.(LatePayment)
@@ -161,7 +161,9 @@ func DecidePaidAfterCancel(rules Rules, o Order, r Request) (out Outcome, ok boo
 	}
 	out = r.Outcome
 	out.Refund = refund
-	return settle(o, nil, out), true
+	// A request for some lines stays one: the order goes on, and only its
+	// cancelled lines are refunded (docs/API.md, "Cancelling some lines").
+	return settle(o, requested(r.Lines), out), true
 }
 
 // DecideWithdrawal decides the requester's withdrawal of request r.

@@ -197,12 +197,20 @@ func requested(lines []Line) []LineRequest {
 	return out
 }
 
+// SomeLines reports whether a request for lines is settled as one for
+// some lines of o: false for a whole-order request (nil) and for lines
+// that are every cancellable unit of the order, which settle turns into a
+// whole-order cancellation.
+func (o Order) SomeLines(lines []LineRequest) bool {
+	return lines != nil && !(o.linesFit(lines) && o.wholeOrder(lines))
+}
+
 // settle fits the platform's outcome out, decided for the whole order, to
 // the request's lines: a request for some lines refunds their price (the
 // order's rule says how and whether), one that is the whole order becomes
 // one, and no refund is ever more than what is left of the order's total.
 func settle(o Order, lines []LineRequest, out Outcome) Outcome {
-	if lines != nil && o.linesFit(lines) && o.wholeOrder(lines) {
+	if !o.SomeLines(lines) {
 		lines = nil
 	}
 	if lines == nil {

@@ -248,3 +248,38 @@ func TestCheckLines(t *testing.T) {
 		}
 	}
 }
+
+// latePaid owes the order's total to a cancellation made unpaid once the
+// order shows paid (WooCommerce's RefundAfterCancel).
+type latePaid struct{ unpaidAtOnce }
+
+func (latePaid) RefundAfterCancel(o platform.Order, _ platform.Request) *platform.Refund {
+	if o.Status != platform.StatusPaid {
+		return nil
+	}
+	return platform.Cancel(o, platform.OriginalPayment).Refund
+}
+
+// A line cancellation made while the order was unpaid, then paid after
+// all, is owed its lines' price, not the order's total, and stays a
+// cancellation of those lines (docs/API.md, "Cancelling some lines").
+func TestDecidePaidAfterLineCancel(t *testing.T) {
+	t.Parallel()
+
+	ls := lines("la", 1, "lc", 2)
+	req := fx.Stored(platform.Buyer, askedAt, asked(platform.Outcome{State: platform.Cancelled}, ls))
+	out, ok := platform.DecidePaidAfterCancel(latePaid{}, ordered(platform.StatusPaid, "30.00"), req)
+	if !ok {
+		t.Fatal("nothing owed")
+	}
+	if g, w := platformtest.Wire(t, out), platformtest.Wire(t, refunded("13.00", "USD", ls, "10.00", "3.00")); g != w {
+		t.Errorf("got %s\nwant %s", g, w)
+	}
+	// All of the order's lines: the whole order, refunded in full.
+	all := lines("la", 2, "lb", 1, "lc", 3)
+	req = fx.Stored(platform.Buyer, askedAt, asked(platform.Outcome{State: platform.Cancelled}, all))
+	out, _ = platform.DecidePaidAfterCancel(latePaid{}, ordered(platform.StatusPaid, "30.00"), req)
+	if g, w := platformtest.Wire(t, out), platformtest.Wire(t, whole("30.00", "USD")); g != w {
+		t.Errorf("whole: got %s\nwant %s", g, w)
+	}
+}

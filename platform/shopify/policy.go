@@ -40,12 +40,16 @@ func (Policy) DeliveredBlocks() bool { return true }
 
 // Request cancels at once. A buyer outside a configured cancel window is
 // denied window_expired. Store credit needs a customer account, so a guest
-// order is refunded to the original payment whatever the policy says.
+// order is refunded to the original payment whatever the policy says; so
+// is a request for some lines.
 func (p Policy) Request(o platform.Order, c platform.Cancellation, w platform.Windows) platform.Outcome {
 	if c.Initiator.Side() == platform.Buyer && w.CancelWindow > 0 && c.OccurredAt.Sub(o.PlacedAt) > w.CancelWindow {
 		return platform.Deny(platform.WindowExpired)
 	}
-	if p.StoreCredit && o.BuyerID != Guest && o.BuyerID != "" {
+	// Some lines are refunded with Shopify's suggested refund, which goes
+	// back to the original gateways, never to store credit: the outcome
+	// says so (docs/SHOPIFY.md, "Cancelling some lines").
+	if p.StoreCredit && o.BuyerID != Guest && o.BuyerID != "" && !o.SomeLines(c.Lines) {
 		return platform.Cancel(o, platform.PlatformCredit)
 	}
 	return platform.Cancel(o, platform.OriginalPayment)

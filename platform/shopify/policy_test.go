@@ -73,3 +73,29 @@ func TestResponseAndTimeout(t *testing.T) {
 	t.Parallel()
 	platformtest.RunSettledCases(t, rulesFor(""), fx, askedAt, []platform.Outcome{original, platform.Deny(platform.AlreadyShipped), {State: platform.Withdrawn}})
 }
+
+// store_credit and lines: Shopify's refund of some lines goes back to the
+// original gateways (refundLines refunds the suggested transactions), so
+// the outcome says original_payment; lines that are the whole order are a
+// whole-order cancellation, refunded in store credit.
+func TestStoreCreditLines(t *testing.T) {
+	t.Parallel()
+	o := fx.Order(platform.StatusPaid)
+	o.Items = []platform.Item{
+		{SKU: "A", LineID: "1001", Quantity: 2, Price: "150.00"},
+		{SKU: "B", LineID: "1002", Quantity: 1, Price: "88.00"},
+	}
+	rules := rulesFor("store_credit")
+	c := fx.Request(platform.Buyer, askedAt)
+	c.Lines = []platform.LineRequest{{LineID: "1002", Quantity: 1}}
+	out := platform.DecideRequest(rules, platform.Windows{}, o, c, false, askedAt)
+	if out.State != platform.Cancelled || out.Lines == nil || out.Refund == nil ||
+		out.Refund.Method != platform.OriginalPayment || out.Refund.Amount != "88.00" {
+		t.Fatalf("some lines: %s", platformtest.Wire(t, out))
+	}
+	c.Lines = []platform.LineRequest{{LineID: "1001", Quantity: 2}, {LineID: "1002", Quantity: 1}}
+	out = platform.DecideRequest(rules, platform.Windows{}, o, c, false, askedAt)
+	if out.State != platform.Cancelled || out.Lines != nil || out.Refund == nil || out.Refund.Method != platform.PlatformCredit {
+		t.Fatalf("every line: %s", platformtest.Wire(t, out))
+	}
+}

@@ -179,13 +179,19 @@ var _ platform.Reader = (*reader)(nil)
 
 // Order reads one order with order(id:); a null order is ErrOrderNotFound.
 func (r *reader) Order(ctx context.Context, orderID string) (*platform.Order, error) {
+	return r.order(ctx, orderID, r.g.Do)
+}
+
+// order is Order sent with do: the client's Do, or its Patient for the
+// poll, which waits out THROTTLED, 429 and 5xx (docs/API.md §13).
+func (r *reader) order(ctx context.Context, orderID string, do func(context.Context, string, map[string]any, any) (admingql.Cost, error)) (*platform.Order, error) {
 	if !platform.Digits(orderID, 20) {
 		return nil, platform.ErrOrderNotFound
 	}
 	var data struct {
 		Order *gqlOrder `json:"order"`
 	}
-	if _, err := r.g.Do(ctx, orderQuery, map[string]any{"id": "gid://shopify/Order/" + orderID}, &data); err != nil {
+	if _, err := do(ctx, orderQuery, map[string]any{"id": "gid://shopify/Order/" + orderID}, &data); err != nil {
 		return nil, fmt.Errorf("order %s: %w", orderID, err)
 	}
 	if data.Order == nil {
@@ -197,8 +203,9 @@ func (r *reader) Order(ctx context.Context, orderID string) (*platform.Order, er
 // UpdatedSince pages through orders(query: "updated_at:>=…") oldest
 // update first. Before each page it waits until the bucket holds what the
 // last page cost, so the poll leaves the rest of the budget to the
-// cancellations; THROTTLED, 429 and 5xx are waited out and the page asked
-// for again.
+// cancellations; THROTTLED, 429 and 5xx are waited out and the page (or
+// the re-read of an order with more lines than a page carries) asked for
+// again.
 func (r *reader) UpdatedSince(ctx context.Context, since time.Time, page func([]*platform.Order) error) error {
 	q := "updated_at:>='" + since.UTC().Format(time.RFC3339) + "'"
 	var after any
@@ -221,7 +228,9 @@ func (r *reader) UpdatedSince(ctx context.Context, since time.Time, page func([]
 			n := &data.Orders.Nodes[i]
 			var o *platform.Order
 			if n.LineItems.PageInfo.HasNextPage {
-				o, err = r.Order(ctx, gidDigits(n.LegacyResourceID).digits)
+				// More lines than the page carries: read on its own,
+				// waited out like the page itself.
+				o, err = r.order(ctx, gidDigits(n.LegacyResourceID).digits, r.g.Patient)
 			} else {
 				o, err = mapOrder(n.wire(), r.shop)
 			}

@@ -65,8 +65,10 @@ func RefundReason(requestID string) string { return "cancelsync " + requestID }
 // the order are searched for cancelsync's reason first, and a retry after
 // a lost answer finds it and refunds nothing more. Refunds someone else
 // made (the merchant, by hand) are subtracted: only what is left of the
-// total is refunded, and a fully refunded order is left as it is. Every
-// other state becomes an order note the customer sees.
+// total is refunded, and a fully refunded order is left as it is. The
+// refunds cancelsync made for earlier line cancellations are not: u.Refund
+// already leaves them out (docs/WOOCOMMERCE.md, "Cancelling some lines").
+// Every other state becomes an order note the customer sees.
 func (c *Client) Push(ctx context.Context, _ string, u platform.Update) error {
 	if !platform.Digits(u.OrderID, maxIdent) {
 		return &platform.SyncError{Msg: fmt.Sprintf("order id %q is not a WooCommerce order id", truncate(u.OrderID, 32))}
@@ -111,7 +113,9 @@ func (c *Client) Push(ctx context.Context, _ string, u platform.Update) error {
 }
 
 // refunds reads the order's refunds: done when one carries reason, and
-// the sum of all of them.
+// the sum of all of them but cancelsync's own line refunds (see
+// isLineRefundReason), which the amount of a later cancellation already
+// accounts for.
 func (c *Client) refunds(ctx context.Context, order, reason string) (done bool, sum *big.Rat, err error) {
 	sum = new(big.Rat)
 	for page := 1; page <= maxRefundPages; page++ {
@@ -132,7 +136,9 @@ func (c *Client) refunds(ctx context.Context, order, reason string) (done bool, 
 			if !ok {
 				return false, nil, &platform.SyncError{Msg: fmt.Sprintf("GET %s/refunds: refund amount %q is not a decimal", order, truncate(r.Amount, 32))}
 			}
-			sum.Add(sum, a.Abs(a))
+			if !isLineRefundReason(r.Reason) {
+				sum.Add(sum, a.Abs(a))
+			}
 		}
 		pages, _ := strconv.Atoi(h.Get("X-WP-TotalPages"))
 		if page >= pages || len(refunds) < refundsPerPage {

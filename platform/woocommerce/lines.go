@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"strings"
 
 	"github.com/cancelsync/cancelsync/platform"
 )
@@ -15,6 +16,17 @@ import (
 // retry finds the refund by it.
 func LineRefundReason(requestID string, version int64) string {
 	return fmt.Sprintf("cancelsync %s v%d", requestID, version)
+}
+
+// isLineRefundReason reports whether reason is one LineRefundReason
+// writes: "cancelsync {request_id} v{version}".
+func isLineRefundReason(reason string) bool {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(reason), "cancelsync ")
+	if !ok {
+		return false
+	}
+	i := strings.LastIndex(rest, " v")
+	return i > 0 && platform.Digits(rest[i+2:], 19)
 }
 
 // refundLines cancels u's lines with one refund of those lines, restocked

@@ -64,3 +64,49 @@ func TestPushLinesLostAnswer(t *testing.T) {
 		t.Fatalf("%d refunds, want 2", len(rs))
 	}
 }
+
+// A whole-order cancel after a line cancel: the update's amount is what is
+// left after cancelsync's own line refund already, so that refund is not
+// subtracted again; a refund the merchant made by hand still is.
+func TestPushWholeAfterLines(t *testing.T) {
+	t.Parallel()
+	s, c := store(t)
+	a := "30.00"
+	line := cancelled("760", true)
+	line.Refund.Amount = a
+	line.Lines = []platform.Line{{LineID: "401", Quantity: 1, RefundAmount: &a}}
+	if err := c.Push(context.Background(), "k", line); err != nil {
+		t.Fatal(err)
+	}
+	whole := cancelled("760", true)
+	whole.RequestID, whole.Version = "cr-2", 3
+	whole.Refund.Amount = "70.00"
+	if err := c.Push(context.Background(), "k", whole); err != nil {
+		t.Fatal(err)
+	}
+	var posted []any
+	for _, call := range s.CallsFor("760") {
+		if call.Route == wootest.CreateRefund {
+			posted = append(posted, call.Body["amount"])
+		}
+	}
+	if len(posted) != 2 || posted[0] != "30.00" || posted[1] != "70.00" {
+		t.Fatalf("refunds posted %v, want [30.00 70.00]", posted)
+	}
+	if s.Status("760") != "cancelled" {
+		t.Errorf("status %q", s.Status("760"))
+	}
+
+	// With 5.00 refunded by hand as well, 65.00 is left to refund.
+	if err := c.Push(context.Background(), "k", func() platform.Update { u := line; u.OrderID = "761"; return u }()); err != nil {
+		t.Fatal(err)
+	}
+	s.AddRefund("761", "5.00", "goodwill")
+	whole.OrderID = "761"
+	if err := c.Push(context.Background(), "k", whole); err != nil {
+		t.Fatal(err)
+	}
+	if rs := s.Refunds("761"); len(rs) != 3 || rs[0].Amount != "65.00" || rs[0].Reason != "cancelsync cr-2" {
+		t.Fatalf("refunds %+v, want 65.00 last", rs)
+	}
+}

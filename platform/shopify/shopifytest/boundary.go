@@ -71,8 +71,9 @@ type boundary struct {
 	bucket    Bucket
 	available float64
 	at        time.Time
-	reads     []Answer // scripted answers of the next reads
-	spent     float64  // points actually charged
+	reads     []Answer            // scripted answers of the next reads
+	opReads   map[string][]Answer // scripted answers of the next reads of one operation
+	spent     float64             // points actually charged
 	nextSub   int
 }
 
@@ -116,6 +117,19 @@ func (h *Handler) ScriptReads(as ...Answer) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.reads = append(b.reads, as...)
+}
+
+// ScriptReadsOf queues answers for the next reads of operation op only
+// ("order", "orders", "webhookSubscriptions"), in order; the reads
+// ScriptReads queued come first.
+func (h *Handler) ScriptReadsOf(op string, as ...Answer) {
+	b := h.b()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.opReads == nil {
+		b.opReads = map[string][]Answer{}
+	}
+	b.opReads[op] = append(b.opReads[op], as...)
 }
 
 // Spent is the query cost charged so far.
@@ -205,11 +219,19 @@ func (h *Handler) serveRead(c Call) (Answer, bool) {
 		b.reads = b.reads[1:]
 		return a, true
 	}
+	if as := b.opReads[op]; len(as) > 0 {
+		b.opReads[op] = as[1:]
+		return as[0], true
+	}
 	now := time.Now()
 	b.restore(now)
 	first := 0
 	_ = json.Unmarshal(c.Variables["first"], &first)
 	requested := costOf(op, c.Query, first)
+	lines := 0 // what lineItems(first:) asks for; beyond it, hasNextPage
+	if m := linesFirst.FindStringSubmatch(c.Query); m != nil {
+		lines, _ = strconv.Atoi(m[1])
+	}
 	if requested > 1000 {
 		return Answer{Body: fmt.Sprintf(`{"errors":[{"message":"Query cost is %.0f, which exceeds the single query max cost limit (1000).","extensions":{"code":"MAX_COST_EXCEEDED","cost":%.0f,"maxCost":1000}}]}`, requested, requested)}, true
 	}
@@ -226,12 +248,12 @@ func (h *Handler) serveRead(c Call) (Answer, bool) {
 		o := b.orders[gid[strings.LastIndexByte(gid, '/')+1:]]
 		if o != nil {
 			charged = []*Order{o}
-			data = map[string]any{"order": o.node()}
+			data = map[string]any{"order": o.node(lines)}
 		} else {
 			data = map[string]any{"order": nil}
 		}
 	case "orders":
-		data, charged = b.list(c, first)
+		data, charged = b.list(c, first, lines)
 	case "webhookSubscriptions":
 		data = map[string]any{"webhookSubscriptions": map[string]any{"nodes": append([]Subscription{}, b.subs...)}}
 	case "webhookSubscriptionCreate":
@@ -249,7 +271,7 @@ func (h *Handler) serveRead(c Call) (Answer, bool) {
 
 // list is one page of orders updated at or after the query's time, by
 // updated_at then id; the cursor is the index of the next one.
-func (b *boundary) list(c Call, first int) (any, []*Order) {
+func (b *boundary) list(c Call, first, lines int) (any, []*Order) {
 	var query, after string
 	_ = json.Unmarshal(c.Variables["query"], &query)
 	_ = json.Unmarshal(c.Variables["after"], &after)
@@ -274,7 +296,7 @@ func (b *boundary) list(c Call, first int) (any, []*Order) {
 	to := min(from+max(first, 1), len(all))
 	nodes := make([]any, 0, to-from)
 	for _, o := range all[from:to] {
-		nodes = append(nodes, o.node())
+		nodes = append(nodes, o.node(lines))
 	}
 	page := map[string]any{"nodes": nodes, "pageInfo": map[string]any{"hasNextPage": to < len(all), "endCursor": strconv.Itoa(to)}}
 	return map[string]any{"orders": page}, all[from:to]
@@ -298,8 +320,9 @@ func (b *boundary) create(c Call) any {
 	return map[string]any{"webhookSubscriptionCreate": map[string]any{"webhookSubscription": s, "userErrors": []any{}}}
 }
 
-// node is the order as the Order object.
-func (o *Order) node() map[string]any {
+// node is the order as the Order object, with its first maxLines lines
+// (all of them when 0) and hasNextPage when there are more.
+func (o *Order) node(maxLines int) map[string]any {
 	var cancelled any
 	if o.CancelledAt != nil {
 		cancelled = o.CancelledAt.UTC().Format(time.RFC3339)
@@ -313,7 +336,11 @@ func (o *Order) node() map[string]any {
 		fs = append(fs, map[string]any{"status": f[0], "displayStatus": f[1], "createdAt": o.UpdatedAt.UTC().Format(time.RFC3339)})
 	}
 	lines := []any{}
+	more := maxLines > 0 && len(o.Lines) > maxLines
 	for i, l := range o.Lines {
+		if maxLines > 0 && i == maxLines {
+			break
+		}
 		id := l.ID
 		if id == "" {
 			id = strconv.Itoa(7000 + i)
@@ -328,6 +355,6 @@ func (o *Order) node() map[string]any {
 		"cancelledAt": cancelled, "displayFinancialStatus": o.FinancialStatus, "displayFulfillmentStatus": o.FulfillmentStatus,
 		"currencyCode": o.Currency, "totalPriceSet": map[string]any{"shopMoney": map[string]any{"amount": o.Total, "currencyCode": o.Currency}},
 		"customer": customer, "fulfillments": fs,
-		"lineItems": map[string]any{"nodes": lines, "pageInfo": map[string]any{"hasNextPage": false}},
+		"lineItems": map[string]any{"nodes": lines, "pageInfo": map[string]any{"hasNextPage": more}},
 	}
 }
