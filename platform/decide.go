@@ -47,18 +47,6 @@ func DecideRequest(rules Rules, w Windows, o Order, c Cancellation, otherOpen bo
 	return settle(o, c.Lines, out)
 }
 
-// SharedChecks are the checks every platform makes, in this order, before
-// its own rule: at a new
-// request, at the counterparty's answer and at the deadline, so an order
-// that shipped while its request was pending is denied already_shipped when
-// the answer or the deadline comes. otherOpen reports whether another
-// request of the order is pending_response. denied is false when the
-// platform's rule decides.
-func SharedChecks(rules Rules, o Order, otherOpen bool) (out Outcome, denied bool) {
-	_, out, denied = checkLines(rules, o, nil, otherOpen)
-	return out, denied
-}
-
 // checkLines are the shared checks for a request for lines (nil: the whole
 // order). A line asked for more units than it still has to cancel denies
 // the whole request already_shipped; and a partly fulfilled order is no

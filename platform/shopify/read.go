@@ -11,7 +11,6 @@ import (
 
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/platform/shopify/admingql"
-	"github.com/cancelsync/cancelsync/platform/v1payload"
 )
 
 // The order as the Admin GraphQL API gives it, with the fields the
@@ -166,7 +165,7 @@ func amount(s, currency string) string {
 	if !ok || r.Sign() < 0 {
 		return s
 	}
-	return r.FloatString(v1payload.MinorUnits(currency))
+	return r.FloatString(platform.MinorUnits(currency))
 }
 
 // reader reads a store's orders through the Admin GraphQL API.

@@ -438,7 +438,7 @@ func ruleMessage(fe validator.FieldError, currency string) string {
 		if !platform.CurrencyCode(currency) {
 			return `must be a decimal string, like "42.50"`
 		}
-		switch n := minorUnits(currency); n {
+		switch n := platform.MinorUnits(currency); n {
 		case 0:
 			return "must be a decimal string with no decimals for " + currency
 		case 1:
@@ -490,11 +490,8 @@ func validAmount(s, currency string) bool {
 	if !platform.Digits(whole, 0) || dotted && !platform.Digits(frac, 0) {
 		return false
 	}
-	return !platform.CurrencyCode(currency) || len(frac) <= minorUnits(currency)
+	return !platform.CurrencyCode(currency) || len(frac) <= platform.MinorUnits(currency)
 }
-
-// minorUnits is the number of decimals of an ISO 4217 currency.
-func minorUnits(currency string) int { return platform.MinorUnits(currency) }
 
 // cancellation maps a validated request to the domain.
 func (d *requestedData) cancellation(t platform.EventType) *platform.Cancellation {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/cancelsync/cancelsync/platform"
 	"github.com/cancelsync/cancelsync/platform/httpsync"
-	"github.com/cancelsync/cancelsync/platform/v1payload"
 )
 
 const (
@@ -105,7 +104,7 @@ func (c *Client) Push(ctx context.Context, _ string, u platform.Update) error {
 	}
 	amount := u.Refund.Amount
 	if remaining.Cmp(total) < 0 {
-		amount = remaining.FloatString(v1payload.MinorUnits(u.Refund.Currency))
+		amount = remaining.FloatString(platform.MinorUnits(u.Refund.Currency))
 	}
 	return c.call(ctx, http.MethodPost, order+"/refunds", map[string]any{
 		"amount": amount, "api_refund": true, "reason": RefundReason(u.RequestID),

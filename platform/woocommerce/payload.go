@@ -15,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/cancelsync/cancelsync/platform"
-	"github.com/cancelsync/cancelsync/platform/v1payload"
 )
 
 // Guest is the buyer id of an order without a customer account
@@ -194,7 +193,7 @@ func (in inbound) decodeOrder(h http.Header, body []byte) (*platform.Order, erro
 	if !platform.CurrencyCode(w.Currency) {
 		bad("currency", "must be a 3-letter currency code")
 	} else {
-		decimals = v1payload.MinorUnits(w.Currency)
+		decimals = platform.MinorUnits(w.Currency)
 	}
 	if t, ok := formatAmount(string(w.Total), decimals); ok {
 		o.Total = platform.Money{Amount: t, Currency: w.Currency}
