@@ -30,13 +30,13 @@ import (
 // one reads both, whatever it writes.
 const formatKey = "cancelsync:store:format"
 
-// formatRecheck is how often a process looks at the store's format again:
+// FormatRecheck is how often a process looks at the store's format again:
 // within it of a switch, every process writes the new format.
-const formatRecheck = 5 * time.Second
+const FormatRecheck = 5 * time.Second
 
 // keyLockOverlap is how long after a switch to compact a process taking an
 // order's sync lock in its document also looks for a lock key that a
-// process still writing JSON took: formatRecheck for every process to see
+// process still writing JSON took: FormatRecheck for every process to see
 // the switch, then room for a push that took its lock key just before
 // (api.timeout, renewed every lockTTL/3) to finish.
 const keyLockOverlap = 2 * time.Minute
@@ -69,7 +69,7 @@ func (s *Store) ForceFormat(format int) { s.forceFormat = format }
 // "doc" in the document, or "doc+key" in the document while also
 // respecting a lock key (shortly after the switch to compact). Both come
 // from one read of the store's format, so they never disagree across a
-// switch. That format is read at most every formatRecheck (in the
+// switch. That format is read at most every FormatRecheck (in the
 // background after the first read, so no change waits for it).
 func (s *Store) writing() (format int, lockMode string) {
 	switch {
@@ -109,7 +109,7 @@ func (s *Store) fleet() fleetFormat {
 			}
 			f.read = now
 			if err != nil {
-				f.read = now.Add(-formatRecheck + time.Second)
+				f.read = now.Add(-FormatRecheck + time.Second)
 			}
 			cur = &f
 			s.fleetFmt.cur.Store(cur)
@@ -117,7 +117,7 @@ func (s *Store) fleet() fleetFormat {
 		s.fleetFmt.initMu.Unlock()
 		return *cur
 	}
-	if now.Sub(cur.read) >= formatRecheck && s.fleetFmt.refreshing.CompareAndSwap(false, true) {
+	if now.Sub(cur.read) >= FormatRecheck && s.fleetFmt.refreshing.CompareAndSwap(false, true) {
 		go func() {
 			defer s.fleetFmt.refreshing.Store(false)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -210,7 +210,7 @@ func InitFormat(ctx context.Context, rdb redis.UniversalClient) (StoreFormat, er
 }
 
 // SetFormat switches the store to compact: from then on every process
-// writes compact documents (within formatRecheck). It is for when no
+// writes compact documents (within FormatRecheck). It is for when no
 // process of a release before this one is running; there is no way back,
 // as a previous release cannot read what is then written.
 func SetFormat(ctx context.Context, rdb redis.UniversalClient, format int) (StoreFormat, error) {

@@ -42,7 +42,7 @@ func runStore(ctx context.Context, cmd *command, cfg *config.Config, stdout io.W
 			return nil
 		}
 		fmt.Fprintf(stdout, "store format: compact since %s (was json); every process writes compact documents within %s\n",
-			f.Since.UTC().Format(time.RFC3339), 5*time.Second)
+			f.Since.UTC().Format(time.RFC3339), orderstore.FormatRecheck)
 		return nil
 	}
 	if f, err = orderstore.ReadFormat(ctx, rdb); err != nil {
