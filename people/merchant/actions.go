@@ -146,21 +146,7 @@ func (m *Merchant) enqueue(ctx context.Context, d tasks.Delivery, requestID stri
 // Replay re-runs one of ad's dead letters; another adapter's is
 // orderstore.ErrNotFound.
 func (m *Merchant) Replay(ctx context.Context, ad *platform.Adapter, id string) (orderstore.DeadLetter, error) {
-	l, err := m.o.DeadLetters.Get(ctx, id)
-	if err != nil {
-		return orderstore.DeadLetter{}, err
-	}
-	if l.Adapter != ad.ID {
-		return orderstore.DeadLetter{}, orderstore.ErrNotFound
-	}
-	done, err := m.o.DeadLetters.Replay(ctx, []string{id})
-	if err != nil {
-		return orderstore.DeadLetter{}, err
-	}
-	if len(done) == 0 {
-		return orderstore.DeadLetter{}, orderstore.ErrNotFound
-	}
-	return done[0], nil
+	return m.o.DeadLetters.ReplayOf(ctx, ad.ID, id)
 }
 
 // Dashboard is everything the adapter's dashboard shows, for a period.
