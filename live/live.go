@@ -10,9 +10,12 @@
 //
 // Reload builds the new Snapshot whole — the file parsed and validated, every
 // adapter built — before it swaps; any problem refuses the file whole and
-// the running Snapshot stays. Only the adapters list applies live: every
-// top-level setting (listen, redis_url, worker_concurrency, ...) is read once
-// at start, and a change to one is logged as needing a restart.
+// the running Snapshot stays. The adapters list and public_url apply live
+// (public_url is read from the current Snapshot on each use: the console's
+// Connect, each reconciliation poll); every other top-level setting (listen,
+// redis_url, worker_concurrency, ...) is read once at start, and a change to
+// one is logged as needing a restart (docs/OPERATIONS.md, "Reloading the
+// config").
 package live
 
 import (
@@ -277,7 +280,11 @@ func diff(prev, next *Snapshot) Change {
 	return ch
 }
 
-// restartKeys lists the top-level keys (all but adapters) whose value in
+// liveKeys are the top-level keys a reload applies: their users read them
+// from Set.Current on each use, so a change needs no restart.
+var liveKeys = map[string]bool{"adapters": true, "public_url": true}
+
+// restartKeys lists the top-level keys (all but liveKeys) whose value in
 // next differs from the one the process started with. Only keys are named:
 // values may be secret (admin_token, a password in redis_url).
 func restartKeys(started, next *config.Config) []string {
@@ -287,7 +294,7 @@ func restartKeys(started, next *config.Config) []string {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if key == "" || key == "-" || key == "adapters" {
+		if key == "" || key == "-" || liveKeys[key] {
 			continue
 		}
 		if !reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()) {

@@ -197,6 +197,27 @@ func TestReloadNamesSettingsThatNeedARestart(t *testing.T) {
 	}
 }
 
+// public_url applies live (the console and each poll read the current
+// config): a reload that changes only it names nothing as needing a restart,
+// and the new value is the current one.
+func TestReloadAppliesPublicURLLive(t *testing.T) {
+	r := newRig(t, registry.Default(), file("public_url: https://old.example.test\n", adapter("a", `"`+secretA+`"`, "")))
+	r.write(file("public_url: https://new.example.test\n", adapter("a", `"`+secretA+`"`, "")))
+	ch, err := r.set.Reload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Restart) != 0 {
+		t.Fatalf("public_url named as needing a restart: %+v", ch)
+	}
+	if got := r.set.Current().Config().PublicURL; got != "https://new.example.test" {
+		t.Fatalf("current public_url = %q", got)
+	}
+	if strings.Contains(r.logs.String(), "needs a restart") {
+		t.Fatalf("a restart warning was logged:\n%s", r.logs.String())
+	}
+}
+
 // Lookups run while reloads swap the set (go test -race): every lookup
 // sees one whole snapshot, the old or the new.
 func TestLookupsDuringReloads(t *testing.T) {

@@ -18,6 +18,12 @@ func (s *Store) Preview(ctx context.Context, ad *platform.Adapter, orderID strin
 	if err != nil {
 		return nil, fmt.Errorf("preview order %s/%s: %w", ad.ID, orderID, err)
 	}
+	return PreviewDoc(doc, ad, orderID, c, now)
+}
+
+// PreviewDoc is Preview on a document already read (Store.Load), for a
+// caller that shows the order too and so reads it once.
+func PreviewDoc(doc *order.Doc, ad *platform.Adapter, orderID string, c platform.Cancellation, now time.Time) (*order.Preview, error) {
 	if doc.Order == nil {
 		return nil, ErrNotFound
 	}

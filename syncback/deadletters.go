@@ -101,8 +101,12 @@ func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []orde
 			return nil, err
 		}
 	} else {
+		// One adoption for the whole list, then each id from the record.
+		if err := d.adoptArchived(ctx); err != nil {
+			return nil, err
+		}
 		for _, id := range ids {
-			l, err := d.Get(ctx, id)
+			l, err := d.recorded(ctx, id)
 			if errors.Is(err, orderstore.ErrNotFound) {
 				return replayed, fmt.Errorf("replay %s: no such dead letter", id)
 			}
@@ -112,6 +116,30 @@ func (d *DeadLetters) Replay(ctx context.Context, ids []string) (replayed []orde
 			letters = append(letters, l)
 		}
 	}
+	return d.replay(ctx, letters)
+}
+
+// ReplayOf replays one of adapterID's dead letters, as Replay does; an id
+// that is not in the dead letter, or is another adapter's, is
+// orderstore.ErrNotFound. The console's replay: one read of the entry
+// (and one adoption) where Get then Replay took two.
+func (d *DeadLetters) ReplayOf(ctx context.Context, adapterID, id string) (orderstore.DeadLetter, error) {
+	l, err := d.Get(ctx, id)
+	if err != nil {
+		return orderstore.DeadLetter{}, err
+	}
+	if l.Adapter != adapterID {
+		return orderstore.DeadLetter{}, fmt.Errorf("dead letter %s: %w", id, orderstore.ErrNotFound)
+	}
+	done, err := d.replay(ctx, []orderstore.DeadLetter{l})
+	if err != nil {
+		return orderstore.DeadLetter{}, err
+	}
+	return done[0], nil
+}
+
+// replay re-runs letters, read from the record (see Replay).
+func (d *DeadLetters) replay(ctx context.Context, letters []orderstore.DeadLetter) (replayed []orderstore.DeadLetter, err error) {
 	for _, l := range letters {
 		if err := d.unarchive(ctx, l.ID); err != nil {
 			return replayed, fmt.Errorf("replay %s: remove from Asynq's archive: %w", l.ID, err)

@@ -13,6 +13,12 @@ func (d *DeadLetters) Get(ctx context.Context, id string) (orderstore.DeadLetter
 	if err := d.adoptArchived(ctx); err != nil {
 		return orderstore.DeadLetter{}, err
 	}
+	return d.recorded(ctx, id)
+}
+
+// recorded reads id from the record, without adopting Asynq's archive
+// first (the caller has); a miss is orderstore.ErrNotFound.
+func (d *DeadLetters) recorded(ctx context.Context, id string) (orderstore.DeadLetter, error) {
 	l, ok, err := d.record.Get(ctx, id)
 	if err == nil && !ok {
 		err = orderstore.ErrNotFound

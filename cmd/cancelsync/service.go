@@ -180,6 +180,10 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		log.Info("metrics listening", slog.String("url", "http://"+ln.Addr().String()+"/metrics"))
 		serve("metrics", ln, httpapi.NewOpsRouter(ready, reg, log))
 	}
+	// A snapshot that needs no worker is stored by ingest itself
+	// (jobs.Intake); everything else is queued. One Intake serves the
+	// webhooks (ingest) and the reconciliation poll (work).
+	intake := jobs.NewIntake(store, queue, jobs.IntakeOptions{Lookup: set.Adapter, OrderWait: cfg.OrderWait.D(), Logger: log})
 	closeUI := func() error { return nil }
 	if ingest {
 		ln, err := net.Listen("tcp", cfg.Listen)
@@ -189,9 +193,6 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 		var ui http.Handler
 		ui, closeUI = httpapi.NewQueuesUI(redisOpt, false)
 		cons := newConsole(cfg, set, rdb, store, queue, log)
-		// A snapshot that needs no worker is stored by ingest itself
-		// (jobs.Intake); everything else is queued.
-		intake := jobs.NewIntake(store, queue, jobs.IntakeOptions{Lookup: set.Adapter, OrderWait: cfg.OrderWait.D(), Logger: log})
 		serve("http", ln, httpapi.NewRouter(httpapi.Options{
 			Webhooks: webhooks.Options{
 				Adapters: ads, Lookup: set.Adapter, Enqueuer: intake, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Metrics: ingestMetrics,
@@ -223,7 +224,7 @@ func runService(ctx context.Context, mode string, cfg *config.Config, load func(
 			return fmt.Errorf("start workers: %w", err)
 		}
 		stopWorkers = srv.Shutdown
-		stopPolling := startReconciler(ctx, store, queue, set, cfg, log, reg)
+		stopPolling := startReconciler(ctx, store, intake, set, log, reg)
 		if every := cfg.SweepEvery.D(); every > 0 {
 			sweeper := syncback.NewSweeper(store, queue, syncback.SweeperOptions{
 				Adapters: func() []string { return set.Current().IDs() }, Every: every, Logger: log, Registerer: reg,
@@ -341,8 +342,7 @@ func baseURL(listen string) string {
 // startReconciler runs the reconciliation poll of the adapters that have
 // one (docs/API.md §13) in this worker process, until the returned stop,
 // which also gives back its leases.
-func startReconciler(ctx context.Context, store *orderstore.Store, queue *tasks.Queue, set *live.Set, cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) func() {
-	intake := jobs.NewIntake(store, queue, jobs.IntakeOptions{Lookup: set.Adapter, OrderWait: cfg.OrderWait.D(), Logger: log})
+func startReconciler(ctx context.Context, store *orderstore.Store, intake *jobs.Intake, set *live.Set, log *slog.Logger, reg prometheus.Registerer) func() {
 	rec := jobs.NewReconciler(store, intake, jobs.ReconcilerOptions{
 		Adapters: func() []*platform.Adapter {
 			var out []*platform.Adapter

@@ -388,7 +388,14 @@ func (c *Console) orderPage(ctx *gin.Context) {
 	ad := adapterOf(ctx)
 	orderID := ctx.Param("order_id")
 	v := c.base(ctx, ad.ID+": order "+orderID, ad)
-	ov, err := c.o.Store.OrderView(ctx.Request.Context(), ad, orderID)
+	// One read of the order's document for the view and the cancel preview.
+	doc, err := c.o.Store.Load(ctx.Request.Context(), ad.ID, orderID)
+	switch {
+	case err != nil:
+		err = fmt.Errorf("view order %s/%s: %w", ad.ID, orderID, err)
+	case doc.Order == nil && len(doc.Requests) == 0:
+		err = orderstore.ErrNotFound // as Store.OrderView
+	}
 	if errors.Is(err, orderstore.ErrNotFound) {
 		accesslog.Refuse(ctx, "unknown_order")
 		v.Error = "No snapshot or cancellation is known for this order."
@@ -399,7 +406,7 @@ func (c *Console) orderPage(ctx *gin.Context) {
 		c.unavailable(ctx, err)
 		return
 	}
-	d := orderData{View: ov, Reasons: platform.Reasons}
+	d := orderData{View: doc.View(ad, orderID), Reasons: platform.Reasons}
 	if ls, err := c.o.DeadLetters.ListAdapter(ctx.Request.Context(), ad.ID); err == nil {
 		for _, l := range ls {
 			if l.OrderID == orderID {
@@ -407,10 +414,7 @@ func (c *Console) orderPage(ctx *gin.Context) {
 			}
 		}
 	}
-	if d.CanCancel, d.NoCancel, d.Lines, err = c.m.MayCancel(ctx.Request.Context(), ad, orderID); err != nil {
-		c.unavailable(ctx, err)
-		return
-	}
+	d.CanCancel, d.NoCancel, d.Lines = c.m.MayCancelDoc(ad, orderID, doc)
 	v.Data = d
 	c.render(ctx, http.StatusOK, "order.html", v)
 }

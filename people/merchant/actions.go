@@ -146,21 +146,7 @@ func (m *Merchant) enqueue(ctx context.Context, d tasks.Delivery, requestID stri
 // Replay re-runs one of ad's dead letters; another adapter's is
 // orderstore.ErrNotFound.
 func (m *Merchant) Replay(ctx context.Context, ad *platform.Adapter, id string) (orderstore.DeadLetter, error) {
-	l, err := m.o.DeadLetters.Get(ctx, id)
-	if err != nil {
-		return orderstore.DeadLetter{}, err
-	}
-	if l.Adapter != ad.ID {
-		return orderstore.DeadLetter{}, orderstore.ErrNotFound
-	}
-	done, err := m.o.DeadLetters.Replay(ctx, []string{id})
-	if err != nil {
-		return orderstore.DeadLetter{}, err
-	}
-	if len(done) == 0 {
-		return orderstore.DeadLetter{}, orderstore.ErrNotFound
-	}
-	return done[0], nil
+	return m.o.DeadLetters.ReplayOf(ctx, ad.ID, id)
 }
 
 // Dashboard is everything the adapter's dashboard shows, for a period.
@@ -309,12 +295,21 @@ func (m *Merchant) Summaries(ctx context.Context, ids []string) ([]Summary, erro
 // lines are the order's lines of which the merchant could cancel some
 // units now (none on a platform that cancels whole orders only).
 func (m *Merchant) MayCancel(ctx context.Context, ad *platform.Adapter, orderID string) (ok bool, why platform.DenialReason, lines []order.LinePreview, err error) {
-	p, err := m.o.Store.Preview(ctx, ad, orderID, platform.Cancellation{Initiator: platform.Merchant}, m.o.Now())
-	switch {
-	case errors.Is(err, orderstore.ErrNotFound):
-		return false, platform.OrderUnknown, nil, nil
-	case err != nil:
-		return false, "", nil, err
+	doc, err := m.o.Store.Load(ctx, ad.ID, orderID)
+	if err != nil {
+		return false, "", nil, fmt.Errorf("preview order %s/%s: %w", ad.ID, orderID, err)
+	}
+	ok, why, lines = m.MayCancelDoc(ad, orderID, doc)
+	return ok, why, lines, nil
+}
+
+// MayCancelDoc is MayCancel on the order's document already read
+// (orderstore.Store.Load): the console's order page shows the order from
+// the same read.
+func (m *Merchant) MayCancelDoc(ad *platform.Adapter, orderID string, doc *order.Doc) (ok bool, why platform.DenialReason, lines []order.LinePreview) {
+	p, err := orderstore.PreviewDoc(doc, ad, orderID, platform.Cancellation{Initiator: platform.Merchant}, m.o.Now())
+	if err != nil { // orderstore.ErrNotFound: no snapshot yet
+		return false, platform.OrderUnknown, nil
 	}
 	for _, l := range p.Lines {
 		if l.Cancellable > 0 {
@@ -322,7 +317,7 @@ func (m *Merchant) MayCancel(ctx context.Context, ad *platform.Adapter, orderID 
 		}
 	}
 	if p.Would.State == platform.Denied {
-		return false, p.Would.DenialReason, lines, nil
+		return false, p.Would.DenialReason, lines
 	}
-	return true, "", lines, nil
+	return true, "", lines
 }

@@ -2,7 +2,6 @@ package merchant
 
 import (
 	"context"
-	"errors"
 	"sort"
 	"time"
 
@@ -94,8 +93,9 @@ func (m *Merchant) boundary(ctx context.Context, ad *platform.Adapter, p Period)
 // platform, answered within the server's write timeout (30 s).
 const connectTimeout = 25 * time.Second
 
-// ErrNoPublicURL is Connect pressed while public_url is not set.
-var ErrNoPublicURL = errors.New("public_url is not set: it is where the platform sends webhooks ({public_url}/webhooks/{adapter}/orders)")
+// ErrNoPublicURL is Connect pressed while public_url is not set: the
+// error jobs.Connect returns for it.
+var ErrNoPublicURL = jobs.ErrNoPublicURL
 
 // ConnectResult is what Connect did, one line per topic as
 // cancelsync connect prints them.
@@ -114,16 +114,13 @@ type ConnectLine struct {
 	Result string `json:"result"`
 }
 
-// Connect runs cancelsync connect for ad. An error is ErrNoPublicURL, or
-// a platform whose subscriptions could not be listed at all.
+// Connect runs cancelsync connect for ad (jobs.Connect). An error is
+// ErrNoPublicURL, jobs.ErrNotConnectable for an adapter without HasBoundary,
+// or a platform whose subscriptions could not be listed at all.
 func (m *Merchant) Connect(ctx context.Context, ad *platform.Adapter) (ConnectResult, error) {
-	pub := m.publicURL()
-	if pub == "" {
-		return ConnectResult{}, ErrNoPublicURL
-	}
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	subs, err := jobs.Connect(ctx, m.o.Store, ad, pub, m.o.Now())
+	subs, err := jobs.Connect(ctx, m.o.Store, ad, m.publicURL(), m.o.Now())
 	if err != nil {
 		return ConnectResult{}, err
 	}
