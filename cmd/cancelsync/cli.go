@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"strconv"
 	"strings"
 
 	"github.com/cancelsync/cancelsync/config"
@@ -151,13 +150,6 @@ func parse(args []string, getenv func(string) string) (*command, error) {
 		var l slog.Level
 		if l.UnmarshalText([]byte(cmd.logLevel)) != nil {
 			return nil, fmt.Errorf("%w: --log-level must be debug, info, warn or error", errUsage)
-		}
-	}
-	if cmd.envFrom != "" {
-		// Only the pid's form is usage; a well-formed pid without a process
-		// is a runtime error (exit 1) reported by environOf.
-		if n, err := strconv.Atoi(cmd.envFrom); err != nil || n <= 0 {
-			return nil, fmt.Errorf("%w: --env-from: %q is not a process id", errUsage, cmd.envFrom)
 		}
 	}
 	if cmd.pprof != "" {

@@ -38,11 +38,6 @@ func TestParseTakesFlagsAnywhere(t *testing.T) {
 			want: command{name: "store upgrade", config: "x.yaml"}},
 		{name: "store needs a subcommand", args: []string{"store"}, errSub: "store needs a subcommand"},
 		{name: "store takes no argument", args: []string{"store", "upgrade", "3"}, errSub: `unexpected argument "3"`},
-		{name: "--env-from a pid", args: []string{"config", "check", "--env-from", "42", "--config", "x.yaml"},
-			want: command{name: "config check", envFrom: "42", config: "x.yaml"}},
-		{name: "--env-from not a number", args: []string{"config", "check", "--env-from", "abc"}, errSub: `--env-from: "abc" is not a process id`},
-		{name: "--env-from zero", args: []string{"config", "check", "--env-from", "0"}, errSub: "is not a process id"},
-		{name: "--env-from negative", args: []string{"config", "check", "--env-from=-3"}, errSub: "is not a process id"},
 		{name: "unknown store subcommand", args: []string{"store", "downgrade"}, errSub: `unknown command "store downgrade"`},
 	}
 	for _, tt := range tests {
