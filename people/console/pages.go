@@ -492,8 +492,9 @@ func formLines(ctx *gin.Context) ([]platform.LineRequest, error) {
 	}
 	lines := []platform.LineRequest{}
 	for i, id := range ids {
-		n, err := strconv.Atoi(strings.TrimSpace(qs[i]))
-		if qs[i] == "" {
+		q := strings.TrimSpace(qs[i])
+		n, err := strconv.Atoi(q)
+		if q == "" { // left blank: not asked for
 			n, err = 0, nil
 		}
 		if err != nil || n < 0 {
