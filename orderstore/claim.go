@@ -17,6 +17,10 @@ redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
 return ARGV[1]
 `)
 
+// IdempotencyTTL is how long an Idempotency-Key's first answer (the
+// storefront's) or fingerprint (the console's) is kept.
+const IdempotencyTTL = 24 * time.Hour
+
 // Claim binds key to value for ttl unless it is bound already, and returns
 // what key is bound to: value when this call came first. It is how an
 // Idempotency-Key remembers the first request it stood for (the

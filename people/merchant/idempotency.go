@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"time"
 
 	"github.com/cancelsync/cancelsync/orderstore"
 )
@@ -15,7 +14,7 @@ import (
 // refused, not answered "duplicate" for a request that order never got.
 
 // keyTTL is how long a key's fingerprint is kept, as the storefront's.
-const keyTTL = 24 * time.Hour
+const keyTTL = orderstore.IdempotencyTTL
 
 // ErrKeyReused is an Idempotency-Key repeated with another order or body.
 var ErrKeyReused = errors.New("idempotency key first used with another order or body")

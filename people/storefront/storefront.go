@@ -54,7 +54,7 @@ const (
 	// DefaultPerMinute is how many POSTs a buyer may make a minute.
 	DefaultPerMinute = 10
 	// IdempotencyTTL is how long an Idempotency-Key's first answer is kept.
-	IdempotencyTTL = 24 * time.Hour
+	IdempotencyTTL = orderstore.IdempotencyTTL
 	maxBodyBytes   = 16 << 10
 )
 
