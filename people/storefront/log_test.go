@@ -69,3 +69,39 @@ func TestRequestsAreLoggedWithTheReason(t *testing.T) {
 		}
 	}
 }
+
+// A refused cancellation names its reason in the log too: lines sent to a
+// platform that cancels whole orders, an Idempotency-Key reused with
+// another body.
+func TestRefusedPostsAreLoggedWithTheReason(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.lineOrder(t, "self", "o-l")
+	r.lineOrder(t, "posh", "o-p")
+	tok := r.buyerToken(t, "b-1")
+	reasonOf := func(before int) string {
+		var rec struct{ Reason string }
+		line := strings.TrimSpace(r.logs.String()[before:])
+		if err := json.Unmarshal([]byte(line[strings.LastIndexByte(line, '\n')+1:]), &rec); err != nil {
+			t.Fatalf("log %q: %v", line, err)
+		}
+		return rec.Reason
+	}
+	before := len(r.logs.String())
+	if a := r.do(t, r.router, "POST", path("posh", "o-p"), tok, `{"reason":"changed_mind","lines":[{"line_id":"la","quantity":1}]}`, nil); a.status != 400 {
+		t.Fatalf("lines on poshmark: %d %s", a.status, a.raw)
+	}
+	if got := reasonOf(before); got != "lines_not_supported" {
+		t.Errorf("lines on poshmark logged reason %q", got)
+	}
+	key := map[string]string{"Idempotency-Key": "k-reused-1"}
+	if a := r.do(t, r.router, "POST", path("self", "o-l"), tok, `{"reason":"changed_mind"}`, key); a.status != 202 {
+		t.Fatalf("first post: %d %s", a.status, a.raw)
+	}
+	before = len(r.logs.String())
+	if a := r.do(t, r.router, "POST", path("self", "o-l"), tok, `{"reason":"other"}`, key); a.status != 422 {
+		t.Fatalf("reused key: %d %s", a.status, a.raw)
+	}
+	if got := reasonOf(before); got != "idempotency_key_reused" {
+		t.Errorf("reused key logged reason %q", got)
+	}
+}

@@ -83,6 +83,7 @@ func (h *handler) post(c *gin.Context) {
 		return
 	}
 	if body.Lines != nil && !a.Lines {
+		accesslog.Refuse(c, "lines_not_supported")
 		problem.Write(c, http.StatusBadRequest, problem.InvalidPayload, "the request is not valid",
 			platform.FieldError{Field: "lines", Message: platform.ErrNoLines.Message})
 		return
@@ -101,6 +102,7 @@ func (h *handler) post(c *gin.Context) {
 		// With another order or body the first answer would be about a
 		// request this one is not: refused, nothing queued.
 		if first.fingerprint() != mine.fingerprint() {
+			accesslog.Refuse(c, "idempotency_key_reused")
 			problem.Write(c, http.StatusUnprocessableEntity, problem.KeyReused, problem.KeyReusedDetail)
 			return
 		}
