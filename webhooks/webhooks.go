@@ -88,11 +88,7 @@ func (o Options) withDefaults() Options {
 		o.Now = time.Now
 	}
 	if o.Lookup == nil {
-		m := o.Adapters
-		o.Lookup = func(id string) (*platform.Adapter, bool) {
-			ad, ok := m[id]
-			return ad, ok
-		}
+		o.Lookup = o.Find // a copy of o whose Lookup is nil: the map's
 	}
 	return o
 }
